@@ -1,0 +1,301 @@
+//===- Codegen.cpp - LLVM IR, entry point and object code -----------------===//
+#include "compiler/driver/Codegen.h"
+#include "dialects/onnx/OnnxDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace kiln;
+
+static uint64_t elementBytes(int32_t onnxType) {
+  switch (onnxType) {
+  case 1: case 6: case 12: return 4;
+  case 2: case 3: case 9: return 1;
+  case 4: case 5: case 10: case 16: return 2;
+  case 7: case 11: case 13: return 8;
+  default: return 0;
+  }
+}
+
+llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
+                                                   llvm::StringRef prefix) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>("main_graph");
+  if (!func)
+    return llvm::createStringError("the module has no @main_graph");
+  ModelSignature sig;
+  sig.prefix = prefix.str();
+  auto describe = [&](mlir::Type type, mlir::StringAttr name,
+                      std::string fallback) -> llvm::Expected<TensorSignature> {
+    TensorSignature t;
+    t.name = name ? name.str() : fallback;
+    auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(type);
+    if (!ranked || !ranked.hasStaticShape())
+      return llvm::createStringError(
+          "'" + t.name + "' has a dynamic or unknown shape; give symbolic "
+          "dimensions a value with --dim NAME=N");
+    t.onnxType = onnx::getOnnxDataType(ranked.getElementType());
+    t.shape.assign(ranked.getShape().begin(), ranked.getShape().end());
+    t.bytes = ranked.getNumElements() * elementBytes(t.onnxType);
+    return t;
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto t = describe(func.getArgumentTypes()[i],
+                      func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name"),
+                      "input_" + std::to_string(i));
+    if (!t)
+      return t.takeError();
+    sig.inputs.push_back(*t);
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto t = describe(func.getResultTypes()[i],
+                      func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name"),
+                      "output_" + std::to_string(i));
+    if (!t)
+      return t.takeError();
+    sig.outputs.push_back(*t);
+  }
+  return sig;
+}
+
+namespace {
+
+/// Builds the exported globals and the `<prefix>_run` wrapper.
+class EntryPointBuilder {
+public:
+  EntryPointBuilder(llvm::Module &m, const ModelSignature &sig)
+      : m(m), sig(sig), ctx(m.getContext()), b(ctx) {}
+
+  llvm::Error build(bool exportModelSymbol);
+
+private:
+  llvm::Constant *cstring(const std::string &s, const std::string &name) {
+    auto *init = llvm::ConstantDataArray::getString(ctx, s);
+    auto *gv = new llvm::GlobalVariable(m, init->getType(), true,
+                                        llvm::GlobalValue::PrivateLinkage, init,
+                                        sig.prefix + "_" + name);
+    gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    return gv;
+  }
+  llvm::Constant *tensorInfos(const std::vector<TensorSignature> &ts,
+                              const std::string &kind);
+  llvm::Function *buildRun(llvm::Function *graph, llvm::GlobalVariable *arena);
+
+  llvm::Module &m;
+  const ModelSignature &sig;
+  llvm::LLVMContext &ctx;
+  llvm::IRBuilder<> b;
+};
+
+llvm::Constant *
+EntryPointBuilder::tensorInfos(const std::vector<TensorSignature> &ts,
+                               const std::string &kind) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  auto *i64 = b.getInt64Ty();
+  // struct kiln_tensor_info { const char*; i32; i32; const i64*; u64; }
+  auto *infoTy = llvm::StructType::get(ctx, {ptrTy, i32, i32, ptrTy, i64});
+  std::vector<llvm::Constant *> infos;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const auto &t = ts[i];
+    std::vector<llvm::Constant *> dims;
+    for (int64_t d : t.shape)
+      dims.push_back(llvm::ConstantInt::get(i64, d));
+    auto *dimsTy = llvm::ArrayType::get(i64, dims.size());
+    auto *shape = new llvm::GlobalVariable(
+        m, dimsTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(dimsTy, dims),
+        sig.prefix + "_" + kind + "_shape_" + std::to_string(i));
+    infos.push_back(llvm::ConstantStruct::get(
+        infoTy, {cstring(t.name, kind + "_name_" + std::to_string(i)),
+                 llvm::ConstantInt::get(i32, t.onnxType),
+                 llvm::ConstantInt::get(i32, t.shape.size()), shape,
+                 llvm::ConstantInt::get(i64, t.bytes)}));
+  }
+  if (infos.empty())
+    return llvm::ConstantPointerNull::get(ptrTy);
+  auto *arrTy = llvm::ArrayType::get(infoTy, infos.size());
+  return new llvm::GlobalVariable(m, arrTy, true,
+                                  llvm::GlobalValue::PrivateLinkage,
+                                  llvm::ConstantArray::get(arrTy, infos),
+                                  sig.prefix + "_" + kind + "_info");
+}
+
+llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
+                                            llvm::GlobalVariable *arena) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  auto *fnTy = llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy}, false);
+  auto *run = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                     sig.prefix + "_run", m);
+  llvm::Argument *ins = run->getArg(0), *outs = run->getArg(1),
+                 *userArena = run->getArg(2);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", run);
+  auto *invalid = llvm::BasicBlock::Create(ctx, "invalid_argument", run);
+  auto *misaligned = llvm::BasicBlock::Create(ctx, "misaligned_arena", run);
+  b.SetInsertPoint(invalid);
+  b.CreateRet(llvm::ConstantInt::get(i32, 1));
+  b.SetInsertPoint(misaligned);
+  b.CreateRet(llvm::ConstantInt::get(i32, 2));
+
+  b.SetInsertPoint(entry);
+  auto next = [&](llvm::Value *bad, llvm::BasicBlock *onBad,
+                  const char *name) {
+    auto *ok = llvm::BasicBlock::Create(ctx, name, run);
+    b.CreateCondBr(bad, onBad, ok);
+    b.SetInsertPoint(ok);
+  };
+  llvm::SmallVector<llvm::Value *> args;
+  auto loadAll = [&](llvm::Value *array, size_t n) {
+    if (n == 0)
+      return;
+    next(b.CreateIsNull(array), invalid, "array_ok");
+    for (size_t i = 0; i < n; ++i) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, array, i);
+      llvm::Value *p = b.CreateLoad(ptrTy, slot);
+      next(b.CreateIsNull(p), invalid, "pointer_ok");
+      args.push_back(p);
+    }
+  };
+  loadAll(ins, sig.inputs.size());
+  loadAll(outs, sig.outputs.size());
+  // NULL selects the static arena; a caller's arena must be aligned.
+  llvm::Value *isNull = b.CreateIsNull(userArena);
+  llvm::Value *addr = b.CreatePtrToInt(userArena, b.getInt64Ty());
+  llvm::Value *low = b.CreateAnd(addr, sig.arenaAlign - 1);
+  llvm::Value *bad = b.CreateAnd(b.CreateNot(isNull), b.CreateIsNotNull(low));
+  next(bad, misaligned, "arena_ok");
+  args.push_back(b.CreateSelect(isNull, arena, userArena));
+  // main_graph's parameters: inputs, outputs, then the arena (if planned).
+  if (graph->arg_size() != args.size())
+    args.pop_back();
+  b.CreateCall(graph, args);
+  b.CreateRet(llvm::ConstantInt::get(i32, 0));
+  return run;
+}
+
+llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
+  llvm::Function *graph = m.getFunction("main_graph");
+  if (!graph)
+    return llvm::createStringError("lowered module has no main_graph");
+  size_t expected = sig.inputs.size() + sig.outputs.size();
+  if (graph->arg_size() != expected && graph->arg_size() != expected + 1)
+    return llvm::createStringError("main_graph takes " +
+                                   std::to_string(graph->arg_size()) +
+                                   " pointers, expected " +
+                                   std::to_string(expected + 1));
+  // Everything the MLIR module defined becomes private to this object.
+  for (llvm::Function &f : m.functions())
+    if (!f.isDeclaration())
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &g : m.globals())
+    if (!g.isDeclaration())
+      g.setLinkage(llvm::GlobalValue::InternalLinkage);
+  graph->setName(sig.prefix + "_main_graph");
+
+  auto *arenaTy = llvm::ArrayType::get(b.getInt8Ty(),
+                                       std::max<uint64_t>(sig.arenaSize, 1));
+  auto *arena = new llvm::GlobalVariable(
+      m, arenaTy, false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantAggregateZero::get(arenaTy), sig.prefix + "_static_arena");
+  arena->setAlignment(llvm::Align(sig.arenaAlign));
+
+  llvm::Function *run = buildRun(graph, arena);
+
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  auto *i64 = b.getInt64Ty();
+  // struct kiln_model_info { u32 abi; const char*; i32; i32; const info*;
+  //                          const info*; u64; u64; run fn* }
+  auto *modelTy = llvm::StructType::get(
+      ctx, {i32, ptrTy, i32, i32, ptrTy, ptrTy, i64, i64, ptrTy});
+  auto *info = new llvm::GlobalVariable(
+      m, modelTy, true, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantStruct::get(
+          modelTy,
+          {llvm::ConstantInt::get(i32, 1), cstring(sig.prefix, "model_name"),
+           llvm::ConstantInt::get(i32, sig.inputs.size()),
+           llvm::ConstantInt::get(i32, sig.outputs.size()),
+           tensorInfos(sig.inputs, "input"), tensorInfos(sig.outputs, "output"),
+           llvm::ConstantInt::get(i64, sig.arenaSize),
+           llvm::ConstantInt::get(i64, sig.arenaAlign), run}),
+      sig.prefix + "_info");
+  if (exportModelSymbol)
+    llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, "kiln_model",
+                              info);
+  if (llvm::verifyModule(m, &llvm::errs()))
+    return llvm::createStringError("generated LLVM IR does not verify");
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+kiln::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
+                        const ModelSignature &signature,
+                        bool exportModelSymbol) {
+  std::unique_ptr<llvm::Module> m =
+      mlir::translateModuleToLLVMIR(module, context, "kiln_model");
+  if (!m)
+    return llvm::createStringError("translation to LLVM IR failed");
+  EntryPointBuilder builder(*m, signature);
+  if (auto err = builder.build(exportModelSymbol))
+    return std::move(err);
+  return std::move(m);
+}
+
+void kiln::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                          unsigned optLevel) {
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple());
+  for (llvm::Function &f : module.functions()) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", tm.getTargetCPU());
+    f.addFnAttr("target-features", tm.getTargetFeatureString());
+  }
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = optLevel >= 2;
+  tuning.SLPVectorization = optLevel >= 2;
+  llvm::PassBuilder pb(&tm, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 0   ? llvm::OptimizationLevel::O0
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm = optLevel == 0
+                                    ? pb.buildO0DefaultPipeline(level)
+                                    : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+}
+
+llvm::Error kiln::emitObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
+                                 unsigned optLevel, llvm::StringRef path) {
+  optimizeModule(module, tm, optLevel);
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError("cannot write '" + path.str() +
+                                   "': " + ec.message());
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, out, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the target cannot emit object files");
+  pm.run(module);
+  out.flush();
+  if (out.has_error())
+    return llvm::createStringError("error writing '" + path.str() + "'");
+  return llvm::Error::success();
+}

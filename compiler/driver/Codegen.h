@@ -1,0 +1,57 @@
+//===- Codegen.h - LLVM IR, entry point and object code ---------*- C++ -*-===//
+#ifndef KILN_COMPILER_DRIVER_CODEGEN_H
+#define KILN_COMPILER_DRIVER_CODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct TensorSignature {
+  std::string name;
+  int32_t onnxType = 0;
+  std::vector<int64_t> shape;
+  uint64_t bytes = 0;
+};
+
+/// What the generated entry point and header describe.
+struct ModelSignature {
+  std::string prefix; // C identifier prefix of every exported symbol
+  std::vector<TensorSignature> inputs, outputs;
+  uint64_t arenaSize = 0;
+  uint64_t arenaAlign = 64;
+};
+
+/// Reads inputs and outputs (names from `onnx.name` attributes) off the
+/// `@main_graph` function of an onnx-dialect module.
+llvm::Expected<ModelSignature> readSignature(mlir::ModuleOp module,
+                                             llvm::StringRef prefix);
+
+/// Translates an LLVM-dialect module whose `main_graph` takes bare pointers
+/// (inputs, outputs, arena) into LLVM IR and adds the public ABI of
+/// runtime/include/kiln/runtime.h: `<prefix>_run`, `<prefix>_info`, a static
+/// arena, and with `exportModelSymbol` the generic `kiln_model`. Every other
+/// symbol is made internal so several models link into one program.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
+                  const ModelSignature &signature, bool exportModelSymbol);
+
+/// Runs LLVM's standard pipeline at `optLevel` and writes an object file.
+llvm::Error emitObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
+                           unsigned optLevel, llvm::StringRef path);
+
+/// Optimizes the module in place (also used for --compile-to=llvm).
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                    unsigned optLevel);
+
+/// The C header declaring the model's ABI.
+std::string generateHeader(const ModelSignature &signature);
+
+} // namespace kiln
+
+#endif // KILN_COMPILER_DRIVER_CODEGEN_H

@@ -1,0 +1,341 @@
+//===- Driver.cpp - the kiln compile driver -------------------------------===//
+//
+// import -> onnx-to-linalg -> bufferize + arena -> LLVM dialect -> LLVM IR
+// with the entry point -> object code -> archive / link. Every phase runs in
+// process; only linking executables and shared libraries calls the system C
+// compiler driver.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/driver/Driver.h"
+#include "compiler/driver/Codegen.h"
+#include "compiler/driver/Pipelines.h"
+#include "compiler/import/Importer.h"
+#include "targets/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+#include <chrono>
+
+using namespace kiln;
+
+EmitKind kiln::emitKindForPath(const std::string &path) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".o" || ext == ".obj")
+    return EmitKind::Object;
+  if (ext == ".a")
+    return EmitKind::StaticLib;
+  if (ext == ".so")
+    return EmitKind::SharedLib;
+  return EmitKind::Executable;
+}
+
+std::string kiln::symbolPrefixFor(const std::string &path) {
+  std::string stem = llvm::sys::path::stem(path).str();
+  std::string out;
+  for (char c : stem)
+    out += std::isalnum((unsigned char)c) ? c : '_';
+  if (out.empty() || std::isdigit((unsigned char)out[0]))
+    out = "m_" + out;
+  return out;
+}
+
+namespace {
+
+/// The ONNX node a location names, if any.
+std::string nodeName(mlir::Location loc) {
+  std::string name;
+  loc->walk([&](mlir::Location l) {
+    if (auto n = mlir::dyn_cast<mlir::NameLoc>(l)) {
+      name = n.getName().str();
+      return mlir::WalkResult::interrupt();
+    }
+    return mlir::WalkResult::advance();
+  });
+  return name;
+}
+
+/// Prints diagnostics as one line each: "error: node 'conv1': message".
+class DiagnosticPrinter {
+public:
+  explicit DiagnosticPrinter(mlir::MLIRContext &ctx)
+      : handler(&ctx, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() != mlir::DiagnosticSeverity::Error &&
+              diag.getSeverity() != mlir::DiagnosticSeverity::Warning)
+            return mlir::success();
+          std::string node = nodeName(diag.getLocation());
+          std::string msg = diag.str();
+          for (char &c : msg)
+            if (c == '\n')
+              c = ' ';
+          llvm::errs() << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                               ? "error: "
+                               : "warning: ")
+                       << (node.empty() ? "" : "node '" + node + "': ") << msg
+                       << "\n";
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error)
+            ++errors;
+          return mlir::success();
+        }) {}
+  int errors = 0;
+
+private:
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+int fail(const std::string &msg) {
+  llvm::errs() << "error: " << msg << "\n";
+  return 1;
+}
+
+/// A file written under a temporary name and renamed into place on commit,
+/// removed otherwise.
+class OutputFile {
+public:
+  explicit OutputFile(std::string path) : path(std::move(path)) {
+    tmp = this->path + ".kiln-tmp";
+  }
+  ~OutputFile() {
+    if (!committed)
+      llvm::sys::fs::remove(tmp);
+  }
+  const std::string &tempPath() const { return tmp; }
+  bool commit() {
+    if (llvm::sys::fs::rename(tmp, path))
+      return false;
+    committed = true;
+    return true;
+  }
+
+private:
+  std::string path, tmp;
+  bool committed = false;
+};
+
+class Timer {
+public:
+  explicit Timer(bool on) : on(on), last(std::chrono::steady_clock::now()) {}
+  void lap(const char *what) {
+    auto now = std::chrono::steady_clock::now();
+    if (on)
+      llvm::errs() << fmt::format("time {:<10} {:8.3f} s\n", what,
+                                  std::chrono::duration<double>(now - last).count());
+    last = now;
+  }
+
+private:
+  bool on;
+  std::chrono::steady_clock::time_point last;
+};
+
+int printIR(const std::string &output, const std::function<void(llvm::raw_ostream &)> &print) {
+  if (output.empty()) {
+    print(llvm::outs());
+    return 0;
+  }
+  OutputFile out(output);
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream os(out.tempPath(), ec);
+    if (ec)
+      return fail("cannot write '" + output + "': " + ec.message());
+    print(os);
+  }
+  return out.commit() ? 0 : fail("cannot write '" + output + "'");
+}
+
+int runCommand(const std::vector<std::string> &cmd) {
+  auto program = llvm::sys::findProgramByName(cmd[0]);
+  if (!program)
+    return fail("cannot find the linker driver '" + cmd[0] +
+                "' (set KILN_CC to a C compiler)");
+  llvm::SmallVector<llvm::StringRef> args(cmd.begin(), cmd.end());
+  std::string err;
+  int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &err);
+  if (rc != 0) {
+    std::string line;
+    for (auto &a : cmd)
+      line += a + " ";
+    return fail("linking failed (" + (err.empty() ? "exit " + std::to_string(rc) : err) +
+                "): " + line);
+  }
+  return 0;
+}
+
+} // namespace
+
+int kiln::compile(const CompileOptions &options) {
+  Timer timer(options.timing);
+  mlir::DialectRegistry registry;
+  registerKilnDialects(registry);
+  registerAllKilnPasses();
+  mlir::MLIRContext ctx(registry);
+  ctx.disableMultithreading();
+  DiagnosticPrinter diagnostics(ctx);
+
+  if (!llvm::sys::fs::exists(options.input))
+    return fail("'" + options.input + "' does not exist");
+  if (llvm::sys::fs::is_directory(options.input))
+    return fail("'" + options.input + "' is a folder, not an ONNX model");
+
+  ImportOptions importOptions;
+  for (auto &[k, v] : options.dims)
+    importOptions.dimValues[k] = v;
+  auto model = importOnnxFile(ctx, options.input, importOptions);
+  if (failed(model))
+    return 1;
+  mlir::ModuleOp module = model->module.get();
+  timer.lap("import");
+  if (options.stopAfter == Phase::Onnx)
+    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os); });
+
+  std::string prefix =
+      options.name.empty() ? symbolPrefixFor(options.input) : options.name;
+  auto signature = readSignature(module, prefix);
+  if (!signature && options.stopAfter == Phase::Full)
+    return fail(llvm::toString(signature.takeError()));
+
+  auto runPhase = [&](mlir::LogicalResult (*build)(mlir::OpPassManager &),
+                      const char *what) -> bool {
+    mlir::PassManager pm(&ctx);
+    if (failed(build(pm)) || failed(pm.run(module))) {
+      if (diagnostics.errors == 0)
+        fail(std::string("the ") + what + " phase failed");
+      return false;
+    }
+    timer.lap(what);
+    return true;
+  };
+  if (!runPhase(buildOnnxToLinalgPipeline, "linalg"))
+    return 1;
+  if (options.stopAfter == Phase::Linalg)
+    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os); });
+  if (!signature)
+    return fail(llvm::toString(signature.takeError()));
+  if (!runPhase(buildBufferizePipeline, "bufferize"))
+    return 1;
+  auto graph = module.lookupSymbol<mlir::func::FuncOp>("main_graph");
+  if (auto size = graph->getAttrOfType<mlir::IntegerAttr>("kiln.arena_size"))
+    signature->arenaSize = size.getInt();
+  if (auto align = graph->getAttrOfType<mlir::IntegerAttr>("kiln.arena_align"))
+    signature->arenaAlign = align.getInt();
+  // The names have been read; the LLVM translation has no use for them.
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
+    graph.setArgAttrs(i, mlir::DictionaryAttr::get(&ctx));
+  for (unsigned i = 0; i < graph.getNumResults(); ++i)
+    graph.setResultAttrs(i, mlir::DictionaryAttr::get(&ctx));
+  if (options.stopAfter == Phase::Memref)
+    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os); });
+  if (!runPhase(buildLowerToLLVMPipeline, "llvm-dialect"))
+    return 1;
+
+  TargetSpec target = hostTarget();
+  auto tm = createTargetMachine(target, options.optLevel);
+  if (!tm)
+    return fail(llvm::toString(tm.takeError()));
+  llvm::LLVMContext llvmContext;
+  bool exportModel = options.emit == EmitKind::SharedLib ||
+                     options.emit == EmitKind::Executable;
+  auto llvmModule =
+      translateToLLVMIR(module, llvmContext, *signature, exportModel);
+  if (!llvmModule)
+    return fail(llvm::toString(llvmModule.takeError()));
+  timer.lap("translate");
+  if (options.stopAfter == Phase::LLVM) {
+    optimizeModule(**llvmModule, **tm, options.optLevel);
+    return printIR(options.output,
+                   [&](llvm::raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
+  }
+
+  if (options.output.empty())
+    return fail("no output file (-o)");
+  // The object file: the output itself for --emit=obj, else a temporary.
+  OutputFile out(options.output);
+  std::string objectPath = options.emit == EmitKind::Object
+                               ? out.tempPath()
+                               : options.output + ".kiln-obj.o";
+  struct Cleanup {
+    std::string path;
+    bool active;
+    ~Cleanup() {
+      if (active)
+        llvm::sys::fs::remove(path);
+    }
+  } cleanup{objectPath, options.emit != EmitKind::Object};
+  if (auto err = emitObjectFile(**llvmModule, **tm, options.optLevel, objectPath))
+    return fail(llvm::toString(std::move(err)));
+  timer.lap("codegen");
+
+  switch (options.emit) {
+  case EmitKind::Object:
+    break;
+  case EmitKind::StaticLib: {
+    auto member = llvm::NewArchiveMember::getFile(objectPath, true);
+    if (!member)
+      return fail(llvm::toString(member.takeError()));
+    std::string memberName = prefix + ".o";
+    member->MemberName = memberName;
+    std::vector<llvm::NewArchiveMember> members;
+    members.push_back(std::move(*member));
+    if (auto err = llvm::writeArchive(out.tempPath(), members,
+                                      llvm::SymtabWritingMode::NormalSymtab,
+                                      llvm::object::Archive::K_GNU, true, false))
+      return fail(llvm::toString(std::move(err)));
+    break;
+  }
+  case EmitKind::SharedLib:
+  case EmitKind::Executable: {
+    bool shared = options.emit == EmitKind::SharedLib;
+    std::vector<std::string> libs;
+    if (!shared) {
+      std::string dir = options.runtimeDir;
+      std::string mainLib = dir + "/libkiln_main.a";
+      std::string rtLib = dir + "/libkiln_runtime.a";
+      if (!llvm::sys::fs::exists(mainLib) || !llvm::sys::fs::exists(rtLib))
+        return fail("the Kiln runtime is not in '" + dir +
+                    "' (set KILN_RUNTIME_DIR)");
+      libs = {mainLib, rtLib};
+    }
+    if (int rc = runCommand(
+            linkCommand(target, {objectPath}, libs, out.tempPath(), shared)))
+      return rc;
+    timer.lap("link");
+    break;
+  }
+  }
+  // The header goes beside libraries and objects.
+  if (options.emit != EmitKind::Executable) {
+    llvm::SmallString<256> headerPath(options.output);
+    llvm::sys::path::replace_extension(headerPath, ".h");
+    if (llvm::sys::path::extension(options.output) == ".a" ||
+        llvm::sys::path::extension(options.output) == ".so") {
+      // lib<name>.a -> <name>.h
+      llvm::StringRef stem = llvm::sys::path::stem(options.output);
+      if (stem.starts_with("lib"))
+        stem = stem.drop_front(3);
+      headerPath = llvm::sys::path::parent_path(options.output);
+      llvm::sys::path::append(headerPath, stem + ".h");
+    }
+    OutputFile header{std::string(headerPath)};
+    std::error_code ec;
+    {
+      llvm::raw_fd_ostream os(header.tempPath(), ec);
+      if (ec)
+        return fail("cannot write '" + std::string(headerPath) + "'");
+      os << generateHeader(*signature);
+    }
+    if (!header.commit())
+      return fail("cannot write '" + std::string(headerPath) + "'");
+  }
+  if (!out.commit())
+    return fail("cannot write '" + options.output + "'");
+  return 0;
+}

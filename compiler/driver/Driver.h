@@ -1,0 +1,44 @@
+//===- Driver.h - the kiln compile driver -----------------------*- C++ -*-===//
+#ifndef KILN_COMPILER_DRIVER_DRIVER_H
+#define KILN_COMPILER_DRIVER_DRIVER_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace kiln {
+
+enum class EmitKind { Object, StaticLib, SharedLib, Executable };
+enum class Phase { Full, Onnx, Linalg, Memref, LLVM };
+
+struct CompileOptions {
+  std::string input;
+  std::string output;
+  EmitKind emit = EmitKind::Executable;
+  /// C identifier prefix of the exported symbols; empty: from the input name.
+  std::string name;
+  unsigned optLevel = 2;
+  /// Stop after this phase and print its IR (to `output`, or stdout if empty).
+  Phase stopAfter = Phase::Full;
+  /// Values of symbolic input dimensions.
+  std::map<std::string, int64_t> dims;
+  /// Folder holding libkiln_runtime.a and libkiln_main.a.
+  std::string runtimeDir;
+  /// Print the time each phase takes to stderr.
+  bool timing = false;
+};
+
+/// The emit kind implied by an output file name (.o, .a, .so, else exe).
+EmitKind emitKindForPath(const std::string &path);
+
+/// A C identifier made from a file name ("my-model.onnx" -> "my_model").
+std::string symbolPrefixFor(const std::string &path);
+
+/// Compiles per `options`; reports errors on stderr as one line each
+/// ("error: ...") and returns the process exit code. Never leaves a partial
+/// output file behind.
+int compile(const CompileOptions &options);
+
+} // namespace kiln
+
+#endif // KILN_COMPILER_DRIVER_DRIVER_H

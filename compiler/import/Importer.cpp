@@ -1,0 +1,589 @@
+//===- Importer.cpp - ONNX protobuf to the onnx dialect -------------------===//
+//
+// Builds `func.func @main_graph` from a ModelProto. Nodes become onnx ops by
+// name ("Conv" -> onnx.Conv) with their attributes converted generically; the
+// op definitions, not this file, say what each operator accepts. Each op's
+// result types are inferred and constant shape arithmetic folded as it is
+// created, so later nodes see static shapes.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/Importer.h"
+#include "dialects/onnx/OnnxDialect.h"
+
+#include "onnx.pb.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <fmt/format.h>
+#include <map>
+
+using namespace mlir;
+using namespace kiln;
+namespace kop = kiln::onnx;
+
+ImportedModel::ImportedModel() = default;
+ImportedModel::~ImportedModel() = default;
+ImportedModel::ImportedModel(ImportedModel &&) = default;
+
+std::string kiln::resolveExternalDataPath(StringRef modelDir,
+                                          StringRef location, bool &ok) {
+  ok = false;
+  if (location.empty())
+    return "external data has an empty location";
+  if (llvm::sys::path::is_absolute(location) || location.starts_with("/") ||
+      location.starts_with("\\"))
+    return fmt::format("external data location '{}' is absolute",
+                       location.str());
+  for (auto it = llvm::sys::path::begin(location),
+            e = llvm::sys::path::end(location);
+       it != e; ++it)
+    if (*it == "..")
+      return fmt::format("external data location '{}' leaves the model's folder",
+                         location.str());
+  SmallString<256> full(modelDir);
+  llvm::sys::path::append(full, location);
+  SmallString<256> realDir, realFile;
+  if (llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, realDir) ||
+      llvm::sys::fs::real_path(full, realFile))
+    return fmt::format("external data file '{}' cannot be opened",
+                       full.str().str());
+  StringRef dir(realDir);
+  if (!StringRef(realFile).starts_with(dir) ||
+      realFile.size() <= dir.size() ||
+      !llvm::sys::path::is_separator(realFile[dir.size()]))
+    return fmt::format("external data location '{}' resolves outside the "
+                       "model's folder",
+                       location.str());
+  ok = true;
+  return std::string(realFile);
+}
+
+namespace {
+
+class Importer {
+public:
+  Importer(MLIRContext &ctx, ImportedModel &model, StringRef path,
+           const ImportOptions &options)
+      : ctx(ctx), model(model), path(path), options(options), builder(&ctx) {}
+
+  LogicalResult run();
+
+private:
+  InFlightDiagnostic error(Location loc) { return emitError(loc); }
+  Location fileLoc() { return FileLineColLoc::get(&ctx, path, 0, 0); }
+  Location nodeLoc(const ::onnx::NodeProto &node, int index);
+
+  FailureOr<Type> convertType(const ::onnx::TypeProto &type, StringRef what);
+  FailureOr<ElementsAttr> convertTensor(const ::onnx::TensorProto &tensor,
+                                        Location loc);
+  FailureOr<Attribute> convertAttribute(const ::onnx::AttributeProto &attr,
+                                        Location loc);
+  FailureOr<StringRef> tensorBytes(const ::onnx::TensorProto &tensor,
+                                   Location loc);
+  Value noValue();
+  LogicalResult importNode(const ::onnx::NodeProto &node, int index);
+  LogicalResult importConstantNode(const ::onnx::NodeProto &node,
+                                   Location loc);
+
+  MLIRContext &ctx;
+  ImportedModel &model;
+  std::string path;
+  const ImportOptions &options;
+  OpBuilder builder;
+  int64_t opset = 0;
+  std::map<std::string, Value> values;
+  Value none;
+  unsigned blobCounter = 0;
+};
+
+} // namespace
+
+Location Importer::nodeLoc(const ::onnx::NodeProto &node, int index) {
+  std::string name = node.name().empty()
+                         ? fmt::format("{}_{}", node.op_type(), index)
+                         : node.name();
+  return NameLoc::get(StringAttr::get(&ctx, name),
+                      FileLineColLoc::get(&ctx, path, index + 1, 0));
+}
+
+FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &type,
+                                      StringRef what) {
+  if (!type.has_tensor_type())
+    return error(fileLoc()) << what << " is not a tensor (sequences, maps and "
+                               "optionals are not supported)",
+           failure();
+  const auto &tt = type.tensor_type();
+  Type elem = kop::getElementTypeForOnnx(&ctx, tt.elem_type());
+  if (!elem || elem.isUnsignedInteger() || elem.isF16() || elem.isBF16())
+    return error(fileLoc()) << what << " has element type "
+                            << ::onnx::TensorProto_DataType_Name(
+                                   (::onnx::TensorProto_DataType)tt.elem_type())
+                            << ", which is not supported",
+           failure();
+  if (!tt.has_shape())
+    return Type(UnrankedTensorType::get(elem));
+  SmallVector<int64_t> dims;
+  for (const auto &d : tt.shape().dim()) {
+    if (d.has_dim_value() && d.dim_value() >= 0) {
+      dims.push_back(d.dim_value());
+    } else if (d.has_dim_param() &&
+               options.dimValues.count(d.dim_param())) {
+      dims.push_back(options.dimValues.lookup(d.dim_param()));
+    } else {
+      dims.push_back(ShapedType::kDynamic);
+    }
+  }
+  return Type(RankedTensorType::get(dims, elem));
+}
+
+FailureOr<StringRef> Importer::tensorBytes(const ::onnx::TensorProto &tensor,
+                                           Location loc) {
+  if (tensor.data_location() != ::onnx::TensorProto::EXTERNAL)
+    return StringRef(tensor.raw_data());
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : tensor.external_data()) {
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::atoll(kv.value().c_str());
+    else if (kv.key() == "length")
+      length = std::atoll(kv.value().c_str());
+  }
+  bool ok;
+  std::string file = resolveExternalDataPath(
+      llvm::sys::path::parent_path(path), location, ok);
+  if (!ok)
+    return error(loc) << "tensor '" << tensor.name() << "': " << file,
+           failure();
+  auto buf = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return error(loc) << "cannot read external data file '" << file << "'",
+           failure();
+  StringRef all = (*buf)->getBuffer();
+  if (offset < 0 || (uint64_t)offset > all.size() ||
+      (length >= 0 && (uint64_t)(offset + length) > all.size()))
+    return error(loc) << "tensor '" << tensor.name()
+                      << "': offset/length lie outside '" << file << "'",
+           failure();
+  StringRef bytes = all.substr(offset, length < 0 ? StringRef::npos : length);
+  model.externalData.push_back(std::move(*buf));
+  return bytes;
+}
+
+FailureOr<ElementsAttr>
+Importer::convertTensor(const ::onnx::TensorProto &tensor, Location loc) {
+  Type elem = kop::getElementTypeForOnnx(&ctx, tensor.data_type());
+  if (!elem || elem.isUnsignedInteger() || elem.isF16() || elem.isBF16())
+    return error(loc) << "tensor '" << tensor.name() << "' has element type "
+                      << ::onnx::TensorProto_DataType_Name(
+                             (::onnx::TensorProto_DataType)tensor.data_type())
+                      << ", which is not supported",
+           failure();
+  SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  for (int64_t d : dims)
+    if (d < 0)
+      return error(loc) << "tensor '" << tensor.name()
+                        << "' has a negative dimension",
+             failure();
+  auto type = RankedTensorType::get(dims, elem);
+  int64_t n = type.getNumElements();
+  unsigned width = elem.isInteger(1) ? 8 : elem.getIntOrFloatBitWidth();
+  size_t bytes = (size_t)n * width / 8;
+
+  auto rawBytes = tensorBytes(tensor, loc);
+  if (failed(rawBytes))
+    return failure();
+  bool hasRaw = tensor.has_raw_data() ||
+                tensor.data_location() == ::onnx::TensorProto::EXTERNAL;
+
+  // Values stored in typed fields are copied into one buffer first.
+  std::string typed;
+  if (!hasRaw) {
+    auto put = [&](auto v) {
+      typed.append(reinterpret_cast<const char *>(&v), sizeof(v));
+    };
+    if (elem.isF32())
+      for (float v : tensor.float_data()) put(v);
+    else if (elem.isF64())
+      for (double v : tensor.double_data()) put(v);
+    else if (elem.isInteger(64))
+      for (int64_t v : tensor.int64_data()) put(v);
+    else if (elem.isInteger(32))
+      for (int32_t v : tensor.int32_data()) put(v);
+    else if (elem.isInteger(16))
+      for (int32_t v : tensor.int32_data()) put((int16_t)v);
+    else if (elem.isInteger(8) || elem.isInteger(1))
+      for (int32_t v : tensor.int32_data()) put((int8_t)v);
+  }
+  StringRef data = hasRaw ? *rawBytes : StringRef(typed);
+  if (data.size() != bytes)
+    return error(loc) << "tensor '" << tensor.name() << "' holds "
+                      << data.size() << " bytes but its shape needs " << bytes,
+           failure();
+
+  if (elem.isInteger(1)) {
+    SmallVector<bool> bits;
+    for (char c : data)
+      bits.push_back(c != 0);
+    return cast<ElementsAttr>(DenseElementsAttr::get(type, bits));
+  }
+  if (n <= options.resourceThreshold) {
+    ArrayRef<char> raw(data.data(), data.size());
+    return cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(type, raw));
+  }
+  // Large weights: a resource blob. Raw bytes are referenced in place (the
+  // protobuf or the mapped external file outlives the module); typed-field
+  // values are moved into a heap blob.
+  std::string blobName = fmt::format(
+      "{}", tensor.name().empty() ? fmt::format("tensor_{}", blobCounter++)
+                                  : tensor.name());
+  AsmResourceBlob blob =
+      hasRaw && (reinterpret_cast<uintptr_t>(data.data()) % 16 == 0)
+          ? UnmanagedAsmResourceBlob::allocateWithAlign(
+                ArrayRef<char>(data.data(), data.size()), 16)
+          : HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                ArrayRef<char>(data.data(), data.size()), 16);
+  return cast<ElementsAttr>(
+      DenseResourceElementsAttr::get(type, blobName, std::move(blob)));
+}
+
+FailureOr<Attribute>
+Importer::convertAttribute(const ::onnx::AttributeProto &attr, Location loc) {
+  using A = ::onnx::AttributeProto;
+  switch (attr.type()) {
+  case A::FLOAT:
+    return Attribute(builder.getF32FloatAttr(attr.f()));
+  case A::INT:
+    return Attribute(builder.getI64IntegerAttr(attr.i()));
+  case A::STRING:
+    return Attribute(builder.getStringAttr(attr.s()));
+  case A::INTS:
+    return Attribute(builder.getDenseI64ArrayAttr(
+        SmallVector<int64_t>(attr.ints().begin(), attr.ints().end())));
+  case A::FLOATS:
+    return Attribute(builder.getDenseF32ArrayAttr(
+        SmallVector<float>(attr.floats().begin(), attr.floats().end())));
+  case A::STRINGS: {
+    SmallVector<Attribute> strs;
+    for (const auto &s : attr.strings())
+      strs.push_back(builder.getStringAttr(s));
+    return Attribute(builder.getArrayAttr(strs));
+  }
+  case A::TENSOR: {
+    auto t = convertTensor(attr.t(), loc);
+    if (failed(t))
+      return failure();
+    return Attribute(*t);
+  }
+  default:
+    return error(loc) << "attribute '" << attr.name() << "' has kind "
+                      << A::AttributeType_Name(attr.type())
+                      << ", which is not supported",
+           failure();
+  }
+}
+
+Value Importer::noValue() {
+  if (!none) {
+    OpBuilder::InsertionGuard g(builder);
+    builder.setInsertionPointToStart(builder.getInsertionBlock());
+    none = kop::NoValueOp::create(builder, builder.getUnknownLoc(),
+                                  builder.getNoneType());
+  }
+  return none;
+}
+
+LogicalResult Importer::importConstantNode(const ::onnx::NodeProto &node,
+                                           Location loc) {
+  if (node.attribute_size() != 1 || node.output_size() != 1)
+    return error(loc) << "Constant must have one value attribute and one output",
+           failure();
+  const auto &a = node.attribute(0);
+  ElementsAttr value;
+  if (a.name() == "value") {
+    auto t = convertTensor(a.t(), loc);
+    if (failed(t))
+      return failure();
+    value = *t;
+  } else if (a.name() == "value_float") {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({}, builder.getF32Type()), a.f());
+  } else if (a.name() == "value_int") {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({}, builder.getI64Type()), (int64_t)a.i());
+  } else if (a.name() == "value_floats") {
+    SmallVector<float> v(a.floats().begin(), a.floats().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)v.size()}, builder.getF32Type()),
+        ArrayRef<float>(v));
+  } else if (a.name() == "value_ints") {
+    SmallVector<int64_t> v(a.ints().begin(), a.ints().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)v.size()}, builder.getI64Type()),
+        ArrayRef<int64_t>(v));
+  } else {
+    return error(loc) << "Constant attribute '" << a.name()
+                      << "' is not supported",
+           failure();
+  }
+  auto op = kop::ConstantOp::create(builder, loc, value.getType(), value);
+  values[node.output(0)] = op.getResult();
+  return success();
+}
+
+/// The fixed operand / result count an op declares, or -1 when variadic.
+static int fixedOperandCount(RegisteredOperationName name) {
+  if (name.hasTrait<OpTrait::ZeroOperands>()) return 0;
+  if (name.hasTrait<OpTrait::OneOperand>()) return 1;
+#define KILN_N(K) if (name.hasTrait<OpTrait::NOperands<K>::Impl>()) return K;
+  KILN_N(2) KILN_N(3) KILN_N(4) KILN_N(5) KILN_N(6) KILN_N(7) KILN_N(8)
+#undef KILN_N
+  return -1;
+}
+static int fixedResultCount(RegisteredOperationName name) {
+  if (name.hasTrait<OpTrait::OneResult>()) return 1;
+#define KILN_N(K) if (name.hasTrait<OpTrait::NResults<K>::Impl>()) return K;
+  KILN_N(2) KILN_N(3) KILN_N(4)
+#undef KILN_N
+  return -1;
+}
+
+/// ONNX attribute names that clash with an operand name in the dialect.
+static StringRef renameAttribute(StringRef opType, StringRef attr) {
+  if (opType == "Clip" && attr == "min") return "min_attr";
+  if (opType == "Clip" && attr == "max") return "max_attr";
+  if (opType == "Slice" && attr == "starts") return "starts_attr";
+  if (opType == "Slice" && attr == "ends") return "ends_attr";
+  return attr;
+}
+
+LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
+  Location loc = nodeLoc(node, index);
+  if (node.op_type() == "Constant")
+    return importConstantNode(node, loc);
+
+  auto name = RegisteredOperationName::lookup("onnx." + node.op_type(), &ctx);
+  assert(name && "unsupported ops are rejected before import");
+  OperationState state(loc, *name);
+
+  SmallVector<Value> operands;
+  for (const std::string &in : node.input()) {
+    if (in.empty()) {
+      operands.push_back(noValue());
+      continue;
+    }
+    auto it = values.find(in);
+    if (it == values.end())
+      return error(loc) << "input '" << in << "' is not defined before use",
+             failure();
+    operands.push_back(it->second);
+  }
+  int want = fixedOperandCount(*name);
+  if (want >= 0) {
+    if ((int)operands.size() > want)
+      return error(loc) << node.op_type() << " takes at most " << want
+                        << " inputs, got " << operands.size(),
+             failure();
+    while ((int)operands.size() < want)
+      operands.push_back(noValue());
+  }
+  state.addOperands(operands);
+
+  for (const auto &a : node.attribute()) {
+    auto attr = convertAttribute(a, loc);
+    if (failed(attr))
+      return failure();
+    state.addAttribute(renameAttribute(node.op_type(), a.name()), *attr);
+  }
+
+  int results = fixedResultCount(*name);
+  int outputs = node.output_size();
+  if (results < 0)
+    results = outputs;
+  for (int i = results; i < outputs; ++i)
+    if (!node.output(i).empty())
+      return error(loc) << node.op_type() << " output " << i << " ('"
+                        << node.output(i) << "') is not supported",
+             failure();
+  Type placeholder = UnrankedTensorType::get(builder.getF32Type());
+  state.addTypes(SmallVector<Type>(results, placeholder));
+
+  Operation *op = builder.create(state);
+  if (failed(verify(op)))
+    return failure();
+  if (auto iface = dyn_cast<kop::ShapeInferenceOpInterface>(op))
+    if (failed(iface.inferShapes()))
+      return failure();
+  if (failed(verify(op)))
+    return failure();
+
+  // Fold constant shape arithmetic right away so later nodes see constants.
+  SmallVector<Value> resultValues(op->getResults());
+  SmallVector<OpFoldResult> folded;
+  if (!op->hasTrait<OpTrait::ConstantLike>() &&
+      succeeded(op->fold(folded)) && !folded.empty()) {
+    SmallVector<Value> replaced;
+    for (auto [res, f] : llvm::zip(op->getResults(), folded)) {
+      if (auto v = dyn_cast<Value>(f)) {
+        replaced.push_back(v);
+        continue;
+      }
+      Operation *cst = op->getDialect()->materializeConstant(
+          builder, cast<Attribute>(f), res.getType(), loc);
+      if (!cst)
+        break;
+      replaced.push_back(cst->getResult(0));
+    }
+    if (replaced.size() == op->getNumResults()) {
+      resultValues = replaced;
+      op->erase();
+    }
+  }
+  for (int i = 0; i < outputs && i < (int)resultValues.size(); ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = resultValues[i];
+  return success();
+}
+
+LogicalResult Importer::run() {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return error(fileLoc()) << "cannot read '" << path
+                            << "': " << buf.getError().message(),
+           failure();
+  StringRef bytes = (*buf)->getBuffer();
+  model.proto = std::make_unique<::onnx::ModelProto>();
+  if (bytes.empty() || bytes.size() > (size_t)INT32_MAX ||
+      !model.proto->ParseFromArray(bytes.data(), (int)bytes.size()))
+    return error(fileLoc()) << "'" << path
+                            << "' is not an ONNX model (the protobuf does not "
+                               "parse; the file may be truncated)",
+           failure();
+  const auto &proto = *model.proto;
+  if (!proto.has_graph() || proto.opset_import_size() == 0)
+    return error(fileLoc()) << "'" << path
+                            << "' is not an ONNX model (no graph or opset)",
+           failure();
+  for (const auto &o : proto.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  if (opset == 0)
+    return error(fileLoc()) << "the model imports no opset of the default "
+                               "ONNX domain",
+           failure();
+  const auto &graph = proto.graph();
+
+  // Every unsupported op is reported at once, with its nodes.
+  std::map<std::string, std::vector<std::string>> unsupported;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto &node = graph.node(i);
+    bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
+                 (node.op_type() == "Constant" ||
+                  RegisteredOperationName::lookup("onnx." + node.op_type(),
+                                                  &ctx));
+    if (!known) {
+      std::string key = node.domain().empty()
+                            ? node.op_type()
+                            : node.domain() + "." + node.op_type();
+      unsupported[key].push_back(node.name().empty()
+                                     ? fmt::format("#{}", i)
+                                     : node.name());
+    }
+  }
+  if (!unsupported.empty()) {
+    std::string list;
+    for (auto &[op, nodes] : unsupported) {
+      if (!list.empty())
+        list += "; ";
+      list += fmt::format("{} (opset {}) at node{} ", op, opset,
+                          nodes.size() > 1 ? "s" : "");
+      for (size_t i = 0; i < nodes.size() && i < 5; ++i)
+        list += (i ? ", '" : "'") + nodes[i] + "'";
+      if (nodes.size() > 5)
+        list += fmt::format(" and {} more", nodes.size() - 5);
+    }
+    return error(fileLoc()) << "unsupported op" << (unsupported.size() > 1 ? "s" : "")
+                            << ": " << list,
+           failure();
+  }
+
+  auto module = ModuleOp::create(fileLoc());
+  model.module = module;
+  module->setAttr("onnx.opset", builder.getI64IntegerAttr(opset));
+  builder.setInsertionPointToEnd(module.getBody());
+
+  std::set<std::string> initializerNames;
+  for (const auto &init : graph.initializer())
+    initializerNames.insert(init.name());
+
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &in : graph.input()) {
+    if (initializerNames.count(in.name()))
+      continue;
+    auto t = convertType(in.type(), "input '" + in.name() + "'");
+    if (failed(t))
+      return failure();
+    argTypes.push_back(*t);
+    argNames.push_back(in.name());
+  }
+  auto func = func::FuncOp::create(
+      builder, fileLoc(), "main_graph",
+      builder.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
+    values[name] = entry->getArgument(i);
+  }
+
+  for (const auto &init : graph.initializer()) {
+    Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc());
+    auto value = convertTensor(init, loc);
+    if (failed(value))
+      return failure();
+    values[init.name()] =
+        kop::ConstantOp::create(builder, loc, value->getType(), *value);
+  }
+
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (failed(importNode(graph.node(i), i)))
+      return failure();
+
+  SmallVector<Value> results;
+  for (const auto &out : graph.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end())
+      return error(fileLoc()) << "graph output '" << out.name()
+                              << "' is not produced by any node",
+             failure();
+    results.push_back(it->second);
+  }
+  func::ReturnOp::create(builder, fileLoc(), results);
+  if (failed(kop::inferShapesAndFold(func)))
+    return failure();
+  for (auto [i, out] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "onnx.name", builder.getStringAttr(out.name()));
+  return success();
+}
+
+FailureOr<ImportedModel> kiln::importOnnxFile(MLIRContext &ctx, StringRef path,
+                                              const ImportOptions &options) {
+  ctx.loadDialect<kop::OnnxDialect, func::FuncDialect>();
+  ImportedModel model;
+  Importer importer(ctx, model, path, options);
+  if (failed(importer.run()))
+    return failure();
+  return model;
+}

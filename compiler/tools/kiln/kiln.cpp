@@ -1,0 +1,95 @@
+//===- kiln.cpp - the kiln command line -----------------------------------===//
+//
+//   kiln compile model.onnx -o model.so [--emit=...] [--name=...] [-O3] ...
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/driver/Driver.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+int main(int argc, char **argv) {
+  CLI::App app{"Kiln: compiles ONNX models to native code"};
+  app.require_subcommand(1);
+  CLI::App *compileCmd = app.add_subcommand("compile", "compile an ONNX model");
+
+  kiln::CompileOptions options;
+  std::string emit, compileTo;
+  std::vector<std::string> dims;
+  unsigned optLevel = 2;
+  compileCmd->add_option("model", options.input, "the .onnx file")->required();
+  compileCmd->add_option("-o,--output", options.output, "output file");
+  compileCmd
+      ->add_option("--emit", emit,
+                   "obj, staticlib, so or exe (default: from -o's extension)")
+      ->check(CLI::IsMember({"obj", "staticlib", "so", "exe"}));
+  compileCmd->add_option("--name", options.name,
+                         "symbol prefix of the generated API (default: the "
+                         "model's file name)");
+  compileCmd->add_option("-O", optLevel, "optimization level: -O0 to -O3")
+      ->check(CLI::Range(0u, 3u));
+  compileCmd
+      ->add_option("--compile-to", compileTo,
+                   "stop after a phase and print its IR: onnx, linalg, memref "
+                   "or llvm")
+      ->check(CLI::IsMember({"onnx", "linalg", "memref", "llvm"}));
+  compileCmd->add_option("--dim", dims,
+                         "value of a symbolic input dimension, NAME=N "
+                         "(repeatable)");
+  compileCmd->add_flag("--time", options.timing,
+                       "print the time each phase takes");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    if (e.get_exit_code() == 0)
+      return app.exit(e);
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+
+  if (!emit.empty())
+    options.emit = emit == "obj"         ? kiln::EmitKind::Object
+                   : emit == "staticlib" ? kiln::EmitKind::StaticLib
+                   : emit == "so"        ? kiln::EmitKind::SharedLib
+                                         : kiln::EmitKind::Executable;
+  else
+    options.emit = kiln::emitKindForPath(options.output);
+  options.optLevel = optLevel;
+  if (!compileTo.empty())
+    options.stopAfter = compileTo == "onnx"     ? kiln::Phase::Onnx
+                        : compileTo == "linalg" ? kiln::Phase::Linalg
+                        : compileTo == "memref" ? kiln::Phase::Memref
+                                                : kiln::Phase::LLVM;
+  else if (options.output.empty()) {
+    std::cerr << "error: no output file: pass -o FILE\n";
+    return 2;
+  }
+  for (const std::string &d : dims) {
+    auto eq = d.find('=');
+    char *end = nullptr;
+    long long v = eq == std::string::npos ? -1
+                                          : std::strtoll(d.c_str() + eq + 1, &end, 10);
+    if (eq == std::string::npos || eq == 0 || !end || *end || v < 0) {
+      std::cerr << "error: --dim expects NAME=N with N >= 0, got '" << d << "'\n";
+      return 2;
+    }
+    options.dims[d.substr(0, eq)] = v;
+  }
+
+  if (const char *dir = std::getenv("KILN_RUNTIME_DIR")) {
+    options.runtimeDir = dir;
+  } else {
+    std::string exe = llvm::sys::fs::getMainExecutable(
+        argv[0], reinterpret_cast<void *>(&main));
+    llvm::SmallString<256> libDir(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(exe)));
+    llvm::sys::path::append(libDir, "lib");
+    options.runtimeDir = std::string(libDir);
+  }
+  return kiln::compile(options);
+}

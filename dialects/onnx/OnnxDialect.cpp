@@ -1,0 +1,74 @@
+//===- OnnxDialect.cpp - the onnx dialect ---------------------------------===//
+#include "dialects/onnx/OnnxDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+
+using namespace mlir;
+using namespace kiln::onnx;
+
+#include "dialects/onnx/OnnxDialect.cpp.inc"
+#include "dialects/onnx/OnnxInterfaces.cpp.inc"
+
+void OnnxDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/onnx/OnnxOps.cpp.inc"
+      >();
+}
+
+Operation *OnnxDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                            Type type, Location loc) {
+  if (isa<NoneType>(type))
+    return NoValueOp::create(builder, loc, NoneType::get(builder.getContext()));
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, type, elements);
+}
+
+int64_t kiln::onnx::getOpsetVersion(Operation *op, int64_t fallback) {
+  for (Operation *p = op; p; p = p->getParentOp())
+    if (auto attr = p->getAttrOfType<IntegerAttr>("onnx.opset"))
+      return attr.getInt();
+  return fallback;
+}
+
+// TensorProto.DataType codes from onnx.proto.
+Type kiln::onnx::getElementTypeForOnnx(MLIRContext *ctx, int64_t dataType) {
+  Builder b(ctx);
+  switch (dataType) {
+  case 1: return b.getF32Type();
+  case 2: return b.getIntegerType(8, /*isSigned=*/false);
+  case 3: return b.getIntegerType(8);
+  case 4: return b.getIntegerType(16, /*isSigned=*/false);
+  case 5: return b.getIntegerType(16);
+  case 6: return b.getIntegerType(32);
+  case 7: return b.getIntegerType(64);
+  case 9: return b.getI1Type();
+  case 10: return b.getF16Type();
+  case 11: return b.getF64Type();
+  case 12: return b.getIntegerType(32, /*isSigned=*/false);
+  case 13: return b.getIntegerType(64, /*isSigned=*/false);
+  case 16: return b.getBF16Type();
+  default: return nullptr;
+  }
+}
+
+int64_t kiln::onnx::getOnnxDataType(Type t) {
+  if (t.isF32()) return 1;
+  if (t.isF16()) return 10;
+  if (t.isF64()) return 11;
+  if (t.isBF16()) return 16;
+  if (t.isInteger(1)) return 9;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8: return u ? 2 : 3;
+    case 16: return u ? 4 : 5;
+    case 32: return u ? 12 : 6;
+    case 64: return u ? 13 : 7;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,41 @@
+//===- OnnxDialect.h - the onnx dialect -------------------------*- C++ -*-===//
+#ifndef KILN_DIALECTS_ONNX_ONNXDIALECT_H
+#define KILN_DIALECTS_ONNX_ONNXDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Pass/Pass.h"
+
+#include "dialects/onnx/OnnxDialect.h.inc"
+#include "dialects/onnx/OnnxInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/onnx/OnnxOps.h.inc"
+
+namespace kiln::onnx {
+
+/// The opset version of the default ONNX domain that `op`'s module imports
+/// (module attribute `onnx.opset`); `fallback` when none is recorded.
+int64_t getOpsetVersion(mlir::Operation *op, int64_t fallback = 17);
+
+/// Element type for an ONNX TensorProto.DataType code, or null.
+mlir::Type getElementTypeForOnnx(mlir::MLIRContext *ctx, int64_t dataType);
+/// ONNX TensorProto.DataType code for an element type, or 0.
+int64_t getOnnxDataType(mlir::Type elementType);
+
+#define GEN_PASS_DECL
+#define GEN_PASS_REGISTRATION
+#include "dialects/onnx/Passes.h.inc"
+
+/// Runs shape inference and folding over one function; used by the importer
+/// as it builds and by the onnx-infer-shapes pass.
+mlir::LogicalResult inferShapesAndFold(mlir::func::FuncOp func);
+
+} // namespace kiln::onnx
+
+#endif // KILN_DIALECTS_ONNX_ONNXDIALECT_H

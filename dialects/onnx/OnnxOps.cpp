@@ -1,0 +1,353 @@
+//===- OnnxOps.cpp - onnx op verifiers ------------------------------------===//
+//
+// Verifiers check what holds for any well-formed op whatever its operand
+// shapes (attribute ranges, operand kinds, element types); shape agreement is
+// checked by inferShapes, which runs on every op the importer builds.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/onnx/OnnxDialect.h"
+#include "dialects/onnx/ShapeHelpers.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace kiln::onnx;
+
+#define GET_OP_CLASSES
+#include "dialects/onnx/OnnxOps.cpp.inc"
+
+namespace {
+Type elemOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
+bool isFloat(Value v) { return isa<FloatType>(elemOf(v)); }
+bool isBool(Value v) { return elemOf(v).isInteger(1); }
+
+/// Ranked operand and result must have compatible shapes.
+LogicalResult verifySameShape(Operation *op, Value in, Value out) {
+  auto a = dyn_cast<RankedTensorType>(in.getType());
+  auto b = dyn_cast<RankedTensorType>(out.getType());
+  if (a && b && failed(verifyCompatibleShape(a.getShape(), b.getShape())))
+    return op->emitOpError("result shape differs from the operand shape");
+  return success();
+}
+
+LogicalResult verifyFloatUnary(Operation *op) {
+  if (!isFloat(op->getOperand(0)))
+    return op->emitOpError("expects a floating-point operand, got ")
+           << elemOf(op->getOperand(0));
+  return verifySameShape(op, op->getOperand(0), op->getResult(0));
+}
+
+LogicalResult verifyNumericUnary(Operation *op) {
+  if (isBool(op->getOperand(0)))
+    return op->emitOpError("does not take bool operands");
+  return verifySameShape(op, op->getOperand(0), op->getResult(0));
+}
+
+LogicalResult verifyBinary(Operation *op, bool boolOperands) {
+  Value a = op->getOperand(0), b = op->getOperand(1);
+  if (boolOperands && (!isBool(a) || !isBool(b)))
+    return op->emitOpError("expects bool operands");
+  if (!boolOperands && elemOf(a) != elemOf(b) && !isa<PowOp>(op))
+    return op->emitOpError("operand element types differ: ")
+           << elemOf(a) << " and " << elemOf(b);
+  auto ta = dyn_cast<RankedTensorType>(a.getType());
+  auto tb = dyn_cast<RankedTensorType>(b.getType());
+  if (ta && tb && !broadcastShapes(ta.getShape(), tb.getShape()))
+    return op->emitOpError("operand shapes do not broadcast");
+  return success();
+}
+
+/// Window attributes must have one value (pads: two) per spatial dimension.
+LogicalResult verifyWindowAttrs(Operation *op, Value x) {
+  auto t = dyn_cast<RankedTensorType>(x.getType());
+  if (!t)
+    return success();
+  if (t.getRank() < 3)
+    return op->emitOpError("expects an input of rank 3 or more, got ")
+           << t.getRank();
+  int64_t n = t.getRank() - 2;
+  for (StringRef name : {"kernel_shape", "strides", "dilations"})
+    if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name))
+      if (a.size() != n)
+        return op->emitOpError(name) << " must have " << n << " values";
+  if (auto p = op->getAttrOfType<DenseI64ArrayAttr>("pads"))
+    if (p.size() != 2 * n)
+      return op->emitOpError("pads must have ") << 2 * n << " values";
+  if (auto s = op->getAttrOfType<StringAttr>("auto_pad"))
+    if (!llvm::is_contained({"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"},
+                            s.getValue()))
+      return op->emitOpError("unknown auto_pad '") << s.getValue() << "'";
+  return success();
+}
+
+LogicalResult verifyKeepdims(Operation *op) {
+  auto k = op->getAttrOfType<IntegerAttr>("keepdims");
+  if (k && k.getInt() != 0 && k.getInt() != 1)
+    return op->emitOpError("keepdims must be 0 or 1");
+  return success();
+}
+} // namespace
+
+LogicalResult ConstantOp::verify() {
+  if (getValue().getType() != getType())
+    return emitOpError("result type differs from the value's type");
+  return success();
+}
+
+#define KILN_VERIFY(OP, EXPR)                                                  \
+  LogicalResult OP::verify() { return EXPR; }
+KILN_VERIFY(ReluOp, verifyNumericUnary(*this))
+KILN_VERIFY(NegOp, verifyNumericUnary(*this))
+KILN_VERIFY(AbsOp, verifyNumericUnary(*this))
+KILN_VERIFY(SignOp, verifyNumericUnary(*this))
+KILN_VERIFY(IdentityOp, verifySameShape(*this, getX(), getY()))
+KILN_VERIFY(SigmoidOp, verifyFloatUnary(*this))
+KILN_VERIFY(TanhOp, verifyFloatUnary(*this))
+KILN_VERIFY(ExpOp, verifyFloatUnary(*this))
+KILN_VERIFY(LogOp, verifyFloatUnary(*this))
+KILN_VERIFY(SqrtOp, verifyFloatUnary(*this))
+KILN_VERIFY(ErfOp, verifyFloatUnary(*this))
+KILN_VERIFY(CeilOp, verifyFloatUnary(*this))
+KILN_VERIFY(FloorOp, verifyFloatUnary(*this))
+KILN_VERIFY(RoundOp, verifyFloatUnary(*this))
+KILN_VERIFY(ReciprocalOp, verifyFloatUnary(*this))
+KILN_VERIFY(SinOp, verifyFloatUnary(*this))
+KILN_VERIFY(CosOp, verifyFloatUnary(*this))
+KILN_VERIFY(TanOp, verifyFloatUnary(*this))
+KILN_VERIFY(AsinOp, verifyFloatUnary(*this))
+KILN_VERIFY(AcosOp, verifyFloatUnary(*this))
+KILN_VERIFY(AtanOp, verifyFloatUnary(*this))
+KILN_VERIFY(SinhOp, verifyFloatUnary(*this))
+KILN_VERIFY(CoshOp, verifyFloatUnary(*this))
+KILN_VERIFY(AsinhOp, verifyFloatUnary(*this))
+KILN_VERIFY(AcoshOp, verifyFloatUnary(*this))
+KILN_VERIFY(AtanhOp, verifyFloatUnary(*this))
+KILN_VERIFY(SoftsignOp, verifyFloatUnary(*this))
+KILN_VERIFY(SoftplusOp, verifyFloatUnary(*this))
+KILN_VERIFY(HardSwishOp, verifyFloatUnary(*this))
+KILN_VERIFY(MishOp, verifyFloatUnary(*this))
+KILN_VERIFY(LeakyReluOp, verifyFloatUnary(*this))
+KILN_VERIFY(EluOp, verifyFloatUnary(*this))
+KILN_VERIFY(ThresholdedReluOp, verifyFloatUnary(*this))
+KILN_VERIFY(SeluOp, verifyFloatUnary(*this))
+KILN_VERIFY(HardSigmoidOp, verifyFloatUnary(*this))
+KILN_VERIFY(IsNaNOp, isFloat(getX()) ? success()
+                                     : emitOpError("expects a float operand"))
+KILN_VERIFY(NotOp, isBool(getX()) ? verifySameShape(*this, getX(), getY())
+                                  : emitOpError("expects a bool operand"))
+KILN_VERIFY(AddOp, verifyBinary(*this, false))
+KILN_VERIFY(SubOp, verifyBinary(*this, false))
+KILN_VERIFY(MulOp, verifyBinary(*this, false))
+KILN_VERIFY(DivOp, verifyBinary(*this, false))
+KILN_VERIFY(PowOp, verifyBinary(*this, false))
+KILN_VERIFY(ModOp, verifyBinary(*this, false))
+KILN_VERIFY(PReluOp, verifyBinary(*this, false))
+KILN_VERIFY(EqualOp, verifyBinary(*this, false))
+KILN_VERIFY(LessOp, verifyBinary(*this, false))
+KILN_VERIFY(LessOrEqualOp, verifyBinary(*this, false))
+KILN_VERIFY(GreaterOp, verifyBinary(*this, false))
+KILN_VERIFY(GreaterOrEqualOp, verifyBinary(*this, false))
+KILN_VERIFY(AndOp, verifyBinary(*this, true))
+KILN_VERIFY(OrOp, verifyBinary(*this, true))
+KILN_VERIFY(XorOp, verifyBinary(*this, true))
+KILN_VERIFY(ReduceSumOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceMeanOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceMaxOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceMinOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceProdOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceL1Op, verifyKeepdims(*this))
+KILN_VERIFY(ReduceL2Op, verifyKeepdims(*this))
+KILN_VERIFY(ReduceSumSquareOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceLogSumOp, verifyKeepdims(*this))
+KILN_VERIFY(ReduceLogSumExpOp, verifyKeepdims(*this))
+KILN_VERIFY(ArgMaxOp, verifyKeepdims(*this))
+KILN_VERIFY(ArgMinOp, verifyKeepdims(*this))
+KILN_VERIFY(MaxPoolOp, verifyWindowAttrs(*this, getX()))
+KILN_VERIFY(AveragePoolOp, verifyWindowAttrs(*this, getX()))
+KILN_VERIFY(GlobalAveragePoolOp, verifyWindowAttrs(*this, getX()))
+KILN_VERIFY(GlobalMaxPoolOp, verifyWindowAttrs(*this, getX()))
+#undef KILN_VERIFY
+
+LogicalResult CeluOp::verify() {
+  if (getAlpha().convertToFloat() == 0.0f)
+    return emitOpError("alpha must not be 0");
+  return verifyFloatUnary(*this);
+}
+
+LogicalResult BitShiftOp::verify() {
+  if (getDirection() != "LEFT" && getDirection() != "RIGHT")
+    return emitOpError("direction must be LEFT or RIGHT");
+  return verifyBinary(*this, false);
+}
+
+LogicalResult CastOp::verify() {
+  if (!getElementTypeForOnnx(getContext(), getTo()))
+    return emitOpError("unsupported target type code ") << getTo();
+  return verifySameShape(*this, getInput(), getOutput());
+}
+
+LogicalResult ClipOp::verify() {
+  for (Value bound : {getMin(), getMax()})
+    if (auto t = dyn_cast<RankedTensorType>(bound.getType()))
+      if (t.getNumElements() != 1)
+        return emitOpError("min and max must be scalars");
+  return verifySameShape(*this, getInput(), getOutput());
+}
+
+static LogicalResult verifyVariadic(Operation *op) {
+  if (op->getNumOperands() == 0)
+    return op->emitOpError("needs at least one input");
+  Type elem = elemOf(op->getOperand(0));
+  for (Value v : op->getOperands())
+    if (elemOf(v) != elem)
+      return op->emitOpError("inputs have different element types");
+  return success();
+}
+LogicalResult MaxOp::verify() { return verifyVariadic(*this); }
+LogicalResult MinOp::verify() { return verifyVariadic(*this); }
+LogicalResult SumOp::verify() { return verifyVariadic(*this); }
+LogicalResult MeanOp::verify() { return verifyVariadic(*this); }
+
+LogicalResult WhereOp::verify() {
+  if (!isBool(getCondition()))
+    return emitOpError("condition must be a bool tensor");
+  if (elemOf(getX()) != elemOf(getY()))
+    return emitOpError("X and Y have different element types");
+  return success();
+}
+
+LogicalResult MatMulOp::verify() {
+  if (elemOf(getA()) != elemOf(getB()))
+    return emitOpError("operand element types differ");
+  for (Value v : {getA(), getB()})
+    if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+      if (t.getRank() == 0)
+        return emitOpError("operands must have rank 1 or more");
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  for (Value v : {getA(), getB()})
+    if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+      if (t.getRank() != 2)
+        return emitOpError("A and B must be 2-D");
+  if ((getTransA() != 0 && getTransA() != 1) ||
+      (getTransB() != 0 && getTransB() != 1))
+    return emitOpError("transA and transB must be 0 or 1");
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  if (getGroup() < 1)
+    return emitOpError("group must be positive");
+  if (auto b = dyn_cast<RankedTensorType>(getB().getType()))
+    if (b.getRank() != 1)
+      return emitOpError("bias must be 1-D");
+  return verifyWindowAttrs(*this, getX());
+}
+
+LogicalResult BatchNormalizationOp::verify() {
+  for (Value v : {getScale(), getB(), getInputMean(), getInputVar()})
+    if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+      if (t.getRank() != 1)
+        return emitOpError("scale, B, mean and var must be 1-D");
+  return verifySameShape(*this, getX(), getY());
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifySameShape(*this, getInput(), getOutput());
+}
+LogicalResult LogSoftmaxOp::verify() {
+  return verifySameShape(*this, getInput(), getOutput());
+}
+
+LogicalResult ShapeOfOp::verify() { return success(); }
+LogicalResult SizeOp::verify() { return success(); }
+
+static LogicalResult verifyIntShapeOperand(Operation *op, Value v,
+                                           StringRef what) {
+  auto t = dyn_cast<ShapedType>(v.getType());
+  if (!t || !t.getElementType().isInteger(64))
+    return op->emitOpError(what) << " must be an int64 tensor";
+  if (t.hasRank() && t.getRank() != 1)
+    return op->emitOpError(what) << " must be 1-D";
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  return verifyIntShapeOperand(*this, getShape(), "shape");
+}
+LogicalResult ExpandOp::verify() {
+  return verifyIntShapeOperand(*this, getShape(), "shape");
+}
+LogicalResult TileOp::verify() {
+  return verifyIntShapeOperand(*this, getRepeats(), "repeats");
+}
+LogicalResult ConstantOfShapeOp::verify() {
+  if (auto v = getValue())
+    if (v->getNumElements() != 1)
+      return emitOpError("value must hold one element");
+  return verifyIntShapeOperand(*this, getInput(), "input");
+}
+LogicalResult RangeOp::verify() {
+  for (Value v : {getStart(), getLimit(), getDelta()})
+    if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+      if (t.getRank() != 0)
+        return emitOpError("start, limit and delta must be scalars");
+  return success();
+}
+
+LogicalResult FlattenOp::verify() { return success(); }
+LogicalResult SqueezeOp::verify() { return success(); }
+LogicalResult UnsqueezeOp::verify() {
+  if (isa<NoneType>(getAxesInput().getType()) && !getAxes())
+    return emitOpError("needs axes");
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  if (auto p = getPerm()) {
+    SmallVector<bool> seen(p->size(), false);
+    for (int64_t i : *p) {
+      if (i < 0 || i >= (int64_t)p->size() || seen[i])
+        return emitOpError("perm is not a permutation");
+      seen[i] = true;
+    }
+  }
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  Type elem = elemOf(getInputs().front());
+  for (Value v : getInputs())
+    if (elemOf(v) != elem)
+      return emitOpError("inputs have different element types");
+  return success();
+}
+
+LogicalResult SplitOp::verify() {
+  if (getNumResults() == 0)
+    return emitOpError("needs at least one output");
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  bool hasInputs = !isa<NoneType>(getStarts().getType());
+  if (hasInputs == (bool)getStartsAttr())
+    return emitOpError("takes starts either as an input or as an attribute");
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  Type idx = elemOf(getIndices());
+  if (!idx.isInteger(32) && !idx.isInteger(64))
+    return emitOpError("indices must be int32 or int64");
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  return verifySameShape(*this, getData(), getOutput());
+}

@@ -1,0 +1,519 @@
+//===- OnnxOps.td - onnx operations -----------------------------*- tablegen -*-===//
+//
+// Operations are grouped by shape family. Each family is a small base class;
+// an operator is then one line plus its summary and description, which name
+// the ONNX operator spec it follows.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_ONNX_OPS_TD
+#define KILN_ONNX_OPS_TD
+
+include "dialects/onnx/OnnxDialect.td"
+include "dialects/onnx/OnnxInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def TensorOrNone : AnyTypeOf<[AnyTensor, NoneType]>;
+
+class Onnx_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Onnx_Dialect, mnemonic,
+         !listconcat(traits, [Pure,
+           DeclareOpInterfaceMethods<ShapeInferenceOpInterface>])> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Values without an operator: constants and absent optional inputs.
+//===----------------------------------------------------------------------===//
+
+def Onnx_NoValueOp : Op<Onnx_Dialect, "NoValue", [Pure, ConstantLike]> {
+  let summary = "an absent optional input";
+  let description = [{
+    Stands for an ONNX input whose name is empty or that was left off the end
+    of a node's input list.
+
+    ```mlir
+    %none = onnx.NoValue
+    ```
+  }];
+  let results = (outs NoneType:$none);
+  let assemblyFormat = "attr-dict";
+  let hasFolder = 1;
+}
+
+def Onnx_ConstantOp : Onnx_Op<"Constant", [ConstantLike]> {
+  let summary = "a constant tensor (ONNX Constant, and graph initializers)";
+  let description = [{
+    Holds a tensor value. The importer turns `Constant` nodes (any of their
+    `value*` attributes) and graph initializers into this op. Large tensors
+    are held as `dense_resource` blobs so their bytes are not copied again.
+
+    ```mlir
+    %c = onnx.Constant(dense<[1, 3]> : tensor<2xi64>) : tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "`(` $value `)` attr-dict `:` type($output)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise: unary, unary with attributes, binary with numpy broadcasting.
+//===----------------------------------------------------------------------===//
+
+class Onnx_UnaryOp<string mnemonic, string spec, list<Trait> traits = []>
+    : Onnx_Op<mnemonic, traits> {
+  let summary = "elementwise " # mnemonic;
+  let description = "Applies ONNX `" # mnemonic # "` to each element: " # spec;
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "$X attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_ReluOp : Onnx_UnaryOp<"Relu", "y = max(x, 0).">;
+def Onnx_SigmoidOp : Onnx_UnaryOp<"Sigmoid", "y = 1 / (1 + exp(-x)).">;
+def Onnx_TanhOp : Onnx_UnaryOp<"Tanh", "y = tanh(x).">;
+def Onnx_ExpOp : Onnx_UnaryOp<"Exp", "y = exp(x).">;
+def Onnx_LogOp : Onnx_UnaryOp<"Log", "y = log(x).">;
+def Onnx_SqrtOp : Onnx_UnaryOp<"Sqrt", "y = sqrt(x).">;
+def Onnx_NegOp : Onnx_UnaryOp<"Neg", "y = -x.">;
+def Onnx_AbsOp : Onnx_UnaryOp<"Abs", "y = |x|.">;
+def Onnx_ErfOp : Onnx_UnaryOp<"Erf", "y = erf(x).">;
+def Onnx_CeilOp : Onnx_UnaryOp<"Ceil", "y = ceil(x).">;
+def Onnx_FloorOp : Onnx_UnaryOp<"Floor", "y = floor(x).">;
+def Onnx_RoundOp : Onnx_UnaryOp<"Round", "rounds half to even.">;
+def Onnx_ReciprocalOp : Onnx_UnaryOp<"Reciprocal", "y = 1 / x.">;
+def Onnx_SignOp : Onnx_UnaryOp<"Sign", "y = -1, 0 or 1 by the sign of x.">;
+def Onnx_SinOp : Onnx_UnaryOp<"Sin", "y = sin(x).">;
+def Onnx_CosOp : Onnx_UnaryOp<"Cos", "y = cos(x).">;
+def Onnx_TanOp : Onnx_UnaryOp<"Tan", "y = tan(x).">;
+def Onnx_AsinOp : Onnx_UnaryOp<"Asin", "y = asin(x).">;
+def Onnx_AcosOp : Onnx_UnaryOp<"Acos", "y = acos(x).">;
+def Onnx_AtanOp : Onnx_UnaryOp<"Atan", "y = atan(x).">;
+def Onnx_SinhOp : Onnx_UnaryOp<"Sinh", "y = sinh(x).">;
+def Onnx_CoshOp : Onnx_UnaryOp<"Cosh", "y = cosh(x).">;
+def Onnx_AsinhOp : Onnx_UnaryOp<"Asinh", "y = asinh(x).">;
+def Onnx_AcoshOp : Onnx_UnaryOp<"Acosh", "y = acosh(x).">;
+def Onnx_AtanhOp : Onnx_UnaryOp<"Atanh", "y = atanh(x).">;
+def Onnx_SoftsignOp : Onnx_UnaryOp<"Softsign", "y = x / (1 + |x|).">;
+def Onnx_SoftplusOp : Onnx_UnaryOp<"Softplus", "y = log(exp(x) + 1).">;
+def Onnx_HardSwishOp : Onnx_UnaryOp<"HardSwish", "y = x * max(0, min(1, x / 6 + 1 / 2)).">;
+def Onnx_MishOp : Onnx_UnaryOp<"Mish", "y = x * tanh(softplus(x)).">;
+def Onnx_NotOp : Onnx_UnaryOp<"Not", "logical negation of a bool tensor.">;
+def Onnx_IdentityOp : Onnx_UnaryOp<"Identity", "y = x."> { let hasFolder = 1; }
+def Onnx_IsNaNOp : Onnx_UnaryOp<"IsNaN", "true where x is NaN.">;
+
+class Onnx_UnaryAlphaOp<string mnemonic, string spec, string alpha>
+    : Onnx_UnaryOp<mnemonic, spec> {
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, alpha>:$alpha);
+}
+
+def Onnx_LeakyReluOp : Onnx_UnaryAlphaOp<"LeakyRelu", "y = x < 0 ? alpha * x : x.", "0.01">;
+def Onnx_EluOp : Onnx_UnaryAlphaOp<"Elu", "y = x < 0 ? alpha * (exp(x) - 1) : x.", "1.0">;
+def Onnx_CeluOp : Onnx_UnaryAlphaOp<"Celu", "y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).", "1.0">;
+def Onnx_ThresholdedReluOp : Onnx_UnaryAlphaOp<"ThresholdedRelu", "y = x > alpha ? x : 0.", "1.0">;
+
+def Onnx_SeluOp : Onnx_UnaryOp<"Selu", "y = gamma * (x <= 0 ? alpha * (exp(x) - 1) : x).">  {
+  let arguments = (ins AnyTensor:$X,
+                   DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma);
+}
+def Onnx_HardSigmoidOp : Onnx_UnaryOp<"HardSigmoid", "y = max(0, min(1, alpha * x + beta)).">  {
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.5">:$beta);
+}
+
+def Onnx_CastOp : Onnx_Op<"Cast"> {
+  let summary = "element type conversion";
+  let description = [{
+    ONNX `Cast`: converts each element to the type named by `to` (a
+    TensorProto.DataType code). Float to integer truncates toward zero.
+  }];
+  let arguments = (ins AnyTensor:$input, I64Attr:$to, OptionalAttr<I64Attr>:$saturate);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Onnx_ClipOp : Onnx_Op<"Clip"> {
+  let summary = "clamps to [min, max]";
+  let description = [{
+    ONNX `Clip`. From opset 11 the bounds are optional scalar inputs; before,
+    attributes `min` and `max`. Absent bounds mean no limit.
+  }];
+  let arguments = (ins AnyTensor:$input, TensorOrNone:$min, TensorOrNone:$max,
+                   OptionalAttr<F32Attr>:$min_attr, OptionalAttr<F32Attr>:$max_attr);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+class Onnx_BinaryOp<string mnemonic, string spec, list<Trait> traits = []>
+    : Onnx_Op<mnemonic, traits> {
+  let summary = "elementwise " # mnemonic # " with numpy broadcasting";
+  let description = "ONNX `" # mnemonic # "`: " # spec #
+      " The shapes broadcast as in numpy.";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B);
+  let results = (outs AnyTensor:$C);
+  let assemblyFormat = "$A `,` $B attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_AddOp : Onnx_BinaryOp<"Add", "c = a + b."> { let hasFolder = 1; }
+def Onnx_SubOp : Onnx_BinaryOp<"Sub", "c = a - b."> { let hasFolder = 1; }
+def Onnx_MulOp : Onnx_BinaryOp<"Mul", "c = a * b."> { let hasFolder = 1; }
+def Onnx_DivOp : Onnx_BinaryOp<"Div", "c = a / b (integer division truncates)."> { let hasFolder = 1; }
+def Onnx_PowOp : Onnx_BinaryOp<"Pow", "c = a ^ b; the result has a's type.">;
+def Onnx_AndOp : Onnx_BinaryOp<"And", "logical and of bool tensors.">;
+def Onnx_OrOp : Onnx_BinaryOp<"Or", "logical or of bool tensors.">;
+def Onnx_XorOp : Onnx_BinaryOp<"Xor", "logical xor of bool tensors.">;
+def Onnx_EqualOp : Onnx_BinaryOp<"Equal", "c = (a == b), a bool tensor.">;
+def Onnx_LessOp : Onnx_BinaryOp<"Less", "c = (a < b), a bool tensor.">;
+def Onnx_LessOrEqualOp : Onnx_BinaryOp<"LessOrEqual", "c = (a <= b), a bool tensor.">;
+def Onnx_GreaterOp : Onnx_BinaryOp<"Greater", "c = (a > b), a bool tensor.">;
+def Onnx_GreaterOrEqualOp : Onnx_BinaryOp<"GreaterOrEqual", "c = (a >= b), a bool tensor.">;
+def Onnx_PReluOp : Onnx_BinaryOp<"PRelu", "c = a < 0 ? b * a : a (b is the slope).">;
+def Onnx_ModOp : Onnx_BinaryOp<"Mod", "the remainder; with fmod = 1 it takes the dividend's sign, else the divisor's."> {
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, DefaultValuedAttr<I64Attr, "0">:$fmod);
+}
+def Onnx_BitShiftOp : Onnx_BinaryOp<"BitShift", "shifts unsigned integers left or right by `direction`."> {
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, StrAttr:$direction);
+}
+
+class Onnx_VariadicOp<string mnemonic, string spec> : Onnx_Op<mnemonic> {
+  let summary = "elementwise " # mnemonic # " of any number of tensors";
+  let description = "ONNX `" # mnemonic # "`: " # spec # " The inputs broadcast as in numpy.";
+  let arguments = (ins Variadic<AnyTensor>:$data_0);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat = "$data_0 attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_MaxOp : Onnx_VariadicOp<"Max", "the largest element.">;
+def Onnx_MinOp : Onnx_VariadicOp<"Min", "the smallest element.">;
+def Onnx_SumOp : Onnx_VariadicOp<"Sum", "the sum.">;
+def Onnx_MeanOp : Onnx_VariadicOp<"Mean", "the mean.">;
+
+def Onnx_WhereOp : Onnx_Op<"Where"> {
+  let summary = "selects from X where the condition holds, else from Y";
+  let description = "ONNX `Where`, with numpy broadcasting of all three inputs.";
+  let arguments = (ins AnyTensor:$condition, AnyTensor:$X, AnyTensor:$Y);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and convolution.
+//===----------------------------------------------------------------------===//
+
+def Onnx_MatMulOp : Onnx_Op<"MatMul"> {
+  let summary = "matrix product, batched and broadcast as numpy.matmul";
+  let description = [{
+    ONNX `MatMul`: 1-D operands are promoted to matrices and the added
+    dimension removed from the result; leading dimensions broadcast.
+  }];
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "$A `,` $B attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_GemmOp : Onnx_Op<"Gemm"> {
+  let summary = "general matrix multiply: alpha * A' * B' + beta * C";
+  let description = [{
+    ONNX `Gemm` on 2-D A and B (transposed when transA/transB is set) with an
+    optional C that broadcasts to the result.
+  }];
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, TensorOrNone:$C,
+                   DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                   DefaultValuedAttr<I64Attr, "0">:$transA,
+                   DefaultValuedAttr<I64Attr, "0">:$transB);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+class Onnx_WindowOp<string mnemonic> : Onnx_Op<mnemonic> {
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_ConvOp : Onnx_WindowOp<"Conv"> {
+  let summary = "N-d convolution with groups, strides, dilations and padding";
+  let description = [{
+    ONNX `Conv` on NC(spatial...) input X and M x C/group x (kernel...) weights
+    W, with optional bias B. `auto_pad` SAME_UPPER/SAME_LOWER/VALID overrides
+    `pads`.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$W, TensorOrNone:$B,
+                   DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   OptionalAttr<DenseI64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<DenseI64ArrayAttr>:$pads,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides);
+}
+
+def Onnx_MaxPoolOp : Onnx_WindowOp<"MaxPool"> {
+  let summary = "N-d max pooling";
+  let description = [{
+    ONNX `MaxPool` over windows of `kernel_shape` with strides, dilations,
+    padding (padded cells never win) and `ceil_mode`.
+  }];
+  let arguments = (ins AnyTensor:$X,
+                   DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                   DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   DenseI64ArrayAttr:$kernel_shape,
+                   OptionalAttr<DenseI64ArrayAttr>:$pads,
+                   DefaultValuedAttr<I64Attr, "0">:$storage_order,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides);
+}
+
+def Onnx_AveragePoolOp : Onnx_WindowOp<"AveragePool"> {
+  let summary = "N-d average pooling";
+  let description = [{
+    ONNX `AveragePool`; padded cells count in the divisor only when
+    `count_include_pad` is 1.
+  }];
+  let arguments = (ins AnyTensor:$X,
+                   DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                   DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                   DefaultValuedAttr<I64Attr, "0">:$count_include_pad,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   DenseI64ArrayAttr:$kernel_shape,
+                   OptionalAttr<DenseI64ArrayAttr>:$pads,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides);
+}
+
+def Onnx_GlobalAveragePoolOp : Onnx_WindowOp<"GlobalAveragePool"> {
+  let summary = "mean over all spatial dimensions";
+  let description = "ONNX `GlobalAveragePool`: N x C x 1 x ... x 1 result.";
+  let arguments = (ins AnyTensor:$X);
+}
+
+def Onnx_GlobalMaxPoolOp : Onnx_WindowOp<"GlobalMaxPool"> {
+  let summary = "max over all spatial dimensions";
+  let description = "ONNX `GlobalMaxPool`: N x C x 1 x ... x 1 result.";
+  let arguments = (ins AnyTensor:$X);
+}
+
+def Onnx_BatchNormalizationOp : Onnx_Op<"BatchNormalization"> {
+  let summary = "batch normalization in inference mode";
+  let description = [{
+    ONNX `BatchNormalization` with running statistics:
+    y = scale * (x - mean) / sqrt(var + epsilon) + B, per channel (axis 1).
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$B,
+                   AnyTensor:$input_mean, AnyTensor:$input_var,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
+                   DefaultValuedAttr<F32Attr, "0.9">:$momentum,
+                   DefaultValuedAttr<I64Attr, "0">:$training_mode);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalizations along an axis.
+//===----------------------------------------------------------------------===//
+
+class Onnx_ReduceOp<string mnemonic, string spec> : Onnx_Op<mnemonic> {
+  let summary = mnemonic # " over the given axes";
+  let description = "ONNX `" # mnemonic # "`: " # spec # [{
+    The axes come from the `axes` attribute (older opsets) or the optional
+    second input (a constant); none means all axes unless
+    `noop_with_empty_axes` is set.
+  }];
+  let arguments = (ins AnyTensor:$data, TensorOrNone:$axes_input,
+                   OptionalAttr<DenseI64ArrayAttr>:$axes,
+                   DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                   DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
+  let results = (outs AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_ReduceSumOp : Onnx_ReduceOp<"ReduceSum", "sum.">;
+def Onnx_ReduceMeanOp : Onnx_ReduceOp<"ReduceMean", "arithmetic mean.">;
+def Onnx_ReduceMaxOp : Onnx_ReduceOp<"ReduceMax", "maximum.">;
+def Onnx_ReduceMinOp : Onnx_ReduceOp<"ReduceMin", "minimum.">;
+def Onnx_ReduceProdOp : Onnx_ReduceOp<"ReduceProd", "product.">;
+def Onnx_ReduceL1Op : Onnx_ReduceOp<"ReduceL1", "sum of absolute values.">;
+def Onnx_ReduceL2Op : Onnx_ReduceOp<"ReduceL2", "square root of the sum of squares.">;
+def Onnx_ReduceSumSquareOp : Onnx_ReduceOp<"ReduceSumSquare", "sum of squares.">;
+def Onnx_ReduceLogSumOp : Onnx_ReduceOp<"ReduceLogSum", "log of the sum.">;
+def Onnx_ReduceLogSumExpOp : Onnx_ReduceOp<"ReduceLogSumExp", "log of the sum of exponentials.">;
+
+class Onnx_ArgOp<string mnemonic, string spec> : Onnx_Op<mnemonic> {
+  let summary = "index of the " # spec # " element along an axis";
+  let description = "ONNX `" # mnemonic # "`: int64 indices of the " # spec #
+      " element; ties go to the first index unless `select_last_index`.";
+  let arguments = (ins AnyTensor:$data, DefaultValuedAttr<I64Attr, "0">:$axis,
+                   DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                   DefaultValuedAttr<I64Attr, "0">:$select_last_index);
+  let results = (outs AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+def Onnx_ArgMaxOp : Onnx_ArgOp<"ArgMax", "largest">;
+def Onnx_ArgMinOp : Onnx_ArgOp<"ArgMin", "smallest">;
+
+class Onnx_SoftmaxBase<string mnemonic, string spec> : Onnx_Op<mnemonic> {
+  let summary = spec;
+  let description = "ONNX `" # mnemonic # "`: " # spec # [{ along `axis`.
+    Before opset 13 the input is treated as 2-D, flattened at `axis`
+    (default 1); from 13 it is along the single axis (default -1). The
+    importer records the opset in the module's `onnx.opset` attribute.
+  }];
+  let arguments = (ins AnyTensor:$input, OptionalAttr<I64Attr>:$axis);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+def Onnx_SoftmaxOp : Onnx_SoftmaxBase<"Softmax", "exp(x) / sum(exp(x))">;
+def Onnx_LogSoftmaxOp : Onnx_SoftmaxBase<"LogSoftmax", "log(softmax(x))">;
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement.
+//===----------------------------------------------------------------------===//
+
+class Onnx_ShapeOp<string mnemonic> : Onnx_Op<mnemonic> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_ShapeOfOp : Onnx_ShapeOp<"Shape"> {
+  let summary = "the shape of a tensor as an int64 tensor";
+  let description = "ONNX `Shape`, with the `start`/`end` slice of opset 15. Folds when the input shape is static.";
+  let arguments = (ins AnyTensor:$data, OptionalAttr<I64Attr>:$start, OptionalAttr<I64Attr>:$end);
+  let results = (outs AnyTensor:$shape);
+  let hasFolder = 1;
+}
+
+def Onnx_SizeOp : Onnx_ShapeOp<"Size"> {
+  let summary = "the number of elements as an int64 scalar";
+  let description = "ONNX `Size`. Folds when the input shape is static.";
+  let arguments = (ins AnyTensor:$data);
+  let results = (outs AnyTensor:$size);
+  let hasFolder = 1;
+}
+
+def Onnx_ReshapeOp : Onnx_ShapeOp<"Reshape"> {
+  let summary = "same data, new shape";
+  let description = [{
+    ONNX `Reshape`; the target shape must be a constant. 0 copies the input's
+    dimension (unless `allowzero`), -1 is inferred.
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$shape, DefaultValuedAttr<I64Attr, "0">:$allowzero);
+  let results = (outs AnyTensor:$reshaped);
+  let hasFolder = 1;
+}
+
+def Onnx_FlattenOp : Onnx_ShapeOp<"Flatten"> {
+  let summary = "reshape to 2-D at an axis";
+  let description = "ONNX `Flatten`: dimensions before `axis` form the rows, the rest the columns.";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+
+def Onnx_SqueezeOp : Onnx_ShapeOp<"Squeeze"> {
+  let summary = "removes size-1 dimensions";
+  let description = "ONNX `Squeeze`; axes from the attribute (opset < 13) or a constant input; none means every size-1 dimension.";
+  let arguments = (ins AnyTensor:$data, TensorOrNone:$axes_input, OptionalAttr<DenseI64ArrayAttr>:$axes);
+  let results = (outs AnyTensor:$squeezed);
+  let hasFolder = 1;
+}
+
+def Onnx_UnsqueezeOp : Onnx_ShapeOp<"Unsqueeze"> {
+  let summary = "inserts size-1 dimensions";
+  let description = "ONNX `Unsqueeze`; axes (of the result) from the attribute (opset < 13) or a constant input.";
+  let arguments = (ins AnyTensor:$data, TensorOrNone:$axes_input, OptionalAttr<DenseI64ArrayAttr>:$axes);
+  let results = (outs AnyTensor:$expanded);
+  let hasFolder = 1;
+}
+
+def Onnx_TransposeOp : Onnx_ShapeOp<"Transpose"> {
+  let summary = "permutes dimensions";
+  let description = "ONNX `Transpose`; `perm` defaults to reversing the dimensions.";
+  let arguments = (ins AnyTensor:$data, OptionalAttr<DenseI64ArrayAttr>:$perm);
+  let results = (outs AnyTensor:$transposed);
+}
+
+def Onnx_ConcatOp : Onnx_ShapeOp<"Concat"> {
+  let summary = "joins tensors along an axis";
+  let description = "ONNX `Concat`. Folds when every input is a constant.";
+  let arguments = (ins Variadic<AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyTensor:$concat_result);
+  let hasFolder = 1;
+}
+
+def Onnx_SplitOp : Onnx_ShapeOp<"Split"> {
+  let summary = "cuts a tensor into parts along an axis";
+  let description = [{
+    ONNX `Split`: part sizes come from the `split` input (opset 13), the
+    `split` attribute (older), or equal parts (the last one smaller when
+    `num_outputs` does not divide the dimension).
+  }];
+  let arguments = (ins AnyTensor:$input, TensorOrNone:$split_input,
+                   DefaultValuedAttr<I64Attr, "0">:$axis,
+                   OptionalAttr<DenseI64ArrayAttr>:$split,
+                   OptionalAttr<I64Attr>:$num_outputs);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
+def Onnx_SliceOp : Onnx_ShapeOp<"Slice"> {
+  let summary = "strided slice with clamped bounds";
+  let description = [{
+    ONNX `Slice` (opset 10+: starts, ends, axes and steps as constant inputs;
+    opset 1: as attributes). Bounds clamp as in numpy; steps may be negative.
+  }];
+  let arguments = (ins AnyTensor:$data, TensorOrNone:$starts, TensorOrNone:$ends,
+                   TensorOrNone:$axes_input, TensorOrNone:$steps,
+                   OptionalAttr<DenseI64ArrayAttr>:$starts_attr,
+                   OptionalAttr<DenseI64ArrayAttr>:$ends_attr,
+                   OptionalAttr<DenseI64ArrayAttr>:$axes);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def Onnx_GatherOp : Onnx_ShapeOp<"Gather"> {
+  let summary = "takes slices along an axis by index";
+  let description = "ONNX `Gather`; negative indices count from the end. Folds on constant operands.";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def Onnx_ExpandOp : Onnx_ShapeOp<"Expand"> {
+  let summary = "broadcasts to a shape";
+  let description = "ONNX `Expand`: the result shape is the numpy broadcast of the input shape and the constant `shape`.";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
+  let results = (outs AnyTensor:$output);
+}
+
+def Onnx_TileOp : Onnx_ShapeOp<"Tile"> {
+  let summary = "repeats a tensor along each axis";
+  let description = "ONNX `Tile` with constant `repeats`.";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$repeats);
+  let results = (outs AnyTensor:$output);
+}
+
+def Onnx_ConstantOfShapeOp : Onnx_ShapeOp<"ConstantOfShape"> {
+  let summary = "a tensor of a given shape filled with one value";
+  let description = "ONNX `ConstantOfShape`: the shape is a constant int64 input; `value` is a one-element tensor (0.0f by default).";
+  let arguments = (ins AnyTensor:$input, OptionalAttr<ElementsAttr>:$value);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def Onnx_RangeOp : Onnx_ShapeOp<"Range"> {
+  let summary = "a 1-D arithmetic sequence";
+  let description = "ONNX `Range` with constant scalar start, limit and delta.";
+  let arguments = (ins AnyTensor:$start, AnyTensor:$limit, AnyTensor:$delta);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def Onnx_DropoutOp : Onnx_ShapeOp<"Dropout"> {
+  let summary = "identity in inference";
+  let description = "ONNX `Dropout` in inference mode: the output is the input; the optional mask is all true.";
+  let arguments = (ins AnyTensor:$data, TensorOrNone:$ratio, TensorOrNone:$training_mode,
+                   OptionalAttr<I64Attr>:$seed);
+  let results = (outs AnyTensor:$output, AnyTensor:$mask);
+}
+
+#endif // KILN_ONNX_OPS_TD

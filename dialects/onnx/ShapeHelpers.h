@@ -1,0 +1,91 @@
+//===- ShapeHelpers.h - shape arithmetic shared by inference and lowering -===//
+//
+// Free functions that compute ONNX shape rules (broadcasting, convolution
+// windows, slices, reduction axes). Shape inference and the lowerings use the
+// same functions, so the two can never disagree.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_DIALECTS_ONNX_SHAPEHELPERS_H
+#define KILN_DIALECTS_ONNX_SHAPEHELPERS_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
+#include <string>
+
+namespace kiln::onnx {
+
+using Shape = llvm::SmallVector<int64_t, 4>;
+
+/// Numpy broadcast of two shapes (dynamic dims allowed); nullopt when they
+/// do not broadcast.
+std::optional<Shape> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                     llvm::ArrayRef<int64_t> b);
+
+/// The integer values of a constant operand (an onnx.Constant holding ints),
+/// or nullopt.
+std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
+/// The float value of a constant one-element operand, or nullopt.
+std::optional<double> getConstantScalar(mlir::Value v);
+
+/// Normalizes a possibly negative axis into [0, rank); nullopt when out of
+/// range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// Window geometry of Conv and the pooling ops for one input shape.
+struct WindowGeometry {
+  Shape kernel, strides, dilations, padBegin, padEnd;
+  Shape outSpatial; // dynamic where the input dimension is
+};
+
+/// Computes the geometry from the ONNX attributes. `kernel` comes from
+/// kernel_shape or the weights. Returns an error message on failure.
+std::optional<std::string>
+computeWindowGeometry(llvm::ArrayRef<int64_t> inSpatial,
+                      llvm::ArrayRef<int64_t> kernel, llvm::StringRef autoPad,
+                      std::optional<llvm::ArrayRef<int64_t>> pads,
+                      std::optional<llvm::ArrayRef<int64_t>> strides,
+                      std::optional<llvm::ArrayRef<int64_t>> dilations,
+                      bool ceilMode, WindowGeometry &geometry);
+
+/// One axis of a Slice after clamping: the result takes `size` elements
+/// starting at `start`, `step` apart.
+struct SliceAxis {
+  int64_t start = 0, size = 0, step = 1;
+};
+
+/// Resolves ONNX Slice parameters against a static input shape.
+std::optional<std::string>
+computeSlice(llvm::ArrayRef<int64_t> inShape, llvm::ArrayRef<int64_t> starts,
+             llvm::ArrayRef<int64_t> ends, llvm::ArrayRef<int64_t> axes,
+             llvm::ArrayRef<int64_t> steps, llvm::SmallVector<SliceAxis> &out);
+
+/// Normalized, sorted reduction axes for a Reduce* op; `all` when reducing
+/// every axis. Returns an error message on failure.
+std::optional<std::string> resolveReduceAxes(mlir::Operation *op, int64_t rank,
+                                             llvm::SmallVector<int64_t> &axes);
+
+/// Sizes of the parts of a Split op.
+std::optional<std::string> resolveSplitSizes(mlir::Operation *op,
+                                             int64_t dimSize,
+                                             llvm::SmallVector<int64_t> &sizes);
+
+/// Axes of Squeeze/Unsqueeze from the attribute or the constant input.
+std::optional<llvm::SmallVector<int64_t>> getAxesOperandOrAttr(
+    mlir::Value axesInput, std::optional<llvm::ArrayRef<int64_t>> axesAttr);
+
+/// The start/end/axes/steps of a Slice op (inputs or opset-1 attributes).
+std::optional<std::string> getSliceParams(mlir::Operation *op, int64_t rank,
+                                          llvm::SmallVector<int64_t> &starts,
+                                          llvm::SmallVector<int64_t> &ends,
+                                          llvm::SmallVector<int64_t> &axes,
+                                          llvm::SmallVector<int64_t> &steps);
+
+/// The softmax axis (normalized) and whether the op uses the pre-13
+/// "flatten to 2-D" semantics.
+int64_t getSoftmaxAxis(mlir::Operation *op, int64_t rank, bool &coerced2D);
+
+} // namespace kiln::onnx
+
+#endif // KILN_DIALECTS_ONNX_SHAPEHELPERS_H

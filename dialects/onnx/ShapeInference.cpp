@@ -1,0 +1,993 @@
+//===- ShapeInference.cpp - result types of onnx ops ----------------------===//
+//
+// The shape rules of the ONNX operator spec, as free functions (shared with
+// the lowerings through ShapeHelpers.h) and as the inferShapes methods of the
+// ops.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/onnx/OnnxDialect.h"
+#include "dialects/onnx/ShapeHelpers.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLExtras.h"
+#include <numeric>
+
+using namespace mlir;
+using namespace kiln::onnx;
+using llvm::ArrayRef;
+using llvm::SmallVector;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+std::optional<Shape> kiln::onnx::broadcastShapes(ArrayRef<int64_t> a,
+                                                 ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == 1)
+      out[i] = db;
+    else if (db == 1)
+      out[i] = da;
+    else if (da == kDyn || db == kDyn)
+      out[i] = da == kDyn ? db : da;
+    else if (da == db)
+      out[i] = da;
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<SmallVector<int64_t>> kiln::onnx::getConstantInts(Value v) {
+  auto cst = v ? v.getDefiningOp<ConstantOp>() : nullptr;
+  if (!cst)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+  if (!dense)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : dense.getValues<APInt>())
+    out.push_back(dense.getElementType().isInteger(1) ? x.getZExtValue()
+                                                     : x.getSExtValue());
+  return out;
+}
+
+std::optional<double> kiln::onnx::getConstantScalar(Value v) {
+  auto cst = v ? v.getDefiningOp<ConstantOp>() : nullptr;
+  if (!cst)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
+  if (!dense || dense.getNumElements() != 1)
+    return std::nullopt;
+  if (auto f = dyn_cast<DenseFPElementsAttr>(dense))
+    return (*f.getValues<APFloat>().begin()).convertToDouble();
+  if (auto i = dyn_cast<DenseIntElementsAttr>(dense))
+    return (double)(*i.getValues<APInt>().begin()).getSExtValue();
+  return std::nullopt;
+}
+
+std::optional<int64_t> kiln::onnx::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+std::optional<std::string> kiln::onnx::computeWindowGeometry(
+    ArrayRef<int64_t> inSpatial, ArrayRef<int64_t> kernel, StringRef autoPad,
+    std::optional<ArrayRef<int64_t>> pads,
+    std::optional<ArrayRef<int64_t>> strides,
+    std::optional<ArrayRef<int64_t>> dilations, bool ceilMode,
+    WindowGeometry &g) {
+  size_t n = inSpatial.size();
+  if (kernel.size() != n)
+    return "kernel has " + std::to_string(kernel.size()) +
+           " dimensions but the input has " + std::to_string(n) +
+           " spatial dimensions";
+  g.kernel.assign(kernel.begin(), kernel.end());
+  g.strides.assign(n, 1);
+  g.dilations.assign(n, 1);
+  g.padBegin.assign(n, 0);
+  g.padEnd.assign(n, 0);
+  if (strides && !strides->empty()) {
+    if (strides->size() != n)
+      return std::string("strides must have one value per spatial dimension");
+    g.strides.assign(strides->begin(), strides->end());
+  }
+  if (dilations && !dilations->empty()) {
+    if (dilations->size() != n)
+      return std::string("dilations must have one value per spatial dimension");
+    g.dilations.assign(dilations->begin(), dilations->end());
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (g.strides[i] < 1 || g.dilations[i] < 1 || g.kernel[i] < 1)
+      return std::string("strides, dilations and kernel sizes must be positive");
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  if (!same && autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "")
+    return "unknown auto_pad '" + autoPad.str() + "'";
+  if (autoPad == "NOTSET" || autoPad == "") {
+    if (pads && !pads->empty()) {
+      if (pads->size() != 2 * n)
+        return std::string("pads must have two values per spatial dimension");
+      for (size_t i = 0; i < n; ++i) {
+        g.padBegin[i] = (*pads)[i];
+        g.padEnd[i] = (*pads)[i + n];
+        if (g.padBegin[i] < 0 || g.padEnd[i] < 0)
+          return std::string("negative pads are not supported");
+      }
+    }
+  }
+  g.outSpatial.assign(n, kDyn);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t in = inSpatial[i];
+    if (in == kDyn)
+      continue;
+    int64_t window = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    if (same) {
+      int64_t out = ceilDiv(in, g.strides[i]);
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * g.strides[i] + window - in);
+      int64_t small = total / 2;
+      g.padBegin[i] = autoPad == "SAME_UPPER" ? small : total - small;
+      g.padEnd[i] = total - g.padBegin[i];
+      g.outSpatial[i] = out;
+      continue;
+    }
+    int64_t span = in + g.padBegin[i] + g.padEnd[i] - window;
+    if (span < 0)
+      return "the window (" + std::to_string(window) +
+             ") is larger than the padded input (" +
+             std::to_string(in + g.padBegin[i] + g.padEnd[i]) + ")";
+    int64_t out = ceilMode ? ceilDiv(span, g.strides[i]) + 1
+                           : span / g.strides[i] + 1;
+    // A window must start inside the input or its leading padding.
+    if (ceilMode && (out - 1) * g.strides[i] >= in + g.padBegin[i])
+      --out;
+    g.outSpatial[i] = out;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string>
+kiln::onnx::computeSlice(ArrayRef<int64_t> inShape, ArrayRef<int64_t> starts,
+                         ArrayRef<int64_t> ends, ArrayRef<int64_t> axes,
+                         ArrayRef<int64_t> steps, SmallVector<SliceAxis> &out) {
+  int64_t rank = inShape.size();
+  out.clear();
+  for (int64_t d : inShape)
+    out.push_back({0, d, 1});
+  if (starts.size() != ends.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return std::string("starts, ends, axes and steps must have equal lengths");
+  SmallVector<bool> seen(rank, false);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    auto axis = normalizeAxis(axes[i], rank);
+    if (!axis)
+      return "slice axis " + std::to_string(axes[i]) + " is out of range";
+    if (seen[*axis])
+      return std::string("slice axes repeat");
+    seen[*axis] = true;
+    int64_t dim = inShape[*axis];
+    if (dim == kDyn)
+      return std::string("slicing a dynamic dimension is not supported");
+    int64_t step = steps[i];
+    if (step == 0)
+      return std::string("slice step must not be 0");
+    int64_t s = starts[i], e = ends[i];
+    if (s < 0)
+      s += dim;
+    if (e < 0 && e > INT64_MIN / 2)
+      e += dim;
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      out[*axis] = {s, e > s ? ceilDiv(e - s, step) : 0, step};
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      out[*axis] = {s, s > e ? ceilDiv(s - e, -step) : 0, step};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>>
+kiln::onnx::getAxesOperandOrAttr(Value axesInput,
+                                 std::optional<ArrayRef<int64_t>> axesAttr) {
+  if (axesInput && !isa<NoneType>(axesInput.getType()))
+    return getConstantInts(axesInput);
+  if (axesAttr)
+    return SmallVector<int64_t>(axesAttr->begin(), axesAttr->end());
+  return SmallVector<int64_t>();
+}
+
+std::optional<std::string>
+kiln::onnx::resolveReduceAxes(Operation *op, int64_t rank,
+                              SmallVector<int64_t> &axes) {
+  Value axesInput = op->getOperand(1);
+  std::optional<ArrayRef<int64_t>> attr;
+  if (auto a = op->getAttrOfType<DenseI64ArrayAttr>("axes"))
+    attr = a.asArrayRef();
+  auto raw = getAxesOperandOrAttr(axesInput, attr);
+  if (!raw)
+    return std::string("the axes input must be a constant");
+  axes.clear();
+  if (raw->empty()) {
+    auto noop = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes");
+    if (noop && noop.getInt())
+      return std::nullopt;
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+    return std::nullopt;
+  }
+  for (int64_t a : *raw) {
+    auto n = normalizeAxis(a, rank);
+    if (!n)
+      return "axis " + std::to_string(a) + " is out of range";
+    axes.push_back(*n);
+  }
+  llvm::sort(axes);
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return std::nullopt;
+}
+
+std::optional<std::string>
+kiln::onnx::resolveSplitSizes(Operation *op, int64_t dimSize,
+                              SmallVector<int64_t> &sizes) {
+  auto split = cast<SplitOp>(op);
+  int64_t parts = op->getNumResults();
+  sizes.clear();
+  if (!isa<NoneType>(split.getSplitInput().getType())) {
+    auto s = getConstantInts(split.getSplitInput());
+    if (!s)
+      return std::string("the split input must be a constant");
+    sizes.assign(s->begin(), s->end());
+  } else if (auto attr = split.getSplitAttr()) {
+    sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
+  } else {
+    if (dimSize == kDyn)
+      return std::string("equal split of a dynamic dimension");
+    int64_t chunk = ceilDiv(dimSize, parts);
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::max<int64_t>(
+          0, std::min(chunk, dimSize - i * chunk)));
+  }
+  if ((int64_t)sizes.size() != parts)
+    return "split has " + std::to_string(sizes.size()) + " sizes for " +
+           std::to_string(parts) + " outputs";
+  if (dimSize != kDyn &&
+      std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) != dimSize)
+    return std::string("split sizes do not add up to the dimension");
+  return std::nullopt;
+}
+
+std::optional<std::string> kiln::onnx::getSliceParams(
+    Operation *op, int64_t rank, SmallVector<int64_t> &starts,
+    SmallVector<int64_t> &ends, SmallVector<int64_t> &axes,
+    SmallVector<int64_t> &steps) {
+  auto slice = cast<SliceOp>(op);
+  if (auto s = slice.getStartsAttrAttr()) {
+    starts.assign(s.asArrayRef().begin(), s.asArrayRef().end());
+    auto e = slice.getEndsAttrAttr();
+    if (!e)
+      return std::string("ends attribute missing");
+    ends.assign(e.asArrayRef().begin(), e.asArrayRef().end());
+  } else {
+    auto s2 = getConstantInts(slice.getStarts());
+    auto e2 = getConstantInts(slice.getEnds());
+    if (!s2 || !e2)
+      return std::string("starts and ends must be constants");
+    starts = *s2;
+    ends = *e2;
+  }
+  if (!isa<NoneType>(slice.getAxesInput().getType())) {
+    auto a = getConstantInts(slice.getAxesInput());
+    if (!a)
+      return std::string("axes must be a constant");
+    axes = *a;
+  } else if (auto a = slice.getAxesAttr()) {
+    axes.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+  } else {
+    axes.clear();
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  }
+  if (!isa<NoneType>(slice.getSteps().getType())) {
+    auto s = getConstantInts(slice.getSteps());
+    if (!s)
+      return std::string("steps must be a constant");
+    steps = *s;
+  } else {
+    steps.assign(starts.size(), 1);
+  }
+  (void)rank;
+  return std::nullopt;
+}
+
+int64_t kiln::onnx::getSoftmaxAxis(Operation *op, int64_t rank,
+                                   bool &coerced2D) {
+  coerced2D = getOpsetVersion(op) < 13;
+  auto attr = op->getAttrOfType<IntegerAttr>("axis");
+  int64_t axis = attr ? attr.getInt() : (coerced2D ? 1 : -1);
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-op inference
+//===----------------------------------------------------------------------===//
+
+namespace {
+RankedTensorType ranked(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+Type elemOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
+
+void setResult(Operation *op, unsigned i, ArrayRef<int64_t> shape, Type elem) {
+  op->getResult(i).setType(RankedTensorType::get(shape, elem));
+}
+void setUnranked(Operation *op, unsigned i, Type elem) {
+  op->getResult(i).setType(UnrankedTensorType::get(elem));
+}
+LogicalResult sameAsOperand(Operation *op, Value v, Type elem = nullptr) {
+  if (!elem)
+    elem = elemOf(v);
+  if (auto t = ranked(v))
+    setResult(op, 0, t.getShape(), elem);
+  else
+    setUnranked(op, 0, elem);
+  return success();
+}
+
+LogicalResult broadcastAll(Operation *op, ValueRange values, Type elem) {
+  Shape shape;
+  for (Value v : values) {
+    auto t = ranked(v);
+    if (!t) {
+      setUnranked(op, 0, elem);
+      return success();
+    }
+    auto b = broadcastShapes(shape, t.getShape());
+    if (!b)
+      return op->emitOpError("operand shapes do not broadcast");
+    shape = *b;
+  }
+  setResult(op, 0, shape, elem);
+  return success();
+}
+
+Type boolType(Operation *op) { return IntegerType::get(op->getContext(), 1); }
+Type i64Type(Operation *op) { return IntegerType::get(op->getContext(), 64); }
+
+LogicalResult inferWindow(Operation *op, Value x, ArrayRef<int64_t> kernel,
+                          int64_t channels) {
+  auto t = ranked(x);
+  if (!t) {
+    setUnranked(op, 0, elemOf(x));
+    return success();
+  }
+  if (t.getRank() < 3)
+    return op->emitOpError("expects an input of rank 3 or more, got ")
+           << t.getRank();
+  auto arr = [&](StringRef name) -> std::optional<ArrayRef<int64_t>> {
+    if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name))
+      return a.asArrayRef();
+    return std::nullopt;
+  };
+  auto autoPad = op->getAttrOfType<StringAttr>("auto_pad");
+  auto ceil = op->getAttrOfType<IntegerAttr>("ceil_mode");
+  WindowGeometry g;
+  if (auto err = computeWindowGeometry(
+          t.getShape().drop_front(2), kernel,
+          autoPad ? autoPad.getValue() : "NOTSET", arr("pads"), arr("strides"),
+          arr("dilations"), ceil && ceil.getInt(), g))
+    return op->emitOpError(*err);
+  Shape out{t.getDimSize(0), channels};
+  out.append(g.outSpatial.begin(), g.outSpatial.end());
+  setResult(op, 0, out, t.getElementType());
+  return success();
+}
+} // namespace
+
+#define KILN_INFER_UNARY(OP)                                                   \
+  LogicalResult OP::inferShapes() { return sameAsOperand(*this, getX()); }
+KILN_INFER_UNARY(ReluOp)
+KILN_INFER_UNARY(SigmoidOp)
+KILN_INFER_UNARY(TanhOp)
+KILN_INFER_UNARY(ExpOp)
+KILN_INFER_UNARY(LogOp)
+KILN_INFER_UNARY(SqrtOp)
+KILN_INFER_UNARY(NegOp)
+KILN_INFER_UNARY(AbsOp)
+KILN_INFER_UNARY(ErfOp)
+KILN_INFER_UNARY(CeilOp)
+KILN_INFER_UNARY(FloorOp)
+KILN_INFER_UNARY(RoundOp)
+KILN_INFER_UNARY(ReciprocalOp)
+KILN_INFER_UNARY(SignOp)
+KILN_INFER_UNARY(SinOp)
+KILN_INFER_UNARY(CosOp)
+KILN_INFER_UNARY(TanOp)
+KILN_INFER_UNARY(AsinOp)
+KILN_INFER_UNARY(AcosOp)
+KILN_INFER_UNARY(AtanOp)
+KILN_INFER_UNARY(SinhOp)
+KILN_INFER_UNARY(CoshOp)
+KILN_INFER_UNARY(AsinhOp)
+KILN_INFER_UNARY(AcoshOp)
+KILN_INFER_UNARY(AtanhOp)
+KILN_INFER_UNARY(SoftsignOp)
+KILN_INFER_UNARY(SoftplusOp)
+KILN_INFER_UNARY(HardSwishOp)
+KILN_INFER_UNARY(MishOp)
+KILN_INFER_UNARY(NotOp)
+KILN_INFER_UNARY(IdentityOp)
+KILN_INFER_UNARY(LeakyReluOp)
+KILN_INFER_UNARY(EluOp)
+KILN_INFER_UNARY(CeluOp)
+KILN_INFER_UNARY(ThresholdedReluOp)
+KILN_INFER_UNARY(SeluOp)
+KILN_INFER_UNARY(HardSigmoidOp)
+#undef KILN_INFER_UNARY
+
+LogicalResult IsNaNOp::inferShapes() {
+  return sameAsOperand(*this, getX(), boolType(*this));
+}
+
+LogicalResult ConstantOp::inferShapes() {
+  getResult().setType(cast<TensorType>(getValue().getType()));
+  return success();
+}
+
+LogicalResult CastOp::inferShapes() {
+  Type elem = getElementTypeForOnnx(getContext(), getTo());
+  if (!elem)
+    return emitOpError("unsupported target type code ") << getTo();
+  return sameAsOperand(*this, getInput(), elem);
+}
+
+LogicalResult ClipOp::inferShapes() { return sameAsOperand(*this, getInput()); }
+
+#define KILN_INFER_BINARY(OP, ELEM)                                            \
+  LogicalResult OP::inferShapes() {                                            \
+    return broadcastAll(*this, {getA(), getB()}, ELEM);                        \
+  }
+KILN_INFER_BINARY(AddOp, elemOf(getA()))
+KILN_INFER_BINARY(SubOp, elemOf(getA()))
+KILN_INFER_BINARY(MulOp, elemOf(getA()))
+KILN_INFER_BINARY(DivOp, elemOf(getA()))
+KILN_INFER_BINARY(PowOp, elemOf(getA()))
+KILN_INFER_BINARY(ModOp, elemOf(getA()))
+KILN_INFER_BINARY(BitShiftOp, elemOf(getA()))
+KILN_INFER_BINARY(PReluOp, elemOf(getA()))
+KILN_INFER_BINARY(AndOp, boolType(*this))
+KILN_INFER_BINARY(OrOp, boolType(*this))
+KILN_INFER_BINARY(XorOp, boolType(*this))
+KILN_INFER_BINARY(EqualOp, boolType(*this))
+KILN_INFER_BINARY(LessOp, boolType(*this))
+KILN_INFER_BINARY(LessOrEqualOp, boolType(*this))
+KILN_INFER_BINARY(GreaterOp, boolType(*this))
+KILN_INFER_BINARY(GreaterOrEqualOp, boolType(*this))
+#undef KILN_INFER_BINARY
+
+#define KILN_INFER_VARIADIC(OP)                                                \
+  LogicalResult OP::inferShapes() {                                            \
+    return broadcastAll(*this, getData_0(), elemOf(getData_0().front()));      \
+  }
+KILN_INFER_VARIADIC(MaxOp)
+KILN_INFER_VARIADIC(MinOp)
+KILN_INFER_VARIADIC(SumOp)
+KILN_INFER_VARIADIC(MeanOp)
+#undef KILN_INFER_VARIADIC
+
+LogicalResult WhereOp::inferShapes() {
+  return broadcastAll(*this, {getCondition(), getX(), getY()}, elemOf(getX()));
+}
+
+LogicalResult MatMulOp::inferShapes() {
+  auto a = ranked(getA()), b = ranked(getB());
+  if (!a || !b) {
+    setUnranked(*this, 0, elemOf(getA()));
+    return success();
+  }
+  if (a.getRank() == 0 || b.getRank() == 0)
+    return emitOpError("operands must have rank 1 or more");
+  Shape sa(a.getShape()), sb(b.getShape());
+  bool aVec = sa.size() == 1, bVec = sb.size() == 1;
+  if (aVec)
+    sa.insert(sa.begin(), 1);
+  if (bVec)
+    sb.push_back(1);
+  int64_t ka = sa.back(), kb = sb[sb.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOpError("inner dimensions differ: ") << ka << " and " << kb;
+  auto batch = broadcastShapes(ArrayRef<int64_t>(sa).drop_back(2),
+                               ArrayRef<int64_t>(sb).drop_back(2));
+  if (!batch)
+    return emitOpError("batch dimensions do not broadcast");
+  Shape out = *batch;
+  if (!aVec)
+    out.push_back(sa[sa.size() - 2]);
+  if (!bVec)
+    out.push_back(sb.back());
+  setResult(*this, 0, out, a.getElementType());
+  return success();
+}
+
+LogicalResult GemmOp::inferShapes() {
+  auto a = ranked(getA()), b = ranked(getB());
+  if (!a || !b) {
+    setUnranked(*this, 0, elemOf(getA()));
+    return success();
+  }
+  if (a.getRank() != 2 || b.getRank() != 2)
+    return emitOpError("A and B must be 2-D");
+  int64_t m = getTransA() ? a.getDimSize(1) : a.getDimSize(0);
+  int64_t ka = getTransA() ? a.getDimSize(0) : a.getDimSize(1);
+  int64_t kb = getTransB() ? b.getDimSize(1) : b.getDimSize(0);
+  int64_t n = getTransB() ? b.getDimSize(0) : b.getDimSize(1);
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOpError("inner dimensions differ: ") << ka << " and " << kb;
+  if (auto c = ranked(getC()))
+    if (!broadcastShapes({m, n}, c.getShape()) ||
+        broadcastShapes({m, n}, c.getShape())->size() != 2 ||
+        (*broadcastShapes({m, n}, c.getShape()))[0] != m ||
+        (*broadcastShapes({m, n}, c.getShape()))[1] != n)
+      return emitOpError("C does not broadcast to the result shape");
+  setResult(*this, 0, {m, n}, a.getElementType());
+  return success();
+}
+
+LogicalResult ConvOp::inferShapes() {
+  auto w = ranked(getW());
+  if (!w || !ranked(getX())) {
+    setUnranked(*this, 0, elemOf(getX()));
+    return success();
+  }
+  if (w.getRank() != ranked(getX()).getRank())
+    return emitOpError("weights rank ")
+           << w.getRank() << " differs from input rank "
+           << ranked(getX()).getRank();
+  int64_t cin = ranked(getX()).getDimSize(1);
+  if (cin != kDyn && w.getDimSize(1) * getGroup() != cin)
+    return emitOpError("input channels (")
+           << cin << ") differ from weight channels x group ("
+           << w.getDimSize(1) << " x " << getGroup() << ")";
+  if (w.getDimSize(0) % getGroup() != 0)
+    return emitOpError("output channels are not divisible by group");
+  Shape kernel(w.getShape().drop_front(2));
+  if (auto ks = getKernelShape())
+    if (ArrayRef<int64_t>(*ks) != ArrayRef<int64_t>(kernel))
+      return emitOpError("kernel_shape differs from the weights");
+  return inferWindow(*this, getX(), kernel, w.getDimSize(0));
+}
+
+LogicalResult MaxPoolOp::inferShapes() {
+  auto x = ranked(getX());
+  return inferWindow(*this, getX(), getKernelShape(),
+                     x ? x.getDimSize(1) : kDyn);
+}
+
+LogicalResult AveragePoolOp::inferShapes() {
+  auto x = ranked(getX());
+  return inferWindow(*this, getX(), getKernelShape(),
+                     x ? x.getDimSize(1) : kDyn);
+}
+
+static LogicalResult inferGlobalPool(Operation *op, Value x) {
+  auto t = ranked(x);
+  if (!t)
+    return sameAsOperand(op, x);
+  if (t.getRank() < 3)
+    return op->emitOpError("expects an input of rank 3 or more");
+  Shape out(t.getShape());
+  for (size_t i = 2; i < out.size(); ++i)
+    out[i] = 1;
+  setResult(op, 0, out, t.getElementType());
+  return success();
+}
+LogicalResult GlobalAveragePoolOp::inferShapes() {
+  return inferGlobalPool(*this, getX());
+}
+LogicalResult GlobalMaxPoolOp::inferShapes() {
+  return inferGlobalPool(*this, getX());
+}
+
+LogicalResult BatchNormalizationOp::inferShapes() {
+  if (getTrainingMode())
+    return emitOpError("training mode is not supported");
+  return sameAsOperand(*this, getX());
+}
+
+static LogicalResult inferReduce(Operation *op, Type elem = nullptr) {
+  Value data = op->getOperand(0);
+  if (!elem)
+    elem = elemOf(data);
+  auto t = ranked(data);
+  if (!t) {
+    setUnranked(op, 0, elem);
+    return success();
+  }
+  SmallVector<int64_t> axes;
+  if (auto err = resolveReduceAxes(op, t.getRank(), axes))
+    return op->emitOpError(*err);
+  bool keep = op->getAttrOfType<IntegerAttr>("keepdims").getInt();
+  Shape out;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    if (!llvm::is_contained(axes, i))
+      out.push_back(t.getDimSize(i));
+    else if (keep)
+      out.push_back(1);
+  }
+  setResult(op, 0, out, elem);
+  return success();
+}
+#define KILN_INFER_REDUCE(OP)                                                  \
+  LogicalResult OP::inferShapes() { return inferReduce(*this); }
+KILN_INFER_REDUCE(ReduceSumOp)
+KILN_INFER_REDUCE(ReduceMeanOp)
+KILN_INFER_REDUCE(ReduceMaxOp)
+KILN_INFER_REDUCE(ReduceMinOp)
+KILN_INFER_REDUCE(ReduceProdOp)
+KILN_INFER_REDUCE(ReduceL1Op)
+KILN_INFER_REDUCE(ReduceL2Op)
+KILN_INFER_REDUCE(ReduceSumSquareOp)
+KILN_INFER_REDUCE(ReduceLogSumOp)
+KILN_INFER_REDUCE(ReduceLogSumExpOp)
+#undef KILN_INFER_REDUCE
+
+static LogicalResult inferArg(Operation *op, int64_t axis, bool keep) {
+  auto t = ranked(op->getOperand(0));
+  if (!t) {
+    setUnranked(op, 0, i64Type(op));
+    return success();
+  }
+  auto a = normalizeAxis(axis, t.getRank());
+  if (!a)
+    return op->emitOpError("axis ") << axis << " is out of range";
+  Shape out;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (i != *a)
+      out.push_back(t.getDimSize(i));
+    else if (keep)
+      out.push_back(1);
+  setResult(op, 0, out, i64Type(op));
+  return success();
+}
+LogicalResult ArgMaxOp::inferShapes() {
+  return inferArg(*this, getAxis(), getKeepdims());
+}
+LogicalResult ArgMinOp::inferShapes() {
+  return inferArg(*this, getAxis(), getKeepdims());
+}
+
+static LogicalResult inferSoftmax(Operation *op) {
+  Value x = op->getOperand(0);
+  if (auto t = ranked(x)) {
+    bool coerced;
+    int64_t axis = getSoftmaxAxis(op, t.getRank(), coerced);
+    if (axis < 0 || axis >= std::max<int64_t>(t.getRank(), 1))
+      return op->emitOpError("axis is out of range");
+  }
+  return sameAsOperand(op, x);
+}
+LogicalResult SoftmaxOp::inferShapes() { return inferSoftmax(*this); }
+LogicalResult LogSoftmaxOp::inferShapes() { return inferSoftmax(*this); }
+
+LogicalResult ShapeOfOp::inferShapes() {
+  auto t = ranked(getData());
+  if (!t) {
+    setResult(*this, 0, {kDyn}, i64Type(*this));
+    return success();
+  }
+  int64_t r = t.getRank();
+  int64_t s = getStart() ? *getStart() : 0, e = getEnd() ? *getEnd() : r;
+  s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
+  e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
+  setResult(*this, 0, {std::max<int64_t>(0, e - s)}, i64Type(*this));
+  return success();
+}
+
+LogicalResult SizeOp::inferShapes() {
+  setResult(*this, 0, {}, i64Type(*this));
+  return success();
+}
+
+LogicalResult ReshapeOp::inferShapes() {
+  Type elem = elemOf(getData());
+  auto target = getConstantInts(getShape());
+  auto in = ranked(getData());
+  if (!target) {
+    auto st = ranked(getShape());
+    if (st && st.getRank() == 1 && !st.isDynamicDim(0))
+      setResult(*this, 0, Shape(st.getDimSize(0), kDyn), elem);
+    else
+      setUnranked(*this, 0, elem);
+    return success();
+  }
+  Shape out;
+  int64_t known = 1, inferred = -1;
+  for (size_t i = 0; i < target->size(); ++i) {
+    int64_t d = (*target)[i];
+    if (d == 0 && !getAllowzero()) {
+      if (!in || (int64_t)i >= in.getRank())
+        return emitOpError("a 0 in the shape copies a dimension the input lacks");
+      d = in.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return emitOpError("the shape has more than one -1");
+      inferred = i;
+    } else if (d < 0 && d != kDyn) {
+      return emitOpError("invalid dimension ") << d << " in the shape";
+    } else if (d != kDyn) {
+      known *= d;
+    }
+    out.push_back(d == -1 ? kDyn : d);
+  }
+  if (in && in.hasStaticShape()) {
+    if (inferred >= 0) {
+      if (known == 0 || in.getNumElements() % known != 0)
+        return emitOpError("cannot reshape ")
+               << in.getNumElements() << " elements to the requested shape";
+      out[inferred] = in.getNumElements() / known;
+    } else if (!llvm::is_contained(out, kDyn) &&
+               in.getNumElements() != known) {
+      return emitOpError("cannot reshape ")
+             << in.getNumElements() << " elements into " << known;
+    }
+  }
+  setResult(*this, 0, out, elem);
+  return success();
+}
+
+LogicalResult FlattenOp::inferShapes() {
+  auto t = ranked(getInput());
+  if (!t) {
+    setResult(*this, 0, {kDyn, kDyn}, elemOf(getInput()));
+    return success();
+  }
+  int64_t axis = getAxis() < 0 ? getAxis() + t.getRank() : getAxis();
+  if (axis < 0 || axis > t.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  int64_t rows = 1, cols = 1;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    int64_t &acc = i < axis ? rows : cols;
+    acc = (acc == kDyn || t.isDynamicDim(i)) ? kDyn : acc * t.getDimSize(i);
+  }
+  setResult(*this, 0, {rows, cols}, t.getElementType());
+  return success();
+}
+
+LogicalResult SqueezeOp::inferShapes() {
+  auto t = ranked(getData());
+  if (!t)
+    return sameAsOperand(*this, getData());
+  auto axes = getAxesOperandOrAttr(getAxesInput(), getAxes());
+  if (!axes)
+    return emitOpError("the axes input must be a constant");
+  SmallVector<bool> drop(t.getRank(), false);
+  if (axes->empty()) {
+    for (int64_t i = 0; i < t.getRank(); ++i)
+      drop[i] = t.getDimSize(i) == 1;
+  }
+  for (int64_t a : *axes) {
+    auto n = normalizeAxis(a, t.getRank());
+    if (!n)
+      return emitOpError("axis ") << a << " is out of range";
+    if (t.getDimSize(*n) != 1 && !t.isDynamicDim(*n))
+      return emitOpError("cannot squeeze dimension ")
+             << *n << " of size " << t.getDimSize(*n);
+    drop[*n] = true;
+  }
+  Shape out;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (!drop[i])
+      out.push_back(t.getDimSize(i));
+  setResult(*this, 0, out, t.getElementType());
+  return success();
+}
+
+LogicalResult UnsqueezeOp::inferShapes() {
+  auto t = ranked(getData());
+  if (!t)
+    return sameAsOperand(*this, getData());
+  auto axes = getAxesOperandOrAttr(getAxesInput(), getAxes());
+  if (!axes)
+    return emitOpError("the axes input must be a constant");
+  int64_t outRank = t.getRank() + axes->size();
+  SmallVector<bool> inserted(outRank, false);
+  for (int64_t a : *axes) {
+    auto n = normalizeAxis(a, outRank);
+    if (!n || inserted[*n])
+      return emitOpError("axis ") << a << " is out of range or repeated";
+    inserted[*n] = true;
+  }
+  Shape out;
+  int64_t j = 0;
+  for (int64_t i = 0; i < outRank; ++i)
+    out.push_back(inserted[i] ? 1 : t.getDimSize(j++));
+  setResult(*this, 0, out, t.getElementType());
+  return success();
+}
+
+LogicalResult TransposeOp::inferShapes() {
+  auto t = ranked(getData());
+  if (!t)
+    return sameAsOperand(*this, getData());
+  SmallVector<int64_t> perm;
+  if (auto p = getPerm())
+    perm.assign(p->begin(), p->end());
+  else
+    for (int64_t i = t.getRank() - 1; i >= 0; --i)
+      perm.push_back(i);
+  if ((int64_t)perm.size() != t.getRank())
+    return emitOpError("perm has ")
+           << perm.size() << " entries for rank " << t.getRank();
+  SmallVector<bool> seen(t.getRank(), false);
+  Shape out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= t.getRank() || seen[p])
+      return emitOpError("perm is not a permutation");
+    seen[p] = true;
+    out.push_back(t.getDimSize(p));
+  }
+  setResult(*this, 0, out, t.getElementType());
+  return success();
+}
+
+LogicalResult ConcatOp::inferShapes() {
+  Type elem = elemOf(getInputs().front());
+  Shape out;
+  std::optional<int64_t> axis;
+  for (Value v : getInputs()) {
+    auto t = ranked(v);
+    if (!t) {
+      setUnranked(*this, 0, elem);
+      return success();
+    }
+    if (!axis) {
+      axis = normalizeAxis(getAxis(), t.getRank());
+      if (!axis)
+        return emitOpError("axis ") << getAxis() << " is out of range";
+      out.assign(t.getShape().begin(), t.getShape().end());
+      continue;
+    }
+    if (t.getRank() != (int64_t)out.size())
+      return emitOpError("inputs have different ranks");
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      if (i == *axis) {
+        out[i] = (out[i] == kDyn || t.isDynamicDim(i)) ? kDyn
+                                                       : out[i] + t.getDimSize(i);
+      } else if (out[i] != t.getDimSize(i) && out[i] != kDyn &&
+                 !t.isDynamicDim(i)) {
+        return emitOpError("inputs differ in dimension ") << i;
+      }
+    }
+  }
+  setResult(*this, 0, out, elem);
+  return success();
+}
+
+LogicalResult SplitOp::inferShapes() {
+  auto t = ranked(getInput());
+  Type elem = elemOf(getInput());
+  if (!t) {
+    for (unsigned i = 0; i < getNumResults(); ++i)
+      setUnranked(*this, i, elem);
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), t.getRank());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  SmallVector<int64_t> sizes;
+  if (auto err = resolveSplitSizes(*this, t.getDimSize(*axis), sizes))
+    return emitOpError(*err);
+  for (unsigned i = 0; i < getNumResults(); ++i) {
+    Shape s(t.getShape());
+    s[*axis] = sizes[i];
+    setResult(*this, i, s, elem);
+  }
+  return success();
+}
+
+LogicalResult SliceOp::inferShapes() {
+  auto t = ranked(getData());
+  if (!t)
+    return sameAsOperand(*this, getData());
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (getSliceParams(*this, t.getRank(), starts, ends, axes, steps)) {
+    setResult(*this, 0, Shape(t.getRank(), kDyn), t.getElementType());
+    return success();
+  }
+  SmallVector<SliceAxis> res;
+  if (auto err = computeSlice(t.getShape(), starts, ends, axes, steps, res))
+    return emitOpError(*err);
+  Shape out;
+  for (auto &a : res)
+    out.push_back(a.size);
+  setResult(*this, 0, out, t.getElementType());
+  return success();
+}
+
+LogicalResult GatherOp::inferShapes() {
+  auto d = ranked(getData()), i = ranked(getIndices());
+  if (!d || !i)
+    return setUnranked(*this, 0, elemOf(getData())), success();
+  auto axis = normalizeAxis(getAxis(), d.getRank());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  Shape out(d.getShape().take_front(*axis));
+  out.append(i.getShape().begin(), i.getShape().end());
+  out.append(d.getShape().begin() + *axis + 1, d.getShape().end());
+  setResult(*this, 0, out, d.getElementType());
+  return success();
+}
+
+LogicalResult ExpandOp::inferShapes() {
+  auto t = ranked(getInput());
+  auto shape = getConstantInts(getShape());
+  if (!t || !shape)
+    return setUnranked(*this, 0, elemOf(getInput())), success();
+  auto b = broadcastShapes(t.getShape(), *shape);
+  if (!b)
+    return emitOpError("the input does not broadcast to the shape");
+  setResult(*this, 0, *b, t.getElementType());
+  return success();
+}
+
+LogicalResult TileOp::inferShapes() {
+  auto t = ranked(getInput());
+  auto reps = getConstantInts(getRepeats());
+  if (!t || !reps)
+    return setUnranked(*this, 0, elemOf(getInput())), success();
+  if ((int64_t)reps->size() != t.getRank())
+    return emitOpError("repeats must have one entry per dimension");
+  Shape out;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    out.push_back(t.isDynamicDim(i) ? kDyn : t.getDimSize(i) * (*reps)[i]);
+  setResult(*this, 0, out, t.getElementType());
+  return success();
+}
+
+LogicalResult ConstantOfShapeOp::inferShapes() {
+  Type elem = Float32Type::get(getContext());
+  if (auto v = getValue())
+    elem = v->getElementType();
+  auto shape = getConstantInts(getInput());
+  if (!shape)
+    return setUnranked(*this, 0, elem), success();
+  for (int64_t d : *shape)
+    if (d < 0)
+      return emitOpError("negative dimension ") << d;
+  setResult(*this, 0, *shape, elem);
+  return success();
+}
+
+LogicalResult RangeOp::inferShapes() {
+  Type elem = elemOf(getStart());
+  auto s = getConstantScalar(getStart()), l = getConstantScalar(getLimit()),
+       d = getConstantScalar(getDelta());
+  if (!s || !l || !d)
+    return setResult(*this, 0, {kDyn}, elem), success();
+  if (*d == 0)
+    return emitOpError("delta must not be 0");
+  int64_t n = std::max<int64_t>(0, (int64_t)std::ceil((*l - *s) / *d));
+  setResult(*this, 0, {n}, elem);
+  return success();
+}
+
+LogicalResult DropoutOp::inferShapes() {
+  sameAsOperand(*this, getData());
+  if (auto t = ranked(getData()))
+    setResult(*this, 1, t.getShape(), boolType(*this));
+  else
+    setUnranked(*this, 1, boolType(*this));
+  return success();
+}

@@ -1,0 +1,153 @@
+//===- PlanArena.cpp - static memory plan into one arena ------------------===//
+//
+// After bufferization every intermediate is a memref.alloc of static shape.
+// This pass gives each one a byte offset in a single arena so that buffers
+// whose lifetimes overlap never share bytes, then replaces the allocations by
+// views of a new trailing function argument. Lifetimes are measured in the
+// order of the entry block's operations: a buffer is live from its alloc to
+// the last operation that uses it or any view of it (uses nested in loops
+// count at the loop). Offsets are chosen first-fit, largest buffer first.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Passes.h"
+
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_PLANARENA
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+
+struct Buffer {
+  memref::AllocOp alloc;
+  int64_t size = 0;  // bytes, rounded up to the alignment
+  int64_t begin = 0; // position of the alloc in the block
+  int64_t end = 0;   // position of the last use
+  int64_t offset = -1;
+};
+
+int64_t byteSize(MemRefType t) {
+  Type elem = t.getElementType();
+  int64_t bits = elem.isIndex() ? 64 : elem.getIntOrFloatBitWidth();
+  int64_t bytes = bits <= 8 ? 1 : bits / 8;
+  return t.getNumElements() * bytes;
+}
+
+/// The last position in `block` at which `root` or a view of it is used.
+int64_t lastUse(Value root, Block &block,
+                const DenseMap<Operation *, int64_t> &position) {
+  int64_t last = 0;
+  SmallVector<Value> work{root};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      Operation *top = block.findAncestorOpInBlock(*user);
+      if (top)
+        last = std::max(last, position.lookup(top));
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+        if (view.getViewSource() == v)
+          for (Value r : user->getResults())
+            work.push_back(r);
+    }
+  }
+  return last;
+}
+
+struct PlanArenaPass : public kiln::impl::PlanArenaBase<PlanArenaPass> {
+  using PlanArenaBase::PlanArenaBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    Block &block = func.getBody().front();
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError("arena planning needs a single-block function");
+      return signalPassFailure();
+    }
+    DenseMap<Operation *, int64_t> position;
+    int64_t i = 0;
+    for (Operation &op : block)
+      position[&op] = i++;
+
+    SmallVector<Buffer> buffers;
+    WalkResult walk = func.walk([&](memref::AllocOp alloc) {
+      MemRefType t = alloc.getType();
+      if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
+          alloc->getBlock() != &block) {
+        alloc.emitError("cannot place this allocation in the arena (dynamic "
+                        "shape, layout or nested)");
+        return WalkResult::interrupt();
+      }
+      Buffer b;
+      b.alloc = alloc;
+      b.size = llvm::alignTo(std::max<int64_t>(byteSize(t), 1), alignment);
+      b.begin = position[alloc];
+      b.end = lastUse(alloc.getResult(), block, position);
+      buffers.push_back(b);
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+
+    // First fit, largest first, among buffers already placed whose
+    // lifetimes overlap.
+    SmallVector<Buffer *> order;
+    for (Buffer &b : buffers)
+      order.push_back(&b);
+    llvm::stable_sort(order, [](Buffer *a, Buffer *b) { return a->size > b->size; });
+    int64_t arenaSize = 0;
+    SmallVector<Buffer *> placed;
+    for (Buffer *b : order) {
+      SmallVector<std::pair<int64_t, int64_t>> busy;
+      for (Buffer *p : placed)
+        if (p->begin <= b->end && b->begin <= p->end)
+          busy.push_back({p->offset, p->offset + p->size});
+      llvm::sort(busy);
+      int64_t offset = 0;
+      for (auto [lo, hi] : busy) {
+        if (offset + b->size <= lo)
+          break;
+        offset = std::max(offset, hi);
+      }
+      b->offset = offset;
+      arenaSize = std::max(arenaSize, offset + b->size);
+      placed.push_back(b);
+    }
+
+    MLIRContext *ctx = &getContext();
+    auto arenaType = MemRefType::get({std::max<int64_t>(arenaSize, 1)},
+                                     IntegerType::get(ctx, 8));
+    unsigned argIndex = func.getNumArguments();
+    if (failed(func.insertArgument(argIndex, arenaType,
+                                   DictionaryAttr::get(ctx), func.getLoc())))
+      return signalPassFailure();
+    func.setArgAttr(argIndex, "kiln.arena", UnitAttr::get(ctx));
+    Value arena = func.getArgument(argIndex);
+
+    OpBuilder b(ctx);
+    for (Buffer &buf : buffers) {
+      b.setInsertionPoint(buf.alloc);
+      Location loc = buf.alloc.getLoc();
+      Value offset = arith::ConstantIndexOp::create(b, loc, buf.offset);
+      Value view = memref::ViewOp::create(b, loc, buf.alloc.getType(), arena,
+                                          offset, ValueRange{});
+      for (Operation *user : llvm::make_early_inc_range(buf.alloc->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          user->erase();
+      buf.alloc.replaceAllUsesWith(view);
+      buf.alloc.erase();
+    }
+    func->setAttr("kiln.arena_size",
+                  IntegerAttr::get(IntegerType::get(ctx, 64), arenaSize));
+    func->setAttr("kiln.arena_align",
+                  IntegerAttr::get(IntegerType::get(ctx, 64), alignment));
+  }
+};
+
+} // namespace

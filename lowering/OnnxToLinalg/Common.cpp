@@ -1,0 +1,181 @@
+//===- Common.cpp - helpers shared by the onnx-to-linalg patterns ---------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+RankedTensorType staticResultType(Operation *op, unsigned i) {
+  auto t = dyn_cast<RankedTensorType>(op->getResult(i).getType());
+  return t && t.hasStaticShape() ? t : nullptr;
+}
+
+LogicalResult requireStaticShapes(Operation *op, PatternRewriter &rewriter) {
+  auto isStatic = [](Type t) {
+    if (isa<NoneType>(t))
+      return true;
+    auto r = dyn_cast<RankedTensorType>(t);
+    return r && r.hasStaticShape();
+  };
+  for (Type t : op->getOperandTypes())
+    if (!isStatic(t))
+      return rewriter.notifyMatchFailure(op, "operand shape is not static");
+  for (Type t : op->getResultTypes())
+    if (!isStatic(t))
+      return rewriter.notifyMatchFailure(op, "result shape is not static");
+  return success();
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType());
+}
+
+Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                   Value value) {
+  Value empty = emptyTensor(b, loc, type);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType inType,
+                       int64_t outRank) {
+  SmallVector<AffineExpr> exprs;
+  int64_t offset = outRank - inType.getRank();
+  for (int64_t i = 0; i < inType.getRank(); ++i) {
+    if (inType.getDimSize(i) == 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(i + offset, ctx));
+  }
+  return AffineMap::get(outRank, 0, exprs, ctx);
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
+                       RankedTensorType resultType, BodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(in.getType()), rank));
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value init = emptyTensor(b, loc, resultType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, v);
+      });
+  return generic.getResult(0);
+}
+
+Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
+  if (isa<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
+  if (type.isIndex())
+    return arith::ConstantIndexOp::create(b, loc, (int64_t)value);
+  return arith::ConstantOp::create(b, loc, type,
+                                   b.getIntegerAttr(type, (int64_t)value));
+}
+
+Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  auto fromF = dyn_cast<FloatType>(from), toF = dyn_cast<FloatType>(to);
+  if (fromF && toF) {
+    if (fromF.getWidth() < toF.getWidth())
+      return arith::ExtFOp::create(b, loc, to, v);
+    return arith::TruncFOp::create(b, loc, to, v);
+  }
+  if (fromF) {
+    if (to.isInteger(1)) {
+      Value zero = scalarConstant(b, loc, from, 0.0);
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+    }
+    return arith::FPToSIOp::create(b, loc, to, v);
+  }
+  if (toF) {
+    if (from.isInteger(1))
+      return arith::UIToFPOp::create(b, loc, to, v);
+    return arith::SIToFPOp::create(b, loc, to, v);
+  }
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (to.isInteger(1)) {
+    Value zero = scalarConstant(b, loc, from, 0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
+  }
+  if (fw < tw)
+    return from.isInteger(1) ? (Value)arith::ExtUIOp::create(b, loc, to, v)
+                             : (Value)arith::ExtSIOp::create(b, loc, to, v);
+  return arith::TruncIOp::create(b, loc, to, v);
+}
+
+Value reshapeTensor(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+  auto from = cast<RankedTensorType>(v.getType());
+  if (from == to)
+    return v;
+  Value flat = v;
+  if (from.getRank() != 1) {
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t i = 0; i < from.getRank(); ++i)
+      all[0].push_back(i);
+    if (from.getRank() == 0)
+      all.clear();
+    flat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({from.getNumElements()}, from.getElementType()),
+        v, all);
+  }
+  if (to.getRank() == 1)
+    return flat;
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t i = 0; i < to.getRank(); ++i)
+    all[0].push_back(i);
+  if (to.getRank() == 0)
+    all.clear();
+  return tensor::ExpandShapeOp::create(b, loc, to, flat, all);
+}
+
+Value lowestValue(OpBuilder &b, Location loc, Type t) {
+  if (auto f = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc, t,
+        b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), true)));
+  unsigned w = t.getIntOrFloatBitWidth();
+  return arith::ConstantOp::create(
+      b, loc, t,
+      b.getIntegerAttr(t, w == 1 ? APInt(1, 0) : APInt::getSignedMinValue(w)));
+}
+
+Value highestValue(OpBuilder &b, Location loc, Type t) {
+  if (auto f = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc, t,
+        b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), false)));
+  unsigned w = t.getIntOrFloatBitWidth();
+  return arith::ConstantOp::create(
+      b, loc, t,
+      b.getIntegerAttr(t, w == 1 ? APInt(1, 1) : APInt::getSignedMaxValue(w)));
+}
+
+Value padTensor(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> low,
+                ArrayRef<int64_t> high, Value padValue) {
+  if (llvm::all_of(low, [](int64_t x) { return x == 0; }) &&
+      llvm::all_of(high, [](int64_t x) { return x == 0; }))
+    return v;
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    shape.push_back(type.getDimSize(i) + low[i] + high[i]);
+  auto padded = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<OpFoldResult> lo, hi;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    lo.push_back(b.getIndexAttr(low[i]));
+    hi.push_back(b.getIndexAttr(high[i]));
+  }
+  return tensor::PadOp::create(b, loc, padded, v, lo, hi, padValue);
+}
+
+} // namespace kiln

@@ -1,0 +1,81 @@
+//===- Common.h - helpers shared by the onnx-to-linalg patterns -*- C++ -*-===//
+#ifndef KILN_LOWERING_ONNXTOLINALG_COMMON_H
+#define KILN_LOWERING_ONNXTOLINALG_COMMON_H
+
+#include "dialects/onnx/OnnxDialect.h"
+#include "dialects/onnx/ShapeHelpers.h"
+#include "lowering/Passes.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+namespace kiln {
+
+/// The op's result as a static ranked tensor type, or null.
+mlir::RankedTensorType staticResultType(mlir::Operation *op, unsigned i = 0);
+
+/// Fails (with a reason) unless every operand and result of `op` that is a
+/// tensor has a static shape.
+mlir::LogicalResult requireStaticShapes(mlir::Operation *op,
+                                        mlir::PatternRewriter &rewriter);
+
+/// A tensor.empty of `type`.
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type);
+
+/// A tensor of `type` filled with `value` (linalg.fill).
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type, mlir::Value value);
+
+/// The indexing map reading `inType` broadcast (numpy rules) into an
+/// iteration space of `outRank` dimensions.
+mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx,
+                             mlir::RankedTensorType inType, int64_t outRank);
+
+using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange)>;
+
+/// A linalg.generic computing `resultType` elementwise from `inputs`, which
+/// broadcast to it; `body` gets the scalar inputs and returns the result.
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::ValueRange inputs,
+                             mlir::RankedTensorType resultType, BodyFn body);
+
+/// Scalar constant of `type` (float or integer).
+mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Type type, double value);
+
+/// Converts a scalar between element types with ONNX Cast semantics.
+mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value v, mlir::Type to);
+
+/// Reshapes a static tensor to another static shape with the same number of
+/// elements (collapse to 1-D, then expand).
+mlir::Value reshapeTensor(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value v, mlir::RankedTensorType to);
+
+/// Lowest / highest finite value of a scalar type (for max/min identities).
+mlir::Value lowestValue(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t);
+mlir::Value highestValue(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t);
+
+/// Pads `v` with `padValue`: `low`/`high` per dimension.
+mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                      llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
+                      mlir::Value padValue);
+
+/// Base class for onnx lowering patterns: checks static shapes first.
+template <typename OpTy>
+struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {
+  using mlir::OpRewritePattern<OpTy>::OpRewritePattern;
+  mlir::LogicalResult
+  matchAndRewrite(OpTy op, mlir::PatternRewriter &rewriter) const final {
+    if (mlir::failed(requireStaticShapes(op, rewriter)))
+      return mlir::failure();
+    return lower(op, rewriter);
+  }
+  virtual mlir::LogicalResult lower(OpTy op,
+                                    mlir::PatternRewriter &rewriter) const = 0;
+};
+
+} // namespace kiln
+
+#endif // KILN_LOWERING_ONNXTOLINALG_COMMON_H

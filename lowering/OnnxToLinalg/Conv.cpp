@@ -1,0 +1,416 @@
+//===- Conv.cpp - Conv and pooling to linalg.generic ----------------------===//
+//
+// Window ops read a padded copy of the input (tensor.pad) through maps of the
+// form `o * stride + k * dilation`. The iteration space puts the reduction
+// dims (channels within a group, kernel) outside the output spatial dims, so
+// the innermost loops walk the output contiguously:
+//
+//   Conv:  (n, g, m, c, k..., o...)   m / c: output / input channel in group g
+//   Pools: (n, c, k..., o...)
+//
+// The window geometry (pads, auto_pad, ceil_mode) comes from
+// computeWindowGeometry, the same function shape inference uses.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+using namespace mlir;
+using namespace kiln;
+namespace kop = kiln::onnx;
+
+namespace {
+
+using utils::IteratorType;
+
+bool isF(Value v) { return isa<FloatType>(v.getType()); }
+
+Value addV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
+                : (Value)arith::AddIOp::create(b, l, x, y);
+}
+Value mulV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::MulFOp::create(b, l, x, y)
+                : (Value)arith::MulIOp::create(b, l, x, y);
+}
+Value divV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
+                : (Value)arith::DivSIOp::create(b, l, x, y);
+}
+Value maxV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y)
+                : (Value)arith::MaxSIOp::create(b, l, x, y);
+}
+
+/// The window geometry of a Conv or pooling op, with `kernel` from the
+/// weights or kernel_shape.
+template <typename OpTy>
+std::optional<std::string> geometryOf(OpTy op, ArrayRef<int64_t> kernel,
+                                      bool ceilMode, onnx::WindowGeometry &g) {
+  auto xt = cast<RankedTensorType>(op.getX().getType());
+  return onnx::computeWindowGeometry(xt.getShape().drop_front(2), kernel,
+                                     op.getAutoPad(), op.getPads(),
+                                     op.getStrides(), op.getDilations(),
+                                     ceilMode, g);
+}
+
+/// Checks the geometry against the result type shape inference set.
+LogicalResult checkGeometry(Operation *op, const onnx::WindowGeometry &g,
+                            RankedTensorType outType,
+                            PatternRewriter &rewriter) {
+  if (ArrayRef<int64_t>(g.outSpatial) != outType.getShape().drop_front(2))
+    return rewriter.notifyMatchFailure(
+        op, "window geometry disagrees with the result shape");
+  return success();
+}
+
+/// Pads the spatial dims of `x` (N, C, spatial...) with `padValue`: the
+/// leading pads of the geometry, and at the end exactly what the last window
+/// reaches (which may run past the explicit pads in ceil_mode, or stop short
+/// of them).
+Value padWindowInput(OpBuilder &b, Location loc, Value x,
+                     const onnx::WindowGeometry &g, Value padValue) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  SmallVector<int64_t> low(rank, 0), high(rank, 0);
+  for (int64_t i = 0; i + 2 < rank; ++i) {
+    int64_t reach = (g.outSpatial[i] - 1) * g.strides[i] +
+                    (g.kernel[i] - 1) * g.dilations[i] + 1;
+    low[i + 2] = g.padBegin[i];
+    high[i + 2] =
+        std::max<int64_t>(0, reach - xt.getDimSize(i + 2) - g.padBegin[i]);
+  }
+  return padTensor(b, loc, x, low, high, padValue);
+}
+
+/// `o * stride + k * dilation` for each spatial dim.
+SmallVector<AffineExpr> windowExprs(MLIRContext *ctx,
+                                    const onnx::WindowGeometry &g,
+                                    unsigned firstKernelDim,
+                                    unsigned firstOutDim) {
+  SmallVector<AffineExpr> exprs;
+  for (size_t i = 0; i < g.kernel.size(); ++i)
+    exprs.push_back(getAffineDimExpr(firstOutDim + i, ctx) * g.strides[i] +
+                    getAffineDimExpr(firstKernelDim + i, ctx) * g.dilations[i]);
+  return exprs;
+}
+
+AffineMap dimsMap(MLIRContext *ctx, unsigned numDims,
+                  ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+//===----------------------------------------------------------------------===//
+// Conv
+//===----------------------------------------------------------------------===//
+
+struct ConvPattern : OnnxPattern<kop::ConvOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ConvOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto wt = cast<RankedTensorType>(op.getW().getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = outType.getElementType();
+    int64_t rank = xt.getRank(), sp = rank - 2;
+    if (sp < 1 || wt.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "expects N-d input and weights");
+    int64_t group = op.getGroup();
+    int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), m = wt.getDimSize(0);
+    if (group < 1 || c % group || m % group || wt.getDimSize(1) != c / group)
+      return rewriter.notifyMatchFailure(op, "channels do not match group");
+    int64_t cg = c / group, mg = m / group;
+
+    onnx::WindowGeometry g;
+    if (auto err = geometryOf(op, wt.getShape().drop_front(2), false, g))
+      return rewriter.notifyMatchFailure(op, *err);
+    if (failed(checkGeometry(op, g, outType, rewriter)))
+      return failure();
+
+    // X: [N, C, p...] -> [N, G, C/G, p...].
+    Value x = padWindowInput(rewriter, loc, op.getX(), g,
+                             scalarConstant(rewriter, loc, elem, 0));
+    auto pt = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> xShape{n, group, cg};
+    llvm::append_range(xShape, pt.getShape().drop_front(2));
+    SmallVector<ReassociationIndices> xAssoc{{0}, {1, 2}};
+    for (int64_t i = 0; i < sp; ++i)
+      xAssoc.push_back({3 + i});
+    x = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(xShape, elem), x, xAssoc);
+
+    // W: [M, C/G, k...] -> [G, M/G, C/G, k...].
+    SmallVector<int64_t> wShape{group, mg, cg};
+    llvm::append_range(wShape, g.kernel);
+    SmallVector<ReassociationIndices> wAssoc{{0, 1}, {2}};
+    for (int64_t i = 0; i < sp; ++i)
+      wAssoc.push_back({3 + i});
+    Value w = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(wShape, elem), op.getW(), wAssoc);
+
+    // Y: [N, G, M/G, o...], initialized with the bias or zero.
+    SmallVector<int64_t> yShape{n, group, mg};
+    llvm::append_range(yShape, g.outSpatial);
+    auto yType = RankedTensorType::get(yShape, elem);
+    Value init;
+    if (!isa<NoneType>(op.getB().getType())) {
+      SmallVector<int64_t> bShape(sp + 2, 1);
+      bShape[0] = group;
+      bShape[1] = mg;
+      Value bias = reshapeTensor(rewriter, loc, op.getB(),
+                                 RankedTensorType::get(bShape, elem));
+      init = buildElementwise(rewriter, loc, bias, yType,
+                              [](OpBuilder &, Location, ValueRange a) {
+                                return a[0];
+                              });
+    } else {
+      init = filledTensor(rewriter, loc, yType,
+                          scalarConstant(rewriter, loc, elem, 0));
+    }
+
+    // Dims: n = 0, g = 1, m = 2, c = 3, k = 4.., o = 4 + sp..
+    unsigned numDims = 4 + 2 * sp, kDim = 4, oDim = 4 + sp;
+    SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
+                                   getAffineDimExpr(1, ctx),
+                                   getAffineDimExpr(3, ctx)};
+    llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
+    SmallVector<unsigned> wDims{1, 2, 3}, yDims{0, 1, 2};
+    for (int64_t i = 0; i < sp; ++i) {
+      wDims.push_back(kDim + i);
+      yDims.push_back(oDim + i);
+    }
+    SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
+                                dimsMap(ctx, numDims, wDims),
+                                dimsMap(ctx, numDims, yDims)};
+    SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
+    for (unsigned d = 3; d < oDim; ++d)
+      iters[d] = IteratorType::reduction;
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{yType}, ValueRange{x, w},
+                  ValueRange{init}, maps, iters,
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    linalg::YieldOp::create(
+                        b, l, addV(b, l, a[2], mulV(b, l, a[0], a[1])));
+                  })
+                  .getResult(0);
+
+    SmallVector<ReassociationIndices> yAssoc{{0}, {1, 2}};
+    for (int64_t i = 0; i < sp; ++i)
+      yAssoc.push_back({3 + i});
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, outType, y,
+                                                         yAssoc);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+/// out[n, c, o...] = combine(out, x[n, c, o * s + k * d]) over the kernel
+/// dims k, reading the already padded `x` and accumulating into `init`.
+Value buildWindowReduction(
+    OpBuilder &b, Location loc, Value x, Value init,
+    const onnx::WindowGeometry &g,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *ctx = b.getContext();
+  auto outType = cast<RankedTensorType>(init.getType());
+  unsigned sp = g.kernel.size(), numDims = 2 + 2 * sp, kDim = 2, oDim = 2 + sp;
+  SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
+                                 getAffineDimExpr(1, ctx)};
+  llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
+  SmallVector<unsigned> kDims, yDims{0, 1};
+  for (unsigned i = 0; i < sp; ++i) {
+    kDims.push_back(kDim + i);
+    yDims.push_back(oDim + i);
+  }
+  // The kernel-shaped operand only gives the kernel loops their bounds.
+  Value window = tensor::EmptyOp::create(b, loc, g.kernel,
+                                         outType.getElementType());
+  SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
+                              dimsMap(ctx, numDims, kDims),
+                              dimsMap(ctx, numDims, yDims)};
+  SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
+  for (unsigned i = 0; i < sp; ++i)
+    iters[kDim + i] = IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{x, window},
+             ValueRange{init}, maps, iters,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, combine(nb, l, a[2], a[0]));
+             })
+      .getResult(0);
+}
+
+struct MaxPoolPattern : OnnxPattern<kop::MaxPoolOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::MaxPoolOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = outType.getElementType();
+    onnx::WindowGeometry g;
+    if (auto err = geometryOf(op, op.getKernelShape(), op.getCeilMode(), g))
+      return rewriter.notifyMatchFailure(op, *err);
+    if (failed(checkGeometry(op, g, outType, rewriter)))
+      return failure();
+    // Padding cells hold the lowest value, so they never win.
+    Value lowest = lowestValue(rewriter, loc, elem);
+    Value x = padWindowInput(rewriter, loc, op.getX(), g, lowest);
+    Value init = filledTensor(rewriter, loc, outType, lowest);
+    rewriter.replaceOp(op, buildWindowReduction(rewriter, loc, x, init, g,
+                                                maxV));
+    return success();
+  }
+};
+
+/// For one spatial dim: how many of each output position's window cells lie
+/// in [lo, hi) of the unpadded input coordinates.
+SmallVector<int64_t> windowCounts(const onnx::WindowGeometry &g, size_t i,
+                                  int64_t lo, int64_t hi) {
+  SmallVector<int64_t> counts;
+  for (int64_t o = 0; o < g.outSpatial[i]; ++o) {
+    int64_t count = 0;
+    for (int64_t k = 0; k < g.kernel[i]; ++k) {
+      int64_t pos = o * g.strides[i] + k * g.dilations[i] - g.padBegin[i];
+      count += pos >= lo && pos < hi;
+    }
+    counts.push_back(count);
+  }
+  return counts;
+}
+
+struct AveragePoolPattern : OnnxPattern<kop::AveragePoolOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::AveragePoolOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    auto elemType = dyn_cast<FloatType>(outType.getElementType());
+    if (!elemType)
+      return rewriter.notifyMatchFailure(op, "expects a float element type");
+    onnx::WindowGeometry g;
+    if (auto err = geometryOf(op, op.getKernelShape(), op.getCeilMode(), g))
+      return rewriter.notifyMatchFailure(op, *err);
+    if (failed(checkGeometry(op, g, outType, rewriter)))
+      return failure();
+    Value zero = scalarConstant(rewriter, loc, elemType, 0);
+    Value x = padWindowInput(rewriter, loc, op.getX(), g, zero);
+    Value sum = buildWindowReduction(rewriter, loc, x,
+                                     filledTensor(rewriter, loc, outType, zero),
+                                     g, addV);
+
+    // The divisor per output position, known at compile time: the window
+    // cells inside the input (count_include_pad = 0) or inside the explicitly
+    // padded input (count_include_pad = 1; not the ceil_mode overhang).
+    bool includePad = op.getCountIncludePad();
+    ArrayRef<int64_t> spatial = g.outSpatial;
+    SmallVector<SmallVector<int64_t>> counts;
+    for (size_t i = 0; i < spatial.size(); ++i) {
+      int64_t in = xt.getDimSize(i + 2);
+      counts.push_back(includePad
+                           ? windowCounts(g, i, -g.padBegin[i], in + g.padEnd[i])
+                           : windowCounts(g, i, 0, in));
+    }
+    int64_t numOut = ShapedType::getNumElements(spatial);
+    SmallVector<double> divisors(numOut, 1.0);
+    for (int64_t flat = 0; flat < numOut; ++flat) {
+      int64_t rest = flat;
+      for (int64_t i = spatial.size() - 1; i >= 0; --i) {
+        divisors[flat] *= counts[i][rest % spatial[i]];
+        rest /= spatial[i];
+      }
+    }
+
+    Value result;
+    if (llvm::all_equal(divisors)) {
+      double d = divisors.empty() ? 1.0 : divisors.front();
+      result = buildElementwise(
+          rewriter, loc, sum, outType,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            return divV(b, l, a[0], scalarConstant(b, l, elemType, d));
+          });
+    } else {
+      SmallVector<APFloat> values;
+      for (double d : divisors) {
+        APFloat f(d);
+        bool lost;
+        f.convert(elemType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
+        values.push_back(f);
+      }
+      auto divType = RankedTensorType::get(spatial, elemType);
+      Value divisor = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(divType, values));
+      result = buildElementwise(rewriter, loc, ValueRange{sum, divisor},
+                                outType,
+                                [&](OpBuilder &b, Location l, ValueRange a) {
+                                  return divV(b, l, a[0], a[1]);
+                                });
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Global pools: out[n, c] = combine over all spatial dims, then divided by
+/// their size (average) and reshaped to [N, C, 1...].
+template <typename OpTy, bool IsMax>
+struct GlobalPoolPattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = outType.getElementType();
+    int64_t rank = xt.getRank();
+    if (rank < 3)
+      return rewriter.notifyMatchFailure(op, "expects an input of rank 3 or more");
+    if (!IsMax && !isa<FloatType>(elem))
+      return rewriter.notifyMatchFailure(op, "expects a float element type");
+    auto flatType = RankedTensorType::get(xt.getShape().take_front(2), elem);
+    Value init = filledTensor(rewriter, loc, flatType,
+                              IsMax ? lowestValue(rewriter, loc, elem)
+                                    : scalarConstant(rewriter, loc, elem, 0));
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
+                                dimsMap(ctx, rank, {0, 1})};
+    SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+    iters[0] = iters[1] = IteratorType::parallel;
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{flatType}, ValueRange{op.getX()},
+                  ValueRange{init}, maps, iters,
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    linalg::YieldOp::create(b, l,
+                                            IsMax ? maxV(b, l, a[1], a[0])
+                                                  : addV(b, l, a[1], a[0]));
+                  })
+                  .getResult(0);
+    if (!IsMax) {
+      double count = ShapedType::getNumElements(xt.getShape().drop_front(2));
+      r = buildElementwise(rewriter, loc, r, flatType,
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             return divV(b, l, a[0],
+                                         scalarConstant(b, l, elem, count));
+                           });
+    }
+    SmallVector<ReassociationIndices> assoc{{0}, {}};
+    for (int64_t i = 1; i < rank; ++i)
+      assoc[1].push_back(i);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, outType, r, assoc);
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateConvPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvPattern, MaxPoolPattern, AveragePoolPattern,
+               GlobalPoolPattern<kop::GlobalAveragePoolOp, false>,
+               GlobalPoolPattern<kop::GlobalMaxPoolOp, true>>(
+      patterns.getContext());
+}

@@ -1,0 +1,616 @@
+//===- DataMovement.cpp - shape and data movement onnx ops to tensor/linalg -===//
+//
+// Constants, reshapes, transposes, slicing, gathering and broadcasting. Ops
+// that only change the shape become tensor.collapse_shape/expand_shape (no
+// copy after bufferization); contiguous slices become tensor.extract_slice /
+// insert_slice; everything else is a linalg.generic whose indexing maps do
+// the address arithmetic. Shapes, slice bounds and split sizes come from the
+// same helpers shape inference uses (ShapeHelpers.h), so the two agree.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+using namespace kiln;
+namespace kop = kiln::onnx;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
+  return llvm::map_to_vector(values, [&](int64_t v) -> OpFoldResult {
+    return b.getIndexAttr(v);
+  });
+}
+
+/// Reshapes a static tensor to `to` (same number of elements) with a single
+/// collapse_shape or expand_shape where the shapes allow one, else through
+/// the 1-D form. Rank-0 tensors take an empty reassociation.
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+  auto from = cast<RankedTensorType>(v.getType());
+  if (from == to)
+    return v;
+  if (from.getRank() == 0)
+    return tensor::ExpandShapeOp::create(b, loc, to, v,
+                                         ArrayRef<ReassociationIndices>{});
+  if (to.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, to, v,
+                                           ArrayRef<ReassociationIndices>{});
+  if (from.getRank() != to.getRank())
+    if (auto re = getReassociationIndicesForReshape(from, to)) {
+      if (from.getRank() > to.getRank())
+        return tensor::CollapseShapeOp::create(b, loc, to, v, *re);
+      return tensor::ExpandShapeOp::create(b, loc, to, v, *re);
+    }
+  return reshapeTensor(b, loc, v, to);
+}
+
+/// Replaces `op` by a tensor.empty when its result has no elements; the
+/// lowerings below then never build loops or slices over empty ranges.
+bool replaceIfEmpty(Operation *op, PatternRewriter &rewriter) {
+  if (op->getNumResults() != 1)
+    return false;
+  auto type = staticResultType(op);
+  if (!type || type.getNumElements() != 0)
+    return false;
+  rewriter.replaceOp(op, emptyTensor(rewriter, op->getLoc(), type));
+  return true;
+}
+
+/// Whether lowering the user of `use` reads the operand's value at compile
+/// time (a shape, axes, bounds, repeats): the onnx.Constant feeding it must
+/// outlive that user, since the ShapeHelpers read onnx.Constant only.
+bool readsConstantOperand(OpOperand &use) {
+  Operation *user = use.getOwner();
+  unsigned n = use.getOperandNumber();
+  if (isa<kop::ExpandOp, kop::TileOp, kop::SplitOp, kop::SliceOp,
+          kop::DropoutOp>(user))
+    return n >= 1;
+  if (isa<kop::RangeOp>(user))
+    return true;
+  // Reduce* ops: the axes input (see resolveReduceAxes).
+  if (user->getName().getStringRef().starts_with("onnx.Reduce"))
+    return n == 1;
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// Values: Constant, NoValue, Identity, Dropout
+//===----------------------------------------------------------------------===//
+
+struct ConstantPattern : OnnxPattern<kop::ConstantOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ConstantOp op,
+                      PatternRewriter &rewriter) const override {
+    for (OpOperand &use : op->getUses())
+      if (readsConstantOperand(use))
+        return rewriter.notifyMatchFailure(
+            op, "a user reads the value while it is lowered");
+    // Dense or dense_resource alike: the attribute is kept as it is.
+    auto value = dyn_cast<TypedAttr>(op.getValue());
+    if (!value || value.getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "value type differs from result");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+struct NoValuePattern : OpRewritePattern<kop::NoValueOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(kop::NoValueOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op->use_empty())
+      return rewriter.notifyMatchFailure(op, "still used");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct IdentityPattern : OnnxPattern<kop::IdentityOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::IdentityOp op,
+                      PatternRewriter &rewriter) const override {
+    if (op.getX().getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "result type differs from input");
+    rewriter.replaceOp(op, op.getX());
+    return success();
+  }
+};
+
+/// Inference Dropout: the output is the input, the mask all true.
+struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::DropoutOp op,
+                      PatternRewriter &rewriter) const override {
+    Value training = op.getTrainingMode();
+    if (!isa<NoneType>(training.getType())) {
+      auto mode = kop::getConstantInts(training);
+      if (!mode || mode->size() != 1)
+        return rewriter.notifyMatchFailure(op, "training_mode is not a constant");
+      if ((*mode)[0]) {
+        std::optional<double> ratio = 0.5;
+        if (!isa<NoneType>(op.getRatio().getType()))
+          ratio = kop::getConstantScalar(op.getRatio());
+        if (!ratio || *ratio != 0.0)
+          return rewriter.notifyMatchFailure(
+              op, "training mode with a nonzero ratio is random");
+      }
+    }
+    if (op.getData().getType() != op.getOutput().getType())
+      return rewriter.notifyMatchFailure(op, "result type differs from input");
+    Value mask;
+    if (!op.getMask().use_empty()) {
+      auto maskType = cast<RankedTensorType>(op.getMask().getType());
+      if (!maskType.getElementType().isInteger(1))
+        return rewriter.notifyMatchFailure(op, "mask is not a bool tensor");
+      mask = arith::ConstantOp::create(
+          rewriter, op.getLoc(),
+          DenseElementsAttr::get(maskType, rewriter.getBoolAttr(true)));
+    }
+    rewriter.replaceOp(op, {op.getData(), mask});
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Reshapes: Reshape, Flatten, Squeeze, Unsqueeze
+//===----------------------------------------------------------------------===//
+
+/// An op whose result is its first operand with another static shape.
+template <typename OpTy>
+struct ReshapeLikePattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    Value input = op->getOperand(0);
+    auto from = cast<RankedTensorType>(input.getType());
+    auto to = cast<RankedTensorType>(op->getResult(0).getType());
+    if (from.getNumElements() != to.getNumElements() ||
+        from.getElementType() != to.getElementType())
+      return rewriter.notifyMatchFailure(op, "element counts or types differ");
+    rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), input, to));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Transpose, Concat, Split, Slice
+//===----------------------------------------------------------------------===//
+
+struct TransposePattern : OnnxPattern<kop::TransposeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::TransposeOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> perm;
+    if (auto p = op.getPerm())
+      perm.assign(p->begin(), p->end());
+    else
+      for (int64_t i = rank - 1; i >= 0; --i)
+        perm.push_back(i);
+    if ((int64_t)perm.size() != rank)
+      return rewriter.notifyMatchFailure(op, "perm length differs from rank");
+    if (llvm::equal(perm, llvm::seq<int64_t>(0, rank))) {
+      rewriter.replaceOp(op, op.getData());
+      return success();
+    }
+    Value init = emptyTensor(rewriter, op.getLoc(), type);
+    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, op.getLoc(),
+                                                       op.getData(), init, perm)
+                               ->getResult(0));
+    return success();
+  }
+};
+
+/// Concat: each input is inserted into an empty result at its offset.
+struct ConcatPattern : OnnxPattern<kop::ConcatOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ConcatOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    auto axis = kop::normalizeAxis((int64_t)op.getAxis(), type.getRank());
+    if (!axis)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    if (op.getInputs().size() == 1 &&
+        op.getInputs().front().getType() == type) {
+      rewriter.replaceOp(op, op.getInputs().front());
+      return success();
+    }
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    Value result = emptyTensor(rewriter, loc, type);
+    SmallVector<int64_t> offsets(type.getRank(), 0),
+        strides(type.getRank(), 1);
+    for (Value in : op.getInputs()) {
+      auto inType = cast<RankedTensorType>(in.getType());
+      if (inType.getElementType() != type.getElementType())
+        return rewriter.notifyMatchFailure(op, "element types differ");
+      if (inType.getNumElements() == 0)
+        continue;
+      result = tensor::InsertSliceOp::create(
+          rewriter, loc, in, result, indexAttrs(rewriter, offsets),
+          indexAttrs(rewriter, inType.getShape()),
+          indexAttrs(rewriter, strides));
+      offsets[*axis] += inType.getDimSize(*axis);
+    }
+    if (offsets[*axis] != type.getDimSize(*axis))
+      return rewriter.notifyMatchFailure(op, "input sizes do not add up");
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Split: one extract_slice per result.
+struct SplitPattern : OnnxPattern<kop::SplitOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::SplitOp op,
+                      PatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto axis = kop::normalizeAxis((int64_t)op.getAxis(), inType.getRank());
+    if (!axis)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    SmallVector<int64_t> sizes;
+    if (auto err =
+            kop::resolveSplitSizes(op, inType.getDimSize(*axis), sizes))
+      return rewriter.notifyMatchFailure(op, *err);
+    Location loc = op.getLoc();
+    SmallVector<int64_t> offsets(inType.getRank(), 0),
+        strides(inType.getRank(), 1);
+    SmallVector<Value> results;
+    for (auto [result, size] : llvm::zip_equal(op.getResults(), sizes)) {
+      auto type = cast<RankedTensorType>(result.getType());
+      if (type.getDimSize(*axis) != size)
+        return rewriter.notifyMatchFailure(op, "result type differs from split");
+      if (type.getNumElements() == 0)
+        results.push_back(emptyTensor(rewriter, loc, type));
+      else
+        results.push_back(tensor::ExtractSliceOp::create(
+            rewriter, loc, type, op.getInput(), indexAttrs(rewriter, offsets),
+            indexAttrs(rewriter, type.getShape()),
+            indexAttrs(rewriter, strides)));
+      offsets[*axis] += size;
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// Slice: an extract_slice when every step is positive; otherwise a generic
+/// reading input[start + i * step] along each axis.
+struct SlicePattern : OnnxPattern<kop::SliceOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::SliceOp op,
+                      PatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getData().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> starts, ends, axes, steps;
+    if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends,
+                                       axes, steps))
+      return rewriter.notifyMatchFailure(op, *err);
+    SmallVector<kop::SliceAxis> slice;
+    if (auto err = kop::computeSlice(inType.getShape(), starts, ends, axes,
+                                     steps, slice))
+      return rewriter.notifyMatchFailure(op, *err);
+    for (auto [axis, dim] : llvm::zip_equal(slice, type.getShape()))
+      if (axis.size != dim)
+        return rewriter.notifyMatchFailure(op, "result type differs from slice");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    if (llvm::all_of(slice, [](const kop::SliceAxis &a) { return a.step > 0; })) {
+      if (type == inType) {
+        rewriter.replaceOp(op, op.getData());
+        return success();
+      }
+      auto field = [&](auto get) {
+        return llvm::map_to_vector(slice, [&](const kop::SliceAxis &a) {
+          return (OpFoldResult)rewriter.getIndexAttr(get(a));
+        });
+      };
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, type, op.getData(),
+          field([](const kop::SliceAxis &a) { return a.start; }),
+          field([](const kop::SliceAxis &a) { return a.size; }),
+          field([](const kop::SliceAxis &a) { return a.step; }));
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < rank; ++i)
+      exprs.push_back(getAffineConstantExpr(slice[i].start, ctx) +
+                      getAffineDimExpr(i, ctx) * slice[i].step);
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, exprs, ctx),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{op.getData()},
+        ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Gather, Expand, Tile
+//===----------------------------------------------------------------------===//
+
+/// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
+/// post]. Negative indices count from the end; out-of-range indices (an
+/// invalid model) are clamped so the generated code never reads out of
+/// bounds.
+struct GatherPattern : OnnxPattern<kop::GatherOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::GatherOp op,
+                      PatternRewriter &rewriter) const override {
+    auto dataType = cast<RankedTensorType>(op.getData().getType());
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto axisOr = kop::normalizeAxis((int64_t)op.getAxis(), dataType.getRank());
+    if (!axisOr)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    if (!isa<IntegerType>(idxType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "indices are not integers");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    int64_t axis = *axisOr, idxRank = idxType.getRank(),
+            rank = type.getRank(), dim = dataType.getDimSize(axis);
+    if (dim == 0)
+      return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t i = 0; i < idxRank; ++i)
+      idxExprs.push_back(getAffineDimExpr(axis + i, ctx));
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, idxExprs, ctx),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    Value data = op.getData();
+    Location loc = op.getLoc();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{op.getIndices()},
+        ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value idx = args[0];
+          Type it = idx.getType();
+          Value zero = scalarConstant(b, l, it, 0);
+          Value size = scalarConstant(b, l, it, dim);
+          Value neg =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+          idx = arith::SelectOp::create(
+              b, l, neg, arith::AddIOp::create(b, l, idx, size), idx);
+          idx = arith::MaxSIOp::create(b, l, idx, zero);
+          idx = arith::MinSIOp::create(b, l, idx,
+                                       scalarConstant(b, l, it, dim - 1));
+          Value at = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+          SmallVector<Value> coords;
+          for (int64_t i = 0; i < dataType.getRank(); ++i) {
+            if (i == axis)
+              coords.push_back(at);
+            else
+              coords.push_back(linalg::IndexOp::create(
+                  b, l, i < axis ? i : i - 1 + idxRank));
+          }
+          linalg::YieldOp::create(b, l,
+                                  tensor::ExtractOp::create(b, l, data, coords)
+                                      .getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct ExpandPattern : OnnxPattern<kop::ExpandOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ExpandOp op,
+                      PatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto shape = kop::getConstantInts(op.getShape());
+    if (!shape)
+      return rewriter.notifyMatchFailure(op, "shape is not a constant");
+    auto expected = kop::broadcastShapes(inType.getShape(), *shape);
+    if (!expected || ArrayRef<int64_t>(*expected) != type.getShape())
+      return rewriter.notifyMatchFailure(op, "result type differs from shape");
+    if (inType == type) {
+      rewriter.replaceOp(op, op.getInput());
+      return success();
+    }
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, op.getLoc(), op.getInput(), type,
+                             [](OpBuilder &, Location, ValueRange a) {
+                               return a[0];
+                             }));
+    return success();
+  }
+};
+
+/// Tile: out[i...] = in[i mod inDim...].
+struct TilePattern : OnnxPattern<kop::TileOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::TileOp op,
+                      PatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto repeats = kop::getConstantInts(op.getRepeats());
+    if (!repeats)
+      return rewriter.notifyMatchFailure(op, "repeats is not a constant");
+    int64_t rank = type.getRank();
+    if ((int64_t)repeats->size() != rank || inType.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "repeats length differs from rank");
+    for (int64_t i = 0; i < rank; ++i)
+      if (inType.getDimSize(i) * (*repeats)[i] != type.getDimSize(i))
+        return rewriter.notifyMatchFailure(op, "result type differs from repeats");
+    if (inType == type) {
+      rewriter.replaceOp(op, op.getInput());
+      return success();
+    }
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t in = inType.getDimSize(i);
+      AffineExpr d = getAffineDimExpr(i, ctx);
+      if (in == 1)
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+      else if ((*repeats)[i] == 1)
+        exprs.push_back(d);
+      else
+        exprs.push_back(d % in);
+    }
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, exprs, ctx),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    Location loc = op.getLoc();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{op.getInput()},
+        ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Values computed at compile time: ConstantOfShape, Range, Shape, Size
+//===----------------------------------------------------------------------===//
+
+struct ConstantOfShapePattern : OnnxPattern<kop::ConstantOfShapeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ConstantOfShapeOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elem = type.getElementType();
+    TypedAttr value;
+    if (auto attr = op.getValueAttr()) {
+      auto dense = dyn_cast<DenseElementsAttr>(attr);
+      if (!dense || dense.getNumElements() != 1)
+        return rewriter.notifyMatchFailure(op, "value is not one dense element");
+      value = dyn_cast<TypedAttr>(*dense.getValues<Attribute>().begin());
+    } else {
+      value = rewriter.getFloatAttr(rewriter.getF32Type(), 0.0);
+    }
+    if (!value || value.getType() != elem)
+      return rewriter.notifyMatchFailure(op, "value type differs from result");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    Value scalar = arith::ConstantOp::create(rewriter, loc, value);
+    rewriter.replaceOp(op, filledTensor(rewriter, loc, type, scalar));
+    return success();
+  }
+};
+
+/// Range with constant inputs: out[i] = start + i * delta.
+struct RangePattern : OnnxPattern<kop::RangeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::RangeOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elem = type.getElementType();
+    int64_t n = type.getNumElements();
+    DenseElementsAttr value;
+    if (auto ft = dyn_cast<FloatType>(elem)) {
+      auto start = kop::getConstantScalar(op.getStart());
+      auto delta = kop::getConstantScalar(op.getDelta());
+      if (!start || !delta)
+        return rewriter.notifyMatchFailure(op, "inputs are not constants");
+      SmallVector<APFloat> values;
+      for (int64_t i = 0; i < n; ++i) {
+        APFloat v(*start + (double)i * *delta);
+        bool lost;
+        v.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        values.push_back(v);
+      }
+      value = DenseElementsAttr::get(type, values);
+    } else if (auto it = dyn_cast<IntegerType>(elem)) {
+      auto start = kop::getConstantInts(op.getStart());
+      auto delta = kop::getConstantInts(op.getDelta());
+      if (!start || !delta || start->size() != 1 || delta->size() != 1)
+        return rewriter.notifyMatchFailure(op, "inputs are not constants");
+      SmallVector<APInt> values;
+      for (int64_t i = 0; i < n; ++i)
+        values.push_back(APInt(it.getWidth(), (*start)[0] + i * (*delta)[0],
+                               /*isSigned=*/true, /*implicitTrunc=*/true));
+      value = DenseElementsAttr::get(type, values);
+    } else {
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+/// Integer constant of a static tensor type.
+Value intConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                  ArrayRef<int64_t> values) {
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  SmallVector<APInt> ints;
+  for (int64_t v : values)
+    ints.push_back(APInt(width, v, /*isSigned=*/true, /*implicitTrunc=*/true));
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, ints));
+}
+
+struct ShapePattern : OnnxPattern<kop::ShapeOfOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ShapeOfOp op,
+                      PatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getData().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.getElementType().isInteger(64))
+      return rewriter.notifyMatchFailure(op, "result is not int64");
+    // The same clamping as ShapeOfOp::inferShapes.
+    int64_t r = inType.getRank();
+    int64_t s = op.getStartAttr() ? op.getStartAttr().getInt() : 0;
+    int64_t e = op.getEndAttr() ? op.getEndAttr().getInt() : r;
+    s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
+    e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
+    ArrayRef<int64_t> dims = inType.getShape();
+    dims = e > s ? dims.slice(s, e - s) : ArrayRef<int64_t>();
+    if ((int64_t)dims.size() != type.getNumElements())
+      return rewriter.notifyMatchFailure(op, "result type differs from shape");
+    rewriter.replaceOp(op, intConstant(rewriter, op.getLoc(), type, dims));
+    return success();
+  }
+};
+
+struct SizePattern : OnnxPattern<kop::SizeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::SizeOp op,
+                      PatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getData().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.getElementType().isInteger(64) || type.getNumElements() != 1)
+      return rewriter.notifyMatchFailure(op, "result is not one int64");
+    rewriter.replaceOp(op, intConstant(rewriter, op.getLoc(), type,
+                                       {inType.getNumElements()}));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateDataMovementPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConstantPattern, NoValuePattern, IdentityPattern,
+               DropoutPattern, ReshapeLikePattern<kop::ReshapeOp>,
+               ReshapeLikePattern<kop::FlattenOp>,
+               ReshapeLikePattern<kop::SqueezeOp>,
+               ReshapeLikePattern<kop::UnsqueezeOp>, TransposePattern,
+               ConcatPattern, SplitPattern, SlicePattern, GatherPattern,
+               ExpandPattern, TilePattern, ConstantOfShapePattern,
+               RangePattern, ShapePattern, SizePattern>(
+      patterns.getContext());
+}

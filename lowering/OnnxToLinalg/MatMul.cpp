@@ -1,0 +1,137 @@
+//===- MatMul.cpp - MatMul and Gemm to linalg contractions ----------------===//
+//
+// Contractions are linalg.generic ops whose loop order is (batch..., m, k, n):
+// the innermost loop walks B and the result contiguously, so the plain loop
+// lowering vectorizes without reassociating the reduction.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+using namespace mlir;
+using namespace kiln;
+namespace kop = kiln::onnx;
+
+namespace {
+
+Value multiplyAdd(OpBuilder &b, Location l, Value x, Value y, Value acc,
+                  std::optional<double> alpha) {
+  bool f = isa<FloatType>(x.getType());
+  Value p = f ? (Value)arith::MulFOp::create(b, l, x, y)
+              : (Value)arith::MulIOp::create(b, l, x, y);
+  if (alpha && *alpha != 1.0)
+    p = arith::MulFOp::create(b, l, p, scalarConstant(b, l, x.getType(), *alpha));
+  return f ? (Value)arith::AddFOp::create(b, l, acc, p)
+           : (Value)arith::AddIOp::create(b, l, acc, p);
+}
+
+/// out[batch, m, n] += a[batch', m, k] * b[batch', k, n] on an existing
+/// accumulator `init`; a and b have rank >= 2 and broadcast batch dims.
+Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+               bool transA, bool transB, std::optional<double> alpha) {
+  MLIRContext *ctx = b.getContext();
+  auto outType = cast<RankedTensorType>(init.getType());
+  int64_t batch = outType.getRank() - 2;
+  int64_t nDims = batch + 3; // batch..., m, k, n
+  AffineExpr m = getAffineDimExpr(batch, ctx), k = getAffineDimExpr(batch + 1, ctx),
+             n = getAffineDimExpr(batch + 2, ctx);
+  auto operandMap = [&](Value v, AffineExpr r, AffineExpr c) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<AffineExpr> exprs;
+    int64_t vb = t.getRank() - 2;
+    for (int64_t i = 0; i < vb; ++i)
+      exprs.push_back(t.getDimSize(i) == 1 && outType.getDimSize(batch - vb + i) != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(batch - vb + i, ctx));
+    exprs.push_back(r);
+    exprs.push_back(c);
+    return AffineMap::get(nDims, 0, exprs, ctx);
+  };
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < batch; ++i)
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  outExprs.push_back(m);
+  outExprs.push_back(n);
+  SmallVector<AffineMap> maps{
+      transA ? operandMap(lhs, k, m) : operandMap(lhs, m, k),
+      transB ? operandMap(rhs, n, k) : operandMap(rhs, k, n),
+      AffineMap::get(nDims, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(nDims, utils::IteratorType::parallel);
+  iters[batch + 1] = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{init},
+             maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl, multiplyAdd(nb, nl, args[0], args[1], args[2], alpha));
+             })
+      .getResult(0);
+}
+
+struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::MatMulOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = cast<RankedTensorType>(op.getType());
+    Value a = op.getA(), b = op.getB();
+    auto at = cast<RankedTensorType>(a.getType());
+    auto bt = cast<RankedTensorType>(b.getType());
+    Type elem = outType.getElementType();
+    // 1-D operands are promoted to matrices; the result drops that dim.
+    if (at.getRank() == 1)
+      a = reshapeTensor(rewriter, loc, a,
+                        RankedTensorType::get({1, at.getDimSize(0)}, elem));
+    if (bt.getRank() == 1)
+      b = reshapeTensor(rewriter, loc, b,
+                        RankedTensorType::get({bt.getDimSize(0), 1}, elem));
+    at = cast<RankedTensorType>(a.getType());
+    bt = cast<RankedTensorType>(b.getType());
+    auto batch = onnx::broadcastShapes(at.getShape().drop_back(2),
+                                       bt.getShape().drop_back(2));
+    if (!batch)
+      return rewriter.notifyMatchFailure(op, "batch dims do not broadcast");
+    SmallVector<int64_t> full(batch->begin(), batch->end());
+    full.push_back(at.getDimSize(at.getRank() - 2));
+    full.push_back(bt.getDimSize(bt.getRank() - 1));
+    auto fullType = RankedTensorType::get(full, elem);
+    Value init = filledTensor(rewriter, loc, fullType,
+                              scalarConstant(rewriter, loc, elem, 0));
+    Value result = contract(rewriter, loc, a, b, init, false, false, std::nullopt);
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, result, outType));
+    return success();
+  }
+};
+
+struct GemmPattern : OnnxPattern<kop::GemmOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::GemmOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = outType.getElementType();
+    double beta = op.getBeta().convertToDouble();
+    Value init;
+    if (!isa<NoneType>(op.getC().getType()) && beta != 0.0) {
+      init = buildElementwise(
+          rewriter, loc, op.getC(), outType,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            if (beta == 1.0)
+              return a[0];
+            return arith::MulFOp::create(b, l, a[0],
+                                         scalarConstant(b, l, elem, beta));
+          });
+    } else {
+      init = filledTensor(rewriter, loc, outType,
+                          scalarConstant(rewriter, loc, elem, 0));
+    }
+    Value result = contract(rewriter, loc, op.getA(), op.getB(), init,
+                            op.getTransA(), op.getTransB(),
+                            op.getAlpha().convertToDouble());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateMatMulPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatMulPattern, GemmPattern>(patterns.getContext());
+}

@@ -1,0 +1,62 @@
+//===- OnnxToLinalg.cpp - the convert-onnx-to-linalg pass -----------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_CONVERTONNXTOLINALG
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+struct ConvertOnnxToLinalgPass
+    : public kiln::impl::ConvertOnnxToLinalgBase<ConvertOnnxToLinalgPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    // Dynamic shapes are not lowered yet: say which value, at which node.
+    WalkResult dyn = module.walk([&](Operation *op) {
+      if (op->getDialect() != getContext().getLoadedDialect("onnx"))
+        return WalkResult::advance();
+      for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getOperandTypes()),
+                                       SmallVector<Type>(op->getResultTypes()))) {
+        auto r = dyn_cast<RankedTensorType>(t);
+        if (isa<NoneType>(t) || (r && r.hasStaticShape()))
+          continue;
+        op->emitError() << "'" << op->getName()
+                        << "' has a value of dynamic or unknown shape (" << t
+                        << "); Kiln compiles static shapes only: give "
+                           "symbolic dimensions a value with --dim NAME=N";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (dyn.wasInterrupted())
+      return signalPassFailure();
+
+    RewritePatternSet patterns(&getContext());
+    kiln::populateElementwisePatterns(patterns);
+    kiln::populateMatMulPatterns(patterns);
+    kiln::populateConvPatterns(patterns);
+    kiln::populateReducePatterns(patterns);
+    kiln::populateDataMovementPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(applyPatternsGreedily(module, std::move(patterns), config))) {
+      // Not converged is fine as long as nothing onnx is left.
+    }
+    WalkResult left = module.walk([&](Operation *op) {
+      if (op->getDialect() == getContext().getLoadedDialect("onnx")) {
+        op->emitError() << "'" << op->getName()
+                        << "' with these operands and attributes cannot be "
+                           "lowered yet";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (left.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

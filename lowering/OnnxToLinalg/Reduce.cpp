@@ -1,0 +1,433 @@
+//===- Reduce.cpp - reductions, ArgMax/ArgMin and softmax to linalg -------===//
+//
+// A reduction is a linalg.generic over the input's dims in order, with
+// reduction iterators on the reduced axes, writing the keepdims=0 shape; the
+// result is then reshaped to the op's type (which keeps size-1 dims or not).
+// Epilogues (mean, sqrt, log) are elementwise generics on the reduced tensor.
+// Axes come from resolveReduceAxes / getSoftmaxAxis, as in shape inference.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+using namespace kiln;
+namespace kop = kiln::onnx;
+
+namespace {
+
+using utils::IteratorType;
+
+bool isF(Value v) { return isa<FloatType>(v.getType()); }
+
+Value cst(OpBuilder &b, Location l, Value like, double v) {
+  return scalarConstant(b, l, like.getType(), v);
+}
+Value addV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
+                : (Value)arith::AddIOp::create(b, l, x, y);
+}
+Value subV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::SubFOp::create(b, l, x, y)
+                : (Value)arith::SubIOp::create(b, l, x, y);
+}
+Value mulV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::MulFOp::create(b, l, x, y)
+                : (Value)arith::MulIOp::create(b, l, x, y);
+}
+Value divV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
+                : (Value)arith::DivSIOp::create(b, l, x, y);
+}
+Value maxV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y)
+                : (Value)arith::MaxSIOp::create(b, l, x, y);
+}
+Value minV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y)
+                : (Value)arith::MinSIOp::create(b, l, x, y);
+}
+Value absV(OpBuilder &b, Location l, Value x) {
+  return isF(x) ? (Value)math::AbsFOp::create(b, l, x)
+                : (Value)math::AbsIOp::create(b, l, x);
+}
+Value expV(OpBuilder &b, Location l, Value x) {
+  return math::ExpOp::create(b, l, x);
+}
+Value logV(OpBuilder &b, Location l, Value x) {
+  return math::LogOp::create(b, l, x);
+}
+
+/// The shape of `type` without `axes`.
+RankedTensorType droppedType(RankedTensorType type, ArrayRef<int64_t> axes,
+                             Type elem = nullptr) {
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (!llvm::is_contained(axes, i))
+      shape.push_back(type.getDimSize(i));
+  return RankedTensorType::get(shape, elem ? elem : type.getElementType());
+}
+
+/// The map from the iteration space of a rank-`rank` tensor to the dims that
+/// are not in `axes`.
+AffineMap droppedMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> axes) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!llvm::is_contained(axes, i))
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// A linalg.generic over the dims of `fullType`. The `full` operands have
+/// that shape; the `partial` ones the shape without `axes` (earlier reduction
+/// results). With `init` (of the partial shape) it reduces over `axes`,
+/// `body` getting the scalars of full..., partial..., then the accumulator;
+/// without, it writes a new tensor of `fullType`.
+Value buildOverAxes(OpBuilder &b, Location loc, RankedTensorType fullType,
+                    ArrayRef<int64_t> axes, ValueRange full, ValueRange partial,
+                    Value init, BodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = fullType.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap dropped = droppedMap(ctx, rank, axes);
+  SmallVector<Value> inputs(full);
+  llvm::append_range(inputs, partial);
+  SmallVector<AffineMap> maps(full.size(), id);
+  maps.append(partial.size(), dropped);
+  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+  if (init) {
+    maps.push_back(dropped);
+    for (int64_t a : axes)
+      iters[a] = IteratorType::reduction;
+  } else {
+    maps.push_back(id);
+    init = emptyTensor(b, loc, fullType);
+  }
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+             iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+             })
+      .getResult(0);
+}
+
+/// Reshapes a reduction result (keepdims=0 shape) to the op's result type:
+/// one expand_shape re-inserting the size-1 dims when keepdims is set.
+Value toResultType(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+  auto from = cast<RankedTensorType>(v.getType());
+  if (from == to)
+    return v;
+  if (from.getRank() < to.getRank())
+    if (auto assoc = getReassociationIndicesForReshape(from, to))
+      return tensor::ExpandShapeOp::create(b, loc, to, v, *assoc);
+  return reshapeTensor(b, loc, v, to);
+}
+
+/// Reduces `x` over `axes` into a tensor of the keepdims=0 shape, starting
+/// from `identity`.
+Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
+             ValueRange partial, Value identity, BodyFn body) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  Value init = filledTensor(b, loc, droppedType(xt, axes), identity);
+  return buildOverAxes(b, loc, xt, axes, x, partial, init, body);
+}
+
+//===----------------------------------------------------------------------===//
+// Reduce*
+//===----------------------------------------------------------------------===//
+
+enum class Kind {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  SumSquare,
+  LogSum,
+  LogSumExp
+};
+
+/// What is accumulated for one element.
+Value mapElement(Kind kind, OpBuilder &b, Location l, Value x) {
+  switch (kind) {
+  case Kind::L1:
+    return absV(b, l, x);
+  case Kind::L2:
+  case Kind::SumSquare:
+    return mulV(b, l, x, x);
+  default:
+    return x;
+  }
+}
+
+Value combine(Kind kind, OpBuilder &b, Location l, Value acc, Value x) {
+  switch (kind) {
+  case Kind::Max:
+    return maxV(b, l, acc, x);
+  case Kind::Min:
+    return minV(b, l, acc, x);
+  case Kind::Prod:
+    return mulV(b, l, acc, x);
+  default:
+    return addV(b, l, acc, x);
+  }
+}
+
+Value identityOf(Kind kind, OpBuilder &b, Location l, Type elem) {
+  switch (kind) {
+  case Kind::Max:
+    return lowestValue(b, l, elem);
+  case Kind::Min:
+    return highestValue(b, l, elem);
+  case Kind::Prod:
+    return scalarConstant(b, l, elem, 1);
+  default:
+    return scalarConstant(b, l, elem, 0);
+  }
+}
+
+/// The result from the accumulated value over `count` elements.
+Value finalize(Kind kind, OpBuilder &b, Location l, Value acc, int64_t count) {
+  switch (kind) {
+  case Kind::Mean:
+    return count == 1 ? acc : divV(b, l, acc, cst(b, l, acc, count));
+  case Kind::L2:
+    return math::SqrtOp::create(b, l, acc);
+  case Kind::LogSum:
+    return logV(b, l, acc);
+  default:
+    return acc;
+  }
+}
+
+bool hasEpilogue(Kind kind) {
+  return kind == Kind::Mean || kind == Kind::L2 || kind == Kind::LogSum;
+}
+
+template <typename OpTy, Kind K>
+struct ReducePattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getData();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = xt.getElementType();
+    bool floatOnly =
+        K == Kind::L2 || K == Kind::LogSum || K == Kind::LogSumExp;
+    if (floatOnly && !isa<FloatType>(elem))
+      return rewriter.notifyMatchFailure(op, "expects a float element type");
+    if (!elem.isIntOrFloat() || elem.isInteger(1))
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    SmallVector<int64_t> axes;
+    if (auto err = onnx::resolveReduceAxes(op, xt.getRank(), axes))
+      return rewriter.notifyMatchFailure(op, *err);
+
+    // No axes (noop_with_empty_axes): each element reduces on its own.
+    if (axes.empty()) {
+      Value r = buildElementwise(
+          rewriter, loc, x, outType,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            if (K == Kind::LogSumExp)
+              return a[0];
+            if (K == Kind::L2)
+              return absV(b, l, a[0]);
+            return finalize(K, b, l, mapElement(K, b, l, a[0]), 1);
+          });
+      rewriter.replaceOp(op, r);
+      return success();
+    }
+
+    int64_t count = 1;
+    for (int64_t a : axes)
+      count *= xt.getDimSize(a);
+    Value r;
+    if (K == Kind::LogSumExp) {
+      // log(sum(exp(x - m))) + m with m the max, taken as 0 when it is not
+      // finite (all -inf, or an inf input) so x - m stays defined.
+      Value m = reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
+                       [](OpBuilder &b, Location l, ValueRange a) {
+                         return maxV(b, l, a[1], a[0]);
+                       });
+      auto partialType = cast<RankedTensorType>(m.getType());
+      m = buildElementwise(
+          rewriter, loc, m, partialType,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value inf = highestValue(b, l, elem);
+            Value finite = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OLT, absV(b, l, a[0]), inf);
+            return arith::SelectOp::create(b, l, finite, a[0],
+                                           cst(b, l, a[0], 0));
+          });
+      Value s = reduce(rewriter, loc, x, axes, m,
+                       scalarConstant(rewriter, loc, elem, 0),
+                       [](OpBuilder &b, Location l, ValueRange a) {
+                         return addV(b, l, a[2],
+                                     expV(b, l, subV(b, l, a[0], a[1])));
+                       });
+      r = buildElementwise(rewriter, loc, ValueRange{s, m}, partialType,
+                           [](OpBuilder &b, Location l, ValueRange a) {
+                             return addV(b, l, logV(b, l, a[0]), a[1]);
+                           });
+    } else {
+      r = reduce(rewriter, loc, x, axes, {}, identityOf(K, rewriter, loc, elem),
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   return combine(K, b, l, a[1], mapElement(K, b, l, a[0]));
+                 });
+      if (hasEpilogue(K))
+        r = buildElementwise(rewriter, loc, r,
+                             cast<RankedTensorType>(r.getType()),
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return finalize(K, b, l, a[0], count);
+                             });
+    }
+    rewriter.replaceOp(op, toResultType(rewriter, loc, r, outType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// ArgMax / ArgMin
+//===----------------------------------------------------------------------===//
+
+/// One generic with two accumulators, the best value and its index (i64);
+/// ties keep the first index, or the last with select_last_index.
+template <typename OpTy, bool IsMax>
+struct ArgPattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value x = op.getData();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = xt.getElementType();
+    if (!elem.isIntOrFloat() || elem.isInteger(1))
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    int64_t rank = xt.getRank();
+    auto axis = onnx::normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    bool last = op.getSelectLastIndex();
+    Type i64 = rewriter.getI64Type();
+
+    auto valType = droppedType(xt, *axis);
+    auto idxType = droppedType(xt, *axis, i64);
+    Value valInit = filledTensor(rewriter, loc, valType,
+                                 IsMax ? lowestValue(rewriter, loc, elem)
+                                       : highestValue(rewriter, loc, elem));
+    Value idxInit = filledTensor(rewriter, loc, idxType,
+                                 scalarConstant(rewriter, loc, i64, 0));
+    AffineMap dropped = droppedMap(ctx, rank, *axis);
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank), dropped,
+                                dropped};
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    iters[*axis] = IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valType, idxType}, ValueRange{x},
+        ValueRange{valInit, idxInit}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value v = a[0], best = a[1], bestIdx = a[2];
+          Value idx = arith::IndexCastOp::create(
+              b, l, i64, linalg::IndexOp::create(b, l, *axis));
+          Value better;
+          if (isF(v)) {
+            auto pred = IsMax ? (last ? arith::CmpFPredicate::OGE
+                                      : arith::CmpFPredicate::OGT)
+                              : (last ? arith::CmpFPredicate::OLE
+                                      : arith::CmpFPredicate::OLT);
+            better = arith::CmpFOp::create(b, l, pred, v, best);
+          } else {
+            auto pred = IsMax ? (last ? arith::CmpIPredicate::sge
+                                      : arith::CmpIPredicate::sgt)
+                              : (last ? arith::CmpIPredicate::sle
+                                      : arith::CmpIPredicate::slt);
+            better = arith::CmpIOp::create(b, l, pred, v, best);
+          }
+          // The first element always counts, so an all-lowest (or
+          // all-highest) row still yields its first index.
+          Value first = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, idx, scalarConstant(b, l, i64, 0));
+          better = arith::OrIOp::create(b, l, better, first);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, better, v, best),
+                         arith::SelectOp::create(b, l, better, idx, bestIdx)});
+        });
+    rewriter.replaceOp(
+        op, toResultType(rewriter, loc, generic.getResult(1), outType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Softmax / LogSoftmax
+//===----------------------------------------------------------------------===//
+
+/// m = max(x), s = sum(exp(x - m)) over the normalized axes, then
+/// exp(x - m) / s or x - m - log(s). Before opset 13 the axes are all dims
+/// from `axis` on (the input coerced to 2-D); from 13 the single `axis`.
+template <typename OpTy, bool IsLog>
+struct SoftmaxPattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    Type elem = xt.getElementType();
+    if (!isa<FloatType>(elem))
+      return rewriter.notifyMatchFailure(op, "expects a float element type");
+    int64_t rank = xt.getRank();
+    bool coerced2D;
+    int64_t axis = onnx::getSoftmaxAxis(op, rank, coerced2D);
+    if (rank == 0 || axis < 0 || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    SmallVector<int64_t> axes{axis};
+    if (coerced2D)
+      for (int64_t i = axis + 1; i < rank; ++i)
+        axes.push_back(i);
+
+    Value m = reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
+                     [](OpBuilder &b, Location l, ValueRange a) {
+                       return maxV(b, l, a[1], a[0]);
+                     });
+    Value s = reduce(rewriter, loc, x, axes, m,
+                     scalarConstant(rewriter, loc, elem, 0),
+                     [](OpBuilder &b, Location l, ValueRange a) {
+                       return addV(b, l, a[2],
+                                   expV(b, l, subV(b, l, a[0], a[1])));
+                     });
+    Value y = buildOverAxes(
+        rewriter, loc, xt, axes, x, ValueRange{m, s}, nullptr,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value shifted = subV(b, l, a[0], a[1]);
+          if (IsLog)
+            return subV(b, l, shifted, logV(b, l, a[2]));
+          return divV(b, l, expV(b, l, shifted), a[2]);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateReducePatterns(RewritePatternSet &patterns) {
+  patterns.add<ReducePattern<kop::ReduceSumOp, Kind::Sum>,
+               ReducePattern<kop::ReduceMeanOp, Kind::Mean>,
+               ReducePattern<kop::ReduceMaxOp, Kind::Max>,
+               ReducePattern<kop::ReduceMinOp, Kind::Min>,
+               ReducePattern<kop::ReduceProdOp, Kind::Prod>,
+               ReducePattern<kop::ReduceL1Op, Kind::L1>,
+               ReducePattern<kop::ReduceL2Op, Kind::L2>,
+               ReducePattern<kop::ReduceSumSquareOp, Kind::SumSquare>,
+               ReducePattern<kop::ReduceLogSumOp, Kind::LogSum>,
+               ReducePattern<kop::ReduceLogSumExpOp, Kind::LogSumExp>,
+               ArgPattern<kop::ArgMaxOp, true>, ArgPattern<kop::ArgMinOp, false>,
+               SoftmaxPattern<kop::SoftmaxOp, false>,
+               SoftmaxPattern<kop::LogSoftmaxOp, true>>(patterns.getContext());
+}

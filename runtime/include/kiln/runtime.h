@@ -1,0 +1,116 @@
+/*===- kiln/runtime.h - the Kiln runtime ABI -------------------------------===
+ *
+ * What a compiled model exports and what the thin C runtime provides.
+ *
+ * Every compiled model defines, with its symbol prefix P (kiln --name):
+ *
+ *   int32_t P_run(const void *const *inputs, void *const *outputs, void *arena);
+ *   extern const kiln_model_info P_info;
+ *
+ * `inputs` and `outputs` hold one pointer per graph input / output, in graph
+ * order, each to a dense row-major buffer of the declared type and shape.
+ * `arena` is scratch memory of at least P_info.arena_size bytes aligned to
+ * P_info.arena_align; NULL selects the model's own static arena (not safe to
+ * use from two threads at once). P_run performs no heap allocation and
+ * returns KILN_OK or an error code; it never aborts.
+ *
+ * Shared libraries and executables built by `kiln compile` also define the
+ * unprefixed symbol `kiln_model` (same type as P_info), so a program can
+ * dlopen a model it has never seen and discover its signature.
+ *===----------------------------------------------------------------------===*/
+#ifndef KILN_RUNTIME_H
+#define KILN_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KILN_ABI_VERSION 1
+
+typedef enum kiln_status {
+  KILN_OK = 0,
+  KILN_ERROR_INVALID_ARGUMENT = 1, /* a NULL buffer pointer */
+  KILN_ERROR_ARENA_ALIGNMENT = 2,  /* arena not aligned to arena_align */
+  KILN_ERROR_IO = 3,               /* a file could not be read or written */
+  KILN_ERROR_FORMAT = 4,           /* a tensor file is malformed */
+  KILN_ERROR_TYPE_MISMATCH = 5,    /* tensor element type differs */
+  KILN_ERROR_SHAPE_MISMATCH = 6,   /* tensor shape differs */
+  KILN_ERROR_OUT_OF_MEMORY = 7,    /* runtime helpers only, never P_run */
+  KILN_ERROR_UNSUPPORTED = 8,      /* e.g. a data type the runtime lacks */
+} kiln_status;
+
+/* ONNX TensorProto.DataType codes used for element types. */
+enum {
+  KILN_FLOAT = 1, KILN_UINT8 = 2, KILN_INT8 = 3, KILN_UINT16 = 4,
+  KILN_INT16 = 5, KILN_INT32 = 6, KILN_INT64 = 7, KILN_STRING = 8,
+  KILN_BOOL = 9, KILN_FLOAT16 = 10, KILN_DOUBLE = 11, KILN_UINT32 = 12,
+  KILN_UINT64 = 13, KILN_BFLOAT16 = 16
+};
+
+typedef struct kiln_tensor_info {
+  const char *name;      /* the ONNX graph input/output name */
+  int32_t elem_type;     /* ONNX TensorProto.DataType code */
+  int32_t rank;
+  const int64_t *shape;  /* rank entries */
+  uint64_t byte_size;    /* product of shape times element size */
+} kiln_tensor_info;
+
+typedef int32_t (*kiln_run_fn)(const void *const *inputs,
+                               void *const *outputs, void *arena);
+
+typedef struct kiln_model_info {
+  uint32_t abi_version;  /* KILN_ABI_VERSION */
+  const char *name;      /* the symbol prefix */
+  int32_t num_inputs;
+  int32_t num_outputs;
+  const kiln_tensor_info *inputs;
+  const kiln_tensor_info *outputs;
+  uint64_t arena_size;
+  uint64_t arena_align;
+  kiln_run_fn run;
+} kiln_model_info;
+
+/* A short English description of a status code. */
+const char *kiln_status_string(int32_t status);
+
+/* Bytes per element of an ONNX data type; 0 if the runtime does not know it. */
+size_t kiln_elem_size(int32_t elem_type);
+
+/* A dense tensor owned by the runtime helpers below (not used by P_run). */
+typedef struct kiln_tensor {
+  int32_t elem_type;
+  int32_t rank;
+  int64_t shape[8];
+  void *data;            /* malloc'd, dense row-major */
+  uint64_t byte_size;
+} kiln_tensor;
+
+/* Reads an ONNX TensorProto (.pb) or NumPy (.npy) file, chosen by content.
+ * On failure returns an error code and writes a one-line message (no
+ * trailing newline) into `err` (at most err_size bytes). */
+int32_t kiln_tensor_read_file(const char *path, kiln_tensor *out, char *err,
+                              size_t err_size);
+/* Writes a tensor as an ONNX TensorProto with raw_data, named `name`. */
+int32_t kiln_tensor_write_pb(const char *path, const kiln_tensor *t,
+                             const char *name, char *err, size_t err_size);
+/* Writes a tensor as a NumPy .npy (version 1.0, little endian, C order). */
+int32_t kiln_tensor_write_npy(const char *path, const kiln_tensor *t,
+                              char *err, size_t err_size);
+/* Checks a tensor against a declared input; message names the input. */
+int32_t kiln_tensor_check(const kiln_tensor *t, const kiln_tensor_info *info,
+                          char *err, size_t err_size);
+void kiln_tensor_free(kiln_tensor *t);
+
+/* Allocates a zeroed arena of the model's size and alignment (free with
+ * kiln_arena_free); for callers that do not supply their own memory. */
+void *kiln_arena_alloc(const kiln_model_info *model);
+void kiln_arena_free(void *arena);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_RUNTIME_H */

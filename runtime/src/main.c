@@ -1,0 +1,438 @@
+/*===- main.c - main() of a standalone Kiln model executable --------------===
+ *
+ * Linked with one compiled model object that defines `kiln_model`:
+ *
+ *   prog [options] input0 [input1 ...]
+ *
+ * Reads the inputs (.pb or .npy, positional in graph-input order), runs the
+ * model and writes output_<i>.pb (or .npy) into the output directory.
+ *===----------------------------------------------------------------------===*/
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kiln_internal.h"
+
+extern const kiln_model_info kiln_model;
+
+/* Requested thread count; kernels are single-threaded for now. */
+static int kiln_num_threads = 1;
+
+static const char *prog_name = "model";
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: %s [options] input0 [input1 ...]\n"
+          "\n"
+          "Runs the compiled model '%s' on inputs given in graph-input order\n"
+          "(ONNX TensorProto .pb or NumPy .npy files) and writes output_<i>.pb\n"
+          "(or .npy) for each graph output.\n"
+          "\n"
+          "options:\n"
+          "  --output-dir DIR        directory for the outputs (default .;\n"
+          "                          created if missing)\n"
+          "  --output-format FMT     pb (default) or npy\n"
+          "  --bench N               after one warm-up run, time N runs and "
+          "print\n"
+          "                          'latency_ms median=<ms> min=<ms> runs=<N>'\n"
+          "  --threads T             number of threads (T >= 1)\n"
+          "  --info                  print the model signature and exit\n"
+          "  -h, --help              print this help and exit\n",
+          prog_name, kiln_model.name ? kiln_model.name : "?");
+}
+
+static int fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int fail(const char *fmt, ...) {
+  va_list ap;
+  fputs("error: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return 1;
+}
+
+/* Parses a positive int option value; returns 0 on success. */
+static int parse_count(const char *s, int *out) {
+  char *end;
+  long v;
+  if (!s || !*s)
+    return -1;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno || *end || v < 1 || v > INT_MAX)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir, char *msg, size_t msg_size) {
+  char buf[4096];
+  size_t len = strlen(dir), i;
+  struct stat st;
+  if (len == 0 || len >= sizeof buf) {
+    snprintf(msg, msg_size, "invalid output directory '%s'", dir);
+    return -1;
+  }
+  memcpy(buf, dir, len + 1);
+  for (i = 1; i <= len; ++i) {
+    if (buf[i] != '/' && buf[i] != '\0')
+      continue;
+    if (buf[i - 1] == '/')
+      continue;
+    buf[i] = '\0';
+    if (mkdir(buf, 0777) != 0) {
+      int e = errno;
+      if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(msg, msg_size, "cannot create output directory '%s': %s",
+                 buf, e == EEXIST ? "not a directory" : strerror(e));
+        return -1;
+      }
+    }
+    buf[i] = dir[i];
+  }
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    snprintf(msg, msg_size, "output directory '%s' is not a directory", dir);
+    return -1;
+  }
+  return 0;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void print_info(void) {
+  const kiln_model_info *m = &kiln_model;
+  char ty[512];
+  int32_t i;
+  printf("model: %s\n", m->name ? m->name : "?");
+  printf("abi_version: %u\n", (unsigned)m->abi_version);
+  printf("inputs: %d\n", (int)m->num_inputs);
+  for (i = 0; i < m->num_inputs; ++i) {
+    kiln_format_type(ty, sizeof ty, m->inputs[i].elem_type,
+                     m->inputs[i].rank, m->inputs[i].shape);
+    printf("  %d: %s %s\n", (int)i,
+           m->inputs[i].name ? m->inputs[i].name : "?", ty);
+  }
+  printf("outputs: %d\n", (int)m->num_outputs);
+  for (i = 0; i < m->num_outputs; ++i) {
+    kiln_format_type(ty, sizeof ty, m->outputs[i].elem_type,
+                     m->outputs[i].rank, m->outputs[i].shape);
+    printf("  %d: %s %s\n", (int)i,
+           m->outputs[i].name ? m->outputs[i].name : "?", ty);
+  }
+  printf("arena: %llu bytes (align %llu)\n",
+         (unsigned long long)m->arena_size,
+         (unsigned long long)m->arena_align);
+}
+
+int main(int argc, char **argv) {
+  const kiln_model_info *m = &kiln_model;
+  const char *out_dir = ".";
+  const char *ext = "pb";
+  int format = KILN_FORMAT_PB;
+  int bench = 0, info = 0, i, n_pos = 0, only_pos = 0, status = 1;
+  const char **pos = NULL;
+  kiln_tensor *ins = NULL, *outs = NULL;
+  const void **in_ptrs = NULL;
+  void **out_ptrs = NULL;
+  void *arena = NULL;
+  char **tmp = NULL;
+  double *times = NULL;
+  char err[1024];
+  int32_t rc, k;
+  uint64_t bytes;
+
+  if (argc > 0 && argv[0] && *argv[0]) {
+    const char *slash = strrchr(argv[0], '/');
+    prog_name = slash ? slash + 1 : argv[0];
+  }
+  pos = (const char **)calloc((size_t)argc + 1, sizeof *pos);
+  if (!pos)
+    return fail("out of memory");
+
+  for (i = 1; i < argc; ++i) {
+    const char *a = argv[i], *val = NULL, *eq;
+    size_t name_len;
+    if (only_pos || a[0] != '-' || a[1] == '\0') {
+      pos[n_pos++] = a;
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      only_pos = 1;
+      continue;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      free(pos);
+      return 0;
+    }
+    if (strcmp(a, "--info") == 0) {
+      info = 1;
+      continue;
+    }
+    eq = strchr(a, '=');
+    name_len = eq ? (size_t)(eq - a) : strlen(a);
+#define IS_OPT(s) (name_len == strlen(s) && strncmp(a, s, name_len) == 0)
+    if (!IS_OPT("--output-dir") && !IS_OPT("--output-format") &&
+        !IS_OPT("--bench") && !IS_OPT("--threads")) {
+      free(pos);
+      return fail("unknown option '%s' (see --help)", a);
+    }
+    if (eq) {
+      val = eq + 1;
+    } else {
+      if (i + 1 >= argc) {
+        free(pos);
+        return fail("option '%s' needs a value", a);
+      }
+      val = argv[++i];
+    }
+    if (IS_OPT("--output-dir")) {
+      if (!*val) {
+        free(pos);
+        return fail("--output-dir needs a non-empty value");
+      }
+      out_dir = val;
+    } else if (IS_OPT("--output-format")) {
+      if (strcmp(val, "pb") == 0) {
+        format = KILN_FORMAT_PB;
+        ext = "pb";
+      } else if (strcmp(val, "npy") == 0) {
+        format = KILN_FORMAT_NPY;
+        ext = "npy";
+      } else {
+        free(pos);
+        return fail("--output-format must be 'pb' or 'npy', got '%s'", val);
+      }
+    } else if (IS_OPT("--bench")) {
+      if (parse_count(val, &bench) != 0) {
+        free(pos);
+        return fail("--bench needs a positive integer, got '%s'", val);
+      }
+    } else if (IS_OPT("--threads")) {
+      if (parse_count(val, &kiln_num_threads) != 0) {
+        free(pos);
+        return fail("--threads needs an integer >= 1, got '%s'", val);
+      }
+    }
+#undef IS_OPT
+  }
+
+  if (m->abi_version != KILN_ABI_VERSION) {
+    free(pos);
+    return fail("model '%s' has ABI version %u, this runtime expects %u",
+                m->name ? m->name : "?", (unsigned)m->abi_version,
+                (unsigned)KILN_ABI_VERSION);
+  }
+  if (!m->run || (m->num_inputs > 0 && !m->inputs) ||
+      (m->num_outputs > 0 && !m->outputs) || m->num_inputs < 0 ||
+      m->num_outputs < 0) {
+    free(pos);
+    return fail("model '%s' has an invalid kiln_model_info",
+                m->name ? m->name : "?");
+  }
+  if (info) {
+    print_info();
+    free(pos);
+    return 0;
+  }
+  if (n_pos != m->num_inputs) {
+    char names[512] = "";
+    size_t used = 0;
+    for (k = 0; k < m->num_inputs && used + 1 < sizeof names; ++k) {
+      snprintf(names + used, sizeof names - used, "%s%s", k ? ", " : "",
+               m->inputs[k].name ? m->inputs[k].name : "?");
+      used += strlen(names + used);
+    }
+    free(pos);
+    return fail("model '%s' takes %d input%s (%s), got %d (see --help)",
+                m->name ? m->name : "?", (int)m->num_inputs,
+                m->num_inputs == 1 ? "" : "s", names, n_pos);
+  }
+
+  ins = (kiln_tensor *)calloc((size_t)m->num_inputs + 1, sizeof *ins);
+  outs = (kiln_tensor *)calloc((size_t)m->num_outputs + 1, sizeof *outs);
+  in_ptrs = (const void **)calloc((size_t)m->num_inputs + 1, sizeof *in_ptrs);
+  out_ptrs = (void **)calloc((size_t)m->num_outputs + 1, sizeof *out_ptrs);
+  tmp = (char **)calloc((size_t)m->num_outputs + 1, sizeof *tmp);
+  if (!ins || !outs || !in_ptrs || !out_ptrs || !tmp) {
+    fail("out of memory");
+    goto done;
+  }
+
+  for (k = 0; k < m->num_inputs; ++k) {
+    rc = kiln_tensor_read_file(pos[k], &ins[k], err, sizeof err);
+    if (rc != KILN_OK) {
+      fail("%s", err);
+      goto done;
+    }
+    rc = kiln_tensor_check(&ins[k], &m->inputs[k], err, sizeof err);
+    if (rc != KILN_OK) {
+      fail("%s (from '%s')", err, pos[k]);
+      goto done;
+    }
+    in_ptrs[k] = ins[k].data;
+  }
+
+  if (make_dirs(out_dir, err, sizeof err) != 0) {
+    fail("%s", err);
+    goto done;
+  }
+
+  arena = kiln_arena_alloc(m);
+  if (!arena) {
+    fail("cannot allocate the %llu-byte arena (align %llu)",
+         (unsigned long long)m->arena_size,
+         (unsigned long long)m->arena_align);
+    goto done;
+  }
+  for (k = 0; k < m->num_outputs; ++k) {
+    const kiln_tensor_info *o = &m->outputs[k];
+    kiln_model_info one;
+    memset(&one, 0, sizeof one);
+    one.arena_size = o->byte_size;
+    one.arena_align = 64;
+    outs[k].elem_type = o->elem_type;
+    outs[k].rank = o->rank;
+    if (o->rank < 0 || o->rank > KILN_MAX_RANK) {
+      fail("output %d ('%s') has unsupported rank %d", (int)k,
+           o->name ? o->name : "?", (int)o->rank);
+      goto done;
+    }
+    if (o->rank)
+      memcpy(outs[k].shape, o->shape, sizeof(int64_t) * (size_t)o->rank);
+    if (kiln_elem_size(o->elem_type) == 0 ||
+        kiln_shape_bytes(o->rank, o->shape, kiln_elem_size(o->elem_type),
+                         &bytes) != 0 ||
+        bytes != o->byte_size) {
+      fail("output %d ('%s') declares an inconsistent type, shape or "
+           "byte_size",
+           (int)k, o->name ? o->name : "?");
+      goto done;
+    }
+    outs[k].byte_size = o->byte_size;
+    /* Aligned, zeroed; freed with free() by kiln_tensor_free. */
+    outs[k].data = kiln_arena_alloc(&one);
+    if (!outs[k].data) {
+      fail("cannot allocate %llu bytes for output '%s'",
+           (unsigned long long)o->byte_size, o->name ? o->name : "?");
+      goto done;
+    }
+    out_ptrs[k] = outs[k].data;
+  }
+
+  rc = m->run((const void *const *)in_ptrs, (void *const *)out_ptrs, arena);
+  if (rc != KILN_OK) {
+    fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
+         kiln_status_string(rc), (int)rc);
+    goto done;
+  }
+  if (bench > 0) {
+    double median;
+    times = (double *)malloc(sizeof *times * (size_t)bench);
+    if (!times) {
+      fail("out of memory");
+      goto done;
+    }
+    for (i = 0; i < bench; ++i) {
+      double t0 = now_ms();
+      rc = m->run((const void *const *)in_ptrs, (void *const *)out_ptrs,
+                  arena);
+      times[i] = now_ms() - t0;
+      if (rc != KILN_OK) {
+        fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
+             kiln_status_string(rc), (int)rc);
+        goto done;
+      }
+    }
+    qsort(times, (size_t)bench, sizeof *times, cmp_double);
+    median = bench % 2 ? times[bench / 2]
+                       : (times[bench / 2 - 1] + times[bench / 2]) / 2;
+    printf("latency_ms median=%.3f min=%.3f runs=%d\n", median, times[0],
+           bench);
+    fflush(stdout);
+  }
+
+  /* Write every output to a temporary file first, then rename them all, so
+   * a failure leaves no partial output behind. */
+  for (k = 0; k < m->num_outputs; ++k) {
+    char path[4096], tmp_path[4096 + 64];
+    int n = snprintf(path, sizeof path, "%s/output_%d.%s", out_dir, (int)k,
+                     ext);
+    if (n < 0 || (size_t)n >= sizeof path) {
+      fail("output path in '%s' is too long", out_dir);
+      goto done;
+    }
+    rc = kiln_tensor_write_tmp(path, format, &outs[k], m->outputs[k].name,
+                               tmp_path, sizeof tmp_path, err, sizeof err);
+    if (rc != KILN_OK) {
+      fail("%s", err);
+      goto done;
+    }
+    tmp[k] = strdup(tmp_path);
+    if (!tmp[k]) {
+      unlink(tmp_path);
+      fail("out of memory");
+      goto done;
+    }
+  }
+  for (k = 0; k < m->num_outputs; ++k) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/output_%d.%s", out_dir, (int)k, ext);
+    if (rename(tmp[k], path) != 0) {
+      fail("cannot write '%s': %s", path, strerror(errno));
+      goto done;
+    }
+    free(tmp[k]);
+    tmp[k] = NULL;
+  }
+  status = 0;
+
+done:
+  if (tmp) {
+    for (k = 0; k < m->num_outputs; ++k) {
+      if (tmp[k]) {
+        unlink(tmp[k]);
+        free(tmp[k]);
+      }
+    }
+  }
+  if (ins)
+    for (k = 0; k < m->num_inputs; ++k)
+      kiln_tensor_free(&ins[k]);
+  if (outs)
+    for (k = 0; k < m->num_outputs; ++k)
+      kiln_tensor_free(&outs[k]);
+  kiln_arena_free(arena);
+  free(times);
+  free(tmp);
+  free(out_ptrs);
+  free(in_ptrs);
+  free(outs);
+  free(ins);
+  free(pos);
+  return status;
+}

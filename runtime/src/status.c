@@ -1,0 +1,191 @@
+/*===- status.c - status strings, element types, tensor checks ------------===*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kiln_internal.h"
+
+const char *kiln_status_string(int32_t status) {
+  switch (status) {
+  case KILN_OK:
+    return "success";
+  case KILN_ERROR_INVALID_ARGUMENT:
+    return "invalid argument (a NULL buffer pointer)";
+  case KILN_ERROR_ARENA_ALIGNMENT:
+    return "arena is not aligned to the model's arena_align";
+  case KILN_ERROR_IO:
+    return "a file could not be read or written";
+  case KILN_ERROR_FORMAT:
+    return "a tensor file is malformed";
+  case KILN_ERROR_TYPE_MISMATCH:
+    return "tensor element type mismatch";
+  case KILN_ERROR_SHAPE_MISMATCH:
+    return "tensor shape mismatch";
+  case KILN_ERROR_OUT_OF_MEMORY:
+    return "out of memory";
+  case KILN_ERROR_UNSUPPORTED:
+    return "unsupported feature or data type";
+  default:
+    return "unknown error";
+  }
+}
+
+size_t kiln_elem_size(int32_t elem_type) {
+  switch (elem_type) {
+  case KILN_BOOL:
+  case KILN_UINT8:
+  case KILN_INT8:
+    return 1;
+  case KILN_UINT16:
+  case KILN_INT16:
+  case KILN_FLOAT16:
+  case KILN_BFLOAT16:
+    return 2;
+  case KILN_FLOAT:
+  case KILN_INT32:
+  case KILN_UINT32:
+    return 4;
+  case KILN_INT64:
+  case KILN_DOUBLE:
+  case KILN_UINT64:
+    return 8;
+  default: /* KILN_STRING, complex, float8, 4-bit types, unknown codes */
+    return 0;
+  }
+}
+
+const char *kiln_elem_type_name(int32_t elem_type) {
+  static char unknown[32];
+  switch (elem_type) {
+  case KILN_FLOAT: return "float32";
+  case KILN_UINT8: return "uint8";
+  case KILN_INT8: return "int8";
+  case KILN_UINT16: return "uint16";
+  case KILN_INT16: return "int16";
+  case KILN_INT32: return "int32";
+  case KILN_INT64: return "int64";
+  case KILN_STRING: return "string";
+  case KILN_BOOL: return "bool";
+  case KILN_FLOAT16: return "float16";
+  case KILN_DOUBLE: return "float64";
+  case KILN_UINT32: return "uint32";
+  case KILN_UINT64: return "uint64";
+  case 14: return "complex64";
+  case 15: return "complex128";
+  case KILN_BFLOAT16: return "bfloat16";
+  case 17: return "float8e4m3fn";
+  case 18: return "float8e4m3fnuz";
+  case 19: return "float8e5m2";
+  case 20: return "float8e5m2fnuz";
+  case 21: return "uint4";
+  case 22: return "int4";
+  default:
+    snprintf(unknown, sizeof unknown, "type<%d>", (int)elem_type);
+    return unknown;
+  }
+}
+
+void kiln_format_type(char *buf, size_t size, int32_t elem_type, int32_t rank,
+                      const int64_t *shape) {
+  size_t used;
+  int32_t i;
+  if (!buf || size == 0)
+    return;
+  snprintf(buf, size, "%s[", kiln_elem_type_name(elem_type));
+  used = strlen(buf);
+  for (i = 0; i < rank && shape && used + 1 < size; ++i) {
+    snprintf(buf + used, size - used, "%s%lld", i ? "," : "",
+             (long long)shape[i]);
+    used += strlen(buf + used);
+  }
+  if (used + 1 < size) {
+    buf[used] = ']';
+    buf[used + 1] = '\0';
+  }
+}
+
+int32_t kiln_set_error(char *err, size_t err_size, int32_t code,
+                       const char *fmt, ...) {
+  if (err && err_size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+int kiln_shape_bytes(int32_t rank, const int64_t *shape, size_t elem_size,
+                     uint64_t *bytes) {
+  uint64_t n = 1;
+  int32_t i;
+  int zero = 0;
+  if (rank < 0 || rank > KILN_MAX_RANK || (rank > 0 && !shape))
+    return -1;
+  for (i = 0; i < rank; ++i) {
+    if (shape[i] < 0)
+      return -1;
+    if (shape[i] == 0)
+      zero = 1;
+  }
+  if (zero) {
+    *bytes = 0;
+    return 0;
+  }
+  for (i = 0; i < rank; ++i) {
+    uint64_t d = (uint64_t)shape[i];
+    if (n > UINT64_MAX / d)
+      return -1;
+    n *= d;
+  }
+  if (elem_size && n > UINT64_MAX / elem_size)
+    return -1;
+  n *= elem_size;
+  if (n > (uint64_t)SIZE_MAX)
+    return -1;
+  *bytes = n;
+  return 0;
+}
+
+int32_t kiln_tensor_check(const kiln_tensor *t, const kiln_tensor_info *info,
+                          char *err, size_t err_size) {
+  char want[256], got[256];
+  const char *name;
+  int32_t i;
+  int shape_ok;
+  if (!t || !info)
+    return kiln_set_error(err, err_size, KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_tensor_check: NULL argument");
+  name = info->name ? info->name : "?";
+  kiln_format_type(want, sizeof want, info->elem_type, info->rank,
+                   info->shape);
+  kiln_format_type(got, sizeof got, t->elem_type, t->rank, t->shape);
+  if (t->elem_type != info->elem_type)
+    return kiln_set_error(err, err_size, KILN_ERROR_TYPE_MISMATCH,
+                          "input '%s': expected %s, got %s", name, want, got);
+  shape_ok = t->rank == info->rank;
+  for (i = 0; shape_ok && i < t->rank; ++i)
+    shape_ok = info->shape && t->shape[i] == info->shape[i];
+  if (!shape_ok)
+    return kiln_set_error(err, err_size, KILN_ERROR_SHAPE_MISMATCH,
+                          "input '%s': expected %s, got %s", name, want, got);
+  if (t->byte_size != info->byte_size)
+    return kiln_set_error(
+        err, err_size, KILN_ERROR_SHAPE_MISMATCH,
+        "input '%s': expected %llu bytes for %s, got %llu", name,
+        (unsigned long long)info->byte_size, want,
+        (unsigned long long)t->byte_size);
+  if (!t->data && t->byte_size != 0)
+    return kiln_set_error(err, err_size, KILN_ERROR_INVALID_ARGUMENT,
+                          "input '%s': tensor has no data", name);
+  return KILN_OK;
+}
+
+void kiln_tensor_free(kiln_tensor *t) {
+  if (!t)
+    return;
+  free(t->data);
+  t->data = NULL;
+  t->byte_size = 0;
+}

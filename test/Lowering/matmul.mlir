@@ -1,0 +1,85 @@
+// RUN: kiln-opt %s --convert-onnx-to-linalg -split-input-file | FileCheck %s
+
+// MatMul and Gemm become linalg.generic contractions with loops
+// (batch..., m, k, n).
+
+// Gemm with transB: B is read as (n, k); beta * C broadcast initializes the
+// accumulator and alpha scales each product.
+// CHECK: #[[CROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK: #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK: #[[BT:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @gemm_transb
+// CHECK-SAME: (%[[LHS:.*]]: tensor<2x3xf32>, %[[RHS:.*]]: tensor<4x3xf32>, %[[C:.*]]: tensor<4xf32>)
+// CHECK-DAG: %[[ALPHA:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK-DAG: %[[BETA:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<2x4xf32>
+// CHECK: %[[INIT:.*]] = linalg.generic {indexing_maps = [#[[CROW]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[C]] : tensor<4xf32>) outs(%[[E]] : tensor<2x4xf32>)
+// CHECK: arith.mulf %{{.*}}, %[[BETA]] : f32
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[BT]], #[[OUT]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[LHS]], %[[RHS]] : tensor<2x3xf32>, tensor<4x3xf32>) outs(%[[INIT]] : tensor<2x4xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[Y:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[Y]] : f32
+// CHECK-NEXT: %[[PA:.*]] = arith.mulf %[[P]], %[[ALPHA]] : f32
+// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[PA]] : f32
+// CHECK-NEXT: linalg.yield %[[S]] : f32
+// CHECK: return %[[R]]
+func.func @gemm_transb(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf32>) -> tensor<2x4xf32> {
+  %y = onnx.Gemm %a, %b, %c {transB = 1 : i64, alpha = 2.0 : f32, beta = 0.5 : f32} : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// Without C the accumulator starts at zero; transA reads A as (k, m).
+// CHECK: #[[AT:.*]] = affine_map<(d0, d1, d2) -> (d1, d0)>
+// CHECK: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @gemm_transa_no_c
+// CHECK-SAME: (%[[LHS:.*]]: tensor<3x2xf32>, %[[RHS:.*]]: tensor<3x4xf32>)
+// CHECK-NOT: onnx.
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[E:.*]] = tensor.empty() : tensor<2x4xf32>
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<2x4xf32>)
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[AT]], #[[B]], #[[OUT]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[LHS]], %[[RHS]] : tensor<3x2xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<2x4xf32>)
+// CHECK: return %[[R]]
+func.func @gemm_transa_no_c(%a: tensor<3x2xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
+  %none = onnx.NoValue
+  %y = onnx.Gemm %a, %b, %none {transA = 1 : i64} : (tensor<3x2xf32>, tensor<3x4xf32>, none) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// Batched MatMul: a 2-D B is shared by every batch.
+// CHECK: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-LABEL: func.func @matmul_batched
+// CHECK-SAME: (%[[LHS:.*]]: tensor<5x2x3xf32>, %[[RHS:.*]]: tensor<3x4xf32>)
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[E:.*]] = tensor.empty() : tensor<5x2x4xf32>
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<5x2x4xf32>)
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%[[LHS]], %[[RHS]] : tensor<5x2x3xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<5x2x4xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[Y:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[Y]] : f32
+// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NEXT: linalg.yield %[[S]] : f32
+// CHECK: return %[[R]]
+func.func @matmul_batched(%a: tensor<5x2x3xf32>, %b: tensor<3x4xf32>) -> tensor<5x2x4xf32> {
+  %y = onnx.MatMul %a, %b : (tensor<5x2x3xf32>, tensor<3x4xf32>) -> tensor<5x2x4xf32>
+  return %y : tensor<5x2x4xf32>
+}
+
+// -----
+
+// Batch dimensions of size 1 broadcast (read at index 0).
+// CHECK: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, d2)>
+// CHECK: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-LABEL: func.func @matmul_broadcast_batch
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+func.func @matmul_broadcast_batch(%a: tensor<1x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
+  %y = onnx.MatMul %a, %b : (tensor<1x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  return %y : tensor<5x2x4xf32>
+}
