@@ -45,4 +45,15 @@ def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def LowerCopies : Pass<"kiln-lower-copies", "::mlir::func::FuncOp"> {
+  let summary = "turn memref.copy into linalg.copy";
+  let description = [{
+    `memref.copy` between buffers with non-identity layouts (slices of the
+    arena written by tensor.pad or insert_slice) would lower to a call into
+    MLIR's C runner library, which compiled models do not link. As
+    `linalg.copy` it becomes plain loops like every other linalg op.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_LOWERING_PASSES_TD

@@ -41,7 +41,7 @@ LogicalResult kiln::buildBufferizePipeline(OpPassManager &pm) {
 }
 
 LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  return addPasses(pm, "func.func(convert-linalg-to-loops),"
+  return addPasses(pm, "func.func(kiln-lower-copies,convert-linalg-to-loops),"
                        "lower-affine,"
                        "convert-scf-to-cf,"
                        "func.func(math-expand-ops),"

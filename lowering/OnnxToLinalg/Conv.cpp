@@ -47,10 +47,9 @@ template <typename OpTy>
 std::optional<std::string> geometryOf(OpTy op, ArrayRef<int64_t> kernel,
                                       bool ceilMode, onnx::WindowGeometry &g) {
   auto xt = cast<RankedTensorType>(op.getX().getType());
-  return onnx::computeWindowGeometry(xt.getShape().drop_front(2), kernel,
-                                     op.getAutoPad(), op.getPads(),
-                                     op.getStrides(), op.getDilations(),
-                                     ceilMode, g);
+  return onnx::computeWindowGeometry(
+      xt.getShape().drop_front(2), kernel, op.getAutoPad(), op.getPads(),
+      op.getStrides(), op.getDilations(), ceilMode, g);
 }
 
 /// Checks the geometry against the result type shape inference set.
@@ -94,8 +93,7 @@ SmallVector<AffineExpr> windowExprs(MLIRContext *ctx,
   return exprs;
 }
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned numDims,
-                  ArrayRef<unsigned> dims) {
+AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
   SmallVector<AffineExpr> exprs;
   for (unsigned d : dims)
     exprs.push_back(getAffineDimExpr(d, ctx));
@@ -108,7 +106,8 @@ AffineMap dimsMap(MLIRContext *ctx, unsigned numDims,
 
 struct ConvPattern : OnnxPattern<kop::ConvOp> {
   using OnnxPattern::OnnxPattern;
-  LogicalResult lower(kop::ConvOp op, PatternRewriter &rewriter) const override {
+  LogicalResult lower(kop::ConvOp op,
+                      PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     auto xt = cast<RankedTensorType>(op.getX().getType());
@@ -162,10 +161,9 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
       bShape[1] = mg;
       Value bias = reshapeTensor(rewriter, loc, op.getB(),
                                  RankedTensorType::get(bShape, elem));
-      init = buildElementwise(rewriter, loc, bias, yType,
-                              [](OpBuilder &, Location, ValueRange a) {
-                                return a[0];
-                              });
+      init = buildElementwise(
+          rewriter, loc, bias, yType,
+          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     } else {
       init = filledTensor(rewriter, loc, yType,
                           scalarConstant(rewriter, loc, elem, 0));
@@ -228,8 +226,8 @@ Value buildWindowReduction(
     yDims.push_back(oDim + i);
   }
   // The kernel-shaped operand only gives the kernel loops their bounds.
-  Value window = tensor::EmptyOp::create(b, loc, g.kernel,
-                                         outType.getElementType());
+  Value window =
+      tensor::EmptyOp::create(b, loc, g.kernel, outType.getElementType());
   SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
                               dimsMap(ctx, numDims, kDims),
                               dimsMap(ctx, numDims, yDims)};
@@ -261,8 +259,8 @@ struct MaxPoolPattern : OnnxPattern<kop::MaxPoolOp> {
     Value lowest = lowestValue(rewriter, loc, elem);
     Value x = padWindowInput(rewriter, loc, op.getX(), g, lowest);
     Value init = filledTensor(rewriter, loc, outType, lowest);
-    rewriter.replaceOp(op, buildWindowReduction(rewriter, loc, x, init, g,
-                                                maxV));
+    rewriter.replaceOp(op,
+                       buildWindowReduction(rewriter, loc, x, init, g, maxV));
     return success();
   }
 };
@@ -300,9 +298,8 @@ struct AveragePoolPattern : OnnxPattern<kop::AveragePoolOp> {
       return failure();
     Value zero = scalarConstant(rewriter, loc, elemType, 0);
     Value x = padWindowInput(rewriter, loc, op.getX(), g, zero);
-    Value sum = buildWindowReduction(rewriter, loc, x,
-                                     filledTensor(rewriter, loc, outType, zero),
-                                     g, addV);
+    Value sum = buildWindowReduction(
+        rewriter, loc, x, filledTensor(rewriter, loc, outType, zero), g, addV);
 
     // The divisor per output position, known at compile time: the window
     // cells inside the input (count_include_pad = 0) or inside the explicitly
@@ -312,9 +309,9 @@ struct AveragePoolPattern : OnnxPattern<kop::AveragePoolOp> {
     SmallVector<SmallVector<int64_t>> counts;
     for (size_t i = 0; i < spatial.size(); ++i) {
       int64_t in = xt.getDimSize(i + 2);
-      counts.push_back(includePad
-                           ? windowCounts(g, i, -g.padBegin[i], in + g.padEnd[i])
-                           : windowCounts(g, i, 0, in));
+      counts.push_back(
+          includePad ? windowCounts(g, i, -g.padBegin[i], in + g.padEnd[i])
+                     : windowCounts(g, i, 0, in));
     }
     int64_t numOut = ShapedType::getNumElements(spatial);
     SmallVector<double> divisors(numOut, 1.0);
@@ -346,11 +343,11 @@ struct AveragePoolPattern : OnnxPattern<kop::AveragePoolOp> {
       auto divType = RankedTensorType::get(spatial, elemType);
       Value divisor = arith::ConstantOp::create(
           rewriter, loc, DenseElementsAttr::get(divType, values));
-      result = buildElementwise(rewriter, loc, ValueRange{sum, divisor},
-                                outType,
-                                [&](OpBuilder &b, Location l, ValueRange a) {
-                                  return divV(b, l, a[0], a[1]);
-                                });
+      result =
+          buildElementwise(rewriter, loc, ValueRange{sum, divisor}, outType,
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             return divV(b, l, a[0], a[1]);
+                           });
     }
     rewriter.replaceOp(op, result);
     return success();
@@ -370,7 +367,8 @@ struct GlobalPoolPattern : OnnxPattern<OpTy> {
     Type elem = outType.getElementType();
     int64_t rank = xt.getRank();
     if (rank < 3)
-      return rewriter.notifyMatchFailure(op, "expects an input of rank 3 or more");
+      return rewriter.notifyMatchFailure(op,
+                                         "expects an input of rank 3 or more");
     if (!IsMax && !isa<FloatType>(elem))
       return rewriter.notifyMatchFailure(op, "expects a float element type");
     auto flatType = RankedTensorType::get(xt.getShape().take_front(2), elem);

@@ -62,21 +62,40 @@ bool replaceIfEmpty(Operation *op, PatternRewriter &rewriter) {
   return true;
 }
 
-/// Whether lowering the user of `use` reads the operand's value at compile
-/// time (a shape, axes, bounds, repeats): the onnx.Constant feeding it must
-/// outlive that user, since the ShapeHelpers read onnx.Constant only.
+/// Whether lowering the user of `use` reads the operand through the
+/// ShapeHelpers (split sizes, slice bounds, reduction axes), which only see
+/// onnx.Constant: that constant must outlive the user.
 bool readsConstantOperand(OpOperand &use) {
   Operation *user = use.getOwner();
   unsigned n = use.getOperandNumber();
-  if (isa<kop::ExpandOp, kop::TileOp, kop::SplitOp, kop::SliceOp,
-          kop::DropoutOp>(user))
+  if (isa<kop::SplitOp, kop::SliceOp>(user))
     return n >= 1;
-  if (isa<kop::RangeOp>(user))
-    return true;
-  // Reduce* ops: the axes input (see resolveReduceAxes).
   if (user->getName().getStringRef().starts_with("onnx.Reduce"))
     return n == 1;
   return false;
+}
+
+/// The elements of a constant operand, whether its onnx.Constant has been
+/// lowered to arith.constant yet or not; null when it is not a constant.
+DenseElementsAttr constantElements(Value v) {
+  Attribute attr;
+  if (auto c = v.getDefiningOp<kop::ConstantOp>())
+    attr = c.getValue();
+  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = c.getValue();
+  return dyn_cast_or_null<DenseElementsAttr>(attr);
+}
+
+/// The single value of a one-element constant, as a double.
+std::optional<double> constantScalar(Value v) {
+  DenseElementsAttr dense = constantElements(v);
+  if (!dense || dense.getNumElements() != 1)
+    return std::nullopt;
+  if (isa<FloatType>(dense.getElementType()))
+    return (*dense.getValues<APFloat>().begin()).convertToDouble();
+  if (dense.getElementType().isInteger(1))
+    return (double)(*dense.getValues<APInt>().begin()).getZExtValue();
+  return (double)(*dense.getValues<APInt>().begin()).getSExtValue();
 }
 
 //===----------------------------------------------------------------------===//
@@ -129,13 +148,13 @@ struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
                       PatternRewriter &rewriter) const override {
     Value training = op.getTrainingMode();
     if (!isa<NoneType>(training.getType())) {
-      auto mode = kop::getConstantInts(training);
-      if (!mode || mode->size() != 1)
+      auto mode = constantScalar(training);
+      if (!mode)
         return rewriter.notifyMatchFailure(op, "training_mode is not a constant");
-      if ((*mode)[0]) {
+      if (*mode != 0.0) {
         std::optional<double> ratio = 0.5;
         if (!isa<NoneType>(op.getRatio().getType()))
-          ratio = kop::getConstantScalar(op.getRatio());
+          ratio = constantScalar(op.getRatio());
         if (!ratio || *ratio != 0.0)
           return rewriter.notifyMatchFailure(
               op, "training mode with a nonzero ratio is random");
@@ -414,12 +433,10 @@ struct ExpandPattern : OnnxPattern<kop::ExpandOp> {
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getInput().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    auto shape = kop::getConstantInts(op.getShape());
-    if (!shape)
-      return rewriter.notifyMatchFailure(op, "shape is not a constant");
-    auto expected = kop::broadcastShapes(inType.getShape(), *shape);
+    // Shape inference folded the shape operand into the result type.
+    auto expected = kop::broadcastShapes(inType.getShape(), type.getShape());
     if (!expected || ArrayRef<int64_t>(*expected) != type.getShape())
-      return rewriter.notifyMatchFailure(op, "result type differs from shape");
+      return rewriter.notifyMatchFailure(op, "input does not broadcast to result");
     if (inType == type) {
       rewriter.replaceOp(op, op.getInput());
       return success();
@@ -442,15 +459,15 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getInput().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    auto repeats = kop::getConstantInts(op.getRepeats());
-    if (!repeats)
-      return rewriter.notifyMatchFailure(op, "repeats is not a constant");
+    // Shape inference folded the repeats into the result type.
     int64_t rank = type.getRank();
-    if ((int64_t)repeats->size() != rank || inType.getRank() != rank)
-      return rewriter.notifyMatchFailure(op, "repeats length differs from rank");
-    for (int64_t i = 0; i < rank; ++i)
-      if (inType.getDimSize(i) * (*repeats)[i] != type.getDimSize(i))
-        return rewriter.notifyMatchFailure(op, "result type differs from repeats");
+    if (inType.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "result rank differs from input");
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t in = inType.getDimSize(i), out = type.getDimSize(i);
+      if (in == 0 ? out != 0 : out % in != 0)
+        return rewriter.notifyMatchFailure(op, "result is not a tiling of input");
+    }
     if (inType == type) {
       rewriter.replaceOp(op, op.getInput());
       return success();
@@ -464,7 +481,7 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
       AffineExpr d = getAffineDimExpr(i, ctx);
       if (in == 1)
         exprs.push_back(getAffineConstantExpr(0, ctx));
-      else if ((*repeats)[i] == 1)
+      else if (in == type.getDimSize(i))
         exprs.push_back(d);
       else
         exprs.push_back(d % in);
@@ -524,8 +541,8 @@ struct RangePattern : OnnxPattern<kop::RangeOp> {
     int64_t n = type.getNumElements();
     DenseElementsAttr value;
     if (auto ft = dyn_cast<FloatType>(elem)) {
-      auto start = kop::getConstantScalar(op.getStart());
-      auto delta = kop::getConstantScalar(op.getDelta());
+      auto start = constantScalar(op.getStart());
+      auto delta = constantScalar(op.getDelta());
       if (!start || !delta)
         return rewriter.notifyMatchFailure(op, "inputs are not constants");
       SmallVector<APFloat> values;
@@ -537,13 +554,16 @@ struct RangePattern : OnnxPattern<kop::RangeOp> {
       }
       value = DenseElementsAttr::get(type, values);
     } else if (auto it = dyn_cast<IntegerType>(elem)) {
-      auto start = kop::getConstantInts(op.getStart());
-      auto delta = kop::getConstantInts(op.getDelta());
-      if (!start || !delta || start->size() != 1 || delta->size() != 1)
+      DenseElementsAttr start = constantElements(op.getStart());
+      DenseElementsAttr delta = constantElements(op.getDelta());
+      if (!start || !delta || start.getNumElements() != 1 ||
+          delta.getNumElements() != 1)
         return rewriter.notifyMatchFailure(op, "inputs are not constants");
+      int64_t first = (*start.getValues<APInt>().begin()).getSExtValue();
+      int64_t step = (*delta.getValues<APInt>().begin()).getSExtValue();
       SmallVector<APInt> values;
       for (int64_t i = 0; i < n; ++i)
-        values.push_back(APInt(it.getWidth(), (*start)[0] + i * (*delta)[0],
+        values.push_back(APInt(it.getWidth(), first + i * step,
                                /*isSigned=*/true, /*implicitTrunc=*/true));
       value = DenseElementsAttr::get(type, values);
     } else {

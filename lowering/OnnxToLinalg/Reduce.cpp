@@ -208,8 +208,7 @@ bool hasEpilogue(Kind kind) {
   return kind == Kind::Mean || kind == Kind::L2 || kind == Kind::LogSum;
 }
 
-template <typename OpTy, Kind K>
-struct ReducePattern : OnnxPattern<OpTy> {
+template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -217,8 +216,7 @@ struct ReducePattern : OnnxPattern<OpTy> {
     auto xt = cast<RankedTensorType>(x.getType());
     auto outType = cast<RankedTensorType>(op.getType());
     Type elem = xt.getElementType();
-    bool floatOnly =
-        K == Kind::L2 || K == Kind::LogSum || K == Kind::LogSumExp;
+    bool floatOnly = K == Kind::L2 || K == Kind::LogSum || K == Kind::LogSumExp;
     if (floatOnly && !isa<FloatType>(elem))
       return rewriter.notifyMatchFailure(op, "expects a float element type");
     if (!elem.isIntOrFloat() || elem.isInteger(1))
@@ -249,10 +247,11 @@ struct ReducePattern : OnnxPattern<OpTy> {
     if (K == Kind::LogSumExp) {
       // log(sum(exp(x - m))) + m with m the max, taken as 0 when it is not
       // finite (all -inf, or an inf input) so x - m stays defined.
-      Value m = reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
-                       [](OpBuilder &b, Location l, ValueRange a) {
-                         return maxV(b, l, a[1], a[0]);
-                       });
+      Value m =
+          reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   return maxV(b, l, a[1], a[0]);
+                 });
       auto partialType = cast<RankedTensorType>(m.getType());
       m = buildElementwise(
           rewriter, loc, m, partialType,
@@ -263,12 +262,11 @@ struct ReducePattern : OnnxPattern<OpTy> {
             return arith::SelectOp::create(b, l, finite, a[0],
                                            cst(b, l, a[0], 0));
           });
-      Value s = reduce(rewriter, loc, x, axes, m,
-                       scalarConstant(rewriter, loc, elem, 0),
-                       [](OpBuilder &b, Location l, ValueRange a) {
-                         return addV(b, l, a[2],
-                                     expV(b, l, subV(b, l, a[0], a[1])));
-                       });
+      Value s = reduce(
+          rewriter, loc, x, axes, m, scalarConstant(rewriter, loc, elem, 0),
+          [](OpBuilder &b, Location l, ValueRange a) {
+            return addV(b, l, a[2], expV(b, l, subV(b, l, a[0], a[1])));
+          });
       r = buildElementwise(rewriter, loc, ValueRange{s, m}, partialType,
                            [](OpBuilder &b, Location l, ValueRange a) {
                              return addV(b, l, logV(b, l, a[0]), a[1]);
@@ -296,8 +294,7 @@ struct ReducePattern : OnnxPattern<OpTy> {
 
 /// One generic with two accumulators, the best value and its index (i64);
 /// ties keep the first index, or the last with select_last_index.
-template <typename OpTy, bool IsMax>
-struct ArgPattern : OnnxPattern<OpTy> {
+template <typename OpTy, bool IsMax> struct ArgPattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -350,8 +347,9 @@ struct ArgPattern : OnnxPattern<OpTy> {
           }
           // The first element always counts, so an all-lowest (or
           // all-highest) row still yields its first index.
-          Value first = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::eq, idx, scalarConstant(b, l, i64, 0));
+          Value first =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
+                                    scalarConstant(b, l, i64, 0));
           better = arith::OrIOp::create(b, l, better, first);
           linalg::YieldOp::create(
               b, l,
@@ -371,8 +369,7 @@ struct ArgPattern : OnnxPattern<OpTy> {
 /// m = max(x), s = sum(exp(x - m)) over the normalized axes, then
 /// exp(x - m) / s or x - m - log(s). Before opset 13 the axes are all dims
 /// from `axis` on (the input coerced to 2-D); from 13 the single `axis`.
-template <typename OpTy, bool IsLog>
-struct SoftmaxPattern : OnnxPattern<OpTy> {
+template <typename OpTy, bool IsLog> struct SoftmaxPattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -391,24 +388,24 @@ struct SoftmaxPattern : OnnxPattern<OpTy> {
       for (int64_t i = axis + 1; i < rank; ++i)
         axes.push_back(i);
 
-    Value m = reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
-                     [](OpBuilder &b, Location l, ValueRange a) {
-                       return maxV(b, l, a[1], a[0]);
-                     });
-    Value s = reduce(rewriter, loc, x, axes, m,
-                     scalarConstant(rewriter, loc, elem, 0),
-                     [](OpBuilder &b, Location l, ValueRange a) {
-                       return addV(b, l, a[2],
-                                   expV(b, l, subV(b, l, a[0], a[1])));
-                     });
-    Value y = buildOverAxes(
-        rewriter, loc, xt, axes, x, ValueRange{m, s}, nullptr,
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value shifted = subV(b, l, a[0], a[1]);
-          if (IsLog)
-            return subV(b, l, shifted, logV(b, l, a[2]));
-          return divV(b, l, expV(b, l, shifted), a[2]);
+    Value m =
+        reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
+               [](OpBuilder &b, Location l, ValueRange a) {
+                 return maxV(b, l, a[1], a[0]);
+               });
+    Value s = reduce(
+        rewriter, loc, x, axes, m, scalarConstant(rewriter, loc, elem, 0),
+        [](OpBuilder &b, Location l, ValueRange a) {
+          return addV(b, l, a[2], expV(b, l, subV(b, l, a[0], a[1])));
         });
+    Value y =
+        buildOverAxes(rewriter, loc, xt, axes, x, ValueRange{m, s}, nullptr,
+                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        Value shifted = subV(b, l, a[0], a[1]);
+                        if (IsLog)
+                          return subV(b, l, shifted, logV(b, l, a[2]));
+                        return divV(b, l, expV(b, l, shifted), a[2]);
+                      });
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -417,17 +414,18 @@ struct SoftmaxPattern : OnnxPattern<OpTy> {
 } // namespace
 
 void kiln::populateReducePatterns(RewritePatternSet &patterns) {
-  patterns.add<ReducePattern<kop::ReduceSumOp, Kind::Sum>,
-               ReducePattern<kop::ReduceMeanOp, Kind::Mean>,
-               ReducePattern<kop::ReduceMaxOp, Kind::Max>,
-               ReducePattern<kop::ReduceMinOp, Kind::Min>,
-               ReducePattern<kop::ReduceProdOp, Kind::Prod>,
-               ReducePattern<kop::ReduceL1Op, Kind::L1>,
-               ReducePattern<kop::ReduceL2Op, Kind::L2>,
-               ReducePattern<kop::ReduceSumSquareOp, Kind::SumSquare>,
-               ReducePattern<kop::ReduceLogSumOp, Kind::LogSum>,
-               ReducePattern<kop::ReduceLogSumExpOp, Kind::LogSumExp>,
-               ArgPattern<kop::ArgMaxOp, true>, ArgPattern<kop::ArgMinOp, false>,
-               SoftmaxPattern<kop::SoftmaxOp, false>,
-               SoftmaxPattern<kop::LogSoftmaxOp, true>>(patterns.getContext());
+  patterns
+      .add<ReducePattern<kop::ReduceSumOp, Kind::Sum>,
+           ReducePattern<kop::ReduceMeanOp, Kind::Mean>,
+           ReducePattern<kop::ReduceMaxOp, Kind::Max>,
+           ReducePattern<kop::ReduceMinOp, Kind::Min>,
+           ReducePattern<kop::ReduceProdOp, Kind::Prod>,
+           ReducePattern<kop::ReduceL1Op, Kind::L1>,
+           ReducePattern<kop::ReduceL2Op, Kind::L2>,
+           ReducePattern<kop::ReduceSumSquareOp, Kind::SumSquare>,
+           ReducePattern<kop::ReduceLogSumOp, Kind::LogSum>,
+           ReducePattern<kop::ReduceLogSumExpOp, Kind::LogSumExp>,
+           ArgPattern<kop::ArgMaxOp, true>, ArgPattern<kop::ArgMinOp, false>,
+           SoftmaxPattern<kop::SoftmaxOp, false>,
+           SoftmaxPattern<kop::LogSoftmaxOp, true>>(patterns.getContext());
 }

@@ -260,6 +260,40 @@ func.func @slice_negative_step(%x: tensor<4x10xf32>) -> tensor<4x5xf32> {
 
 // -----
 
+// A constant read by Slice while it is lowered and also used as data: both
+// uses are lowered, whatever order the patterns run in.
+// CHECK-LABEL: func.func @slice_shared_constant
+// CHECK-SAME: (%[[X:.*]]: tensor<4xi64>)
+// CHECK-NOT: onnx.
+// CHECK-DAG: %[[C:.*]] = arith.constant dense<1> : tensor<1xi64>
+// CHECK-DAG: %[[S:.*]] = tensor.extract_slice %[[X]][1] [3] [1] : tensor<4xi64> to tensor<3xi64>
+// CHECK: return %[[S]], %[[C]]
+func.func @slice_shared_constant(%x: tensor<4xi64>) -> (tensor<3xi64>, tensor<1xi64>) {
+  %one = onnx.Constant(dense<1> : tensor<1xi64>) : tensor<1xi64>
+  %end = onnx.Constant(dense<4> : tensor<1xi64>) : tensor<1xi64>
+  %none = onnx.NoValue
+  %y = onnx.Slice %x, %one, %end, %none, %none : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<3xi64>
+  return %y, %one : tensor<3xi64>, tensor<1xi64>
+}
+
+// -----
+
+// An empty result needs no loop.
+// CHECK-LABEL: func.func @slice_empty
+// CHECK-NOT: onnx.
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<0x10xf32>
+// CHECK: return %[[E]]
+func.func @slice_empty(%x: tensor<4x10xf32>) -> tensor<0x10xf32> {
+  %starts = onnx.Constant(dense<[5]> : tensor<1xi64>) : tensor<1xi64>
+  %ends = onnx.Constant(dense<[7]> : tensor<1xi64>) : tensor<1xi64>
+  %axes = onnx.Constant(dense<[0]> : tensor<1xi64>) : tensor<1xi64>
+  %none = onnx.NoValue
+  %y = onnx.Slice %x, %starts, %ends, %axes, %none : (tensor<4x10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, none) -> tensor<0x10xf32>
+  return %y : tensor<0x10xf32>
+}
+
+// -----
+
 // Opset-1 Slice: bounds as attributes.
 // CHECK-LABEL: func.func @slice_attrs
 // CHECK-SAME: (%[[X:.*]]: tensor<4x10xf32>)
