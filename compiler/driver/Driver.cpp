@@ -152,6 +152,11 @@ int printIR(const std::string &output, const std::function<void(llvm::raw_ostrea
   return out.commit() ? 0 : fail("cannot write '" + output + "'");
 }
 
+/// Weights over 1 MiB are elided from printed IR.
+mlir::OpPrintingFlags printingFlags() {
+  return mlir::OpPrintingFlags().elideLargeResourceString(1 << 20);
+}
+
 int runCommand(const std::vector<std::string> &cmd) {
   auto program = llvm::sys::findProgramByName(cmd[0]);
   if (!program)
@@ -195,7 +200,10 @@ int kiln::compile(const CompileOptions &options) {
   mlir::ModuleOp module = model->module.get();
   timer.lap("import");
   if (options.stopAfter == Phase::Onnx)
-    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os); });
+    return printIR(options.output, [&](llvm::raw_ostream &os) {
+      // With locations: each op names the ONNX node it came from.
+      module.print(os, printingFlags().enableDebugInfo());
+    });
 
   std::string prefix =
       options.name.empty() ? symbolPrefixFor(options.input) : options.name;
@@ -217,7 +225,7 @@ int kiln::compile(const CompileOptions &options) {
   if (!runPhase(buildOnnxToLinalgPipeline, "linalg"))
     return 1;
   if (options.stopAfter == Phase::Linalg)
-    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os); });
+    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os, printingFlags()); });
   if (!signature)
     return fail(llvm::toString(signature.takeError()));
   if (!runPhase(buildBufferizePipeline, "bufferize"))
@@ -233,7 +241,7 @@ int kiln::compile(const CompileOptions &options) {
   for (unsigned i = 0; i < graph.getNumResults(); ++i)
     graph.setResultAttrs(i, mlir::DictionaryAttr::get(&ctx));
   if (options.stopAfter == Phase::Memref)
-    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os); });
+    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os, printingFlags()); });
   if (!runPhase(buildLowerToLLVMPipeline, "llvm-dialect"))
     return 1;
 

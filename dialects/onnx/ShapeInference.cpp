@@ -753,7 +753,9 @@ LogicalResult FlattenOp::inferShapes() {
     setResult(*this, 0, {kDyn, kDyn}, elemOf(getInput()));
     return success();
   }
-  int64_t axis = getAxis() < 0 ? getAxis() + t.getRank() : getAxis();
+  int64_t axis = (int64_t)getAxis();
+  if (axis < 0)
+    axis += t.getRank();
   if (axis < 0 || axis > t.getRank())
     return emitOpError("axis ") << getAxis() << " is out of range";
   int64_t rows = 1, cols = 1;

@@ -46,6 +46,8 @@ int64_t lastUse(Value root, Block &block,
     Value v = work.pop_back_val();
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
+      if (isa<memref::DeallocOp>(user))
+        continue;
       Operation *top = block.findAncestorOpInBlock(*user);
       if (top)
         last = std::max(last, position.lookup(top));

@@ -117,25 +117,28 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
   auto from = cast<RankedTensorType>(v.getType());
   if (from == to)
     return v;
+  auto all = [](int64_t rank) {
+    SmallVector<ReassociationIndices> r(1);
+    for (int64_t i = 0; i < rank; ++i)
+      r[0].push_back(i);
+    return r;
+  };
+  // Through a 1-D tensor; rank 0 goes to and from [1] with no reassociation.
+  auto flatType =
+      RankedTensorType::get({from.getNumElements()}, from.getElementType());
   Value flat = v;
-  if (from.getRank() != 1) {
-    SmallVector<ReassociationIndices> all(1);
-    for (int64_t i = 0; i < from.getRank(); ++i)
-      all[0].push_back(i);
-    if (from.getRank() == 0)
-      all.clear();
-    flat = tensor::CollapseShapeOp::create(
-        b, loc, RankedTensorType::get({from.getNumElements()}, from.getElementType()),
-        v, all);
-  }
+  if (from.getRank() == 0)
+    flat = tensor::ExpandShapeOp::create(b, loc, flatType, v,
+                                         ArrayRef<ReassociationIndices>{});
+  else if (from.getRank() != 1)
+    flat = tensor::CollapseShapeOp::create(b, loc, flatType, v,
+                                           all(from.getRank()));
+  if (to.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, to, flat,
+                                           ArrayRef<ReassociationIndices>{});
   if (to.getRank() == 1)
     return flat;
-  SmallVector<ReassociationIndices> all(1);
-  for (int64_t i = 0; i < to.getRank(); ++i)
-    all[0].push_back(i);
-  if (to.getRank() == 0)
-    all.clear();
-  return tensor::ExpandShapeOp::create(b, loc, to, flat, all);
+  return tensor::ExpandShapeOp::create(b, loc, to, flat, all(to.getRank()));
 }
 
 Value lowestValue(OpBuilder &b, Location loc, Type t) {

@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - shape and data movement onnx ops to tensor/linalg -===//
+//===- DataMovement.cpp - shape and data movement ops to tensor/linalg ---===//
 //
 // Constants, reshapes, transposes, slicing, gathering and broadcasting. Ops
 // that only change the shape become tensor.collapse_shape/expand_shape (no
@@ -23,9 +23,8 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
-  return llvm::map_to_vector(values, [&](int64_t v) -> OpFoldResult {
-    return b.getIndexAttr(v);
-  });
+  return llvm::map_to_vector(
+      values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
 }
 
 /// Reshapes a static tensor to `to` (same number of elements) with a single
@@ -150,7 +149,8 @@ struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
     if (!isa<NoneType>(training.getType())) {
       auto mode = constantScalar(training);
       if (!mode)
-        return rewriter.notifyMatchFailure(op, "training_mode is not a constant");
+        return rewriter.notifyMatchFailure(op,
+                                           "training_mode is not a constant");
       if (*mode != 0.0) {
         std::optional<double> ratio = 0.5;
         if (!isa<NoneType>(op.getRatio().getType()))
@@ -181,8 +181,7 @@ struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
 //===----------------------------------------------------------------------===//
 
 /// An op whose result is its first operand with another static shape.
-template <typename OpTy>
-struct ReshapeLikePattern : OnnxPattern<OpTy> {
+template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Value input = op->getOperand(0);
@@ -244,8 +243,7 @@ struct ConcatPattern : OnnxPattern<kop::ConcatOp> {
       return success();
     Location loc = op.getLoc();
     Value result = emptyTensor(rewriter, loc, type);
-    SmallVector<int64_t> offsets(type.getRank(), 0),
-        strides(type.getRank(), 1);
+    SmallVector<int64_t> offsets(type.getRank(), 0), strides(type.getRank(), 1);
     for (Value in : op.getInputs()) {
       auto inType = cast<RankedTensorType>(in.getType());
       if (inType.getElementType() != type.getElementType())
@@ -275,8 +273,7 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
     if (!axis)
       return rewriter.notifyMatchFailure(op, "axis is out of range");
     SmallVector<int64_t> sizes;
-    if (auto err =
-            kop::resolveSplitSizes(op, inType.getDimSize(*axis), sizes))
+    if (auto err = kop::resolveSplitSizes(op, inType.getDimSize(*axis), sizes))
       return rewriter.notifyMatchFailure(op, *err);
     Location loc = op.getLoc();
     SmallVector<int64_t> offsets(inType.getRank(), 0),
@@ -285,7 +282,8 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
     for (auto [result, size] : llvm::zip_equal(op.getResults(), sizes)) {
       auto type = cast<RankedTensorType>(result.getType());
       if (type.getDimSize(*axis) != size)
-        return rewriter.notifyMatchFailure(op, "result type differs from split");
+        return rewriter.notifyMatchFailure(op,
+                                           "result type differs from split");
       if (type.getNumElements() == 0)
         results.push_back(emptyTensor(rewriter, loc, type));
       else
@@ -309,8 +307,8 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
     auto inType = cast<RankedTensorType>(op.getData().getType());
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<int64_t> starts, ends, axes, steps;
-    if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends,
-                                       axes, steps))
+    if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends, axes,
+                                       steps))
       return rewriter.notifyMatchFailure(op, *err);
     SmallVector<kop::SliceAxis> slice;
     if (auto err = kop::computeSlice(inType.getShape(), starts, ends, axes,
@@ -318,11 +316,13 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
       return rewriter.notifyMatchFailure(op, *err);
     for (auto [axis, dim] : llvm::zip_equal(slice, type.getShape()))
       if (axis.size != dim)
-        return rewriter.notifyMatchFailure(op, "result type differs from slice");
+        return rewriter.notifyMatchFailure(op,
+                                           "result type differs from slice");
     if (replaceIfEmpty(op, rewriter))
       return success();
     Location loc = op.getLoc();
-    if (llvm::all_of(slice, [](const kop::SliceAxis &a) { return a.step > 0; })) {
+    if (llvm::all_of(slice,
+                     [](const kop::SliceAxis &a) { return a.step > 0; })) {
       if (type == inType) {
         rewriter.replaceOp(op, op.getData());
         return success();
@@ -381,8 +381,8 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
       return rewriter.notifyMatchFailure(op, "indices are not integers");
     if (replaceIfEmpty(op, rewriter))
       return success();
-    int64_t axis = *axisOr, idxRank = idxType.getRank(),
-            rank = type.getRank(), dim = dataType.getDimSize(axis);
+    int64_t axis = *axisOr, idxRank = idxType.getRank(), rank = type.getRank(),
+            dim = dataType.getDimSize(axis);
     if (dim == 0)
       return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
     MLIRContext *ctx = rewriter.getContext();
@@ -418,9 +418,8 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
               coords.push_back(linalg::IndexOp::create(
                   b, l, i < axis ? i : i - 1 + idxRank));
           }
-          linalg::YieldOp::create(b, l,
-                                  tensor::ExtractOp::create(b, l, data, coords)
-                                      .getResult());
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -436,18 +435,18 @@ struct ExpandPattern : OnnxPattern<kop::ExpandOp> {
     // Shape inference folded the shape operand into the result type.
     auto expected = kop::broadcastShapes(inType.getShape(), type.getShape());
     if (!expected || ArrayRef<int64_t>(*expected) != type.getShape())
-      return rewriter.notifyMatchFailure(op, "input does not broadcast to result");
+      return rewriter.notifyMatchFailure(op,
+                                         "input does not broadcast to result");
     if (inType == type) {
       rewriter.replaceOp(op, op.getInput());
       return success();
     }
     if (replaceIfEmpty(op, rewriter))
       return success();
-    rewriter.replaceOp(
-        op, buildElementwise(rewriter, op.getLoc(), op.getInput(), type,
-                             [](OpBuilder &, Location, ValueRange a) {
-                               return a[0];
-                             }));
+    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(),
+                                            op.getInput(), type,
+                                            [](OpBuilder &, Location,
+                                               ValueRange a) { return a[0]; }));
     return success();
   }
 };
@@ -466,7 +465,8 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
     for (int64_t i = 0; i < rank; ++i) {
       int64_t in = inType.getDimSize(i), out = type.getDimSize(i);
       if (in == 0 ? out != 0 : out % in != 0)
-        return rewriter.notifyMatchFailure(op, "result is not a tiling of input");
+        return rewriter.notifyMatchFailure(op,
+                                           "result is not a tiling of input");
     }
     if (inType == type) {
       rewriter.replaceOp(op, op.getInput());
@@ -515,7 +515,8 @@ struct ConstantOfShapePattern : OnnxPattern<kop::ConstantOfShapeOp> {
     if (auto attr = op.getValueAttr()) {
       auto dense = dyn_cast<DenseElementsAttr>(attr);
       if (!dense || dense.getNumElements() != 1)
-        return rewriter.notifyMatchFailure(op, "value is not one dense element");
+        return rewriter.notifyMatchFailure(op,
+                                           "value is not one dense element");
       value = dyn_cast<TypedAttr>(*dense.getValues<Attribute>().begin());
     } else {
       value = rewriter.getFloatAttr(rewriter.getF32Type(), 0.0);
@@ -624,13 +625,11 @@ struct SizePattern : OnnxPattern<kop::SizeOp> {
 } // namespace
 
 void kiln::populateDataMovementPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantPattern, NoValuePattern, IdentityPattern,
-               DropoutPattern, ReshapeLikePattern<kop::ReshapeOp>,
-               ReshapeLikePattern<kop::FlattenOp>,
-               ReshapeLikePattern<kop::SqueezeOp>,
-               ReshapeLikePattern<kop::UnsqueezeOp>, TransposePattern,
-               ConcatPattern, SplitPattern, SlicePattern, GatherPattern,
-               ExpandPattern, TilePattern, ConstantOfShapePattern,
-               RangePattern, ShapePattern, SizePattern>(
-      patterns.getContext());
+  patterns.add<
+      ConstantPattern, NoValuePattern, IdentityPattern, DropoutPattern,
+      ReshapeLikePattern<kop::ReshapeOp>, ReshapeLikePattern<kop::FlattenOp>,
+      ReshapeLikePattern<kop::SqueezeOp>, ReshapeLikePattern<kop::UnsqueezeOp>,
+      TransposePattern, ConcatPattern, SplitPattern, SlicePattern,
+      GatherPattern, ExpandPattern, TilePattern, ConstantOfShapePattern,
+      RangePattern, ShapePattern, SizePattern>(patterns.getContext());
 }

@@ -18,8 +18,11 @@ Value multiplyAdd(OpBuilder &b, Location l, Value x, Value y, Value acc,
   bool f = isa<FloatType>(x.getType());
   Value p = f ? (Value)arith::MulFOp::create(b, l, x, y)
               : (Value)arith::MulIOp::create(b, l, x, y);
-  if (alpha && *alpha != 1.0)
-    p = arith::MulFOp::create(b, l, p, scalarConstant(b, l, x.getType(), *alpha));
+  if (alpha && *alpha != 1.0) {
+    Value a = scalarConstant(b, l, x.getType(), *alpha);
+    p = f ? (Value)arith::MulFOp::create(b, l, p, a)
+          : (Value)arith::MulIOp::create(b, l, p, a);
+  }
   return f ? (Value)arith::AddFOp::create(b, l, acc, p)
            : (Value)arith::AddIOp::create(b, l, acc, p);
 }
@@ -115,8 +118,10 @@ struct GemmPattern : OnnxPattern<kop::GemmOp> {
           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
             if (beta == 1.0)
               return a[0];
-            return arith::MulFOp::create(b, l, a[0],
-                                         scalarConstant(b, l, elem, beta));
+            Value c = scalarConstant(b, l, elem, beta);
+            if (isa<FloatType>(elem))
+              return arith::MulFOp::create(b, l, a[0], c);
+            return arith::MulIOp::create(b, l, a[0], c);
           });
     } else {
       init = filledTensor(rewriter, loc, outType,

@@ -1,0 +1,86 @@
+// RUN: kiln-opt %s --onnx-infer-shapes -split-input-file | FileCheck %s
+
+// The Shape -> Gather -> Unsqueeze -> Concat -> Reshape chain exporters emit
+// for `x.view(x.size(0), -1)` folds to a constant target shape.
+// CHECK-LABEL: func.func @shape_chain
+// CHECK-SAME: -> tensor<1x48xf32>
+// CHECK: %[[SHAPE:.*]] = onnx.Constant(dense<[1, -1]> : tensor<2xi64>)
+// CHECK: %[[R:.*]] = onnx.Reshape %{{.*}}, %[[SHAPE]]
+// CHECK-SAME: -> tensor<1x48xf32>
+// CHECK-NOT: onnx.Shape
+// CHECK-NOT: onnx.Gather
+func.func @shape_chain(%x: tensor<1x3x4x4xf32>) -> tensor<*xf32> {
+  %s = onnx.Shape %x : (tensor<1x3x4x4xf32>) -> tensor<*xi64>
+  %c0 = onnx.Constant(dense<0> : tensor<i64>) : tensor<i64>
+  %g = onnx.Gather %s, %c0 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %ax = onnx.Constant(dense<[0]> : tensor<1xi64>) : tensor<1xi64>
+  %u = onnx.Unsqueeze %g, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %m1 = onnx.Constant(dense<[-1]> : tensor<1xi64>) : tensor<1xi64>
+  %cat = onnx.Concat %u, %m1 {axis = 0 : i64} : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %r = onnx.Reshape %x, %cat : (tensor<1x3x4x4xf32>, tensor<*xi64>) -> tensor<*xf32>
+  return %r : tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @broadcast
+// CHECK: onnx.Add {{.*}} -> tensor<2x3x4xf32>
+func.func @broadcast(%a: tensor<2x1x4xf32>, %b: tensor<3x1xf32>) -> tensor<*xf32> {
+  %c = onnx.Add %a, %b : (tensor<2x1x4xf32>, tensor<3x1xf32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @conv_same_upper
+// CHECK: onnx.Conv {{.*}} -> tensor<1x8x5x5xf32>
+func.func @conv_same_upper(%x: tensor<1x3x10x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  %y = onnx.Conv %x, %w, %none {auto_pad = "SAME_UPPER", strides = array<i64: 2, 2>} : (tensor<1x3x10x10xf32>, tensor<8x3x3x3xf32>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @maxpool_ceil
+// CHECK: onnx.MaxPool {{.*}} -> tensor<1x1x2x2xf32>
+func.func @maxpool_ceil(%x: tensor<1x1x4x4xf32>) -> tensor<*xf32> {
+  %y = onnx.MaxPool %x {ceil_mode = 1 : i64, kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>} : (tensor<1x1x4x4xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @matmul_batched
+// CHECK: onnx.MatMul {{.*}} -> tensor<5x2x3x7xf32>
+func.func @matmul_batched(%a: tensor<2x3x4xf32>, %b: tensor<5x1x4x7xf32>) -> tensor<*xf32> {
+  %y = onnx.MatMul %a, %b : (tensor<2x3x4xf32>, tensor<5x1x4x7xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reduce_keepdims
+// CHECK: onnx.ReduceMean {{.*}} -> tensor<2x1x4xf32>
+func.func @reduce_keepdims(%x: tensor<2x3x4xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  %y = onnx.ReduceMean %x, %none {axes = array<i64: 1>} : (tensor<2x3x4xf32>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+// Slice with a negative step, and a split into equal parts.
+// CHECK-LABEL: func.func @slice_split
+// CHECK: onnx.Slice {{.*}} -> tensor<3x2xf32>
+// CHECK: onnx.Split {{.*}} -> (tensor<3x1xf32>, tensor<3x1xf32>)
+func.func @slice_split(%x: tensor<3x6xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %none = onnx.NoValue
+  %s = onnx.Constant(dense<[5]> : tensor<1xi64>) : tensor<1xi64>
+  %e = onnx.Constant(dense<[1]> : tensor<1xi64>) : tensor<1xi64>
+  %a = onnx.Constant(dense<[1]> : tensor<1xi64>) : tensor<1xi64>
+  %st = onnx.Constant(dense<[-2]> : tensor<1xi64>) : tensor<1xi64>
+  %y = onnx.Slice %x, %s, %e, %a, %st : (tensor<3x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<*xf32>
+  %p:2 = onnx.Split %y, %none {axis = 1 : i64} : (tensor<*xf32>, none) -> (tensor<*xf32>, tensor<*xf32>)
+  return %p#0, %p#1 : tensor<*xf32>, tensor<*xf32>
+}

@@ -1,0 +1,37 @@
+// RUN: rm -rf %t && %python %S/Inputs/make_models.py %t
+// RUN: kiln compile %t/flatten_chain.onnx --dim N=2 --compile-to=onnx | FileCheck %s --check-prefix=CHAIN
+// RUN: kiln compile %t/conv_weights.onnx --compile-to=onnx | FileCheck %s --check-prefix=CONV
+// RUN: kiln compile %t/external_ok.onnx --compile-to=onnx | FileCheck %s --check-prefix=EXT
+// RUN: not kiln compile %t/unsupported.onnx -o %t/u 2>&1 | FileCheck %s --check-prefix=UNSUP
+// RUN: not kiln compile %t/bad_matmul.onnx -o %t/b 2>&1 | FileCheck %s --check-prefix=NODE
+// RUN: not kiln compile %t/external_escape.onnx -o %t/e 2>&1 | FileCheck %s --check-prefix=ESCAPE
+// RUN: not kiln compile %t/garbage.onnx -o %t/g 2>&1 | FileCheck %s --check-prefix=GARBAGE
+// RUN: not kiln compile %t/truncated.onnx -o %t/t 2>&1 | FileCheck %s --check-prefix=GARBAGE
+// RUN: not kiln compile %t/missing.onnx -o %t/m 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not kiln compile %t/flatten_chain.onnx -o %t/f 2>&1 | FileCheck %s --check-prefix=DYN
+// RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f
+
+// The shape chain folds away; the batch comes from --dim.
+// CHAIN: module attributes {onnx.opset = 13 : i64}
+// CHAIN: func.func @main_graph(%[[X:[a-z0-9]+]]: tensor<2x3x4x4xf32> {onnx.name = "x"}{{.*}}) -> (tensor<2x48xf32> {onnx.name = "z"})
+// CHAIN-NEXT: %[[S:.*]] = onnx.Constant(dense<[2, -1]> : tensor<2xi64>)
+// CHAIN-NEXT: %[[R:.*]] = onnx.Reshape %[[X]], %[[S]] {{.*}} loc(#[[RESHAPE:.*]])
+// CHAIN-NEXT: onnx.Relu %[[R]]
+// CHAIN: #[[RESHAPE]] = loc("reshape"
+
+// Weights over the threshold are resource blobs; attributes keep their kinds.
+// CONV: onnx.Constant(dense_resource<w> : tensor<16x8x3x3xf32>)
+// CONV: onnx.Constant(dense<{{.*}}> : tensor<16xf32>)
+// CONV: onnx.Conv {{.*}} {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+// CONV-SAME: -> tensor<1x16x6x6xf32>
+// CONV: onnx.LeakyRelu {{.*}} {alpha = 2.000000e-01 : f32}
+
+// EXT: onnx.Constant(dense_resource<w> : tensor<32x64xf32>)
+// EXT: onnx.MatMul {{.*}} -> tensor<1x64xf32>
+
+// UNSUP: error: unsupported ops: Einsum (opset 13) at nodes 'es1', 'es2'; Hardmax (opset 13) at node 'hm1'
+// NODE: error: node 'proj': 'onnx.MatMul' op inner dimensions differ: 3 and 4
+// ESCAPE: error: {{.*}}external data location '../escape.bin' leaves the model's folder
+// GARBAGE: error: {{.*}}is not an ONNX model
+// MISSING: error: '{{.*}}missing.onnx' does not exist
+// DYN: error: {{.*}}dynamic or unknown shape
