@@ -14,6 +14,10 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
     `tensor.extract_slice`. Requires static shapes; an op that cannot be
     lowered is reported with its ONNX node name.
   }];
+  let options = [
+    Option<"convAsMatmul", "conv-as-matmul", "bool", "true",
+           "lower single-image, single-group f32 Conv as im2col + linalg.matmul">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
@@ -54,6 +58,30 @@ def LowerCopies : Pass<"kiln-lower-copies", "::mlir::func::FuncOp"> {
     `linalg.copy` it becomes plain loops like every other linalg op.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
+  let summary = "tile and vectorize f32 linalg.matmul into register-blocked FMA kernels";
+  let description = [{
+    Runs on tensors, before bufferization. Each static f32 `linalg.matmul`
+    is padded so that M and N are multiples of the register tile (mr x nr),
+    tiled for the caches (up to mc x nc x kc, sizes that divide the problem
+    so every tile stays static), tiled again to mr x nr x 1, and the
+    innermost op is vectorized. The vector.contract is lowered to outer
+    products (vector.fma) and the mr x nr accumulator is hoisted out of the
+    reduction loop so it lives in registers. Matmuls this cannot handle are
+    left as they are (they become plain loops).
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", "4", "register tile rows">,
+    Option<"nr", "nr", "int64_t", "16", "register tile columns (a multiple of the vector width)">,
+    Option<"mc", "mc", "int64_t", "64", "cache tile rows (upper bound)">,
+    Option<"nc", "nc", "int64_t", "256", "cache tile columns (upper bound)">,
+    Option<"kc", "kc", "int64_t", "256", "cache tile depth (upper bound)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 #endif // KILN_LOWERING_PASSES_TD

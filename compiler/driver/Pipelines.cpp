@@ -25,6 +25,7 @@ LogicalResult kiln::buildOnnxToLinalgPipeline(OpPassManager &pm) {
   return addPasses(pm, "func.func(onnx-infer-shapes),"
                        "convert-onnx-to-linalg,"
                        "canonicalize,"
+                       "func.func(kiln-tile-contractions),"
                        "func.func(linalg-fuse-elementwise-ops),"
                        "canonicalize,cse");
 }
@@ -42,18 +43,21 @@ LogicalResult kiln::buildBufferizePipeline(OpPassManager &pm) {
 
 LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
   return addPasses(pm, "func.func(kiln-lower-copies,convert-linalg-to-loops),"
+                       "func.func(convert-vector-to-scf),"
                        "lower-affine,"
                        "convert-scf-to-cf,"
                        "func.func(math-expand-ops),"
                        "convert-math-to-funcs,"
                        "convert-math-to-llvm,"
                        "convert-math-to-libm,"
+                       "convert-vector-to-llvm,"
                        "expand-strided-metadata,"
                        "lower-affine,"
                        "finalize-memref-to-llvm,"
                        "convert-arith-to-llvm,"
                        "convert-index-to-llvm,"
                        "convert-cf-to-llvm,"
+                       "convert-ub-to-llvm,"
                        "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
                        "reconcile-unrealized-casts");
 }

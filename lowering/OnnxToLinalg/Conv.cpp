@@ -104,8 +104,87 @@ AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
 // Conv
 //===----------------------------------------------------------------------===//
 
+/// Conv with one image and one group as a matrix product:
+///   col[c * k..., o...] = xpad[0, c, o * s + k * d]     (im2col)
+///   y[m, o...]          = W[m, c * k...] x col + bias
+/// The product is a linalg.matmul, which kiln-tile-contractions turns into
+/// a register-blocked kernel. A 1x1, stride-1, unpadded conv reads the input
+/// directly, without the im2col copy.
+LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
+                            PatternRewriter &rewriter) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  auto wt = cast<RankedTensorType>(op.getW().getType());
+  auto outType = cast<RankedTensorType>(op.getType());
+  Type elem = outType.getElementType();
+  int64_t sp = g.kernel.size();
+  int64_t c = wt.getDimSize(1), m = wt.getDimSize(0);
+  int64_t kArea = 1, pixels = 1;
+  for (int64_t i = 0; i < sp; ++i) {
+    kArea *= g.kernel[i];
+    pixels *= g.outSpatial[i];
+  }
+  bool pointwise = kArea == 1 &&
+                   llvm::all_of(g.strides, [](int64_t s) { return s == 1; }) &&
+                   llvm::all_of(g.padBegin, [](int64_t p) { return p == 0; }) &&
+                   llvm::all_of(g.padEnd, [](int64_t p) { return p == 0; });
+  auto colType = RankedTensorType::get({c * kArea, pixels}, elem);
+  Value col;
+  if (pointwise) {
+    col = reshapeTensor(rewriter, loc, op.getX(), colType);
+  } else {
+    Value x = padWindowInput(rewriter, loc, op.getX(), g,
+                             scalarConstant(rewriter, loc, elem, 0));
+    // Iteration (c, k..., o...), all parallel.
+    unsigned numDims = 1 + 2 * sp, kDim = 1, oDim = 1 + sp;
+    SmallVector<AffineExpr> xExprs{getAffineConstantExpr(0, ctx),
+                                   getAffineDimExpr(0, ctx)};
+    llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
+    SmallVector<int64_t> colShape{c};
+    llvm::append_range(colShape, g.kernel);
+    llvm::append_range(colShape, g.outSpatial);
+    auto colFullType = RankedTensorType::get(colShape, elem);
+    SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
+                                rewriter.getMultiDimIdentityMap(numDims)};
+    Value colFull =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{colFullType}, ValueRange{x},
+            ValueRange{emptyTensor(rewriter, loc, colFullType)}, maps,
+            SmallVector<IteratorType>(numDims, IteratorType::parallel),
+            [](OpBuilder &b, Location l, ValueRange a) {
+              linalg::YieldOp::create(b, l, a[0]);
+            })
+            .getResult(0);
+    SmallVector<ReassociationIndices> assoc(2);
+    for (int64_t i = 0; i <= sp; ++i)
+      assoc[0].push_back(i);
+    for (int64_t i = 0; i < sp; ++i)
+      assoc[1].push_back(1 + sp + i);
+    col = tensor::CollapseShapeOp::create(rewriter, loc, colType, colFull, assoc);
+  }
+  Value w = reshapeTensor(rewriter, loc, op.getW(),
+                          RankedTensorType::get({m, c * kArea}, elem));
+  auto yType = RankedTensorType::get({m, pixels}, elem);
+  Value init;
+  if (!isa<NoneType>(op.getB().getType())) {
+    Value bias = reshapeTensor(rewriter, loc, op.getB(),
+                               RankedTensorType::get({m, 1}, elem));
+    init = buildElementwise(rewriter, loc, bias, yType,
+                            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  } else {
+    init = filledTensor(rewriter, loc, yType, scalarConstant(rewriter, loc, elem, 0));
+  }
+  Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{yType},
+                                     ValueRange{w, col}, ValueRange{init})
+                .getResult(0);
+  rewriter.replaceOp(op, reshapeTensor(rewriter, loc, y, outType));
+  return success();
+}
+
 struct ConvPattern : OnnxPattern<kop::ConvOp> {
-  using OnnxPattern::OnnxPattern;
+  ConvPattern(MLIRContext *ctx, bool asMatmul)
+      : OnnxPattern(ctx), asMatmul(asMatmul) {}
+  bool asMatmul;
   LogicalResult lower(kop::ConvOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -128,6 +207,9 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
       return rewriter.notifyMatchFailure(op, *err);
     if (failed(checkGeometry(op, g, outType, rewriter)))
       return failure();
+
+    if (asMatmul && n == 1 && group == 1 && elem.isF32())
+      return lowerAsMatmul(op, g, rewriter);
 
     // X: [N, C, p...] -> [N, G, C/G, p...].
     Value x = padWindowInput(rewriter, loc, op.getX(), g,
@@ -406,8 +488,10 @@ struct GlobalPoolPattern : OnnxPattern<OpTy> {
 
 } // namespace
 
-void kiln::populateConvPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvPattern, MaxPoolPattern, AveragePoolPattern,
+void kiln::populateConvPatterns(RewritePatternSet &patterns,
+                                bool convAsMatmul) {
+  patterns.add<ConvPattern>(patterns.getContext(), convAsMatmul);
+  patterns.add<MaxPoolPattern, AveragePoolPattern,
                GlobalPoolPattern<kop::GlobalAveragePoolOp, false>,
                GlobalPoolPattern<kop::GlobalMaxPoolOp, true>>(
       patterns.getContext());

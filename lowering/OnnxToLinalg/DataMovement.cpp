@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
+
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 using namespace mlir;
@@ -113,6 +115,20 @@ struct ConstantPattern : OnnxPattern<kop::ConstantOp> {
     auto value = dyn_cast<TypedAttr>(op.getValue());
     if (!value || value.getType() != op.getType())
       return rewriter.notifyMatchFailure(op, "value type differs from result");
+    // Weights held as resource blobs become 1-D globals viewed at their
+    // shape: LLVM builds a nested constant per dimension otherwise, which
+    // costs seconds for a large model.
+    auto type = cast<RankedTensorType>(op.getType());
+    auto resource = dyn_cast<DenseResourceElementsAttr>(op.getValue());
+    if (resource && type.getRank() > 1) {
+      auto flatType = RankedTensorType::get({type.getNumElements()},
+                                            type.getElementType());
+      auto flat = arith::ConstantOp::create(
+          rewriter, op.getLoc(),
+          DenseResourceElementsAttr::get(flatType, resource.getRawHandle()));
+      rewriter.replaceOp(op, reshapeTensor(rewriter, op.getLoc(), flat, type));
+      return success();
+    }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
     return success();
   }

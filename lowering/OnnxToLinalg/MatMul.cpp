@@ -98,7 +98,12 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
     auto fullType = RankedTensorType::get(full, elem);
     Value init = filledTensor(rewriter, loc, fullType,
                               scalarConstant(rewriter, loc, elem, 0));
-    Value result = contract(rewriter, loc, a, b, init, false, false, std::nullopt);
+    Value result =
+        batch->empty()
+            ? linalg::MatmulOp::create(rewriter, loc, TypeRange{fullType},
+                                       ValueRange{a, b}, ValueRange{init})
+                  .getResult(0)
+            : contract(rewriter, loc, a, b, init, false, false, std::nullopt);
     rewriter.replaceOp(op, reshapeTensor(rewriter, loc, result, outType));
     return success();
   }
@@ -127,9 +132,15 @@ struct GemmPattern : OnnxPattern<kop::GemmOp> {
       init = filledTensor(rewriter, loc, outType,
                           scalarConstant(rewriter, loc, elem, 0));
     }
-    Value result = contract(rewriter, loc, op.getA(), op.getB(), init,
-                            op.getTransA(), op.getTransB(),
-                            op.getAlpha().convertToDouble());
+    double alpha = op.getAlpha().convertToDouble();
+    Value result =
+        !op.getTransA() && !op.getTransB() && alpha == 1.0
+            ? linalg::MatmulOp::create(rewriter, loc, TypeRange{outType},
+                                       ValueRange{op.getA(), op.getB()},
+                                       ValueRange{init})
+                  .getResult(0)
+            : contract(rewriter, loc, op.getA(), op.getB(), init,
+                       op.getTransA(), op.getTransB(), alpha);
     rewriter.replaceOp(op, result);
     return success();
   }

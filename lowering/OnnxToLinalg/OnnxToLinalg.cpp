@@ -13,6 +13,7 @@ namespace kiln {
 namespace {
 struct ConvertOnnxToLinalgPass
     : public kiln::impl::ConvertOnnxToLinalgBase<ConvertOnnxToLinalgPass> {
+  using ConvertOnnxToLinalgBase::ConvertOnnxToLinalgBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Dynamic shapes are not lowered yet: say which value, at which node.
@@ -38,7 +39,7 @@ struct ConvertOnnxToLinalgPass
     RewritePatternSet patterns(&getContext());
     kiln::populateElementwisePatterns(patterns);
     kiln::populateMatMulPatterns(patterns);
-    kiln::populateConvPatterns(patterns);
+    kiln::populateConvPatterns(patterns, convAsMatmul);
     kiln::populateReducePatterns(patterns);
     kiln::populateDataMovementPatterns(patterns);
     GreedyRewriteConfig config;

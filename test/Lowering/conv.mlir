@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --convert-onnx-to-linalg -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --convert-onnx-to-linalg=conv-as-matmul=false -split-input-file | FileCheck %s
 
 // Conv becomes one linalg.generic over a zero-padded input, with iteration
 // dims (n, g, m, c, k..., o...): the output spatial dims innermost, the input

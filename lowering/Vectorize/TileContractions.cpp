@@ -1,0 +1,164 @@
+//===- TileContractions.cpp - register-blocked matmul kernels -------------===//
+//
+// The recipe (on tensors, so that the accumulator can be hoisted into
+// registers before bufferization):
+//
+//   pad M, N up to mr, nr  ->  tile mc x nc x kc  ->  tile mr x nr x 0
+//   -> tile 0 x 0 x 1  ->  vectorize (vector.contract 4x16x1)
+//   -> contract to outer products to vector.fma
+//   -> hoist the accumulator's transfer_read/write out of the k loops
+//
+// All tile sizes divide the (padded) problem, so every tiled op has a static
+// shape and vectorizes without masks.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Passes.h"
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_TILECONTRACTIONS
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+
+/// The largest multiple of `quantum` that divides `n` and is at most
+/// `limit` (at least `quantum`; `n` is a multiple of `quantum`).
+int64_t tileSize(int64_t n, int64_t quantum, int64_t limit) {
+  int64_t best = quantum;
+  for (int64_t t = quantum; t <= std::min(n, limit); t += quantum)
+    if (n % t == 0)
+      best = t;
+  return best;
+}
+
+Value padTo(OpBuilder &b, Location loc, Value v, int64_t rows, int64_t cols) {
+  auto t = cast<RankedTensorType>(v.getType());
+  int64_t dr = rows - t.getDimSize(0), dc = cols - t.getDimSize(1);
+  if (dr == 0 && dc == 0)
+    return v;
+  return kiln::padTensor(b, loc, v, {0, 0}, {dr, dc},
+                         kiln::scalarConstant(b, loc, t.getElementType(), 0));
+}
+
+struct TileContractionsPass
+    : public kiln::impl::TileContractionsBase<TileContractionsPass> {
+  using TileContractionsBase::TileContractionsBase;
+
+  /// Pads the matmul to register-tile multiples; returns the (possibly new)
+  /// matmul.
+  linalg::MatmulOp pad(IRRewriter &rewriter, linalg::MatmulOp op) {
+    Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
+    Value c = op.getDpsInits()[0];
+    auto ct = cast<RankedTensorType>(c.getType());
+    int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
+    int64_t pm = llvm::alignTo(m, mr), pn = llvm::alignTo(n, nr);
+    if (pm == m && pn == n)
+      return op;
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    int64_t k = cast<RankedTensorType>(a.getType()).getDimSize(1);
+    Value pa = padTo(rewriter, loc, a, pm, k);
+    Value pb = padTo(rewriter, loc, b, k, pn);
+    Value pc = padTo(rewriter, loc, c, pm, pn);
+    auto padded = linalg::MatmulOp::create(rewriter, loc, TypeRange{pc.getType()},
+                                           ValueRange{pa, pb}, ValueRange{pc});
+    SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(m),
+                                    rewriter.getIndexAttr(n)};
+    SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
+    Value slice = tensor::ExtractSliceOp::create(
+        rewriter, loc, ct, padded.getResult(0), offsets, sizes, strides);
+    rewriter.replaceOp(op, slice);
+    return padded;
+  }
+
+  /// Tiles `op` by `sizes` (0: not tiled); returns the tiled op.
+  FailureOr<Operation *> tile(IRRewriter &rewriter, Operation *op,
+                              ArrayRef<int64_t> sizes) {
+    scf::SCFTilingOptions options;
+    SmallVector<OpFoldResult> ts;
+    for (int64_t s : sizes)
+      ts.push_back(rewriter.getIndexAttr(s));
+    options.setTileSizes(ts);
+    rewriter.setInsertionPoint(op);
+    auto result = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+    if (failed(result) || result->tiledOps.size() != 1)
+      return failure();
+    rewriter.replaceOp(op, result->replacements);
+    return result->tiledOps.front();
+  }
+
+  LogicalResult lowerOne(IRRewriter &rewriter, linalg::MatmulOp op) {
+    auto ct = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+    auto at = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+    if (!ct.getElementType().isF32() || !ct.hasStaticShape() ||
+        !at.hasStaticShape() ||
+        !isa<RankedTensorType>(op.getDpsInputs()[1].getType()))
+      return failure();
+    op = pad(rewriter, op);
+    int64_t m = llvm::alignTo(ct.getDimSize(0), mr);
+    int64_t n = llvm::alignTo(ct.getDimSize(1), nr);
+    int64_t k = at.getDimSize(1);
+    Operation *cur = op;
+    auto step = [&](ArrayRef<int64_t> sizes) {
+      if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+        return true;
+      auto t = tile(rewriter, cur, sizes);
+      if (failed(t))
+        return false;
+      cur = *t;
+      return true;
+    };
+    int64_t tm = tileSize(m, mr, mc), tn = tileSize(n, nr, nc),
+            tk = tileSize(k, 1, kc);
+    if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, tk == k ? 0 : tk}) ||
+        !step({mr, nr, 0}) || !step({0, 0, 1}))
+      return failure();
+    rewriter.setInsertionPoint(cur);
+    auto vec = linalg::vectorize(rewriter, cur, {}, {}, false, false, false,
+                                 /*createNamedContraction=*/true);
+    if (failed(vec))
+      return failure();
+    rewriter.replaceOp(cur, vec->replacements);
+    return success();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::MatmulOp> matmuls;
+    func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    for (linalg::MatmulOp op : matmuls)
+      (void)lowerOne(rewriter, op);
+
+    // vector.contract -> outer products -> fma; tidy the transfers.
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorOuterProductLoweringPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, &getContext());
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, &getContext());
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+
+    // Keep each accumulator tile in registers across its reduction loop:
+    // innermost loops first.
+    SmallVector<LoopLikeOpInterface> loops;
+    func.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+    for (LoopLikeOpInterface loop : loops)
+      hoistLoopInvariantSubsets(rewriter, loop);
+  }
+};
+
+} // namespace

@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# Feeds `kiln compile` and a compiled model executable bad input and checks
+# each fails the way README.md promises ("Errors are one line `error: ...` on
+# stderr and a non-zero exit status; no partial output is left behind"):
+#
+#   - a non-zero exit status that is not a crash (< 128) nor a hang (60 s);
+#   - stderr is exactly one newline-terminated line starting with `error:`;
+#   - no output file is left behind: for the compiler, the (fresh, empty)
+#     folder it was told to write into is still empty, header included; for
+#     the executable, the --output-dir it was given was never created;
+#   - where it matters, the message names the culprit (the unsupported node,
+#     the mismatched input).
+#
+#   bash test/e2e/bad_input.sh
+#
+# Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
+# KILN_PYTHON (default /usr/bin/python3; needs onnx and numpy), CC (default cc).
+# Every check runs; the script prints PASS/FAIL for each and exits 1 if any
+# failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${KILN_BUILD_DIR:-$ROOT/build}
+KILN=${KILN:-$BUILD/bin/kiln}
+PY=${KILN_PYTHON:-/usr/bin/python3}
+CC=${CC:-cc}
+MODEL=$ROOT/examples/tinynet
+WORK=$BUILD/test/e2e/bad_input
+TIMEOUT=60
+
+if [[ ! -x "$KILN" ]]; then
+  echo "error: kiln not found at $KILN (build it first: ninja -C build)" >&2
+  exit 1
+fi
+if ! "$PY" -c 'import numpy, onnx' 2>/dev/null; then
+  echo "error: $PY lacks numpy or onnx (apt install python3-numpy python3-onnx)" >&2
+  exit 1
+fi
+
+# Start clean; a previous run may have left a read-only folder behind.
+chmod -R u+w "$WORK" 2>/dev/null
+rm -rf "$WORK"
+mkdir -p "$WORK/in" "$WORK/cases"
+IN=$WORK/in
+
+FAILED=()
+PASSED=0
+SKIPPED=0
+
+# --- inputs ------------------------------------------------------------------------
+mkdir "$IN/folder.onnx" "$IN/folder.pb"
+printf 'this is not an ONNX model\n' >"$IN/not_onnx.onnx"
+size=$(stat -c %s "$MODEL/model.onnx")
+head -c $((size / 2)) "$MODEL/model.onnx" >"$IN/truncated.onnx"
+size=$(stat -c %s "$MODEL/input_0.pb")
+head -c $((size / 2)) "$MODEL/input_0.pb" >"$IN/truncated.pb"
+: >"$IN/empty.pb"
+printf 'a regular file\n' >"$IN/a_file"
+
+"$PY" - "$IN" <<'PYEOF' || { echo "error: cannot make the test inputs" >&2; exit 1; }
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+d = sys.argv[1]
+# A valid model whose only node is an op Kiln does not support.
+a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 3])
+b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [3, 4])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])
+node = helper.make_node("Einsum", ["a", "b"], ["y"], name="the_einsum_node",
+                        equation="ij,jk->ik")
+m = helper.make_model(helper.make_graph([node], "einsum", [a, b], [y]),
+                      opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(m)
+onnx.save(m, d + "/einsum.onnx")
+
+
+def save(name, x):
+    if name.endswith(".npy"):
+        np.save(d + "/" + name, x)
+    else:
+        onnx.save_tensor(numpy_helper.from_array(x, "image"), d + "/" + name)
+
+
+save("wrong_shape.pb", np.zeros((1, 3, 8, 8), np.float32))
+save("wrong_shape.npy", np.zeros((1, 3, 8, 8), np.float32))
+save("wrong_rank.pb", np.zeros((3, 16, 16), np.float32))
+save("wrong_type_int64.pb", np.zeros((1, 3, 16, 16), np.int64))
+save("wrong_type_int64.npy", np.zeros((1, 3, 16, 16), np.int64))
+save("wrong_type_double.npy", np.zeros((1, 3, 16, 16), np.float64))
+rng = np.random.default_rng(0)
+open(d + "/garbage.pb", "wb").write(rng.integers(0, 256, 3000, np.uint8).tobytes())
+open(d + "/garbage.npy", "wb").write(b"\x93NUMPY\x01\x00" + rng.integers(0, 256, 200, np.uint8).tobytes())
+PYEOF
+
+# --- the checker -------------------------------------------------------------------
+# expect_error NAME [--match ERE]... [--empty DIR]... [--absent PATH]...
+#              [--same FILE]... -- CMD...
+# Runs CMD and checks the failure contract above. --empty DIR: DIR must exist
+# and be empty afterwards; --absent PATH: PATH must not exist; --same FILE:
+# FILE must be unchanged; --match ERE: the error line must match ERE.
+expect_error() {
+  local name=$1
+  shift
+  local -a match=() empty=() absent=() same=() sums=()
+  while [[ $1 != -- ]]; do
+    case $1 in
+      --match) match+=("$2") ;;
+      --empty) empty+=("$2") ;;
+      --absent) absent+=("$2") ;;
+      --same) same+=("$2") ;;
+      *) echo "expect_error: bad option $1" >&2; exit 2 ;;
+    esac
+    shift 2
+  done
+  shift
+  local f
+  for f in "${same[@]}"; do sums+=("$(md5sum <"$f")"); done
+
+  local log=$WORK/cases/$name
+  local rc=0
+  timeout "$TIMEOUT" "$@" >"$log.stdout" 2>"$log.stderr" </dev/null || rc=$?
+
+  local -a problems=()
+  if ((rc == 0)); then
+    problems+=("exit status 0 (must fail)")
+  elif ((rc == 124)); then
+    problems+=("hung: killed after ${TIMEOUT}s")
+  elif ((rc >= 128)); then
+    problems+=("crashed: exit status $rc (signal $((rc - 128)))")
+  fi
+  local lines first
+  lines=$(awk 'END { print NR }' "$log.stderr")
+  first=$(head -n 1 "$log.stderr")
+  if ((lines != 1)); then
+    problems+=("stderr has $lines lines, not 1")
+  fi
+  if [[ $first != error:* ]]; then
+    problems+=("stderr does not start with 'error:'")
+  fi
+  if [[ -s $log.stderr && $(tail -c 1 "$log.stderr" | od -An -c | tr -d ' ') != '\n' ]]; then
+    problems+=("the error line does not end with a newline")
+  fi
+  local re
+  for re in "${match[@]}"; do
+    if ! grep -Eq -- "$re" <<<"$first"; then
+      problems+=("the message does not match /$re/")
+    fi
+  done
+  for f in "${empty[@]}"; do
+    if [[ ! -d $f ]]; then
+      problems+=("folder $f is gone")
+    elif [[ -n $(ls -A "$f") ]]; then
+      problems+=("left behind in $f: $(ls -A "$f" | tr '\n' ' ')")
+    fi
+  done
+  for f in "${absent[@]}"; do
+    if [[ -e $f || -L $f ]]; then
+      problems+=("left behind: $f")
+    fi
+  done
+  local i
+  for i in "${!same[@]}"; do
+    if [[ ! -f ${same[$i]} || $(md5sum <"${same[$i]}") != "${sums[$i]}" ]]; then
+      problems+=("${same[$i]} was changed")
+    fi
+  done
+
+  if ((${#problems[@]} == 0)); then
+    echo "PASS $name: $first"
+    PASSED=$((PASSED + 1))
+    return 0
+  fi
+  echo "FAIL $name"
+  echo "    command: $*"
+  echo "    exit status: $rc"
+  echo "    stderr ($lines lines):"
+  head -n 20 "$log.stderr" | sed 's/^/    | /'
+  local p
+  for p in "${problems[@]}"; do echo "    - $p"; done
+  FAILED+=("$name")
+  return 1
+}
+
+# fresh NAME: a new empty folder $WORK/cases/NAME.d for a case to write into.
+fresh() {
+  local d=$WORK/cases/$1.d
+  mkdir -p "$d"
+  echo "$d"
+}
+
+# The output file name for an emit kind, inside folder $1.
+out_for() {
+  case $2 in
+    obj) echo "$1/x.o" ;;
+    staticlib) echo "$1/libx.a" ;;
+    so) echo "$1/libx.so" ;;
+    exe) echo "$1/x" ;;
+  esac
+}
+
+# --- the compiler -----------------------------------------------------------------
+echo "== kiln compile"
+for emit in obj staticlib so exe; do
+  d=$(fresh "compile_missing_file.$emit")
+  expect_error "compile_missing_file.$emit" --empty "$d" --match "no_such_model\.onnx" -- \
+    "$KILN" compile "$IN/no_such_model.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  d=$(fresh "compile_directory.$emit")
+  expect_error "compile_directory.$emit" --empty "$d" -- \
+    "$KILN" compile "$IN/folder.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  d=$(fresh "compile_not_onnx.$emit")
+  expect_error "compile_not_onnx.$emit" --empty "$d" -- \
+    "$KILN" compile "$IN/not_onnx.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  d=$(fresh "compile_truncated.$emit")
+  expect_error "compile_truncated.$emit" --empty "$d" -- \
+    "$KILN" compile "$IN/truncated.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  d=$(fresh "compile_unsupported_op.$emit")
+  expect_error "compile_unsupported_op.$emit" --empty "$d" \
+    --match "Einsum" --match "the_einsum_node" -- \
+    "$KILN" compile "$IN/einsum.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  # -o names an existing folder: it must stay as it was, with nothing beside it.
+  d=$(fresh "compile_output_is_folder.$emit")
+  mkdir "$d/out"
+  expect_error "compile_output_is_folder.$emit" --empty "$d/out" \
+    --absent "$d/out.h" --absent "$d/out.o" -- \
+    "$KILN" compile "$MODEL/model.onnx" --emit=$emit -o "$d/out"
+done
+
+# Output paths that cannot be written.
+d=$(fresh compile_output_parent_is_file)
+printf 'x\n' >"$d/file"
+expect_error compile_output_parent_is_file --same "$d/file" --absent "$d/file.h" -- \
+  "$KILN" compile "$MODEL/model.onnx" --emit=obj -o "$d/file/x.o"
+d=$(fresh compile_output_parent_missing)
+expect_error compile_output_parent_missing --empty "$d" -- \
+  "$KILN" compile "$MODEL/model.onnx" --emit=obj -o "$d/no/such/folder/x.o"
+# /proc is not writable, not even by root.
+expect_error compile_output_unwritable --absent /proc/kiln_bad_input.o \
+  --absent /proc/kiln_bad_input.h -- \
+  "$KILN" compile "$MODEL/model.onnx" --emit=obj -o /proc/kiln_bad_input.o
+# The header's path is a folder: the object must not be left without it.
+d=$(fresh compile_header_path_is_folder)
+mkdir "$d/x.h"
+expect_error compile_header_path_is_folder --empty "$d/x.h" --absent "$d/x.o" -- \
+  "$KILN" compile "$MODEL/model.onnx" --emit=obj -o "$d/x.o"
+if (($(id -u) != 0)); then
+  d=$(fresh compile_output_readonly_folder)
+  mkdir "$d/ro" && chmod 555 "$d/ro"
+  expect_error compile_output_readonly_folder --empty "$d/ro" -- \
+    "$KILN" compile "$MODEL/model.onnx" --emit=obj -o "$d/ro/x.o"
+  chmod 755 "$d/ro"
+else
+  echo "SKIP compile_output_readonly_folder: running as root (permissions do not apply)"
+  SKIPPED=$((SKIPPED + 1))
+fi
+
+# --name must be a C identifier: either rejected with one error line, or made
+# into one (a header that compiles).
+for bad in "bad name" "1abc" "a-b"; do
+  tag=${bad//[^a-z0-9]/_}
+  d=$(fresh "compile_name_$tag")
+  rc=0
+  "$KILN" compile "$MODEL/model.onnx" --emit=obj --name "$bad" -o "$d/x.o" \
+    >"$WORK/cases/compile_name_$tag.out" 2>&1 || rc=$?
+  if ((rc == 0)); then
+    printf '#include "x.h"\nint main(void) { return 0; }\n' >"$d/use.c"
+    if "$CC" -std=c11 -fsyntax-only -Werror -I "$d" -I "$BUILD/include" \
+      -I "$ROOT/runtime/include" "$d/use.c" >"$WORK/cases/compile_name_$tag.cc" 2>&1; then
+      echo "PASS compile_name_$tag: --name '$bad' accepted and made a valid C identifier"
+      PASSED=$((PASSED + 1))
+    else
+      echo "FAIL compile_name_$tag"
+      echo "    command: $KILN compile $MODEL/model.onnx --emit=obj --name '$bad' -o $d/x.o"
+      echo "    exit status: 0, but the generated header does not compile:"
+      grep -m 3 'error' "$WORK/cases/compile_name_$tag.cc" | sed 's/^/    | /'
+      echo "    symbols: $(nm "$d/x.o" 2>/dev/null | grep -E ' [TD] ' | cut -c20- | tr '\n' ',')"
+      FAILED+=("compile_name_$tag")
+    fi
+  else
+    rm -rf "$d" && d=$(fresh "compile_name_$tag")
+    expect_error "compile_name_$tag" --empty "$d" -- \
+      "$KILN" compile "$MODEL/model.onnx" --emit=obj --name "$bad" -o "$d/x.o"
+  fi
+done
+
+# --- the compiled executable ------------------------------------------------------
+echo "== the compiled executable"
+EXE=$WORK/tinynet
+if ! "$KILN" compile "$MODEL/model.onnx" -o "$EXE" >"$WORK/cases/compile_exe.log" 2>&1; then
+  echo "FAIL setup: cannot compile $MODEL/model.onnx to an executable:"
+  sed 's/^/    | /' "$WORK/cases/compile_exe.log"
+  exit 1
+fi
+# And it works on good input (so the failures below are about the input).
+if ! "$EXE" "$MODEL/input_0.pb" --output-dir "$WORK/cases/good_out" >/dev/null 2>&1 ||
+  [[ ! -s $WORK/cases/good_out/output_0.pb ]]; then
+  echo "FAIL setup: $EXE does not run on $MODEL/input_0.pb"
+  exit 1
+fi
+
+# exe_error NAME [checker options] -- ARGS...: runs the executable with ARGS and
+# --output-dir <a folder that does not exist yet>, which it must not create.
+exe_error() {
+  local name=$1
+  shift
+  local -a opts=()
+  while [[ $1 != -- ]]; do opts+=("$1" "$2"); shift 2; done
+  shift
+  local out=$WORK/cases/$name.out
+  expect_error "$name" --absent "$out" "${opts[@]}" -- \
+    "$EXE" "$@" --output-dir "$out"
+}
+
+exe_error exe_wrong_shape --match "image" -- "$IN/wrong_shape.pb"
+exe_error exe_wrong_shape_npy --match "image" -- "$IN/wrong_shape.npy"
+exe_error exe_wrong_rank --match "image" -- "$IN/wrong_rank.pb"
+exe_error exe_wrong_type_int64 --match "image" -- "$IN/wrong_type_int64.pb"
+exe_error exe_wrong_type_int64_npy --match "image" -- "$IN/wrong_type_int64.npy"
+exe_error exe_wrong_type_double_npy --match "image" -- "$IN/wrong_type_double.npy"
+exe_error exe_no_inputs -- 
+exe_error exe_two_inputs -- "$MODEL/input_0.pb" "$MODEL/input_0.pb"
+exe_error exe_missing_input_file --match "no_such_input\.pb" -- "$IN/no_such_input.pb"
+exe_error exe_input_is_folder -- "$IN/folder.pb"
+exe_error exe_garbage_pb -- "$IN/garbage.pb"
+exe_error exe_garbage_npy -- "$IN/garbage.npy"
+exe_error exe_truncated_pb -- "$IN/truncated.pb"
+exe_error exe_empty_file -- "$IN/empty.pb"
+exe_error exe_bad_output_format -- "$MODEL/input_0.pb" --output-format=bogus
+exe_error exe_unknown_option -- "$MODEL/input_0.pb" --no-such-option
+
+# Output folders that cannot be made or written.
+d=$(fresh exe_output_dir_parent_is_file)
+printf 'x\n' >"$d/file"
+expect_error exe_output_dir_parent_is_file --same "$d/file" -- \
+  "$EXE" "$MODEL/input_0.pb" --output-dir "$d/file/out"
+d=$(fresh exe_output_dir_is_file)
+printf 'x\n' >"$d/file"
+expect_error exe_output_dir_is_file --same "$d/file" -- \
+  "$EXE" "$MODEL/input_0.pb" --output-dir "$d/file"
+expect_error exe_output_dir_unwritable_missing --absent /proc/kiln_bad_input -- \
+  "$EXE" "$MODEL/input_0.pb" --output-dir /proc/kiln_bad_input
+expect_error exe_output_dir_unwritable_existing --absent /proc/output_0.pb -- \
+  "$EXE" "$MODEL/input_0.pb" --output-dir /proc
+if (($(id -u) != 0)); then
+  d=$(fresh exe_output_dir_readonly)
+  mkdir "$d/ro" && chmod 555 "$d/ro"
+  expect_error exe_output_dir_readonly --empty "$d/ro" -- \
+    "$EXE" "$MODEL/input_0.pb" --output-dir "$d/ro"
+  chmod 755 "$d/ro"
+else
+  echo "SKIP exe_output_dir_readonly: running as root (permissions do not apply)"
+  SKIPPED=$((SKIPPED + 1))
+fi
+
+echo
+if ((${#FAILED[@]})); then
+  echo "bad_input: ${#FAILED[@]} check(s) failed: ${FAILED[*]} ($PASSED passed, $SKIPPED skipped)"
+  exit 1
+fi
+echo "bad_input: all $PASSED checks passed ($SKIPPED skipped)"
