@@ -84,4 +84,16 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def DistinctResults : Pass<"kiln-distinct-results", "::mlir::func::FuncOp"> {
+  let summary = "give every returned tensor its own value";
+  let description = [{
+    Each graph output is written into its own caller buffer. When a function
+    returns one value twice (two graph outputs naming one tensor, or values
+    CSE merged), every repeat becomes a `linalg.copy` into a fresh tensor, so
+    bufferization gives each result its own buffer.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KILN_LOWERING_PASSES_TD

@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 #include <chrono>
+#include <optional>
 
 using namespace kiln;
 
@@ -319,12 +320,15 @@ int kiln::compile(const CompileOptions &options) {
     break;
   }
   }
-  // The header goes beside libraries and objects.
+  // The header goes beside libraries and objects. Both files are written
+  // under temporary names first; neither is left behind if either fails.
+  std::optional<OutputFile> header;
+  std::string headerName;
   if (options.emit != EmitKind::Executable) {
     llvm::SmallString<256> headerPath(options.output);
     llvm::sys::path::replace_extension(headerPath, ".h");
-    if (llvm::sys::path::extension(options.output) == ".a" ||
-        llvm::sys::path::extension(options.output) == ".so") {
+    if (options.emit == EmitKind::StaticLib ||
+        options.emit == EmitKind::SharedLib) {
       // lib<name>.a -> <name>.h
       llvm::StringRef stem = llvm::sys::path::stem(options.output);
       if (stem.starts_with("lib"))
@@ -332,18 +336,20 @@ int kiln::compile(const CompileOptions &options) {
       headerPath = llvm::sys::path::parent_path(options.output);
       llvm::sys::path::append(headerPath, stem + ".h");
     }
-    OutputFile header{std::string(headerPath)};
+    headerName = std::string(headerPath);
+    header.emplace(headerName);
     std::error_code ec;
-    {
-      llvm::raw_fd_ostream os(header.tempPath(), ec);
-      if (ec)
-        return fail("cannot write '" + std::string(headerPath) + "'");
-      os << generateHeader(*signature);
-    }
-    if (!header.commit())
-      return fail("cannot write '" + std::string(headerPath) + "'");
+    llvm::raw_fd_ostream os(header->tempPath(), ec);
+    if (ec)
+      return fail("cannot write '" + headerName + "': " + ec.message());
+    os << generateHeader(*signature);
   }
   if (!out.commit())
-    return fail("cannot write '" + options.output + "'");
+    return fail("cannot write '" + options.output +
+                "' (is it a folder, or in a folder that does not exist?)");
+  if (header && !header->commit()) {
+    llvm::sys::fs::remove(options.output);
+    return fail("cannot write '" + headerName + "'");
+  }
   return 0;
 }

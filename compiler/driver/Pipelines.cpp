@@ -33,6 +33,7 @@ LogicalResult kiln::buildOnnxToLinalgPipeline(OpPassManager &pm) {
 LogicalResult kiln::buildBufferizePipeline(OpPassManager &pm) {
   return addPasses(
       pm, "eliminate-empty-tensors,"
+          "func.func(kiln-distinct-results),"
           "one-shot-bufferize{bufferize-function-boundaries "
           "function-boundary-type-conversion=identity-layout-map},"
           "buffer-results-to-out-params{hoist-static-allocs "

@@ -9,6 +9,7 @@
 #include "llvm/Support/Path.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -68,6 +69,17 @@ int main(int argc, char **argv) {
   else if (options.output.empty()) {
     std::cerr << "error: no output file: pass -o FILE\n";
     return 2;
+  }
+  if (!options.name.empty()) {
+    bool ok = !std::isdigit((unsigned char)options.name[0]);
+    for (char c : options.name)
+      ok &= std::isalnum((unsigned char)c) || c == '_';
+    if (!ok) {
+      std::cerr << "error: --name must be a C identifier (letters, digits, "
+                   "'_', not starting with a digit), got '"
+                << options.name << "'\n";
+      return 2;
+    }
   }
   for (const std::string &d : dims) {
     auto eq = d.find('=');
