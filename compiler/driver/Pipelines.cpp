@@ -44,7 +44,7 @@ LogicalResult kiln::buildBufferizePipeline(OpPassManager &pm) {
 
 LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
   return addPasses(pm, "func.func(kiln-lower-copies,convert-linalg-to-loops),"
-                       "func.func(convert-vector-to-scf),"
+                       "func.func(convert-vector-to-scf{full-unroll}),"
                        "lower-affine,"
                        "convert-scf-to-cf,"
                        "func.func(math-expand-ops),"
