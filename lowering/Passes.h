@@ -27,6 +27,8 @@ void populateConvPatterns(mlir::RewritePatternSet &patterns,
                           bool convAsMatmul = true);
 void populateReducePatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
+void populateTensorOpsPatterns(mlir::RewritePatternSet &patterns);
+void populateNNPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace kiln
 

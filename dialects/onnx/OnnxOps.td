@@ -516,4 +516,7 @@ def Onnx_DropoutOp : Onnx_ShapeOp<"Dropout"> {
   let results = (outs AnyTensor:$output, AnyTensor:$mask);
 }
 
+include "dialects/onnx/OnnxTensorOps.td"
+include "dialects/onnx/OnnxNNOps.td"
+
 #endif // KILN_ONNX_OPS_TD

@@ -42,6 +42,8 @@ struct ConvertOnnxToLinalgPass
     kiln::populateConvPatterns(patterns, convAsMatmul);
     kiln::populateReducePatterns(patterns);
     kiln::populateDataMovementPatterns(patterns);
+    kiln::populateTensorOpsPatterns(patterns);
+    kiln::populateNNPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(module, std::move(patterns), config))) {

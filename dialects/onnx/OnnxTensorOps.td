@@ -1,0 +1,9 @@
+//===- OnnxTensorOps.td - more onnx operations -----------*- tablegen -*-===//
+//
+// Included from OnnxOps.td, which defines the base classes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_ONNX_TENSOR_OPS_TD
+#define KILN_ONNX_TENSOR_OPS_TD
+
+#endif // KILN_ONNX_TENSOR_OPS_TD
