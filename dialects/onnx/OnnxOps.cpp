@@ -175,12 +175,6 @@ LogicalResult CeluOp::verify() {
   return verifyFloatUnary(*this);
 }
 
-LogicalResult BitShiftOp::verify() {
-  if (getDirection() != "LEFT" && getDirection() != "RIGHT")
-    return emitOpError("direction must be LEFT or RIGHT");
-  return verifyBinary(*this, false);
-}
-
 LogicalResult CastOp::verify() {
   if (!getElementTypeForOnnx(getContext(), getTo()))
     return emitOpError("unsupported target type code ") << getTo();

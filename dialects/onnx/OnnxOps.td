@@ -176,9 +176,6 @@ def Onnx_PReluOp : Onnx_BinaryOp<"PRelu", "c = a < 0 ? b * a : a (b is the slope
 def Onnx_ModOp : Onnx_BinaryOp<"Mod", "the remainder; with fmod = 1 it takes the dividend's sign, else the divisor's."> {
   let arguments = (ins AnyTensor:$A, AnyTensor:$B, DefaultValuedAttr<I64Attr, "0">:$fmod);
 }
-def Onnx_BitShiftOp : Onnx_BinaryOp<"BitShift", "shifts unsigned integers left or right by `direction`."> {
-  let arguments = (ins AnyTensor:$A, AnyTensor:$B, StrAttr:$direction);
-}
 
 class Onnx_VariadicOp<string mnemonic, string spec> : Onnx_Op<mnemonic> {
   let summary = "elementwise " # mnemonic # " of any number of tensors";
