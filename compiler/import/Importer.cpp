@@ -486,6 +486,9 @@ LogicalResult Importer::run() {
 
   // Every unsupported op is reported at once, with its nodes.
   std::map<std::string, std::vector<std::string>> unsupported;
+  std::map<std::string, int64_t> domainOpset;
+  for (const auto &o : proto.opset_import())
+    domainOpset[o.domain()] = o.version();
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto &node = graph.node(i);
     bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
@@ -506,7 +509,11 @@ LogicalResult Importer::run() {
     for (auto &[op, nodes] : unsupported) {
       if (!list.empty())
         list += "; ";
-      list += fmt::format("{} (opset {}) at node{} ", op, opset,
+      size_t dot = op.rfind('.');
+      int64_t version = opset;
+      if (dot != std::string::npos && domainOpset.count(op.substr(0, dot)))
+        version = domainOpset[op.substr(0, dot)];
+      list += fmt::format("{} (opset {}) at node{} ", op, version,
                           nodes.size() > 1 ? "s" : "");
       for (size_t i = 0; i < nodes.size() && i < 5; ++i)
         list += (i ? ", '" : "'") + nodes[i] + "'";
@@ -521,6 +528,13 @@ LogicalResult Importer::run() {
   auto module = ModuleOp::create(fileLoc());
   model.module = module;
   module->setAttr("onnx.opset", builder.getI64IntegerAttr(opset));
+  // Every domain's opset, for ops of other domains as they are added.
+  SmallVector<NamedAttribute> imports;
+  for (const auto &o : proto.opset_import())
+    imports.push_back(builder.getNamedAttr(
+        o.domain().empty() ? "ai.onnx" : o.domain(),
+        builder.getI64IntegerAttr(o.version())));
+  module->setAttr("onnx.opset_imports", builder.getDictionaryAttr(imports));
   builder.setInsertionPointToEnd(module.getBody());
 
   std::set<std::string> initializerNames;

@@ -12,7 +12,7 @@
 // RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f
 
 // The shape chain folds away; the batch comes from --dim.
-// CHAIN: module attributes {onnx.opset = 13 : i64}
+// CHAIN: module attributes {onnx.opset = 13 : i64, onnx.opset_imports = {ai.onnx = 13 : i64, com.example = 1 : i64}}
 // CHAIN: func.func @main_graph(%[[X:[a-z0-9]+]]: tensor<2x3x4x4xf32> {onnx.name = "x"}{{.*}}) -> (tensor<2x48xf32> {onnx.name = "z"})
 // CHAIN-NEXT: %[[S:.*]] = onnx.Constant(dense<[2, -1]> : tensor<2xi64>)
 // CHAIN-NEXT: %[[R:.*]] = onnx.Reshape %[[X]], %[[S]] {{.*}} loc(#[[RESHAPE:.*]])
@@ -29,7 +29,7 @@
 // EXT: onnx.Constant(dense_resource<w> : tensor<32x64xf32>)
 // EXT: onnx.MatMul {{.*}} -> tensor<1x64xf32>
 
-// UNSUP: error: unsupported ops: Einsum (opset 13) at nodes 'es1', 'es2'; Hardmax (opset 13) at node 'hm1'
+// UNSUP: error: unsupported ops: Einsum (opset 13) at nodes 'es1', 'es2'; com.example.MyOp (opset 1) at node 'custom1'
 // NODE: error: node 'proj': 'onnx.MatMul' op inner dimensions differ: 3 and 4
 // ESCAPE: error: {{.*}}external data location '../escape.bin' leaves the model's folder
 // GARBAGE: error: {{.*}}is not an ONNX model

@@ -15,7 +15,8 @@ os.makedirs(out, exist_ok=True)
 
 def save(name, nodes, inputs, outputs, inits=(), opset=13):
     graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", opset), helper.make_opsetid("com.example", 1)])
     onnx.save(model, os.path.join(out, name + ".onnx"))
 
 
@@ -46,11 +47,12 @@ save("conv_weights",
      [numpy_helper.from_array(rng.standard_normal((16, 8, 3, 3)).astype(np.float32), "w"),
       numpy_helper.from_array(np.arange(16, dtype=np.float32), "b")])
 
-# Two unsupported op types on three nodes: all of them in one error.
+# Two unsupported op types (one from another domain) on three nodes: all of
+# them in one error.
 save("unsupported",
      [helper.make_node("Relu", ["x"], ["a"], name="ok"),
       helper.make_node("Einsum", ["a", "a"], ["b"], name="es1", equation="ij,ij->ij"),
-      helper.make_node("Hardmax", ["b"], ["c"], name="hm1"),
+      helper.make_node("MyOp", ["b"], ["c"], name="custom1", domain="com.example"),
       helper.make_node("Einsum", ["c", "c"], ["d"], name="es2", equation="ij,ij->ij")],
      [helper.make_tensor_value_info("x", f32, [2, 2])],
      [helper.make_tensor_value_info("d", f32, [2, 2])])
