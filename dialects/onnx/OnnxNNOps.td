@@ -1,9 +1,177 @@
-//===- OnnxNNOps.td - more onnx operations -----------*- tablegen -*-===//
+//===- OnnxNNOps.td - normalization, ConvTranspose, Resize -*- tablegen -*-===//
 //
-// Included from OnnxOps.td, which defines the base classes.
+// Included from OnnxOps.td, which defines the base classes. Verifiers and
+// shape inference are in NNOps.cpp, the lowerings in OnnxToLinalg/NN.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_ONNX_NN_OPS_TD
 #define KILN_ONNX_NN_OPS_TD
+
+//===----------------------------------------------------------------------===//
+// Normalizations over trailing dimensions.
+//===----------------------------------------------------------------------===//
+
+def Onnx_LayerNormalizationOp : Onnx_Op<"LayerNormalization"> {
+  let summary = "normalization over the dimensions from `axis` on";
+  let description = [{
+    ONNX `LayerNormalization` (opset 17): with the statistics taken over
+    dimensions `axis`..rank-1 of X,
+
+      Y = (X - Mean) * InvStdDev * Scale + B,
+      Mean = mean(X), InvStdDev = 1 / sqrt(mean((X - Mean)^2) + epsilon).
+
+    Scale and the optional B broadcast to X. The statistics are computed in
+    the type named by `stash_type` (float32 by default); Mean and InvStdDev
+    have X's shape with size 1 from `axis` on. The importer gives the op all
+    three results whether or not the node names the last two.
+
+    ```mlir
+    %y:3 = onnx.LayerNormalization %x, %scale, %b {axis = -1 : i64}
+        : (tensor<2x8x64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> (tensor<2x8x64xf32>, tensor<2x8x1xf32>, tensor<2x8x1xf32>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$Scale, TensorOrNone:$B,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs AnyTensor:$Y, AnyTensor:$Mean, AnyTensor:$InvStdDev);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_InstanceNormalizationOp : Onnx_Op<"InstanceNormalization"> {
+  let summary = "per-image, per-channel normalization over spatial dimensions";
+  let description = [{
+    ONNX `InstanceNormalization` (opset 6): for each image n and channel c of
+    an N x C x D1 x ... input, y = scale[c] * (x - mean) / sqrt(var + epsilon)
+    + B[c], with mean and variance over the spatial dimensions.
+
+    ```mlir
+    %y = onnx.InstanceNormalization %x, %scale, %b
+        : (tensor<1x3x8x8xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$scale, AnyTensor:$B,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_GroupNormalizationOp : Onnx_Op<"GroupNormalization"> {
+  let summary = "normalization over groups of channels";
+  let description = [{
+    ONNX `GroupNormalization`: the C channels of an N x C x D1 x ... input
+    form `num_groups` groups; each (image, group) is normalized with its own
+    mean and variance, then scaled and shifted. Scale and bias have one value
+    per group (opset 18) or per channel (opset 21); their size says which.
+
+    ```mlir
+    %y = onnx.GroupNormalization %x, %scale, %bias {num_groups = 2 : i64}
+        : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$bias,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
+                   I64Attr:$num_groups,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Transposed convolution.
+//===----------------------------------------------------------------------===//
+
+def Onnx_ConvTransposeOp : Onnx_WindowOp<"ConvTranspose"> {
+  let summary = "N-d transposed convolution (the gradient of Conv)";
+  let description = [{
+    ONNX `ConvTranspose` on NC(spatial...) input X and C x M/group x
+    (kernel...) weights W, with optional bias B of size M. Each spatial
+    output size is
+
+      stride * (in - 1) + output_padding + (kernel - 1) * dilation + 1
+        - pads[begin] - pads[end],
+
+    or `output_shape`, in which case the pads are derived from it as the
+    spec says (more at the end for SAME_UPPER, else at the beginning).
+    `auto_pad` SAME_UPPER/SAME_LOWER make the output in * stride.
+
+    ```mlir
+    %y = onnx.ConvTranspose %x, %w, %b {strides = array<i64: 2, 2>}
+        : (tensor<1x8x4x4xf32>, tensor<8x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x9x9xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$W, TensorOrNone:$B,
+                   DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   OptionalAttr<DenseI64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<DenseI64ArrayAttr>:$output_padding,
+                   OptionalAttr<DenseI64ArrayAttr>:$output_shape,
+                   OptionalAttr<DenseI64ArrayAttr>:$pads,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides);
+}
+
+//===----------------------------------------------------------------------===//
+// Resampling.
+//===----------------------------------------------------------------------===//
+
+def Onnx_ResizeOp : Onnx_Op<"Resize"> {
+  let summary = "resamples a tensor by nearest, linear or cubic interpolation";
+  let description = [{
+    ONNX `Resize` (opsets 10 to 19). The output size comes from constant
+    `sizes`, or from constant `scales` as floor(in * scale); empty constants
+    count as absent. Each output coordinate maps back to the input by
+    `coordinate_transformation_mode` (half_pixel, pytorch_half_pixel,
+    align_corners, asymmetric, tf_half_pixel_for_nn); `nearest` then rounds
+    it by `nearest_mode`, `linear` and `cubic` (coefficient
+    `cubic_coeff_a`, optionally `exclude_outside`) interpolate every resized
+    dimension, reading edge values past the border. `roi` is ignored;
+    tf_crop_and_resize, `antialias` and keep_aspect_ratio_policy other than
+    "stretch" are rejected.
+
+    Opset 10 has only (X, scales), so its scales sit in the `roi` slot; its
+    coordinates are asymmetric and nearest rounds down when enlarging, up when
+    shrinking, as in Upsample.
+
+    ```mlir
+    %y = onnx.Resize %x, %none, %scales, %none {mode = "linear"}
+        : (tensor<1x3x8x8xf32>, none, tensor<4xf32>, none) -> tensor<1x3x16x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, TensorOrNone:$roi, TensorOrNone:$scales,
+                   TensorOrNone:$sizes,
+                   DefaultValuedAttr<I64Attr, "0">:$antialias,
+                   OptionalAttr<DenseI64ArrayAttr>:$axes,
+                   DefaultValuedStrAttr<StrAttr, "half_pixel">:$coordinate_transformation_mode,
+                   DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                   DefaultValuedAttr<I64Attr, "0">:$exclude_outside,
+                   DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value,
+                   DefaultValuedStrAttr<StrAttr, "stretch">:$keep_aspect_ratio_policy,
+                   DefaultValuedStrAttr<StrAttr, "nearest">:$mode,
+                   DefaultValuedStrAttr<StrAttr, "round_prefer_floor">:$nearest_mode);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_UpsampleOp : Onnx_Op<"Upsample"> {
+  let summary = "resize by scales (deprecated form of Resize)";
+  let description = [{
+    ONNX `Upsample` (opsets 7 to 9): scales come from the `scales`
+    attribute (opset 7) or a constant second input (opset 9); the output is
+    floor(in * scale). Coordinates are asymmetric; `nearest` rounds down when
+    enlarging and up when shrinking, `linear` interpolates.
+
+    ```mlir
+    %y = onnx.Upsample %x, %none {scales = array<f32: 1.0, 1.0, 2.0, 2.0>}
+        : (tensor<1x3x8x8xf32>, none) -> tensor<1x3x16x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, TensorOrNone:$scales_input,
+                   DefaultValuedStrAttr<StrAttr, "nearest">:$mode,
+                   OptionalAttr<DenseF32ArrayAttr>:$scales);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
 
 #endif // KILN_ONNX_NN_OPS_TD

@@ -10,6 +10,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include <optional>
 #include <string>
@@ -85,6 +86,58 @@ std::optional<std::string> getSliceParams(mlir::Operation *op, int64_t rank,
 /// The softmax axis (normalized) and whether the op uses the pre-13
 /// "flatten to 2-D" semantics.
 int64_t getSoftmaxAxis(mlir::Operation *op, int64_t rank, bool &coerced2D);
+
+/// Reads the integers of a constant operand; shape inference passes
+/// getConstantInts, the lowerings a reader that also sees arith.constant.
+using ConstantIntsFn =
+    llvm::function_ref<std::optional<llvm::SmallVector<int64_t>>(mlir::Value)>;
+
+/// Begin (`low`) and end (`high`) pads per dimension of a Pad op, from the
+/// `pads` attribute or the constant pads and axes inputs.
+std::optional<std::string> resolvePads(mlir::Operation *op, int64_t rank,
+                                       llvm::SmallVector<int64_t> &low,
+                                       llvm::SmallVector<int64_t> &high,
+                                       ConstantIntsFn ints = getConstantInts);
+
+//===----------------------------------------------------------------------===//
+// ConvTranspose and Resize (defined in NNOps.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Geometry of ConvTranspose for one input shape. The output is the full
+/// transposed convolution, of size stride * (in - 1) + output_padding +
+/// (kernel - 1) * dilation + 1, less padBegin cells at the start and padEnd
+/// at the end; a negative pad (from output_shape) adds zero cells instead.
+struct ConvTransposeGeometry {
+  Shape kernel, strides, dilations, padBegin, padEnd;
+  Shape outSpatial; // dynamic where the input dimension is
+};
+
+/// Computes the geometry from `op`'s ConvTranspose attributes; `kernel` comes
+/// from kernel_shape or the weights. Returns an error message on failure.
+std::optional<std::string>
+computeConvTransposeGeometry(mlir::Operation *op,
+                             llvm::ArrayRef<int64_t> inSpatial,
+                             llvm::ArrayRef<int64_t> kernel,
+                             ConvTransposeGeometry &geometry);
+
+/// What a Resize or Upsample op computes, its opset differences resolved.
+struct ResizeParams {
+  std::string mode;        // nearest, linear or cubic
+  std::string coordMode;   // half_pixel, asymmetric, align_corners, ...
+  std::string nearestMode; // round_prefer_floor, ..., or simple (opset < 11)
+  double cubicA = -0.75;
+  bool excludeOutside = false;
+  llvm::SmallVector<double> scales; // one per dimension
+  Shape outShape;                   // dynamic where unknown
+};
+
+/// Resolves the parameters of a Resize or Upsample op for an input shape
+/// (`outShape` is dynamic where the input is). Returns an error message for
+/// invalid or unsupported attributes, and when scales or sizes are not
+/// constants.
+std::optional<std::string> resolveResize(mlir::Operation *op,
+                                         llvm::ArrayRef<int64_t> inShape,
+                                         ResizeParams &params);
 
 } // namespace kiln::onnx
 

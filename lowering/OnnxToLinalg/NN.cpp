@@ -1,8 +1,716 @@
-//===- NN.cpp - lowering of more onnx ops -------------------------===//
+//===- NN.cpp - normalizations, ConvTranspose and Resize to linalg --------===//
+//
+// Normalizations: the statistics are reductions over the trailing dims
+// (mean, then the variance of x - mean, accumulated in f64), and the output
+// one elementwise generic reading them through dropped-dim maps.
+//
+// ConvTranspose becomes stride^dims onnx.Conv ops, which the Conv patterns
+// then lower: one per output phase (outputs a stride apart), each with the
+// taps of the flipped, channel-swapped kernel that reach it.
+//
+// Resize and Upsample: the source taps of each output coordinate depend on
+// one dimension only, so they are computed at compile time (ResizeParams from
+// resolveResize, the same function shape inference uses) into small index
+// and weight tables per resized dimension. One linalg.generic over the output
+// reads the tables through (d_i) maps and the input with tensor.extract,
+// interpolating one dimension after another. Nearest resizes by integer
+// factors need no tables: the input map is `d floordiv factor`.
+//
+//===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
+
+#include <cmath>
+#include <functional>
+#include <numeric>
 
 using namespace mlir;
 using namespace kiln;
 namespace kop = kiln::onnx;
 
-void kiln::populateNNPatterns(RewritePatternSet &patterns) { (void)patterns; }
+namespace {
+
+using utils::IteratorType;
+
+int64_t floorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
+AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+SmallVector<int64_t> range(int64_t begin, int64_t end) {
+  SmallVector<int64_t> r;
+  for (int64_t i = begin; i < end; ++i)
+    r.push_back(i);
+  return r;
+}
+
+Value generic(OpBuilder &b, Location loc, ValueRange inputs,
+              ArrayRef<AffineMap> maps, Value init,
+              ArrayRef<IteratorType> iters, BodyFn body) {
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+             iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+             })
+      .getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+/// Mean and 1 / sqrt(variance + epsilon) of `x` over its dims from
+/// `firstAxis` on, in `ct`; both have the shape of x's leading dims.
+std::pair<Value, Value> buildMoments(OpBuilder &b, Location loc, Value x,
+                                     int64_t firstAxis, double epsilon,
+                                     Type ct) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  auto statsType =
+      RankedTensorType::get(xt.getShape().take_front(firstAxis), ct);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap lead = dimsMap(ctx, rank, range(0, firstAxis));
+  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+  for (int64_t i = firstAxis; i < rank; ++i)
+    iters[i] = IteratorType::reduction;
+  double count =
+      ShapedType::getNumElements(xt.getShape().drop_front(firstAxis));
+  Value zero = scalarConstant(b, loc, ct, 0);
+  auto elementwise = [&](Value v, BodyFn body) {
+    return buildElementwise(b, loc, v, statsType, body);
+  };
+
+  Value sum =
+      generic(b, loc, x, {id, lead}, filledTensor(b, loc, statsType, zero),
+              iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+                Value v = convertScalar(nb, l, a[0], ct);
+                return (Value)arith::AddFOp::create(nb, l, a[1], v);
+              });
+  Value mean = elementwise(sum, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return (Value)arith::DivFOp::create(nb, l, a[0],
+                                        scalarConstant(nb, l, ct, count));
+  });
+  Value sq = generic(b, loc, ValueRange{x, mean}, {id, lead, lead},
+                     filledTensor(b, loc, statsType, zero), iters,
+                     [&](OpBuilder &nb, Location l, ValueRange a) {
+                       Value d = arith::SubFOp::create(
+                           nb, l, convertScalar(nb, l, a[0], ct), a[1]);
+                       Value d2 = arith::MulFOp::create(nb, l, d, d);
+                       return (Value)arith::AddFOp::create(nb, l, a[2], d2);
+                     });
+  Value invStd = elementwise(sq, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value var =
+        arith::DivFOp::create(nb, l, a[0], scalarConstant(nb, l, ct, count));
+    Value s = math::SqrtOp::create(
+        nb, l,
+        arith::AddFOp::create(nb, l, var, scalarConstant(nb, l, ct, epsilon)));
+    return (Value)arith::DivFOp::create(nb, l, scalarConstant(nb, l, ct, 1.0),
+                                        s);
+  });
+  return {mean, invStd};
+}
+
+/// y = (x - mean) * invStd * scale + bias over x's dims, with the statistics
+/// read through the leading dims and scale / bias (bias may be null) through
+/// the given maps. Computed in the statistics' type, written in x's.
+Value buildNormalized(OpBuilder &b, Location loc, Value x, int64_t firstAxis,
+                      Value mean, Value invStd, Value scale, AffineMap scaleMap,
+                      Value bias, AffineMap biasMap) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  Type ct = cast<RankedTensorType>(mean.getType()).getElementType();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap lead = dimsMap(ctx, rank, range(0, firstAxis));
+  SmallVector<Value> inputs{x, mean, invStd, scale};
+  SmallVector<AffineMap> maps{id, lead, lead, scaleMap};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(biasMap);
+  }
+  maps.push_back(id);
+  return generic(
+      b, loc, inputs, maps, emptyTensor(b, loc, xt),
+      SmallVector<IteratorType>(rank, IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value v =
+            arith::SubFOp::create(nb, l, convertScalar(nb, l, a[0], ct), a[1]);
+        v = arith::MulFOp::create(nb, l, v, a[2]);
+        v = arith::MulFOp::create(nb, l, v, convertScalar(nb, l, a[3], ct));
+        if (bias)
+          v = arith::AddFOp::create(nb, l, v, convertScalar(nb, l, a[4], ct));
+        return convertScalar(nb, l, v, xt.getElementType());
+      });
+}
+
+/// The type the statistics and the normalized values are computed in: f64,
+/// at least as precise as any stash_type. A float32 sum over thousands of
+/// elements with a large mean loses several digits; in f64 the result is the
+/// correctly rounded float32 one, at the cost of wider arithmetic in passes
+/// that are bound by memory traffic anyway.
+Type statsElementType(MLIRContext *ctx) { return Float64Type::get(ctx); }
+
+struct LayerNormalizationPattern : OnnxPattern<kop::LayerNormalizationOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::LayerNormalizationOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    if (!isa<FloatType>(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "expects a float element type");
+    int64_t rank = xt.getRank();
+    auto axis = onnx::normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    Type ct = statsElementType(op.getContext());
+    auto [mean, invStd] = buildMoments(rewriter, loc, x, *axis,
+                                       op.getEpsilon().convertToDouble(), ct);
+    MLIRContext *ctx = op.getContext();
+    Value bias = isa<NoneType>(op.getB().getType()) ? Value() : op.getB();
+    Value y = buildNormalized(
+        rewriter, loc, x, *axis, mean, invStd, op.getScale(),
+        broadcastMap(ctx, cast<RankedTensorType>(op.getScale().getType()),
+                     rank),
+        bias,
+        bias ? broadcastMap(ctx, cast<RankedTensorType>(bias.getType()), rank)
+             : AffineMap());
+    // Mean and InvStdDev keep size-1 dims from `axis` on.
+    SmallVector<Value> results{y}, stats{mean, invStd};
+    for (auto [v, res] : llvm::zip(stats, op->getResults().drop_front())) {
+      auto type = cast<RankedTensorType>(res.getType());
+      Value s = v;
+      if (type.getElementType() != ct)
+        s = buildElementwise(
+            rewriter, loc, v,
+            cast<RankedTensorType>(v.getType()).clone(type.getElementType()),
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              return convertScalar(b, l, a[0], type.getElementType());
+            });
+      results.push_back(reshapeTensor(rewriter, loc, s, type));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct InstanceNormalizationPattern
+    : OnnxPattern<kop::InstanceNormalizationOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::InstanceNormalizationOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    Type elem = xt.getElementType();
+    if (!isa<FloatType>(elem) || xt.getRank() < 3)
+      return rewriter.notifyMatchFailure(op,
+                                         "expects a float N x C x ... input");
+    auto [mean, invStd] =
+        buildMoments(rewriter, loc, x, 2, op.getEpsilon().convertToDouble(),
+                     statsElementType(op.getContext()));
+    AffineMap channel = dimsMap(op.getContext(), xt.getRank(), {1});
+    rewriter.replaceOp(op, buildNormalized(rewriter, loc, x, 2, mean, invStd,
+                                           op.getScale(), channel, op.getB(),
+                                           channel));
+    return success();
+  }
+};
+
+/// X [N, C, s...] is viewed as [N, G, C/G, s...] and normalized over the
+/// dims from 2 on; scale and bias are per group (opset 18) or per channel.
+struct GroupNormalizationPattern : OnnxPattern<kop::GroupNormalizationOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::GroupNormalizationOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    Type elem = xt.getElementType();
+    int64_t rank = xt.getRank(), c = xt.getDimSize(1), g = op.getNumGroups();
+    if (!isa<FloatType>(elem) || rank < 2 || g < 1 || c % g)
+      return rewriter.notifyMatchFailure(
+          op, "expects a float N x C x ... input with C divisible by groups");
+    SmallVector<int64_t> shape{xt.getDimSize(0), g, c / g};
+    llvm::append_range(shape, xt.getShape().drop_front(2));
+    SmallVector<ReassociationIndices> assoc{{0}, {1, 2}};
+    for (int64_t i = 2; i < rank; ++i)
+      assoc.push_back({i + 1});
+    auto groupedType = RankedTensorType::get(shape, elem);
+    Value x = tensor::ExpandShapeOp::create(rewriter, loc, groupedType,
+                                            op.getX(), assoc);
+    Type ct = statsElementType(ctx);
+    auto [mean, invStd] = buildMoments(rewriter, loc, x, 2,
+                                       op.getEpsilon().convertToDouble(), ct);
+    auto perChannel = [&](Value v) -> std::pair<Value, AffineMap> {
+      auto vt = cast<RankedTensorType>(v.getType());
+      if (vt.getDimSize(0) == g)
+        return {v, dimsMap(ctx, rank + 1, {1})};
+      Value r =
+          reshapeTensor(rewriter, loc, v,
+                        RankedTensorType::get({g, c / g}, vt.getElementType()));
+      return {r, dimsMap(ctx, rank + 1, {1, 2})};
+    };
+    auto [scale, scaleMap] = perChannel(op.getScale());
+    auto [bias, biasMap] = perChannel(op.getBias());
+    Value y = buildNormalized(rewriter, loc, x, 2, mean, invStd, scale,
+                              scaleMap, bias, biasMap);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, xt, y, assoc);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// ConvTranspose
+//===----------------------------------------------------------------------===//
+
+/// The part of one spatial dim of ConvTranspose that one output phase (the
+/// outputs o = phase + stride * q) computes.
+///
+/// y[o] = sum x[i] * W[k] over o + padBegin = i * stride + k * dilation. For
+/// o in one residue class mod stride only the taps k with k * dilation =
+/// o + padBegin (mod stride) contribute: k0, k0 + tapStride, ... (numTaps of
+/// them), and they read x at q + c, q + c - dilation', ..., so the phase is
+/// a stride-1 convolution, dilation' apart, of x (shifted by `base`) with
+/// those taps of the flipped kernel.
+struct ConvTransposePhase {
+  int64_t count = 0;   // outputs in the phase
+  int64_t numTaps = 0; // 0: no tap reaches the phase
+  int64_t flipStart = 0, tapStride = 1, dilation = 1, base = 0;
+};
+
+ConvTransposePhase convTransposePhase(const onnx::ConvTransposeGeometry &g,
+                                      int64_t dim, int64_t phase, int64_t out) {
+  ConvTransposePhase p;
+  int64_t s = g.strides[dim], d = g.dilations[dim], k = g.kernel[dim];
+  p.count = ceilDiv(out - phase, s);
+  int64_t target = phase + g.padBegin[dim];
+  int64_t k0 = 0;
+  while (k0 < k && ((k0 * d - target) % s + s) % s != 0)
+    ++k0;
+  if (k0 == k)
+    return p;
+  int64_t common = std::gcd(d, s);
+  p.tapStride = s / common;
+  p.dilation = d / common;
+  p.numTaps = (k - 1 - k0) / p.tapStride + 1;
+  p.flipStart = k - 1 - k0 - (p.numTaps - 1) * p.tapStride;
+  p.base = (target - k0 * d) / s - (p.numTaps - 1) * p.dilation;
+  return p;
+}
+
+/// Lowers to one onnx.Conv per output phase (stride^dims of them), each
+/// inserted `stride` apart into the result; the Conv patterns lower those
+/// (1x1 phases of a kernel-2 stride-2 ConvTranspose become plain matrix
+/// products). No multiply-add touches an inserted zero.
+struct ConvTransposePattern : OnnxPattern<kop::ConvTransposeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ConvTransposeOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto wt = cast<RankedTensorType>(op.getW().getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = outType.getElementType();
+    int64_t rank = xt.getRank(), sp = rank - 2, group = op.getGroup();
+    if (sp < 1 || wt.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "expects N-d input and weights");
+    int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), mg = wt.getDimSize(1);
+    if (group < 1 || c % group || wt.getDimSize(0) != c)
+      return rewriter.notifyMatchFailure(op, "channels do not match group");
+    int64_t cg = c / group, m = mg * group;
+    onnx::ConvTransposeGeometry g;
+    if (auto err = onnx::computeConvTransposeGeometry(
+            op, xt.getShape().drop_front(2), wt.getShape().drop_front(2), g))
+      return rewriter.notifyMatchFailure(op, *err);
+    if (ArrayRef<int64_t>(g.outSpatial) != outType.getShape().drop_front(2))
+      return rewriter.notifyMatchFailure(
+          op, "geometry disagrees with the result shape");
+
+    // W [C, M/G, k...] -> [M, C/G, k...], flipped: through [G, C/G, M/G, k...]
+    // read as (g, m, c, k...) -> (g, c, m, kernel - 1 - k...).
+    SmallVector<int64_t> wShape{group, cg, mg}, fShape{group, mg, cg};
+    llvm::append_range(wShape, g.kernel);
+    llvm::append_range(fShape, g.kernel);
+    SmallVector<ReassociationIndices> assoc{{0, 1}, {2}};
+    for (int64_t i = 0; i < sp; ++i)
+      assoc.push_back({3 + i});
+    Value w = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(wShape, elem), op.getW(), assoc);
+    SmallVector<AffineExpr> wExprs{getAffineDimExpr(0, ctx),
+                                   getAffineDimExpr(2, ctx),
+                                   getAffineDimExpr(1, ctx)};
+    for (int64_t i = 0; i < sp; ++i)
+      wExprs.push_back(g.kernel[i] - 1 - getAffineDimExpr(3 + i, ctx));
+    auto fType = RankedTensorType::get(fShape, elem);
+    Value flipped =
+        generic(rewriter, loc, w,
+                {AffineMap::get(sp + 3, 0, wExprs, ctx),
+                 rewriter.getMultiDimIdentityMap(sp + 3)},
+                emptyTensor(rewriter, loc, fType),
+                SmallVector<IteratorType>(sp + 3, IteratorType::parallel),
+                [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    SmallVector<int64_t> flipShape{m, cg};
+    llvm::append_range(flipShape, g.kernel);
+    Value flip = tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get(flipShape, elem), flipped, assoc);
+
+    auto folds = [&](ArrayRef<int64_t> v) {
+      return getAsIndexOpFoldResult(ctx, v);
+    };
+    auto slice = [&](Value v, ArrayRef<int64_t> offsets,
+                     ArrayRef<int64_t> sizes,
+                     ArrayRef<int64_t> strides) -> Value {
+      auto vt = cast<RankedTensorType>(v.getType());
+      if (sizes == vt.getShape())
+        return v;
+      return tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get(sizes, elem), v, folds(offsets),
+          folds(sizes), folds(strides));
+    };
+    Value zero = scalarConstant(rewriter, loc, elem, 0);
+    bool hasBias = !isa<NoneType>(op.getB().getType());
+
+    // Every combination of per-dim phases.
+    SmallVector<int64_t> numPhases;
+    for (int64_t i = 0; i < sp; ++i)
+      numPhases.push_back(std::min(g.strides[i], g.outSpatial[i]));
+    int64_t total = ShapedType::getNumElements(numPhases);
+    Value result = total == 1 ? Value() : emptyTensor(rewriter, loc, outType);
+    for (int64_t flat = 0; flat < total; ++flat) {
+      SmallVector<int64_t> phase(sp);
+      for (int64_t i = sp - 1, rest = flat; i >= 0; --i) {
+        phase[i] = rest % numPhases[i];
+        rest /= numPhases[i];
+      }
+      SmallVector<int64_t> yShape{n, m}, xLo{0, 0}, xSize{n, c}, low(rank, 0),
+          high(rank, 0), wOff{0, 0}, wSize{m, cg}, wStep{1, 1}, dils;
+      bool reached = true;
+      for (int64_t i = 0; i < sp; ++i) {
+        ConvTransposePhase p =
+            convTransposePhase(g, i, phase[i], g.outSpatial[i]);
+        yShape.push_back(p.count);
+        // The input the phase reads: [base, base + span), zero outside x.
+        int64_t span = p.count + (p.numTaps - 1) * p.dilation;
+        int64_t in = xt.getDimSize(i + 2);
+        int64_t lo = std::max<int64_t>(0, p.base);
+        int64_t hi = std::min(in, p.base + span);
+        reached &= p.numTaps > 0 && hi > lo;
+        xLo.push_back(lo);
+        xSize.push_back(hi - lo);
+        low[i + 2] = lo - p.base;
+        high[i + 2] = p.base + span - hi;
+        wOff.push_back(p.flipStart);
+        wSize.push_back(p.numTaps);
+        wStep.push_back(p.tapStride);
+        dils.push_back(p.dilation);
+      }
+      auto yType = RankedTensorType::get(yShape, elem);
+      Value y;
+      if (!reached) {
+        // No input reaches these outputs: the bias alone.
+        if (hasBias) {
+          SmallVector<int64_t> bShape(rank, 1);
+          bShape[1] = m;
+          Value b = reshapeTensor(rewriter, loc, op.getB(),
+                                  RankedTensorType::get(bShape, elem));
+          y = buildElementwise(
+              rewriter, loc, b, yType,
+              [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+        } else {
+          y = filledTensor(rewriter, loc, yType, zero);
+        }
+      } else {
+        Value x = slice(op.getX(), xLo, xSize, SmallVector<int64_t>(rank, 1));
+        x = padTensor(rewriter, loc, x, low, high, zero);
+        Value wp = slice(flip, wOff, wSize, wStep);
+        SmallVector<NamedAttribute> attrs{
+            rewriter.getNamedAttr("group", rewriter.getI64IntegerAttr(group))};
+        if (llvm::any_of(dils, [](int64_t d) { return d != 1; }))
+          attrs.push_back(rewriter.getNamedAttr(
+              "dilations", rewriter.getDenseI64ArrayAttr(dils)));
+        y = kop::ConvOp::create(rewriter, loc, TypeRange{yType},
+                                ValueRange{x, wp, op.getB()}, attrs)
+                .getResult();
+      }
+      if (total == 1) {
+        result = y;
+        break;
+      }
+      SmallVector<int64_t> offsets{0, 0}, strides{1, 1};
+      llvm::append_range(offsets, phase);
+      llvm::append_range(strides, g.strides);
+      result = tensor::InsertSliceOp::create(rewriter, loc, y, result,
+                                             folds(offsets), folds(yShape),
+                                             folds(strides));
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Resize, Upsample
+//===----------------------------------------------------------------------===//
+
+/// The taps of one dimension: for output coordinate o, the input indices
+/// idx[t][o] weighted by w[t][o], t < taps.
+struct AxisTaps {
+  SmallVector<SmallVector<int64_t>> idx;
+  SmallVector<SmallVector<double>> w;
+  bool identity = false; // idx[0][o] == o, weight 1
+  int64_t factor = 0;    // nearest by an integer factor: idx = o / factor
+  bool unitWeights = false;
+};
+
+/// The source coordinate of output coordinate `o`, as the reference
+/// implementation of the ONNX spec computes it.
+double sourceCoordinate(const onnx::ResizeParams &p, int64_t o, int64_t in,
+                        int64_t out, double scale) {
+  double lengthResized = scale * in;
+  const std::string &m = p.coordMode;
+  if (m == "align_corners")
+    return lengthResized == 1 ? 0 : o * (in - 1) / (lengthResized - 1);
+  if (m == "asymmetric")
+    return o / scale;
+  if (m == "tf_half_pixel_for_nn")
+    return (o + 0.5) / scale;
+  if (m == "pytorch_half_pixel")
+    return lengthResized > 1 ? (o + 0.5) / scale - 0.5 : 0;
+  if (m == "half_pixel_symmetric") {
+    double adjustment = out / lengthResized;
+    double offset = in / 2.0 * (1 - adjustment);
+    return offset + (o + 0.5) / scale - 0.5;
+  }
+  return (o + 0.5) / scale - 0.5; // half_pixel
+}
+
+SmallVector<double> cubicCoeffs(double r, double a) {
+  double s = 1 - r;
+  return {((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
+          ((a + 2) * r - (a + 3)) * r * r + 1,
+          ((a + 2) * s - (a + 3)) * s * s + 1,
+          ((a * (s + 1) - 5 * a) * (s + 1) + 8 * a) * (s + 1) - 4 * a};
+}
+
+AxisTaps computeTaps(const onnx::ResizeParams &p, int64_t in, int64_t out,
+                     double scale) {
+  SmallVector<SmallVector<std::pair<int64_t, double>>> perOut;
+  for (int64_t o = 0; o < out; ++o) {
+    double x = sourceCoordinate(p, o, in, out, scale);
+    SmallVector<std::pair<int64_t, double>> taps;
+    bool whole = x == std::floor(x);
+    if (p.mode == "nearest") {
+      int64_t i;
+      double f = std::floor(x), r = x - f;
+      const std::string &nm = p.nearestMode;
+      if (nm == "simple")
+        i = scale < 1 ? (int64_t)std::ceil(x) : (int64_t)f;
+      else if (whole || nm == "floor")
+        i = (int64_t)f;
+      else if (nm == "ceil")
+        i = (int64_t)f + 1;
+      else if (nm == "round_prefer_ceil")
+        i = (int64_t)f + (r >= 0.5);
+      else // round_prefer_floor
+        i = (int64_t)f + (r > 0.5);
+      taps.push_back({i, 1.0});
+    } else {
+      // The taps left of x (x itself counts as right of the one before).
+      int64_t base = whole ? (int64_t)x - 1 : (int64_t)std::floor(x);
+      double r = whole ? 1.0 : x - std::floor(x);
+      if (p.mode == "linear") {
+        taps = {{base, 1 - r}, {base + 1, r}};
+      } else {
+        SmallVector<double> cs = cubicCoeffs(r, p.cubicA);
+        for (int64_t t = 0; t < 4; ++t)
+          taps.push_back({base - 1 + t, cs[t]});
+      }
+      if (p.excludeOutside) {
+        double sum = 0;
+        for (auto &[i, w] : taps) {
+          if (i < 0 || i >= in)
+            w = 0;
+          sum += w;
+        }
+        if (sum != 0)
+          for (auto &tap : taps)
+            tap.second /= sum;
+      }
+    }
+    // Past the border, the edge value; then one tap per index.
+    SmallVector<std::pair<int64_t, double>> merged;
+    for (auto [i, w] : taps) {
+      i = std::clamp<int64_t>(i, 0, in - 1);
+      auto it = llvm::find_if(merged, [&](auto &t) { return t.first == i; });
+      if (it != merged.end())
+        it->second += w;
+      else
+        merged.push_back({i, w});
+    }
+    llvm::erase_if(merged, [](auto &t) { return t.second == 0; });
+    if (merged.empty())
+      merged.push_back({std::clamp<int64_t>(taps.front().first, 0, in - 1), 0});
+    perOut.push_back(merged);
+  }
+
+  AxisTaps t;
+  size_t numTaps = 1;
+  for (auto &taps : perOut)
+    numTaps = std::max(numTaps, taps.size());
+  t.idx.assign(numTaps, SmallVector<int64_t>(out, 0));
+  t.w.assign(numTaps, SmallVector<double>(out, 0));
+  t.unitWeights = numTaps == 1;
+  for (int64_t o = 0; o < out; ++o) {
+    for (size_t k = 0; k < numTaps; ++k) {
+      bool real = k < perOut[o].size();
+      t.idx[k][o] = perOut[o][real ? k : 0].first;
+      t.w[k][o] = real ? perOut[o][k].second : 0;
+    }
+    t.unitWeights &= t.w[0][o] == 1;
+  }
+  if (t.unitWeights && out % in == 0) {
+    int64_t f = out / in;
+    bool byFactor = true;
+    for (int64_t o = 0; o < out; ++o)
+      byFactor &= t.idx[0][o] == o / f;
+    t.factor = byFactor ? f : 0;
+    t.identity = byFactor && f == 1;
+  }
+  return t;
+}
+
+template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = xt.getElementType();
+    int64_t rank = xt.getRank();
+    onnx::ResizeParams p;
+    if (auto err = onnx::resolveResize(op, xt.getShape(), p))
+      return rewriter.notifyMatchFailure(op, *err);
+    if (ArrayRef<int64_t>(p.outShape) != outType.getShape())
+      return rewriter.notifyMatchFailure(
+          op, "resize parameters disagree with the result shape");
+    if (p.mode != "nearest" && !isa<FloatType>(elem))
+      return rewriter.notifyMatchFailure(op, "interpolation needs floats");
+    if (xt.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "resizing an empty tensor");
+
+    SmallVector<AxisTaps> axes;
+    bool affine = true;
+    for (int64_t i = 0; i < rank; ++i) {
+      axes.push_back(
+          computeTaps(p, xt.getDimSize(i), outType.getDimSize(i), p.scales[i]));
+      affine &= axes.back().factor != 0;
+    }
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    Value init = emptyTensor(rewriter, loc, outType);
+
+    // Nearest by integer factors: a copy through `d floordiv factor`.
+    if (affine) {
+      SmallVector<AffineExpr> exprs;
+      for (int64_t i = 0; i < rank; ++i) {
+        AffineExpr d = getAffineDimExpr(i, ctx);
+        exprs.push_back(axes[i].factor == 1 ? d : d.floorDiv(axes[i].factor));
+      }
+      rewriter.replaceOp(
+          op,
+          generic(rewriter, loc, x, {AffineMap::get(rank, 0, exprs, ctx), id},
+                  init, iters,
+                  [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
+      return success();
+    }
+
+    // Tables: for each dim that is not an identity, the index (i64) and,
+    // unless all weights are 1, the weight of each tap, read through (d_i).
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    auto addTable = [&](int64_t dim, Attribute values) {
+      inputs.push_back(
+          arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(values)));
+      maps.push_back(dimsMap(ctx, rank, {dim}));
+    };
+    Type i64 = rewriter.getI64Type();
+    for (int64_t i = 0; i < rank; ++i) {
+      AxisTaps &t = axes[i];
+      if (t.identity)
+        continue;
+      int64_t out = outType.getDimSize(i);
+      for (size_t k = 0; k < t.idx.size(); ++k) {
+        addTable(i, DenseElementsAttr::get(RankedTensorType::get({out}, i64),
+                                           ArrayRef<int64_t>(t.idx[k])));
+        if (t.unitWeights)
+          continue;
+        SmallVector<Attribute> ws;
+        for (double w : t.w[k])
+          ws.push_back(rewriter.getFloatAttr(elem, w));
+        addTable(
+            i, DenseElementsAttr::get(RankedTensorType::get({out}, elem), ws));
+      }
+    }
+    maps.push_back(id);
+
+    Value y = generic(
+        rewriter, loc, inputs, maps, init, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          // Per dim, per tap: (index, weight or null).
+          SmallVector<SmallVector<std::pair<Value, Value>>> taps(rank);
+          size_t next = 0;
+          for (int64_t i = 0; i < rank; ++i) {
+            if (axes[i].identity) {
+              taps[i].push_back({linalg::IndexOp::create(b, l, i), Value()});
+              continue;
+            }
+            for (size_t k = 0; k < axes[i].idx.size(); ++k) {
+              Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                                     args[next++]);
+              Value w = axes[i].unitWeights ? Value() : args[next++];
+              taps[i].push_back({idx, w});
+            }
+          }
+          // Interpolates dim `i` onward at the coordinates chosen so far.
+          SmallVector<Value> coords;
+          std::function<Value(int64_t)> interp = [&](int64_t i) -> Value {
+            if (i == rank)
+              return tensor::ExtractOp::create(b, l, x, coords);
+            Value acc;
+            for (auto [idx, w] : taps[i]) {
+              coords.push_back(idx);
+              Value v = interp(i + 1);
+              coords.pop_back();
+              if (w)
+                v = arith::MulFOp::create(b, l, w, v);
+              acc = acc ? arith::AddFOp::create(b, l, acc, v).getResult() : v;
+            }
+            return acc;
+          };
+          return interp(0);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateNNPatterns(RewritePatternSet &patterns) {
+  patterns.add<LayerNormalizationPattern, InstanceNormalizationPattern,
+               GroupNormalizationPattern, ConvTransposePattern,
+               ResizePattern<kop::ResizeOp>, ResizePattern<kop::UpsampleOp>>(
+      patterns.getContext());
+}

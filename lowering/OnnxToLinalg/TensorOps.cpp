@@ -1,8 +1,743 @@
 //===- TensorOps.cpp - lowering of more onnx ops -------------------------===//
+//
+// The ops of OnnxTensorOps.td. Most become one linalg.generic over the
+// result whose body finds its source with linalg.index: by position
+// (Trilu, EyeLike, OneHot), or reading with tensor.extract at computed
+// coordinates (GatherElements, Pad's reflect/edge/wrap modes).
+// DepthToSpace and SpaceToDepth are a reshape, a transpose and a reshape;
+// CumSum is a triangular reduction; Hardmax an ArgMax then a comparison;
+// ScatterElements writes into a fresh copy of data in an scf.for nest.
+// Indices read at run time are clamped into range, so an invalid model
+// never reads or writes out of bounds.
+//
+//===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 
 using namespace mlir;
 using namespace kiln;
 namespace kop = kiln::onnx;
+using utils::IteratorType;
 
-void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) { (void)patterns; }
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+bool isNone(Value v) { return isa<NoneType>(v.getType()); }
+bool isF(Value v) { return isa<FloatType>(v.getType()); }
+
+/// The integers of a constant operand (floats truncated), whether its
+/// onnx.Constant has been lowered to arith.constant yet or not.
+std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  Attribute attr;
+  if (auto c = v.getDefiningOp<kop::ConstantOp>())
+    attr = c.getValue();
+  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = c.getValue();
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  Type elem = dense.getElementType();
+  if (isa<FloatType>(elem))
+    for (const APFloat &f : dense.getValues<APFloat>())
+      out.push_back((int64_t)f.convertToDouble());
+  else
+    for (const APInt &i : dense.getValues<APInt>())
+      out.push_back(elem.isInteger(1) ? i.getZExtValue() : i.getSExtValue());
+  return out;
+}
+
+/// Element `i` (in row-major order) of a static tensor, read at run time.
+Value extractElement(OpBuilder &b, Location loc, Value t, int64_t i = 0) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<Value> coords;
+  for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+    coords.push_back(
+        arith::ConstantIndexOp::create(b, loc, i % type.getDimSize(d)));
+    i /= type.getDimSize(d);
+  }
+  std::reverse(coords.begin(), coords.end());
+  return tensor::ExtractOp::create(b, loc, t, coords);
+}
+
+Value indexAt(OpBuilder &b, Location loc, int64_t dim) {
+  return linalg::IndexOp::create(b, loc, dim);
+}
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// An index read from a tensor, as `index`: negative values count from
+/// `dim`, then the result is clamped into [0, dim).
+Value normalizeIndex(OpBuilder &b, Location l, Value idx, int64_t dim) {
+  Type it = idx.getType();
+  Value zero = scalarConstant(b, l, it, 0);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+  idx = arith::SelectOp::create(
+      b, l, neg,
+      arith::AddIOp::create(b, l, idx, scalarConstant(b, l, it, dim)), idx);
+  idx = arith::MaxSIOp::create(b, l, idx, zero);
+  idx = arith::MinSIOp::create(b, l, idx, scalarConstant(b, l, it, dim - 1));
+  return arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+}
+
+/// Replaces `op` by a tensor.empty when its result has no elements.
+bool replaceIfEmpty(Operation *op, PatternRewriter &rewriter) {
+  auto type = staticResultType(op);
+  if (!type || type.getNumElements() != 0)
+    return false;
+  rewriter.replaceOp(op, emptyTensor(rewriter, op->getLoc(), type));
+  return true;
+}
+
+/// The map from `rank` loop dimensions to all of them but `axis`.
+AffineMap droppedMap(MLIRContext *ctx, int64_t rank, int64_t axis) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+RankedTensorType droppedType(RankedTensorType t, int64_t axis, Type elem) {
+  SmallVector<int64_t> shape(t.getShape());
+  shape.erase(shape.begin() + axis);
+  return RankedTensorType::get(shape, elem);
+}
+
+Value addV(OpBuilder &b, Location l, Value x, Value y) {
+  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
+                : (Value)arith::AddIOp::create(b, l, x, y);
+}
+
+//===----------------------------------------------------------------------===//
+// CastLike, EyeLike, Trilu
+//===----------------------------------------------------------------------===//
+
+struct CastLikePattern : OnnxPattern<kop::CastLikeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::CastLikeOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (op.getInput().getType() == type) {
+      rewriter.replaceOp(op, op.getInput());
+      return success();
+    }
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Type to = type.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, op.getLoc(), op.getInput(), type,
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return convertScalar(b, l, a[0], to);
+                             }));
+    return success();
+  }
+};
+
+/// EyeLike: out[i, j] = (j - i == k).
+struct EyeLikePattern : OnnxPattern<kop::EyeLikeOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::EyeLikeOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (type.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "result is not 2-D");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    int64_t k = op.getK();
+    Type elem = type.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), ValueRange{}, type,
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  Value shifted = arith::AddIOp::create(b, l, indexAt(b, l, 0),
+                                                        indexConst(b, l, k));
+                  Value on =
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                            indexAt(b, l, 1), shifted);
+                  return arith::SelectOp::create(b, l, on,
+                                                 scalarConstant(b, l, elem, 1),
+                                                 scalarConstant(b, l, elem, 0));
+                }));
+    return success();
+  }
+};
+
+/// Trilu: keeps x[..., i, j] where j - i >= k (upper) or <= k (lower). `k`
+/// is read at run time, so it need not be a constant.
+struct TriluPattern : OnnxPattern<kop::TriluOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::TriluOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    if (rank < 2)
+      return rewriter.notifyMatchFailure(op, "rank is below 2");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    Type i64 = rewriter.getI64Type();
+    Value k = isNone(op.getK()) ? scalarConstant(rewriter, loc, i64, 0)
+                                : extractElement(rewriter, loc, op.getK());
+    auto pred =
+        op.getUpper() ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle;
+    Type elem = type.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, op.getInput(), type,
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  auto at = [&](int64_t d) -> Value {
+                    return arith::IndexCastOp::create(b, l, i64,
+                                                      indexAt(b, l, d));
+                  };
+                  Value diff =
+                      arith::SubIOp::create(b, l, at(rank - 1), at(rank - 2));
+                  Value keep = arith::CmpIOp::create(b, l, pred, diff, k);
+                  return arith::SelectOp::create(b, l, keep, a[0],
+                                                 scalarConstant(b, l, elem, 0));
+                }));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// GatherElements, ScatterElements, OneHot
+//===----------------------------------------------------------------------===//
+
+/// Indices must fit inside data in every dimension but the axis.
+bool indicesFit(RankedTensorType data, RankedTensorType indices, int64_t axis) {
+  if (data.getRank() != indices.getRank())
+    return false;
+  for (int64_t d = 0; d < data.getRank(); ++d)
+    if (d != axis && indices.getDimSize(d) > data.getDimSize(d))
+      return false;
+  return true;
+}
+
+/// GatherElements: out[p] = data[p with p[axis] = indices[p]].
+struct GatherElementsPattern : OnnxPattern<kop::GatherElementsOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::GatherElementsOp op,
+                      PatternRewriter &rewriter) const override {
+    auto dataType = cast<RankedTensorType>(op.getData().getType());
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto axisOr = kop::normalizeAxis(op.getAxis(), dataType.getRank());
+    if (!axisOr)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    int64_t axis = *axisOr, rank = type.getRank();
+    if (!indicesFit(dataType, idxType, axis) ||
+        type.getShape() != idxType.getShape())
+      return rewriter.notifyMatchFailure(op, "indices do not fit the data");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    int64_t dim = dataType.getDimSize(axis);
+    if (dim == 0)
+      return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
+    Value data = op.getData();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), op.getIndices(), type,
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  SmallVector<Value> coords;
+                  for (int64_t d = 0; d < rank; ++d)
+                    coords.push_back(d == axis ? normalizeIndex(b, l, a[0], dim)
+                                               : indexAt(b, l, d));
+                  return tensor::ExtractOp::create(b, l, data, coords);
+                }));
+    return success();
+  }
+};
+
+/// ScatterElements and Scatter: a fresh copy of data (never the caller's
+/// buffer), then one tensor.insert per index in an scf.for nest, in index
+/// order, so repeated indices reduce (or the last one wins) as the spec
+/// says.
+template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
+  using OnnxPattern<OpTy>::OnnxPattern;
+  LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
+    auto dataType = cast<RankedTensorType>(op.getData().getType());
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    auto updType = cast<RankedTensorType>(op.getUpdates().getType());
+    auto axisOr = kop::normalizeAxis(op.getAxis(), dataType.getRank());
+    if (!axisOr)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    int64_t axis = *axisOr, rank = dataType.getRank();
+    if (!indicesFit(dataType, idxType, axis) ||
+        idxType.getShape() != updType.getShape())
+      return rewriter.notifyMatchFailure(op, "indices do not fit the data");
+    if (op.getType() != dataType)
+      return rewriter.notifyMatchFailure(op, "result type differs from data");
+    auto reductionAttr = op->template getAttrOfType<StringAttr>("reduction");
+    StringRef reduction = reductionAttr ? reductionAttr.getValue() : "none";
+    if (idxType.getNumElements() == 0) {
+      rewriter.replaceOp(op, op.getData());
+      return success();
+    }
+    int64_t dim = dataType.getDimSize(axis);
+    if (dim == 0)
+      return rewriter.notifyMatchFailure(op, "scattering into an empty axis");
+    Location loc = op.getLoc();
+    Value init = bufferization::AllocTensorOp::create(
+        rewriter, loc, dataType, ValueRange{}, op.getData());
+    SmallVector<Value> lbs(rank, indexConst(rewriter, loc, 0)),
+        steps(rank, indexConst(rewriter, loc, 1)), ubs;
+    for (int64_t d : idxType.getShape())
+      ubs.push_back(indexConst(rewriter, loc, d));
+    Value indices = op.getIndices(), updates = op.getUpdates();
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, ValueRange{init},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange args) -> scf::ValueVector {
+          Value idx = tensor::ExtractOp::create(b, l, indices, ivs);
+          Value upd = tensor::ExtractOp::create(b, l, updates, ivs);
+          SmallVector<Value> coords(ivs.begin(), ivs.end());
+          coords[axis] = normalizeIndex(b, l, idx, dim);
+          if (reduction != "none") {
+            Value old = tensor::ExtractOp::create(b, l, args[0], coords);
+            bool f = isF(upd);
+            if (reduction == "add")
+              upd = addV(b, l, old, upd);
+            else if (reduction == "mul")
+              upd = f ? (Value)arith::MulFOp::create(b, l, old, upd)
+                      : (Value)arith::MulIOp::create(b, l, old, upd);
+            else if (reduction == "max")
+              upd = f ? (Value)arith::MaximumFOp::create(b, l, old, upd)
+                      : (Value)arith::MaxSIOp::create(b, l, old, upd);
+            else
+              upd = f ? (Value)arith::MinimumFOp::create(b, l, old, upd)
+                      : (Value)arith::MinSIOp::create(b, l, old, upd);
+          }
+          return {
+              tensor::InsertOp::create(b, l, upd, args[0], coords).getResult()};
+        });
+    rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
+/// OneHot: out[p] = values[1] where p[axis] is the index at p without
+/// axis, values[0] elsewhere. The depth is the result's dimension.
+struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::OneHotOp op,
+                      PatternRewriter &rewriter) const override {
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    auto valType = cast<RankedTensorType>(op.getValues().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    auto axisOr = kop::normalizeAxis(op.getAxis(), rank);
+    if (!axisOr || rank != idxType.getRank() + 1)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    if (valType.getNumElements() != 2)
+      return rewriter.notifyMatchFailure(op, "values must hold two elements");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    int64_t axis = *axisOr, depth = type.getDimSize(axis);
+    Location loc = op.getLoc();
+    Value off = extractElement(rewriter, loc, op.getValues(), 0);
+    Value on = extractElement(rewriter, loc, op.getValues(), 1);
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineMap> maps{droppedMap(ctx, rank, axis),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    Type i64 = rewriter.getI64Type();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{op.getIndices()},
+        ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value idx = convertScalar(b, l, args[0], i64);
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                            idx, scalarConstant(b, l, i64, 0));
+          idx = arith::SelectOp::create(
+              b, l, neg,
+              arith::AddIOp::create(b, l, idx,
+                                    scalarConstant(b, l, i64, depth)),
+              idx);
+          Value at = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
+          Value hot =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx, at);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::SelectOp::create(b, l, hot, on, off)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// CumSum, Hardmax
+//===----------------------------------------------------------------------===//
+
+/// out[.., i, ..] = sum of x[.., k, ..] over k <= i (k < i when exclusive;
+/// k >= i, k > i when reverse): one generic whose extra last loop dimension,
+/// a reduction, is k.
+Value buildCumSum(OpBuilder &b, Location loc, Value x, int64_t axis,
+                  bool exclusive, bool reverse) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t d = 0; d < rank; ++d) {
+    inExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+    outExprs.push_back(getAffineDimExpr(d, ctx));
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(rank + 1, 0, inExprs, ctx),
+                              AffineMap::get(rank + 1, 0, outExprs, ctx)};
+  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+  iters.push_back(IteratorType::reduction);
+  Type elem = type.getElementType();
+  Value init = filledTensor(b, loc, type, scalarConstant(b, loc, elem, 0));
+  auto pred =
+      reverse
+          ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
+          : (exclusive ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{x}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value counts = arith::CmpIOp::create(nb, l, pred, indexAt(nb, l, rank),
+                                             indexAt(nb, l, axis));
+        Value term = arith::SelectOp::create(nb, l, counts, args[0],
+                                             scalarConstant(nb, l, elem, 0));
+        linalg::YieldOp::create(nb, l, ValueRange{addV(nb, l, args[1], term)});
+      });
+  return generic.getResult(0);
+}
+
+/// CumSum. A constant axis gives one scan; an axis known only at run time
+/// gives one scan per axis and an elementwise pick among them.
+struct CumSumPattern : OnnxPattern<kop::CumSumOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::CumSumOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    if (rank == 0)
+      return rewriter.notifyMatchFailure(op, "rank is 0");
+    if (op.getX().getType() != type)
+      return rewriter.notifyMatchFailure(op, "result type differs from x");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    auto scan = [&](int64_t axis) {
+      return buildCumSum(rewriter, loc, op.getX(), axis, exclusive, reverse);
+    };
+    std::optional<int64_t> axis;
+    if (rank == 1)
+      axis = 0;
+    else if (auto c = constantInts(op.getAxis()); c && c->size() == 1)
+      axis = kop::normalizeAxis(c->front(), rank);
+    if (axis) {
+      rewriter.replaceOp(op, scan(*axis));
+      return success();
+    }
+    if (constantInts(op.getAxis()))
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    SmallVector<Value> scans;
+    for (int64_t a = 0; a < rank; ++a)
+      scans.push_back(scan(a));
+    Type i64 = rewriter.getI64Type();
+    Value given = convertScalar(
+        rewriter, loc, extractElement(rewriter, loc, op.getAxis()), i64);
+    Value neg =
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, given,
+                              scalarConstant(rewriter, loc, i64, 0));
+    given = arith::SelectOp::create(
+        rewriter, loc, neg,
+        arith::AddIOp::create(rewriter, loc, given,
+                              scalarConstant(rewriter, loc, i64, rank)),
+        given);
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, scans, type,
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value picked = a[rank - 1];
+                  for (int64_t d = rank - 2; d >= 0; --d) {
+                    Value is = arith::CmpIOp::create(
+                        b, l, arith::CmpIPredicate::eq, given,
+                        scalarConstant(b, l, i64, d));
+                    picked = arith::SelectOp::create(b, l, is, a[d], picked);
+                  }
+                  return picked;
+                }));
+    return success();
+  }
+};
+
+/// Hardmax: the index of the first largest element along the axis (as
+/// ArgMax), then 1 there and 0 elsewhere. Before opset 13 the input is
+/// first reshaped to 2-D at the axis.
+struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::HardmaxOp op,
+                      PatternRewriter &rewriter) const override {
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    Type elem = xt.getElementType();
+    if (!isa<FloatType>(elem))
+      return rewriter.notifyMatchFailure(op, "expects a float element type");
+    int64_t rank = xt.getRank();
+    bool coerced2D;
+    int64_t axis = kop::getSoftmaxAxis(op, rank, coerced2D);
+    if (rank == 0 || axis < 0 || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    RankedTensorType work = xt;
+    if (coerced2D) {
+      int64_t outer = 1;
+      for (int64_t d = 0; d < axis; ++d)
+        outer *= xt.getDimSize(d);
+      work = RankedTensorType::get({outer, xt.getNumElements() / outer}, elem);
+      x = reshapeTensor(rewriter, loc, x, work);
+      axis = 1;
+      rank = 2;
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    Type i64 = rewriter.getI64Type();
+    auto valType = droppedType(work, axis, elem);
+    auto idxType = droppedType(work, axis, i64);
+    Value valInit =
+        filledTensor(rewriter, loc, valType, lowestValue(rewriter, loc, elem));
+    Value idxInit = filledTensor(rewriter, loc, idxType,
+                                 scalarConstant(rewriter, loc, i64, 0));
+    AffineMap dropped = droppedMap(ctx, rank, axis);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    iters[axis] = IteratorType::reduction;
+    auto argmax = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valType, idxType}, ValueRange{x},
+        ValueRange{valInit, idxInit},
+        SmallVector<AffineMap>{identity, dropped, dropped}, iters,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value idx =
+              arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
+          // Strictly greater keeps the first maximum; the first element
+          // always counts, so a row of -inf or NaN still picks index 0.
+          Value better = arith::OrIOp::create(
+              b, l,
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0],
+                                    a[1]),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
+                                    scalarConstant(b, l, i64, 0)));
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, better, a[0], a[1]),
+                         arith::SelectOp::create(b, l, better, idx, a[2])});
+        });
+    SmallVector<IteratorType> parallel(rank, IteratorType::parallel);
+    auto hard = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{work}, ValueRange{argmax.getResult(1)},
+        ValueRange{emptyTensor(rewriter, loc, work)},
+        SmallVector<AffineMap>{dropped, identity}, parallel,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value idx =
+              arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx, a[0]);
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::SelectOp::create(
+                                      b, l, hit, scalarConstant(b, l, elem, 1),
+                                      scalarConstant(b, l, elem, 0))});
+        });
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, hard.getResult(0), xt));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// DepthToSpace, SpaceToDepth
+//===----------------------------------------------------------------------===//
+
+/// expand_shape to `expanded`, transpose by `perm`, collapse_shape to the
+/// result type.
+Value shuffleBlocks(OpBuilder &b, Location loc, Value x,
+                    ArrayRef<int64_t> expanded,
+                    ArrayRef<ReassociationIndices> expandRe,
+                    ArrayRef<int64_t> perm, RankedTensorType resultType,
+                    ArrayRef<ReassociationIndices> collapseRe) {
+  Type elem = resultType.getElementType();
+  auto expType = RankedTensorType::get(expanded, elem);
+  Value e = tensor::ExpandShapeOp::create(b, loc, expType, x, expandRe);
+  SmallVector<int64_t> permuted;
+  for (int64_t p : perm)
+    permuted.push_back(expanded[p]);
+  Value init = emptyTensor(b, loc, RankedTensorType::get(permuted, elem));
+  Value t = linalg::TransposeOp::create(b, loc, e, init, perm)->getResult(0);
+  return tensor::CollapseShapeOp::create(b, loc, resultType, t, collapseRe);
+}
+
+/// DepthToSpace: N x C x H x W viewed as N x b x b x C' x H x W (DCR) or
+/// N x C' x b x b x H x W (CRD), permuted to N x C' x H x b x W x b.
+struct DepthToSpacePattern : OnnxPattern<kop::DepthToSpaceOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::DepthToSpaceOp op,
+                      PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t b = op.getBlocksize();
+    if (xt.getRank() != 4 || b < 1 || xt.getDimSize(1) % (b * b) != 0)
+      return rewriter.notifyMatchFailure(op, "input does not split in blocks");
+    int64_t n = xt.getDimSize(0), c = xt.getDimSize(1) / (b * b),
+            h = xt.getDimSize(2), w = xt.getDimSize(3);
+    if (type.getShape() != ArrayRef<int64_t>{n, c, h * b, w * b})
+      return rewriter.notifyMatchFailure(op, "result type differs");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    bool dcr = op.getMode() == "DCR";
+    SmallVector<int64_t> expanded =
+        dcr ? SmallVector<int64_t>{n, b, b, c, h, w}
+            : SmallVector<int64_t>{n, c, b, b, h, w};
+    SmallVector<int64_t> perm = dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
+                                    : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
+    rewriter.replaceOp(op,
+                       shuffleBlocks(rewriter, op.getLoc(), op.getInput(),
+                                     expanded, {{0}, {1, 2, 3}, {4}, {5}}, perm,
+                                     type, {{0}, {1}, {2, 3}, {4, 5}}));
+    return success();
+  }
+};
+
+/// SpaceToDepth: N x C x H x W viewed as N x C x H' x b x W' x b, permuted
+/// to N x b x b x C x H' x W'.
+struct SpaceToDepthPattern : OnnxPattern<kop::SpaceToDepthOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::SpaceToDepthOp op,
+                      PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t b = op.getBlocksize();
+    if (xt.getRank() != 4 || b < 1 || xt.getDimSize(2) % b != 0 ||
+        xt.getDimSize(3) % b != 0)
+      return rewriter.notifyMatchFailure(op, "input does not split in blocks");
+    int64_t n = xt.getDimSize(0), c = xt.getDimSize(1),
+            h = xt.getDimSize(2) / b, w = xt.getDimSize(3) / b;
+    if (type.getShape() != ArrayRef<int64_t>{n, c * b * b, h, w})
+      return rewriter.notifyMatchFailure(op, "result type differs");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    rewriter.replaceOp(op, shuffleBlocks(rewriter, op.getLoc(), op.getInput(),
+                                         {n, c, h, b, w, b},
+                                         {{0}, {1}, {2, 3}, {4, 5}},
+                                         {0, 3, 5, 1, 2, 4}, type,
+                                         {{0}, {1, 2, 3}, {4}, {5}}));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pad
+//===----------------------------------------------------------------------===//
+
+/// The source position along one dimension of size `n` for result position
+/// `i` in reflect, edge or wrap mode, with `low` elements added in front.
+Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
+                int64_t n) {
+  auto c = [&](int64_t v) { return indexConst(b, l, v); };
+  Value j = arith::SubIOp::create(b, l, i, c(low));
+  auto clamp = [&](Value v) -> Value {
+    return arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, c(0)),
+                                  c(n - 1));
+  };
+  if (mode == "edge" || n == 1)
+    return clamp(j);
+  if (mode == "wrap") {
+    Value r = arith::RemSIOp::create(b, l, j, c(n));
+    Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, c(0));
+    return arith::SelectOp::create(b, l, neg,
+                                   arith::AddIOp::create(b, l, r, c(n)), r);
+  }
+  // reflect: period 2(n - 1), mirrored in its second half.
+  int64_t period = 2 * (n - 1);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, j, c(0));
+  j = arith::SelectOp::create(b, l, neg, arith::SubIOp::create(b, l, c(0), j),
+                              j);
+  j = arith::RemSIOp::create(b, l, j, c(period));
+  Value back = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j, c(n));
+  j = arith::SelectOp::create(b, l, back,
+                              arith::SubIOp::create(b, l, c(period), j), j);
+  return clamp(j);
+}
+
+/// Pad. Constant mode crops negative pads with extract_slice and pads with
+/// tensor.pad; the other modes are one generic reading the input at the
+/// reflected, clamped or wrapped position.
+struct PadPattern : OnnxPattern<kop::PadOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::PadOp op, PatternRewriter &rewriter) const override {
+    Value x = op.getData();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = xt.getRank();
+    SmallVector<int64_t> low, high;
+    if (auto err = kop::resolvePads(op, rank, low, high, constantInts))
+      return rewriter.notifyMatchFailure(op, *err);
+    for (int64_t d = 0; d < rank; ++d)
+      if (xt.getDimSize(d) + low[d] + high[d] != type.getDimSize(d))
+        return rewriter.notifyMatchFailure(op, "result type differs from pads");
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    Type elem = xt.getElementType();
+    StringRef mode = op.getMode();
+    if (mode == "constant") {
+      Value value;
+      if (!isNone(op.getConstantValue()))
+        value = extractElement(rewriter, loc, op.getConstantValue());
+      else
+        value = scalarConstant(rewriter, loc, elem,
+                               op.getValue() ? op.getValue()->convertToDouble()
+                                             : 0.0);
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      bool crop = false;
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t lo = std::min<int64_t>(low[d], 0),
+                hi = std::min<int64_t>(high[d], 0);
+        crop |= lo < 0 || hi < 0;
+        offsets.push_back(rewriter.getIndexAttr(-lo));
+        sizes.push_back(rewriter.getIndexAttr(xt.getDimSize(d) + lo + hi));
+        strides.push_back(rewriter.getIndexAttr(1));
+        low[d] -= lo;
+        high[d] -= hi;
+      }
+      if (crop)
+        x = tensor::ExtractSliceOp::create(rewriter, loc, x, offsets, sizes,
+                                           strides);
+      rewriter.replaceOp(op, padTensor(rewriter, loc, x, low, high, value));
+      return success();
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      if (xt.getDimSize(d) == 0)
+        return rewriter.notifyMatchFailure(op, "padding an empty dimension");
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, ValueRange{}, type,
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  SmallVector<Value> coords;
+                  for (int64_t d = 0; d < rank; ++d) {
+                    Value i = indexAt(b, l, d);
+                    coords.push_back(low[d] == 0 && high[d] == 0
+                                         ? i
+                                         : padSource(b, l, mode, i, low[d],
+                                                     xt.getDimSize(d)));
+                  }
+                  return tensor::ExtractOp::create(b, l, x, coords);
+                }));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
+  patterns.add<CastLikePattern, EyeLikePattern, TriluPattern,
+               GatherElementsPattern, ScatterPattern<kop::ScatterElementsOp>,
+               ScatterPattern<kop::ScatterOp>, OneHotPattern, CumSumPattern,
+               HardmaxPattern, DepthToSpacePattern, SpaceToDepthPattern,
+               PadPattern>(patterns.getContext());
+}

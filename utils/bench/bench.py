@@ -20,8 +20,11 @@ Every measurement also records the CPU time other processes used while it ran
 ("bg", in cores, from /proc/stat minus this benchmark's own CPU time). One
 above --max-bg is repeated (up to --retries times), and before each one the
 script waits (up to --wait-quiet seconds) for the machine to be quiet; the
-worst value of a row is shown in the table's "bg" column.
+value for the measurements a row shows (the larger of Kiln's and ORT's) is
+in the table's "bg" column.
 
+--from-json FILE re-renders a report saved with --json (and --write writes
+it) without measuring again; the report keeps the original command and date.
 --write keeps whatever follows the "bench.py --write ... keeps everything
 below it" marker line of the existing file (hand-written notes).
 
@@ -214,20 +217,23 @@ def to_npy(pb_files, out_dir):
 
 
 def max_abs_diff(dir_a, dir_b):
+    """(max |a - b|, max |b|) over all outputs, or (None, None)."""
     import numpy as np
     fa = sorted(glob.glob(os.path.join(dir_a, "output_*.npy")))
     fb = sorted(glob.glob(os.path.join(dir_b, "output_*.npy")))
     if not fa or len(fa) != len(fb):
-        return None
-    worst = 0.0
+        return None, None
+    worst, mag = 0.0, 0.0
     for a, b in zip(fa, fb):
         x, y = np.load(a), np.load(b)
         if x.shape != y.shape:
-            return float("inf")
+            return float("inf"), None
         if x.size:
-            d = np.abs(x.astype(np.float64) - y.astype(np.float64))
-            worst = max(worst, float(np.nanmax(d)) if not np.isnan(d).all() else float("nan"))
-    return worst
+            x, y = x.astype(np.float64), y.astype(np.float64)
+            d = np.abs(x - y)
+            worst = max(worst, float("nan") if np.isnan(d).any() else float(d.max()))
+            mag = max(mag, float(np.nanmax(np.abs(y))) if not np.isnan(y).all() else 0.0)
+    return worst, mag
 
 
 # ---- one engine, one measurement ------------------------------------------
@@ -247,7 +253,7 @@ def bench_once(cmd, args, what):
     for attempt in range(args.retries + 1):
         wait_quiet(args)
         try:
-            p, _, bg = run_measured(cmd, args.timeout)
+            p, wall, bg = run_measured(cmd, args.timeout)
         except subprocess.TimeoutExpired:
             raise BenchError("%s: timed out after %d s" % (what, args.timeout))
         if p.returncode != 0:
@@ -257,7 +263,9 @@ def bench_once(cmd, args, what):
         if not m:
             raise BenchError("%s: no latency line in output: %s" % (what, last_lines(p.stdout)))
         res = (float(m.group(1)), float(m.group(2)), int(m.group(3)), bg)
-        if bg <= args.max_bg or attempt == args.retries:
+        # /proc/stat counts in 10 ms ticks: too coarse to judge a process that
+        # ran for less than half a second (wait_quiet checked before it).
+        if bg <= args.max_bg or wall < 0.5 or attempt == args.retries:
             return res
         log("    %s: other processes used %.2f cores (> %.2f) meanwhile; measuring again"
             % (what, bg, args.max_bg))
@@ -348,7 +356,7 @@ def bench_model(model_dir, args):
             if best["ort"] is None or o[0] < best["ort"][0]:
                 best["ort"] = o
             if "diff" not in res:
-                res["diff"] = max_abs_diff(kdir, odir)
+                res["diff"], res["out_max"] = max_abs_diff(kdir, odir)
         kb, ob = best["kiln"], best["ort"]
         res["rows"].append({
             "threads": t,
@@ -381,7 +389,7 @@ def fmt_g(x):
 
 def table(results, thread_list):
     hdr = ["model", "GFLOP", "threads", "Kiln ms", "ORT ms", "ratio (Kiln/ORT)",
-           "Kiln GFLOP/s", "compile s", "arena MiB", "binary MiB", "max abs diff", "bg"]
+           "Kiln GFLOP/s", "compile s", "arena MiB", "binary MiB", "max abs diff / max abs output", "bg"]
     lines = ["| " + " | ".join(hdr) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(hdr) - 1)) + "|"]
     for r in results:
@@ -394,8 +402,9 @@ def table(results, thread_list):
                 fmt_g(gfs), "%.1f" % r["compile_s"],
                 "%.2f" % (r["arena_bytes"] / 2**20) if r.get("arena_bytes") is not None else "?",
                 "%.1f" % (r["binary_bytes"] / 2**20),
-                "?" if diff is None else "%.2g" % diff,
-                "%.2f" % row["bg_max"],
+                "?" if diff is None else "%.2g" % diff if r.get("out_max") is None
+                else "%.2g / %.2g" % (diff, r["out_max"]),
+                "%.2f" % max(row["kiln_bg"], row["ort_bg"]),
             ]) + " |")
     geo = []
     for t in thread_list:
@@ -491,9 +500,10 @@ provider, measured by [`utils/bench/bench.py`](../utils/bench/bench.py).
   **compile s** = wall time of `kiln compile` (at the load shown). **arena** =
   the intermediate-tensor arena from `model --info`. **binary** = size of the
   executable, weights included. **max abs diff** = largest difference between
-  Kiln's and ORT's outputs on the test input.
-- **bg** = CPU (in cores) that *other* processes used while the worst of that
-  row's measurements ran (from `/proc/stat`, minus the benchmark's own CPU
+  Kiln's and ORT's outputs on the test input (next to the largest |output| of
+  ORT, for scale).
+- **bg** = CPU (in cores) that *other* processes used while the two
+  measurements shown ran (the larger of the two) (from `/proc/stat`, minus the benchmark's own CPU
   time); measurements above {maxbg:g} cores were repeated (up to {retries}
   times), each after waiting up to {wait:g} s for the machine to be quiet.
 """
@@ -551,7 +561,7 @@ def main():
     ap.add_argument("--ort-runs", type=int, default=50, help="minimum timed ORT runs (default %(default)s)")
     ap.add_argument("--target-s", type=float, default=1.0,
                     help="timed seconds to aim for when the minimum runs take less (default %(default)s)")
-    ap.add_argument("--max-runs", type=int, default=2000, help="at most this many timed runs (default %(default)s)")
+    ap.add_argument("--max-runs", type=int, default=20000, help="at most this many timed runs (default %(default)s)")
     ap.add_argument("--max-bg", type=float, default=0.3,
                     help="repeat a measurement when other processes used more cores than this "
                          "(default %(default)s)")
@@ -568,7 +578,17 @@ def main():
     ap.add_argument("--compile-timeout", type=int, default=1200, help="seconds per kiln compile")
     ap.add_argument("--write", metavar="FILE", help="also write the report to FILE (e.g. docs/performance.md)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    ap.add_argument("--from-json", metavar="FILE",
+                    help="don't measure: re-render the results saved by --json in FILE")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        meta, results = saved["meta"], saved["results"]
+        old = ap.parse_args(meta["argv"][1:])  # the settings the numbers were taken with
+        old.threads = [int(x) for x in old.threads.split(",") if x.strip()]
+        report(old, results, meta, args.write)
+        return 1 if any(r["error"] for r in results) else 0
     args.threads = [int(x) for x in args.threads.split(",") if x.strip()]
     if args.reps < 1 or args.kiln_runs < 1 or args.ort_runs < 1 or not args.threads:
         ap.error("--reps, --kiln-runs, --ort-runs and --threads must be positive")
@@ -604,7 +624,14 @@ def main():
         if results[-1]["error"]:
             log("  FAILED: %s" % results[-1]["error"])
     meta["load1"] = loadavg()[0]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "results": results}, f, indent=1)
+    report(args, results, meta, args.write)
+    return 1 if any(r["error"] for r in results) else 0
 
+
+def report(args, results, meta, write_path):
     tab, geo, fails = table(results, args.threads)
     print(tab)
     print()
@@ -616,12 +643,8 @@ def main():
             print(line)
     print("\nmachine: %s; %s; load average (1 min) start %.2f, end %.2f"
           % (meta["machine"], meta["date"], meta["load0"], meta["load1"]))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
-    if args.write:
-        write_doc(args.write, args, results, tab, geo, fails, meta)
-    return 1 if any(r["error"] for r in results) else 0
+    if write_path:
+        write_doc(write_path, args, results, tab, geo, fails, meta)
 
 
 if __name__ == "__main__":

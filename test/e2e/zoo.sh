@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# End-to-end: torchvision CNNs (random weights, seeded, nothing downloaded),
+# exported at opsets 13 and 17, compiled with `kiln compile -O3 --emit=exe`,
+# run, and compared with PyTorch's output (rtol 1e-3, atol 1e-4).
+# Exits 77 (ctest SKIP_RETURN_CODE) only when torch/torchvision are missing.
+#
+# usage: zoo.sh [MODEL ...]   (default: the list below)
+# Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
+# KILN_PYTHON (default /usr/bin/python3), ZOO_OPSETS (default "13 17").
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${KILN_BUILD_DIR:-$ROOT/build}
+KILN=${KILN:-$BUILD/bin/kiln}
+PY=${KILN_PYTHON:-/usr/bin/python3}
+OPSETS=${ZOO_OPSETS:-13 17}
+MODELS=("$@")
+if [[ ${#MODELS[@]} -eq 0 ]]; then
+  # resnet18 at opset 13 has its own test (resnet18.sh).
+  MODELS=(resnet50 mobilenet_v2 mobilenet_v3_small squeezenet1_1
+          efficientnet_b0 shufflenet_v2_x1_0)
+fi
+
+if ! "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
+  echo "SKIP: torch/torchvision not importable by $PY"
+  exit 77
+fi
+
+passed=0
+failed=0
+failures=()
+for model in "${MODELS[@]}"; do
+  for opset in $OPSETS; do
+    name=${model}_op${opset}
+    dir=$BUILD/e2e/zoo/$name
+    if [[ ! -f $dir/test_data_set_0/output_0.pb ]]; then
+      tmp=$dir.tmp.$$
+      rm -rf "$tmp"
+      if ! "$PY" "$ROOT/utils/export_resnet18.py" --model "$model" --opset "$opset" "$tmp" >/dev/null; then
+        echo "FAIL $name: export failed"
+        failed=$((failed + 1)); failures+=("$name"); rm -rf "$tmp"; continue
+      fi
+      rm -rf "$dir"; mv "$tmp" "$dir"
+    fi
+    t0=$(date +%s.%N)
+    if ! "$KILN" compile "$dir/model.onnx" -O3 --emit=exe -o "$dir/model" 2>"$dir/compile.log"; then
+      echo "FAIL $name: $(head -1 "$dir/compile.log")"
+      failed=$((failed + 1)); failures+=("$name"); continue
+    fi
+    t1=$(date +%s.%N)
+    rm -rf "$dir/out"
+    if ! "$dir/model" "$dir/test_data_set_0/input_0.pb" --output-dir "$dir/out" 2>"$dir/run.log"; then
+      echo "FAIL $name: $(head -1 "$dir/run.log")"
+      failed=$((failed + 1)); failures+=("$name"); continue
+    fi
+    if result=$("$PY" - "$dir/test_data_set_0/output_0.pb" "$dir/out/output_0.pb" <<'PYEOF'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+want = numpy_helper.to_array(onnx.load_tensor(sys.argv[1]))
+got = numpy_helper.to_array(onnx.load_tensor(sys.argv[2]))
+if want.shape != got.shape:
+    sys.exit("shape %s, expected %s" % (list(got.shape), list(want.shape)))
+err = np.abs(got.astype(np.float64) - want.astype(np.float64)).max()
+scale = float(np.abs(want).max())
+# Random-weight networks can have tiny outputs, where atol alone would accept
+# anything: the error must also be small against the output's own scale.
+ok = np.allclose(got, want, rtol=1e-3, atol=1e-4) and err <= 1e-3 * scale
+print("max abs error %.3g, %.2g of max |reference| %.3g" % (err, err / scale if scale else 0, scale))
+sys.exit(0 if ok else 1)
+PYEOF
+    ); then
+      printf 'PASS %-28s compile %5.1f s  %s\n' "$name" \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$result"
+      passed=$((passed + 1))
+    else
+      echo "FAIL $name: outputs differ from PyTorch ($result)"
+      failed=$((failed + 1)); failures+=("$name")
+    fi
+  done
+done
+
+[[ $failed -eq 0 ]] || echo "failed: ${failures[*]}"
+echo "zoo: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
