@@ -259,3 +259,12 @@ OpFoldResult RangeOp::fold(FoldAdaptor a) {
     out.push_back(s->values[0] + i * d->values[0]);
   return makeInts(t, out);
 }
+
+OpFoldResult NegOp::fold(FoldAdaptor a) {
+  auto x = readInts(a.getX());
+  if (!x)
+    return {};
+  for (int64_t &v : x->values)
+    v = -v;
+  return makeInts(getType(), x->values);
+}

@@ -78,7 +78,7 @@ def Onnx_TanhOp : Onnx_UnaryOp<"Tanh", "y = tanh(x).">;
 def Onnx_ExpOp : Onnx_UnaryOp<"Exp", "y = exp(x).">;
 def Onnx_LogOp : Onnx_UnaryOp<"Log", "y = log(x).">;
 def Onnx_SqrtOp : Onnx_UnaryOp<"Sqrt", "y = sqrt(x).">;
-def Onnx_NegOp : Onnx_UnaryOp<"Neg", "y = -x.">;
+def Onnx_NegOp : Onnx_UnaryOp<"Neg", "y = -x."> { let hasFolder = 1; }
 def Onnx_AbsOp : Onnx_UnaryOp<"Abs", "y = |x|.">;
 def Onnx_ErfOp : Onnx_UnaryOp<"Erf", "y = erf(x).">;
 def Onnx_CeilOp : Onnx_UnaryOp<"Ceil", "y = ceil(x).">;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end: torchvision CNNs (random weights, seeded, nothing downloaded),
-# exported at opsets 13 and 17, compiled with `kiln compile -O3 --emit=exe`,
+# End-to-end: torchvision CNNs and the transformer / U-Net models of
+# utils/export_zoo.py (random weights, seeded, nothing downloaded), exported at
+# opsets 13 and 17, compiled with `kiln compile -O3 --emit=exe`,
 # run, and compared with PyTorch's output (rtol 1e-3, atol 1e-4).
 # Exits 77 (ctest SKIP_RETURN_CODE) only when torch/torchvision are missing.
 #
@@ -18,7 +19,7 @@ MODELS=("$@")
 if [[ ${#MODELS[@]} -eq 0 ]]; then
   # resnet18 at opset 13 has its own test (resnet18.sh).
   MODELS=(resnet50 mobilenet_v2 mobilenet_v3_small squeezenet1_1
-          efficientnet_b0 shufflenet_v2_x1_0)
+          efficientnet_b0 shufflenet_v2_x1_0 bert gpt unet)
 fi
 
 if ! "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
@@ -36,10 +37,21 @@ for model in "${MODELS[@]}"; do
     if [[ ! -f $dir/test_data_set_0/output_0.pb ]]; then
       tmp=$dir.tmp.$$
       rm -rf "$tmp"
-      if ! "$PY" "$ROOT/utils/export_resnet18.py" --model "$model" --opset "$opset" "$tmp" >/dev/null; then
-        echo "FAIL $name: export failed"
-        failed=$((failed + 1)); failures+=("$name"); rm -rf "$tmp"; continue
+      case $model in
+        bert|gpt|unet|lstm|gru)
+          export_cmd=("$PY" "$ROOT/utils/export_zoo.py" --models "$model" --opsets "$opset" "$tmp.d") ;;
+        *)
+          export_cmd=("$PY" "$ROOT/utils/export_resnet18.py" --model "$model" --opset "$opset" "$tmp") ;;
+      esac
+      if "${export_cmd[@]}" >/dev/null 2>"$tmp.export.log" && [[ -d $tmp.d ]]; then
+        mv "$tmp.d/$name" "$tmp" && rm -rf "$tmp.d"
       fi
+      if [[ ! -f $tmp/test_data_set_0/output_0.pb ]]; then
+        echo "FAIL $name: export failed: $(tail -1 "$tmp.export.log")"
+        failed=$((failed + 1)); failures+=("$name")
+        rm -rf "$tmp" "$tmp.d" "$tmp.export.log"; continue
+      fi
+      rm -f "$tmp.export.log"
       rm -rf "$dir"; mv "$tmp" "$dir"
     fi
     t0=$(date +%s.%N)
@@ -49,7 +61,8 @@ for model in "${MODELS[@]}"; do
     fi
     t1=$(date +%s.%N)
     rm -rf "$dir/out"
-    if ! "$dir/model" "$dir/test_data_set_0/input_0.pb" --output-dir "$dir/out" 2>"$dir/run.log"; then
+    inputs=("$dir"/test_data_set_0/input_*.pb)
+    if ! "$dir/model" "${inputs[@]}" --output-dir "$dir/out" 2>"$dir/run.log"; then
       echo "FAIL $name: $(head -1 "$dir/run.log")"
       failed=$((failed + 1)); failures+=("$name"); continue
     fi
