@@ -71,9 +71,15 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     products (vector.fma) and the mr x nr accumulator is hoisted out of the
     reduction loop so it lives in registers. Matmuls this cannot handle are
     left as they are (they become plain loops).
+
+    The defaults suit AVX2 (16 ymm registers): a 6x16 tile keeps 12
+    accumulators, two B vectors and a broadcast in registers; measured on a
+    512^3 matmul it is about 15% faster than 4x16 and twice as fast as 8x16
+    (which spills) or 2x32. When mr does not divide M but 4 does, a 4-row
+    tile is used instead of padding (ResNet's 64-channel layers).
   }];
   let options = [
-    Option<"mr", "mr", "int64_t", "4", "register tile rows">,
+    Option<"mr", "mr", "int64_t", "6", "register tile rows">,
     Option<"nr", "nr", "int64_t", "16", "register tile columns (a multiple of the vector width)">,
     Option<"mc", "mc", "int64_t", "64", "cache tile rows (upper bound)">,
     Option<"nc", "nc", "int64_t", "256", "cache tile columns (upper bound)">,

@@ -4,7 +4,7 @@
 // registers before bufferization):
 //
 //   pad M, N up to mr, nr  ->  tile mc x nc x kc  ->  tile mr x nr x 0
-//   -> tile 0 x 0 x 1  ->  vectorize (vector.contract 4x16x1)
+//   -> tile 0 x 0 x 1  ->  vectorize (vector.contract mr x nr x 1)
 //   -> contract to outer products to vector.fma
 //   -> hoist the accumulator's transfer_read/write out of the k loops
 //
@@ -56,12 +56,13 @@ struct TileContractionsPass
 
   /// Pads the matmul to register-tile multiples; returns the (possibly new)
   /// matmul.
-  linalg::MatmulOp pad(IRRewriter &rewriter, linalg::MatmulOp op) {
+  linalg::MatmulOp pad(IRRewriter &rewriter, linalg::MatmulOp op,
+                       int64_t rows) {
     Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
     Value c = op.getDpsInits()[0];
     auto ct = cast<RankedTensorType>(c.getType());
     int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
-    int64_t pm = llvm::alignTo(m, mr), pn = llvm::alignTo(n, nr);
+    int64_t pm = llvm::alignTo(m, rows), pn = llvm::alignTo(n, nr);
     if (pm == m && pn == n)
       return op;
     Location loc = op.getLoc();
@@ -105,8 +106,13 @@ struct TileContractionsPass
         !at.hasStaticShape() ||
         !isa<RankedTensorType>(op.getDpsInputs()[1].getType()))
       return failure();
-    op = pad(rewriter, op);
-    int64_t m = llvm::alignTo(ct.getDimSize(0), mr);
+    // A 4-row tile when it divides M and mr does not: padding M up to mr
+    // would also shrink the cache tile to mr rows (64 -> 66 = 6 x 11).
+    int64_t rows = mr;
+    if (ct.getDimSize(0) % mr != 0 && ct.getDimSize(0) % 4 == 0)
+      rows = 4;
+    op = pad(rewriter, op, rows);
+    int64_t m = llvm::alignTo(ct.getDimSize(0), rows);
     int64_t n = llvm::alignTo(ct.getDimSize(1), nr);
     int64_t k = at.getDimSize(1);
     Operation *cur = op;
@@ -119,10 +125,10 @@ struct TileContractionsPass
       cur = *t;
       return true;
     };
-    int64_t tm = tileSize(m, mr, mc), tn = tileSize(n, nr, nc),
+    int64_t tm = tileSize(m, rows, mc), tn = tileSize(n, nr, nc),
             tk = tileSize(k, 1, kc);
     if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, tk == k ? 0 : tk}) ||
-        !step({mr, nr, 0}) || !step({0, 0, 1}))
+        !step({rows, nr, 0}) || !step({0, 0, 1}))
       return failure();
     rewriter.setInsertionPoint(cur);
     auto vec = linalg::vectorize(rewriter, cur, {}, {}, false, false, false,

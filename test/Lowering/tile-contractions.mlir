@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=16}))' -split-input-file | FileCheck %s
 
 // 64x3136x576: cache tiles that divide the problem (64 x 224 x 192), a 4x16
 // register tile, and the accumulator carried as a vector through the k loop.

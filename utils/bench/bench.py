@@ -53,6 +53,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LAT_RE = re.compile(r"latency_ms median=([0-9.eE+-]+) min=([0-9.eE+-]+) runs=([0-9]+)")
+TINY_GFLOP = 0.01  # below this, per-call overhead dominates a model's latency
 DEFAULT_MODELS = ["build/e2e/resnet18", "examples/tinynet"]
 
 
@@ -408,12 +409,22 @@ def table(results, thread_list):
             ]) + " |")
     geo = []
     for t in thread_list:
-        ratios = [row["ratio"] for r in results for row in r["rows"]
-                  if row["threads"] == t and row["ratio"] > 0]
-        if ratios:
-            g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-            geo.append("- geometric mean of Kiln/ORT at %d thread%s: **%.2f** (%d model%s)"
-                       % (t, "" if t == 1 else "s", g, len(ratios), "" if len(ratios) == 1 else "s"))
+        def gmean(rows):
+            ratios = [row["ratio"] for r, row in rows if row["threads"] == t and row["ratio"] > 0]
+            if not ratios:
+                return None, 0
+            return math.exp(sum(math.log(x) for x in ratios) / len(ratios)), len(ratios)
+        rows = [(r, row) for r in results for row in r["rows"]]
+        g, n = gmean(rows)
+        if g is None:
+            continue
+        line = ("- geometric mean of Kiln/ORT at %d thread%s: **%.2f** (%d model%s)"
+                % (t, "" if t == 1 else "s", g, n, "" if n == 1 else "s"))
+        big = [(r, row) for r, row in rows if r["gflop"] >= TINY_GFLOP]
+        g2, n2 = gmean(big)
+        if g2 is not None and n2 < n:
+            line += "; **%.2f** without the models under %g GFLOP (%d)" % (g2, TINY_GFLOP, n2)
+        geo.append(line)
     fails = ["- %s (`%s`): %s" % (r["model"], r["dir"], r["error"]) for r in results if r["error"]]
     return "\n".join(lines), geo, fails
 
@@ -491,9 +502,9 @@ provider, measured by [`utils/bench/bench.py`](../utils/bench/bench.py).
   `intraOpNumThreads` T, `interOpNumThreads` 1, sequential execution; one
   warm-up, then N timed `session.run()` calls on tensors created beforehand.
 - Kiln and ORT are run alternately, {reps} times each per model and thread
-  count; each column is the best of those {reps} medians. N is at least {kruns} (Kiln)
-  and {oruns} (ORT), more for fast models (up to about {target:g} s of timed
-  runs, at most {maxruns}).
+  count; each column is the best of those {reps} medians. N is at least
+  {kruns} (Kiln) and {oruns} (ORT), more for fast models (about {target:g} s of
+  timed runs, at most {maxruns}).
 - **ratio** = Kiln ms / ORT ms (lower is better). **GFLOP** = 2 x
   multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul (shapes from
   ONNX shape inference); **Kiln GFLOP/s** = GFLOP / Kiln median.
@@ -502,10 +513,11 @@ provider, measured by [`utils/bench/bench.py`](../utils/bench/bench.py).
   executable, weights included. **max abs diff** = largest difference between
   Kiln's and ORT's outputs on the test input (next to the largest |output| of
   ORT, for scale).
-- **bg** = CPU (in cores) that *other* processes used while the two
-  measurements shown ran (the larger of the two) (from `/proc/stat`, minus the benchmark's own CPU
-  time); measurements above {maxbg:g} cores were repeated (up to {retries}
-  times), each after waiting up to {wait:g} s for the machine to be quiet.
+- **bg** = CPU, in cores, that *other* processes used while the row's Kiln
+  or ORT measurement ran (the larger of the two; from `/proc/stat` minus the
+  benchmark's own CPU time). Measurements above {maxbg:g} cores were repeated
+  (up to {retries} times), each after waiting up to {wait:g} s for the machine
+  to be quiet.
 """
 
 
