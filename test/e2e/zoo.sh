@@ -27,6 +27,7 @@ if ! "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
   exit 77
 fi
 
+mkdir -p "$BUILD/e2e/zoo"
 passed=0
 failed=0
 failures=()
