@@ -62,6 +62,24 @@ mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
                       mlir::Value padValue);
 
+/// Scalar arithmetic on float or (signless) integer values, picking the
+/// arith op by type; used inside linalg.generic bodies.
+bool isF(mlir::Value v);
+mlir::Value cst(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
+                double v);
+mlir::Value addV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                 mlir::Value y);
+mlir::Value subV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                 mlir::Value y);
+mlir::Value mulV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                 mlir::Value y);
+mlir::Value divV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                 mlir::Value y);
+mlir::Value maxV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                 mlir::Value y);
+mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                 mlir::Value y);
+
 /// Base class for onnx lowering patterns: checks static shapes first.
 template <typename OpTy>
 struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {

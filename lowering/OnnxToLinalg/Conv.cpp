@@ -22,25 +22,6 @@ namespace {
 
 using utils::IteratorType;
 
-bool isF(Value v) { return isa<FloatType>(v.getType()); }
-
-Value addV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
-                : (Value)arith::AddIOp::create(b, l, x, y);
-}
-Value mulV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MulFOp::create(b, l, x, y)
-                : (Value)arith::MulIOp::create(b, l, x, y);
-}
-Value divV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
-                : (Value)arith::DivSIOp::create(b, l, x, y);
-}
-Value maxV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y)
-                : (Value)arith::MaxSIOp::create(b, l, x, y);
-}
-
 /// The window geometry of a Conv or pooling op, with `kernel` from the
 /// weights or kernel_shape.
 template <typename OpTy>

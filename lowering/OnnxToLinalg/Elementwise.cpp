@@ -13,36 +13,6 @@ namespace kop = kiln::onnx;
 
 namespace {
 
-bool isF(Value v) { return isa<FloatType>(v.getType()); }
-
-Value cst(OpBuilder &b, Location loc, Value like, double v) {
-  return scalarConstant(b, loc, like.getType(), v);
-}
-
-Value addV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
-                : (Value)arith::AddIOp::create(b, l, x, y);
-}
-Value subV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::SubFOp::create(b, l, x, y)
-                : (Value)arith::SubIOp::create(b, l, x, y);
-}
-Value mulV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MulFOp::create(b, l, x, y)
-                : (Value)arith::MulIOp::create(b, l, x, y);
-}
-Value divV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
-                : (Value)arith::DivSIOp::create(b, l, x, y);
-}
-Value maxV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y)
-                : (Value)arith::MaxSIOp::create(b, l, x, y);
-}
-Value minV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y)
-                : (Value)arith::MinSIOp::create(b, l, x, y);
-}
 Value cmpV(OpBuilder &b, Location l, arith::CmpFPredicate f,
            arith::CmpIPredicate i, Value x, Value y) {
   return isF(x) ? (Value)arith::CmpFOp::create(b, l, f, x, y)

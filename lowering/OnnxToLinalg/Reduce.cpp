@@ -19,35 +19,6 @@ namespace {
 
 using utils::IteratorType;
 
-bool isF(Value v) { return isa<FloatType>(v.getType()); }
-
-Value cst(OpBuilder &b, Location l, Value like, double v) {
-  return scalarConstant(b, l, like.getType(), v);
-}
-Value addV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
-                : (Value)arith::AddIOp::create(b, l, x, y);
-}
-Value subV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::SubFOp::create(b, l, x, y)
-                : (Value)arith::SubIOp::create(b, l, x, y);
-}
-Value mulV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MulFOp::create(b, l, x, y)
-                : (Value)arith::MulIOp::create(b, l, x, y);
-}
-Value divV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
-                : (Value)arith::DivSIOp::create(b, l, x, y);
-}
-Value maxV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y)
-                : (Value)arith::MaxSIOp::create(b, l, x, y);
-}
-Value minV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y)
-                : (Value)arith::MinSIOp::create(b, l, x, y);
-}
 Value absV(OpBuilder &b, Location l, Value x) {
   return isF(x) ? (Value)math::AbsFOp::create(b, l, x)
                 : (Value)math::AbsIOp::create(b, l, x);

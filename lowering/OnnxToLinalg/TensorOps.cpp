@@ -25,8 +25,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 bool isNone(Value v) { return isa<NoneType>(v.getType()); }
-bool isF(Value v) { return isa<FloatType>(v.getType()); }
-
 /// The integers of a constant operand (floats truncated), whether its
 /// onnx.Constant has been lowered to arith.constant yet or not.
 std::optional<SmallVector<int64_t>> constantInts(Value v) {
@@ -105,11 +103,6 @@ RankedTensorType droppedType(RankedTensorType t, int64_t axis, Type elem) {
   SmallVector<int64_t> shape(t.getShape());
   shape.erase(shape.begin() + axis);
   return RankedTensorType::get(shape, elem);
-}
-
-Value addV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
-                : (Value)arith::AddIOp::create(b, l, x, y);
 }
 
 //===----------------------------------------------------------------------===//
