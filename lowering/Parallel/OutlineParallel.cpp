@@ -117,14 +117,17 @@ struct OutlineParallelPass
     if (total < 2)
       return false;
 
-    // Values the task needs: those its body uses and the bounds of the
-    // dimensions that stay a loop. Constants are cloned, not passed.
+    // Values the task needs: those its body uses and the loop bounds (the
+    // leading dimensions' to delinearize, the others' to stay a loop).
+    // Constants are cloned, not passed.
     llvm::SetVector<Value> used;
     getUsedValuesDefinedAbove(loop.getRegion(), used);
-    for (unsigned d = lead; d < rank; ++d)
-      for (Value v : {loop.getLowerBound()[d], loop.getUpperBound()[d],
-                      loop.getStep()[d]})
-        used.insert(v);
+    for (unsigned d = 0; d < rank; ++d) {
+      used.insert(loop.getLowerBound()[d]);
+      used.insert(loop.getStep()[d]);
+      if (d >= lead)
+        used.insert(loop.getUpperBound()[d]);
+    }
     SmallVector<Value> constants, captures;
     for (Value v : used) {
       if (matchPattern(v, m_Constant()))
