@@ -115,11 +115,13 @@ def OutlineParallel : Pass<"kiln-outline-parallel", "::mlir::ModuleOp"> {
 
     * the leading dimensions, enough of them for `min-chunks` iterations (or
       all), are linearized into one range [0, n);
-    * the body moves into a new private function `@<func>_par<k>(%begin,
-      %end, captures...)` that loops over [begin, end), delinearizes, and runs
-      the rest of the nest (remaining dimensions stay an scf.parallel);
-    * the loop is replaced by `func.call @<func>_par<k>_dispatch(n, captures...)`,
-      a declaration tagged `kiln.parallel_task = @<func>_par<k>` that
+    * the body moves into a new private function `@<func>_<node>_par(%begin,
+      %end, captures...)` (named after the ONNX node in the loop's location,
+      so that profiles name it) that loops over [begin, end), delinearizes,
+      and runs the rest of the nest (remaining dimensions stay an
+      scf.parallel);
+    * the loop is replaced by `func.call @<task>_dispatch(n, captures...)`,
+      a declaration tagged `kiln.parallel_task = @<task>` that
       `kiln-lower-parallel-dispatch` defines once everything is LLVM.
 
     Constants used in the body are cloned into the task. A loop whose captured

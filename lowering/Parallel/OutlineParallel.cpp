@@ -99,6 +99,28 @@ bool isPassable(Type t) {
          llvm::none_of(strides, ShapedType::isDynamic);
 }
 
+/// A symbol-safe form of the first ONNX node name in `loc` ("" if none), so
+/// that profiles name the node each task belongs to.
+std::string nodeName(Location loc) {
+  std::string name;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      name = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  std::string out;
+  for (char c : name) {
+    bool ok = llvm::isAlnum(c);
+    if (ok || (!out.empty() && out.back() != '_'))
+      out.push_back(ok ? c : '_');
+  }
+  while (!out.empty() && out.back() == '_')
+    out.pop_back();
+  return out.substr(0, 64);
+}
+
 struct OutlineParallelPass
     : public kiln::impl::OutlineParallelBase<OutlineParallelPass> {
   using OutlineParallelBase::OutlineParallelBase;
@@ -147,8 +169,9 @@ struct OutlineParallelPass
 
     OpBuilder mb(ctx);
     mb.setInsertionPointAfter(func);
+    std::string node = nodeName(loc);
     auto task = func::FuncOp::create(
-        mb, loc, (func.getName() + "_par").str(),
+        mb, loc, func.getName().str() + (node.empty() ? "" : "_" + node) + "_par",
         FunctionType::get(ctx, taskArgs, {}));
     task.setPrivate();
     symbols.insert(task);

@@ -68,3 +68,21 @@ func.func @dynamic_offset(%x: memref<4096xf32, strided<[1], offset: ?>>) {
   }
   return
 }
+
+// -----
+
+// The task is named after the ONNX node of the loop's location.
+// CHECK-LABEL: func.func @named
+// CHECK: call @named_layer1_0_conv1_Conv_par_dispatch
+// CHECK: func.func private @named_layer1_0_conv1_Conv_par(
+func.func @named(%x: memref<4096xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4096 = arith.constant 4096 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c4096) step (%c1) {
+    memref.store %zero, %x[%i] : memref<4096xf32>
+    scf.reduce
+  } loc("/layer1.0/conv1/Conv")
+  return
+}
