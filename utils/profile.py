@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Where a Kiln-compiled model spends its time, by ONNX op kind and node.
+
+Runs the model's executable under `perf record` and sums the samples by
+symbol. Parallel loop nests are outlined into functions named after their
+ONNX node (`main_graph_<node>_par..._dispatch_entry`), so each maps back to
+a node of model.onnx, and from it to an op kind; convolutions are split into
+pointwise (1x1), depthwise (group == channels), grouped and spatial ones.
+Code that stays in the graph function (loops too small to share) is
+"(serial, in main_graph)".
+
+  /usr/bin/python3 utils/profile.py MODEL_DIR [--exe EXE] [--threads T] [--runs N] [--top K]
+
+MODEL_DIR holds model.onnx and test_data_set_0/input_*.pb; without --exe the
+model is compiled with build/bin/kiln -O3. Needs perf (linux-perf).
+"""
+
+import argparse
+import collections
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import onnx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TASK_RE = re.compile(r"^main_graph_(.*)_par(?:_\d+)?(?:_dispatch(?:_entry)?)?$")
+
+
+def symbolize(name):
+    """The symbol-safe node name kiln-outline-parallel derives (same rule)."""
+    out = ""
+    for c in name:
+        ok = c.isascii() and c.isalnum()
+        if ok or (out and out[-1] != "_"):
+            out += c if ok else "_"
+    return out.rstrip("_")[:64]
+
+
+def conv_kind(node, shapes):
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    group = attrs.get("group", 1)
+    wshape = shapes.get(node.input[1])
+    kernel = attrs.get("kernel_shape") or (wshape[2:] if wshape else None)
+    if group > 1:
+        cin = wshape[1] * group if wshape else None
+        return "Conv depthwise" if wshape and wshape[1] == 1 and cin == group else "Conv grouped"
+    if kernel and all(k == 1 for k in kernel):
+        return "Conv 1x1"
+    return "Conv %s" % "x".join(str(k) for k in kernel) if kernel else "Conv"
+
+
+def node_kinds(model_path):
+    model = onnx.load(model_path, load_external_data=False)
+    shapes = {t.name: list(t.dims) for t in model.graph.initializer}
+    kinds = {}
+    for node in model.graph.node:
+        kind = conv_kind(node, shapes) if node.op_type == "Conv" else node.op_type
+        kinds[symbolize(node.name)] = kind
+    return kinds
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("model_dir")
+    ap.add_argument("--exe", help="the compiled executable (default: compile it)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--top", type=int, default=10, help="nodes to list")
+    args = ap.parse_args()
+
+    model = os.path.join(args.model_dir, "model.onnx")
+    inputs = sorted(glob.glob(os.path.join(args.model_dir, "test_data_set_0", "input_*.pb")))
+    work = tempfile.mkdtemp(prefix="kiln-profile-")
+    exe = args.exe
+    if not exe:
+        exe = os.path.join(work, "model")
+        subprocess.run([os.path.join(ROOT, "build", "bin", "kiln"), "compile", model,
+                        "-O3", "--emit=exe", "-o", exe], check=True)
+    data = os.path.join(work, "perf.data")
+    run = subprocess.run(["perf", "record", "-q", "-F", "2999", "-o", data, exe] + inputs +
+                         ["--output-dir", os.path.join(work, "out"), "--bench", str(args.runs),
+                          "--threads", str(args.threads)],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit("perf record failed: " + run.stderr.strip())
+    latency = re.search(r"latency_ms median=([0-9.]+)", run.stdout)
+    report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                             "--sort", "symbol", "--percent-limit", "0"],
+                            capture_output=True, text=True, check=True).stdout
+
+    kinds = node_kinds(model)
+    by_kind = collections.Counter()
+    by_node = collections.Counter()
+    for line in report.splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+\[\.\]\s+(\S+)", line)
+        if not m:
+            m = re.match(r"\s*([0-9.]+)%\s+\[k\]\s+(\S+)", line)
+            if m:
+                by_kind["(kernel)"] += float(m.group(1))
+            continue
+        pct, sym = float(m.group(1)), m.group(2)
+        t = TASK_RE.match(sym)
+        if t:
+            node = t.group(1)
+            kind = kinds.get(node, "?")
+            by_node[(node, kind)] += pct
+        elif sym.endswith("main_graph"):
+            kind = "(serial, in main_graph)"
+        elif "memset" in sym or "memcpy" in sym or "memmove" in sym:
+            kind = "(libc %s)" % sym.split("_")[2] if sym.startswith("__mem") else sym
+        elif sym.startswith("kiln_") or sym in ("run_chunks", "worker"):
+            kind = "(runtime: pool, I/O)"
+        else:
+            kind = "(other: %s)" % sym
+        by_kind[kind] += pct
+
+    print("model: %s   threads: %d   latency median: %s ms" %
+          (args.model_dir, args.threads, latency.group(1) if latency else "?"))
+    print("\n| op kind | % of samples |\n| --- | ---: |")
+    for kind, pct in by_kind.most_common():
+        print("| %s | %.1f |" % (kind, pct))
+    print("\n| node | kind | % |\n| --- | --- | ---: |")
+    for (node, kind), pct in by_node.most_common(args.top):
+        print("| %s | %s | %.1f |" % (node, kind, pct))
+
+
+if __name__ == "__main__":
+    main()
