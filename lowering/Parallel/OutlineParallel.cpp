@@ -24,6 +24,8 @@
 #include "lowering/Passes.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -121,6 +123,121 @@ std::string nodeName(Location loc) {
   return out.substr(0, 64);
 }
 
+//===----------------------------------------------------------------------===//
+// Which captured buffers may be marked noalias
+//===----------------------------------------------------------------------===//
+
+/// The bytes a buffer can reach: a range of a root buffer (a function
+/// argument: an input, an output or the arena; or a global constant).
+/// Views of the arena have the range the arena plan gave them; any other
+/// view reaches all of its root.
+struct Extent {
+  Value root;
+  int64_t begin = 0, end = std::numeric_limits<int64_t>::max();
+};
+
+int64_t byteSize(MemRefType t) {
+  Type elem = t.getElementType();
+  int64_t bits = elem.isIndex() ? 64 : elem.getIntOrFloatBitWidth();
+  return t.getNumElements() * std::max<int64_t>(bits / 8, 1);
+}
+
+std::optional<Extent> extentOf(Value v) {
+  std::optional<Extent> viewRange;
+  while (true) {
+    if (auto view = v.getDefiningOp<memref::ViewOp>()) {
+      auto offset = getConstantIntValue(view.getByteShift());
+      if (!offset || !view.getSizes().empty())
+        return std::nullopt;
+      if (!viewRange)
+        viewRange = Extent{Value(), *offset,
+                           *offset + byteSize(view.getType())};
+      v = view.getSource();
+      continue;
+    }
+    if (auto viewLike = v.getDefiningOp<ViewLikeOpInterface>()) {
+      v = viewLike.getViewSource();
+      continue;
+    }
+    break;
+  }
+  bool isRoot = v.getDefiningOp<memref::GetGlobalOp>() ||
+                (isa<BlockArgument>(v) &&
+                 isa<FunctionOpInterface>(
+                     cast<BlockArgument>(v).getOwner()->getParentOp()));
+  if (!isRoot)
+    return std::nullopt;
+  Extent e = viewRange.value_or(Extent{});
+  e.root = v;
+  return e;
+}
+
+bool disjoint(const Extent &a, const Extent &b) {
+  return a.root != b.root || a.end <= b.begin || b.end <= a.begin;
+}
+
+/// The values defined outside `region` that its operations may write
+/// (through views created inside it); nullopt if an op's effects are unknown.
+std::optional<llvm::DenseSet<Value>> writtenFromOutside(Region &region) {
+  llvm::DenseSet<Value> written;
+  WalkResult r = region.walk([&](Operation *op) {
+    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance();
+    auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!iface)
+      return WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (auto &e : effects) {
+      if (!isa<MemoryEffects::Write>(e.getEffect()))
+        continue;
+      Value v = e.getValue();
+      if (!v)
+        return WalkResult::interrupt();
+      while (region.isAncestor(v.getParentRegion())) {
+        auto viewLike = v.getDefiningOp<ViewLikeOpInterface>();
+        if (!viewLike)
+          break;
+        v = viewLike.getViewSource();
+      }
+      written.insert(v);
+    }
+    return WalkResult::advance();
+  });
+  if (r.wasInterrupted())
+    return std::nullopt;
+  return written;
+}
+
+/// For each capture, whether it can be a `noalias` argument of the task: it
+/// reaches bytes no other capture reaches, at least where either is
+/// written. Distinct function arguments are distinct buffers (the ABI says
+/// inputs, outputs and the arena do not overlap).
+SmallVector<bool> noAliasCaptures(ArrayRef<Value> captures, Region &body) {
+  SmallVector<bool> result(captures.size(), false);
+  auto written = writtenFromOutside(body);
+  if (!written)
+    return result;
+  SmallVector<std::optional<Extent>> extents;
+  for (Value v : captures)
+    extents.push_back(isa<MemRefType>(v.getType()) ? extentOf(v)
+                                                   : std::nullopt);
+  for (size_t i = 0; i < captures.size(); ++i) {
+    if (!extents[i])
+      continue;
+    bool ok = true;
+    for (size_t j = 0; j < captures.size() && ok; ++j) {
+      if (j == i || !isa<MemRefType>(captures[j].getType()))
+        continue;
+      if (!written->contains(captures[i]) && !written->contains(captures[j]))
+        continue;
+      ok = extents[j] && disjoint(*extents[i], *extents[j]);
+    }
+    result[i] = ok;
+  }
+  return result;
+}
+
 struct OutlineParallelPass
     : public kiln::impl::OutlineParallelBase<OutlineParallelPass> {
   using OutlineParallelBase::OutlineParallelBase;
@@ -175,6 +292,11 @@ struct OutlineParallelPass
         FunctionType::get(ctx, taskArgs, {}));
     task.setPrivate();
     symbols.insert(task);
+    for (auto [i, noAlias] :
+         llvm::enumerate(noAliasCaptures(captures, loop.getRegion())))
+      if (noAlias)
+        task.setArgAttr(2 + i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                        UnitAttr::get(ctx));
     Block *entry = task.addEntryBlock();
 
     OpBuilder b = OpBuilder::atBlockBegin(entry);

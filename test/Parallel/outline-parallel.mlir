@@ -8,7 +8,7 @@
 // CHECK: call @relu_par_dispatch(%{{.*}}, %[[X]], %[[Y]]) : (index, memref<1x64x56x56xf32>, memref<1x64x56x56xf32>) -> ()
 // CHECK-NOT: scf.parallel
 // CHECK: return
-// CHECK: func.func private @relu_par(%[[B:.*]]: index, %[[E:.*]]: index, %[[TX:.*]]: memref<1x64x56x56xf32>, %[[TY:.*]]: memref<1x64x56x56xf32>)
+// CHECK: func.func private @relu_par(%[[B:.*]]: index, %[[E:.*]]: index, %[[TX:.*]]: memref<1x64x56x56xf32> {llvm.noalias}, %[[TY:.*]]: memref<1x64x56x56xf32> {llvm.noalias})
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK: scf.for %[[L:.*]] = %[[B]] to %[[E]]
 // CHECK: %[[C:.*]] = arith.remui %[[L]], %c64
@@ -84,5 +84,39 @@ func.func @named(%x: memref<4096xf32>) {
     memref.store %zero, %x[%i] : memref<4096xf32>
     scf.reduce
   } loc("/layer1.0/conv1/Conv")
+  return
+}
+
+// -----
+
+// noalias: two views of one arena at disjoint offsets (one written) are
+// noalias; a third view overlapping the written one is not, and neither is
+// the written one then. A read-only global is.
+// Captures in order of first use: %a, %c, %w, %b.
+// CHECK-LABEL: func.func private @views_par(
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<1024xf32> {llvm.noalias},
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<1024xf32>,
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<1024xf32> {llvm.noalias},
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<1024xf32>)
+memref.global "private" constant @w : memref<1024xf32> = dense<1.0>
+func.func @views(%arena: memref<16384xi8>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c1024 = arith.constant 1024 : index
+  %c4096 = arith.constant 4096 : index
+  %c6144 = arith.constant 6144 : index
+  %a = memref.view %arena[%c0][] : memref<16384xi8> to memref<1024xf32>
+  %b = memref.view %arena[%c4096][] : memref<16384xi8> to memref<1024xf32>
+  %c = memref.view %arena[%c6144][] : memref<16384xi8> to memref<1024xf32>
+  %w = memref.get_global @w : memref<1024xf32>
+  scf.parallel (%i) = (%c0) to (%c1024) step (%c1) {
+    %x = memref.load %a[%i] : memref<1024xf32>
+    %y = memref.load %c[%i] : memref<1024xf32>
+    %z = memref.load %w[%i] : memref<1024xf32>
+    %s = arith.addf %x, %y : f32
+    %t = arith.addf %s, %z : f32
+    memref.store %t, %b[%i] : memref<1024xf32>
+    scf.reduce
+  }
   return
 }
