@@ -232,13 +232,22 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
                           scalarConstant(rewriter, loc, elem, 0));
     }
 
-    // Dims: n = 0, g = 1, m = 2, c = 3, k = 4.., o = 4 + sp..
-    unsigned numDims = 4 + 2 * sp, kDim = 4, oDim = 4 + sp;
+    // Dims n = 0, g = 1, m = 2, then either c, k..., o... (output pixels
+    // innermost: a long contiguous inner loop) or, when each output sums only
+    // a few products (depthwise: cg = 1, a 3x3 kernel), o..., c, k... so the
+    // sum stays in a register and the loop over output pixels vectorizes.
+    int64_t kArea = 1;
+    for (int64_t k : g.kernel)
+      kArea *= k;
+    bool sumsInner = cg * kArea <= 64;
+    unsigned numDims = 4 + 2 * sp;
+    unsigned cDim = sumsInner ? 3 + sp : 3, kDim = cDim + 1,
+             oDim = sumsInner ? 3 : 4 + sp;
     SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
                                    getAffineDimExpr(1, ctx),
-                                   getAffineDimExpr(3, ctx)};
+                                   getAffineDimExpr(cDim, ctx)};
     llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
-    SmallVector<unsigned> wDims{1, 2, 3}, yDims{0, 1, 2};
+    SmallVector<unsigned> wDims{1, 2, cDim}, yDims{0, 1, 2};
     for (int64_t i = 0; i < sp; ++i) {
       wDims.push_back(kDim + i);
       yDims.push_back(oDim + i);
@@ -247,7 +256,7 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
                                 dimsMap(ctx, numDims, wDims),
                                 dimsMap(ctx, numDims, yDims)};
     SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
-    for (unsigned d = 3; d < oDim; ++d)
+    for (unsigned d = cDim; d < kDim + sp; ++d)
       iters[d] = IteratorType::reduction;
     Value y = linalg::GenericOp::create(
                   rewriter, loc, TypeRange{yType}, ValueRange{x, w},

@@ -1,12 +1,13 @@
 // RUN: kiln-opt %s --convert-onnx-to-linalg=conv-as-matmul=false -split-input-file | FileCheck %s
 
-// Conv becomes one linalg.generic over a zero-padded input, with iteration
-// dims (n, g, m, c, k..., o...): the output spatial dims innermost, the input
-// read at o * stride + k * dilation, X / W / Y viewed with a group dim.
+// Conv becomes one linalg.generic over a zero-padded input, the input read at
+// o * stride + k * dilation, X / W / Y viewed with a group dim. Each output
+// here sums 3 x 3 x 3 = 27 products (at most 64): iteration dims
+// (n, g, m, o..., c, k...), the sums innermost.
 
-// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d4 + d6, d5 + d7)>
-// CHECK: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d3, d4, d5)>
-// CHECK: #[[YMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6, d7)>
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
+// CHECK: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
+// CHECK: #[[YMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
 // CHECK-LABEL: func.func @conv_pads
 // CHECK-SAME: (%[[X:.*]]: tensor<1x3x8x8xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>)
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
@@ -16,7 +17,7 @@
 // CHECK: %[[WG:.*]] = tensor.expand_shape %[[W]] {{\[}}[0, 1], [2], [3], [4]] output_shape [1, 4, 3, 3, 3] : tensor<4x3x3x3xf32> into tensor<1x4x3x3x3xf32>
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<1x1x4x8x8xf32>
 // CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<1x1x4x8x8xf32>)
-// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[YMAP]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]} ins(%[[XG]], %[[WG]] : tensor<1x1x3x10x10xf32>, tensor<1x4x3x3x3xf32>) outs(%[[INIT]] : tensor<1x1x4x8x8xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[YMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[XG]], %[[WG]] : tensor<1x1x3x10x10xf32>, tensor<1x4x3x3x3xf32>) outs(%[[INIT]] : tensor<1x1x4x8x8xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %[[WT:.*]]: f32, %[[ACC:.*]]: f32):
 // CHECK-NEXT: %[[MUL:.*]] = arith.mulf %[[IN]], %[[WT]] : f32
 // CHECK-NEXT: %[[ADD:.*]] = arith.addf %[[ACC]], %[[MUL]] : f32
@@ -36,7 +37,7 @@ func.func @conv_pads(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor
 // padding is needed.
 // CHECK: #[[BMAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, 0, 0)>
 // CHECK: #[[ID:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
-// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d6 * 2 + d4, d7 * 2 + d5)>
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
 // CHECK-LABEL: func.func @conv_bias_group
 // CHECK-SAME: (%[[X:.*]]: tensor<2x4x6x6xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
 // CHECK-NOT: tensor.pad
@@ -56,11 +57,11 @@ func.func @conv_bias_group(%x: tensor<2x4x6x6xf32>, %w: tensor<6x2x3x3xf32>, %b:
 // -----
 
 // 1-D with dilation 2: the input is read at o + 2 * k.
-// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d3, d5 + d4 * 2)>
-// CHECK: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d2, d3, d4)>
-// CHECK: #[[YMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d3 + d5 * 2)>
+// CHECK: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d2, d4, d5)>
+// CHECK: #[[YMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @conv_1d_dilated
-// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[YMAP]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[YMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
 // CHECK-SAME: tensor<1x1x2x10xf32>, tensor<1x3x2x3xf32>
 // CHECK-SAME: outs(%{{.*}} : tensor<1x1x3x6xf32>)
 // CHECK: tensor.collapse_shape {{.*}} : tensor<1x1x3x6xf32> into tensor<1x3x6xf32>
@@ -74,15 +75,28 @@ func.func @conv_1d_dilated(%x: tensor<1x2x10xf32>, %w: tensor<3x2x3xf32>) -> ten
 
 // 3-D SAME_UPPER: the pads come from computeWindowGeometry, the extra cell at
 // the end of an odd total goes high.
-// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1, d3, d7 * 2 + d4, d8 * 2 + d5, d9 * 2 + d6)>
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1, d6, d3 * 2 + d7, d4 * 2 + d8, d5 * 2 + d9)>
 // CHECK-LABEL: func.func @conv_3d_same_upper
 // CHECK-SAME: (%[[X:.*]]: tensor<1x1x4x5x6xf32>
 // CHECK: tensor.pad %[[X]] low[0, 0, 0, 0, 0] high[0, 0, 0, 1, 0]
 // CHECK: : tensor<1x1x4x5x6xf32> to tensor<1x1x4x6x6xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction", "parallel", "parallel", "parallel"]}
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]}
 // CHECK: tensor.collapse_shape {{.*}} into tensor<1x2x2x3x3xf32>
 func.func @conv_3d_same_upper(%x: tensor<1x1x4x5x6xf32>, %w: tensor<2x1x2x2x2xf32>) -> tensor<1x2x2x3x3xf32> {
   %none = onnx.NoValue
   %y = onnx.Conv %x, %w, %none {auto_pad = "SAME_UPPER", strides = array<i64: 2, 2, 2>} : (tensor<1x1x4x5x6xf32>, tensor<2x1x2x2x2xf32>, none) -> tensor<1x2x2x3x3xf32>
   return %y : tensor<1x2x2x3x3xf32>
+}
+
+// -----
+
+// Each output sums 8 x 3 x 3 = 72 products (more than 64): iteration dims
+// (n, g, m, c, k..., o...), the output pixels innermost.
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d4 + d6, d5 + d7)>
+// CHECK-LABEL: func.func @conv_long_sums
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]}
+func.func @conv_long_sums(%x: tensor<1x8x6x6xf32>, %w: tensor<4x8x3x3xf32>) -> tensor<1x4x4x4xf32> {
+  %none = onnx.NoValue
+  %y = onnx.Conv %x, %w, %none : (tensor<1x8x6x6xf32>, tensor<4x8x3x3xf32>, none) -> tensor<1x4x4x4xf32>
+  return %y : tensor<1x4x4x4xf32>
 }

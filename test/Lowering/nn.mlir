@@ -156,7 +156,7 @@ func.func @conv_transpose_k3s2(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x3x3xf32>,
 // CHECK: %[[P:.*]] = tensor.pad %[[X]] low[0, 0, 2] high[0, 0, 2]
 // CHECK: tensor.expand_shape %[[P]] {{.*}} into tensor<2x2x2x9xf32>
 // CHECK: tensor.expand_shape %[[B]]
-// CHECK: %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
 // CHECK: %[[R:.*]] = tensor.collapse_shape %[[Y]] {{.*}} into tensor<2x2x7xf32>
 // CHECK: return %[[R]]
 func.func @conv_transpose_1d_groups(%x: tensor<2x4x5xf32>, %w: tensor<4x1x3xf32>, %b: tensor<2xf32>) -> tensor<2x2x7xf32> {
