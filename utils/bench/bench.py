@@ -267,6 +267,7 @@ def bench_model(model_dir, args):
         })
     return res
 
+
 # ---- machine peak ----------------------------------------------------------
 
 def measure_peak(args):
@@ -291,6 +292,7 @@ def measure_peak(args):
                     "source": "fma_peak.c"}
     log("peak: %.1f GFLOP/s per core (%d-bit FMA)" % (best["gflops"], best["vector_bits"]))
     return best
+
 
 # ---- main ------------------------------------------------------------------
 
