@@ -6,11 +6,17 @@ For each model and opset writes, in the layout of the ONNX backend test data:
   OUTDIR/<name>_op<opset>/test_data_set_0/input_<i>.pb    seeded random inputs
   OUTDIR/<name>_op<opset>/test_data_set_0/output_<i>.pb   PyTorch's outputs
 
+With --dynamic-batch the inputs and outputs get a symbolic batch dimension
+named `batch` (bind it with `kiln compile --dim batch=N`), the folder is
+<name>_dynbatch_op<opset>, and test_data_set_<i> holds a batch of the i-th
+size of --batches (default 1,4).
+
 Weights are random under a fixed torch.manual_seed (nothing is downloaded).
 Run with /usr/bin/python3 (Debian's python3-torch, python3-onnx).
 
   /usr/bin/python3 utils/export_zoo.py build/zoo
   /usr/bin/python3 utils/export_zoo.py --models bert,gpt --opsets 13,17 build/zoo
+  /usr/bin/python3 utils/export_zoo.py --models unet --opsets 17 --dynamic-batch build/zoo
 """
 
 import argparse
@@ -151,32 +157,33 @@ class UNet(nn.Module):
 
 # --------------------------------------------------------------------------
 def build(name, gen):
-    """Returns (model, tuple of inputs, input names, output names)."""
+    """Returns (model, inputs(batch) -> tuple of inputs, input names, output
+    names); every input's dim 0 is the batch."""
     if name == "bert":
-        m = Bert()
-        ids = torch.randint(0, 30522, (1, 128), generator=gen, dtype=torch.int64)
-        return m, (ids,), ["input_ids"], ["output"]
+        return (Bert(), lambda b: (torch.randint(0, 30522, (b, 128), generator=gen),),
+                ["input_ids"], ["output"])
     if name == "gpt":
-        m = Gpt()
-        ids = torch.randint(0, 8192, (1, 64), generator=gen, dtype=torch.int64)
-        return m, (ids,), ["input_ids"], ["logits"]
+        return (Gpt(), lambda b: (torch.randint(0, 8192, (b, 64), generator=gen),),
+                ["input_ids"], ["logits"])
     if name == "lstm":
-        return Rnn(nn.LSTM), (torch.randn(1, 32, 64, generator=gen),), ["input"], ["output"]
+        return Rnn(nn.LSTM), lambda b: (torch.randn(b, 32, 64, generator=gen),), ["input"], ["output"]
     if name == "gru":
-        return Rnn(nn.GRU), (torch.randn(1, 32, 64, generator=gen),), ["input"], ["output"]
+        return Rnn(nn.GRU), lambda b: (torch.randn(b, 32, 64, generator=gen),), ["input"], ["output"]
     if name == "unet":
-        m = UNet()
-        return m, (torch.randn(1, 3, 64, 64, generator=gen),), ["input"], ["output"]
+        return UNet(), lambda b: (torch.randn(b, 3, 64, 64, generator=gen),), ["input"], ["output"]
     raise SystemExit("error: unknown model '%s' (known: %s)" % (name, ",".join(MODELS)))
 
 
-def export(name, opset, outdir, seed):
+def export(name, opset, outdir, seed, batches=None):
+    """Exports one model; with `batches` (a list of sizes), with a symbolic
+    batch dim and one test data set per size."""
     import onnx
     from onnx import numpy_helper
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model, inputs, in_names, out_names = build(name, gen)
+    model, make_inputs, in_names, out_names = build(name, gen)
+    data = [make_inputs(b) for b in (batches or [1])]
     if name == "unet":
         # give BatchNorm non-trivial running statistics
         with torch.no_grad():
@@ -186,36 +193,42 @@ def export(name, opset, outdir, seed):
                     mod.running_var.uniform_(0.5, 1.5, generator=gen)
     model.eval()
 
-    d = os.path.join(outdir, "%s_op%d" % (name, opset))
-    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    d = os.path.join(outdir, "%s%s_op%d" % (name, "_dynbatch" if batches else "", opset))
+    os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
-    # Deliberately not under torch.no_grad(): nn.TransformerEncoder's fused
-    # fast path (taken in eval + no_grad) cannot be exported.
-    ref = model(*inputs)
-    if not isinstance(ref, (tuple, list)):
-        ref = (ref,)
-    torch.onnx.export(model, inputs, path, opset_version=opset,
+    dynamic = None
+    if batches:
+        dynamic = {n: {0: "batch"} for n in in_names + out_names}
+    torch.onnx.export(model, data[-1], path, opset_version=opset,
                       input_names=in_names, output_names=out_names,
-                      do_constant_folding=True)
+                      dynamic_axes=dynamic, do_constant_folding=True)
 
     proto = onnx.load(path)
     onnx.checker.check_model(proto)
     inits = {i.name for i in proto.graph.initializer}
     graph_inputs = [i.name for i in proto.graph.input if i.name not in inits]
-    by_name = dict(zip(in_names, inputs))
-    for i, n in enumerate(graph_inputs):
-        t = numpy_helper.from_array(by_name[n].detach().numpy(), n)
-        with open(os.path.join(d, "test_data_set_0", "input_%d.pb" % i), "wb") as f:
-            f.write(t.SerializeToString())
     graph_outputs = [o.name for o in proto.graph.output]
-    for i, n in enumerate(graph_outputs):
-        arr = ref[out_names.index(n)].detach().numpy()
-        t = numpy_helper.from_array(np.ascontiguousarray(arr), n)
-        with open(os.path.join(d, "test_data_set_0", "output_%d.pb" % i), "wb") as f:
-            f.write(t.SerializeToString())
+    for k, inputs in enumerate(data):
+        ds = os.path.join(d, "test_data_set_%d" % k)
+        os.makedirs(ds, exist_ok=True)
+        # Deliberately not under torch.no_grad(): nn.TransformerEncoder's fused
+        # fast path (taken in eval + no_grad) cannot be exported.
+        ref = model(*inputs)
+        if not isinstance(ref, (tuple, list)):
+            ref = (ref,)
+        by_name = dict(zip(in_names, inputs))
+        for i, n in enumerate(graph_inputs):
+            t = numpy_helper.from_array(by_name[n].detach().numpy(), n)
+            with open(os.path.join(ds, "input_%d.pb" % i), "wb") as f:
+                f.write(t.SerializeToString())
+        for i, n in enumerate(graph_outputs):
+            arr = ref[out_names.index(n)].detach().numpy()
+            t = numpy_helper.from_array(np.ascontiguousarray(arr), n)
+            with open(os.path.join(ds, "output_%d.pb" % i), "wb") as f:
+                f.write(t.SerializeToString())
     ops = sorted({n.op_type for n in proto.graph.node})
-    print("%s_op%d: ok, %d nodes, ops: %s" % (name, opset, len(proto.graph.node),
-                                            " ".join(ops)))
+    print("%s: ok, %d nodes, ops: %s" % (os.path.basename(d), len(proto.graph.node),
+                                       " ".join(ops)))
     return d
 
 
@@ -227,13 +240,19 @@ def main():
                     help="comma-separated subset of %(default)s")
     ap.add_argument("--opsets", default="13,17", help="comma-separated opsets (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and inputs")
+    ap.add_argument("--dynamic-batch", action="store_true",
+                    help="export with a symbolic batch dim 'batch' (dim 0 of inputs and outputs)")
+    ap.add_argument("--batches", default="1,4",
+                    help="with --dynamic-batch: the batch size of each test data set "
+                         "(default: %(default)s)")
     args = ap.parse_args()
+    batches = [int(b) for b in args.batches.split(",") if b] if args.dynamic_batch else None
 
     failed = 0
     for name in [m for m in args.models.split(",") if m]:
         for opset in [int(o) for o in args.opsets.split(",") if o]:
             try:
-                export(name, opset, args.outdir, args.seed)
+                export(name, opset, args.outdir, args.seed, batches)
             except Exception as e:  # keep going with the other models
                 failed += 1
                 print("%s_op%d: export FAILED: %s" % (name, opset, e), file=sys.stderr)

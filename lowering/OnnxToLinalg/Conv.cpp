@@ -85,12 +85,14 @@ AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
 // Conv
 //===----------------------------------------------------------------------===//
 
-/// Conv with one image and one group as a matrix product:
-///   col[c * k..., o...] = xpad[0, c, o * s + k * d]     (im2col)
-///   y[m, o...]          = W[m, c * k...] x col + bias
+/// Conv with one group as a matrix product:
+///   col[c * k..., n * o...] = xpad[n, c, o * s + k * d]     (im2col)
+///   y[m, n * o...]          = W[m, c * k...] x col + bias
+///   out[n, m, o...]         = y[m, n, o...]                 (N > 1 only)
 /// The product is a linalg.matmul, which kiln-tile-contractions turns into
-/// a register-blocked kernel. A 1x1, stride-1, unpadded conv reads the input
-/// directly, without the im2col copy.
+/// a register-blocked kernel; a batch of N images is one product with N times
+/// the columns, transposed back to NCHW. A 1x1, stride-1, unpadded conv of
+/// one image reads the input directly, without the im2col copy.
 LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
                             PatternRewriter &rewriter) {
   Location loc = op.getLoc();
@@ -99,30 +101,37 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
   auto outType = cast<RankedTensorType>(op.getType());
   Type elem = outType.getElementType();
   int64_t sp = g.kernel.size();
+  int64_t n = cast<RankedTensorType>(op.getX().getType()).getDimSize(0);
   int64_t c = wt.getDimSize(1), m = wt.getDimSize(0);
   int64_t kArea = 1, pixels = 1;
   for (int64_t i = 0; i < sp; ++i) {
     kArea *= g.kernel[i];
     pixels *= g.outSpatial[i];
   }
+  bool batched = n > 1;
   bool pointwise = kArea == 1 &&
                    llvm::all_of(g.strides, [](int64_t s) { return s == 1; }) &&
                    llvm::all_of(g.padBegin, [](int64_t p) { return p == 0; }) &&
                    llvm::all_of(g.padEnd, [](int64_t p) { return p == 0; });
-  auto colType = RankedTensorType::get({c * kArea, pixels}, elem);
+  auto colType = RankedTensorType::get({c * kArea, n * pixels}, elem);
   Value col;
-  if (pointwise) {
+  if (pointwise && !batched) {
     col = reshapeTensor(rewriter, loc, op.getX(), colType);
   } else {
     Value x = padWindowInput(rewriter, loc, op.getX(), g,
                              scalarConstant(rewriter, loc, elem, 0));
-    // Iteration (c, k..., o...), all parallel.
-    unsigned numDims = 1 + 2 * sp, kDim = 1, oDim = 1 + sp;
-    SmallVector<AffineExpr> xExprs{getAffineConstantExpr(0, ctx),
+    // Iteration (c, k..., o...), or (c, k..., n, o...) for a batch; all
+    // parallel.
+    unsigned numDims = 1 + 2 * sp + batched, kDim = 1, nDim = 1 + sp,
+             oDim = 1 + sp + batched;
+    SmallVector<AffineExpr> xExprs{batched ? getAffineDimExpr(nDim, ctx)
+                                           : getAffineConstantExpr(0, ctx),
                                    getAffineDimExpr(0, ctx)};
     llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
     SmallVector<int64_t> colShape{c};
     llvm::append_range(colShape, g.kernel);
+    if (batched)
+      colShape.push_back(n);
     llvm::append_range(colShape, g.outSpatial);
     auto colFullType = RankedTensorType::get(colShape, elem);
     SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
@@ -139,13 +148,13 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
     SmallVector<ReassociationIndices> assoc(2);
     for (int64_t i = 0; i <= sp; ++i)
       assoc[0].push_back(i);
-    for (int64_t i = 0; i < sp; ++i)
-      assoc[1].push_back(1 + sp + i);
+    for (int64_t i = 1 + sp; i < numDims; ++i)
+      assoc[1].push_back(i);
     col = tensor::CollapseShapeOp::create(rewriter, loc, colType, colFull, assoc);
   }
   Value w = reshapeTensor(rewriter, loc, op.getW(),
                           RankedTensorType::get({m, c * kArea}, elem));
-  auto yType = RankedTensorType::get({m, pixels}, elem);
+  auto yType = RankedTensorType::get({m, n * pixels}, elem);
   Value init;
   if (!isa<NoneType>(op.getB().getType())) {
     Value bias = reshapeTensor(rewriter, loc, op.getB(),
@@ -158,6 +167,17 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
   Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{yType},
                                      ValueRange{w, col}, ValueRange{init})
                 .getResult(0);
+  if (batched) {
+    // [M, N * P] -> [M, N, P] -> [N, M, P].
+    Value y3 = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({m, n, pixels}, elem), y,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    auto nmpType = RankedTensorType::get({n, m, pixels}, elem);
+    y = linalg::TransposeOp::create(rewriter, loc, y3,
+                                    emptyTensor(rewriter, loc, nmpType),
+                                    ArrayRef<int64_t>{1, 0, 2})
+            .getResult()[0];
+  }
   rewriter.replaceOp(op, reshapeTensor(rewriter, loc, y, outType));
   return success();
 }
@@ -189,7 +209,7 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
     if (failed(checkGeometry(op, g, outType, rewriter)))
       return failure();
 
-    if (asMatmul && n == 1 && group == 1 && elem.isF32())
+    if (asMatmul && group == 1 && elem.isF32())
       return lowerAsMatmul(op, g, rewriter);
 
     // X: [N, C, p...] -> [N, G, C/G, p...].

@@ -5,9 +5,14 @@
 # run with --threads 2, and compared with PyTorch's output (rtol 1e-3, atol 1e-4).
 # Exits 77 (ctest SKIP_RETURN_CODE) only when torch/torchvision are missing.
 #
+# With ZOO_BATCHES (e.g. "1 4"), each model is exported instead with a symbolic
+# batch dim `batch` (folder <model>_dynbatch_op<opset>, test_data_set_<i> for
+# the i-th size), and compiled and checked once per size with --dim batch=N.
+#
 # usage: zoo.sh [MODEL ...]   (default: the list below)
 # Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
-# KILN_PYTHON (default /usr/bin/python3), ZOO_OPSETS (default "13 17").
+# KILN_PYTHON (default /usr/bin/python3), ZOO_OPSETS (default "13 17"),
+# ZOO_BATCHES (default empty: static shapes).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,6 +20,9 @@ BUILD=${KILN_BUILD_DIR:-$ROOT/build}
 KILN=${KILN:-$BUILD/bin/kiln}
 PY=${KILN_PYTHON:-/usr/bin/python3}
 OPSETS=${ZOO_OPSETS:-13 17}
+BATCHES=${ZOO_BATCHES:-}
+export_flags=()
+[[ -z $BATCHES ]] || export_flags=(--dynamic-batch --batches "$(tr -s ' ' , <<<"$BATCHES")")
 MODELS=("$@")
 if [[ ${#MODELS[@]} -eq 0 ]]; then
   # resnet18 at opset 13 has its own test (resnet18.sh).
@@ -27,47 +35,28 @@ if ! "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
   exit 77
 fi
 
-mkdir -p "$BUILD/e2e/zoo"
-passed=0
-failed=0
-failures=()
-for model in "${MODELS[@]}"; do
-  for opset in $OPSETS; do
-    name=${model}_op${opset}
-    dir=$BUILD/e2e/zoo/$name
-    if [[ ! -f $dir/test_data_set_0/output_0.pb ]]; then
-      tmp=$dir.tmp.$$
-      rm -rf "$tmp"
-      case $model in
-        bert|gpt|unet|lstm|gru)
-          export_cmd=("$PY" "$ROOT/utils/export_zoo.py" --models "$model" --opsets "$opset" "$tmp.d") ;;
-        *)
-          export_cmd=("$PY" "$ROOT/utils/export_resnet18.py" --model "$model" --opset "$opset" "$tmp") ;;
-      esac
-      if "${export_cmd[@]}" >/dev/null 2>"$tmp.export.log" && [[ -d $tmp.d ]]; then
-        mv "$tmp.d/$name" "$tmp" && rm -rf "$tmp.d"
-      fi
-      if [[ ! -f $tmp/test_data_set_0/output_0.pb ]]; then
-        echo "FAIL $name: export failed: $(tail -1 "$tmp.export.log")"
-        failed=$((failed + 1)); failures+=("$name")
-        rm -rf "$tmp" "$tmp.d" "$tmp.export.log"; continue
-      fi
-      rm -f "$tmp.export.log"
-      rm -rf "$dir"; mv "$tmp" "$dir"
-    fi
-    t0=$(date +%s.%N)
-    if ! "$KILN" compile "$dir/model.onnx" -O3 --emit=exe -o "$dir/model" 2>"$dir/compile.log"; then
-      echo "FAIL $name: $(head -1 "$dir/compile.log")"
-      failed=$((failed + 1)); failures+=("$name"); continue
-    fi
-    t1=$(date +%s.%N)
-    rm -rf "$dir/out"
-    inputs=("$dir"/test_data_set_0/input_*.pb)
-    if ! "$dir/model" "${inputs[@]}" --output-dir "$dir/out" --threads 2 2>"$dir/run.log"; then
-      echo "FAIL $name: $(head -1 "$dir/run.log")"
-      failed=$((failed + 1)); failures+=("$name"); continue
-    fi
-    if result=$("$PY" - "$dir/test_data_set_0/output_0.pb" "$dir/out/output_0.pb" <<'PYEOF'
+# check DIR N [BATCH]: compiles DIR/model.onnx (with --dim batch=BATCH when
+# given), runs it on DIR/test_data_set_N and compares with PyTorch's output;
+# prints one PASS or FAIL line.
+check() {
+  local dir=$1 ds=$2 batch=${3:-}
+  local label=$(basename "$dir")${batch:+ batch=$batch} sfx=${batch:+_b$batch}
+  local exe=$dir/model$sfx out=$dir/out$sfx dims=() t0 t1 result
+  [[ -z $batch ]] || dims=(--dim "batch=$batch")
+  t0=$(date +%s.%N)
+  if ! "$KILN" compile "$dir/model.onnx" "${dims[@]}" -O3 --emit=exe -o "$exe" \
+      2>"$dir/compile$sfx.log"; then
+    echo "FAIL $label: $(head -1 "$dir/compile$sfx.log")"
+    return 1
+  fi
+  t1=$(date +%s.%N)
+  rm -rf "$out"
+  local inputs=("$dir/test_data_set_$ds"/input_*.pb)
+  if ! "$exe" "${inputs[@]}" --output-dir "$out" --threads 2 2>"$dir/run$sfx.log"; then
+    echo "FAIL $label: $(head -1 "$dir/run$sfx.log")"
+    return 1
+  fi
+  if result=$("$PY" - "$dir/test_data_set_$ds/output_0.pb" "$out/output_0.pb" <<'PYEOF'
 import sys
 import numpy as np
 import onnx
@@ -84,14 +73,61 @@ ok = np.allclose(got, want, rtol=1e-3, atol=1e-4) and err <= 1e-3 * scale
 print("max abs error %.3g, %.2g of max |reference| %.3g" % (err, err / scale if scale else 0, scale))
 sys.exit(0 if ok else 1)
 PYEOF
-    ); then
-      printf 'PASS %-28s compile %5.1f s  %s\n' "$name" \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$result"
-      passed=$((passed + 1))
-    else
-      echo "FAIL $name: outputs differ from PyTorch ($result)"
-      failed=$((failed + 1)); failures+=("$name")
+  ); then
+    printf 'PASS %-42s compile %5.1f s  %s\n' "$label" \
+      "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$result"
+  else
+    echo "FAIL $label: outputs differ from PyTorch ($result)"
+    return 1
+  fi
+}
+
+mkdir -p "$BUILD/e2e/zoo"
+passed=0
+failed=0
+failures=()
+for model in "${MODELS[@]}"; do
+  for opset in $OPSETS; do
+    name=${model}${BATCHES:+_dynbatch}_op${opset}
+    dir=$BUILD/e2e/zoo/$name
+    if [[ ! -f $dir/test_data_set_0/output_0.pb || $(cat "$dir/batches" 2>/dev/null) != "$BATCHES" ]]; then
+      tmp=$dir.tmp.$$
+      rm -rf "$tmp"
+      case $model in
+        bert|gpt|unet|lstm|gru)
+          export_cmd=("$PY" "$ROOT/utils/export_zoo.py" --models "$model" --opsets "$opset" "${export_flags[@]}" "$tmp.d") ;;
+        *)
+          export_cmd=("$PY" "$ROOT/utils/export_resnet18.py" --model "$model" --opset "$opset" "${export_flags[@]}" "$tmp") ;;
+      esac
+      if "${export_cmd[@]}" >/dev/null 2>"$tmp.export.log" && [[ -d $tmp.d ]]; then
+        mv "$tmp.d/$name" "$tmp" && rm -rf "$tmp.d"
+      fi
+      if [[ ! -f $tmp/test_data_set_0/output_0.pb ]]; then
+        echo "FAIL $name: export failed: $(tail -1 "$tmp.export.log")"
+        failed=$((failed + 1)); failures+=("$name")
+        rm -rf "$tmp" "$tmp.d" "$tmp.export.log"; continue
+      fi
+      rm -f "$tmp.export.log"
+      [[ -z $BATCHES ]] || echo "$BATCHES" >"$tmp/batches"
+      rm -rf "$dir"; mv "$tmp" "$dir"
     fi
+    if [[ -z $BATCHES ]]; then
+      if check "$dir" 0; then
+        passed=$((passed + 1))
+      else
+        failed=$((failed + 1)); failures+=("$name")
+      fi
+      continue
+    fi
+    ds=0
+    for batch in $BATCHES; do
+      if check "$dir" "$ds" "$batch"; then
+        passed=$((passed + 1))
+      else
+        failed=$((failed + 1)); failures+=("$name:batch=$batch")
+      fi
+      ds=$((ds + 1))
+    done
   done
 done
 
