@@ -27,10 +27,11 @@ Value multiplyAdd(OpBuilder &b, Location l, Value x, Value y, Value acc,
            : (Value)arith::AddIOp::create(b, l, acc, p);
 }
 
-/// out[batch, m, n] += a[batch', m, k] * b[batch', k, n] on an existing
-/// accumulator `init`; a and b have rank >= 2 and broadcast batch dims.
-Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
-               bool transA, bool transB, std::optional<double> alpha) {
+} // namespace
+
+Value kiln::contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                     Value init, bool transA, bool transB,
+                     std::optional<double> alpha) {
   MLIRContext *ctx = b.getContext();
   auto outType = cast<RankedTensorType>(init.getType());
   int64_t batch = outType.getRank() - 2;
@@ -69,6 +70,8 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
              })
       .getResult(0);
 }
+
+namespace {
 
 struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
   using OnnxPattern::OnnxPattern;
