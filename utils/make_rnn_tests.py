@@ -10,8 +10,11 @@ reference is a plain NumPy loop over each batch entry, with ONNX Runtime's
 conventions where the spec is silent (clip bounds the gates' inputs, not Ct
 before h; the final state of an entry of length 0 is zero).
 
-  /usr/bin/python3 utils/make_rnn_tests.py OUTDIR        # OUTDIR/node/test_*
-  /usr/bin/python3 utils/backend_tests.py --data OUTDIR --suites node
+  /usr/bin/python3 utils/make_rnn_tests.py OUTDIR   # OUTDIR/node/test_*, expected.txt
+  /usr/bin/python3 utils/backend_tests.py --data OUTDIR --suites node \
+      --expected OUTDIR/expected.txt
+
+test/e2e/rnn.sh does both.
 
 Run it with /usr/bin/python3 (Debian's python3-onnx and python3-numpy).
 """
@@ -246,6 +249,9 @@ def main():
             onnx.save_tensor(numpy_helper.from_array(v), os.path.join(ds, "input_%d.pb" % i))
         for i, v in enumerate(outs):
             onnx.save_tensor(numpy_helper.from_array(v), os.path.join(ds, "output_%d.pb" % i))
+    # The list for backend_tests.py --expected: every case must pass.
+    with open(os.path.join(sys.argv[1], "expected.txt"), "w") as f:
+        f.writelines("node/%s\n" % c[0] for c in CASES)
     print("%d tests in %s" % (len(CASES), root))
 
 
