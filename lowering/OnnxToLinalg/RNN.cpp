@@ -23,6 +23,9 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include <cstring>
+
 using namespace mlir;
 using namespace kiln;
 namespace kop = kiln::onnx;
@@ -139,6 +142,65 @@ Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
     shape.push_back(t.getDimSize(p));
   Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
   return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
+}
+
+/// The row-major bytes of a constant tensor `v` (onnx.Constant or
+/// arith.constant, dense or dense_resource, also when the constant lowering
+/// has reshaped it), or nullopt. A splat comes back as its one element.
+std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
+  if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
+    v = expand.getSrc();
+  Attribute attr;
+  if (auto c = v.getDefiningOp<kop::ConstantOp>())
+    attr = c.getValue();
+  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = c.getValue();
+  splat = false;
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr)) {
+    splat = dense.isSplat();
+    return dense.getRawData();
+  }
+  if (auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      return blob->getData();
+  return std::nullopt;
+}
+
+/// all[d] (rows x cols of a directions x rows x cols tensor) transposed to
+/// cols x rows. Constant weights are transposed now, at compile time, into a
+/// new constant; anything else by a linalg.transpose.
+Value transposedWeights(OpBuilder &b, Location loc, Value all, int64_t d,
+                        int64_t rows, int64_t cols) {
+  auto type = cast<RankedTensorType>(all.getType());
+  Type elem = type.getElementType();
+  auto outType = RankedTensorType::get({cols, rows}, elem);
+  bool splat;
+  std::optional<ArrayRef<char>> bytes = constantBytes(all, splat);
+  size_t width = elem.getIntOrFloatBitWidth() / 8;
+  if (bytes && splat && bytes->size() == width)
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
+  if (bytes && bytes->size() == (size_t)type.getNumElements() * width) {
+    std::vector<char> out(bytes->size() / type.getDimSize(0));
+    const char *in = bytes->data() + d * out.size();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        std::memcpy(&out[(c * rows + r) * width], in + (r * cols + c) * width,
+                    width);
+    // As the constant lowering does for weights: a 1-D blob viewed at its
+    // shape, so that LLVM sees one flat array.
+    auto flatType = RankedTensorType::get({rows * cols}, elem);
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(out), alignof(double));
+    Value flat = arith::ConstantOp::create(
+        b, loc,
+        DenseResourceElementsAttr::get(flatType, "rnn_weights_t",
+                                       std::move(blob)));
+    return reshapeTensor(b, loc, flat, outType);
+  }
+  Value w = slice(b, loc, all, {d, 0, 0}, {1, rows, cols},
+                  RankedTensorType::get({rows, cols}, elem));
+  return transpose(b, loc, w, {1, 0});
 }
 
 /// The lowering of one LSTM, GRU or RNN op.
@@ -260,10 +322,8 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
   bool needY = !op->getResult(0).use_empty();
 
   // Weights, transposed so that the contractions walk them row by row.
-  Value w = slice(b, loc, operand(1), {d, 0, 0}, {1, GH, I}, tensorType({GH, I}));
-  Value wT = transpose(b, loc, w, {1, 0});
-  Value r = slice(b, loc, operand(2), {d, 0, 0}, {1, GH, H}, tensorType({GH, H}));
-  Value rT = transpose(b, loc, r, {1, 0});
+  Value wT = transposedWeights(b, loc, operand(1), d, GH, I);
+  Value rT = transposedWeights(b, loc, operand(2), d, GH, H);
 
   // The biases added to X * W^T: Wb + Rb, except GRU's Rbh with
   // linear_before_reset, which is added inside the reset product.
