@@ -66,7 +66,9 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     Runs on tensors, before bufferization. Each static f32 `linalg.matmul`
     is padded so that M and N are multiples of the register tile (mr x nr),
     tiled for the caches (up to mc x nc x kc, sizes that divide the problem
-    so every tile stays static), tiled again to mr x nr x 1, and the
+    so every tile stays static; the mc x nc tiles form an `scf.forall`, the
+    unit of work for threads, shrunk until there are `min-tiles` of them),
+    tiled again to mr x nr x 1, and the
     innermost op is vectorized. The vector.contract is lowered to outer
     products (vector.fma) and the mr x nr accumulator is hoisted out of the
     reduction loop so it lives in registers. Matmuls this cannot handle are
@@ -84,6 +86,8 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     Option<"mc", "mc", "int64_t", "64", "cache tile rows (upper bound)">,
     Option<"nc", "nc", "int64_t", "256", "cache tile columns (upper bound)">,
     Option<"kc", "kc", "int64_t", "256", "cache tile depth (upper bound)">,
+    Option<"minTiles", "min-tiles", "int64_t", "4",
+           "cache tiles wanted for the threads to share (shrinks mc, nc)">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
@@ -100,6 +104,52 @@ def DistinctResults : Pass<"kiln-distinct-results", "::mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
+}
+
+def OutlineParallel : Pass<"kiln-outline-parallel", "::mlir::ModuleOp"> {
+  let summary = "outline big scf.parallel loop nests into tasks for the thread pool";
+  let description = [{
+    Runs on memrefs, after linalg became (parallel) loops. Every outermost
+    `scf.parallel` with static bounds, no reductions and at least `min-work`
+    estimated operations (body operations times trip counts) becomes a task:
+
+    * the leading dimensions, enough of them for `min-chunks` iterations (or
+      all), are linearized into one range [0, n);
+    * the body moves into a new private function `@<func>_par<k>(%begin,
+      %end, captures...)` that loops over [begin, end), delinearizes, and runs
+      the rest of the nest (remaining dimensions stay an scf.parallel);
+    * the loop is replaced by `func.call @<func>_par<k>_dispatch(n, captures...)`,
+      a declaration tagged `kiln.parallel_task = @<func>_par<k>` that
+      `kiln-lower-parallel-dispatch` defines once everything is LLVM.
+
+    Constants used in the body are cloned into the task. A loop whose captured
+    values are not all scalars or memrefs of static shape, strides and offset
+    (those pass as bare pointers) is left alone and stays serial.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "50000",
+           "estimated operations (body ops x trip counts) below which a loop stays serial">,
+    Option<"minChunks", "min-chunks", "int64_t", "64",
+           "iterations wanted in the linearized range before it stops taking dimensions">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def LowerParallelDispatch : Pass<"kiln-lower-parallel-dispatch", "::mlir::ModuleOp"> {
+  let summary = "define the dispatch functions of outlined tasks (LLVM dialect)";
+  let description = [{
+    Runs on the LLVM dialect, after `kiln-outline-parallel` and the
+    conversion to LLVM. Each declaration tagged `kiln.parallel_task = @task`
+    (arguments: iteration count, then the task's captures) gets a body that
+    packs the captures into a stack struct and calls the runtime's
+    `kiln_parallel_for(@task_entry, ctx, n)`; `@task_entry(ctx, begin, end)`
+    unpacks them and calls `@task(begin, end, captures...)`. Dispatch, entry
+    and task get internal linkage. The module also gets a weak serial
+    `kiln_parallel_for` (runs the whole range on the calling thread), so an
+    object links without the runtime; the runtime's pool overrides it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // KILN_LOWERING_PASSES_TD

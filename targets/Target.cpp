@@ -66,5 +66,6 @@ kiln::linkCommand(const TargetSpec &spec, const std::vector<std::string> &object
   cmd.insert(cmd.end(), objects.begin(), objects.end());
   cmd.insert(cmd.end(), libs.begin(), libs.end());
   cmd.push_back("-lm");
+  cmd.push_back("-pthread");
   return cmd;
 }

@@ -189,9 +189,10 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
                                    std::to_string(graph->arg_size()) +
                                    " pointers, expected " +
                                    std::to_string(expected + 1));
-  // Everything the MLIR module defined becomes private to this object.
+  // Everything the MLIR module defined becomes private to this object, but
+  // weak definitions (the serial kiln_parallel_for) stay overridable.
   for (llvm::Function &f : m.functions())
-    if (!f.isDeclaration())
+    if (!f.isDeclaration() && !f.hasWeakLinkage())
       f.setLinkage(llvm::GlobalValue::InternalLinkage);
   for (llvm::GlobalVariable &g : m.globals())
     if (!g.isDeclaration())

@@ -303,16 +303,20 @@ int kiln::compile(const CompileOptions &options) {
   case EmitKind::SharedLib:
   case EmitKind::Executable: {
     bool shared = options.emit == EmitKind::SharedLib;
-    std::vector<std::string> libs;
-    if (!shared) {
-      std::string dir = options.runtimeDir;
-      std::string mainLib = dir + "/libkiln_main.a";
-      std::string rtLib = dir + "/libkiln_runtime.a";
-      if (!llvm::sys::fs::exists(mainLib) || !llvm::sys::fs::exists(rtLib))
-        return fail("the Kiln runtime is not in '" + dir +
-                    "' (set KILN_RUNTIME_DIR)");
-      libs = {mainLib, rtLib};
-    }
+    // Executables get main() and the runtime; shared libraries get the
+    // runtime's parallel-loop pool (and export kiln_set_num_threads).
+    std::string dir = options.runtimeDir;
+    std::string mainLib = dir + "/libkiln_main.a";
+    std::string rtLib = dir + "/libkiln_runtime.a";
+    if (!llvm::sys::fs::exists(rtLib) ||
+        (!shared && !llvm::sys::fs::exists(mainLib)))
+      return fail("the Kiln runtime is not in '" + dir +
+                  "' (set KILN_RUNTIME_DIR)");
+    std::vector<std::string> libs{rtLib};
+    if (shared) // the model's weak serial fallback would satisfy the link
+      libs.insert(libs.begin(), "-Wl,--undefined=kiln_set_num_threads");
+    else
+      libs.insert(libs.begin(), mainLib);
     if (int rc = runCommand(
             linkCommand(target, {objectPath}, libs, out.tempPath(), shared)))
       return rc;

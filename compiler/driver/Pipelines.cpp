@@ -43,8 +43,11 @@ LogicalResult kiln::buildBufferizePipeline(OpPassManager &pm) {
 }
 
 LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  return addPasses(pm, "func.func(kiln-lower-copies,convert-linalg-to-loops),"
+  return addPasses(pm, "func.func(kiln-lower-copies,"
+                       "convert-linalg-to-parallel-loops),"
+                       "scf-forall-to-parallel,"
                        "func.func(convert-vector-to-scf{full-unroll}),"
+                       "kiln-outline-parallel,"
                        "lower-affine,"
                        "convert-scf-to-cf,"
                        "func.func(math-expand-ops),"
@@ -60,7 +63,8 @@ LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
                        "convert-cf-to-llvm,"
                        "convert-ub-to-llvm,"
                        "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-                       "reconcile-unrealized-casts");
+                       "reconcile-unrealized-casts,"
+                       "kiln-lower-parallel-dispatch");
 }
 
 void kiln::registerKilnPipelines() {

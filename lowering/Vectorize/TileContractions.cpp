@@ -3,7 +3,8 @@
 // The recipe (on tensors, so that the accumulator can be hoisted into
 // registers before bufferization):
 //
-//   pad M, N up to mr, nr  ->  tile mc x nc x kc  ->  tile mr x nr x 0
+//   pad M, N up to mr, nr  ->  tile mc x nc (scf.forall)  ->  tile kc
+//   ->  tile mr x nr x 0
 //   -> tile 0 x 0 x 1  ->  vectorize (vector.contract mr x nr x 1)
 //   -> contract to outer products to vector.fma
 //   -> hoist the accumulator's transfer_read/write out of the k loops
@@ -85,8 +86,10 @@ struct TileContractionsPass
 
   /// Tiles `op` by `sizes` (0: not tiled); returns the tiled op.
   FailureOr<Operation *> tile(IRRewriter &rewriter, Operation *op,
-                              ArrayRef<int64_t> sizes) {
+                              ArrayRef<int64_t> sizes, bool forall = false) {
     scf::SCFTilingOptions options;
+    if (forall)
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
     SmallVector<OpFoldResult> ts;
     for (int64_t s : sizes)
       ts.push_back(rewriter.getIndexAttr(s));
@@ -116,10 +119,10 @@ struct TileContractionsPass
     int64_t n = llvm::alignTo(ct.getDimSize(1), nr);
     int64_t k = at.getDimSize(1);
     Operation *cur = op;
-    auto step = [&](ArrayRef<int64_t> sizes) {
+    auto step = [&](ArrayRef<int64_t> sizes, bool forall = false) {
       if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
         return true;
-      auto t = tile(rewriter, cur, sizes);
+      auto t = tile(rewriter, cur, sizes, forall);
       if (failed(t))
         return false;
       cur = *t;
@@ -127,8 +130,17 @@ struct TileContractionsPass
     };
     int64_t tm = tileSize(m, rows, mc), tn = tileSize(n, nr, nc),
             tk = tileSize(k, 1, kc);
-    if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, tk == k ? 0 : tk}) ||
-        !step({rows, nr, 0}) || !step({0, 0, 1}))
+    // Enough cache tiles for the threads to share (narrower columns first).
+    auto tiles = [&] { return (m / tm) * (n / tn); };
+    while (tiles() < minTiles && tn > nr)
+      tn = tileSize(n, nr, tn - nr);
+    while (tiles() < minTiles && tm > rows)
+      tm = tileSize(m, rows, tm - rows);
+    // The cache tiles are independent (scf.forall, for the thread pool);
+    // the k tiles accumulate in order.
+    if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, 0}, /*forall=*/true) ||
+        !step({0, 0, tk == k ? 0 : tk}) || !step({rows, nr, 0}) ||
+        !step({0, 0, 1}))
       return failure();
     rewriter.setInsertionPoint(cur);
     auto vec = linalg::vectorize(rewriter, cur, {}, {}, false, false, false,

@@ -23,7 +23,7 @@
 
 extern const kiln_model_info kiln_model;
 
-/* Requested thread count; kernels are single-threaded for now. */
+/* Threads for the model's parallel loops (--threads). */
 static int kiln_num_threads = 1;
 
 static const char *prog_name = "model";
@@ -259,6 +259,9 @@ int main(int argc, char **argv) {
     free(pos);
     return 0;
   }
+  if (kiln_set_num_threads(kiln_num_threads) < kiln_num_threads)
+    fprintf(stderr, "%s: warning: running with %d thread(s), not %d\n",
+            prog_name, kiln_get_num_threads(), kiln_num_threads);
   if (n_pos != m->num_inputs) {
     char names[512] = "";
     size_t used = 0;

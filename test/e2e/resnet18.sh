@@ -66,6 +66,20 @@ if not np.allclose(got, want, rtol=1e-3, atol=1e-4):
 print("resnet18: outputs match PyTorch")
 PYEOF
 
+# The thread pool must not change a single bit: every output element is
+# computed by the same code whichever thread runs its tile.
+out2=$DIR/out_threads2
+rm -rf "$out2"
+mkdir -p "$out2"
+"$exe" "$DIR/test_data_set_0/input_0.pb" --output-dir "$out2" --threads 2
+if ! cmp -s "$out/output_0.pb" "$out2/output_0.pb"; then
+  echo "error: the output with --threads 2 differs from the one with 1 thread" >&2
+  exit 1
+fi
+echo "resnet18: --threads 2 gives the same bits"
+
 # Latency, for information only (a failure here does not fail the test).
 "$exe" "$DIR/test_data_set_0/input_0.pb" --output-dir "$out" --bench 10 --threads 1 \
+  || echo "note: --bench run failed"
+"$exe" "$DIR/test_data_set_0/input_0.pb" --output-dir "$out" --bench 10 --threads 2 \
   || echo "note: --bench run failed"

@@ -2,7 +2,7 @@
 # End-to-end: torchvision CNNs and the transformer / U-Net models of
 # utils/export_zoo.py (random weights, seeded, nothing downloaded), exported at
 # opsets 13 and 17, compiled with `kiln compile -O3 --emit=exe`,
-# run, and compared with PyTorch's output (rtol 1e-3, atol 1e-4).
+# run with --threads 2, and compared with PyTorch's output (rtol 1e-3, atol 1e-4).
 # Exits 77 (ctest SKIP_RETURN_CODE) only when torch/torchvision are missing.
 #
 # usage: zoo.sh [MODEL ...]   (default: the list below)
@@ -63,7 +63,7 @@ for model in "${MODELS[@]}"; do
     t1=$(date +%s.%N)
     rm -rf "$dir/out"
     inputs=("$dir"/test_data_set_0/input_*.pb)
-    if ! "$dir/model" "${inputs[@]}" --output-dir "$dir/out" 2>"$dir/run.log"; then
+    if ! "$dir/model" "${inputs[@]}" --output-dir "$dir/out" --threads 2 2>"$dir/run.log"; then
       echo "FAIL $name: $(head -1 "$dir/run.log")"
       failed=$((failed + 1)); failures+=("$name"); continue
     fi

@@ -1,6 +1,7 @@
 //===- RuntimeTest.cpp - unit tests for the Kiln C runtime ----------------===//
 //
-// Tensor I/O (.pb and .npy), tensor checks, the arena, and the standalone
+// Tensor I/O (.pb and .npy), tensor checks, the arena, the thread pool, and
+// the standalone
 // executable main() driven through fake_model_exe (FakeModelExe.*).
 //
 //===----------------------------------------------------------------------===//
@@ -23,6 +24,9 @@
 #include <iterator>
 #include <regex>
 #include <sstream>
+#include <thread>
+#include <atomic>
+#include <vector>
 #include <string>
 #include <vector>
 
@@ -1261,6 +1265,102 @@ TEST_F(FakeModelExe, RunFailureIsReported) {
   RunResult r = run("--output-dir " + q(out) + " " + q(a) + " " + q(b));
   expectOneErrorLine(r, kiln_status_string(KILN_ERROR_UNSUPPORTED));
   EXPECT_EQ(0u, countFiles(out));
+}
+
+//===----------------------------------------------------------------------===//
+// The thread pool (kiln_parallel_for)
+//===----------------------------------------------------------------------===//
+
+/// Counts how often each index of [0, n) was visited, and by how many
+/// distinct threads the loop ran.
+struct Visits {
+  explicit Visits(int64_t n) : count(n) {}
+  std::vector<std::atomic<int>> count;
+  std::atomic<int> calls{0};
+  static void task(void *ctx, int64_t begin, int64_t end) {
+    auto *v = static_cast<Visits *>(ctx);
+    ASSERT_LE(0, begin);
+    ASSERT_LT(begin, end);
+    ASSERT_LE(end, static_cast<int64_t>(v->count.size()));
+    for (int64_t i = begin; i < end; ++i)
+      v->count[i].fetch_add(1);
+    v->calls.fetch_add(1);
+  }
+  bool eachOnce() const {
+    return std::all_of(count.begin(), count.end(),
+                       [](const std::atomic<int> &c) { return c.load() == 1; });
+  }
+};
+
+TEST(ThreadPool, EveryIndexExactlyOnce) {
+  for (int threads : {1, 2, 4, 3, 1}) {
+    EXPECT_EQ(threads, kiln_set_num_threads(threads));
+    EXPECT_EQ(threads, kiln_get_num_threads());
+    for (int64_t n : {1, 2, 7, 64, 1000, 100003}) {
+      Visits v(n);
+      kiln_parallel_for(&Visits::task, &v, n);
+      EXPECT_TRUE(v.eachOnce()) << threads << " threads, n = " << n;
+    }
+  }
+  Visits none(1);
+  kiln_parallel_for(&Visits::task, &none, 0);
+  EXPECT_EQ(0, none.calls.load());
+}
+
+TEST(ThreadPool, CountIsClamped) {
+  EXPECT_EQ(1, kiln_set_num_threads(0));
+  EXPECT_EQ(1, kiln_set_num_threads(-5));
+  EXPECT_EQ(KILN_MAX_THREADS, kiln_set_num_threads(KILN_MAX_THREADS + 100));
+  EXPECT_EQ(1, kiln_set_num_threads(1));
+}
+
+TEST(ThreadPool, ManyLoopsInARow) {
+  kiln_set_num_threads(2);
+  for (int rep = 0; rep < 2000; ++rep) {
+    Visits v(37);
+    kiln_parallel_for(&Visits::task, &v, 37);
+    ASSERT_TRUE(v.eachOnce()) << "loop " << rep;
+  }
+  kiln_set_num_threads(1);
+}
+
+TEST(ThreadPool, ConcurrentCallersBothFinish) {
+  // Two application threads share the pool: one gets it, the other runs its
+  // loop on its own thread; both loops are complete.
+  kiln_set_num_threads(2);
+  std::vector<std::thread> callers;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 2; ++t)
+    callers.emplace_back([&] {
+      for (int rep = 0; rep < 200; ++rep) {
+        Visits v(513);
+        kiln_parallel_for(&Visits::task, &v, 513);
+        if (v.eachOnce())
+          good.fetch_add(1);
+      }
+    });
+  for (std::thread &c : callers)
+    c.join();
+  EXPECT_EQ(400, good.load());
+  kiln_set_num_threads(1);
+}
+
+TEST(ThreadPool, NestedCallRunsInline) {
+  kiln_set_num_threads(2);
+  struct Outer {
+    std::atomic<int> inner{0};
+    static void task(void *ctx, int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        Visits v(10);
+        kiln_parallel_for(&Visits::task, &v, 10);
+        if (v.eachOnce())
+          static_cast<Outer *>(ctx)->inner.fetch_add(1);
+      }
+    }
+  } outer;
+  kiln_parallel_for(&Outer::task, &outer, 8);
+  EXPECT_EQ(8, outer.inner.load());
+  kiln_set_num_threads(1);
 }
 
 } // namespace

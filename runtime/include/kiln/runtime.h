@@ -109,6 +109,19 @@ void kiln_tensor_free(kiln_tensor *t);
 void *kiln_arena_alloc(const kiln_model_info *model);
 void kiln_arena_free(void *arena);
 
+/* Threads for the parallel loops of compiled models (process-wide, default
+ * 1: everything runs on the calling thread). Creates or joins the worker
+ * threads, so call it outside P_run; returns the count now in effect (at most
+ * KILN_MAX_THREADS; 1 where the runtime was built without threads). */
+#define KILN_MAX_THREADS 64
+int kiln_set_num_threads(int n);
+int kiln_get_num_threads(void);
+
+/* Called by compiled code: runs task(ctx, begin, end) over [0, n) in chunks
+ * on the pool's threads and returns when all n iterations are done. */
+typedef void (*kiln_task_fn)(void *ctx, int64_t begin, int64_t end);
+void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

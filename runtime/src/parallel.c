@@ -1,0 +1,170 @@
+/*===- parallel.c - the thread pool behind compiled parallel loops ----------===
+ *
+ * Compiled models call kiln_parallel_for for every loop nest that the
+ * compiler outlined (kiln-outline-parallel): `task(ctx, begin, end)` runs the
+ * iterations [begin, end) of a loop of `n` iterations. The pool is
+ * process-wide; its workers are created by kiln_set_num_threads (never during
+ * a run, so P_run still allocates nothing) and wait for work by spinning
+ * briefly, then on a condition variable.
+ *
+ * Iterations are handed out in chunks from one atomic counter, so a slow
+ * thread takes fewer chunks. One loop runs on the pool at a time: a second
+ * caller (another application thread) runs its loop on its own thread.
+ *
+ * Built with KILN_RUNTIME_SERIAL (targets without threads) every loop runs
+ * on the calling thread.
+ *===----------------------------------------------------------------------===*/
+#include "kiln/runtime.h"
+
+#ifdef KILN_RUNTIME_SERIAL
+
+int kiln_set_num_threads(int n) { (void)n; return 1; }
+int kiln_get_num_threads(void) { return 1; }
+void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
+  if (n > 0)
+    task(ctx, 0, n);
+}
+
+#else
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#define KILN_SPINS 20000 /* polls before a worker sleeps */
+#define KILN_CHUNKS_PER_THREAD 8
+
+static struct {
+  pthread_mutex_t lock; /* guards sleeping on `wake` */
+  pthread_cond_t wake;
+  pthread_mutex_t busy; /* held while a loop runs on the pool */
+  int nthreads;         /* workers + the calling thread */
+  int stop;
+  pthread_t workers[KILN_MAX_THREADS];
+  atomic_uint generation; /* bumped once per loop */
+  atomic_int pending;     /* workers not done with the current loop */
+  atomic_llong next;      /* next chunk to hand out */
+  kiln_task_fn task;
+  void *ctx;
+  int64_t n, chunk, nchunks;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER, 1};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+static void run_chunks(void) {
+  for (;;) {
+    int64_t i = atomic_fetch_add_explicit(&pool.next, 1, memory_order_relaxed);
+    if (i >= pool.nchunks)
+      return;
+    int64_t begin = i * pool.chunk;
+    int64_t end = begin + pool.chunk < pool.n ? begin + pool.chunk : pool.n;
+    pool.task(pool.ctx, begin, end);
+  }
+}
+
+static void *worker(void *arg) {
+  unsigned seen = (unsigned)(uintptr_t)arg;
+  for (;;) {
+    unsigned g;
+    int spins = 0;
+    while ((g = atomic_load_explicit(&pool.generation,
+                                     memory_order_acquire)) == seen) {
+      if (++spins < KILN_SPINS) {
+        cpu_relax();
+        continue;
+      }
+      pthread_mutex_lock(&pool.lock);
+      while ((g = atomic_load(&pool.generation)) == seen && !pool.stop)
+        pthread_cond_wait(&pool.wake, &pool.lock);
+      pthread_mutex_unlock(&pool.lock);
+      break;
+    }
+    if (pool.stop)
+      return NULL;
+    seen = g;
+    run_chunks();
+    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+  }
+}
+
+static void stop_workers(void) {
+  pthread_mutex_lock(&pool.lock);
+  pool.stop = 1;
+  atomic_fetch_add(&pool.generation, 1);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.lock);
+  for (int i = 0; i < pool.nthreads - 1; ++i)
+    pthread_join(pool.workers[i], NULL);
+  pool.stop = 0;
+  pool.nthreads = 1;
+}
+
+int kiln_set_num_threads(int n) {
+  if (n < 1)
+    n = 1;
+  if (n > KILN_MAX_THREADS)
+    n = KILN_MAX_THREADS;
+  pthread_mutex_lock(&pool.busy);
+  if (n != pool.nthreads) {
+    stop_workers();
+    unsigned g = atomic_load(&pool.generation);
+    while (pool.nthreads < n &&
+           pthread_create(&pool.workers[pool.nthreads - 1], NULL, worker,
+                          (void *)(uintptr_t)g) == 0)
+      ++pool.nthreads;
+  }
+  n = pool.nthreads;
+  pthread_mutex_unlock(&pool.busy);
+  return n;
+}
+
+int kiln_get_num_threads(void) { return pool.nthreads; }
+
+void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
+  if (n <= 0)
+    return;
+  /* Serial when there is nothing to share, or when the pool is running
+   * another loop (another thread's model, or a task calling back in). */
+  if (pool.nthreads <= 1 || n == 1 || pthread_mutex_trylock(&pool.busy) != 0) {
+    task(ctx, 0, n);
+    return;
+  }
+  if (pool.nthreads <= 1) { /* threads were stopped meanwhile */
+    pthread_mutex_unlock(&pool.busy);
+    task(ctx, 0, n);
+    return;
+  }
+  int64_t want = (int64_t)pool.nthreads * KILN_CHUNKS_PER_THREAD;
+  pool.task = task;
+  pool.ctx = ctx;
+  pool.n = n;
+  pool.chunk = n > want ? (n + want - 1) / want : 1;
+  pool.nchunks = (n + pool.chunk - 1) / pool.chunk;
+  atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
+  atomic_store_explicit(&pool.pending, pool.nthreads - 1, memory_order_relaxed);
+  pthread_mutex_lock(&pool.lock);
+  atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.lock);
+  run_chunks();
+  /* The workers finish their last chunk; a descheduled one (a busy machine)
+   * gets the core back through sched_yield. */
+  for (int spins = 0;
+       atomic_load_explicit(&pool.pending, memory_order_acquire) != 0;
+       ++spins) {
+    if (spins < KILN_SPINS)
+      cpu_relax();
+    else
+      sched_yield();
+  }
+  pthread_mutex_unlock(&pool.busy);
+}
+
+#endif
