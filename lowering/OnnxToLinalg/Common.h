@@ -80,15 +80,6 @@ mlir::Value maxV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
 mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
 
-/// out[batch, m, n] += alpha * a[batch', m, k] * b[batch', k, n] as a
-/// linalg.generic on the accumulator `init` (a and b transposed when asked);
-/// a and b have rank >= 2 and broadcast batch dims. Loop order (batch..., m,
-/// k, n). Unlike linalg.matmul, kiln-tile-contractions leaves it alone, so it
-/// never pads (allocates) inside a loop.
-mlir::Value contract(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
-                     mlir::Value rhs, mlir::Value init, bool transA,
-                     bool transB, std::optional<double> alpha);
-
 /// Base class for onnx lowering patterns: checks static shapes first.
 template <typename OpTy>
 struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {

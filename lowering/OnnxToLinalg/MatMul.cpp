@@ -27,11 +27,10 @@ Value multiplyAdd(OpBuilder &b, Location l, Value x, Value y, Value acc,
            : (Value)arith::AddIOp::create(b, l, acc, p);
 }
 
-} // namespace
-
-Value kiln::contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                     Value init, bool transA, bool transB,
-                     std::optional<double> alpha) {
+/// out[batch, m, n] += a[batch', m, k] * b[batch', k, n] on an existing
+/// accumulator `init`; a and b have rank >= 2 and broadcast batch dims.
+Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+               bool transA, bool transB, std::optional<double> alpha) {
   MLIRContext *ctx = b.getContext();
   auto outType = cast<RankedTensorType>(init.getType());
   int64_t batch = outType.getRank() - 2;
@@ -70,8 +69,6 @@ Value kiln::contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
              })
       .getResult(0);
 }
-
-namespace {
 
 struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
   using OnnxPattern::OnnxPattern;

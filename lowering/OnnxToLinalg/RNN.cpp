@@ -4,14 +4,17 @@
 // in and out):
 //
 //   XW = X * W^T + bias        one linalg.matmul over all seq x batch rows,
-//                              with every bias that can be added up front
+//                              with every bias that can be added up front;
+//                              constant W and R are transposed at compile
+//                              time
 //   scf.for t = 0 .. seq       H (and C) carried as tensors, with Y and the
 //                              gate buffers, so that every step bufferizes
 //                              in place and allocates nothing
-//     G  = H * R^T             a contraction generic (not linalg.matmul,
-//                              whose padding would allocate in the loop)
-//     H, C, Y[t] = gates(XW[t], G, ...)   one elementwise generic; the gate
-//                              columns are read through offset maps
+//     G  = H * R^T             a linalg.matmul into a carried buffer
+//     H, C, Y[t] = gates(XW[t], G, ...)   one elementwise generic on column
+//                              slices of XW[t] and G (GRU with the reset
+//                              before the linear map: two products and two
+//                              generics)
 //
 // A reverse direction runs forward over X reversed in time, and its Y is
 // reversed back. With sequence_lens, entry b is reversed over its first
@@ -142,6 +145,14 @@ Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
     shape.push_back(t.getDimSize(p));
   Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
   return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
+}
+
+/// a * b accumulated into `init`. In a loop, kiln-tile-contractions
+/// vectorizes it when it needs no padding and leaves it as loops otherwise.
+Value matmul(OpBuilder &b, Location loc, Value a, Value bm, Value init) {
+  return linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                  ValueRange{a, bm}, ValueRange{init})
+      .getResult(0);
 }
 
 /// The row-major bytes of a constant tensor `v` (onnx.Constant or
@@ -350,9 +361,7 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
                                          [](OpBuilder &, Location,
                                             ValueRange a) { return a[0]; })
                       : zeros({seq * batch, GH});
-  Value xw = linalg::MatmulOp::create(b, loc, TypeRange{xwType},
-                                      ValueRange{x, wT}, ValueRange{xwInit})
-                 .getResult(0);
+  Value xw = matmul(b, loc, x, wT, xwInit);
   xw = reshapeTensor(b, loc, xw, tensorType({seq, batch, GH}));
 
   // Initial states.
@@ -466,8 +475,7 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
         SmallVector<Value> results, newScratch(scratch);
 
         if (!twoStep) {
-          Value g = contract(lb, l, h, rT, fill(scratch[0]), false, false,
-                             std::nullopt);
+          Value g = matmul(lb, l, h, rT, fill(scratch[0]));
           newScratch[0] = g;
           for (int64_t k = 0; k < p.gates; ++k)
             addIn(gate(lb, l, xwT, k), id2);
@@ -530,8 +538,7 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
           // GRU, reset before the linear map: H * Rzr^T, then r (.) H in
           // place of its r half, then (r (.) H) * Rh^T. Every temporary is a
           // slice of a loop-carried buffer, so nothing is allocated.
-          Value gzr = contract(lb, l, h, rTzr, fill(scratch[0]), false, false,
-                               std::nullopt);
+          Value gzr = matmul(lb, l, h, rTzr, fill(scratch[0]));
           // (The H * Rr^T half is read as the output operand, so that the
           // generic keeps writing in place.)
           Value rh = parallelGeneric(
@@ -543,8 +550,7 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
                 return {mulV(nb, bl, rr, a[1])};
               })[0];
           gzr = insert(lb, l, rh, gzr, {0, H}, {batch, H});
-          Value gh = contract(lb, l, gate(lb, l, gzr, 1), rTh,
-                              fill(scratch[1]), false, false, std::nullopt);
+          Value gh = matmul(lb, l, gate(lb, l, gzr, 1), rTh, fill(scratch[1]));
           newScratch = {gzr, gh};
           // z again from H * Rz^T: cheaper than a buffer for it.
           int64_t zxAt = addIn(gate(lb, l, xwT, 0), id2);

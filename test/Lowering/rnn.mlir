@@ -1,15 +1,12 @@
 // RUN: kiln-opt %s --convert-onnx-to-linalg -split-input-file | FileCheck %s
 
 // LSTM: X * W^T + (Wb + Rb) for all steps in one matmul, then an scf.for
-// carrying H, C, Y and the H * R^T buffer. Each step: a contraction generic,
-// then one gate generic (gates i, o, f, c as column slices; peepholes i, o, f
+// carrying H, C, Y and the H * R^T buffer. Each step: a linalg.matmul into
+// that buffer, then one gate generic (gates i, o, f, c as column slices; peepholes i, o, f
 // read by column) whose H and C are materialized in the carried buffers and
 // whose Y row is inserted at t.
 // CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-DAG: #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
-// CHECK-DAG: #[[MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[KN:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK-DAG: #[[MN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-LABEL: func.func @lstm
 // CHECK-SAME: (%[[X:.*]]: tensor<5x2x8xf32>, %[[W:.*]]: tensor<1x64x8xf32>, %[[R:.*]]: tensor<1x64x16xf32>, %[[B:.*]]: tensor<1x128xf32>, %[[P:.*]]: tensor<1x48xf32>)
 // CHECK: %[[WS:.*]] = tensor.extract_slice %[[W]][0, 0, 0] [1, 64, 8] [1, 1, 1] : tensor<1x64x8xf32> to tensor<64x8xf32>
@@ -30,7 +27,7 @@
 // CHECK: %[[LOOP:.*]]:4 = scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[H:.*]] = %[[H0]], %[[C:.*]] = %[[C0]], %[[Y:.*]] = %{{.*}}, %[[G:.*]] = %{{.*}}) -> (tensor<2x16xf32>, tensor<2x16xf32>, tensor<5x2x16xf32>, tensor<2x64xf32>)
 // CHECK: %[[XT:.*]] = tensor.extract_slice %[[XW3]][%[[T]], 0, 0] [1, 2, 64] [1, 1, 1] : tensor<5x2x64xf32> to tensor<2x64xf32>
 // CHECK: %[[GZ:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[G]] : tensor<2x64xf32>)
-// CHECK: %[[HR:.*]] = linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[H]], %[[RT]] : tensor<2x16xf32>, tensor<16x64xf32>) outs(%[[GZ]] : tensor<2x64xf32>)
+// CHECK: %[[HR:.*]] = linalg.matmul ins(%[[H]], %[[RT]] : tensor<2x16xf32>, tensor<16x64xf32>) outs(%[[GZ]] : tensor<2x64xf32>)
 // CHECK: %[[XI:.*]] = tensor.extract_slice %[[XT]][0, 0] [2, 16] [1, 1]
 // CHECK: %[[XC:.*]] = tensor.extract_slice %[[XT]][0, 48] [2, 16] [1, 1]
 // CHECK: %[[GI:.*]] = tensor.extract_slice %[[HR]][0, 0] [2, 16] [1, 1]
@@ -61,13 +58,13 @@ func.func @lstm(%x: tensor<5x2x8xf32>, %w: tensor<1x64x8xf32>, %r: tensor<1x64x1
 // CHECK: %[[RH:.*]] = tensor.extract_slice %[[RT]][0, 10] [5, 5] [1, 1] : tensor<5x15xf32> to tensor<5x5xf32>
 // CHECK: scf.for {{.*}} iter_args(%[[H:.*]] = %{{.*}}, %[[S:.*]] = %{{.*}}, %[[S2:.*]] = %{{.*}}) -> (tensor<1x5xf32>, tensor<1x10xf32>, tensor<1x5xf32>)
 // CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[S]] : tensor<1x10xf32>)
-// CHECK: %[[GZR:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[H]], %[[RZR]] : tensor<1x5xf32>, tensor<5x10xf32>) outs(%[[F]] : tensor<1x10xf32>)
+// CHECK: %[[GZR:.*]] = linalg.matmul ins(%[[H]], %[[RZR]] : tensor<1x5xf32>, tensor<5x10xf32>) outs(%[[F]] : tensor<1x10xf32>)
 // CHECK: %[[GR:.*]] = tensor.extract_slice %[[GZR]][0, 5] [1, 5] [1, 1]
 // CHECK: %[[RHV:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[H]] : tensor<1x5xf32>, tensor<1x5xf32>) outs(%[[GR]] : tensor<1x5xf32>)
 // CHECK: %[[S1:.*]] = tensor.insert_slice %[[RHV]] into %[[GZR]][0, 5] [1, 5] [1, 1]
 // CHECK: %[[F2:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[S2]] : tensor<1x5xf32>)
 // CHECK: %[[RHS:.*]] = tensor.extract_slice %[[S1]][0, 5] [1, 5] [1, 1]
-// CHECK: %[[GH:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[RHS]], %[[RH]] : tensor<1x5xf32>, tensor<5x5xf32>) outs(%[[F2]] : tensor<1x5xf32>)
+// CHECK: %[[GH:.*]] = linalg.matmul ins(%[[RHS]], %[[RH]] : tensor<1x5xf32>, tensor<5x5xf32>) outs(%[[F2]] : tensor<1x5xf32>)
 // CHECK: %[[HN:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[GH]], %[[H]] :
 // CHECK: %[[HM:.*]] = bufferization.materialize_in_destination %[[HN]] in %[[H]]
 // CHECK: scf.yield %[[HM]], %[[S1]], %[[GH]]
