@@ -159,9 +159,8 @@ std::optional<std::string> kiln::onnx::resolveRecurrent(Operation *op,
   size_t nextAlpha = 0, nextBeta = 0;
   p.activations.clear();
   for (StringRef name : names) {
-    const ActivationInfo *info = llvm::find_if(kActivations, [&](auto &a) {
-      return a.name.equals_insensitive(name);
-    });
+    const ActivationInfo *info = llvm::find_if(
+        kActivations, [&](auto &a) { return a.name.equals_insensitive(name); });
     if (info == std::end(kActivations))
       return "unknown activation '" + name.str() + "'";
     RecurrentActivation act{info->kind, info->alpha, info->beta};
@@ -178,8 +177,7 @@ std::optional<std::string> kiln::onnx::resolveRecurrent(Operation *op,
 
   // Dimensions: X gives seq, batch and input; R (or W, or hidden_size) the
   // hidden size.
-  Value x = op->getOperand(kX), w = op->getOperand(kW),
-        r = op->getOperand(kR);
+  Value x = op->getOperand(kX), w = op->getOperand(kW), r = op->getOperand(kR);
   if (!isa<FloatType>(cast<ShapedType>(x.getType()).getElementType()))
     return std::string("X must be a floating-point tensor");
   for (int i : {kW, kR, kB, kInitialH, kInitialC, kP}) {
@@ -219,8 +217,8 @@ std::optional<std::string> kiln::onnx::resolveRecurrent(Operation *op,
     return err;
   if (auto err = checkShape(r, "R", {d, gh, h}))
     return err;
-  if (auto err = checkShape(op->getOperand(kB), "B",
-                            {d, gh == kDyn ? kDyn : 2 * gh}))
+  if (auto err =
+          checkShape(op->getOperand(kB), "B", {d, gh == kDyn ? kDyn : 2 * gh}))
     return err;
   Value lens = op->getOperand(kSequenceLens);
   if (auto err = checkShape(lens, "sequence_lens", {p.batch}))
@@ -234,8 +232,8 @@ std::optional<std::string> kiln::onnx::resolveRecurrent(Operation *op,
   if (p.gates == 4) {
     if (auto err = checkShape(op->getOperand(kInitialC), "initial_c", state))
       return err;
-    if (auto err = checkShape(op->getOperand(kP), "P",
-                              {d, h == kDyn ? kDyn : 3 * h}))
+    if (auto err =
+            checkShape(op->getOperand(kP), "P", {d, h == kDyn ? kDyn : 3 * h}))
       return err;
   }
   return std::nullopt;
@@ -259,8 +257,8 @@ static LogicalResult inferRecurrent(Operation *op) {
   int64_t d = p.numDirections;
   Shape y = p.batchFirst ? Shape{p.batch, p.seq, d, p.hidden}
                          : Shape{p.seq, d, p.batch, p.hidden};
-  Shape state = p.batchFirst ? Shape{p.batch, d, p.hidden}
-                             : Shape{d, p.batch, p.hidden};
+  Shape state =
+      p.batchFirst ? Shape{p.batch, d, p.hidden} : Shape{d, p.batch, p.hidden};
   op->getResult(0).setType(RankedTensorType::get(y, elem));
   for (Value res : op->getResults().drop_front())
     res.setType(RankedTensorType::get(state, elem));

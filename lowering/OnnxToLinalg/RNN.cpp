@@ -63,17 +63,17 @@ Value activate(OpBuilder &b, Location l, const Act &a, Value x) {
     return arith::SelectOp::create(b, l, geZero(), x,
                                    mulV(b, l, c(a.alpha), x));
   case Act::ThresholdedRelu: {
-    Value ge = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, x,
-                                     c(a.alpha));
+    Value ge =
+        arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, x, c(a.alpha));
     return arith::SelectOp::create(b, l, ge, x, c(0));
   }
   case Act::ScaledTanh:
     return mulV(b, l, c(a.alpha),
                 math::TanhOp::create(b, l, mulV(b, l, c(a.beta), x)));
   case Act::HardSigmoid:
-    return minV(b, l, c(1),
-                maxV(b, l, c(0), addV(b, l, mulV(b, l, c(a.alpha), x),
-                                      c(a.beta))));
+    return minV(
+        b, l, c(1),
+        maxV(b, l, c(0), addV(b, l, mulV(b, l, c(a.alpha), x), c(a.beta))));
   case Act::Elu: {
     Value em1 = subV(b, l, math::ExpOp::create(b, l, x), c(1));
     return arith::SelectOp::create(b, l, geZero(), x,
@@ -92,8 +92,8 @@ Value activate(OpBuilder &b, Location l, const Act &a, Value x) {
   llvm_unreachable("unknown activation");
 }
 
-using MultiBodyFn = llvm::function_ref<SmallVector<Value>(
-    OpBuilder &, Location, ValueRange)>;
+using MultiBodyFn =
+    llvm::function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
 
 /// An all-parallel linalg.generic over the shape of `outs` (identity maps)
 /// reading `ins` through `inMaps`; `body` gets the input then the output
@@ -251,7 +251,8 @@ private:
   Value clipped(OpBuilder &nb, Location l, Value x) {
     if (!clip)
       return x;
-    return minV(nb, l, cst(nb, l, x, *clip), maxV(nb, l, cst(nb, l, x, -*clip), x));
+    return minV(nb, l, cst(nb, l, x, *clip),
+                maxV(nb, l, cst(nb, l, x, -*clip), x));
   }
   /// Columns [gate * H, (gate + 1) * H) of a batch x (gates * H) tensor.
   Value gate(OpBuilder &nb, Location l, Value v, int64_t gate) {
@@ -271,8 +272,8 @@ private:
   Value reverseInTime(Value x);
   /// One direction: returns Y (seq x batch x hidden, or null when unused),
   /// the final H and (LSTM) the final C.
-  void direction(int64_t d, bool reverse, Value xTimeMajor, Value &y,
-                 Value &hT, Value &cT);
+  void direction(int64_t d, bool reverse, Value xTimeMajor, Value &y, Value &hT,
+                 Value &cT);
   /// The mask "t < lens[b]" of step t inside a gate body, or null.
   Value active(OpBuilder &nb, Location l, Value lenScalar, Value tI32) {
     return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, tI32,
@@ -309,14 +310,14 @@ Value RecurrentLowering::reverseInTime(Value x) {
         Value len = indexConst(nb, l, seq);
         if (lens) {
           // Clamped to [0, seq]: out-of-range lengths read no further.
-          Value given = arith::IndexCastOp::create(nb, l, nb.getIndexType(),
-                                                   a[0]);
+          Value given =
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
           len = arith::MinSIOp::create(
               nb, l, len,
               arith::MaxSIOp::create(nb, l, given, indexConst(nb, l, 0)));
         }
-        Value inside = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                             t, len);
+        Value inside =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, t, len);
         Value mirrored = arith::SubIOp::create(
             nb, l, arith::SubIOp::create(nb, l, len, indexConst(nb, l, 1)), t);
         Value src = arith::SelectOp::create(nb, l, inside, mirrored, t);
@@ -425,9 +426,8 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
                                       lb.getIndexAttr(batch),
                                       lb.getIndexAttr(GH)},
             unit);
-        SmallVector<OpFoldResult> ySizes{lb.getIndexAttr(1),
-                                         lb.getIndexAttr(batch),
-                                         lb.getIndexAttr(H)};
+        SmallVector<OpFoldResult> ySizes{
+            lb.getIndexAttr(1), lb.getIndexAttr(batch), lb.getIndexAttr(H)};
         Value tI32 = arith::IndexCastOp::create(lb, l, lb.getI32Type(), t);
         auto fill = [&](Value buf) {
           return linalg::FillOp::create(lb, l, zero, buf).getResult(0);
@@ -443,9 +443,10 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
             out.push_back(on ? (Value)arith::SelectOp::create(nb, bl, on, n, o)
                              : n);
           if (needY)
-            out.push_back(on ? (Value)arith::SelectOp::create(
-                                   nb, bl, on, newState[0], cst(nb, bl, newState[0], 0))
-                             : newState[0]);
+            out.push_back(
+                on ? (Value)arith::SelectOp::create(nb, bl, on, newState[0],
+                                                    cst(nb, bl, newState[0], 0))
+                   : newState[0]);
           return out;
         };
 
@@ -454,7 +455,9 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
         // eliminate-empty-tensors turns them into in-place writes. (Outs
         // whose values the body does not read would be replaced by
         // tensor.empty by the elementwise-fusion cleanups anyway.)
-        auto fresh = [&]() { return emptyTensor(lb, l, tensorType({batch, H})); };
+        auto fresh = [&]() {
+          return emptyTensor(lb, l, tensorType({batch, H}));
+        };
         auto into = [&](Value v, Value dest) -> Value {
           return bufferization::MaterializeInDestinationOp::create(lb, l, v,
                                                                    dest)
@@ -492,7 +495,9 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
           results = parallelGeneric(
               lb, l, ins, maps, outs,
               [&](OpBuilder &nb, Location bl, ValueRange a) {
-                auto pre = [&](int64_t k) { return addV(nb, bl, a[k], a[G + k]); };
+                auto pre = [&](int64_t k) {
+                  return addV(nb, bl, a[k], a[G + k]);
+                };
                 auto f = [&](const Act &act, Value v) {
                   return activate(nb, bl, act, clipped(nb, bl, v));
                 };
@@ -511,11 +516,10 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
                                  ? subV(nb, bl, cst(nb, bl, i, 1), i)
                                  : f(acts[0], withPeep(pre(2), 2, cOld));
                   Value cc = f(acts[1], pre(3));
-                  Value cNew = addV(nb, bl, mulV(nb, bl, fg, cOld),
-                                    mulV(nb, bl, i, cc));
+                  Value cNew =
+                      addV(nb, bl, mulV(nb, bl, fg, cOld), mulV(nb, bl, i, cc));
                   Value o = f(acts[0], withPeep(pre(1), 1, cNew));
-                  Value hNew =
-                      mulV(nb, bl, o, activate(nb, bl, acts[2], cNew));
+                  Value hNew = mulV(nb, bl, o, activate(nb, bl, acts[2], cNew));
                   return finish(nb, bl, len, {hNew, cNew}, {hOld, cOld});
                 }
                 if (isGRU) {
@@ -525,10 +529,12 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
                   Value hr = a[G + 2];
                   if (rbh)
                     hr = addV(nb, bl, hr, a[rbhAt]);
-                  Value hh = f(acts[1], addV(nb, bl, a[2], mulV(nb, bl, rr, hr)));
-                  Value hNew = addV(
-                      nb, bl, mulV(nb, bl, subV(nb, bl, cst(nb, bl, z, 1), z), hh),
-                      mulV(nb, bl, z, hOld));
+                  Value hh =
+                      f(acts[1], addV(nb, bl, a[2], mulV(nb, bl, rr, hr)));
+                  Value hNew =
+                      addV(nb, bl,
+                           mulV(nb, bl, subV(nb, bl, cst(nb, bl, z, 1), z), hh),
+                           mulV(nb, bl, z, hOld));
                   return finish(nb, bl, len, {hNew}, {hOld});
                 }
                 Value hNew = f(acts[0], pre(0));
@@ -544,7 +550,8 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
           Value rh = parallelGeneric(
               lb, l, ValueRange{gate(lb, l, xwT, 1), h}, {id2, id2},
               ValueRange{gate(lb, l, gzr, 1)},
-              [&](OpBuilder &nb, Location bl, ValueRange a) -> SmallVector<Value> {
+              [&](OpBuilder &nb, Location bl,
+                  ValueRange a) -> SmallVector<Value> {
                 Value rr = activate(nb, bl, acts[0],
                                     clipped(nb, bl, addV(nb, bl, a[0], a[2])));
                 return {mulV(nb, bl, rr, a[1])};
@@ -563,15 +570,18 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
               lb, l, ins, maps, outs,
               [&](OpBuilder &nb, Location bl, ValueRange a) {
                 Value hOld = a[hAt];
-                Value z = activate(nb, bl, acts[0],
-                                   clipped(nb, bl, addV(nb, bl, a[zxAt], a[zhAt])));
-                Value hh = activate(
-                    nb, bl, acts[1],
-                    clipped(nb, bl, addV(nb, bl, a[xhAt], a[ghAt])));
-                Value hNew = addV(
-                    nb, bl, mulV(nb, bl, subV(nb, bl, cst(nb, bl, z, 1), z), hh),
-                    mulV(nb, bl, z, hOld));
-                return finish(nb, bl, lens ? a[lenAt] : Value(), {hNew}, {hOld});
+                Value z =
+                    activate(nb, bl, acts[0],
+                             clipped(nb, bl, addV(nb, bl, a[zxAt], a[zhAt])));
+                Value hh =
+                    activate(nb, bl, acts[1],
+                             clipped(nb, bl, addV(nb, bl, a[xhAt], a[ghAt])));
+                Value hNew =
+                    addV(nb, bl,
+                         mulV(nb, bl, subV(nb, bl, cst(nb, bl, z, 1), z), hh),
+                         mulV(nb, bl, z, hOld));
+                return finish(nb, bl, lens ? a[lenAt] : Value(), {hNew},
+                              {hOld});
               });
         }
 
@@ -600,9 +610,10 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
           {AffineMap::getMultiDimIdentityMap(2, ctx), rowMap()},
           emptyTensor(b, loc, tensorType({batch, H})),
           [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
-            Value pos = arith::CmpIOp::create(
-                nb, l, arith::CmpIPredicate::sgt, a[1], cst(nb, l, a[1], 0));
-            return {arith::SelectOp::create(nb, l, pos, a[0], cst(nb, l, a[0], 0))};
+            Value pos = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt,
+                                              a[1], cst(nb, l, a[1], 0));
+            return {
+                arith::SelectOp::create(nb, l, pos, a[0], cst(nb, l, a[0], 0))};
           })[0];
     };
     hT = zeroEmpty(hT);
@@ -619,14 +630,15 @@ LogicalResult RecurrentLowering::run() {
 
   SmallVector<Value> results;
   for (Value res : op->getResults())
-    results.push_back(emptyTensor(b, loc, cast<RankedTensorType>(res.getType())));
+    results.push_back(
+        emptyTensor(b, loc, cast<RankedTensorType>(res.getType())));
   for (int64_t d = 0; d < D; ++d) {
     Value y, hT, cT;
     direction(d, p.reverse || d == 1, xTimeMajor, y, hT, cT);
     if (y) {
       if (p.batchFirst)
-        results[0] = insert(b, loc, transpose(b, loc, y, {1, 0, 2}),
-                            results[0], {0, 0, d, 0}, {batch, seq, 1, H});
+        results[0] = insert(b, loc, transpose(b, loc, y, {1, 0, 2}), results[0],
+                            {0, 0, d, 0}, {batch, seq, 1, H});
       else
         results[0] =
             insert(b, loc, y, results[0], {0, d, 0, 0}, {seq, 1, batch, H});
