@@ -231,6 +231,15 @@ CASES = [
      {"direction": "reverse", "activations": ["ThresholdedRelu"],
       "activation_alpha": [0.1]},
      3, 2, 3, 4, ["B", "initial_h"], ("Y_h",)),
+    # Hidden sizes whose step products kiln-tile-contractions vectorizes:
+    # 3 rows (fewer than its row tile), 8 rows (4-row tiles), and 7 rows,
+    # which would need padding and stay plain loops.
+    ("test_kiln_lstm_tiled", "LSTM", {"direction": "bidirectional"},
+     6, 3, 8, 16, ["B", "sequence_lens", "initial_h", "initial_c", "P"],
+     ("Y", "Y_h", "Y_c"), [6, 3, 1]),
+    ("test_kiln_gru_tiled", "GRU", {"direction": "reverse"},
+     5, 8, 4, 16, ["B", "initial_h"], ("Y", "Y_h")),
+    ("test_kiln_rnn_tiled", "RNN", {}, 4, 7, 5, 32, ["B"], ("Y", "Y_h")),
 ]
 
 

@@ -383,26 +383,34 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
       peeps.push_back(slice(b, loc, pAll, {d, k * H}, {1, H}, tensorType({H})));
   bool peep = !peeps.empty();
 
-  // Loop-carried: H, [C], [Y], then the scratch buffers of the step.
+  // Loop-carried: H, [C], [Y], then the scratch buffers of the step. The
+  // buffers start as bufferization.alloc_tensor, not tensor.empty: empties
+  // of one type fold into one value, and one-shot bufferization then hands
+  // the same buffer to every iter_arg it starts.
+  auto buffer = [&](ArrayRef<int64_t> shape) -> Value {
+    return bufferization::AllocTensorOp::create(b, loc, tensorType(shape),
+                                                ValueRange{});
+  };
   SmallVector<Value> inits{h0};
   if (isLSTM)
     inits.push_back(c0);
   if (needY)
-    inits.push_back(emptyTensor(b, loc, tensorType({seq, batch, H})));
+    inits.push_back(buffer({seq, batch, H}));
   unsigned scratchBegin = inits.size();
   bool twoStep = isGRU && !linearBeforeReset;
   if (twoStep) {
-    // H * Rzr^T, its r half then overwritten by r (.) H; (r (.) H) * Rh^T.
-    inits.push_back(emptyTensor(b, loc, tensorType({batch, 2 * H})));
-    inits.push_back(emptyTensor(b, loc, tensorType({batch, H})));
+    // H * Rz^T; H * Rr^T, then r (.) H over it; (r (.) H) * Rh^T. Each is
+    // a chain of in-place ops on its own carried buffer.
+    for (int i = 0; i < 3; ++i)
+      inits.push_back(buffer({batch, H}));
   } else {
-    inits.push_back(emptyTensor(b, loc, tensorType({batch, GH})));
+    inits.push_back(buffer({batch, GH}));
   }
-  Value rTzr, rTh;
-  if (twoStep) {
-    rTzr = slice(b, loc, rT, {0, 0}, {H, 2 * H}, tensorType({H, 2 * H}));
-    rTh = slice(b, loc, rT, {0, 2 * H}, {H, H}, tensorType({H, H}));
-  }
+  SmallVector<Value> rTgates; // Rz^T, Rr^T, Rh^T
+  if (twoStep)
+    for (int64_t k = 0; k < 3; ++k)
+      rTgates.push_back(
+          slice(b, loc, rT, {0, k * H}, {H, H}, tensorType({H, H})));
 
   MLIRContext *ctx = b.getContext();
   AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -541,27 +549,24 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
                 return finish(nb, bl, len, {hNew}, {hOld});
               });
         } else {
-          // GRU, reset before the linear map: H * Rzr^T, then r (.) H in
-          // place of its r half, then (r (.) H) * Rh^T. Every temporary is a
-          // slice of a loop-carried buffer, so nothing is allocated.
-          Value gzr = matmul(lb, l, h, rTzr, fill(scratch[0]));
-          // (The H * Rr^T half is read as the output operand, so that the
-          // generic keeps writing in place.)
+          // GRU, reset before the linear map: H * Rz^T and H * Rr^T, r (.) H
+          // written over the latter (read as the generic's output operand,
+          // so that it stays in place), then (r (.) H) * Rh^T.
+          Value gz = matmul(lb, l, h, rTgates[0], fill(scratch[0]));
+          Value gr = matmul(lb, l, h, rTgates[1], fill(scratch[1]));
           Value rh = parallelGeneric(
               lb, l, ValueRange{gate(lb, l, xwT, 1), h}, {id2, id2},
-              ValueRange{gate(lb, l, gzr, 1)},
+              ValueRange{gr},
               [&](OpBuilder &nb, Location bl,
                   ValueRange a) -> SmallVector<Value> {
                 Value rr = activate(nb, bl, acts[0],
                                     clipped(nb, bl, addV(nb, bl, a[0], a[2])));
                 return {mulV(nb, bl, rr, a[1])};
               })[0];
-          gzr = insert(lb, l, rh, gzr, {0, H}, {batch, H});
-          Value gh = matmul(lb, l, gate(lb, l, gzr, 1), rTh, fill(scratch[1]));
-          newScratch = {gzr, gh};
-          // z again from H * Rz^T: cheaper than a buffer for it.
+          Value gh = matmul(lb, l, rh, rTgates[2], fill(scratch[2]));
+          newScratch = {gz, rh, gh};
           int64_t zxAt = addIn(gate(lb, l, xwT, 0), id2);
-          int64_t zhAt = addIn(gate(lb, l, gzr, 0), id2);
+          int64_t zhAt = addIn(gz, id2);
           int64_t xhAt = addIn(gate(lb, l, xwT, 2), id2);
           int64_t ghAt = addIn(gh, id2);
           int64_t lenAt = lens ? addIn(lens, rowMap()) : -1;
