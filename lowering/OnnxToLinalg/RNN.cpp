@@ -365,15 +365,18 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
   Value xw = matmul(b, loc, x, wT, xwInit);
   xw = reshapeTensor(b, loc, xw, tensorType({seq, batch, GH}));
 
-  // Initial states.
-  auto state = [&](Value init) {
+  // Initial states. A given one is copied into a buffer of its own: the
+  // loop updates the state in place, and the operand may be a graph input,
+  // which the model must not write.
+  auto state = [&](Value init) -> Value {
     if (!init)
       return zeros({batch, H});
-    if (p.batchFirst)
-      return slice(b, loc, init, {0, d, 0}, {batch, 1, H},
-                   tensorType({batch, H}));
-    return slice(b, loc, init, {d, 0, 0}, {1, batch, H},
-                 tensorType({batch, H}));
+    Value s = p.batchFirst ? slice(b, loc, init, {0, d, 0}, {batch, 1, H},
+                                   tensorType({batch, H}))
+                           : slice(b, loc, init, {d, 0, 0}, {1, batch, H},
+                                   tensorType({batch, H}));
+    return bufferization::AllocTensorOp::create(b, loc, tensorType({batch, H}),
+                                                ValueRange{}, s);
   };
   Value h0 = state(operand(5));
   Value c0 = isLSTM ? state(operand(6)) : Value();

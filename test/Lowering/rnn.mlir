@@ -131,3 +131,18 @@ func.func @gru_batch_first(%x: tensor<2x3x4xf32>, %w: tensor<1x15x4xf32>, %r: te
   %y:2 = onnx.GRU %x, %w, %r, %b, %none, %none {hidden_size = 5 : i64, layout = 1 : i64, linear_before_reset = 1 : i64} : (tensor<2x3x4xf32>, tensor<1x15x4xf32>, tensor<1x15x5xf32>, tensor<1x30xf32>, none, none) -> (tensor<2x3x1x5xf32>, tensor<2x1x5xf32>)
   return %y#0, %y#1 : tensor<2x3x1x5xf32>, tensor<2x1x5xf32>
 }
+
+// -----
+
+// A given initial state is copied into a buffer of its own before the loop
+// updates it in place (it may be a graph input, which must not be written).
+// CHECK-LABEL: func.func @rnn_initial_state
+// CHECK-SAME: %[[H0:[^:]*]]: tensor<2x1x4xf32>
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[H0]][0, 0, 0] [2, 1, 4] [1, 1, 1] : tensor<2x1x4xf32> to tensor<2x4xf32>
+// CHECK: %[[COPY:.*]] = bufferization.alloc_tensor() copy(%[[S]]) : tensor<2x4xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[COPY]],
+func.func @rnn_initial_state(%x: tensor<2x3x4xf32>, %w: tensor<1x4x4xf32>, %r: tensor<1x4x4xf32>, %h: tensor<2x1x4xf32>) -> tensor<2x1x4xf32> {
+  %none = onnx.NoValue
+  %y:2 = onnx.RNN %x, %w, %r, %none, %none, %h {hidden_size = 4 : i64, layout = 1 : i64} : (tensor<2x3x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, none, none, tensor<2x1x4xf32>) -> (tensor<2x3x1x4xf32>, tensor<2x1x4xf32>)
+  return %y#1 : tensor<2x1x4xf32>
+}
