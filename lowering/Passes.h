@@ -30,6 +30,7 @@ void populateReducePatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
 void populateTensorOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateNNPatterns(mlir::RewritePatternSet &patterns);
+void populateRNNPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace kiln
 

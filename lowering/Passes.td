@@ -78,7 +78,10 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     accumulators, two B vectors and a broadcast in registers; measured on a
     512^3 matmul it is about 15% faster than 4x16 and twice as fast as 8x16
     (which spills) or 2x32. When mr does not divide M but 4 does, a 4-row
-    tile is used instead of padding (ResNet's 64-channel layers).
+    tile is used instead of padding (ResNet's 64-channel layers). Inside a
+    loop (an RNN's time steps), where padding would allocate at every
+    iteration, fewer than mr rows form the row tile, and a product that still
+    needs padding is left as it is.
   }];
   let options = [
     Option<"mr", "mr", "int64_t", "6", "register tile rows">,

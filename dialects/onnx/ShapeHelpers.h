@@ -139,6 +139,39 @@ std::optional<std::string> resolveResize(mlir::Operation *op,
                                          llvm::ArrayRef<int64_t> inShape,
                                          ResizeParams &params);
 
+
+//===----------------------------------------------------------------------===//
+// LSTM, GRU and RNN (defined in RNNOps.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A gate activation of a recurrent op with its resolved alpha and beta.
+struct RecurrentActivation {
+  enum Kind {
+    Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh,
+    HardSigmoid, Elu, Softsign, Softplus
+  };
+  Kind kind = Tanh;
+  float alpha = 0, beta = 0;
+};
+
+/// What a recurrent op computes, its attributes and shapes resolved.
+struct RecurrentParams {
+  int64_t gates = 1;         // 4 (LSTM), 3 (GRU) or 1 (RNN)
+  int64_t numDirections = 1; // 2 when bidirectional
+  bool reverse = false;      // direction "reverse" (one direction)
+  bool batchFirst = false;   // layout 1
+  int64_t seq = 0, batch = 0, input = 0, hidden = 0; // dynamic where unknown
+  /// The activations of each direction back to back: 3 per direction for
+  /// LSTM (f, g, h), 2 for GRU (f, g), 1 for RNN (f).
+  llvm::SmallVector<RecurrentActivation> activations;
+};
+
+/// Resolves the attributes of an LSTM, GRU or RNN op and the dimensions of
+/// its (ranked) operands, checking that they agree. Returns an error message
+/// on failure.
+std::optional<std::string> resolveRecurrent(mlir::Operation *op,
+                                            RecurrentParams &params);
+
 } // namespace kiln::onnx
 
 #endif // KILN_DIALECTS_ONNX_SHAPEHELPERS_H

@@ -44,6 +44,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateDataMovementPatterns(patterns);
     kiln::populateTensorOpsPatterns(patterns);
     kiln::populateNNPatterns(patterns);
+    kiln::populateRNNPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(module, std::move(patterns), config))) {

@@ -114,6 +114,16 @@ struct TileContractionsPass
     int64_t rows = mr;
     if (ct.getDimSize(0) % mr != 0 && ct.getDimSize(0) % 4 == 0)
       rows = 4;
+    // Inside a loop (an RNN's time steps) padding would allocate at every
+    // iteration, which the arena cannot hold: a product of fewer rows than
+    // mr takes them all as its row tile, and one that still needs padding
+    // is left as it is.
+    if (op->getParentOfType<LoopLikeOpInterface>()) {
+      if (ct.getDimSize(0) < mr)
+        rows = ct.getDimSize(0);
+      if (ct.getDimSize(0) % rows != 0 || ct.getDimSize(1) % nr != 0)
+        return failure();
+    }
     op = pad(rewriter, op, rows);
     int64_t m = llvm::alignTo(ct.getDimSize(0), rows);
     int64_t n = llvm::alignTo(ct.getDimSize(1), nr);

@@ -41,3 +41,41 @@ func.func @matmul_pad(%a: tensor<8x32xf32>, %b: tensor<32x49xf32>, %c: tensor<8x
   %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x49xf32>) outs(%c : tensor<8x49xf32>) -> tensor<8x49xf32>
   return %r : tensor<8x49xf32>
 }
+
+// -----
+
+// Inside a loop (an RNN's time steps) a product of fewer rows than mr takes
+// them all as its row tile: 1x16 register tiles, no padding.
+// CHECK-LABEL: func.func @matmul_in_loop
+// CHECK: scf.for
+// CHECK-NOT: tensor.pad
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK-NOT: linalg.matmul
+func.func @matmul_in_loop(%a: tensor<1x32xf32>, %b: tensor<32x64xf32>, %c: tensor<1x64xf32>) -> tensor<1x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %c) -> (tensor<1x64xf32>) {
+    %m = linalg.matmul ins(%a, %b : tensor<1x32xf32>, tensor<32x64xf32>) outs(%acc : tensor<1x64xf32>) -> tensor<1x64xf32>
+    scf.yield %m : tensor<1x64xf32>
+  }
+  return %r : tensor<1x64xf32>
+}
+
+// -----
+
+// Padding inside a loop would allocate at every iteration: a product that
+// needs it (N = 20) is left as it is.
+// CHECK-LABEL: func.func @matmul_in_loop_unpadded
+// CHECK-NOT: tensor.pad
+// CHECK: linalg.matmul
+func.func @matmul_in_loop_unpadded(%a: tensor<1x32xf32>, %b: tensor<32x20xf32>, %c: tensor<1x20xf32>) -> tensor<1x20xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %c) -> (tensor<1x20xf32>) {
+    %m = linalg.matmul ins(%a, %b : tensor<1x32xf32>, tensor<32x20xf32>) outs(%acc : tensor<1x20xf32>) -> tensor<1x20xf32>
+    scf.yield %m : tensor<1x20xf32>
+  }
+  return %r : tensor<1x20xf32>
+}

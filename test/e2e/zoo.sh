@@ -27,7 +27,7 @@ MODELS=("$@")
 if [[ ${#MODELS[@]} -eq 0 ]]; then
   # resnet18 at opset 13 has its own test (resnet18.sh).
   MODELS=(resnet50 mobilenet_v2 mobilenet_v3_small squeezenet1_1
-          efficientnet_b0 shufflenet_v2_x1_0 bert gpt unet)
+          efficientnet_b0 shufflenet_v2_x1_0 bert gpt unet lstm gru)
 fi
 
 if ! "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
