@@ -2,6 +2,9 @@
 #include "lowering/OnnxToLinalg/Common.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
 
 using namespace mlir;
 
@@ -210,6 +213,59 @@ Value maxV(OpBuilder &b, Location l, Value x, Value y) {
 Value minV(OpBuilder &b, Location l, Value x, Value y) {
   return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y)
                 : (Value)arith::MinSIOp::create(b, l, x, y);
+}
+
+std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
+  if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
+    v = expand.getSrc();
+  Attribute attr;
+  if (auto c = v.getDefiningOp<onnx::ConstantOp>())
+    attr = c.getValue();
+  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = c.getValue();
+  splat = false;
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr)) {
+    splat = dense.isSplat();
+    return dense.getRawData();
+  }
+  if (auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      return blob->getData();
+  return std::nullopt;
+}
+
+Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
+  auto type = cast<RankedTensorType>(m.getType());
+  Type elem = type.getElementType();
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  auto outType = RankedTensorType::get({cols, rows}, elem);
+  bool splat;
+  std::optional<ArrayRef<char>> bytes = constantBytes(m, splat);
+  size_t width = elem.isIntOrFloat() ? elem.getIntOrFloatBitWidth() / 8 : 0;
+  if (bytes && width && splat && bytes->size() == width)
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
+  if (bytes && width && elem.getIntOrFloatBitWidth() % 8 == 0 &&
+      bytes->size() == (size_t)type.getNumElements() * width) {
+    std::vector<char> out(bytes->size());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        std::memcpy(&out[(c * rows + r) * width],
+                    bytes->data() + (r * cols + c) * width, width);
+    // As the constant lowering does for weights: a 1-D blob viewed at its
+    // shape, so that LLVM sees one flat array.
+    auto flatType = RankedTensorType::get({rows * cols}, elem);
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(out), alignof(double));
+    Value flat = arith::ConstantOp::create(
+        b, loc,
+        DenseResourceElementsAttr::get(flatType, "transposed_weights",
+                                       std::move(blob)));
+    return reshapeTensor(b, loc, flat, outType);
+  }
+  Value init = tensor::EmptyOp::create(b, loc, outType.getShape(), elem);
+  return linalg::TransposeOp::create(b, loc, m, init, ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
 }
 
 } // namespace kiln

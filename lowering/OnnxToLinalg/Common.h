@@ -80,6 +80,16 @@ mlir::Value maxV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
 mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
 
+/// The row-major bytes of a constant tensor `v` (onnx.Constant or
+/// arith.constant, dense or dense_resource, also when the constant lowering
+/// has reshaped it), or nullopt. A splat comes back as its one element.
+std::optional<llvm::ArrayRef<char>> constantBytes(mlir::Value v, bool &splat);
+
+/// The 2-D tensor `m` transposed: a new constant, made now, when `m` is a
+/// constant (weights), else a linalg.transpose.
+mlir::Value transposeMatrix(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value m);
+
 /// Base class for onnx lowering patterns: checks static shapes first.
 template <typename OpTy>
 struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {

@@ -96,6 +96,21 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
     full.push_back(at.getDimSize(at.getRank() - 2));
     full.push_back(bt.getDimSize(bt.getRank() - 1));
     auto fullType = RankedTensorType::get(full, elem);
+    if (!batch->empty() && bt.getRank() == 2) {
+      // [batch..., M, K] x [K, N]: one [batch... * M, K] x [K, N] matmul.
+      int64_t rows = at.getNumElements() / at.getDimSize(at.getRank() - 1);
+      int64_t k = at.getDimSize(at.getRank() - 1), n = bt.getDimSize(1);
+      auto flatType = RankedTensorType::get({rows, n}, elem);
+      Value a2 = reshapeTensor(rewriter, loc, a,
+                               RankedTensorType::get({rows, k}, elem));
+      Value init = filledTensor(rewriter, loc, flatType,
+                                scalarConstant(rewriter, loc, elem, 0));
+      Value flat = linalg::MatmulOp::create(rewriter, loc, TypeRange{flatType},
+                                            ValueRange{a2, b}, ValueRange{init})
+                       .getResult(0);
+      rewriter.replaceOp(op, reshapeTensor(rewriter, loc, flat, outType));
+      return success();
+    }
     Value init = filledTensor(rewriter, loc, fullType,
                               scalarConstant(rewriter, loc, elem, 0));
     Value result =
@@ -133,14 +148,21 @@ struct GemmPattern : OnnxPattern<kop::GemmOp> {
                           scalarConstant(rewriter, loc, elem, 0));
     }
     double alpha = op.getAlpha().convertToDouble();
-    Value result =
-        !op.getTransA() && !op.getTransB() && alpha == 1.0
-            ? linalg::MatmulOp::create(rewriter, loc, TypeRange{outType},
-                                       ValueRange{op.getA(), op.getB()},
-                                       ValueRange{init})
-                  .getResult(0)
-            : contract(rewriter, loc, op.getA(), op.getB(), init,
-                       op.getTransA(), op.getTransB(), alpha);
+    // A linalg.matmul (which kiln-tile-contractions vectorizes) on operands
+    // transposed first: constant weights at compile time.
+    Value result;
+    if (alpha == 1.0) {
+      Value a = op.getTransA() ? transposeMatrix(rewriter, loc, op.getA())
+                               : op.getA();
+      Value b = op.getTransB() ? transposeMatrix(rewriter, loc, op.getB())
+                               : op.getB();
+      result = linalg::MatmulOp::create(rewriter, loc, TypeRange{outType},
+                                        ValueRange{a, b}, ValueRange{init})
+                   .getResult(0);
+    } else {
+      result = contract(rewriter, loc, op.getA(), op.getB(), init,
+                        op.getTransA(), op.getTransB(), alpha);
+    }
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -155,28 +155,6 @@ Value matmul(OpBuilder &b, Location loc, Value a, Value bm, Value init) {
       .getResult(0);
 }
 
-/// The row-major bytes of a constant tensor `v` (onnx.Constant or
-/// arith.constant, dense or dense_resource, also when the constant lowering
-/// has reshaped it), or nullopt. A splat comes back as its one element.
-std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
-  if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
-    v = expand.getSrc();
-  Attribute attr;
-  if (auto c = v.getDefiningOp<kop::ConstantOp>())
-    attr = c.getValue();
-  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
-    attr = c.getValue();
-  splat = false;
-  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr)) {
-    splat = dense.isSplat();
-    return dense.getRawData();
-  }
-  if (auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return blob->getData();
-  return std::nullopt;
-}
-
 /// all[d] (rows x cols of a directions x rows x cols tensor) transposed to
 /// cols x rows. Constant weights are transposed now, at compile time, into a
 /// new constant; anything else by a linalg.transpose.

@@ -31,17 +31,16 @@ func.func @gemm_transb(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf3
 
 // -----
 
-// Without C the accumulator starts at zero; transA reads A as (k, m).
-// CHECK: #[[AT:.*]] = affine_map<(d0, d1, d2) -> (d1, d0)>
-// CHECK: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// Without C the accumulator starts at zero. With alpha = 1, transA is a
+// linalg.transpose (a constant would be transposed at compile time) feeding
+// a linalg.matmul, which kiln-tile-contractions vectorizes.
 // CHECK-LABEL: func.func @gemm_transa_no_c
 // CHECK-SAME: (%[[LHS:.*]]: tensor<3x2xf32>, %[[RHS:.*]]: tensor<3x4xf32>)
 // CHECK-NOT: onnx.
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-DAG: %[[E:.*]] = tensor.empty() : tensor<2x4xf32>
-// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<2x4xf32>)
-// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[AT]], #[[B]], #[[OUT]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[LHS]], %[[RHS]] : tensor<3x2xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<2x4xf32>)
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: %[[AT:.*]] = linalg.transpose ins(%[[LHS]] : tensor<3x2xf32>) outs(%{{.*}} : tensor<2x3xf32>) permutation = [1, 0]
+// CHECK: %[[R:.*]] = linalg.matmul ins(%[[AT]], %[[RHS]] : tensor<2x3xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<2x4xf32>)
 // CHECK: return %[[R]]
 func.func @gemm_transa_no_c(%a: tensor<3x2xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
   %none = onnx.NoValue
@@ -51,20 +50,31 @@ func.func @gemm_transa_no_c(%a: tensor<3x2xf32>, %b: tensor<3x4xf32>) -> tensor<
 
 // -----
 
-// Batched MatMul: a 2-D B is shared by every batch.
-// CHECK: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
-// CHECK: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
-// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// transB of a constant B: the transposed weights are a new constant, made at
+// compile time.
+// CHECK-LABEL: func.func @gemm_transb_constant
+// CHECK: %[[BT:.*]] = arith.constant dense_resource<transposed_weights> : tensor<4xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[B2:.*]] = tensor.expand_shape %[[BT]] {{.*}} into tensor<2x2xf32>
+// CHECK: linalg.matmul ins(%{{.*}}, %[[B2]] : tensor<1x2xf32>, tensor<2x2xf32>)
+// 1, 3, 2, 4 as little-endian floats:
+// CHECK: transposed_weights: "0x080000000000803F000040400000004000008040"
+func.func @gemm_transb_constant(%a: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %none = onnx.NoValue
+  %b = onnx.Constant(dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>) : tensor<2x2xf32>
+  %y = onnx.Gemm %a, %b, %none {transB = 1 : i64} : (tensor<1x2xf32>, tensor<2x2xf32>, none) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Batched MatMul with a 2-D B: one [5 * 2, 3] x [3, 4] linalg.matmul.
 // CHECK-LABEL: func.func @matmul_batched
 // CHECK-SAME: (%[[LHS:.*]]: tensor<5x2x3xf32>, %[[RHS:.*]]: tensor<3x4xf32>)
-// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-DAG: %[[E:.*]] = tensor.empty() : tensor<5x2x4xf32>
-// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<5x2x4xf32>)
-// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%[[LHS]], %[[RHS]] : tensor<5x2x3xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<5x2x4xf32>)
-// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[Y:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[Y]] : f32
-// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
-// CHECK-NEXT: linalg.yield %[[S]] : f32
+// CHECK: tensor.collapse_shape %[[LHS]]
+// CHECK: linalg.matmul ins(%{{.*}}, %[[RHS]] : tensor<10x3xf32>, tensor<3x4xf32>) outs(%{{.*}} : tensor<10x4xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: %[[R:.*]] = tensor.expand_shape {{.*}} into tensor<5x2x4xf32>
 // CHECK: return %[[R]]
 func.func @matmul_batched(%a: tensor<5x2x3xf32>, %b: tensor<3x4xf32>) -> tensor<5x2x4xf32> {
   %y = onnx.MatMul %a, %b : (tensor<5x2x3xf32>, tensor<3x4xf32>) -> tensor<5x2x4xf32>
