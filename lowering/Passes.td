@@ -97,6 +97,19 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "f32 exp, log, tanh, erf, ... as polynomials (vectorizable)";
+  let description = [{
+    Rewrites f32 `math.exp`, `expm1`, `exp2`, `log`, `log1p`, `log2`, `tanh`
+    and `erf` (scalars or vectors) into the upstream polynomial / rational
+    approximations made of arith ops, so that loops computing them vectorize
+    instead of calling libm once per element. f64 is left to libm.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def DistinctResults : Pass<"kiln-distinct-results", "::mlir::func::FuncOp"> {
   let summary = "give every returned tensor its own value";
   let description = [{

@@ -50,7 +50,7 @@ LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
                        "kiln-outline-parallel,"
                        "lower-affine,"
                        "convert-scf-to-cf,"
-                       "func.func(math-expand-ops),"
+                       "func.func(kiln-approximate-math,math-expand-ops),"
                        "convert-math-to-funcs,"
                        "convert-math-to-llvm,"
                        "convert-math-to-libm,"
