@@ -234,6 +234,27 @@ std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
   return std::nullopt;
 }
 
+Value transposedConstant(OpBuilder &b, Location loc, const char *data,
+                         Type elem, int64_t rows, int64_t cols) {
+  size_t width = elem.getIntOrFloatBitWidth() / 8;
+  std::vector<char> out(rows * cols * width);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      std::memcpy(&out[(c * rows + r) * width], data + (r * cols + c) * width,
+                  width);
+  // As the constant lowering does for weights: a 1-D blob viewed at its
+  // shape, so that LLVM sees one flat array.
+  auto flatType = RankedTensorType::get({rows * cols}, elem);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(out), alignof(double));
+  Value flat = arith::ConstantOp::create(
+      b, loc,
+      DenseResourceElementsAttr::get(flatType, "transposed_weights",
+                                     std::move(blob)));
+  return reshapeTensor(b, loc, flat,
+                       RankedTensorType::get({cols, rows}, elem));
+}
+
 Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
   auto type = cast<RankedTensorType>(m.getType());
   Type elem = type.getElementType();
@@ -246,23 +267,8 @@ Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
   if (bytes && width && elem.getIntOrFloatBitWidth() % 8 == 0 &&
-      bytes->size() == (size_t)type.getNumElements() * width) {
-    std::vector<char> out(bytes->size());
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c)
-        std::memcpy(&out[(c * rows + r) * width],
-                    bytes->data() + (r * cols + c) * width, width);
-    // As the constant lowering does for weights: a 1-D blob viewed at its
-    // shape, so that LLVM sees one flat array.
-    auto flatType = RankedTensorType::get({rows * cols}, elem);
-    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        ArrayRef<char>(out), alignof(double));
-    Value flat = arith::ConstantOp::create(
-        b, loc,
-        DenseResourceElementsAttr::get(flatType, "transposed_weights",
-                                       std::move(blob)));
-    return reshapeTensor(b, loc, flat, outType);
-  }
+      bytes->size() == (size_t)type.getNumElements() * width)
+    return transposedConstant(b, loc, bytes->data(), elem, rows, cols);
   Value init = tensor::EmptyOp::create(b, loc, outType.getShape(), elem);
   return linalg::TransposeOp::create(b, loc, m, init, ArrayRef<int64_t>{1, 0})
       .getResult()[0];

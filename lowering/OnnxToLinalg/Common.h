@@ -85,6 +85,12 @@ mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
 /// has reshaped it), or nullopt. A splat comes back as its one element.
 std::optional<llvm::ArrayRef<char>> constantBytes(mlir::Value v, bool &splat);
 
+/// A new constant holding the rows x cols matrix of `elem` at `data`
+/// (row-major bytes) transposed, as a flat blob viewed at cols x rows.
+mlir::Value transposedConstant(mlir::OpBuilder &b, mlir::Location loc,
+                               const char *data, mlir::Type elem, int64_t rows,
+                               int64_t cols);
+
 /// The 2-D tensor `m` transposed: a new constant, made now, when `m` is a
 /// constant (weights), else a linalg.transpose.
 mlir::Value transposeMatrix(mlir::OpBuilder &b, mlir::Location loc,

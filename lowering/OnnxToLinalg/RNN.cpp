@@ -26,8 +26,6 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 
-#include "mlir/IR/DialectResourceBlobManager.h"
-#include <cstring>
 
 using namespace mlir;
 using namespace kiln;
@@ -169,24 +167,9 @@ Value transposedWeights(OpBuilder &b, Location loc, Value all, int64_t d,
   if (bytes && splat && bytes->size() == width)
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
-  if (bytes && bytes->size() == (size_t)type.getNumElements() * width) {
-    std::vector<char> out(bytes->size() / type.getDimSize(0));
-    const char *in = bytes->data() + d * out.size();
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c)
-        std::memcpy(&out[(c * rows + r) * width], in + (r * cols + c) * width,
-                    width);
-    // As the constant lowering does for weights: a 1-D blob viewed at its
-    // shape, so that LLVM sees one flat array.
-    auto flatType = RankedTensorType::get({rows * cols}, elem);
-    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        ArrayRef<char>(out), alignof(double));
-    Value flat = arith::ConstantOp::create(
-        b, loc,
-        DenseResourceElementsAttr::get(flatType, "rnn_weights_t",
-                                       std::move(blob)));
-    return reshapeTensor(b, loc, flat, outType);
-  }
+  if (bytes && bytes->size() == (size_t)type.getNumElements() * width)
+    return transposedConstant(b, loc, bytes->data() + d * rows * cols * width,
+                              elem, rows, cols);
   Value w = slice(b, loc, all, {d, 0, 0}, {1, rows, cols},
                   RankedTensorType::get({rows, cols}, elem));
   return transpose(b, loc, w, {1, 0});
