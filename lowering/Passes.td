@@ -104,7 +104,17 @@ def ApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
     and `erf` (scalars or vectors) into the upstream polynomial / rational
     approximations made of arith ops, so that loops computing them vectorize
     instead of calling libm once per element. f64 is left to libm.
+
+    With `all-functions` (targets without libm) every f32 function upstream
+    can approximate is rewritten as well (`sin`, `cos`, `atan`, `atan2`,
+    `asin`, `acos`, `cbrt`, `erfc`, `rsqrt`), and `floor` and `trunc`
+    become integer conversions and selects, which need no FPU rounding
+    instruction.
   }];
+  let options = [
+    Option<"allFunctions", "all-functions", "bool", "false",
+           "approximate every f32 function that has an inline form (no libm)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
@@ -168,6 +178,47 @@ def LowerParallelDispatch : Pass<"kiln-lower-parallel-dispatch", "::mlir::Module
     object links without the runtime; the runtime's pool overrides it.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def SetIndexBitwidth : Pass<"kiln-set-index-bitwidth", "::mlir::ModuleOp"> {
+  let summary = "record the target's index width in the module's data layout";
+  let description = [{
+    Sets `dlti.dl_spec = #dlti.dl_spec<index = N : i64>` on the module, so
+    every conversion to the LLVM dialect lowers `index` to the target's
+    pointer width (i32 on armv7 and Cortex-M: no 64-bit division helpers, no
+    register pairs for loop counters).
+  }];
+  let options = [
+    Option<"bitwidth", "bitwidth", "unsigned", "64", "bits of an index">,
+  ];
+  let dependentDialects = ["::mlir::DLTIDialect"];
+}
+
+def ConvertVectorToLLVM : Pass<"kiln-convert-vector-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "vector ops to the LLVM dialect, index as wide as the data layout";
+  let description = [{
+    The upstream vector lowerings and vector-to-LLVM patterns (as in
+    `convert-vector-to-llvm`), with the LLVM type converter built from the
+    module's data layout, so that `index` becomes i32 on 32-bit targets like
+    in every other conversion (upstream's pass always uses i64).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def CheckInlineMath : Pass<"kiln-check-inline-math", "::mlir::ModuleOp"> {
+  let summary = "refuse math that would need libm on a target without it";
+  let description = [{
+    Runs after `kiln-approximate-math{all-functions}` and `math-expand-ops`,
+    before the math dialect is lowered. Every math op left is one that
+    would become a C library call (`expf`, `fmod`, any f64 function) except
+    those the FPU does itself (`sqrt`, `absf`, `fma`, `copysign` and the
+    integer bit counts). Each one is an error naming the op and its ONNX
+    node, for targets (bare metal) that have no libm to call.
+  }];
+  let options = [
+    Option<"targetName", "target", "std::string", "\"this target\"",
+           "the target named in the error">,
+  ];
 }
 
 #endif // KILN_LOWERING_PASSES_TD

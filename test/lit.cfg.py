@@ -33,3 +33,11 @@ tools = [
     ToolSubst("kiln", unresolved="warn"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])
+
+# Features of the machine the tests run on.
+try:
+    with open("/proc/cpuinfo") as f:
+        if " avx512f" in f.read():
+            config.available_features.add("host-avx512")
+except OSError:
+    pass

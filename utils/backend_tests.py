@@ -24,6 +24,7 @@ import collections
 import concurrent.futures
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -158,9 +159,9 @@ def numbered(folder, prefix):
 
 def run_test(job):
     """Compiles and runs one test; returns (name, status, reason, seconds)."""
-    name, test_dir, work, kiln, kiln_args, timeout, keep = job
+    name, test_dir, work, kiln, kiln_args, timeout, keep, runner = job
     try:
-        return compile_and_run(name, test_dir, work, kiln, kiln_args, timeout)
+        return compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner)
     except Exception as e:  # a bug here must not take the whole run down
         return name, "run-fail", "harness error: %r" % e, 0.0
     finally:
@@ -168,7 +169,7 @@ def run_test(job):
             shutil.rmtree(os.path.join(work, name), ignore_errors=True)
 
 
-def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout):
+def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=()):
     start = time.monotonic()
 
     def result(status, reason=""):
@@ -197,7 +198,8 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout):
         shutil.rmtree(res_dir, ignore_errors=True)
         os.makedirs(res_dir)
         rc, out, timed_out = run_command(
-            [exe] + numbered(ds_dir, "input") + ["--output-dir", res_dir], timeout)
+            list(runner) + [exe] + numbered(ds_dir, "input") + ["--output-dir", res_dir],
+            timeout)
         if timed_out:
             return result("timeout", "%s: run timed out after %d s" % (ds, timeout))
         if rc != 0:
@@ -341,6 +343,13 @@ def main():
                     help="optimization level passed to kiln (default: 1)")
     ap.add_argument("--kiln-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for kiln compile (repeatable)")
+    ap.add_argument("--target", metavar="TRIPLE",
+                    help="compile for this target (kiln --target), e.g. aarch64-linux-gnu")
+    ap.add_argument("--runner", metavar="CMD",
+                    help="run each compiled model under this command, e.g. "
+                    "'qemu-aarch64 -L /usr/aarch64-linux-gnu'")
+    ap.add_argument("--only-expected", action="store_true",
+                    help="run only the tests listed in --expected")
     ap.add_argument("--timeout", type=int, default=60,
                     help="seconds allowed for each compile and each run (default: 60)")
     ap.add_argument("-v", "--verbose", action="store_true",
@@ -391,9 +400,18 @@ def main():
         temp_work = work = tempfile.mkdtemp(prefix="kiln-backend-")
     os.makedirs(work, exist_ok=True)
 
+    if args.only_expected:
+        if expected is None:
+            print("error: --only-expected needs --expected", file=sys.stderr)
+            return 2
+        tests = [(n, d) for n, d in tests if n in expected]
     kiln_args = ["-O" + args.opt] + args.kiln_arg
+    if args.target:
+        kiln_args.append("--target=" + args.target)
+    runner = tuple(shlex.split(args.runner)) if args.runner else ()
     keep = temp_work is None  # keep the files only in a folder the user named
-    jobs = [(name, d, work, kiln, kiln_args, args.timeout, keep) for name, d in tests]
+    jobs = [(name, d, work, kiln, kiln_args, args.timeout, keep, runner)
+            for name, d in tests]
     print("backend: running %d tests with %s (-j %d)" % (len(jobs), kiln, args.jobs),
           flush=True)
     results = []

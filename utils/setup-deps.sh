@@ -14,6 +14,10 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libfmt-dev libcli11-dev libgtest-dev
   # ONNX schema and the backend conformance data
   libonnx-dev libonnx-testdata
+  # other targets: cross C compilers (the runtime per target, linking) and
+  # the emulators the cross tests run under
+  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-none-eabi
+  qemu-user qemu-system-arm
   # Python helpers (for /usr/bin/python3)
   python3-onnx python3-numpy python3-torch python3-torchvision
 )

@@ -3,6 +3,7 @@
 #include "dialects/onnx/OnnxDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -13,13 +14,27 @@
 
 using namespace kiln;
 
-static uint64_t elementBytes(int32_t onnxType) {
+uint64_t kiln::elementBytes(int32_t onnxType) {
   switch (onnxType) {
-  case 1: case 6: case 12: return 4;
-  case 2: case 3: case 9: return 1;
-  case 4: case 5: case 10: case 16: return 2;
-  case 7: case 11: case 13: return 8;
-  default: return 0;
+#define KILN_ELEM_SIZE_CASE(code, bytes, name)                                 \
+  case code:                                                                   \
+    return bytes;
+    KILN_FOR_EACH_ELEM_TYPE(KILN_ELEM_SIZE_CASE)
+#undef KILN_ELEM_SIZE_CASE
+  default:
+    return 0;
+  }
+}
+
+const char *kiln::elementTypeName(int32_t onnxType) {
+  switch (onnxType) {
+#define KILN_ELEM_NAME_CASE(code, bytes, name)                                 \
+  case code:                                                                   \
+    return name;
+    KILN_FOR_EACH_ELEM_TYPE(KILN_ELEM_NAME_CASE)
+#undef KILN_ELEM_NAME_CASE
+  default:
+    return "unknown";
   }
 }
 
@@ -139,9 +154,9 @@ llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
   auto *invalid = llvm::BasicBlock::Create(ctx, "invalid_argument", run);
   auto *misaligned = llvm::BasicBlock::Create(ctx, "misaligned_arena", run);
   b.SetInsertPoint(invalid);
-  b.CreateRet(llvm::ConstantInt::get(i32, 1));
+  b.CreateRet(llvm::ConstantInt::get(i32, KILN_ERROR_INVALID_ARGUMENT));
   b.SetInsertPoint(misaligned);
-  b.CreateRet(llvm::ConstantInt::get(i32, 2));
+  b.CreateRet(llvm::ConstantInt::get(i32, KILN_ERROR_ARENA_ALIGNMENT));
 
   b.SetInsertPoint(entry);
   auto next = [&](llvm::Value *bad, llvm::BasicBlock *onBad,
@@ -166,16 +181,19 @@ llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
   loadAll(outs, sig.outputs.size());
   // NULL selects the static arena; a caller's arena must be aligned.
   llvm::Value *isNull = b.CreateIsNull(userArena);
-  llvm::Value *addr = b.CreatePtrToInt(userArena, b.getInt64Ty());
+  if (!arena && sig.arenaSize > 0) // no static arena: NULL is an error
+    next(isNull, invalid, "arena_given");
+  llvm::Value *addr = b.CreatePtrToInt(
+      userArena, b.getIntNTy(m.getDataLayout().getPointerSizeInBits()));
   llvm::Value *low = b.CreateAnd(addr, sig.arenaAlign - 1);
   llvm::Value *bad = b.CreateAnd(b.CreateNot(isNull), b.CreateIsNotNull(low));
   next(bad, misaligned, "arena_ok");
-  args.push_back(b.CreateSelect(isNull, arena, userArena));
+  args.push_back(arena ? b.CreateSelect(isNull, arena, userArena) : userArena);
   // main_graph's parameters: inputs, outputs, then the arena (if planned).
   if (graph->arg_size() != args.size())
     args.pop_back();
   b.CreateCall(graph, args);
-  b.CreateRet(llvm::ConstantInt::get(i32, 0));
+  b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
   return run;
 }
 
@@ -199,12 +217,15 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
   graph->setName(sig.prefix + "_main_graph");
 
-  auto *arenaTy = llvm::ArrayType::get(b.getInt8Ty(),
-                                       std::max<uint64_t>(sig.arenaSize, 1));
-  auto *arena = new llvm::GlobalVariable(
-      m, arenaTy, false, llvm::GlobalValue::InternalLinkage,
-      llvm::ConstantAggregateZero::get(arenaTy), sig.prefix + "_static_arena");
-  arena->setAlignment(llvm::Align(sig.arenaAlign));
+  llvm::GlobalVariable *arena = nullptr;
+  if (sig.staticArena) {
+    auto *arenaTy = llvm::ArrayType::get(b.getInt8Ty(),
+                                         std::max<uint64_t>(sig.arenaSize, 1));
+    arena = new llvm::GlobalVariable(
+        m, arenaTy, false, llvm::GlobalValue::InternalLinkage,
+        llvm::ConstantAggregateZero::get(arenaTy), sig.prefix + "_static_arena");
+    arena->setAlignment(llvm::Align(sig.arenaAlign));
+  }
 
   llvm::Function *run = buildRun(graph, arena);
 
@@ -219,7 +240,8 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
       m, modelTy, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(
           modelTy,
-          {llvm::ConstantInt::get(i32, 1), cstring(sig.prefix, "model_name"),
+          {llvm::ConstantInt::get(i32, KILN_ABI_VERSION),
+           cstring(sig.prefix, "model_name"),
            llvm::ConstantInt::get(i32, sig.inputs.size()),
            llvm::ConstantInt::get(i32, sig.outputs.size()),
            tensorInfos(sig.inputs, "input"), tensorInfos(sig.outputs, "output"),
@@ -238,12 +260,20 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
 
 llvm::Expected<std::unique_ptr<llvm::Module>>
 kiln::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
-                        const ModelSignature &signature,
-                        bool exportModelSymbol) {
+                        const ModelSignature &signature, bool exportModelSymbol,
+                        llvm::TargetMachine &tm) {
+  // Graph input and output names (onnx.name) have been read into the
+  // signature; LLVM has no use for them.
+  if (auto graph = module.lookupSymbol<mlir::LLVM::LLVMFuncOp>("main_graph")) {
+    graph.setArgAttrsAttr(nullptr);
+    graph.setResAttrsAttr(nullptr);
+  }
   std::unique_ptr<llvm::Module> m =
       mlir::translateModuleToLLVMIR(module, context, "kiln_model");
   if (!m)
     return llvm::createStringError("translation to LLVM IR failed");
+  m->setDataLayout(tm.createDataLayout());
+  m->setTargetTriple(tm.getTargetTriple());
   EntryPointBuilder builder(*m, signature);
   if (auto err = builder.build(exportModelSymbol))
     return std::move(err);

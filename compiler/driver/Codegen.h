@@ -7,10 +7,17 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include "kiln/runtime.h"
+
 #include <string>
 #include <vector>
 
 namespace kiln {
+
+/// Bytes per element and the name of an ONNX element type code, from
+/// kiln/runtime.h's KILN_FOR_EACH_ELEM_TYPE (0 and "unknown" otherwise).
+uint64_t elementBytes(int32_t onnxType);
+const char *elementTypeName(int32_t onnxType);
 
 struct TensorSignature {
   std::string name;
@@ -25,6 +32,9 @@ struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
   uint64_t arenaSize = 0;
   uint64_t arenaAlign = 64;
+  /// A static arena in the object that a NULL arena argument selects; bare
+  /// metal has none (the caller always passes its memory).
+  bool staticArena = true;
 };
 
 /// Reads inputs and outputs (names from `onnx.name` attributes) off the
@@ -39,13 +49,14 @@ llvm::Expected<ModelSignature> readSignature(mlir::ModuleOp module,
 /// symbol is made internal so several models link into one program.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
-                  const ModelSignature &signature, bool exportModelSymbol);
+                  const ModelSignature &signature, bool exportModelSymbol,
+                  llvm::TargetMachine &tm);
 
 /// Runs LLVM's standard pipeline at `optLevel` and writes an object file.
 llvm::Error emitObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
                            unsigned optLevel, llvm::StringRef path);
 
-/// Optimizes the module in place (also used for --compile-to=llvm).
+/// Optimizes the module in place (also used for --compile-to=llvm-ir).
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
                     unsigned optLevel);
 

@@ -16,7 +16,10 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -162,7 +165,7 @@ int runCommand(const std::vector<std::string> &cmd) {
   auto program = llvm::sys::findProgramByName(cmd[0]);
   if (!program)
     return fail("cannot find the linker driver '" + cmd[0] +
-                "' (set KILN_CC to a C compiler)");
+                "' (install it, or name a C compiler with --cc)");
   llvm::SmallVector<llvm::StringRef> args(cmd.begin(), cmd.end());
   std::string err;
   int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &err);
@@ -176,16 +179,63 @@ int runCommand(const std::vector<std::string> &cmd) {
   return 0;
 }
 
+/// Bare-metal objects may only need memcpy, memset and memmove.
+int checkBareMetalObject(const std::string &path, const TargetInfo &target) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return fail("cannot read '" + path + "'");
+  auto object = llvm::object::ObjectFile::createObjectFile(**buffer);
+  if (!object)
+    return fail(llvm::toString(object.takeError()));
+  std::string bad;
+  for (const llvm::object::SymbolRef &sym : (*object)->symbols()) {
+    auto flags = sym.getFlags();
+    auto name = sym.getName();
+    if (!flags || !name || !(*flags & llvm::object::SymbolRef::SF_Undefined) ||
+        name->empty() || isAllowedBareMetalSymbol(*name))
+      continue;
+    bad += (bad.empty() ? "" : ", ") + name->str();
+  }
+  if (!bad.empty())
+    return fail("the code for " + target.name + " calls " + bad +
+                ", which a bare-metal target does not provide (only memcpy, "
+                "memset and memmove are allowed)");
+  return 0;
+}
+
 } // namespace
 
 int kiln::compile(const CompileOptions &options) {
   Timer timer(options.timing);
+  auto resolved = resolveTarget(options.target, options.cpu);
+  if (!resolved)
+    return fail(llvm::toString(resolved.takeError()));
+  TargetInfo &target = *resolved;
+  if (!options.linker.empty())
+    target.link.driver = options.linker;
+  PipelineOptions pipelineOptions{target, options.optLevel};
+
   mlir::DialectRegistry registry;
   registerKilnDialects(registry);
   registerAllKilnPasses();
   mlir::MLIRContext ctx(registry);
   ctx.disableMultithreading();
   DiagnosticPrinter diagnostics(ctx);
+
+  if (options.printPipeline) {
+    mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
+    buildKilnPipeline(pm, pipelineOptions);
+    pm.printAsTextualPipeline(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  if (target.bareMetal && options.stopAfter == Phase::Full &&
+      (options.emit == EmitKind::Executable ||
+       options.emit == EmitKind::SharedLib))
+    return fail("target " + target.name +
+                " is bare metal: emit an object or a static library "
+                "(--emit=obj or --emit=staticlib, or -o NAME.o / NAME.a) and "
+                "link it into the firmware");
 
   if (!llvm::sys::fs::exists(options.input))
     return fail("'" + options.input + "' does not exist");
@@ -204,6 +254,7 @@ int kiln::compile(const CompileOptions &options) {
     return printIR(options.output, [&](llvm::raw_ostream &os) {
       // With locations: each op names the ONNX node it came from.
       module.print(os, printingFlags().enableDebugInfo());
+      os << "\n";
     });
 
   std::string prefix =
@@ -212,41 +263,37 @@ int kiln::compile(const CompileOptions &options) {
   if (!signature && options.stopAfter == Phase::Full)
     return fail(llvm::toString(signature.takeError()));
 
-  auto runPhase = [&](mlir::LogicalResult (*build)(mlir::OpPassManager &),
-                      const char *what) -> bool {
-    mlir::PassManager pm(&ctx);
-    if (failed(build(pm)) || failed(pm.run(module))) {
+  // One pass manager runs the pipeline up to where this compile stops.
+  Stage until = options.stopAfter == Phase::Linalg   ? Stage::Linalg
+                : options.stopAfter == Phase::Memref ? Stage::Memref
+                                                     : Stage::LLVM;
+  {
+    mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
+    buildKilnPipeline(pm, pipelineOptions, until);
+    if (failed(pm.run(module))) {
       if (diagnostics.errors == 0)
-        fail(std::string("the ") + what + " phase failed");
-      return false;
+        fail("the compilation pipeline failed");
+      return 1;
     }
-    timer.lap(what);
-    return true;
-  };
-  if (!runPhase(buildOnnxToLinalgPipeline, "linalg"))
-    return 1;
-  if (options.stopAfter == Phase::Linalg)
-    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os, printingFlags()); });
+    timer.lap("pipeline");
+  }
+  if (options.stopAfter == Phase::Linalg || options.stopAfter == Phase::Memref ||
+      options.stopAfter == Phase::LLVM)
+    return printIR(options.output, [&](llvm::raw_ostream &os) {
+      module.print(os, printingFlags());
+      os << "\n"; // as kiln-opt ends its output
+    });
   if (!signature)
     return fail(llvm::toString(signature.takeError()));
-  if (!runPhase(buildBufferizePipeline, "bufferize"))
-    return 1;
-  auto graph = module.lookupSymbol<mlir::func::FuncOp>("main_graph");
+  auto graph = module.lookupSymbol<mlir::LLVM::LLVMFuncOp>("main_graph");
+  if (!graph)
+    return fail("the lowered module has no main_graph");
   if (auto size = graph->getAttrOfType<mlir::IntegerAttr>("kiln.arena_size"))
     signature->arenaSize = size.getInt();
   if (auto align = graph->getAttrOfType<mlir::IntegerAttr>("kiln.arena_align"))
     signature->arenaAlign = align.getInt();
-  // The names have been read; the LLVM translation has no use for them.
-  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
-    graph.setArgAttrs(i, mlir::DictionaryAttr::get(&ctx));
-  for (unsigned i = 0; i < graph.getNumResults(); ++i)
-    graph.setResultAttrs(i, mlir::DictionaryAttr::get(&ctx));
-  if (options.stopAfter == Phase::Memref)
-    return printIR(options.output, [&](llvm::raw_ostream &os) { module.print(os, printingFlags()); });
-  if (!runPhase(buildLowerToLLVMPipeline, "llvm-dialect"))
-    return 1;
+  signature->staticArena = !target.bareMetal;
 
-  TargetSpec target = hostTarget();
   auto tm = createTargetMachine(target, options.optLevel);
   if (!tm)
     return fail(llvm::toString(tm.takeError()));
@@ -254,11 +301,11 @@ int kiln::compile(const CompileOptions &options) {
   bool exportModel = options.emit == EmitKind::SharedLib ||
                      options.emit == EmitKind::Executable;
   auto llvmModule =
-      translateToLLVMIR(module, llvmContext, *signature, exportModel);
+      translateToLLVMIR(module, llvmContext, *signature, exportModel, **tm);
   if (!llvmModule)
     return fail(llvm::toString(llvmModule.takeError()));
   timer.lap("translate");
-  if (options.stopAfter == Phase::LLVM) {
+  if (options.stopAfter == Phase::LLVMIR) {
     optimizeModule(**llvmModule, **tm, options.optLevel);
     return printIR(options.output,
                    [&](llvm::raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
@@ -282,6 +329,9 @@ int kiln::compile(const CompileOptions &options) {
   if (auto err = emitObjectFile(**llvmModule, **tm, options.optLevel, objectPath))
     return fail(llvm::toString(std::move(err)));
   timer.lap("codegen");
+  if (target.bareMetal)
+    if (int rc = checkBareMetalObject(objectPath, target))
+      return rc;
 
   switch (options.emit) {
   case EmitKind::Object:
@@ -305,13 +355,19 @@ int kiln::compile(const CompileOptions &options) {
     bool shared = options.emit == EmitKind::SharedLib;
     // Executables get main() and the runtime; shared libraries get the
     // runtime's parallel-loop pool (and export kiln_set_num_threads).
-    std::string dir = options.runtimeDir;
+    // Each target's runtime is in a folder named after it; the host's is
+    // also at the top.
+    std::string dir = options.runtimeDir + "/" + target.name;
+    if (!llvm::sys::fs::exists(dir + "/libkiln_runtime.a") &&
+        target.name == hostTargetName())
+      dir = options.runtimeDir;
     std::string mainLib = dir + "/libkiln_main.a";
     std::string rtLib = dir + "/libkiln_runtime.a";
     if (!llvm::sys::fs::exists(rtLib) ||
         (!shared && !llvm::sys::fs::exists(mainLib)))
-      return fail("the Kiln runtime is not in '" + dir +
-                  "' (set KILN_RUNTIME_DIR)");
+      return fail("the Kiln runtime for " + target.name + " is not in '" +
+                  dir + "' (set KILN_RUNTIME_DIR, or build Kiln with that "
+                  "target's cross compiler installed)");
     std::vector<std::string> libs{rtLib};
     if (shared) // the model's weak serial fallback would satisfy the link
       libs.insert(libs.begin(), "-Wl,--undefined=kiln_set_num_threads");

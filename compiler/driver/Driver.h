@@ -9,7 +9,9 @@
 namespace kiln {
 
 enum class EmitKind { Object, StaticLib, SharedLib, Executable };
-enum class Phase { Full, Onnx, Linalg, Memref, LLVM };
+/// Where `kiln compile` stops and prints: the onnx, linalg, memref or LLVM
+/// dialect (MLIR), or the translated and optimized LLVM IR.
+enum class Phase { Full, Onnx, Linalg, Memref, LLVM, LLVMIR };
 
 struct CompileOptions {
   std::string input;
@@ -18,11 +20,20 @@ struct CompileOptions {
   /// C identifier prefix of the exported symbols; empty: from the input name.
   std::string name;
   unsigned optLevel = 2;
+  /// `--target` (a triple; empty: the host) and `--cpu` (empty: the
+  /// target's baseline CPU; "native": the host's).
+  std::string target;
+  std::string cpu;
+  /// The C compiler driver that links; empty: the target's own.
+  std::string linker;
+  /// Print the pass pipeline as text (for kiln-opt) instead of compiling.
+  bool printPipeline = false;
   /// Stop after this phase and print its IR (to `output`, or stdout if empty).
   Phase stopAfter = Phase::Full;
   /// Values of symbolic input dimensions.
   std::map<std::string, int64_t> dims;
-  /// Folder holding libkiln_runtime.a and libkiln_main.a.
+  /// Folder holding libkiln_runtime.a and libkiln_main.a for the host, and
+  /// a sub-folder per other target (lib/aarch64-linux-gnu/...).
   std::string runtimeDir;
   /// Print the time each phase takes to stderr.
   bool timing = false;

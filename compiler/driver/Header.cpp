@@ -6,20 +6,6 @@
 
 using namespace kiln;
 
-static const char *typeName(int32_t t) {
-  switch (t) {
-  case 1: return "float32";
-  case 2: return "uint8";
-  case 3: return "int8";
-  case 5: return "int16";
-  case 6: return "int32";
-  case 7: return "int64";
-  case 9: return "bool";
-  case 11: return "float64";
-  default: return "unknown";
-  }
-}
-
 static std::string upper(const std::string &s) {
   std::string u = s;
   for (char &c : u)
@@ -41,12 +27,12 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   h += " * Inputs (in this order):\n";
   for (size_t i = 0; i < sig.inputs.size(); ++i)
     h += fmt::format(" *   {}: '{}' {}{}\n", i, sig.inputs[i].name,
-                     typeName(sig.inputs[i].onnxType),
+                     elementTypeName(sig.inputs[i].onnxType),
                      shapeText(sig.inputs[i].shape));
   h += " * Outputs:\n";
   for (size_t i = 0; i < sig.outputs.size(); ++i)
     h += fmt::format(" *   {}: '{}' {}{}\n", i, sig.outputs[i].name,
-                     typeName(sig.outputs[i].onnxType),
+                     elementTypeName(sig.outputs[i].onnxType),
                      shapeText(sig.outputs[i].shape));
   h += " */\n";
   h += fmt::format("#ifndef {0}_KILN_H\n#define {0}_KILN_H\n\n", P);
@@ -61,7 +47,7 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
     for (size_t i = 0; i < ts.size(); ++i) {
       h += fmt::format("#define {}_{}_{}_NAME \"{}\"\n", P, kind, i, ts[i].name);
       h += fmt::format("#define {}_{}_{}_TYPE {} /* {} */\n", P, kind, i,
-                       ts[i].onnxType, typeName(ts[i].onnxType));
+                       ts[i].onnxType, elementTypeName(ts[i].onnxType));
       h += fmt::format("#define {}_{}_{}_RANK {}\n", P, kind, i,
                        ts[i].shape.size());
       h += fmt::format("#define {}_{}_{}_BYTES {}u\n", P, kind, i, ts[i].bytes);

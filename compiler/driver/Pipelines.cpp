@@ -1,92 +1,173 @@
-//===- Pipelines.cpp - Kiln's phase pipelines -----------------------------===//
+//===- Pipelines.cpp - Kiln's pass pipeline -------------------------------===//
 //
-// Each phase is a list of upstream and Kiln passes; the same function feeds
-// `kiln compile` and the named pipelines of `kiln-opt`.
+// One pipeline, built from typed pass constructors, with every target fact
+// taken from the TargetInfo: `kiln compile` runs it, and `kiln-opt
+// --kiln-pipeline="target=... cpu=... opt-level=..."` builds the very same
+// passes (`kiln compile --print-pipeline` prints them as text).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/driver/Pipelines.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace kiln;
 
-static LogicalResult addPasses(OpPassManager &pm, StringRef pipeline) {
-  return parsePassPipeline(pipeline, pm, llvm::errs());
+void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
+                                     const PipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(onnx::createOnnxInferShapes());
+  pm.addPass(createConvertOnnxToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  if (options.optLevel >= 1) {
+    const MatmulTiles &t = options.target.matmul;
+    TileContractionsOptions tiles;
+    tiles.mr = t.mr;
+    tiles.nr = t.nr;
+    tiles.mc = t.mc;
+    tiles.nc = t.nc;
+    tiles.kc = t.kc;
+    tiles.minTiles = options.target.matmulMinTiles;
+    pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
+    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  }
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
-LogicalResult kiln::buildOnnxToLinalgPipeline(OpPassManager &pm) {
-  return addPasses(pm, "func.func(onnx-infer-shapes),"
-                       "convert-onnx-to-linalg,"
-                       "canonicalize,"
-                       "func.func(kiln-tile-contractions),"
-                       "func.func(linalg-fuse-elementwise-ops),"
-                       "canonicalize,cse");
+void kiln::buildBufferizePipeline(OpPassManager &pm,
+                                  const PipelineOptions &options) {
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addNestedPass<func::FuncOp>(createDistinctResults());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  PlanArenaOptions arena;
+  arena.alignment = options.target.arenaAlign;
+  pm.addNestedPass<func::FuncOp>(createPlanArena(arena));
 }
 
-LogicalResult kiln::buildBufferizePipeline(OpPassManager &pm) {
-  return addPasses(
-      pm, "eliminate-empty-tensors,"
-          "func.func(kiln-distinct-results),"
-          "one-shot-bufferize{bufferize-function-boundaries "
-          "function-boundary-type-conversion=identity-layout-map},"
-          "buffer-results-to-out-params{hoist-static-allocs "
-          "modify-public-functions},"
-          "canonicalize,"
-          "func.func(kiln-plan-arena)");
+void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const PipelineOptions &options) {
+  const TargetInfo &target = options.target;
+  // The data layout's index width, for the passes that read it
+  // (kiln-convert-vector-to-llvm).
+  SetIndexBitwidthOptions layout;
+  layout.bitwidth = target.pointerBits;
+  pm.addPass(createSetIndexBitwidth(layout));
+  pm.addNestedPass<func::FuncOp>(createLowerCopies());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+  if (target.threads) {
+    OutlineParallelOptions outline;
+    outline.minWork = target.parallelMinWork;
+    outline.minChunks = target.parallelMinChunks;
+    pm.addPass(createOutlineParallel(outline));
+  }
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // Polynomial math is an optimization where libm exists (-O1 and up) and
+  // the only math there is where it does not.
+  if (options.optLevel >= 1 || !target.libm) {
+    ApproximateMathOptions approx;
+    approx.allFunctions = !target.libm;
+    pm.addNestedPass<func::FuncOp>(createApproximateMath(approx));
+  }
+  pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass());
+  if (!target.libm) {
+    CheckInlineMathOptions check;
+    check.targetName = target.name;
+    pm.addPass(createCheckInlineMath(check));
+  }
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVM());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Upstream conversions take the index width as an option (they do not
+  // read the data layout); every one of them gets the target's.
+  unsigned indexBits = target.pointerBits;
+  FinalizeMemRefToLLVMConversionPassOptions memrefs;
+  memrefs.indexBitwidth = indexBits;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefs));
+  ArithToLLVMConversionPassOptions arith;
+  arith.indexBitwidth = indexBits;
+  pm.addPass(createArithToLLVMConversionPass(arith));
+  ConvertIndexToLLVMPassOptions index;
+  index.indexBitwidth = indexBits;
+  pm.addPass(createConvertIndexToLLVMPass(index));
+  ConvertControlFlowToLLVMPassOptions cf;
+  cf.indexBitwidth = indexBits;
+  pm.addPass(createConvertControlFlowToLLVMPass(cf));
+  UBToLLVMConversionPassOptions ub;
+  ub.indexBitwidth = indexBits;
+  pm.addPass(createUBToLLVMConversionPass(ub));
+  ConvertFuncToLLVMPassOptions funcs;
+  funcs.useBarePtrCallConv = true;
+  funcs.indexBitwidth = indexBits;
+  pm.addPass(createConvertFuncToLLVMPass(funcs));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (target.threads)
+    pm.addPass(createLowerParallelDispatch());
 }
 
-LogicalResult kiln::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  return addPasses(pm, "func.func(kiln-lower-copies,"
-                       "convert-linalg-to-parallel-loops),"
-                       "scf-forall-to-parallel,"
-                       "func.func(convert-vector-to-scf{full-unroll}),"
-                       "kiln-outline-parallel,"
-                       "lower-affine,"
-                       "convert-scf-to-cf,"
-                       "func.func(kiln-approximate-math,math-expand-ops),"
-                       "convert-math-to-funcs,"
-                       "convert-math-to-llvm,"
-                       "convert-math-to-libm,"
-                       "convert-vector-to-llvm,"
-                       "expand-strided-metadata,"
-                       "lower-affine,"
-                       "finalize-memref-to-llvm,"
-                       "convert-arith-to-llvm,"
-                       "convert-index-to-llvm,"
-                       "convert-cf-to-llvm,"
-                       "convert-ub-to-llvm,"
-                       "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-                       "reconcile-unrealized-casts,"
-                       "kiln-lower-parallel-dispatch");
+void kiln::buildKilnPipeline(OpPassManager &pm, const PipelineOptions &options,
+                             Stage until) {
+  buildOnnxToLinalgPipeline(pm, options);
+  if (until == Stage::Linalg)
+    return;
+  buildBufferizePipeline(pm, options);
+  if (until == Stage::Memref)
+    return;
+  buildLowerToLLVMPipeline(pm, options);
 }
 
 void kiln::registerKilnPipelines() {
-  auto reg = [](StringRef name, StringRef summary,
-                LogicalResult (*fn)(OpPassManager &)) {
-    PassPipelineRegistration<>(name, summary, [fn](OpPassManager &pm) {
-      if (failed(fn(pm)))
-        llvm::report_fatal_error("cannot build a Kiln pipeline");
-    });
+  using Builder = void (*)(OpPassManager &, const PipelineOptions &);
+  auto reg = [](StringRef name, StringRef summary, Builder build) {
+    PassPipelineRegistration<PipelineCLOptions>(
+        name, summary, [build](OpPassManager &pm, const PipelineCLOptions &cl) {
+          auto target = resolveTarget(cl.target, cl.cpu);
+          if (!target)
+            llvm::report_fatal_error(
+                llvm::Twine(llvm::toString(target.takeError())));
+          PipelineOptions options{*target, cl.optLevel};
+          build(pm, options);
+        });
   };
   reg("kiln-onnx-to-linalg", "onnx dialect to linalg on tensors",
       buildOnnxToLinalgPipeline);
   reg("kiln-bufferize", "bufferize and plan the arena", buildBufferizePipeline);
   reg("kiln-lower-to-llvm", "memrefs and loops to the LLVM dialect",
       buildLowerToLLVMPipeline);
-  PassPipelineRegistration<>(
-      "kiln-pipeline", "onnx dialect all the way to the LLVM dialect",
-      [](OpPassManager &pm) {
-        if (failed(buildOnnxToLinalgPipeline(pm)) ||
-            failed(buildBufferizePipeline(pm)) ||
-            failed(buildLowerToLLVMPipeline(pm)))
-          llvm::report_fatal_error("cannot build a Kiln pipeline");
+  reg("kiln-pipeline",
+      "onnx dialect all the way to the LLVM dialect, as kiln compile runs it",
+      [](OpPassManager &pm, const PipelineOptions &options) {
+        buildKilnPipeline(pm, options);
       });
 }
 

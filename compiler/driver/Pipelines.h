@@ -1,24 +1,57 @@
-//===- Pipelines.h - Kiln's phase pipelines ---------------------*- C++ -*-===//
+//===- Pipelines.h - Kiln's pass pipeline -----------------------*- C++ -*-===//
 #ifndef KILN_COMPILER_DRIVER_PIPELINES_H
 #define KILN_COMPILER_DRIVER_PIPELINES_H
 
+#include "targets/Target.h"
+
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace kiln {
 
-/// onnx dialect -> linalg on tensors, elementwise ops fused.
-/// Registered as `kiln-onnx-to-linalg`.
-mlir::LogicalResult buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
+/// What the pipeline is built for: every target fact a pass needs comes from
+/// `target`; `optLevel` (0-3) chooses how much of it runs.
+struct PipelineOptions {
+  TargetInfo target;
+  unsigned optLevel = 2;
+};
 
-/// tensors -> memrefs with outputs as arguments and every intermediate in
-/// one arena (kiln-plan-arena). Registered as `kiln-bufferize`.
-mlir::LogicalResult buildBufferizePipeline(mlir::OpPassManager &pm);
+/// The phases of the pipeline, in order; a pipeline may stop after any.
+enum class Stage { Linalg, Memref, LLVM };
 
-/// memrefs and loops -> the LLVM dialect, memrefs passed as bare pointers.
-/// Registered as `kiln-lower-to-llvm`.
-mlir::LogicalResult buildLowerToLLVMPipeline(mlir::OpPassManager &pm);
+/// onnx dialect -> linalg on tensors (shape inference, the ONNX lowering,
+/// contraction tiling for the target, elementwise fusion).
+void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm,
+                               const PipelineOptions &options);
 
-/// Registers the three pipelines and `kiln-pipeline` (all of them).
+/// tensors -> memrefs, outputs as arguments, every intermediate in one arena.
+void buildBufferizePipeline(mlir::OpPassManager &pm,
+                            const PipelineOptions &options);
+
+/// memrefs and loops -> the LLVM dialect (threads, inline math and index
+/// width per target), memrefs passed as bare pointers.
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
+                              const PipelineOptions &options);
+
+/// The whole pipeline `kiln compile` runs, up to and including `until`.
+void buildKilnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options,
+                       Stage until = Stage::LLVM);
+
+/// The options of the registered pipelines:
+///   kiln-opt --kiln-pipeline="target=aarch64-linux-gnu cpu=cortex-a72 opt-level=3"
+struct PipelineCLOptions : public mlir::PassPipelineOptions<PipelineCLOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("target triple (default: the host)")};
+  Option<std::string> cpu{*this, "cpu",
+                          llvm::cl::desc("target CPU (default: the target's "
+                                         "baseline; native: the host's)")};
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("optimization level 0-3"),
+                            llvm::cl::init(2)};
+};
+
+/// Registers `kiln-pipeline` and its phases `kiln-onnx-to-linalg`,
+/// `kiln-bufferize` and `kiln-lower-to-llvm`, each with PipelineCLOptions.
 void registerKilnPipelines();
 
 /// Registers every dialect, extension and pass Kiln's pipelines use.

@@ -1,6 +1,7 @@
 //===- OnnxDialect.cpp - the onnx dialect ---------------------------------===//
 #include "dialects/onnx/OnnxDialect.h"
 
+#include "kiln/runtime.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 
@@ -56,18 +57,18 @@ Type kiln::onnx::getElementTypeForOnnx(MLIRContext *ctx, int64_t dataType) {
 }
 
 int64_t kiln::onnx::getOnnxDataType(Type t) {
-  if (t.isF32()) return 1;
-  if (t.isF16()) return 10;
-  if (t.isF64()) return 11;
-  if (t.isBF16()) return 16;
-  if (t.isInteger(1)) return 9;
+  if (t.isF32()) return KILN_FLOAT;
+  if (t.isF16()) return KILN_FLOAT16;
+  if (t.isF64()) return KILN_DOUBLE;
+  if (t.isBF16()) return KILN_BFLOAT16;
+  if (t.isInteger(1)) return KILN_BOOL;
   if (auto i = dyn_cast<IntegerType>(t)) {
     bool u = i.isUnsigned();
     switch (i.getWidth()) {
-    case 8: return u ? 2 : 3;
-    case 16: return u ? 4 : 5;
-    case 32: return u ? 12 : 6;
-    case 64: return u ? 13 : 7;
+    case 8: return u ? KILN_UINT8 : KILN_INT8;
+    case 16: return u ? KILN_UINT16 : KILN_INT16;
+    case 32: return u ? KILN_UINT32 : KILN_INT32;
+    case 64: return u ? KILN_UINT64 : KILN_INT64;
     }
   }
   return 0;

@@ -70,10 +70,18 @@ struct LowerParallelDispatchPass
     auto i64 = IntegerType::get(ctx, 64);
     auto voidTy = LLVM::LLVMVoidType::get(ctx);
     ArrayRef<Type> params = dispatch.getFunctionType().getParams();
-    ArrayRef<Type> captureTypes = params.drop_front();
-    if (params.empty() || params.front() != i64 ||
-        task.getFunctionType().getParams().drop_front(2) != captureTypes)
+    ArrayRef<Type> taskParams = task.getFunctionType().getParams();
+    // The iteration count and bounds are `index`: i64, or i32 on 32-bit
+    // targets, where they are widened for (and narrowed from) the pool.
+    Type indexTy = params.empty() ? Type() : params.front();
+    if (!indexTy || !indexTy.isSignlessInteger() || taskParams.size() < 2 ||
+        taskParams[0] != indexTy || taskParams[1] != indexTy ||
+        taskParams.drop_front(2) != params.drop_front())
       return dispatch.emitError("dispatch and task signatures disagree");
+    ArrayRef<Type> captureTypes = params.drop_front();
+    auto narrow = [&](OpBuilder &b, Value v) -> Value {
+      return indexTy == i64 ? v : LLVM::TruncOp::create(b, loc, indexTy, v);
+    };
     auto frame = LLVM::LLVMStructType::getLiteral(ctx, captureTypes);
     auto field = [&](OpBuilder &b, Value base, unsigned i) {
       return LLVM::GEPOp::create(
@@ -90,7 +98,8 @@ struct LowerParallelDispatchPass
         LLVM::Linkage::Internal);
     Block *eb = entryFn.addEntryBlock(b);
     b.setInsertionPointToStart(eb);
-    SmallVector<Value> args{eb->getArgument(1), eb->getArgument(2)};
+    SmallVector<Value> args{narrow(b, eb->getArgument(1)),
+                            narrow(b, eb->getArgument(2))};
     for (auto [i, t] : llvm::enumerate(captureTypes))
       args.push_back(
           LLVM::LoadOp::create(b, loc, t, field(b, eb->getArgument(0), i)));
@@ -105,8 +114,11 @@ struct LowerParallelDispatchPass
     for (auto [i, arg] : llvm::enumerate(db->getArguments().drop_front()))
       LLVM::StoreOp::create(b, loc, arg, field(b, frameAddr, i));
     Value entryAddr = LLVM::AddressOfOp::create(b, loc, entryFn);
+    Value count = db->getArgument(0);
+    if (indexTy != i64)
+      count = LLVM::ZExtOp::create(b, loc, i64, count);
     LLVM::CallOp::create(b, loc, getOrCreateParallelFor(module),
-                         ValueRange{entryAddr, frameAddr, db->getArgument(0)});
+                         ValueRange{entryAddr, frameAddr, count});
     LLVM::ReturnOp::create(b, loc, ValueRange{});
 
     dispatch->removeAttr(kTaskAttr);

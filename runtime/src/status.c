@@ -6,74 +6,17 @@
 
 #include "kiln_internal.h"
 
-const char *kiln_status_string(int32_t status) {
-  switch (status) {
-  case KILN_OK:
-    return "success";
-  case KILN_ERROR_INVALID_ARGUMENT:
-    return "invalid argument (a NULL buffer pointer)";
-  case KILN_ERROR_ARENA_ALIGNMENT:
-    return "arena is not aligned to the model's arena_align";
-  case KILN_ERROR_IO:
-    return "a file could not be read or written";
-  case KILN_ERROR_FORMAT:
-    return "a tensor file is malformed";
-  case KILN_ERROR_TYPE_MISMATCH:
-    return "tensor element type mismatch";
-  case KILN_ERROR_SHAPE_MISMATCH:
-    return "tensor shape mismatch";
-  case KILN_ERROR_OUT_OF_MEMORY:
-    return "out of memory";
-  case KILN_ERROR_UNSUPPORTED:
-    return "unsupported feature or data type";
-  default:
-    return "unknown error";
-  }
-}
-
-size_t kiln_elem_size(int32_t elem_type) {
-  switch (elem_type) {
-  case KILN_BOOL:
-  case KILN_UINT8:
-  case KILN_INT8:
-    return 1;
-  case KILN_UINT16:
-  case KILN_INT16:
-  case KILN_FLOAT16:
-  case KILN_BFLOAT16:
-    return 2;
-  case KILN_FLOAT:
-  case KILN_INT32:
-  case KILN_UINT32:
-    return 4;
-  case KILN_INT64:
-  case KILN_DOUBLE:
-  case KILN_UINT64:
-    return 8;
-  default: /* KILN_STRING, complex, float8, 4-bit types, unknown codes */
-    return 0;
-  }
-}
-
 const char *kiln_elem_type_name(int32_t elem_type) {
   static char unknown[32];
   switch (elem_type) {
-  case KILN_FLOAT: return "float32";
-  case KILN_UINT8: return "uint8";
-  case KILN_INT8: return "int8";
-  case KILN_UINT16: return "uint16";
-  case KILN_INT16: return "int16";
-  case KILN_INT32: return "int32";
-  case KILN_INT64: return "int64";
+#define KILN_ELEM_NAME_CASE(code, bytes, name)                                 \
+  case code:                                                                   \
+    return name;
+    KILN_FOR_EACH_ELEM_TYPE(KILN_ELEM_NAME_CASE)
+#undef KILN_ELEM_NAME_CASE
   case KILN_STRING: return "string";
-  case KILN_BOOL: return "bool";
-  case KILN_FLOAT16: return "float16";
-  case KILN_DOUBLE: return "float64";
-  case KILN_UINT32: return "uint32";
-  case KILN_UINT64: return "uint64";
   case 14: return "complex64";
   case 15: return "complex128";
-  case KILN_BFLOAT16: return "bfloat16";
   case 17: return "float8e4m3fn";
   case 18: return "float8e4m3fnuz";
   case 19: return "float8e5m2";

@@ -12,7 +12,10 @@
 # usage: zoo.sh [MODEL ...]   (default: the list below)
 # Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
 # KILN_PYTHON (default /usr/bin/python3), ZOO_OPSETS (default "13 17"),
-# ZOO_BATCHES (default empty: static shapes).
+# ZOO_BATCHES (default empty: static shapes), ZOO_TARGET (kiln --target, e.g.
+# aarch64-linux-gnu; models then live in build/e2e/zoo-<target>) and
+# ZOO_RUNNER (the emulator that runs the executables, e.g.
+# "qemu-aarch64 -L /usr/aarch64-linux-gnu").
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,6 +24,11 @@ KILN=${KILN:-$BUILD/bin/kiln}
 PY=${KILN_PYTHON:-/usr/bin/python3}
 OPSETS=${ZOO_OPSETS:-13 17}
 BATCHES=${ZOO_BATCHES:-}
+TARGET=${ZOO_TARGET:-}
+read -r -a RUNNER <<<"${ZOO_RUNNER:-}"
+target_flags=()
+[[ -z $TARGET ]] || target_flags=(--target="$TARGET")
+ZOO_DIR=$BUILD/e2e/zoo${TARGET:+-$TARGET}
 export_flags=()
 [[ -z $BATCHES ]] || export_flags=(--dynamic-batch --batches "$(tr -s ' ' , <<<"$BATCHES")")
 MODELS=("$@")
@@ -44,7 +52,7 @@ check() {
   local exe=$dir/model$sfx out=$dir/out$sfx dims=() t0 t1 result
   [[ -z $batch ]] || dims=(--dim "batch=$batch")
   t0=$(date +%s.%N)
-  if ! "$KILN" compile "$dir/model.onnx" "${dims[@]}" -O3 --emit=exe -o "$exe" \
+  if ! "$KILN" compile "$dir/model.onnx" "${dims[@]}" "${target_flags[@]}" -O3 --emit=exe -o "$exe" \
       2>"$dir/compile$sfx.log"; then
     echo "FAIL $label: $(head -1 "$dir/compile$sfx.log")"
     return 1
@@ -52,7 +60,7 @@ check() {
   t1=$(date +%s.%N)
   rm -rf "$out"
   local inputs=("$dir/test_data_set_$ds"/input_*.pb)
-  if ! "$exe" "${inputs[@]}" --output-dir "$out" --threads 2 2>"$dir/run$sfx.log"; then
+  if ! "${RUNNER[@]}" "$exe" "${inputs[@]}" --output-dir "$out" --threads 2 2>"$dir/run$sfx.log"; then
     echo "FAIL $label: $(head -1 "$dir/run$sfx.log")"
     return 1
   fi
@@ -82,14 +90,14 @@ PYEOF
   fi
 }
 
-mkdir -p "$BUILD/e2e/zoo"
+mkdir -p "$ZOO_DIR"
 passed=0
 failed=0
 failures=()
 for model in "${MODELS[@]}"; do
   for opset in $OPSETS; do
     name=${model}${BATCHES:+_dynbatch}_op${opset}
-    dir=$BUILD/e2e/zoo/$name
+    dir=$ZOO_DIR/$name
     if [[ ! -f $dir/test_data_set_0/output_0.pb || $(cat "$dir/batches" 2>/dev/null) != "$BATCHES" ]]; then
       tmp=$dir.tmp.$$
       rm -rf "$tmp"

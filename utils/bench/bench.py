@@ -201,7 +201,8 @@ def bench_model(model_dir, args):
     inputs = to_npy(pbs, os.path.join(work, "inputs"))
 
     exe = os.path.join(work, "model")
-    cmd = [args.kiln, "compile", model, "-O%d" % args.opt, "--emit=exe", "-o", exe, "--time"]
+    cmd = [args.kiln, "compile", model, "-O%d" % args.opt, "--cpu=" + args.cpu,
+           "--emit=exe", "-o", exe, "--time"]
     for d, v in sorted(facts["dims"].items()):
         cmd += ["--dim", "%s=%d" % (d, v)]
     log("  compile: %s" % " ".join(shlex.quote(rel(c) if os.path.exists(c) else c) for c in cmd))
@@ -334,6 +335,9 @@ def main():
                     help="before each measurement, wait up to this many seconds until other processes "
                          "use at most --max-bg cores (default %(default)s; 0: don't wait)")
     ap.add_argument("-O", dest="opt", type=int, default=3, help="kiln optimization level (default %(default)s)")
+    ap.add_argument("--cpu", default="native",
+                    help="kiln --cpu (default %(default)s: this machine's CPU, as ONNX "
+                    "Runtime picks its kernels for it at run time)")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "build", "bin", "kiln"))
     ap.add_argument("--node", default="node")
     ap.add_argument("--cc", default="cc", help="C compiler for the FMA peak probe (default %(default)s)")

@@ -35,9 +35,24 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0u, 3u));
   compileCmd
       ->add_option("--compile-to", compileTo,
-                   "stop after a phase and print its IR: onnx, linalg, memref "
-                   "or llvm")
-      ->check(CLI::IsMember({"onnx", "linalg", "memref", "llvm"}));
+                   "stop after a phase and print its IR: onnx, linalg, memref, "
+                   "llvm (the LLVM dialect) or llvm-ir (optimized LLVM IR)")
+      ->check(CLI::IsMember({"onnx", "linalg", "memref", "llvm", "llvm-ir"}));
+  compileCmd->add_option(
+      "--target", options.target,
+      "target triple: x86_64-linux-gnu, aarch64-linux-gnu, "
+      "armv7-linux-gnueabihf, riscv64-linux-gnu, thumbv7em-none-eabihf, "
+      "thumbv8m.main-none-eabihf (default: the host)");
+  compileCmd->add_option("--cpu", options.cpu,
+                         "target CPU (default: the target's baseline, e.g. "
+                         "x86-64-v3; native: this machine's CPU)");
+  compileCmd->add_option("--cc", options.linker,
+                         "C compiler driver that links executables and shared "
+                         "libraries (default: the target's, e.g. cc or "
+                         "aarch64-linux-gnu-gcc)");
+  compileCmd->add_flag("--print-pipeline", options.printPipeline,
+                       "print the pass pipeline (for kiln-opt "
+                       "--pass-pipeline=...) and exit");
   compileCmd->add_option("--dim", dims,
                          "value of a symbolic input dimension, NAME=N "
                          "(repeatable)");
@@ -65,8 +80,9 @@ int main(int argc, char **argv) {
     options.stopAfter = compileTo == "onnx"     ? kiln::Phase::Onnx
                         : compileTo == "linalg" ? kiln::Phase::Linalg
                         : compileTo == "memref" ? kiln::Phase::Memref
-                                                : kiln::Phase::LLVM;
-  else if (options.output.empty()) {
+                        : compileTo == "llvm"   ? kiln::Phase::LLVM
+                                                : kiln::Phase::LLVMIR;
+  else if (options.output.empty() && !options.printPipeline) {
     std::cerr << "error: no output file: pass -o FILE\n";
     return 2;
   }

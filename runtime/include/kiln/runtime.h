@@ -51,6 +51,24 @@ enum {
   KILN_UINT64 = 13, KILN_BFLOAT16 = 16
 };
 
+/* The one table of element types: X(code, bytes per element, name), for
+ * every type with a fixed element size. The runtime, the code generator and
+ * the header writer all read it (kiln_elem_size, kiln_elem_type_name). */
+#define KILN_FOR_EACH_ELEM_TYPE(X)                                             \
+  X(KILN_FLOAT, 4, "float32")                                                  \
+  X(KILN_UINT8, 1, "uint8")                                                    \
+  X(KILN_INT8, 1, "int8")                                                      \
+  X(KILN_UINT16, 2, "uint16")                                                  \
+  X(KILN_INT16, 2, "int16")                                                    \
+  X(KILN_INT32, 4, "int32")                                                    \
+  X(KILN_INT64, 8, "int64")                                                    \
+  X(KILN_BOOL, 1, "bool")                                                      \
+  X(KILN_FLOAT16, 2, "float16")                                                \
+  X(KILN_DOUBLE, 8, "float64")                                                 \
+  X(KILN_UINT32, 4, "uint32")                                                  \
+  X(KILN_UINT64, 8, "uint64")                                                  \
+  X(KILN_BFLOAT16, 2, "bfloat16")
+
 typedef struct kiln_tensor_info {
   const char *name;      /* the ONNX graph input/output name */
   int32_t elem_type;     /* ONNX TensorProto.DataType code */
