@@ -192,6 +192,7 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
         "unknown CPU '" + info.cpu + "' for target '" + info.name +
         "' (for example: " + row->known.cpus + ")");
   info.pointerBits = triple.isArch64Bit() ? 64 : 32;
+  info.expandFloatMinMax = triple.isARM() || triple.isThumb();
   describeVectorUnit(info, *sti);
 
   if (info.bareMetal) {

@@ -64,6 +64,9 @@ struct TargetInfo {
   /// Math may end in libm calls; when false every function is generated
   /// inline or the op is refused.
   bool libm = true;
+  /// Expand float min/max into compares and selects before LLVM: the 32-bit
+  /// Arm backend cannot select f64 llvm.maximum/minimum (LLVM 22).
+  bool expandFloatMinMax = false;
   /// Alignment of the arena and of every buffer in it.
   int64_t arenaAlign = 64;
   LinkRecipe link;

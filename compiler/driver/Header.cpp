@@ -58,9 +58,12 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   h += fmt::format(
       "\n/* Runs the model. inputs/outputs: one pointer per tensor, in the order\n"
       " * above, to dense row-major buffers. arena: {0}_ARENA_SIZE bytes aligned\n"
-      " * to {0}_ARENA_ALIGN, or NULL for the model's static arena (not\n"
-      " * reentrant). Returns KILN_OK or a kiln_status code; never allocates. */\n",
-      P);
+      " * to {0}_ARENA_ALIGN, {1}. Returns KILN_OK or a kiln_status code;\n"
+      " * never allocates. */\n",
+      P,
+      sig.staticArena
+          ? "or NULL for the model's static arena (not\n * reentrant)"
+          : "always given by the caller (NULL is\n * KILN_ERROR_INVALID_ARGUMENT: this target has no static arena)");
   h += fmt::format("int32_t {}_run(const void *const *inputs, void *const "
                    "*outputs, void *arena);\n\n",
                    p);

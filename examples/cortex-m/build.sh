@@ -88,7 +88,7 @@ step arm-none-eabi-gcc "${ARCH[@]}" -std=c11 -Os -g -Wall -Wextra \
   "$HERE/startup.c" "$HERE/semihosting.c" "$HERE/libc_min.c" "$HERE/main.c" \
   "$OUT/fw/model_data.c" "$OUT/fw/mlp.o" "$OUT/fw/kws.o" \
   -nostdlib -L "$HERE" -T "$HERE/$BOARD.ld" \
-  -Wl,--gc-sections -Wl,-Map="$OUT/fw/fw.map" -lgcc -o "$OUT/fw/fw.elf"
+  -Wl,--gc-sections -Wl,-z,noexecstack -Wl,-Map="$OUT/fw/fw.map" -lgcc -o "$OUT/fw/fw.elf"
 
 # 6. Run it. Semihosting carries the firmware's output and its exit status.
 echo "+ timeout 120 qemu-system-arm -M $BOARD ... -kernel $OUT/fw/fw.elf"

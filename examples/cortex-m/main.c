@@ -53,7 +53,7 @@ static const test_case tests[] = {
 
 /* ---- printing without a C library ---------------------------------------- */
 
-#define print sh_write
+static void print(const char *s) { sh_write(s); }
 
 static void print_uint(uint32_t v) { sh_write_uint(v); }
 

@@ -41,3 +41,47 @@ size_t kiln_elem_size(int32_t elem_type) {
     return 0;
   }
 }
+
+#if defined(__arm__)
+/* double -> IEEE half, rounding to nearest even: the ARM run-time ABI helper
+ * LLVM calls for `fptrunc double to half` on 32-bit Arm. GCC's libgcc (12)
+ * does not define it, so the runtime does. Like every run-time ABI helper it
+ * takes its argument in core registers (the base, soft-float convention). */
+#define KILN_AEABI __attribute__((pcs("aapcs")))
+KILN_AEABI uint16_t __aeabi_d2h(double x);
+KILN_AEABI uint16_t __aeabi_d2h(double x) {
+  union {
+    double d;
+    uint64_t u;
+  } in;
+  in.d = x;
+  uint16_t sign = (uint16_t)((in.u >> 48) & 0x8000u);
+  int exp = (int)((in.u >> 52) & 0x7ff);
+  uint64_t mant = in.u & 0xfffffffffffffull;
+  if (exp == 0x7ff) /* inf, or NaN kept quiet with its top payload bits */
+    return (uint16_t)(sign | 0x7c00u |
+                      (mant ? 0x200u | (uint16_t)(mant >> 42) : 0u));
+  int e = exp - 1023 + 15;
+  if (e >= 31)
+    return (uint16_t)(sign | 0x7c00u); /* overflow: infinity */
+  uint64_t bits;  /* the result's magnitude before rounding */
+  uint64_t rest;  /* the bits shifted out */
+  uint64_t halfway;
+  if (e <= 0) { /* a half subnormal (or zero): units of 2^-24 */
+    int shift = 1051 - exp;
+    if (shift >= 64)
+      return sign;
+    uint64_t full = mant | (exp ? 1ull << 52 : 0);
+    bits = full >> shift;
+    rest = full & ((1ull << shift) - 1);
+    halfway = 1ull << (shift - 1);
+  } else {
+    bits = ((uint64_t)e << 10) | (mant >> 42);
+    rest = mant & ((1ull << 42) - 1);
+    halfway = 1ull << 41;
+  }
+  if (rest > halfway || (rest == halfway && (bits & 1)))
+    ++bits; /* a carry moves into the exponent, up to infinity */
+  return (uint16_t)(sign | bits);
+}
+#endif
