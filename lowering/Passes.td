@@ -74,10 +74,10 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     reduction loop so it lives in registers. Matmuls this cannot handle are
     left as they are (they become plain loops).
 
-    The defaults suit AVX2 (16 ymm registers): a 6x16 tile keeps 12
-    accumulators, two B vectors and a broadcast in registers; measured on a
-    512^3 matmul it is about 15% faster than 4x16 and twice as fast as 8x16
-    (which spills) or 2x32. When mr does not divide M but 4 does, a 4-row
+    The target description (targets/) chooses the tiles. For AVX2 (16 ymm
+    registers) a 6x16 tile keeps 12 accumulators, two B vectors and a
+    broadcast in registers; measured on a 512^3 matmul it is about 15%
+    faster than 4x16 and twice as fast as 8x16 (which spills) or 2x32. When mr does not divide M but 4 does, a 4-row
     tile is used instead of padding (ResNet's 64-channel layers). Inside a
     loop (an RNN's time steps), where padding would allocate at every
     iteration, fewer than mr rows form the row tile, and a product that still
@@ -91,6 +91,9 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     Option<"kc", "kc", "int64_t", "256", "cache tile depth (upper bound)">,
     Option<"minTiles", "min-tiles", "int64_t", "4",
            "cache tiles wanted for the threads to share (shrinks mc, nc)">,
+    Option<"allowPadding", "allow-padding", "bool", "true",
+           "pad M and N to the register tile (false: shrink the tile to "
+           "divisors instead, for targets short of memory with a scalar FPU)">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
@@ -118,6 +121,26 @@ def ApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def UnshareInits : Pass<"kiln-unshare-inits", "::mlir::func::FuncOp"> {
+  let summary = "give every destination-style op its own empty or zero init";
+  let description = [{
+    Runs on tensors, just before bufferization. CSE merges identical
+    `tensor.empty` ops and `linalg.fill` of a constant into `tensor.empty`,
+    so one zero tensor ends up as the init of several matmuls; bufferization
+    would then keep one zero buffer alive for the whole function and copy it
+    before each use. Each use after the first gets its own clone instead, so
+    every product is computed in place in a buffer that lives only as long
+    as its value.
+
+    ```mlir
+    %z = linalg.fill ins(%zero) outs(%e) ; used by two matmuls
+    // becomes one fill (and one tensor.empty) per matmul
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def DistinctResults : Pass<"kiln-distinct-results", "::mlir::func::FuncOp"> {

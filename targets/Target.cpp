@@ -198,6 +198,7 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
   if (info.bareMetal) {
     info.threads = false;
     info.matmulMinTiles = 1;
+    info.matmulPadding = false; // RAM is the scarce resource
     info.libm = false;
     info.arenaAlign = 16;
   } else {

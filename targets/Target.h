@@ -58,6 +58,9 @@ struct TargetInfo {
   int64_t parallelMinChunks = 64;
   /// Cache tiles wanted per matmul so threads can share them.
   int64_t matmulMinTiles = 4;
+  /// Pad matmuls to the register tile (extra arena memory) rather than
+  /// shrink the tile to divisors of the problem.
+  bool matmulPadding = true;
   /// No operating system: no heap, no files, no threads, the caller passes
   /// the arena, only memcpy/memset/memmove from libc.
   bool bareMetal = false;

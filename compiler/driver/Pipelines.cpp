@@ -43,6 +43,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     tiles.nc = t.nc;
     tiles.kc = t.kc;
     tiles.minTiles = options.target.matmulMinTiles;
+    tiles.allowPadding = options.target.matmulPadding;
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   }
@@ -52,6 +53,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
 
 void kiln::buildBufferizePipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createUnshareInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addNestedPass<func::FuncOp>(createDistinctResults());
   bufferization::OneShotBufferizePassOptions bufferize;

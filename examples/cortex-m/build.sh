@@ -76,6 +76,18 @@ for m in "${MODELS[@]}"; do
     --name "$m" -o "$OUT/fw/$m.o"
 done
 
+#    kiln refuses to write an object that needs more than memcpy, memset and
+#    memmove (or their ARM EABI names); check it here as well.
+for m in "${MODELS[@]}"; do
+  extra=$(arm-none-eabi-nm -u "$OUT/fw/$m.o" | awk '{ print $NF }' |
+    grep -Ev '^(memcpy|memset|memmove|__aeabi_(memcpy|memmove|memset|memclr)[48]?)$' || true)
+  if [[ -n $extra ]]; then
+    echo "error: $m.o needs symbols beyond memcpy/memset/memmove: $extra" >&2
+    exit 1
+  fi
+  echo "$m.o needs only: $(arm-none-eabi-nm -u "$OUT/fw/$m.o" | awk '{ print $NF }' | tr '\n' ' ')"
+done
+
 # 5. The firmware. Hard-float ABI, as the models were compiled; no C library
 #    (-nostdlib): libc_min.c supplies memcpy and friends, libgcc the compiler
 #    helpers. -fno-tree-loop-distribute-patterns keeps GCC from turning the

@@ -42,6 +42,14 @@ int64_t tileSize(int64_t n, int64_t quantum, int64_t limit) {
   return best;
 }
 
+/// The largest divisor of n that is at most `bound`.
+int64_t largestDivisor(int64_t n, int64_t bound) {
+  for (int64_t d = std::min(n, bound); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
 Value padTo(OpBuilder &b, Location loc, Value v, int64_t rows, int64_t cols) {
   auto t = cast<RankedTensorType>(v.getType());
   int64_t dr = rows - t.getDimSize(0), dc = cols - t.getDimSize(1);
@@ -58,12 +66,12 @@ struct TileContractionsPass
   /// Pads the matmul to register-tile multiples; returns the (possibly new)
   /// matmul.
   linalg::MatmulOp pad(IRRewriter &rewriter, linalg::MatmulOp op,
-                       int64_t rows) {
+                       int64_t rows, int64_t cols) {
     Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
     Value c = op.getDpsInits()[0];
     auto ct = cast<RankedTensorType>(c.getType());
     int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
-    int64_t pm = llvm::alignTo(m, rows), pn = llvm::alignTo(n, nr);
+    int64_t pm = llvm::alignTo(m, rows), pn = llvm::alignTo(n, cols);
     if (pm == m && pn == n)
       return op;
     Location loc = op.getLoc();
@@ -124,9 +132,17 @@ struct TileContractionsPass
       if (ct.getDimSize(0) % rows != 0 || ct.getDimSize(1) % nr != 0)
         return failure();
     }
-    op = pad(rewriter, op, rows);
+    // Without padding (memory-bound targets), the register tile shrinks to
+    // divisors of M and N instead: the largest at most mr rows, and at most
+    // 1.5 nr columns (a scalar FPU holds 4x5 accumulators as well as 4x4).
+    int64_t cols = nr;
+    if (!allowPadding) {
+      rows = largestDivisor(ct.getDimSize(0), mr);
+      cols = largestDivisor(ct.getDimSize(1), nr + nr / 2);
+    }
+    op = pad(rewriter, op, rows, cols);
     int64_t m = llvm::alignTo(ct.getDimSize(0), rows);
-    int64_t n = llvm::alignTo(ct.getDimSize(1), nr);
+    int64_t n = llvm::alignTo(ct.getDimSize(1), cols);
     int64_t k = at.getDimSize(1);
     Operation *cur = op;
     auto step = [&](ArrayRef<int64_t> sizes, bool forall = false) {
@@ -138,18 +154,18 @@ struct TileContractionsPass
       cur = *t;
       return true;
     };
-    int64_t tm = tileSize(m, rows, mc), tn = tileSize(n, nr, nc),
+    int64_t tm = tileSize(m, rows, mc), tn = tileSize(n, cols, nc),
             tk = tileSize(k, 1, kc);
     // Enough cache tiles for the threads to share (narrower columns first).
     auto tiles = [&] { return (m / tm) * (n / tn); };
-    while (tiles() < minTiles && tn > nr)
-      tn = tileSize(n, nr, tn - nr);
+    while (tiles() < minTiles && tn > cols)
+      tn = tileSize(n, cols, tn - cols);
     while (tiles() < minTiles && tm > rows)
       tm = tileSize(m, rows, tm - rows);
     // The cache tiles are independent (scf.forall, for the thread pool);
     // the k tiles accumulate in order.
     if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, 0}, /*forall=*/true) ||
-        !step({0, 0, tk == k ? 0 : tk}) || !step({rows, nr, 0}) ||
+        !step({0, 0, tk == k ? 0 : tk}) || !step({rows, cols, 0}) ||
         !step({0, 0, 1}))
       return failure();
     rewriter.setInsertionPoint(cur);

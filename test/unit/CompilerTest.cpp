@@ -2,6 +2,7 @@
 #include "compiler/driver/Codegen.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/import/Importer.h"
+#include "targets/Target.h"
 #include "dialects/onnx/ShapeHelpers.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -157,4 +158,98 @@ TEST_F(ExternalData, EscapesAreRejected) {
   resolveExternalDataPath(dir, "missing.bin", ok);
   EXPECT_FALSE(ok);
 }
+} // namespace
+
+namespace {
+
+TEST(Target, EveryKnownTargetResolvesWithItsDefaultCpu) {
+  for (const KnownTarget &known : knownTargets()) {
+    auto t = resolveTarget(known.name, "");
+    ASSERT_TRUE(static_cast<bool>(t))
+        << known.name << ": " << llvm::toString(t.takeError());
+    EXPECT_EQ(t->name, known.name);
+    EXPECT_EQ(t->cpu, known.defaultCpu);
+    EXPECT_TRUE(t->features.empty()) << "a baseline never reads the host";
+  }
+}
+
+TEST(Target, RegisterTileFollowsTheVectorUnit) {
+  auto avx2 = resolveTarget("x86_64-linux-gnu", "");
+  ASSERT_TRUE(static_cast<bool>(avx2));
+  EXPECT_EQ(avx2->vectorBits, 256u);
+  EXPECT_EQ(avx2->matmul.mr, 6);
+  EXPECT_EQ(avx2->matmul.nr, 16);
+  auto avx512 = resolveTarget("x86_64-linux-gnu", "x86-64-v4");
+  ASSERT_TRUE(static_cast<bool>(avx512));
+  EXPECT_EQ(avx512->vectorBits, 512u);
+  EXPECT_EQ(avx512->vectorRegisters, 32u);
+  EXPECT_EQ(avx512->matmul.nr, 32);
+  auto neon = resolveTarget("aarch64-linux-gnu", "cortex-a72");
+  ASSERT_TRUE(static_cast<bool>(neon));
+  EXPECT_EQ(neon->vectorBits, 128u);
+  EXPECT_EQ(neon->vectorRegisters, 32u);
+  auto a7 = resolveTarget("armv7-linux-gnueabihf", "");
+  ASSERT_TRUE(static_cast<bool>(a7));
+  EXPECT_EQ(a7->pointerBits, 32u);
+  EXPECT_EQ(a7->matmul.mr * a7->matmul.nr / 4 + a7->matmul.nr / 4 + 1 <= 16,
+            true);
+}
+
+TEST(Target, BareMetalHasNoThreadsNoLibmNoLinker) {
+  auto m4 = resolveTarget("thumbv7em-none-eabihf", "cortex-m7");
+  ASSERT_TRUE(static_cast<bool>(m4));
+  EXPECT_TRUE(m4->bareMetal);
+  EXPECT_FALSE(m4->threads);
+  EXPECT_FALSE(m4->libm);
+  EXPECT_TRUE(m4->link.driver.empty());
+  EXPECT_EQ(m4->vectorBits, 32u);
+  EXPECT_EQ(m4->pointerBits, 32u);
+  EXPECT_TRUE(isAllowedBareMetalSymbol("memcpy"));
+  EXPECT_TRUE(isAllowedBareMetalSymbol("__aeabi_memclr4"));
+  EXPECT_FALSE(isAllowedBareMetalSymbol("expf"));
+  EXPECT_FALSE(isAllowedBareMetalSymbol("malloc"));
+}
+
+TEST(Target, CrossTargetsLinkWithTheirToolchain) {
+  auto a64 = resolveTarget("aarch64-unknown-linux-gnu", "");
+  ASSERT_TRUE(static_cast<bool>(a64)) << "LLVM's spelling is accepted too";
+  EXPECT_EQ(a64->name, "aarch64-linux-gnu");
+  if (hostTargetName() != "aarch64-linux-gnu")
+    EXPECT_EQ(a64->link.driver, "aarch64-linux-gnu-gcc");
+  auto a32 = resolveTarget("armv7-linux-gnueabihf", "cortex-a9");
+  ASSERT_TRUE(static_cast<bool>(a32));
+  if (hostTargetName() != "armv7-linux-gnueabihf")
+    EXPECT_EQ(a32->link.driver, "arm-linux-gnueabihf-gcc");
+}
+
+TEST(Target, Errors) {
+  auto unknown = resolveTarget("sparc-sun-solaris", "");
+  ASSERT_FALSE(static_cast<bool>(unknown));
+  std::string msg = llvm::toString(unknown.takeError());
+  EXPECT_NE(msg.find("unknown target 'sparc-sun-solaris'"), std::string::npos);
+  EXPECT_NE(msg.find("aarch64-linux-gnu"), std::string::npos) << msg;
+
+  auto badCpu = resolveTarget("aarch64-linux-gnu", "pentium4");
+  ASSERT_FALSE(static_cast<bool>(badCpu));
+  msg = llvm::toString(badCpu.takeError());
+  EXPECT_NE(msg.find("unknown CPU 'pentium4'"), std::string::npos) << msg;
+
+  std::string other = hostTargetName() == "aarch64-linux-gnu"
+                          ? "x86_64-linux-gnu"
+                          : "aarch64-linux-gnu";
+  auto native = resolveTarget(other, "native");
+  ASSERT_FALSE(static_cast<bool>(native));
+  msg = llvm::toString(native.takeError());
+  EXPECT_NE(msg.find("--cpu=native"), std::string::npos) << msg;
+}
+
+TEST(ElementTypes, OneTableForCompilerAndRuntime) {
+  EXPECT_EQ(elementBytes(KILN_FLOAT), 4u);
+  EXPECT_EQ(elementBytes(KILN_BOOL), 1u);
+  EXPECT_EQ(elementBytes(KILN_DOUBLE), 8u);
+  EXPECT_EQ(elementBytes(KILN_STRING), 0u);
+  EXPECT_STREQ(elementTypeName(KILN_INT64), "int64");
+  EXPECT_STREQ(elementTypeName(12345), "unknown");
+}
+
 } // namespace
