@@ -17,6 +17,8 @@ struct TargetRow {
   KnownTarget known;
   const char *llvmTriple;
   bool bareMetal;
+  /// Features every CPU of the target gets (the distribution's baseline).
+  const char *baseFeatures = "";
 };
 
 // The default CPU of each target is a fixed baseline, never the build
@@ -37,7 +39,7 @@ const TargetRow kTargets[] = {
      "armv7-unknown-linux-gnueabihf", false},
     {{"riscv64-linux-gnu", "generic-rv64",
       "generic-rv64 (RV64GC), sifive-u74"},
-     "riscv64-unknown-linux-gnu", false},
+     "riscv64-unknown-linux-gnu", false, "+m,+a,+f,+d,+c"},
     {{"thumbv7em-none-eabihf", "cortex-m4",
       "cortex-m4, cortex-m7 (single-precision FPU)"},
      "thumbv7em-none-unknown-eabihf", true},
@@ -176,6 +178,7 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
     info.features = hostFeatures();
   } else {
     info.cpu = cpu.str();
+    info.features = row->baseFeatures;
   }
 
   std::string error;
@@ -225,6 +228,8 @@ kiln::createTargetMachine(const TargetInfo &info, unsigned optLevel) {
   llvm::TargetOptions options;
   if (triple.isARM() || triple.isThumb())
     options.FloatABIType = llvm::FloatABI::Hard; // *-eabihf
+  if (triple.isRISCV64())
+    options.MCOptions.ABIName = "lp64d"; // Debian's riscv64: hard double
   auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
                : optLevel == 1 ? llvm::CodeGenOptLevel::Less
                : optLevel == 2 ? llvm::CodeGenOptLevel::Default

@@ -16,7 +16,9 @@ PACKAGES=(
   libonnx-dev libonnx-testdata
   # other targets: cross C compilers (the runtime per target, linking) and
   # the emulators the cross tests run under
-  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-none-eabi
+  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
+  libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-riscv64-cross
+  gcc-arm-none-eabi
   qemu-user qemu-system-arm
   # Python helpers (for /usr/bin/python3)
   python3-onnx python3-numpy python3-torch python3-torchvision

@@ -39,19 +39,19 @@ int64_t kiln::onnx::getOpsetVersion(Operation *op, int64_t fallback) {
 Type kiln::onnx::getElementTypeForOnnx(MLIRContext *ctx, int64_t dataType) {
   Builder b(ctx);
   switch (dataType) {
-  case 1: return b.getF32Type();
-  case 2: return b.getIntegerType(8, /*isSigned=*/false);
-  case 3: return b.getIntegerType(8);
-  case 4: return b.getIntegerType(16, /*isSigned=*/false);
-  case 5: return b.getIntegerType(16);
-  case 6: return b.getIntegerType(32);
-  case 7: return b.getIntegerType(64);
-  case 9: return b.getI1Type();
-  case 10: return b.getF16Type();
-  case 11: return b.getF64Type();
-  case 12: return b.getIntegerType(32, /*isSigned=*/false);
-  case 13: return b.getIntegerType(64, /*isSigned=*/false);
-  case 16: return b.getBF16Type();
+  case KILN_FLOAT: return b.getF32Type();
+  case KILN_UINT8: return b.getIntegerType(8, /*isSigned=*/false);
+  case KILN_INT8: return b.getIntegerType(8);
+  case KILN_UINT16: return b.getIntegerType(16, /*isSigned=*/false);
+  case KILN_INT16: return b.getIntegerType(16);
+  case KILN_INT32: return b.getIntegerType(32);
+  case KILN_INT64: return b.getIntegerType(64);
+  case KILN_BOOL: return b.getI1Type();
+  case KILN_FLOAT16: return b.getF16Type();
+  case KILN_DOUBLE: return b.getF64Type();
+  case KILN_UINT32: return b.getIntegerType(32, /*isSigned=*/false);
+  case KILN_UINT64: return b.getIntegerType(64, /*isSigned=*/false);
+  case KILN_BFLOAT16: return b.getBF16Type();
   default: return nullptr;
   }
 }

@@ -46,7 +46,12 @@ struct UnshareInitsPass
       for (OpOperand &use : op->getResult(0).getUses())
         uses.push_back(&use);
       for (OpOperand *use : uses) {
-        OpBuilder b(use->getOwner());
+        // Before the user, or before the op that holds it in this block: a
+        // clone inside a loop would be a new buffer at every iteration.
+        Operation *at = op->getBlock()->findAncestorOpInBlock(*use->getOwner());
+        if (!at)
+          continue;
+        OpBuilder b(at);
         Operation *clone = b.clone(*op);
         if (auto fill = dyn_cast<linalg::FillOp>(clone)) {
           Operation *empty = fill.getDpsInits()[0].getDefiningOp();
@@ -55,6 +60,8 @@ struct UnshareInitsPass
         }
         use->set(clone->getResult(0));
       }
+      if (!op->use_empty())
+        continue;
       Operation *empty = nullptr;
       if (auto fill = dyn_cast<linalg::FillOp>(op))
         empty = fill.getDpsInits()[0].getDefiningOp();

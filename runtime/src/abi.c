@@ -42,14 +42,12 @@ size_t kiln_elem_size(int32_t elem_type) {
   }
 }
 
-#if defined(__arm__)
-/* double -> IEEE half, rounding to nearest even: the ARM run-time ABI helper
- * LLVM calls for `fptrunc double to half` on 32-bit Arm. GCC's libgcc (12)
- * does not define it, so the runtime does. Like every run-time ABI helper it
- * takes its argument in core registers (the base, soft-float convention). */
-#define KILN_AEABI __attribute__((pcs("aapcs")))
-KILN_AEABI uint16_t __aeabi_d2h(double x);
-KILN_AEABI uint16_t __aeabi_d2h(double x) {
+#if defined(__arm__) || defined(__riscv)
+/* double -> IEEE half, rounding to nearest even. LLVM calls a helper for
+ * `fptrunc` to half on targets without half-precision hardware, and GCC 12's
+ * libgcc lacks it on 32-bit Arm (__aeabi_d2h) and on RISC-V (__truncsfhf2,
+ * __truncdfhf2), so the runtime defines them from this one conversion. */
+static uint16_t kiln_double_to_half(double x) {
   union {
     double d;
     uint64_t u;
@@ -84,4 +82,31 @@ KILN_AEABI uint16_t __aeabi_d2h(double x) {
     ++bits; /* a carry moves into the exponent, up to infinity */
   return (uint16_t)(sign | bits);
 }
+#endif
+
+#if defined(__arm__)
+/* Like every Arm run-time ABI helper, it takes its argument in core
+ * registers (the base, soft-float procedure call standard). */
+#define KILN_AEABI __attribute__((pcs("aapcs")))
+KILN_AEABI uint16_t __aeabi_d2h(double x);
+KILN_AEABI uint16_t __aeabi_d2h(double x) { return kiln_double_to_half(x); }
+#endif
+
+#if defined(__riscv)
+/* The RISC-V psABI passes a half in a float register, NaN-boxed: the upper
+ * 16 bits all ones. GCC 12 has no _Float16 here, so the result is built as
+ * the float with those bits (a plain register move, no rounding). */
+static float kiln_box_half(uint16_t h) {
+  union {
+    uint32_t u;
+    float f;
+  } out;
+  out.u = 0xffff0000u | h;
+  return out.f;
+}
+float __truncdfhf2(double x);
+float __truncsfhf2(float x);
+float __truncdfhf2(double x) { return kiln_box_half(kiln_double_to_half(x)); }
+/* Every float is exactly a double, so one rounding is all there is. */
+float __truncsfhf2(float x) { return kiln_box_half(kiln_double_to_half(x)); }
 #endif

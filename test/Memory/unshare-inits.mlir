@@ -34,3 +34,26 @@ func.func @one_use(%a: tensor<4x16xf32>, %b: tensor<16x8xf32>) -> tensor<4x8xf32
   %m = linalg.matmul ins(%a, %b : tensor<4x16xf32>, tensor<16x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %m : tensor<4x8xf32>
 }
+
+// A use inside a loop gets its clone before the loop, not in its body (where
+// it would be a new buffer at every iteration).
+// CHECK-LABEL: func.func @in_loop
+// CHECK: linalg.fill
+// CHECK: linalg.fill
+// CHECK-NEXT: scf.for
+// CHECK-NOT: linalg.fill
+// CHECK: linalg.matmul
+func.func @in_loop(%a: tensor<4x16xf32>, %b: tensor<16x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %e = tensor.empty() : tensor<4x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<4x16xf32>, tensor<16x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%acc = %m) -> tensor<4x8xf32> {
+    %p = linalg.matmul ins(%a, %b : tensor<4x16xf32>, tensor<16x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    scf.yield %p : tensor<4x8xf32>
+  }
+  return %m, %r : tensor<4x8xf32>, tensor<4x8xf32>
+}
