@@ -188,9 +188,14 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
   if (!llvmTarget)
     return llvm::createStringError("LLVM cannot generate code for '" +
                                    info.triple + "': " + error);
-  std::unique_ptr<llvm::MCSubtargetInfo> sti(
-      llvmTarget->createMCSubtargetInfo(triple, info.cpu, info.features));
-  if (!sti || !sti->isCPUStringValid(info.cpu))
+  // Asked of a generic subtarget first: LLVM warns on stderr when a
+  // subtarget is made for a CPU it does not know.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      llvmTarget->createMCSubtargetInfo(triple, "", ""));
+  std::unique_ptr<llvm::MCSubtargetInfo> sti;
+  if (generic && generic->isCPUStringValid(info.cpu))
+    sti.reset(llvmTarget->createMCSubtargetInfo(triple, info.cpu, info.features));
+  if (!sti)
     return llvm::createStringError(
         "unknown CPU '" + info.cpu + "' for target '" + info.name +
         "' (for example: " + row->known.cpus + ")");

@@ -75,6 +75,16 @@ m = helper.make_model(helper.make_graph([node], "einsum", [a, b], [y]),
 onnx.checker.check_model(m)
 onnx.save(m, d + "/einsum.onnx")
 
+# A valid model a bare-metal target cannot compile: exp on float64 would be a
+# libm call.
+x = helper.make_tensor_value_info("x", TensorProto.DOUBLE, [4])
+z = helper.make_tensor_value_info("z", TensorProto.DOUBLE, [4])
+node = helper.make_node("Exp", ["x"], ["z"], name="the_f64_exp")
+m = helper.make_model(helper.make_graph([node], "exp64", [x], [z]),
+                      opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(m)
+onnx.save(m, d + "/exp64.onnx")
+
 
 def save(name, x):
     if name.endswith(".npy"):
@@ -288,6 +298,28 @@ for bad in "bad name" "1abc" "a-b"; do
       "$KILN" compile "$MODEL/model.onnx" --emit=obj --name "$bad" -o "$d/x.o"
   fi
 done
+
+# Targets: unknown ones, CPUs that do not exist, what bare metal cannot do.
+d=$(fresh compile_unknown_target)
+expect_error compile_unknown_target --empty "$d" --match "unknown target 'sparc-sun-solaris'" \
+  --match "aarch64-linux-gnu" -- \
+  "$KILN" compile "$MODEL/model.onnx" --target=sparc-sun-solaris -o "$d/x.o"
+d=$(fresh compile_unknown_cpu)
+expect_error compile_unknown_cpu --empty "$d" --match "unknown CPU 'pentium4'" -- \
+  "$KILN" compile "$MODEL/model.onnx" --target=aarch64-linux-gnu --cpu=pentium4 -o "$d/x.o"
+d=$(fresh compile_native_other_target)
+expect_error compile_native_other_target --empty "$d" --match "cpu=native" -- \
+  "$KILN" compile "$MODEL/model.onnx" --target=thumbv7em-none-eabihf --cpu=native -o "$d/x.o"
+for emit in so exe; do
+  d=$(fresh "compile_bare_metal_$emit")
+  expect_error "compile_bare_metal_$emit" --empty "$d" --match "bare metal" -- \
+    "$KILN" compile "$MODEL/model.onnx" --target=thumbv7em-none-eabihf --emit=$emit \
+    -o "$(out_for "$d" $emit)"
+done
+d=$(fresh compile_bare_metal_libm)
+expect_error compile_bare_metal_libm --empty "$d" --match "the_f64_exp" \
+  --match "needs the C math library" -- \
+  "$KILN" compile "$IN/exp64.onnx" --target=thumbv8m.main-none-eabihf -o "$d/x.o"
 
 # --- the compiled executable ------------------------------------------------------
 echo "== the compiled executable"

@@ -19,6 +19,10 @@
 #
 # Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
 # KILN_PYTHON (default /usr/bin/python3; needs onnx and numpy), CC (default cc).
+# For another target: EMIT_TARGET (kiln --target, e.g. aarch64-linux-gnu; CC
+# then defaults to that target's cross gcc and the runtime comes from
+# build/lib/<target>/) and EMIT_RUNNER (runs the target's programs, e.g.
+# "qemu-aarch64 -L /usr/aarch64-linux-gnu").
 # Every check runs; the script prints PASS/FAIL for each and exits 1 if any
 # failed.
 set -uo pipefail
@@ -27,10 +31,23 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${KILN_BUILD_DIR:-$ROOT/build}
 KILN=${KILN:-$BUILD/bin/kiln}
 PY=${KILN_PYTHON:-/usr/bin/python3}
-CC=${CC:-cc}
+TARGET=${EMIT_TARGET:-}
+read -r -a RUNNER <<<"${EMIT_RUNNER:-}"
+if [[ -n $TARGET ]]; then
+  case $TARGET in
+    armv7-*) default_cc=arm-${TARGET#*-}-gcc ;;
+    *) default_cc=$TARGET-gcc ;;
+  esac
+  CC=${CC:-$default_cc}
+  TARGET_FLAGS=(--target="$TARGET")
+  RUNTIME_LIB=$BUILD/lib/$TARGET/libkiln_runtime.a
+else
+  CC=${CC:-cc}
+  TARGET_FLAGS=()
+  RUNTIME_LIB=$BUILD/lib/libkiln_runtime.a
+fi
 MODEL=$ROOT/examples/tinynet
-WORK=$BUILD/test/e2e/emit_kinds
-RUNTIME_LIB=$BUILD/lib/libkiln_runtime.a
+WORK=$BUILD/test/e2e/emit_kinds${TARGET:+-$TARGET}
 INCLUDES=(-I "$BUILD/include" -I "$ROOT/runtime/include")
 
 if [[ ! -x "$KILN" ]]; then
@@ -185,12 +202,12 @@ for OPT in O0 O3; do
 
   # --- exe (first: the so check compares against it) -------------------------
   exe_check() {
-    run "$KILN" compile "$MODEL/model.onnx" --emit=exe -$OPT -o "$D/exe/tinynet" &&
+    run "$KILN" compile "${TARGET_FLAGS[@]}" "$MODEL/model.onnx" --emit=exe -$OPT -o "$D/exe/tinynet" &&
       need_file "$D/exe/tinynet" &&
-      run "$D/exe/tinynet" "$MODEL/input_0.pb" --output-dir "$D/exe/out" &&
+      run "${RUNNER[@]}" "$D/exe/tinynet" "$MODEL/input_0.pb" --output-dir "$D/exe/out" &&
       need_file "$D/exe/out/output_0.pb" &&
       compare tensor "$D/exe/out/output_0.pb" "$MODEL/output_0.pb" &&
-      run "$D/exe/tinynet" "$MODEL/input_0.pb" --output-dir "$D/exe/out_npy" \
+      run "${RUNNER[@]}" "$D/exe/tinynet" "$MODEL/input_0.pb" --output-dir "$D/exe/out_npy" \
         --output-format=npy &&
       need_file "$D/exe/out_npy/output_0.npy" &&
       compare tensor "$D/exe/out_npy/output_0.npy" "$MODEL/output_0.pb"
@@ -199,12 +216,12 @@ for OPT in O0 O3; do
 
   # --- obj -------------------------------------------------------------------
   obj_check() {
-    run "$KILN" compile "$MODEL/model.onnx" --emit=obj --name tinynet -$OPT \
+    run "$KILN" compile "${TARGET_FLAGS[@]}" "$MODEL/model.onnx" --emit=obj --name tinynet -$OPT \
       -o "$D/obj/tinynet.o" &&
       need_file "$D/obj/tinynet.o" "$D/obj/tinynet.h" &&
       run "$CC" -std=c11 -O2 -Wall -Wextra "$ROOT/examples/c-api/main.c" \
         "$D/obj/tinynet.o" -lm -I "$D/obj" "${INCLUDES[@]}" -o "$D/obj/demo" &&
-      run "$D/obj/demo" "$MODEL/input_0.bin" >"$D/obj/stdout.txt" &&
+      run "${RUNNER[@]}" "$D/obj/demo" "$MODEL/input_0.bin" >"$D/obj/stdout.txt" &&
       cat "$D/obj/stdout.txt" &&
       compare probs "$D/obj/stdout.txt" "$MODEL/output_0.pb"
   }
@@ -212,13 +229,13 @@ for OPT in O0 O3; do
 
   # --- staticlib -------------------------------------------------------------
   staticlib_check() {
-    run "$KILN" compile "$MODEL/model.onnx" --emit=staticlib --name tinynet -$OPT \
+    run "$KILN" compile "${TARGET_FLAGS[@]}" "$MODEL/model.onnx" --emit=staticlib --name tinynet -$OPT \
       -o "$D/staticlib/libtinynet.a" &&
       need_file "$D/staticlib/libtinynet.a" "$D/staticlib/tinynet.h" &&
       run "$CC" -std=c11 -O2 -Wall -Wextra "$ROOT/examples/c-api/main.c" \
         -I "$D/staticlib" "${INCLUDES[@]}" -L "$D/staticlib" -ltinynet -lm \
         -o "$D/staticlib/demo" &&
-      run "$D/staticlib/demo" "$MODEL/input_0.bin" >"$D/staticlib/stdout.txt" &&
+      run "${RUNNER[@]}" "$D/staticlib/demo" "$MODEL/input_0.bin" >"$D/staticlib/stdout.txt" &&
       cat "$D/staticlib/stdout.txt" &&
       compare probs "$D/staticlib/stdout.txt" "$MODEL/output_0.pb"
   }
@@ -227,7 +244,7 @@ for OPT in O0 O3; do
   # --- so, loaded with dlopen --------------------------------------------------
   so_check() {
     local S=$D/so
-    run "$KILN" compile "$MODEL/model.onnx" --emit=so --name mystery_$OPT -$OPT \
+    run "$KILN" compile "${TARGET_FLAGS[@]}" "$MODEL/model.onnx" --emit=so --name mystery_$OPT -$OPT \
       -o "$S/libtinynet.so" || return 1
     need_file "$S/libtinynet.so" "$S/tinynet.h" || return 1
     if [[ ! -x "$WORK/kiln_dlopen" ]]; then
@@ -239,7 +256,7 @@ for OPT in O0 O3; do
       return 1
     fi
     # On the sample input: vs the reference and vs the exe's output.
-    run "$WORK/kiln_dlopen" "$S/libtinynet.so" "$MODEL/input_0.pb" >"$S/sample.txt" &&
+    run "${RUNNER[@]}" "$WORK/kiln_dlopen" "$S/libtinynet.so" "$MODEL/input_0.pb" >"$S/sample.txt" &&
       cat "$S/sample.txt" &&
       grep -qx "model 'mystery_$OPT' (ABI 1): 1 input, 1 output" "$S/sample.txt" &&
       grep -qx "  input 0 'image' float32\[1,3,16,16\] 3072 bytes" "$S/sample.txt" &&
@@ -252,8 +269,8 @@ for OPT in O0 O3; do
       }
     # On the loader's own deterministic pattern, vs the exe on the same input.
     compare pattern "$S/pattern.pb" &&
-      run "$D/exe/tinynet" "$S/pattern.pb" --output-dir "$S/exe_pattern" &&
-      run "$WORK/kiln_dlopen" "$S/libtinynet.so" >"$S/pattern.txt" &&
+      run "${RUNNER[@]}" "$D/exe/tinynet" "$S/pattern.pb" --output-dir "$S/exe_pattern" &&
+      run "${RUNNER[@]}" "$WORK/kiln_dlopen" "$S/libtinynet.so" >"$S/pattern.txt" &&
       cat "$S/pattern.txt" &&
       compare dlopen "$S/pattern.txt" "$S/exe_pattern/output_0.pb" 1e-6 1e-7
   }
@@ -310,12 +327,12 @@ int main(int argc, char **argv) {
   return 0;
 }
 CEOF
-  run "$KILN" compile "$MODEL/model.onnx" --emit=obj --name netA -O0 -o "$T/netA.o" &&
-    run "$KILN" compile "$MODEL/model.onnx" --emit=obj --name netB -O3 -o "$T/netB.o" &&
+  run "$KILN" compile "${TARGET_FLAGS[@]}" "$MODEL/model.onnx" --emit=obj --name netA -O0 -o "$T/netA.o" &&
+    run "$KILN" compile "${TARGET_FLAGS[@]}" "$MODEL/model.onnx" --emit=obj --name netB -O3 -o "$T/netB.o" &&
     need_file "$T/netA.h" "$T/netB.h" &&
     run "$CC" -std=c11 -O2 -Wall -Wextra -Werror "$T/main.c" "$T/netA.o" "$T/netB.o" \
       -lm -I "$T" "${INCLUDES[@]}" -o "$T/two" &&
-    run "$T/two" "$MODEL/input_0.bin" >"$T/stdout.txt" &&
+    run "${RUNNER[@]}" "$T/two" "$MODEL/input_0.bin" >"$T/stdout.txt" &&
     cat "$T/stdout.txt" &&
     compare probs "$T/stdout.txt" "$MODEL/output_0.pb"
 }
