@@ -126,6 +126,70 @@ def geo_means(results, thread_list):
     return geo
 
 
+def ratio_svg(results, thread_list):
+    """A bar chart of the Kiln/ORT latency ratio per model, one bar per thread
+    count, as a standalone SVG (no plotting library): lines at 1.0 (parity)
+    and 0.9 (the target), shorter bars are better."""
+    rows = [(r["model"], {row["threads"]: row["ratio"] for row in r["rows"]
+                          if row.get("ratio", 0) > 0})
+            for r in results if r["rows"]]
+    rows = [(m, by_t) for m, by_t in rows if by_t]
+    if not rows:
+        return None
+    colors = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759"]
+    threads = [t for t in thread_list if any(t in by_t for _, by_t in rows)]
+    top = max(2.0, max(v for _, by_t in rows for v in by_t.values()) * 1.05)
+    label_w, plot_w, bar_h, gap, head, foot = 190, 520, 11, 10, 34, 46
+    group_h = bar_h * len(threads) + gap
+    height = head + group_h * len(rows) + foot
+    width = label_w + plot_w + 30
+
+    def x(v):
+        return label_w + plot_w * v / top
+
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'font-family="sans-serif" font-size="11">' % (width, height),
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="%d" y="16" font-size="13" font-weight="bold">Kiln latency / '
+           'ONNX Runtime latency (shorter is better)</text>' % label_w]
+    for i, (model, by_t) in enumerate(rows):
+        y0 = head + i * group_h
+        out.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>'
+                   % (label_w - 6, y0 + bar_h * len(threads) / 2 + 4, model))
+        for j, t in enumerate(threads):
+            if t not in by_t:
+                continue
+            v = by_t[t]
+            y = y0 + j * bar_h
+            out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>'
+                       % (label_w, y, x(v) - label_w, bar_h - 1, colors[j % len(colors)]))
+            out.append('<text x="%.1f" y="%d" font-size="9">%.2f</text>'
+                       % (x(v) + 3, y + bar_h - 2, v))
+    axis_y = head + group_h * len(rows)
+    for v, dash, name in [(1.0, "", "parity"), (0.9, "4,3", "target 0.9")]:
+        out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black" '
+                   'stroke-width="1"%s/>' % (x(v), head - 6, x(v), axis_y,
+                                             ' stroke-dasharray="%s"' % dash if dash else ""))
+        out.append('<text x="%.1f" y="%d" font-size="9" text-anchor="%s">%s</text>'
+                   % (x(v), head - 9, "start" if v >= 1 else "end", name))
+    out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>'
+               % (label_w, axis_y, label_w + plot_w, axis_y))
+    step = 0.5
+    v = 0.0
+    while v <= top + 1e-9:
+        out.append('<text x="%.1f" y="%d" font-size="9" text-anchor="middle">%.1f</text>'
+                   % (x(v), axis_y + 12, v))
+        v += step
+    for j, t in enumerate(threads):
+        lx = label_w + j * 110
+        out.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>'
+                   % (lx, axis_y + 22, colors[j % len(colors)]))
+        out.append('<text x="%d" y="%d">%d thread%s</text>'
+                   % (lx + 14, axis_y + 31, t, "" if t == 1 else "s"))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
 def peak_line(meta):
     p = meta.get("peak")
     if not p:
@@ -219,7 +283,7 @@ provider, measured by [`utils/bench/bench.py`](../utils/bench/bench.py).
 
 ## Method
 
-- **Kiln**: `kiln compile model.onnx -O{opt} --emit=exe`, then
+- **Kiln**: `kiln compile model.onnx -O{opt} --cpu={cpu} --emit=exe`, then
   `model INPUTS --bench N --threads T` (one warm-up run, then N timed calls of
   the model's `run` function; inputs, outputs and arena are allocated before).
 - **ONNX Runtime**: [`utils/bench/ort_bench.js`](../utils/bench/ort_bench.js)
@@ -263,7 +327,7 @@ KEEP_MARKER = ("<!-- bench.py --write replaces everything above this line and ke
 
 def write_doc(path, args, body, meta):
     cmd = "/usr/bin/python3 " + " ".join(shlex.quote(a) for a in meta["argv"])
-    text = DOC_HEAD.format(opt=args.opt, reps=args.reps, kruns=args.kiln_runs,
+    text = DOC_HEAD.format(opt=args.opt, cpu=getattr(args, "cpu", "native"), reps=args.reps, kruns=args.kiln_runs,
                            oruns=args.ort_runs, target=args.target_s,
                            maxruns=args.max_runs, maxbg=args.max_bg, retries=args.retries,
                            wait=args.wait_quiet)
@@ -274,6 +338,13 @@ def write_doc(path, args, body, meta):
                 meta["v"]["node"], meta["load0"], meta["load1"], peak_line(meta)))
     text += "- command (from the repository root, after `cd utils/bench && npm install --ignore-scripts`):\n\n"
     text += "  ```sh\n  %s\n  ```\n\n" % cmd
+    svg = ratio_svg([r for r in meta.get("results", []) if r["rows"]], args.threads)
+    if svg:
+        stem = os.path.splitext(os.path.basename(path))[0] + "-ratios.svg"
+        with open(os.path.join(os.path.dirname(os.path.abspath(path)), stem), "w") as f:
+            f.write(svg)
+        log("wrote %s" % stem)
+        text += "![Kiln/ORT latency ratio per model at each thread count](%s)\n\n" % stem
     text += body + "\n"
     # Hand-written text after the marker survives a rewrite.
     tail = "\n"
@@ -297,4 +368,4 @@ def report(args, results, gemms, meta, write_path):
           % (meta["machine"], meta["date"], meta["load0"], meta["load1"]))
     print(peak_line(meta)[2:])
     if write_path:
-        write_doc(write_path, args, body, meta)
+        write_doc(write_path, args, body, dict(meta, results=results))
