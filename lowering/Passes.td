@@ -123,6 +123,45 @@ def ApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def FuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "fuse elementwise linalg ops (never moving reshapes across pads)";
+  let description = [{
+    The patterns of upstream `linalg-fuse-elementwise-ops` (producer into
+    consumer when the consumer is its only user, reshapes folded by
+    expansion, splat constants and fills folded into generics), except that
+    no reshape is moved across a `tensor.pad`: the padded input of a grouped
+    convolution stays the padding of its producer's result, so the producer
+    can write straight into the padded buffer (`kiln-decompose-pads`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
+def DecomposePads : Pass<"kiln-decompose-pads", "::mlir::func::FuncOp"> {
+  let summary = "padded tensors as border fills plus an interior insert";
+  let description = [{
+    Runs on tensors, before bufferization. A static `tensor.pad` with a
+    constant value becomes a `tensor.empty` of the padded shape whose border
+    slabs are filled (each element once), and a `tensor.insert_slice` of the
+    source into the interior. The empty tensor and the border fills are
+    placed before the source's producer, so that `eliminate-empty-tensors`
+    makes the producer write into the padded buffer: no copy of the source,
+    and no fill of the interior that is overwritten anyway.
+
+    ```mlir
+    %p = tensor.pad %x low[0, 1] high[0, 1] { tensor.yield %zero }
+    // becomes
+    %e = tensor.empty() : tensor<2x6xf32>
+    %l = linalg.fill ins(%zero) outs(extract_slice %e[0, 0] [2, 1])
+    ...  (the right border likewise)
+    %p = tensor.insert_slice %x into %b[0, 1] [2, 4] [1, 1]
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def UnshareInits : Pass<"kiln-unshare-inits", "::mlir::func::FuncOp"> {
   let summary = "give every destination-style op its own empty or zero init";
   let description = [{

@@ -45,7 +45,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     tiles.minTiles = options.target.matmulMinTiles;
     tiles.allowPadding = options.target.matmulPadding;
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
-    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+    pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -53,6 +53,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
 
 void kiln::buildBufferizePipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createDecomposePads());
   pm.addNestedPass<func::FuncOp>(createUnshareInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addNestedPass<func::FuncOp>(createDistinctResults());
@@ -65,6 +66,10 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // In-place inserts bufferize to copies of a subview onto an identical
+  // subview of the same buffer: CSE makes them one value, and the
+  // canonicalizer erases the copy to itself.
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   PlanArenaOptions arena;
   arena.alignment = options.target.arenaAlign;

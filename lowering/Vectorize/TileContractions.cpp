@@ -140,6 +140,19 @@ struct TileContractionsPass
       rows = largestDivisor(ct.getDimSize(0), mr);
       cols = largestDivisor(ct.getDimSize(1), nr + nr / 2);
     }
+    // A constant fill of the accumulator (the zero of C = A x B) is sunk
+    // into the tiles: made per cache tile, just before its k loop, or per
+    // register tile when one k loop covers all of K. The whole-matrix fill
+    // (a memset of C from memory before any product is computed) goes.
+    linalg::FillOp fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+    if (fill && fill.hasPureTensorSemantics() &&
+        matchPattern(fill.getDpsInputs()[0], m_Constant()) &&
+        fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>()) {
+      rewriter.modifyOpInPlace(
+          op, [&] { op.getDpsInitsMutable()[0].set(fill.getDpsInits()[0]); });
+    } else {
+      fill = nullptr;
+    }
     op = pad(rewriter, op, rows, cols);
     int64_t m = llvm::alignTo(ct.getDimSize(0), rows);
     int64_t n = llvm::alignTo(ct.getDimSize(1), cols);
@@ -162,12 +175,39 @@ struct TileContractionsPass
       tn = tileSize(n, cols, tn - cols);
     while (tiles() < minTiles && tm > rows)
       tm = tileSize(m, rows, tm - rows);
+    // Fills the accumulator tile `cur` writes into, right before it; on a
+    // failure to tile further, before whatever `cur` is then (it still holds
+    // all of K unless the fill was placed already).
+    bool filled = false;
+    auto fillHere = [&] {
+      if (!fill || filled)
+        return;
+      filled = true;
+      auto dps = cast<DestinationStyleOpInterface>(cur);
+      rewriter.setInsertionPoint(cur);
+      Value init = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                          fill.getDpsInputs()[0],
+                                          dps.getDpsInits()[0])
+                       .getResult(0);
+      rewriter.modifyOpInPlace(cur,
+                               [&] { dps.getDpsInitsMutable()[0].set(init); });
+    };
     // The cache tiles are independent (scf.forall, for the thread pool);
     // the k tiles accumulate in order.
-    if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, 0}, /*forall=*/true) ||
-        !step({0, 0, tk == k ? 0 : tk}) || !step({rows, cols, 0}) ||
-        !step({0, 0, 1}))
+    auto fail = [&] {
+      fillHere();
       return failure();
+    };
+    if (!step({tm == m ? 0 : tm, tn == n ? 0 : tn, 0}, /*forall=*/true))
+      return fail();
+    if (tk != k)
+      fillHere();
+    if (!step({0, 0, tk == k ? 0 : tk}) || !step({rows, cols, 0}))
+      return fail();
+    if (tk == k)
+      fillHere();
+    if (!step({0, 0, 1}))
+      return fail();
     rewriter.setInsertionPoint(cur);
     auto vec = linalg::vectorize(rewriter, cur, {}, {}, false, false, false,
                                  /*createNamedContraction=*/true);

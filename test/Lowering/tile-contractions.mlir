@@ -79,3 +79,40 @@ func.func @matmul_in_loop_unpadded(%a: tensor<1x32xf32>, %b: tensor<32x20xf32>, 
   }
   return %r : tensor<1x20xf32>
 }
+
+// -----
+
+// A zero-filled accumulator: the fill moves into the tiles. With K split
+// into k tiles (576 = 3 x 192) it is made per cache tile, before the k loop;
+// the whole-matrix fill is gone.
+// CHECK-LABEL: func.func @matmul_fill_per_cache_tile
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<64x3136xf32>
+// CHECK-NOT: linalg.fill {{.*}} tensor<64x3136xf32>
+// CHECK: scf.forall (%{{.*}}) = (0) to (3136) step (224) shared_outs(%{{.*}} = %[[E]])
+// CHECK: linalg.fill {{.*}} -> tensor<64x224xf32>
+// CHECK: scf.for {{.*}} step %c192
+func.func @matmul_fill_per_cache_tile(%a: tensor<64x576xf32>, %b: tensor<576x3136xf32>) -> tensor<64x3136xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x3136xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<64x3136xf32>) -> tensor<64x3136xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<64x576xf32>, tensor<576x3136xf32>) outs(%c : tensor<64x3136xf32>) -> tensor<64x3136xf32>
+  return %r : tensor<64x3136xf32>
+}
+
+// -----
+
+// When one k loop covers all of K, the fill is made per register tile, just
+// before the loop that carries the accumulator.
+// CHECK-LABEL: func.func @matmul_fill_per_register_tile
+// CHECK-NOT: linalg.fill {{.*}} tensor<64x256xf32>
+// CHECK: scf.for {{.*}} step %c4
+// CHECK: scf.for {{.*}} step %c16
+// CHECK: linalg.fill {{.*}} -> tensor<4x16xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<4x16xf32>, vector<4x16xf32>
+func.func @matmul_fill_per_register_tile(%a: tensor<64x64xf32>, %b: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x256xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<64x256xf32>) -> tensor<64x256xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x256xf32>) outs(%c : tensor<64x256xf32>) -> tensor<64x256xf32>
+  return %r : tensor<64x256xf32>
+}
