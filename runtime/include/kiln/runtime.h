@@ -11,7 +11,8 @@
  * order, each to a dense row-major buffer of the declared type and shape.
  * `arena` is scratch memory of at least P_info.arena_size bytes aligned to
  * P_info.arena_align; NULL selects the model's own static arena (not safe to
- * use from two threads at once). Input, output and arena buffers must not
+ * use from two threads at once; bare-metal models have none, and NULL is
+ * KILN_ERROR_INVALID_ARGUMENT there). Input, output and arena buffers must not
  * overlap one another (the compiled code relies on it). P_run performs no heap allocation and
  * returns KILN_OK or an error code; it never aborts.
  *
