@@ -47,8 +47,10 @@ static struct {
   kiln_task_fn task;
   void *ctx;
   int64_t n, chunk, nchunks;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, 1};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER,
+          .busy = PTHREAD_MUTEX_INITIALIZER,
+          .nthreads = 1};
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
