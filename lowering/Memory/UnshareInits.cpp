@@ -46,11 +46,12 @@ struct UnshareInitsPass
       for (OpOperand &use : op->getResult(0).getUses())
         uses.push_back(&use);
       for (OpOperand *use : uses) {
-        // Only the inits of linalg ops are unshared; a slice taken of the
-        // tensor or inserted into it (the borders and interior of a padded
-        // buffer) must stay part of the same tensor.
-        auto linalgOp = dyn_cast<linalg::LinalgOp>(use->getOwner());
-        if (!linalgOp || !linalgOp.isDpsInit(use))
+        // Inits of linalg ops and of loops (a tiled matmul's scf.forall) are
+        // unshared; a slice taken of the tensor or inserted into it (the
+        // borders and interior of a padded buffer) must stay part of the
+        // same tensor.
+        if (isa<tensor::ExtractSliceOp, tensor::InsertSliceOp,
+                tensor::ParallelInsertSliceOp>(use->getOwner()))
           continue;
         // Before the user, or before the op that holds it in this block: a
         // clone inside a loop would be a new buffer at every iteration.

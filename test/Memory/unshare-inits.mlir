@@ -57,3 +57,35 @@ func.func @in_loop(%a: tensor<4x16xf32>, %b: tensor<16x8xf32>) -> (tensor<4x8xf3
   }
   return %m, %r : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// The shared empty init of two tiled matmuls' scf.forall loops is unshared
+// too, but the empty tensor a padded buffer is built in stays one tensor.
+// CHECK-LABEL: func.func @forall_inits_and_slices
+// CHECK: %[[E1:.*]] = tensor.empty() : tensor<4x8xf32>
+// CHECK-NEXT: scf.forall {{.*}} shared_outs(%{{.*}} = %[[E1]])
+// CHECK: %[[E2:.*]] = tensor.empty() : tensor<4x8xf32>
+// CHECK-NEXT: scf.forall {{.*}} shared_outs(%{{.*}} = %[[E2]])
+// CHECK: %[[P:.*]] = tensor.empty() : tensor<6x8xf32>
+// CHECK-NEXT: %[[S:.*]] = tensor.extract_slice %[[P]][0, 0] [1, 8] [1, 1]
+// CHECK: tensor.insert_slice %{{.*}} into %[[P]][0, 0] [1, 8] [1, 1]
+func.func @forall_inits_and_slices(%a: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<6x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %r1 = scf.forall (%i) in (4) shared_outs(%o = %e) -> tensor<4x8xf32> {
+    %row = tensor.extract_slice %a[%i, 0] [1, 8] [1, 1] : tensor<4x8xf32> to tensor<1x8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %row into %o[%i, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<4x8xf32>
+    }
+  }
+  %r2 = scf.forall (%i) in (4) shared_outs(%o = %e) -> tensor<4x8xf32> {
+    %row = tensor.extract_slice %a[%i, 0] [1, 8] [1, 1] : tensor<4x8xf32> to tensor<1x8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %row into %o[%i, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<4x8xf32>
+    }
+  }
+  %p = tensor.empty() : tensor<6x8xf32>
+  %s = tensor.extract_slice %p[0, 0] [1, 8] [1, 1] : tensor<6x8xf32> to tensor<1x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%s : tensor<1x8xf32>) -> tensor<1x8xf32>
+  %b = tensor.insert_slice %f into %p[0, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<6x8xf32>
+  return %r1, %r2, %b : tensor<4x8xf32>, tensor<4x8xf32>, tensor<6x8xf32>
+}
