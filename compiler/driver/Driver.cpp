@@ -263,20 +263,27 @@ int kiln::compile(const CompileOptions &options) {
   if (!signature && options.stopAfter == Phase::Full)
     return fail(llvm::toString(signature.takeError()));
 
-  // One pass manager runs the pipeline up to where this compile stops.
-  Stage until = options.stopAfter == Phase::Linalg   ? Stage::Linalg
-                : options.stopAfter == Phase::Memref ? Stage::Memref
-                                                     : Stage::LLVM;
-  {
+  // The three phases of buildKilnPipeline, run one after the other so that
+  // --time reports each and --compile-to stops after one.
+  using Builder = void (*)(mlir::OpPassManager &, const PipelineOptions &);
+  auto runPhase = [&](Builder build, const char *what) {
     mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
-    buildKilnPipeline(pm, pipelineOptions, until);
+    build(pm, pipelineOptions);
     if (failed(pm.run(module))) {
       if (diagnostics.errors == 0)
-        fail("the compilation pipeline failed");
-      return 1;
+        fail(std::string("the ") + what + " phase failed");
+      return false;
     }
-    timer.lap("pipeline");
-  }
+    timer.lap(what);
+    return true;
+  };
+  if (!runPhase(buildOnnxToLinalgPipeline, "linalg") ||
+      (options.stopAfter != Phase::Linalg &&
+       !runPhase(buildBufferizePipeline, "bufferize")) ||
+      (options.stopAfter != Phase::Linalg &&
+       options.stopAfter != Phase::Memref &&
+       !runPhase(buildLowerToLLVMPipeline, "llvm-dialect")))
+    return 1;
   if (options.stopAfter == Phase::Linalg || options.stopAfter == Phase::Memref ||
       options.stopAfter == Phase::LLVM)
     return printIR(options.output, [&](llvm::raw_ostream &os) {

@@ -29,6 +29,13 @@
 using namespace mlir;
 using namespace kiln;
 
+/// Options of an upstream conversion with its `index-bitwidth` set.
+template <typename Options> static Options withIndexBits(unsigned bits) {
+  Options options;
+  options.indexBitwidth = bits;
+  return options;
+}
+
 void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(onnx::createOnnxInferShapes());
@@ -120,39 +127,29 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   // Upstream conversions take the index width as an option (they do not
   // read the data layout); every one of them gets the target's.
-  unsigned indexBits = target.pointerBits;
-  FinalizeMemRefToLLVMConversionPassOptions memrefs;
-  memrefs.indexBitwidth = indexBits;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefs));
-  ArithToLLVMConversionPassOptions arith;
-  arith.indexBitwidth = indexBits;
-  pm.addPass(createArithToLLVMConversionPass(arith));
-  ConvertIndexToLLVMPassOptions index;
-  index.indexBitwidth = indexBits;
-  pm.addPass(createConvertIndexToLLVMPass(index));
-  ConvertControlFlowToLLVMPassOptions cf;
-  cf.indexBitwidth = indexBits;
-  pm.addPass(createConvertControlFlowToLLVMPass(cf));
-  UBToLLVMConversionPassOptions ub;
-  ub.indexBitwidth = indexBits;
-  pm.addPass(createUBToLLVMConversionPass(ub));
-  ConvertFuncToLLVMPassOptions funcs;
+  unsigned bits = target.pointerBits;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(
+      withIndexBits<FinalizeMemRefToLLVMConversionPassOptions>(bits)));
+  pm.addPass(createArithToLLVMConversionPass(
+      withIndexBits<ArithToLLVMConversionPassOptions>(bits)));
+  pm.addPass(createConvertIndexToLLVMPass(
+      withIndexBits<ConvertIndexToLLVMPassOptions>(bits)));
+  pm.addPass(createConvertControlFlowToLLVMPass(
+      withIndexBits<ConvertControlFlowToLLVMPassOptions>(bits)));
+  pm.addPass(createUBToLLVMConversionPass(
+      withIndexBits<UBToLLVMConversionPassOptions>(bits)));
+  auto funcs = withIndexBits<ConvertFuncToLLVMPassOptions>(bits);
   funcs.useBarePtrCallConv = true;
-  funcs.indexBitwidth = indexBits;
   pm.addPass(createConvertFuncToLLVMPass(funcs));
   pm.addPass(createReconcileUnrealizedCastsPass());
   if (target.threads)
     pm.addPass(createLowerParallelDispatch());
 }
 
-void kiln::buildKilnPipeline(OpPassManager &pm, const PipelineOptions &options,
-                             Stage until) {
+void kiln::buildKilnPipeline(OpPassManager &pm,
+                             const PipelineOptions &options) {
   buildOnnxToLinalgPipeline(pm, options);
-  if (until == Stage::Linalg)
-    return;
   buildBufferizePipeline(pm, options);
-  if (until == Stage::Memref)
-    return;
   buildLowerToLLVMPipeline(pm, options);
 }
 
@@ -176,9 +173,7 @@ void kiln::registerKilnPipelines() {
       buildLowerToLLVMPipeline);
   reg("kiln-pipeline",
       "onnx dialect all the way to the LLVM dialect, as kiln compile runs it",
-      [](OpPassManager &pm, const PipelineOptions &options) {
-        buildKilnPipeline(pm, options);
-      });
+      buildKilnPipeline);
 }
 
 void kiln::registerKilnDialects(DialectRegistry &registry) {

@@ -16,9 +16,6 @@ struct PipelineOptions {
   unsigned optLevel = 2;
 };
 
-/// The phases of the pipeline, in order; a pipeline may stop after any.
-enum class Stage { Linalg, Memref, LLVM };
-
 /// onnx dialect -> linalg on tensors (shape inference, the ONNX lowering,
 /// contraction tiling for the target, elementwise fusion).
 void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm,
@@ -33,9 +30,8 @@ void buildBufferizePipeline(mlir::OpPassManager &pm,
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               const PipelineOptions &options);
 
-/// The whole pipeline `kiln compile` runs, up to and including `until`.
-void buildKilnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options,
-                       Stage until = Stage::LLVM);
+/// The whole pipeline `kiln compile` runs: the three phases above.
+void buildKilnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 
 /// The options of the registered pipelines:
 ///   kiln-opt --kiln-pipeline="target=aarch64-linux-gnu cpu=cortex-a72 opt-level=3"
