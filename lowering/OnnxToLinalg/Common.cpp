@@ -216,8 +216,15 @@ Value minV(OpBuilder &b, Location l, Value x, Value y) {
 }
 
 std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
-  if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
-    v = expand.getSrc();
+  // Reshapes keep the row-major bytes.
+  while (true) {
+    if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
+      v = expand.getSrc();
+    else if (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>())
+      v = collapse.getSrc();
+    else
+      break;
+  }
   Attribute attr;
   if (auto c = v.getDefiningOp<onnx::ConstantOp>())
     attr = c.getValue();

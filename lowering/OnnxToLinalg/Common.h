@@ -81,8 +81,8 @@ mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
 
 /// The row-major bytes of a constant tensor `v` (onnx.Constant or
-/// arith.constant, dense or dense_resource, also when the constant lowering
-/// has reshaped it), or nullopt. A splat comes back as its one element.
+/// arith.constant, dense or dense_resource, also seen through
+/// expand/collapse_shape), or nullopt. A splat comes back as its one element.
 std::optional<llvm::ArrayRef<char>> constantBytes(mlir::Value v, bool &splat);
 
 /// A new constant holding the rows x cols matrix of `elem` at `data`

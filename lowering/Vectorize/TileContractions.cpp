@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
 #include "lowering/OnnxToLinalg/Common.h"
+#include "lowering/Vectorize/MatmulKernel.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -222,8 +223,10 @@ struct TileContractionsPass
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    kiln::KernelTiles tiles{mr, nr, mc, nc, kc, minTiles};
     for (linalg::MatmulOp op : matmuls)
-      (void)lowerOne(rewriter, op);
+      if (!allowPadding || failed(kiln::emitPackedMatmul(rewriter, op, tiles)))
+        (void)lowerOne(rewriter, op);
 
     // vector.contract -> outer products -> fma; tidy the transfers.
     RewritePatternSet patterns(&getContext());

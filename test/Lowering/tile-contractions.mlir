@@ -1,46 +1,59 @@
-// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=16}))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=16}),canonicalize)' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=16 allow-padding=false}))' -split-input-file | FileCheck %s --check-prefix=UNPADDED
 
-// 64x3136x576: cache tiles that divide the problem (64 x 224 x 192), the
-// 14 column tiles as an scf.forall (for the threads), a 4x16 register tile,
-// and the accumulator carried as a vector through the k loop.
+// 64x576 x 576x3136: cache tiles that divide the problem (64 x 224, and K
+// in blocks of 192), the 14 column tiles as an scf.forall (for the threads);
+// in a cache tile, column panels outer and 4x16 register tiles inner. The
+// accumulators are four vector<16xf32> carried through the k loop, read
+// from and written to C once per K block. One row of cache tiles reads B
+// where it is: no packed copy.
 // CHECK-LABEL: func.func @matmul
-// CHECK: scf.forall (%{{.*}}) = (0) to (3136) step (224) shared_outs
+// CHECK-NOT: linalg.generic
+// CHECK: scf.forall (%{{.*}}) in (14) shared_outs
 // CHECK: scf.for {{.*}} step %c192
-// CHECK: scf.for {{.*}} step %c4
 // CHECK: scf.for {{.*}} step %c16
-// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<4x16xf32>, vector<4x16xf32>
-// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[V:.*]] = %[[ACC]]) -> (tensor<4x16xf32>, vector<4x16xf32>)
+// CHECK: scf.for {{.*}} step %c4
+// CHECK-COUNT-4: vector.transfer_read {{.*}} : tensor<64x224xf32>, vector<16xf32>
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.transfer_read %arg1{{.*}} : tensor<576x3136xf32>, vector<16xf32>
 // CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.yield
-// CHECK: vector.transfer_write
+// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<16xf32>, tensor<64x224xf32>
+// CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.matmul
 func.func @matmul(%a: tensor<64x576xf32>, %b: tensor<576x3136xf32>, %c: tensor<64x3136xf32>) -> tensor<64x3136xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x576xf32>, tensor<576x3136xf32>) outs(%c : tensor<64x3136xf32>) -> tensor<64x3136xf32>
   return %r : tensor<64x3136xf32>
 }
 
+
 // -----
 
 // 64x256x64 fits one cache tile; it is still split, into 4 column tiles of
 // 64, so that threads have work to share.
 // CHECK-LABEL: func.func @matmul_split
-// CHECK: scf.forall (%{{.*}}) = (0) to (256) step (64) shared_outs
+// CHECK: scf.forall (%{{.*}}) in (4) shared_outs
 func.func @matmul_split(%a: tensor<64x64xf32>, %b: tensor<64x256xf32>, %c: tensor<64x256xf32>) -> tensor<64x256xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x256xf32>) outs(%c : tensor<64x256xf32>) -> tensor<64x256xf32>
   return %r : tensor<64x256xf32>
 }
 
+
 // -----
 
-// N = 49 is padded to 64 and the result sliced back.
+// N = 49: B is copied into 4 column panels of 16 (the last one read with
+// a mask, past N zeros), C is computed 8 x 64 and sliced back.
 // CHECK-LABEL: func.func @matmul_pad
-// CHECK: tensor.pad {{.*}} high[0, 15]
+// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<4x32x16xf32>)
+// CHECK: vector.transfer_read %arg1{{.*}}, %{{.*}} : tensor<32x49xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %[[P]]{{.*}} : tensor<4x32x16xf32>, vector<16xf32>
 // CHECK: vector.fma
 // CHECK: tensor.extract_slice {{.*}}[0, 0] [8, 49] [1, 1] : tensor<8x64xf32> to tensor<8x49xf32>
 func.func @matmul_pad(%a: tensor<8x32xf32>, %b: tensor<32x49xf32>, %c: tensor<8x49xf32>) -> tensor<8x49xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x49xf32>) outs(%c : tensor<8x49xf32>) -> tensor<8x49xf32>
   return %r : tensor<8x49xf32>
 }
+
 
 // -----
 
@@ -82,15 +95,94 @@ func.func @matmul_in_loop_unpadded(%a: tensor<1x32xf32>, %b: tensor<32x20xf32>, 
 
 // -----
 
-// A zero-filled accumulator: the fill moves into the tiles. With K split
+// A zero fill as C's init: the first K block starts its accumulators at
+// zero, the later ones read C; C is never filled. B, a constant, is packed
+// into panels at compile time (6x4 x 4x20: two panels of 4 x 16, zero
+// padded); A is padded to 8 rows.
+// CHECK-LABEL: func.func @const_b_zero_fill
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<128xf32>
+// CHECK: %[[B:.*]] = tensor.expand_shape %[[W]] {{.*}} into tensor<2x4x16xf32>
+// CHECK: tensor.pad %arg0 low[0, 0] high[2, 0]
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[Z]], %{{.*}} = %[[Z]], %{{.*}} = %[[Z]], %{{.*}} = %[[Z]])
+// CHECK: vector.transfer_read %[[B]]
+// CHECK: tensor.extract_slice {{.*}} [6, 20] [1, 1] : tensor<8x32xf32> to tensor<6x20xf32>
+func.func @const_b_zero_fill(%a: tensor<6x4xf32>) -> tensor<6x20xf32> {
+  %b = arith.constant dense<1.0> : tensor<4x20xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<6x20xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<6x20xf32>) -> tensor<6x20xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<6x4xf32>, tensor<4x20xf32>) outs(%c : tensor<6x20xf32>) -> tensor<6x20xf32>
+  return %r : tensor<6x20xf32>
+}
+
+// -----
+
+// A bias broadcast along the rows (a convolution's): with three K blocks,
+// the first starts each accumulator at its row's bias (scf.if), the later
+// ones read C. The broadcast is never materialized.
+// CHECK-LABEL: func.func @row_bias
+// CHECK-NOT: linalg.generic
+// CHECK: scf.forall
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq
+// CHECK: scf.if %[[FIRST]]
+// CHECK: tensor.extract %arg2[{{.*}}] : tensor<64xf32>
+// CHECK: vector.broadcast
+// CHECK: } else {
+// CHECK: vector.transfer_read {{.*}} : tensor<64x224xf32>, vector<16xf32>
+func.func @row_bias(%a: tensor<64x576xf32>, %b: tensor<576x3136xf32>, %bias: tensor<64xf32>) -> tensor<64x3136xf32> {
+  %e = tensor.empty() : tensor<64x3136xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%bias : tensor<64xf32>) outs(%e : tensor<64x3136xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<64x3136xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<64x576xf32>, tensor<576x3136xf32>) outs(%c : tensor<64x3136xf32>) -> tensor<64x3136xf32>
+  return %r : tensor<64x3136xf32>
+}
+
+// -----
+
+// A bias along the columns (Gemm's C), one K block: each accumulator starts
+// as a vector read of the bias.
+// CHECK-LABEL: func.func @column_bias
+// CHECK-NOT: linalg.generic
+// CHECK-COUNT-4: vector.transfer_read %arg2[{{.*}} : tensor<64xf32>, vector<16xf32>
+// CHECK-NEXT: scf.for
+func.func @column_bias(%a: tensor<8x32xf32>, %b: tensor<32x64xf32>, %bias: tensor<64xf32>) -> tensor<8x64xf32> {
+  %e = tensor.empty() : tensor<8x64xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%bias : tensor<64xf32>) outs(%e : tensor<8x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<8x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
+
+// -----
+
+// 512x512 x 512x512: eight rows of cache tiles read B, so it is copied into
+// column panels first (the copy is an scf.forall too).
+// CHECK-LABEL: func.func @packed_b
+// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (32) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<32x512x16xf32>)
+// CHECK: scf.forall
+// CHECK: vector.transfer_read %[[P]]
+func.func @packed_b(%a: tensor<512x512xf32>, %b: tensor<512x512xf32>, %c: tensor<512x512xf32>) -> tensor<512x512xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<512x512xf32>, tensor<512x512xf32>) outs(%c : tensor<512x512xf32>) -> tensor<512x512xf32>
+  return %r : tensor<512x512xf32>
+}
+
+// -----
+
+// Without padding (the upstream tiling): a zero-filled accumulator's fill moves into the tiles. With K split
 // into k tiles (576 = 3 x 192) it is made per cache tile, before the k loop;
 // the whole-matrix fill is gone.
-// CHECK-LABEL: func.func @matmul_fill_per_cache_tile
-// CHECK: %[[E:.*]] = tensor.empty() : tensor<64x3136xf32>
-// CHECK-NOT: linalg.fill {{.*}} tensor<64x3136xf32>
-// CHECK: scf.forall (%{{.*}}) = (0) to (3136) step (224) shared_outs(%{{.*}} = %[[E]])
-// CHECK: linalg.fill {{.*}} -> tensor<64x224xf32>
-// CHECK: scf.for {{.*}} step %c192
+// UNPADDED-LABEL: func.func @matmul_fill_per_cache_tile
+// UNPADDED: %[[E:.*]] = tensor.empty() : tensor<64x3136xf32>
+// UNPADDED-NOT: linalg.fill {{.*}} tensor<64x3136xf32>
+// UNPADDED: scf.forall (%{{.*}}) = (0) to (3136) step (224) shared_outs(%{{.*}} = %[[E]])
+// UNPADDED: linalg.fill {{.*}} -> tensor<64x224xf32>
+// UNPADDED: scf.for {{.*}} step %c192
 func.func @matmul_fill_per_cache_tile(%a: tensor<64x576xf32>, %b: tensor<576x3136xf32>) -> tensor<64x3136xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<64x3136xf32>
@@ -103,12 +195,12 @@ func.func @matmul_fill_per_cache_tile(%a: tensor<64x576xf32>, %b: tensor<576x313
 
 // When one k loop covers all of K, the fill is made per register tile, just
 // before the loop that carries the accumulator.
-// CHECK-LABEL: func.func @matmul_fill_per_register_tile
-// CHECK-NOT: linalg.fill {{.*}} tensor<64x256xf32>
-// CHECK: scf.for {{.*}} step %c4
-// CHECK: scf.for {{.*}} step %c16
-// CHECK: linalg.fill {{.*}} -> tensor<4x16xf32>
-// CHECK: vector.transfer_read {{.*}} : tensor<4x16xf32>, vector<4x16xf32>
+// UNPADDED-LABEL: func.func @matmul_fill_per_register_tile
+// UNPADDED-NOT: linalg.fill {{.*}} tensor<64x256xf32>
+// UNPADDED: scf.for {{.*}} step %c4
+// UNPADDED: scf.for {{.*}} step %c16
+// UNPADDED: linalg.fill {{.*}} -> tensor<4x16xf32>
+// UNPADDED: vector.transfer_read {{.*}} : tensor<4x16xf32>, vector<4x16xf32>
 func.func @matmul_fill_per_register_tile(%a: tensor<64x64xf32>, %b: tensor<64x256xf32>) -> tensor<64x256xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<64x256xf32>

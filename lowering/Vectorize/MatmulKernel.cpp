@@ -1,0 +1,628 @@
+//===- MatmulKernel.cpp - packed-panel matmul kernels ---------------------===//
+//
+// C[M, N] = A[M, K] x B[K, N] + init, f32, static shapes, on tensors:
+//
+//   Bp[N/nr][K][nr]  B in column panels: the kernel reads one contiguous
+//                    vector per k (no cache-set conflicts between the rows
+//                    of B, whatever N is). Made at compile time when B is a
+//                    constant (weights), else by a copy before the product.
+//   Ap[M/mr][K][mr]  A in row panels, when A is a constant (a convolution's
+//                    weights): the mr broadcasts of one k share a cache line.
+//
+//   scf.forall (ti, tj)                       cache tiles tm x tn: threads
+//     scf.for k0 step kc                      K blocks
+//       scf.for i step mr, scf.for j step nr  register tiles
+//         acc[r] = init or C (per K block)    mr vectors of nr
+//         scf.for k in [k0, k0 + kc)          acc[r] += A[i + r, k] * Bp[j/nr,
+//         k] C[i + r, j:j + nr] = acc[r]
+//
+// The accumulators are loop-carried vectors from the start (nothing to hoist),
+// and the initial value of C (a constant fill, or a bias broadcast along rows
+// or columns) is read straight into them in the first K block: C is written
+// once per K block and never filled first. M and N are padded to the
+// register tile; the padding of a constant operand costs nothing at run time.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Vectorize/MatmulKernel.h"
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace {
+
+/// The largest multiple of `quantum` that divides `n` and is at most
+/// `limit` (at least `quantum`; `n` is a multiple of `quantum`).
+int64_t tileSize(int64_t n, int64_t quantum, int64_t limit) {
+  int64_t best = quantum;
+  for (int64_t t = quantum; t <= std::min(n, limit); t += quantum)
+    if (n % t == 0)
+      best = t;
+  return best;
+}
+
+/// A constant f32 matrix cut into panels of `width` along one of its dims,
+/// made now: element (p, d) of the matrix, p along the panelled dim
+/// (`panels` long) and d along the other (`depth` long), read at
+/// `p * pStride + d * dStride`, lands at [p / width][d][p % width]; the last
+/// panel is padded with zeros.
+Value packedConstant(OpBuilder &b, Location loc, ArrayRef<char> bytes,
+                     bool splat, int64_t panels, int64_t depth, int64_t pStride,
+                     int64_t dStride, int64_t width) {
+  int64_t count = llvm::divideCeil(panels, width);
+  std::vector<float> out(count * depth * width, 0.0f);
+  auto at = [&](int64_t i) {
+    float v;
+    std::memcpy(&v, bytes.data() + (splat ? 0 : i * sizeof(float)),
+                sizeof(float));
+    return v;
+  };
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t d = 0; d < depth; ++d)
+      out[((p / width) * depth + d) * width + p % width] =
+          at(p * pStride + d * dStride);
+  Type f32 = b.getF32Type();
+  auto flatType = RankedTensorType::get({(int64_t)out.size()}, f32);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>((const char *)out.data(), out.size() * sizeof(float)),
+      alignof(double));
+  Value flat = arith::ConstantOp::create(
+      b, loc,
+      DenseResourceElementsAttr::get(flatType, "packed_weights",
+                                     std::move(blob)));
+  return kiln::reshapeTensor(b, loc, flat,
+                             RankedTensorType::get({count, depth, width}, f32));
+}
+
+/// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time: one
+/// vector per row of a panel, the last panel filled up with zeros. The
+/// panels are independent (an scf.forall, for the threads).
+Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
+  MLIRContext *ctx = b.getContext();
+  auto bt = cast<RankedTensorType>(bMat.getType());
+  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
+  Type f32 = bt.getElementType();
+  int64_t panels = llvm::divideCeil(n, nr);
+  auto packedType = RankedTensorType::get({panels, k, nr}, f32);
+  auto panelType = RankedTensorType::get({k, nr}, f32);
+  auto vecType = VectorType::get({nr}, f32);
+  Value zero = kiln::scalarConstant(b, loc, f32, 0);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+      ValueRange{kiln::emptyTensor(b, loc, packedType)}, std::nullopt);
+  OpBuilder fb(forall.getTerminator());
+  Value pb = forall.getInductionVar(0);
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> offsets{pb, fb.getIndexAttr(0), fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{fb.getIndexAttr(1), fb.getIndexAttr(k),
+                                  fb.getIndexAttr(nr)};
+  SmallVector<OpFoldResult> strides(3, fb.getIndexAttr(1));
+  Value panel = tensor::ExtractSliceOp::create(fb, loc, panelType, shared,
+                                               offsets, sizes, strides);
+  Value col = affine::AffineApplyOp::create(
+      fb, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
+      ValueRange{pb});
+  Value c0 = arith::ConstantIndexOp::create(fb, loc, 0);
+  auto rowLoop = scf::ForOp::create(
+      fb, loc, c0, arith::ConstantIndexOp::create(fb, loc, k),
+      arith::ConstantIndexOp::create(fb, loc, 1), ValueRange{panel},
+      [&](OpBuilder &lb, Location l, Value row, ValueRange args) {
+        // Only a last, partial panel reads past N (masked, zeros).
+        Value v = vector::TransferReadOp::create(lb, l, vecType, bMat,
+                                                 ValueRange{row, col}, zero,
+                                                 ArrayRef<bool>{n % nr == 0});
+        Value t = vector::TransferWriteOp::create(lb, l, v, args[0],
+                                                  ValueRange{row, c0},
+                                                  ArrayRef<bool>{true})
+                      .getResult();
+        scf::YieldOp::create(lb, l, t);
+      });
+  fb.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(fb, loc, rowLoop.getResult(0), shared,
+                                        offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// The coefficients of a linear affine expression (sums of dims times
+/// constants, plus a constant) in its `numDims` dims, constant last; nullopt
+/// for anything else (floordiv, mod, symbols).
+std::optional<SmallVector<int64_t>> linearCoefficients(AffineExpr e,
+                                                       unsigned numDims) {
+  bool linear = true;
+  e.walk([&](AffineExpr sub) {
+    if (sub.getKind() == AffineExprKind::Mod ||
+        sub.getKind() == AffineExprKind::FloorDiv ||
+        sub.getKind() == AffineExprKind::CeilDiv ||
+        sub.getKind() == AffineExprKind::SymbolId)
+      linear = false;
+  });
+  if (!linear)
+    return std::nullopt;
+  MLIRContext *ctx = e.getContext();
+  auto at = [&](int64_t one) -> std::optional<int64_t> {
+    SmallVector<AffineExpr> dims;
+    for (unsigned d = 0; d < numDims; ++d)
+      dims.push_back(getAffineConstantExpr(d == one ? 1 : 0, ctx));
+    auto c = dyn_cast<AffineConstantExpr>(e.replaceDims(dims));
+    if (!c)
+      return std::nullopt;
+    return c.getValue();
+  };
+  std::optional<int64_t> base = at(-1);
+  if (!base)
+    return std::nullopt;
+  SmallVector<int64_t> coeffs;
+  for (unsigned d = 0; d < numDims; ++d) {
+    std::optional<int64_t> v = at(d);
+    if (!v)
+      return std::nullopt;
+    coeffs.push_back(*v - *base);
+  }
+  coeffs.push_back(*base);
+  return coeffs;
+}
+
+/// When B is an im2col matrix (a convolution's: the collapse of a generic
+/// that copies a window of its input X to every (k, pixel) position,
+/// `col[k..., p...] = X[map(k..., p...)]`), the column panels gathered from X
+/// directly: the same one copy the im2col makes, in the kernel's layout.
+/// Each panel computes the offsets of its nr pixels in X once (a vector);
+/// each row k adds its own offset and gathers. Null when B is not that.
+Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
+  auto collapse = bMat.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getReassociationIndices().size() != 2)
+    return {};
+  auto gather = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (!gather || gather.getNumDpsInputs() != 1 ||
+      gather.getNumDpsInits() != 1 || gather.getNumReductionLoops() != 0 ||
+      !gather.getIndexingMapsArray()[1].isIdentity() ||
+      !gather.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
+    return {};
+  auto yield = cast<linalg::YieldOp>(gather.getBody()->getTerminator());
+  if (yield.getValues()[0] != gather.getBody()->getArgument(0))
+    return {};
+  Value x = gather.getDpsInputs()[0];
+  auto xt = dyn_cast<RankedTensorType>(x.getType());
+  auto colType = cast<RankedTensorType>(collapse.getSrc().getType());
+  if (!xt || !xt.hasStaticShape() || !xt.getElementType().isF32() ||
+      xt.getRank() == 0 || xt.getNumElements() >= (int64_t(1) << 31))
+    return {};
+  // The offset into X of each iteration point: sum of coeff[d] * d + base.
+  AffineMap map = gather.getIndexingMapsArray()[0];
+  unsigned numDims = map.getNumDims();
+  SmallVector<int64_t> coeff(numDims + 1, 0);
+  int64_t stride = 1;
+  for (int64_t r = xt.getRank() - 1; r >= 0; --r) {
+    auto c = linearCoefficients(map.getResult(r), numDims);
+    if (!c)
+      return {};
+    for (unsigned d = 0; d <= numDims; ++d)
+      coeff[d] += (*c)[d] * stride;
+    stride *= xt.getDimSize(r);
+  }
+  ArrayRef<int64_t> shape = colType.getShape();
+  ReassociationIndices kDims = collapse.getReassociationIndices()[0],
+                       pDims = collapse.getReassociationIndices()[1];
+  auto bt = cast<RankedTensorType>(bMat.getType());
+  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
+  int64_t panels = llvm::divideCeil(n, nr);
+
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto vecType = VectorType::get({nr}, f32);
+  auto idxVecType = VectorType::get({nr}, i32);
+  auto packedType = RankedTensorType::get({panels, k, nr}, f32);
+  auto panelType = RankedTensorType::get({k, nr}, f32);
+  Value xFlat = kiln::reshapeTensor(
+      b, loc, x, RankedTensorType::get({xt.getNumElements()}, f32));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+      ValueRange{kiln::emptyTensor(b, loc, packedType)}, std::nullopt);
+  OpBuilder fb(forall.getTerminator());
+  Value pb = forall.getInductionVar(0);
+  Value shared = forall.getRegionIterArgs()[0];
+  auto iconst = [&](OpBuilder &ob, int64_t v) {
+    return arith::ConstantIndexOp::create(ob, loc, v).getResult();
+  };
+  auto vconst = [&](int64_t v) {
+    return arith::ConstantOp::create(
+               fb, loc, DenseElementsAttr::get(idxVecType, (int32_t)v))
+        .getResult();
+  };
+  // The pixels of this panel (past N: the last pixel again, whose columns
+  // are cut off the result), as offsets into X.
+  Value first = arith::IndexCastOp::create(
+      fb, loc, i32,
+      affine::AffineApplyOp::create(
+          fb, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
+          ValueRange{pb}));
+  Value pix = arith::AddIOp::create(
+      fb, loc, vector::BroadcastOp::create(fb, loc, idxVecType, first),
+      arith::IndexCastOp::create(
+          fb, loc, idxVecType,
+          vector::StepOp::create(fb, loc,
+                                 VectorType::get({nr}, fb.getIndexType()))));
+  pix = arith::MinSIOp::create(fb, loc, pix, vconst(n - 1));
+  Value offsets = vconst(0);
+  for (int64_t i = pDims.size() - 1; i >= 0; --i) {
+    int64_t d = pDims[i];
+    Value digit = pix;
+    if (i > 0) {
+      digit = arith::RemUIOp::create(fb, loc, pix, vconst(shape[d]));
+      pix = arith::DivUIOp::create(fb, loc, pix, vconst(shape[d]));
+    }
+    if (coeff[d] != 0)
+      offsets = arith::AddIOp::create(
+          fb, loc, offsets,
+          arith::MulIOp::create(fb, loc, digit, vconst(coeff[d])));
+  }
+  Value mask = arith::ConstantOp::create(
+      fb, loc, DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()),
+                                      true));
+  Value zeros = arith::ConstantOp::create(
+      fb, loc, DenseElementsAttr::get(vecType, 0.0f));
+  SmallVector<OpFoldResult> sliceOffsets{pb, fb.getIndexAttr(0),
+                                         fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{fb.getIndexAttr(1), fb.getIndexAttr(k),
+                                  fb.getIndexAttr(nr)};
+  SmallVector<OpFoldResult> strides(3, fb.getIndexAttr(1));
+  Value panel = tensor::ExtractSliceOp::create(fb, loc, panelType, shared,
+                                               sliceOffsets, sizes, strides);
+  auto rowLoop = scf::ForOp::create(
+      fb, loc, iconst(fb, 0), iconst(fb, k), iconst(fb, 1), ValueRange{panel},
+      [&](OpBuilder &lb, Location l, Value row, ValueRange args) {
+        // The row's own offset: its digits over the k dims.
+        AffineExpr rest = getAffineDimExpr(0, ctx);
+        AffineExpr offset = getAffineConstantExpr(coeff[numDims], ctx);
+        for (int64_t i = kDims.size() - 1; i >= 0; --i) {
+          int64_t d = kDims[i];
+          AffineExpr digit = i > 0 ? rest % shape[d] : rest;
+          offset = offset + digit * coeff[d];
+          rest = rest.floorDiv(shape[d]);
+        }
+        Value base = affine::AffineApplyOp::create(
+            lb, l, AffineMap::get(1, 0, offset, ctx), ValueRange{row});
+        Value v = vector::GatherOp::create(lb, l, vecType, xFlat,
+                                           ValueRange{base}, offsets, mask,
+                                           zeros);
+        Value t = vector::TransferWriteOp::create(
+                      lb, l, v, args[0], ValueRange{row, iconst(lb, 0)},
+                      ArrayRef<bool>{true})
+                      .getResult();
+        scf::YieldOp::create(lb, l, t);
+      });
+  fb.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(fb, loc, rowLoop.getResult(0), shared,
+                                        sliceOffsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// How the accumulators start, before the first K block.
+struct InitSource {
+  enum Kind { Constant, Broadcast, Tensor } kind = Tensor;
+  Value value;   // the fill value, the broadcast source or the tensor
+  AffineMap map; // Broadcast: (i, j) -> index into `value`
+  bool alongColumns = false; // Broadcast: the map's last result is j
+};
+
+/// Recognizes an init that is a constant fill, or a copy of a smaller tensor
+/// broadcast along rows and/or columns (a bias), of an empty tensor.
+InitSource classifyInit(Value init, int64_t n, int64_t nr) {
+  InitSource src;
+  src.value = init;
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    if (fill.hasPureTensorSemantics() &&
+        matchPattern(fill.getDpsInputs()[0], m_Constant()) &&
+        fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>()) {
+      src.kind = InitSource::Constant;
+      src.value = fill.getDpsInputs()[0];
+    }
+    return src;
+  }
+  auto generic = init.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
+      generic.getNumReductionLoops() != 0 ||
+      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
+      !generic.getIndexingMapsArray()[1].isIdentity())
+    return src;
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  if (yield.getValues()[0] != generic.getBody()->getArgument(0))
+    return src;
+  AffineMap map = generic.getIndexingMapsArray()[0];
+  Value input = generic.getDpsInputs()[0];
+  if (!cast<ShapedType>(input.getType()).getElementType().isF32())
+    return src;
+  // Each index is 0, i or j; j, if used, indexes the last (contiguous) dim
+  // and the columns need no padding (the vector read stays in bounds).
+  bool usesJ = false;
+  for (auto [pos, e] : llvm::enumerate(map.getResults())) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      if (c.getValue() != 0)
+        return src;
+      continue;
+    }
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return src;
+    if (d.getPosition() == 1) {
+      if (usesJ || pos + 1 != map.getNumResults() || n % nr != 0)
+        return src;
+      usesJ = true;
+    }
+  }
+  src.kind = InitSource::Broadcast;
+  src.value = input;
+  src.map = map;
+  src.alongColumns = usesJ;
+  return src;
+}
+
+Value idx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value apply(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
+  return affine::AffineApplyOp::create(
+      b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
+}
+
+} // namespace
+
+LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
+                                     linalg::MatmulOp op,
+                                     const KernelTiles &tiles) {
+  if (!op.hasPureTensorSemantics() ||
+      op->getParentOfType<LoopLikeOpInterface>())
+    return failure();
+  // A plain product: the default indexing maps, no casts.
+  if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
+    return failure();
+  Value aMat = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  auto at = dyn_cast<RankedTensorType>(aMat.getType());
+  auto bt = dyn_cast<RankedTensorType>(bMat.getType());
+  auto ct = cast<RankedTensorType>(init.getType());
+  if (!at || !bt || !at.hasStaticShape() || !bt.hasStaticShape() ||
+      !ct.hasStaticShape() || !at.getElementType().isF32() ||
+      !bt.getElementType().isF32() || !ct.getElementType().isF32())
+    return failure();
+  int64_t m = ct.getDimSize(0), n = ct.getDimSize(1), k = at.getDimSize(1);
+  if (m == 0 || n == 0 || k == 0)
+    return failure();
+  const int64_t nr = tiles.nr;
+  // A 4-row tile when it divides M and mr does not (padding 64 rows to 66
+  // would also shrink the cache tile); all of M when it is shorter than mr.
+  int64_t rows = tiles.mr;
+  if (m < rows)
+    rows = m;
+  else if (m % rows != 0 && m % 4 == 0)
+    rows = 4;
+  int64_t mp = llvm::alignTo(m, rows), np = llvm::alignTo(n, nr);
+
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  rewriter.setInsertionPoint(op);
+  Type f32 = rewriter.getF32Type();
+  Value zero = scalarConstant(rewriter, loc, f32, 0);
+
+  // Cache tiles: divisors of the padded sizes, shrunk (columns first) until
+  // the threads have enough of them.
+  int64_t tm = tileSize(mp, rows, tiles.mc), tn = tileSize(np, nr, tiles.nc);
+  auto count = [&] { return (mp / tm) * (np / tn); };
+  while (count() < tiles.minTiles && tn > nr)
+    tn = tileSize(np, nr, tn - nr);
+  while (count() < tiles.minTiles && tm > rows)
+    tm = tileSize(mp, rows, tm - rows);
+  // B in panels when it is a constant, when it is an im2col (gathered into
+  // panels instead), or when the copy pays: its columns are read by more
+  // than one row of cache tiles, or need padding anyway. A single row of
+  // tiles (few output channels) reads B where it is.
+  bool splat;
+  Value bPacked;
+  if (auto bytes = constantBytes(bMat, splat))
+    bPacked = packedConstant(rewriter, loc, *bytes, splat, n, k, 1, n, nr);
+  else if (Value im2col = packIm2col(rewriter, loc, bMat, nr))
+    bPacked = im2col;
+  else if (mp / tm > 1 || n % nr != 0)
+    bPacked = packAtRunTime(rewriter, loc, bMat, nr);
+  // A in panels when it is a constant.
+  Value aPacked, aRows;
+  if (auto bytes = constantBytes(aMat, splat))
+    aPacked = packedConstant(rewriter, loc, *bytes, splat, m, k, k, 1, rows);
+  else
+    aRows = padTensor(rewriter, loc, aMat, {0, 0}, {mp - m, 0}, zero);
+
+  InitSource src = classifyInit(init, n, nr);
+  auto outType = RankedTensorType::get({mp, np}, f32);
+  Value out =
+      src.kind == InitSource::Tensor
+          ? padTensor(rewriter, loc, init, {0, 0}, {mp - m, np - n}, zero)
+          : emptyTensor(rewriter, loc, outType);
+
+  // K blocks of nearly equal depth; the last may be shorter.
+  int64_t kBlocks = llvm::divideCeil(k, std::max<int64_t>(tiles.kc, 1));
+  int64_t tk = llvm::divideCeil(k, kBlocks);
+
+  auto vecType = VectorType::get({nr}, f32);
+  auto tileType = RankedTensorType::get({tm, tn}, f32);
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+
+  // The first value of the accumulator of row i (absolute) at column j.
+  auto initialRow = [&](OpBuilder &b, Value i, Value j) -> Value {
+    if (src.kind == InitSource::Constant)
+      return vector::BroadcastOp::create(b, loc, vecType, src.value);
+    // Padding rows read the last real row.
+    Value row = arith::MinSIOp::create(b, loc, i, idx(b, loc, m - 1));
+    SmallVector<Value> index;
+    for (AffineExpr e : src.map.getResults()) {
+      if (isa<AffineConstantExpr>(e))
+        index.push_back(idx(b, loc, 0));
+      else
+        index.push_back(cast<AffineDimExpr>(e).getPosition() == 0 ? row : j);
+    }
+    if (src.alongColumns)
+      return vector::TransferReadOp::create(b, loc, vecType, src.value, index,
+                                            zero, ArrayRef<bool>{true});
+    Value s = tensor::ExtractOp::create(b, loc, src.value, index);
+    return vector::BroadcastOp::create(b, loc, vecType, s);
+  };
+
+  // One register tile of the cache tile `tile` at (ir, jr), K in [k0, k1).
+  auto registerTile = [&](OpBuilder &b, Value tile, Value i0, Value j0,
+                          Value ir, Value jr, Value k0, Value k1, bool first,
+                          bool firstKnown) -> Value {
+    Value i = apply(b, loc, d0 + d1, {i0, ir});
+    Value j = apply(b, loc, d0 + d1, {j0, jr});
+    Value panel = apply(b, loc, d0.floorDiv(nr), {j});
+    Value ib = aPacked ? apply(b, loc, d0.floorDiv(rows), {i}) : Value();
+    auto readTile = [&](OpBuilder &nb) {
+      SmallVector<Value> accs;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value row = apply(nb, loc, d0 + r, {ir});
+        accs.push_back(vector::TransferReadOp::create(nb, loc, vecType, tile,
+                                                      ValueRange{row, jr}, zero,
+                                                      ArrayRef<bool>{true}));
+      }
+      return accs;
+    };
+    auto readInit = [&](OpBuilder &nb) {
+      SmallVector<Value> accs;
+      for (int64_t r = 0; r < rows; ++r)
+        accs.push_back(initialRow(nb, apply(nb, loc, d0 + r, {i}), j));
+      return accs;
+    };
+    SmallVector<Value> accs;
+    if (src.kind == InitSource::Tensor || (firstKnown && !first)) {
+      accs = readTile(b);
+    } else if (firstKnown) {
+      accs = readInit(b);
+    } else {
+      // Only the first K block starts from the init.
+      Value isFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            k0, idx(b, loc, 0));
+      SmallVector<Type> types(rows, vecType);
+      auto ifOp = scf::IfOp::create(b, loc, types, isFirst,
+                                    /*addThenBlock=*/true,
+                                    /*addElseBlock=*/true);
+      OpBuilder thenB = ifOp.getThenBodyBuilder();
+      scf::YieldOp::create(thenB, loc, readInit(thenB));
+      OpBuilder elseB = ifOp.getElseBodyBuilder();
+      scf::YieldOp::create(elseB, loc, readTile(elseB));
+      accs = llvm::to_vector_of<Value>(ifOp.getResults());
+    }
+    auto kLoop = scf::ForOp::create(
+        b, loc, k0, k1, idx(b, loc, 1), accs,
+        [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
+          Value bv = bPacked ? vector::TransferReadOp::create(
+                                   nb, l, vecType, bPacked,
+                                   ValueRange{panel, kk, idx(nb, l, 0)}, zero,
+                                   ArrayRef<bool>{true})
+                             : vector::TransferReadOp::create(
+                                   nb, l, vecType, bMat, ValueRange{kk, j},
+                                   zero, ArrayRef<bool>{true});
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rows; ++r) {
+            Value a;
+            if (aPacked) {
+              a = tensor::ExtractOp::create(nb, l, aPacked,
+                                            ValueRange{ib, kk, idx(nb, l, r)});
+            } else {
+              Value row = apply(nb, l, d0 + r, {i});
+              a = tensor::ExtractOp::create(nb, l, aRows, ValueRange{row, kk});
+            }
+            Value av = vector::BroadcastOp::create(nb, l, vecType, a);
+            next.push_back(vector::FMAOp::create(nb, l, av, bv, carried[r]));
+          }
+          scf::YieldOp::create(nb, l, next);
+        });
+    Value result = tile;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = apply(b, loc, d0 + r, {ir});
+      result = vector::TransferWriteOp::create(b, loc, kLoop.getResult(r),
+                                               result, ValueRange{row, jr},
+                                               ArrayRef<bool>{true})
+                   .getResult();
+    }
+    return result;
+  };
+
+  // All register tiles of one cache tile, for K in [k0, k1).
+  // The register tiles of one cache tile, for K in [k0, k1): columns outer,
+  // so that one panel of B (kc x nr) stays in L1 while every row tile
+  // passes over it.
+  auto cacheTile = [&](OpBuilder &b, Value tile, Value i0, Value j0, Value k0,
+                       Value k1, bool first, bool firstKnown) -> Value {
+    auto outer = scf::ForOp::create(
+        b, loc, idx(b, loc, 0), idx(b, loc, tn), idx(b, loc, nr),
+        ValueRange{tile},
+        [&](OpBuilder &ob, Location l, Value jr, ValueRange oArgs) {
+          auto inner = scf::ForOp::create(
+              ob, l, idx(ob, l, 0), idx(ob, l, tm), idx(ob, l, rows), oArgs,
+              [&](OpBuilder &ib, Location l2, Value ir, ValueRange iArgs) {
+                scf::YieldOp::create(ib, l2,
+                                     registerTile(ib, iArgs[0], i0, j0, ir, jr,
+                                                  k0, k1, first, firstKnown));
+              });
+          scf::YieldOp::create(ob, l, inner.getResults());
+        });
+    return outer.getResult(0);
+  };
+
+  SmallVector<OpFoldResult> ubs{rewriter.getIndexAttr(mp / tm),
+                                rewriter.getIndexAttr(np / tn)};
+  auto forall =
+      scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
+  {
+    OpBuilder b(forall.getTerminator());
+    Location l = loc;
+    Value i0 = apply(b, l, d0 * tm, {forall.getInductionVar(0)});
+    Value j0 = apply(b, l, d0 * tn, {forall.getInductionVar(1)});
+    Value shared = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets{i0, j0};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(tm), b.getIndexAttr(tn)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    Value tile = tensor::ExtractSliceOp::create(b, l, tileType, shared, offsets,
+                                                sizes, strides);
+    Value done;
+    if (kBlocks == 1) {
+      done = cacheTile(b, tile, i0, j0, idx(b, l, 0), idx(b, l, k), true, true);
+    } else {
+      auto kLoop = scf::ForOp::create(
+          b, l, idx(b, l, 0), idx(b, l, k), idx(b, l, tk), ValueRange{tile},
+          [&](OpBuilder &kb, Location l2, Value k0, ValueRange kArgs) {
+            Value k1 = affine::AffineMinOp::create(
+                kb, l2,
+                AffineMap::get(1, 0, {d0 + tk, getAffineConstantExpr(k, ctx)},
+                               ctx),
+                ValueRange{k0});
+            scf::YieldOp::create(
+                kb, l2, cacheTile(kb, kArgs[0], i0, j0, k0, k1, false, false));
+          });
+      done = kLoop.getResult(0);
+    }
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, l, done, shared, offsets, sizes,
+                                          strides);
+  }
+  Value result = forall.getResult(0);
+  if (mp != m || np != n) {
+    SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(m),
+                                    rewriter.getIndexAttr(n)};
+    SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
+    result = tensor::ExtractSliceOp::create(rewriter, loc, ct, result, offsets,
+                                            sizes, strides);
+  }
+  rewriter.replaceOp(op, result);
+  return success();
+}

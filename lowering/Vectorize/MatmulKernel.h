@@ -1,0 +1,32 @@
+//===- MatmulKernel.h - packed-panel matmul kernels ------------*- C++ -*-===//
+//
+// The register-blocked f32 matmul kiln-tile-contractions emits for targets
+// that can afford packed copies of their operands (see MatmulKernel.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_LOWERING_VECTORIZE_MATMULKERNEL_H
+#define KILN_LOWERING_VECTORIZE_MATMULKERNEL_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace kiln {
+
+/// Register tile (mr x nr), cache tile bounds (mc x nc x kc) and the number
+/// of cache tiles wanted for the threads.
+struct KernelTiles {
+  int64_t mr, nr, mc, nc, kc, minTiles;
+};
+
+/// Replaces a static f32 `linalg.matmul` on tensors by an scf.forall of cache
+/// tiles whose register tiles run a k loop of vector FMAs on loop-carried
+/// accumulators, reading B as nr-wide panels (packed at compile time when B
+/// is a constant) and A as mr-row panels when A is a constant. Fails, leaving
+/// the op untouched, when the op is not of that kind.
+mlir::LogicalResult emitPackedMatmul(mlir::RewriterBase &rewriter,
+                                     mlir::linalg::MatmulOp op,
+                                     const KernelTiles &tiles);
+
+} // namespace kiln
+
+#endif // KILN_LOWERING_VECTORIZE_MATMULKERNEL_H
