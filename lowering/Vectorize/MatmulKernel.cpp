@@ -266,10 +266,10 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
           arith::MulIOp::create(fb, loc, digit, vconst(coeff[d])));
   }
   Value mask = arith::ConstantOp::create(
-      fb, loc, DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()),
-                                      true));
-  Value zeros = arith::ConstantOp::create(
-      fb, loc, DenseElementsAttr::get(vecType, 0.0f));
+      fb, loc,
+      DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()), true));
+  Value zeros =
+      arith::ConstantOp::create(fb, loc, DenseElementsAttr::get(vecType, 0.0f));
   SmallVector<OpFoldResult> sliceOffsets{pb, fb.getIndexAttr(0),
                                          fb.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes{fb.getIndexAttr(1), fb.getIndexAttr(k),
@@ -291,9 +291,8 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
         }
         Value base = affine::AffineApplyOp::create(
             lb, l, AffineMap::get(1, 0, offset, ctx), ValueRange{row});
-        Value v = vector::GatherOp::create(lb, l, vecType, xFlat,
-                                           ValueRange{base}, offsets, mask,
-                                           zeros);
+        Value v = vector::GatherOp::create(
+            lb, l, vecType, xFlat, ValueRange{base}, offsets, mask, zeros);
         Value t = vector::TransferWriteOp::create(
                       lb, l, v, args[0], ValueRange{row, iconst(lb, 0)},
                       ArrayRef<bool>{true})

@@ -208,3 +208,30 @@ func.func @matmul_fill_per_register_tile(%a: tensor<64x64xf32>, %b: tensor<64x25
   %r = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x256xf32>) outs(%c : tensor<64x256xf32>) -> tensor<64x256xf32>
   return %r : tensor<64x256xf32>
 }
+
+// -----
+
+// B is an im2col matrix (a 3x3 convolution of a 4-channel 10x10 image, pixels
+// flattened): its 16-pixel panels are gathered from the image directly,
+// offsets computed once per panel, one vector.gather per row; the im2col
+// copy goes.
+// CHECK-LABEL: func.func @im2col
+// CHECK: %[[X:.*]] = tensor.collapse_shape %arg1 {{.*}} into tensor<400xf32>
+// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<4x36x16xf32>)
+// CHECK: vector.step
+// CHECK: arith.divui
+// CHECK: scf.for
+// CHECK: vector.gather %[[X]][%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : tensor<400xf32>, vector<16xi32>
+// CHECK: scf.forall
+// CHECK: vector.transfer_read %[[P]]
+// CHECK-NOT: linalg.generic
+func.func @im2col(%w: tensor<8x36xf32>, %x: tensor<4x10x10xf32>, %c: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %e = tensor.empty() : tensor<4x3x3x8x8xf32>
+  %col = linalg.generic {indexing_maps = [affine_map<(c, kh, kw, oh, ow) -> (c, oh + kh, ow + kw)>, affine_map<(c, kh, kw, oh, ow) -> (c, kh, kw, oh, ow)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<4x10x10xf32>) outs(%e : tensor<4x3x3x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x3x3x8x8xf32>
+  %b = tensor.collapse_shape %col [[0, 1, 2], [3, 4]] : tensor<4x3x3x8x8xf32> into tensor<36x64xf32>
+  %r = linalg.matmul ins(%w, %b : tensor<8x36xf32>, tensor<36x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
