@@ -235,3 +235,41 @@ func.func @im2col(%w: tensor<8x36xf32>, %x: tensor<4x10x10xf32>, %c: tensor<8x64
   %r = linalg.matmul ins(%w, %b : tensor<8x36xf32>, tensor<36x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
   return %r : tensor<8x64xf32>
 }
+
+// -----
+
+// Elementwise ops on the product (reshaped to NCHW, as a convolution's
+// output is), a residual add of a full tensor and a clip to [0, 6], run on
+// the accumulators of the last K block before they are stored: the
+// generics are gone, the residual is read as vectors of its m x n view.
+// CHECK-LABEL: func.func @epilogue
+// CHECK-NOT: linalg.generic
+// CHECK: %[[RES:.*]] = tensor.collapse_shape %arg3 {{.*}} into tensor<64x256xf32>
+// CHECK: scf.forall
+// CHECK: vector.fma
+// CHECK: scf.yield
+// CHECK: vector.transfer_read %[[RES]]
+// CHECK: arith.addf {{.*}} : vector<16xf32>
+// CHECK: arith.maximumf {{.*}} : vector<16xf32>
+// CHECK: arith.minimumf {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x64x16x16xf32>
+func.func @epilogue(%a: tensor<64x32xf32>, %b: tensor<32x256xf32>, %c: tensor<64x256xf32>, %res: tensor<1x64x16x16xf32>) -> tensor<1x64x16x16xf32> {
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 6.0 : f32
+  %r = linalg.matmul ins(%a, %b : tensor<64x32xf32>, tensor<32x256xf32>) outs(%c : tensor<64x256xf32>) -> tensor<64x256xf32>
+  %x = tensor.expand_shape %r [[0, 1], [2, 3]] output_shape [1, 64, 16, 16] : tensor<64x256xf32> into tensor<1x64x16x16xf32>
+  %e = tensor.empty() : tensor<1x64x16x16xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (0, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %res : tensor<1x64x16x16xf32>, tensor<1x64x16x16xf32>) outs(%e : tensor<1x64x16x16xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %0 = arith.addf %in, %in2 : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x64x16x16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x64x16x16xf32>) outs(%e : tensor<1x64x16x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %lo : f32
+    %1 = arith.minimumf %0, %hi : f32
+    linalg.yield %1 : f32
+  } -> tensor<1x64x16x16xf32>
+  return %y : tensor<1x64x16x16xf32>
+}
