@@ -42,16 +42,16 @@ Value truncF32(OpBuilder &b, Location loc, Value x) {
   Value asInt = arith::FPToSIOp::create(b, loc, intType, x);
   Value back = arith::SIToFPOp::create(b, loc, type, asInt);
   Value signed_ = math::CopySignOp::create(b, loc, back, x);
-  Value small = arith::CmpFOp::create(
-      b, loc, arith::CmpFPredicate::OLT, math::AbsFOp::create(b, loc, x),
-      constantLike(b, loc, type, 8388608.0));
+  Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                      math::AbsFOp::create(b, loc, x),
+                                      constantLike(b, loc, type, 8388608.0));
   return arith::SelectOp::create(b, loc, small, signed_, x);
 }
 
-template <typename OpTy>
-struct InlineRounding : public OpRewritePattern<OpTy> {
+template <typename OpTy> struct InlineRounding : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
-  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
     if (!getElementTypeOrSelf(op.getType()).isF32())
       return rewriter.notifyMatchFailure(op, "only f32 has an inline form");
     Location loc = op.getLoc();
@@ -59,8 +59,8 @@ struct InlineRounding : public OpRewritePattern<OpTy> {
     Value t = truncF32(rewriter, loc, x);
     if (std::is_same<OpTy, math::FloorOp>::value) {
       // floor(x) = trunc(x) - 1 where truncation rounded up (x < 0).
-      Value above = arith::CmpFOp::create(rewriter, loc,
-                                          arith::CmpFPredicate::OGT, t, x);
+      Value above =
+          arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT, t, x);
       Value less = arith::SubFOp::create(
           rewriter, loc, t, constantLike(rewriter, loc, x.getType(), 1.0));
       t = arith::SelectOp::create(rewriter, loc, above, less, t);
@@ -77,11 +77,12 @@ struct ApproximateMathPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     bool all = allFunctions;
-    populateMathPolynomialApproximationPatterns(patterns, [all](StringRef name) {
+    populateMathPolynomialApproximationPatterns(patterns, [all](
+                                                              StringRef name) {
       name.consume_front("math.");
-      if (llvm::is_contained({"exp", "expm1", "exp2", "log", "log1p", "log2",
-                              "tanh", "erf"},
-                             name))
+      if (llvm::is_contained(
+              {"exp", "expm1", "exp2", "log", "log1p", "log2", "tanh", "erf"},
+              name))
         return true;
       return all && llvm::is_contained({"sin", "cos", "atan", "atan2", "asin",
                                         "acos", "cbrt", "erfc", "rsqrt"},
@@ -91,8 +92,9 @@ struct ApproximateMathPass
       // Functions expand-ops rewrites in terms of exp/log/sqrt (sinh, tan,
       // powf, ...) must be expanded before the approximations run.
       math::populateExpansionPatterns(patterns);
-      patterns.add<InlineRounding<math::FloorOp>, InlineRounding<math::TruncOp>>(
-          &getContext());
+      patterns
+          .add<InlineRounding<math::FloorOp>, InlineRounding<math::TruncOp>>(
+              &getContext());
     }
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/Vectorize/MatmulKernel.h"
 #include "lowering/OnnxToLinalg/Common.h"
+#include "lowering/Vectorize/Epilogue.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -368,113 +369,6 @@ InitSource classifyInit(Value init, int64_t n, int64_t nr) {
   return src;
 }
 
-/// Elementwise ops applied to the product before it is stored: a chain of
-/// all-parallel generics, each reading the previous result (through
-/// reshapes) at the same position, plus scalars and tensors of the product's
-/// shape; their bodies are arith/math ops, applied to the accumulator
-/// vectors of the last K block.
-struct Epilogue {
-  struct Stage {
-    linalg::GenericOp op;
-    unsigned chained; // the input that carries the product
-  };
-  SmallVector<Stage> stages;
-  SmallVector<Operation *> absorbed; // reshapes and generics, in order
-};
-
-/// Whether `map` reads each point of the iteration space at the same index,
-/// where a dim of extent 1 may be read at the constant 0 instead.
-bool isPointwise(AffineMap map, ArrayRef<int64_t> shape) {
-  if (map.getNumResults() != map.getNumDims() ||
-      map.getNumResults() != shape.size())
-    return false;
-  for (auto [i, e] : llvm::enumerate(map.getResults())) {
-    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == i)
-      continue;
-    auto c = dyn_cast<AffineConstantExpr>(e);
-    if (!c || c.getValue() != 0 || shape[i] != 1)
-      return false;
-  }
-  return true;
-}
-
-bool isVectorizableBody(Block &body) {
-  for (Operation &o : body.without_terminator()) {
-    if (o.getNumRegions() != 0 || o.getNumResults() != 1)
-      return false;
-    if (isa<arith::ConstantOp>(o))
-      continue;
-    if (!o.hasTrait<OpTrait::Elementwise>() ||
-        !isa<arith::ArithDialect, math::MathDialect>(o.getDialect()))
-      return false;
-    for (Type t : o.getOperandTypes())
-      if (!t.isF32() && !t.isInteger(1))
-        return false;
-    Type t = o.getResult(0).getType();
-    if (!t.isF32() && !t.isInteger(1))
-      return false;
-  }
-  return true;
-}
-
-/// Follows the single-use chain from the product `c` (m x n) to the
-/// elementwise ops that can run on its accumulators. Full-shape operands
-/// are read as vectors, so they need n to be a multiple of nr.
-Epilogue findEpilogue(Value c, int64_t n, int64_t nr) {
-  Epilogue epi;
-  SmallVector<Operation *> pending; // reshapes not yet followed by a stage
-  Value cur = c;
-  while (cur.hasOneUse()) {
-    Operation *user = *cur.getUsers().begin();
-    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user)) {
-      pending.push_back(user);
-      cur = user->getResult(0);
-      continue;
-    }
-    auto g = dyn_cast<linalg::GenericOp>(user);
-    if (!g || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
-        !g.getIndexingMapsArray().back().isIdentity() ||
-        !g.getRegionOutputArgs()[0].use_empty() ||
-        !cast<RankedTensorType>(g.getResult(0).getType())
-             .getElementType()
-             .isF32() ||
-        !isVectorizableBody(*g.getBody()))
-      break;
-    auto outType = cast<RankedTensorType>(g.getResult(0).getType());
-    std::optional<unsigned> chained;
-    bool ok = true;
-    for (OpOperand *in : g.getDpsInputOperands()) {
-      AffineMap map = g.getMatchingIndexingMap(in);
-      auto t = dyn_cast<RankedTensorType>(in->get().getType());
-      if (!t || !t.getElementType().isF32()) {
-        ok = false;
-        break;
-      }
-      if (in->get() == cur) {
-        if (chained || !isPointwise(map, outType.getShape()))
-          ok = false;
-        chained = in->getOperandNumber();
-        continue;
-      }
-      bool scalar = llvm::all_of(map.getResults(), [](AffineExpr e) {
-        return isa<AffineConstantExpr>(e);
-      });
-      bool full = isPointwise(map, outType.getShape()) && t == outType &&
-                  n % nr == 0;
-      if (!scalar && !full)
-        ok = false;
-    }
-    if (!ok || !chained)
-      break;
-    llvm::append_range(epi.absorbed, pending);
-    pending.clear();
-    epi.absorbed.push_back(g);
-    epi.stages.push_back({g, *chained});
-    cur = g.getResult(0);
-  }
-  return epi;
-}
-
 Value idx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
@@ -482,40 +376,6 @@ Value idx(OpBuilder &b, Location loc, int64_t v) {
 Value apply(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
   return affine::AffineApplyOp::create(
       b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
-}
-
-/// The body of an elementwise generic applied to vectors of nr elements:
-/// `args` holds a vector for each input's block argument.
-Value applyBody(OpBuilder &b, Location loc, Block &body, ArrayRef<Value> args,
-                int64_t nr) {
-  IRMapping map;
-  for (auto [arg, v] : llvm::zip(body.getArguments(), args))
-    if (v)
-      map.map(arg, v);
-  auto vectorOf = [&](Value v) -> Value {
-    Value mapped = map.lookupOrDefault(v);
-    if (isa<VectorType>(mapped.getType()))
-      return mapped;
-    return vector::BroadcastOp::create(
-        b, loc, VectorType::get({nr}, mapped.getType()), mapped);
-  };
-  for (Operation &o : body.without_terminator()) {
-    Type resultType = VectorType::get({nr}, o.getResult(0).getType());
-    if (auto c = dyn_cast<arith::ConstantOp>(o)) {
-      auto splat =
-          DenseElementsAttr::get(cast<ShapedType>(resultType), c.getValue());
-      map.map(o.getResult(0),
-              arith::ConstantOp::create(b, loc, splat).getResult());
-      continue;
-    }
-    OperationState state(loc, o.getName());
-    for (Value operand : o.getOperands())
-      state.addOperands(vectorOf(operand));
-    state.addAttributes(o.getAttrs());
-    state.addTypes(resultType);
-    map.map(o.getResult(0), b.create(state)->getResult(0));
-  }
-  return vectorOf(body.getTerminator()->getOperand(0));
 }
 
 } // namespace
@@ -555,37 +415,14 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   MLIRContext *ctx = op.getContext();
   // With an epilogue, the kernel goes where its last op was: every operand
   // of the chain is defined by then.
-  Epilogue epi = findEpilogue(op.getResult(0), n, nr);
+  Epilogue epi = findEpilogue(op.getResult(0));
   rewriter.setInsertionPoint(epi.absorbed.empty() ? op.getOperation()
                                                   : epi.absorbed.back());
   Type f32 = rewriter.getF32Type();
   Value zero = scalarConstant(rewriter, loc, f32, 0);
   // The epilogue's other operands: scalars read once, full tensors viewed
   // as m x n.
-  SmallVector<SmallVector<Value>> stageInputs;
-  for (Epilogue::Stage &stage : epi.stages) {
-    SmallVector<Value> &ins = stageInputs.emplace_back();
-    for (OpOperand *in : stage.op.getDpsInputOperands()) {
-      if (in->getOperandNumber() == stage.chained) {
-        ins.push_back(Value());
-        continue;
-      }
-      AffineMap map = stage.op.getMatchingIndexingMap(in);
-      if (isa<RankedTensorType>(in->get().getType()) &&
-          !llvm::all_of(map.getResults(), [](AffineExpr e) {
-            return isa<AffineConstantExpr>(e);
-          })) {
-        ins.push_back(reshapeTensor(rewriter, loc, in->get(),
-                                    RankedTensorType::get({m, n}, f32)));
-        continue;
-      }
-      SmallVector<Value> index;
-      for (AffineExpr e : map.getResults())
-        index.push_back(arith::ConstantIndexOp::create(
-            rewriter, loc, cast<AffineConstantExpr>(e).getValue()));
-      ins.push_back(tensor::ExtractOp::create(rewriter, loc, in->get(), index));
-    }
-  }
+  prepareEpilogue(rewriter, loc, epi, m, n);
 
   // Cache tiles: divisors of the padded sizes, shrunk (columns first) until
   // the threads have enough of them.
@@ -725,20 +562,7 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
         // Padding rows read the last real row.
         Value row = arith::MinSIOp::create(eb, loc, apply(eb, loc, d0 + r, {i}),
                                            idx(eb, loc, m - 1));
-        for (auto [stage, ins] : llvm::zip(epi.stages, stageInputs)) {
-          SmallVector<Value> args;
-          for (auto [pos, in] : llvm::enumerate(ins)) {
-            if (pos == stage.chained)
-              args.push_back(vals[r]);
-            else if (isa<RankedTensorType>(in.getType()))
-              args.push_back(vector::TransferReadOp::create(
-                  eb, loc, vecType, in, ValueRange{row, j}, zero,
-                  ArrayRef<bool>{true}));
-            else
-              args.push_back(in);
-          }
-          vals[r] = applyBody(eb, loc, *stage.op.getBody(), args, nr);
-        }
+        vals[r] = applyEpilogue(eb, loc, epi, vals[r], row, j, n % nr == 0);
       }
       return vals;
     };
@@ -841,12 +665,7 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
     rewriter.replaceOp(op, result);
     return success();
   }
-  Operation *last = epi.absorbed.back();
-  rewriter.replaceOp(last, reshapeTensor(rewriter, loc, result,
-                                         cast<RankedTensorType>(
-                                             last->getResult(0).getType())));
-  for (Operation *dead : llvm::reverse(ArrayRef(epi.absorbed).drop_back()))
-    rewriter.eraseOp(dead);
+  finishEpilogue(rewriter, epi, result);
   rewriter.eraseOp(op);
   return success();
 }

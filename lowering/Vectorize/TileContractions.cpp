@@ -13,8 +13,8 @@
 // shape and vectorizes without masks.
 //
 //===----------------------------------------------------------------------===//
-#include "lowering/Passes.h"
 #include "lowering/OnnxToLinalg/Common.h"
+#include "lowering/Passes.h"
 #include "lowering/Vectorize/MatmulKernel.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -66,8 +66,8 @@ struct TileContractionsPass
 
   /// Pads the matmul to register-tile multiples; returns the (possibly new)
   /// matmul.
-  linalg::MatmulOp pad(IRRewriter &rewriter, linalg::MatmulOp op,
-                       int64_t rows, int64_t cols) {
+  linalg::MatmulOp pad(IRRewriter &rewriter, linalg::MatmulOp op, int64_t rows,
+                       int64_t cols) {
     Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
     Value c = op.getDpsInits()[0];
     auto ct = cast<RankedTensorType>(c.getType());
@@ -81,8 +81,9 @@ struct TileContractionsPass
     Value pa = padTo(rewriter, loc, a, pm, k);
     Value pb = padTo(rewriter, loc, b, k, pn);
     Value pc = padTo(rewriter, loc, c, pm, pn);
-    auto padded = linalg::MatmulOp::create(rewriter, loc, TypeRange{pc.getType()},
-                                           ValueRange{pa, pb}, ValueRange{pc});
+    auto padded =
+        linalg::MatmulOp::create(rewriter, loc, TypeRange{pc.getType()},
+                                 ValueRange{pa, pb}, ValueRange{pc});
     SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(m),
                                     rewriter.getIndexAttr(n)};
@@ -104,7 +105,8 @@ struct TileContractionsPass
       ts.push_back(rewriter.getIndexAttr(s));
     options.setTileSizes(ts);
     rewriter.setInsertionPoint(op);
-    auto result = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+    auto result =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
     if (failed(result) || result->tiledOps.size() != 1)
       return failure();
     rewriter.replaceOp(op, result->replacements);
@@ -186,10 +188,10 @@ struct TileContractionsPass
       filled = true;
       auto dps = cast<DestinationStyleOpInterface>(cur);
       rewriter.setInsertionPoint(cur);
-      Value init = linalg::FillOp::create(rewriter, fill.getLoc(),
-                                          fill.getDpsInputs()[0],
-                                          dps.getDpsInits()[0])
-                       .getResult(0);
+      Value init =
+          linalg::FillOp::create(rewriter, fill.getLoc(),
+                                 fill.getDpsInputs()[0], dps.getDpsInits()[0])
+              .getResult(0);
       rewriter.modifyOpInPlace(cur,
                                [&] { dps.getDpsInitsMutable()[0].set(init); });
     };
@@ -234,8 +236,10 @@ struct TileContractionsPass
         patterns, vector::VectorContractLowering::OuterProduct);
     vector::populateVectorOuterProductLoweringPatterns(patterns);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-    vector::TransferReadOp::getCanonicalizationPatterns(patterns, &getContext());
-    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, &getContext());
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns,
+                                                        &getContext());
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns,
+                                                         &getContext());
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
 
