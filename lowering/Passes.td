@@ -91,6 +91,8 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
     Option<"kc", "kc", "int64_t", "256", "cache tile depth (upper bound)">,
     Option<"minTiles", "min-tiles", "int64_t", "4",
            "cache tiles wanted for the threads to share (shrinks mc, nc)">,
+    Option<"vectorWidth", "vector-width", "int64_t", "8",
+           "f32 lanes of the target's vectors (depthwise convolutions)">,
     Option<"allowPadding", "allow-padding", "bool", "true",
            "pad M and N to the register tile (false: shrink the tile to "
            "divisors instead, for targets short of memory with a scalar FPU)">,

@@ -51,6 +51,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     tiles.kc = t.kc;
     tiles.minTiles = options.target.matmulMinTiles;
     tiles.allowPadding = options.target.matmulPadding;
+    tiles.vectorWidth = std::max(1u, options.target.vectorBits / 32);
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   }

@@ -150,7 +150,8 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
       assoc[0].push_back(i);
     for (int64_t i = 1 + sp; i < numDims; ++i)
       assoc[1].push_back(i);
-    col = tensor::CollapseShapeOp::create(rewriter, loc, colType, colFull, assoc);
+    col =
+        tensor::CollapseShapeOp::create(rewriter, loc, colType, colFull, assoc);
   }
   Value w = reshapeTensor(rewriter, loc, op.getW(),
                           RankedTensorType::get({m, c * kArea}, elem));
@@ -159,10 +160,12 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
   if (!isa<NoneType>(op.getB().getType())) {
     Value bias = reshapeTensor(rewriter, loc, op.getB(),
                                RankedTensorType::get({m, 1}, elem));
-    init = buildElementwise(rewriter, loc, bias, yType,
-                            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    init = buildElementwise(
+        rewriter, loc, bias, yType,
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   } else {
-    init = filledTensor(rewriter, loc, yType, scalarConstant(rewriter, loc, elem, 0));
+    init = filledTensor(rewriter, loc, yType,
+                        scalarConstant(rewriter, loc, elem, 0));
   }
   Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{yType},
                                      ValueRange{w, col}, ValueRange{init})
@@ -179,6 +182,40 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
             .getResult()[0];
   }
   rewriter.replaceOp(op, reshapeTensor(rewriter, loc, y, outType));
+  return success();
+}
+
+/// A 2-D depthwise Conv (one filter per channel) as the named
+/// linalg.depthwise_conv_2d_nchw_chw on the padded input, which
+/// kiln-tile-contractions vectorizes along the output rows.
+LogicalResult lowerDepthwise(kop::ConvOp op, const onnx::WindowGeometry &g,
+                             PatternRewriter &rewriter) {
+  Location loc = op.getLoc();
+  auto outType = cast<RankedTensorType>(op.getType());
+  Type elem = outType.getElementType();
+  int64_t c = outType.getDimSize(1);
+  Value x = padWindowInput(rewriter, loc, op.getX(), g,
+                           scalarConstant(rewriter, loc, elem, 0));
+  Value w =
+      reshapeTensor(rewriter, loc, op.getW(),
+                    RankedTensorType::get({c, g.kernel[0], g.kernel[1]}, elem));
+  Value init;
+  if (!isa<NoneType>(op.getB().getType())) {
+    Value bias = reshapeTensor(rewriter, loc, op.getB(),
+                               RankedTensorType::get({1, c, 1, 1}, elem));
+    init = buildElementwise(
+        rewriter, loc, bias, outType,
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  } else {
+    init = filledTensor(rewriter, loc, outType,
+                        scalarConstant(rewriter, loc, elem, 0));
+  }
+  Value y = linalg::DepthwiseConv2DNchwChwOp::create(
+                rewriter, loc, TypeRange{outType}, ValueRange{x, w},
+                ValueRange{init}, rewriter.getI64VectorAttr(g.strides),
+                rewriter.getI64VectorAttr(g.dilations))
+                .getResult(0);
+  rewriter.replaceOp(op, y);
   return success();
 }
 
@@ -211,6 +248,8 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
 
     if (asMatmul && group == 1 && elem.isF32())
       return lowerAsMatmul(op, g, rewriter);
+    if (asMatmul && sp == 2 && group == c && m == c && elem.isF32())
+      return lowerDepthwise(op, g, rewriter);
 
     // X: [N, C, p...] -> [N, G, C/G, p...].
     Value x = padWindowInput(rewriter, loc, op.getX(), g,

@@ -27,6 +27,14 @@ mlir::LogicalResult emitPackedMatmul(mlir::RewriterBase &rewriter,
                                      mlir::linalg::MatmulOp op,
                                      const KernelTiles &tiles);
 
+/// Replaces a static f32 depthwise convolution (NCHW, one filter per
+/// channel, input already padded) by an scf.forall over channels whose rows
+/// are computed `vectorWidth` pixels at a time, with its elementwise
+/// consumers fused (DepthwiseKernel.cpp).
+mlir::LogicalResult emitDepthwiseConv(mlir::RewriterBase &rewriter,
+                                      mlir::linalg::DepthwiseConv2DNchwChwOp op,
+                                      int64_t vectorWidth);
+
 } // namespace kiln
 
 #endif // KILN_LOWERING_VECTORIZE_MATMULKERNEL_H

@@ -225,6 +225,11 @@ struct TileContractionsPass
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    SmallVector<linalg::DepthwiseConv2DNchwChwOp> depthwise;
+    func.walk(
+        [&](linalg::DepthwiseConv2DNchwChwOp op) { depthwise.push_back(op); });
+    for (linalg::DepthwiseConv2DNchwChwOp op : depthwise)
+      (void)kiln::emitDepthwiseConv(rewriter, op, vectorWidth);
     kiln::KernelTiles tiles{mr, nr, mc, nc, kc, minTiles};
     for (linalg::MatmulOp op : matmuls)
       if (!allowPadding || failed(kiln::emitPackedMatmul(rewriter, op, tiles)))

@@ -1,0 +1,240 @@
+//===- DepthwiseKernel.cpp - vectorized depthwise convolutions ------------===//
+//
+// linalg.depthwise_conv_2d_nchw_chw on tensors (a padded input, one filter
+// per channel), f32, static shapes:
+//
+//   scf.forall (n, c)                       one image channel per task
+//     w[kh][kw] broadcast once              the channel's filter
+//     scf.for oh, scf.for ow step V         V output pixels of a row
+//       acc = init (bias) ; acc += w[kh][kw] * x[oh*s + kh*d, ow*s + kw*d : V]
+//       store epilogue(acc)                 activation fused (Epilogue.h)
+//
+// The kernel loops are unrolled; a stride of 2 reads 2V inputs and keeps the
+// even lanes. A row whose width is not a multiple of V ends with a masked
+// vector.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+#include "lowering/Vectorize/Epilogue.h"
+#include "lowering/Vectorize/MatmulKernel.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
+
+using namespace mlir;
+
+namespace {
+
+/// How the accumulators of channel (n, c) start.
+struct ChannelInit {
+  enum Kind { Constant, PerChannel, Tensor } kind = Tensor;
+  Value value;
+  AffineMap map; // PerChannel: (n, c, oh, ow) -> index into `value`
+};
+
+ChannelInit classifyChannelInit(Value init) {
+  ChannelInit src;
+  src.value = init;
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    if (fill.hasPureTensorSemantics() &&
+        matchPattern(fill.getDpsInputs()[0], m_Constant()) &&
+        fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>()) {
+      src.kind = ChannelInit::Constant;
+      src.value = fill.getDpsInputs()[0];
+    }
+    return src;
+  }
+  auto generic = init.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
+      !generic.getIndexingMapsArray()[1].isIdentity())
+    return src;
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  if (yield.getValues()[0] != generic.getBody()->getArgument(0))
+    return src;
+  AffineMap map = generic.getIndexingMapsArray()[0];
+  for (AffineExpr e : map.getResults()) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
+      continue;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d || d.getPosition() > 1)
+      return src;
+  }
+  src.kind = ChannelInit::PerChannel;
+  src.value = generic.getDpsInputs()[0];
+  src.map = map;
+  return src;
+}
+
+Value cidx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value affineOf(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
+  return affine::AffineApplyOp::create(
+      b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
+}
+
+} // namespace
+
+LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
+                                      linalg::DepthwiseConv2DNchwChwOp op,
+                                      int64_t vectorWidth) {
+  if (!op.hasPureTensorSemantics() ||
+      op->getParentOfType<LoopLikeOpInterface>())
+    return failure();
+  Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wt = cast<RankedTensorType>(w.getType());
+  auto yt = cast<RankedTensorType>(init.getType());
+  if (!xt.hasStaticShape() || !wt.hasStaticShape() || !yt.hasStaticShape() ||
+      !xt.getElementType().isF32() || !wt.getElementType().isF32() ||
+      !yt.getElementType().isF32() || yt.getNumElements() == 0)
+    return failure();
+  SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+  int64_t batch = yt.getDimSize(0), channels = yt.getDimSize(1);
+  int64_t oh = yt.getDimSize(2), ow = yt.getDimSize(3);
+  int64_t kh = wt.getDimSize(1), kw = wt.getDimSize(2);
+  int64_t wp = xt.getDimSize(3);
+  int64_t sh = strides[0], sw = strides[1], dh = dilations[0],
+          dw = dilations[1];
+  if (kh * kw > 64 || sw > 4)
+    return failure();
+  // Vectors no wider than a row needs.
+  int64_t v = std::max<int64_t>(vectorWidth, 1);
+  while (v > 4 && ow <= v / 2)
+    v /= 2;
+
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Epilogue epi = findEpilogue(op.getResult(0));
+  rewriter.setInsertionPoint(epi.insertionPoint(op));
+  Type f32 = rewriter.getF32Type();
+  Value zero = scalarConstant(rewriter, loc, f32, 0);
+  prepareEpilogue(rewriter, loc, epi, batch * channels * oh, ow);
+  ChannelInit src = classifyChannelInit(init);
+  Value out =
+      src.kind == ChannelInit::Tensor ? init : emptyTensor(rewriter, loc, yt);
+
+  auto vecType = VectorType::get({v}, f32);
+  auto wideType = VectorType::get({v * sw}, f32);
+  auto planeType = RankedTensorType::get({oh, ow}, f32);
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+  SmallVector<int64_t> evenLanes;
+  for (int64_t i = 0; i < v; ++i)
+    evenLanes.push_back(i * sw);
+
+  SmallVector<OpFoldResult> ubs{rewriter.getIndexAttr(batch),
+                                rewriter.getIndexAttr(channels)};
+  auto forall =
+      scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
+  OpBuilder b(forall.getTerminator());
+  Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> offsets{n, c, b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
+                                  b.getIndexAttr(oh), b.getIndexAttr(ow)};
+  SmallVector<OpFoldResult> unit(4, b.getIndexAttr(1));
+  Value plane = tensor::ExtractSliceOp::create(b, loc, planeType, shared,
+                                               offsets, sizes, unit);
+  // The channel's filter taps, and its initial value, once.
+  SmallVector<Value> taps;
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j)
+      taps.push_back(vector::BroadcastOp::create(
+          b, loc, vecType,
+          tensor::ExtractOp::create(
+              b, loc, w, ValueRange{c, cidx(b, loc, i), cidx(b, loc, j)})));
+  Value channelInit;
+  if (src.kind == ChannelInit::Constant) {
+    channelInit = vector::BroadcastOp::create(b, loc, vecType, src.value);
+  } else if (src.kind == ChannelInit::PerChannel) {
+    SmallVector<Value> index;
+    for (AffineExpr e : src.map.getResults()) {
+      if (isa<AffineConstantExpr>(e))
+        index.push_back(cidx(b, loc, 0));
+      else
+        index.push_back(cast<AffineDimExpr>(e).getPosition() == 0 ? n : c);
+    }
+    channelInit = vector::BroadcastOp::create(
+        b, loc, vecType, tensor::ExtractOp::create(b, loc, src.value, index));
+  }
+  Value rowBase = affineOf(b, loc, (d0 * channels + d1) * oh, {n, c});
+
+  // One vector of outputs at (row, col); `inBounds`: all V lanes are real.
+  auto chunk = [&](OpBuilder &cb, Value t, Value row, Value col,
+                   bool inBounds) -> Value {
+    Value acc = channelInit
+                    ? channelInit
+                    : vector::TransferReadOp::create(cb, loc, vecType, t,
+                                                     ValueRange{row, col}, zero,
+                                                     ArrayRef<bool>{inBounds});
+    for (int64_t i = 0; i < kh; ++i) {
+      Value ih = affineOf(cb, loc, d0 * sh + i * dh, {row});
+      for (int64_t j = 0; j < kw; ++j) {
+        Value iw = affineOf(cb, loc, d0 * sw + j * dw, {col});
+        // The last lane reads (col + V - 1) * sw + j * dw < wp when the
+        // chunk is full; a stride reads sw - 1 more, past the row's end.
+        bool readInBounds = inBounds && sw == 1;
+        Value xv;
+        if (sw == 1) {
+          xv = vector::TransferReadOp::create(cb, loc, vecType, x,
+                                              ValueRange{n, c, ih, iw}, zero,
+                                              ArrayRef<bool>{readInBounds});
+        } else {
+          Value wide = vector::TransferReadOp::create(
+              cb, loc, wideType, x, ValueRange{n, c, ih, iw}, zero,
+              ArrayRef<bool>{false});
+          xv = vector::ShuffleOp::create(cb, loc, wide, wide, evenLanes);
+        }
+        acc = vector::FMAOp::create(cb, loc, taps[i * kw + j], xv, acc);
+      }
+    }
+    if (!epi.empty()) {
+      Value absRow = arith::AddIOp::create(cb, loc, rowBase, row);
+      acc = applyEpilogue(cb, loc, epi, acc, absRow, col, inBounds);
+    }
+    return vector::TransferWriteOp::create(
+               cb, loc, acc, t, ValueRange{row, col}, ArrayRef<bool>{inBounds})
+        .getResult();
+  };
+  (void)wp;
+  int64_t full = ow / v * v;
+  auto rowLoop = scf::ForOp::create(
+      b, loc, cidx(b, loc, 0), cidx(b, loc, oh), cidx(b, loc, 1),
+      ValueRange{plane},
+      [&](OpBuilder &rb, Location l, Value row, ValueRange rArgs) {
+        Value t = rArgs[0];
+        if (full > 0) {
+          auto colLoop = scf::ForOp::create(
+              rb, l, cidx(rb, l, 0), cidx(rb, l, full), cidx(rb, l, v),
+              ValueRange{t},
+              [&](OpBuilder &cb, Location l2, Value col, ValueRange cArgs) {
+                scf::YieldOp::create(cb, l2,
+                                     chunk(cb, cArgs[0], row, col, true));
+              });
+          t = colLoop.getResult(0);
+        }
+        if (full < ow)
+          t = chunk(rb, t, row, cidx(rb, l, full), false);
+        scf::YieldOp::create(rb, l, t);
+      });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0), shared,
+                                        offsets, sizes, unit);
+  Value result = forall.getResult(0);
+  if (epi.empty()) {
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+  finishEpilogue(rewriter, epi, result);
+  rewriter.eraseOp(op);
+  return success();
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Writes ONNX tests, with NumPy references, for the CPU kernels' edge cases.
+
+The backend suite has few convolutions and products of awkward sizes; these
+cover the matmul kernel (M and N off the register tile, constant and input
+B, bias along rows and columns, im2col panels of strided and dilated convs,
+a batch, epilogues with a residual add and activations) and the depthwise
+kernel (3x3 and 5x5, strides 1 and 2, dilation, rows narrower than a
+vector, Clip fused).
+
+  /usr/bin/python3 utils/make_kernel_tests.py OUTDIR   # OUTDIR/node/test_*, expected.txt
+
+then utils/backend_tests.py --data OUTDIR --suites node --expected OUTDIR/expected.txt
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+rng = np.random.RandomState(7)
+
+
+def randn(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def conv_ref(x, w, b, s, p, d, group):
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
+    oh = (h + p[0] + p[2] - d * (kh - 1) - 1) // s + 1
+    ow = (wd + p[1] + p[3] - d * (kw - 1) - 1) // s + 1
+    y = np.zeros((n, m, oh, ow))
+    mg = m // group
+    for o in range(m):
+        g = o // mg
+        for ci in range(cg):
+            ch = g * cg + ci
+            for i in range(kh):
+                for j in range(kw):
+                    y[:, o] += w[o, ci, i, j] * xp[:, ch, i * d:i * d + s * (oh - 1) + 1:s,
+                                                  j * d:j * d + s * (ow - 1) + 1:s]
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+def model(nodes, inputs, outputs, inits):
+    g = helper.make_graph(
+        nodes, "kernels",
+        [helper.make_tensor_value_info(k, TensorProto.FLOAT, v.shape) for k, v in inputs],
+        [helper.make_tensor_value_info(k, TensorProto.FLOAT, v.shape) for k, v in outputs],
+        [numpy_helper.from_array(v, k) for k, v in inits])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def clip_inits():
+    return [("lo", np.array(0, np.float32)), ("hi", np.array(6, np.float32))]
+
+
+def conv_case(n, c, h, w, m, k, s, p, d, group, act, residual=False, const_w=True):
+    x = randn(n, c, h, w)
+    wt = randn(m, c // group, k, k) * 0.3
+    b = randn(m)
+    y = conv_ref(x, wt, b, s, p, d, group)
+    nodes = [helper.make_node("Conv", ["X", "W", "B"], ["Y0"], group=group, strides=[s, s],
+                              pads=list(p), dilations=[d, d])]
+    inputs, inits, last = [("X", x)], [("W", wt), ("B", b)], "Y0"
+    if residual:
+        r = randn(*y.shape)
+        inputs.append(("R", r))
+        nodes.append(helper.make_node("Add", [last, "R"], ["Y1"]))
+        y, last = y + r, "Y1"
+    if act == "relu":
+        nodes.append(helper.make_node("Relu", [last], ["Y"]))
+        y = np.maximum(y, 0)
+    elif act == "clip":
+        nodes.append(helper.make_node("Clip", [last, "lo", "hi"], ["Y"]))
+        inits += clip_inits()
+        y = np.clip(y, 0, 6)
+    else:
+        nodes.append(helper.make_node("Identity", [last], ["Y"]))
+    y = y.astype(np.float32)
+    return model(nodes, inputs, [("Y", y)], inits), [v for _, v in inputs], [y]
+
+
+def matmul_case(m, k, n, const_b, bias=None, act=None):
+    a = randn(m, k)
+    b = randn(k, n)
+    y = a.astype(np.float64) @ b
+    if bias is None:
+        nodes = [helper.make_node("MatMul", ["A", "Bm"], ["Y0"])]
+        inits = []
+    else:
+        c = randn(*bias)
+        nodes = [helper.make_node("Gemm", ["A", "Bm", "C"], ["Y0"])]
+        inits = [("C", c)]
+        y = y + c
+    inputs = [("A", a)]
+    if const_b:
+        inits.append(("Bm", b))
+    else:
+        inputs.append(("Bm", b))
+    if act == "relu":
+        nodes.append(helper.make_node("Relu", ["Y0"], ["Y"]))
+        y = np.maximum(y, 0)
+    else:
+        nodes.append(helper.make_node("Identity", ["Y0"], ["Y"]))
+    y = y.astype(np.float32)
+    return model(nodes, inputs, [("Y", y)], inits), [v for _, v in inputs], [y]
+
+
+CASES = [
+    # Matmul kernel: tiles, padding, packing, bias, epilogue.
+    ("test_kiln_matmul_small_m", lambda: matmul_case(3, 40, 70, True)),
+    ("test_kiln_matmul_odd", lambda: matmul_case(37, 129, 53, False)),
+    ("test_kiln_matmul_packed_b", lambda: matmul_case(300, 270, 100, False, act="relu")),
+    ("test_kiln_matmul_const_b_kblocks", lambda: matmul_case(24, 700, 96, True)),
+    ("test_kiln_gemm_column_bias", lambda: matmul_case(20, 64, 96, True, bias=(96,), act="relu")),
+    ("test_kiln_gemm_full_bias", lambda: matmul_case(20, 64, 50, True, bias=(20, 50))),
+    ("test_kiln_gemm_row_bias", lambda: matmul_case(20, 64, 48, False, bias=(20, 1))),
+    ("test_kiln_conv_3x3_relu", lambda: conv_case(1, 16, 14, 14, 32, 3, 1, (1, 1, 1, 1), 1, 1, "relu")),
+    ("test_kiln_conv_3x3_stride2_residual", lambda: conv_case(1, 8, 15, 15, 24, 3, 2, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
+    ("test_kiln_conv_7x7_pixels", lambda: conv_case(1, 64, 7, 7, 72, 3, 1, (1, 1, 1, 1), 1, 1, "clip")),
+    ("test_kiln_conv_dilated_batch", lambda: conv_case(2, 6, 12, 11, 10, 3, 1, (2, 2, 2, 2), 2, 1, None)),
+    ("test_kiln_conv_1x1_clip", lambda: conv_case(1, 24, 10, 10, 40, 1, 1, (0, 0, 0, 0), 1, 1, "clip")),
+    ("test_kiln_conv_1x1_stride2", lambda: conv_case(1, 12, 9, 9, 20, 1, 2, (0, 0, 0, 0), 1, 1, None)),
+    # Depthwise kernel.
+    ("test_kiln_depthwise_3x3", lambda: conv_case(1, 8, 13, 13, 8, 3, 1, (1, 1, 1, 1), 1, 8, "clip")),
+    ("test_kiln_depthwise_3x3_stride2_batch", lambda: conv_case(2, 16, 14, 14, 16, 3, 2, (1, 1, 1, 1), 1, 16, "clip")),
+    ("test_kiln_depthwise_5x5_stride2", lambda: conv_case(1, 24, 9, 17, 24, 5, 2, (2, 2, 2, 2), 1, 24, "relu")),
+    ("test_kiln_depthwise_dilated", lambda: conv_case(1, 5, 7, 7, 5, 3, 1, (1, 1, 1, 1), 2, 5, None)),
+    ("test_kiln_depthwise_wide_rows", lambda: conv_case(1, 4, 40, 56, 4, 3, 1, (1, 1, 1, 1), 1, 4, "relu", residual=True)),
+    ("test_kiln_depthwise_asymmetric_pads", lambda: conv_case(1, 6, 11, 11, 6, 3, 2, (0, 0, 1, 1), 1, 6, "clip")),
+]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    root = os.path.join(sys.argv[1], "node")
+    for name, make in CASES:
+        m, ins, outs = make()
+        onnx.checker.check_model(m)
+        d = os.path.join(root, name)
+        ds = os.path.join(d, "test_data_set_0")
+        os.makedirs(ds, exist_ok=True)
+        onnx.save(m, os.path.join(d, "model.onnx"))
+        for i, v in enumerate(ins):
+            onnx.save_tensor(numpy_helper.from_array(v), os.path.join(ds, "input_%d.pb" % i))
+        for i, v in enumerate(outs):
+            onnx.save_tensor(numpy_helper.from_array(v), os.path.join(ds, "output_%d.pb" % i))
+    with open(os.path.join(sys.argv[1], "expected.txt"), "w") as f:
+        f.writelines("node/%s\n" % name for name, _ in CASES)
+    print("%d tests in %s" % (len(CASES), root))
+
+
+if __name__ == "__main__":
+    main()
