@@ -135,6 +135,12 @@ def FuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> {
     convolution stays the padding of its producer's result, so the producer
     can write straight into the padded buffer (`kiln-decompose-pads`).
   }];
+  let options = [
+    Option<"elementwiseOnly", "elementwise-only", "bool", "false",
+           "only fuse all-parallel generics into each other, fold no "
+           "reshapes (before the kernels, so that their consumers form "
+           "one epilogue)">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::affine::AffineDialect"];

@@ -52,6 +52,11 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     tiles.minTiles = options.target.matmulMinTiles;
     tiles.allowPadding = options.target.matmulPadding;
     tiles.vectorWidth = std::max(1u, options.target.vectorBits / 32);
+    // Elementwise chains merged first (SiLU's sigmoid and product become one
+    // op reading x once), so that the kernels can take them as epilogues.
+    FuseElementwiseOptions chains;
+    chains.elementwiseOnly = true;
+    pm.addNestedPass<func::FuncOp>(createFuseElementwise(chains));
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   }

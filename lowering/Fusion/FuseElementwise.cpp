@@ -26,6 +26,7 @@ namespace {
 
 struct FuseElementwisePass
     : public kiln::impl::FuseElementwiseBase<FuseElementwisePass> {
+  using FuseElementwiseBase::FuseElementwiseBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     // Fuse into a consumer only a producer it alone uses.
@@ -39,7 +40,25 @@ struct FuseElementwisePass
              !isa<tensor::PadOp>(producer) &&
              !isa<tensor::PadOp>(operand->getOwner());
     };
+    // Before the kernels: only elementwise generics into each other, and no
+    // reshape folding (it would turn a matmul into a generic contraction).
+    linalg::ControlFusionFn betweenElementwise = [](OpOperand *operand) {
+      auto isElementwise = [](Operation *op) {
+        auto g = dyn_cast_or_null<linalg::GenericOp>(op);
+        return g && g.getNumLoops() == g.getNumParallelLoops();
+      };
+      Operation *producer = operand->get().getDefiningOp();
+      return producer && producer->hasOneUse() && isElementwise(producer) &&
+             isElementwise(operand->getOwner());
+    };
     RewritePatternSet patterns(ctx);
+    if (elementwiseOnly) {
+      linalg::populateElementwiseOpsFusionPatterns(patterns, betweenElementwise);
+      linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+      (void)applyPatternsGreedily(getOperation(), std::move(patterns),
+                                  GreedyRewriteConfig().setUseTopDownTraversal());
+      return;
+    }
     linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, notAcrossPads);
     tensor::populateBubbleUpExpandShapePatterns(patterns);

@@ -39,13 +39,9 @@ struct ChannelInit {
 ChannelInit classifyChannelInit(Value init) {
   ChannelInit src;
   src.value = init;
-  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
-    if (fill.hasPureTensorSemantics() &&
-        matchPattern(fill.getDpsInputs()[0], m_Constant()) &&
-        fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>()) {
-      src.kind = ChannelInit::Constant;
-      src.value = fill.getDpsInputs()[0];
-    }
+  if (Value splat = kiln::splatInitValue(init)) {
+    src.kind = ChannelInit::Constant;
+    src.value = splat;
     return src;
   }
   auto generic = init.getDefiningOp<linalg::GenericOp>();

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using kiln::Epilogue;
@@ -196,4 +197,21 @@ void kiln::finishEpilogue(RewriterBase &rewriter, Epilogue &epi, Value result) {
                                              last->getResult(0).getType())));
   for (Operation *dead : llvm::reverse(ArrayRef(epi.absorbed).drop_back()))
     rewriter.eraseOp(dead);
+}
+
+Value kiln::splatInitValue(Value init) {
+  Value value;
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    if (fill.hasPureTensorSemantics() &&
+        fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
+      value = fill.getDpsInputs()[0];
+  } else if (auto g = init.getDefiningOp<linalg::GenericOp>()) {
+    if (g.getNumDpsInputs() == 0 && g.getNumDpsInits() == 1 &&
+        g.getRegionOutputArgs()[0].use_empty() &&
+        g.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
+      value = g.getBody()->getTerminator()->getOperand(0);
+  }
+  if (!value || !matchPattern(value, m_Constant()))
+    return Value();
+  return value;
 }

@@ -60,6 +60,10 @@ mlir::Value applyEpilogue(mlir::OpBuilder &b, mlir::Location loc,
 void finishEpilogue(mlir::RewriterBase &rewriter, Epilogue &epi,
                     mlir::Value result);
 
+/// The constant an init tensor is filled with (a linalg.fill of an empty
+/// tensor, or a generic with no inputs yielding a constant), or null.
+mlir::Value splatInitValue(mlir::Value init);
+
 } // namespace kiln
 
 #endif // KILN_LOWERING_VECTORIZE_EPILOGUE_H

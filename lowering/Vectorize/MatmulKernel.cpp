@@ -321,13 +321,9 @@ struct InitSource {
 InitSource classifyInit(Value init, int64_t n, int64_t nr) {
   InitSource src;
   src.value = init;
-  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
-    if (fill.hasPureTensorSemantics() &&
-        matchPattern(fill.getDpsInputs()[0], m_Constant()) &&
-        fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>()) {
-      src.kind = InitSource::Constant;
-      src.value = fill.getDpsInputs()[0];
-    }
+  if (Value splat = kiln::splatInitValue(init)) {
+    src.kind = InitSource::Constant;
+    src.value = splat;
     return src;
   }
   auto generic = init.getDefiningOp<linalg::GenericOp>();
