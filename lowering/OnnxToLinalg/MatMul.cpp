@@ -70,6 +70,66 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
       .getResult(0);
 }
 
+/// out[batch..., m, n] = a[batch'..., m, k] x b[batch'..., k, n] (batch dims
+/// broadcast) as one linalg.matmul per batch index on rank-reduced slices,
+/// inserted into the result.
+Value batchOfMatmuls(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                     RankedTensorType outType) {
+  Type elem = outType.getElementType();
+  int64_t rank = outType.getRank(), batch = rank - 2;
+  int64_t m = outType.getDimSize(batch), n = outType.getDimSize(batch + 1);
+  auto lt = cast<RankedTensorType>(lhs.getType());
+  auto rt = cast<RankedTensorType>(rhs.getType());
+  int64_t k = lt.getDimSize(lt.getRank() - 1);
+  // The slice of operand `v` (its batch dims right-aligned with the
+  // result's, size-1 dims broadcast) at batch index `index`.
+  auto slice = [&](Value v, RankedTensorType t, ArrayRef<int64_t> index,
+                   int64_t rows, int64_t cols) -> Value {
+    int64_t vb = t.getRank() - 2;
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (int64_t i = 0; i < vb; ++i) {
+      int64_t at = index[batch - vb + i];
+      offsets.push_back(b.getIndexAttr(t.getDimSize(i) == 1 ? 0 : at));
+      sizes.push_back(b.getIndexAttr(1));
+    }
+    offsets.append({b.getIndexAttr(0), b.getIndexAttr(0)});
+    sizes.append({b.getIndexAttr(rows), b.getIndexAttr(cols)});
+    strides.assign(t.getRank(), b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({rows, cols}, elem), v, offsets, sizes,
+        strides);
+  };
+  auto matType = RankedTensorType::get({m, n}, elem);
+  Value result = emptyTensor(b, loc, outType);
+  SmallVector<int64_t> index(batch, 0);
+  while (true) {
+    Value init = filledTensor(b, loc, matType, scalarConstant(b, loc, elem, 0));
+    Value product =
+        linalg::MatmulOp::create(
+            b, loc, TypeRange{matType},
+            ValueRange{slice(lhs, lt, index, m, k), slice(rhs, rt, index, k, n)},
+            ValueRange{init})
+            .getResult(0);
+    SmallVector<OpFoldResult> offsets, sizes;
+    for (int64_t i : index) {
+      offsets.push_back(b.getIndexAttr(i));
+      sizes.push_back(b.getIndexAttr(1));
+    }
+    offsets.append({b.getIndexAttr(0), b.getIndexAttr(0)});
+    sizes.append({b.getIndexAttr(m), b.getIndexAttr(n)});
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+    result = tensor::InsertSliceOp::create(b, loc, product, result, offsets,
+                                           sizes, strides);
+    // Next batch index, last dim fastest.
+    int64_t d = batch - 1;
+    while (d >= 0 && ++index[d] == outType.getDimSize(d))
+      index[d--] = 0;
+    if (d < 0)
+      break;
+  }
+  return result;
+}
+
 struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
   using OnnxPattern::OnnxPattern;
   LogicalResult lower(kop::MatMulOp op, PatternRewriter &rewriter) const override {
@@ -109,6 +169,20 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
                                             ValueRange{a2, b}, ValueRange{init})
                        .getResult(0);
       rewriter.replaceOp(op, reshapeTensor(rewriter, loc, flat, outType));
+      return success();
+    }
+    // A few f32 products of static matrices (attention heads): one
+    // linalg.matmul per batch index, each a register-blocked kernel
+    // (kiln-tile-contractions), written into its slice of the result.
+    int64_t count = 1;
+    for (int64_t d : *batch)
+      count *= d;
+    if (!batch->empty() && elem.isF32() && count <= 64 &&
+        fullType.hasStaticShape()) {
+      rewriter.replaceOp(
+          op, reshapeTensor(rewriter, loc,
+                            batchOfMatmuls(rewriter, loc, a, b, fullType),
+                            outType));
       return success();
     }
     Value init = filledTensor(rewriter, loc, fullType,

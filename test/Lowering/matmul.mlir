@@ -83,13 +83,36 @@ func.func @matmul_batched(%a: tensor<5x2x3xf32>, %b: tensor<3x4xf32>) -> tensor<
 
 // -----
 
-// Batch dimensions of size 1 broadcast (read at index 0).
+// Batch dimensions of size 1 broadcast (read at index 0); f64 stays one
+// generic contraction.
 // CHECK: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, d2)>
 // CHECK: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
 // CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // CHECK-LABEL: func.func @matmul_broadcast_batch
 // CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
-func.func @matmul_broadcast_batch(%a: tensor<1x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
-  %y = onnx.MatMul %a, %b : (tensor<1x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
-  return %y : tensor<5x2x4xf32>
+func.func @matmul_broadcast_batch(%a: tensor<1x2x3xf64>, %b: tensor<5x3x4xf64>) -> tensor<5x2x4xf64> {
+  %y = onnx.MatMul %a, %b : (tensor<1x2x3xf64>, tensor<5x3x4xf64>) -> tensor<5x2x4xf64>
+  return %y : tensor<5x2x4xf64>
+}
+
+// -----
+
+// In f32, a few batch indices become one linalg.matmul each on rank-reduced
+// slices (the broadcast operand's one slice reused), inserted into the
+// result: each is a kernel for kiln-tile-contractions.
+// CHECK-LABEL: func.func @matmul_batch_f32
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<3x2x4xf32>
+// CHECK: %[[A0:.*]] = tensor.extract_slice %arg0[0, 0, 0] [1, 2, 3] [1, 1, 1] : tensor<1x2x3xf32> to tensor<2x3xf32>
+// CHECK: %[[B0:.*]] = tensor.extract_slice %arg1[0, 0, 0] [1, 3, 4] [1, 1, 1] : tensor<3x3x4xf32> to tensor<3x4xf32>
+// CHECK: %[[P0:.*]] = linalg.matmul ins(%[[A0]], %[[B0]] : tensor<2x3xf32>, tensor<3x4xf32>)
+// CHECK: %[[R0:.*]] = tensor.insert_slice %[[P0]] into %[[E]][0, 0, 0] [1, 2, 4] [1, 1, 1]
+// CHECK: tensor.extract_slice %arg0[0, 0, 0] [1, 2, 3]
+// CHECK: tensor.extract_slice %arg1[1, 0, 0] [1, 3, 4]
+// CHECK: linalg.matmul
+// CHECK: tensor.insert_slice {{.*}} into %[[R0]][1, 0, 0]
+// CHECK: linalg.matmul
+// CHECK: tensor.insert_slice {{.*}}[2, 0, 0] [1, 2, 4]
+func.func @matmul_batch_f32(%a: tensor<1x2x3xf32>, %b: tensor<3x3x4xf32>) -> tensor<3x2x4xf32> {
+  %y = onnx.MatMul %a, %b : (tensor<1x2x3xf32>, tensor<3x3x4xf32>) -> tensor<3x2x4xf32>
+  return %y : tensor<3x2x4xf32>
 }
