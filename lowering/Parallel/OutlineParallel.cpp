@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -40,11 +41,43 @@ namespace {
 
 constexpr StringLiteral kTaskAttr = "kiln.parallel_task";
 
+/// The most `ub - lb` can be when `ub` is an affine.apply or affine.min of
+/// `lb` alone with a result `lb + c` (a tile: [k0, min(k0 + kc, K))).
+std::optional<int64_t> spanFrom(Value lb, Value ub) {
+  AffineMap map;
+  ValueRange operands;
+  if (auto apply = ub.getDefiningOp<affine::AffineApplyOp>()) {
+    map = apply.getAffineMap();
+    operands = apply.getMapOperands();
+  } else if (auto min = ub.getDefiningOp<affine::AffineMinOp>()) {
+    map = min.getAffineMap();
+    operands = min.getMapOperands();
+  } else {
+    return std::nullopt;
+  }
+  if (operands.size() != 1 || operands[0] != lb || map.getNumSymbols() != 0)
+    return std::nullopt;
+  std::optional<int64_t> best;
+  for (AffineExpr e : map.getResults()) {
+    auto c = dyn_cast<AffineConstantExpr>(
+        simplifyAffineExpr(e - getAffineDimExpr(0, e.getContext()), 1, 0));
+    if (c && (!best || c.getValue() < *best))
+      best = c.getValue();
+  }
+  return best;
+}
+
 std::optional<int64_t> tripCount(Value lb, Value ub, Value step) {
   auto l = getConstantIntValue(lb), u = getConstantIntValue(ub),
        s = getConstantIntValue(step);
-  if (!l || !u || !s || *s <= 0)
+  if (!s || *s <= 0)
     return std::nullopt;
+  if (!l || !u) {
+    std::optional<int64_t> span = spanFrom(lb, ub);
+    if (!span)
+      return std::nullopt;
+    return *span > 0 ? (*span + *s - 1) / *s : 0;
+  }
   return *u > *l ? (*u - *l + *s - 1) / *s : 0;
 }
 
