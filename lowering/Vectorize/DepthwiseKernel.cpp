@@ -22,7 +22,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 
 using namespace mlir;
@@ -98,7 +100,29 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
   int64_t batch = yt.getDimSize(0), channels = yt.getDimSize(1);
   int64_t oh = yt.getDimSize(2), ow = yt.getDimSize(3);
   int64_t kh = wt.getDimSize(1), kw = wt.getDimSize(2);
-  int64_t wp = xt.getDimSize(3);
+  // A zero-padded input is read from its source, the padding supplied by
+  // masks: no padded copy of the activation.
+  Value input = x;
+  int64_t padTop = 0, padLeft = 0;
+  int64_t srcH = xt.getDimSize(2), srcW = xt.getDimSize(3);
+  bool fromSource = false;
+  if (auto pad = x.getDefiningOp<tensor::PadOp>()) {
+    Value pv = pad.getConstantPaddingValue();
+    auto low = getConstantIntValues(pad.getMixedLowPad());
+    auto high = getConstantIntValues(pad.getMixedHighPad());
+    auto st = cast<RankedTensorType>(pad.getSource().getType());
+    if (pv && matchPattern(pv, m_AnyZeroFloat()) && low && high &&
+        st.hasStaticShape() && (*low)[0] == 0 && (*low)[1] == 0 &&
+        (*high)[0] == 0 && (*high)[1] == 0 && (*low)[2] >= 0 &&
+        (*low)[3] >= 0 && (*high)[2] >= 0 && (*high)[3] >= 0) {
+      input = pad.getSource();
+      padTop = (*low)[2];
+      padLeft = (*low)[3];
+      srcH = st.getDimSize(2);
+      srcW = st.getDimSize(3);
+      fromSource = true;
+    }
+  }
   int64_t sh = strides[0], sw = strides[1], dh = dilations[0],
           dw = dilations[1];
   if (kh * kw > 64 || sw > 4)
@@ -107,6 +131,12 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
   int64_t v = std::max<int64_t>(vectorWidth, 1);
   while (v > 4 && ow <= v / 2)
     v /= 2;
+  // After a left edge chunk, every chunk starts inside the source row.
+  if (fromSource && v * sw < padLeft) {
+    fromSource = false;
+    input = x;
+    padTop = padLeft = 0;
+  }
 
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
@@ -165,30 +195,84 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
   Value rowBase = affineOf(b, loc, (d0 * channels + d1) * oh, {n, c});
 
   // One vector of outputs at (row, col); `inBounds`: all V lanes are real.
-  auto chunk = [&](OpBuilder &cb, Value t, Value row, Value col,
-                   bool inBounds) -> Value {
+  // One vector of outputs at (row, col); `inBounds`: all V lanes are real;
+  // `edge`: lanes may fall left of the source row (a masked gather).
+  Type i32 = b.getI32Type();
+  auto idxVecType = VectorType::get({v}, i32);
+  Value lanes = arith::MulIOp::create(
+      b, loc,
+      arith::IndexCastOp::create(
+          b, loc, idxVecType,
+          vector::StepOp::create(b, loc,
+                                 VectorType::get({v}, b.getIndexType()))),
+      arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(idxVecType, (int32_t)sw)));
+  Value zeros =
+      arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vecType, 0.0f));
+  auto chunk = [&](OpBuilder &cb, Value t, Value row, Value col, bool inBounds,
+                   bool edge, bool checkRows, bool readsFit) -> Value {
     Value acc = channelInit
                     ? channelInit
                     : vector::TransferReadOp::create(cb, loc, vecType, t,
                                                      ValueRange{row, col}, zero,
                                                      ArrayRef<bool>{inBounds});
     for (int64_t i = 0; i < kh; ++i) {
-      Value ih = affineOf(cb, loc, d0 * sh + i * dh, {row});
+      Value ih = affineOf(cb, loc, d0 * sh + (i * dh - padTop), {row});
+      Value valid = arith::ConstantIntOp::create(cb, loc, 1, 1);
+      if (fromSource && checkRows) {
+        // Rows in the padding read a clamped row, then zeros.
+        Value c0 = cidx(cb, loc, 0), last = cidx(cb, loc, srcH - 1);
+        valid = arith::AndIOp::create(
+            cb, loc,
+            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge, ih, c0),
+            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sle, ih,
+                                  last));
+        ih = arith::MinSIOp::create(
+            cb, loc, arith::MaxSIOp::create(cb, loc, ih, c0), last);
+      }
       for (int64_t j = 0; j < kw; ++j) {
-        Value iw = affineOf(cb, loc, d0 * sw + j * dw, {col});
-        // The last lane reads (col + V - 1) * sw + j * dw < wp when the
-        // chunk is full; a stride reads sw - 1 more, past the row's end.
-        bool readInBounds = inBounds && sw == 1;
+        Value iw = affineOf(cb, loc, d0 * sw + (j * dw - padLeft), {col});
         Value xv;
-        if (sw == 1) {
-          xv = vector::TransferReadOp::create(cb, loc, vecType, x,
-                                              ValueRange{n, c, ih, iw}, zero,
-                                              ArrayRef<bool>{readInBounds});
+        if (edge) {
+          Value first = vector::BroadcastOp::create(
+              cb, loc, idxVecType,
+              arith::IndexCastOp::create(cb, loc, i32, iw));
+          Value index = arith::AddIOp::create(cb, loc, first, lanes);
+          Value zeroI = arith::ConstantOp::create(
+              cb, loc, DenseElementsAttr::get(idxVecType, (int32_t)0));
+          Value width = arith::ConstantOp::create(
+              cb, loc, DenseElementsAttr::get(idxVecType, (int32_t)srcW));
+          Value mask = arith::AndIOp::create(
+              cb, loc,
+              arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge, index,
+                                    zeroI),
+              arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::slt, index,
+                                    width));
+          mask = arith::AndIOp::create(
+              cb, loc, mask,
+              vector::BroadcastOp::create(
+                  cb, loc, VectorType::get({v}, cb.getI1Type()), valid));
+          xv = vector::GatherOp::create(cb, loc, vecType, input,
+                                        ValueRange{n, c, ih, cidx(cb, loc, 0)},
+                                        index, mask, zeros);
         } else {
-          Value wide = vector::TransferReadOp::create(
-              cb, loc, wideType, x, ValueRange{n, c, ih, iw}, zero,
-              ArrayRef<bool>{false});
-          xv = vector::ShuffleOp::create(cb, loc, wide, wide, evenLanes);
+          // The last lane reads (col + V - 1) * sw + j * dw < wp when the
+          // chunk is full and the input padded; a stride reads sw - 1
+          // more, past the row's end; the source row may end earlier.
+          bool readInBounds =
+              fromSource ? readsFit && sw == 1 : inBounds && sw == 1;
+          if (sw == 1) {
+            xv = vector::TransferReadOp::create(cb, loc, vecType, input,
+                                                ValueRange{n, c, ih, iw}, zero,
+                                                ArrayRef<bool>{readInBounds});
+          } else {
+            Value wide = vector::TransferReadOp::create(
+                cb, loc, wideType, input, ValueRange{n, c, ih, iw}, zero,
+                ArrayRef<bool>{fromSource && readsFit});
+            xv = vector::ShuffleOp::create(cb, loc, wide, wide, evenLanes);
+          }
+          if (fromSource && checkRows)
+            xv = arith::SelectOp::create(cb, loc, valid, xv, zeros);
         }
         acc = vector::FMAOp::create(cb, loc, taps[i * kw + j], xv, acc);
       }
@@ -201,29 +285,62 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
                cb, loc, acc, t, ValueRange{row, col}, ArrayRef<bool>{inBounds})
         .getResult();
   };
-  (void)wp;
-  int64_t full = ow / v * v;
-  auto rowLoop = scf::ForOp::create(
-      b, loc, cidx(b, loc, 0), cidx(b, loc, oh), cidx(b, loc, 1),
-      ValueRange{plane},
-      [&](OpBuilder &rb, Location l, Value row, ValueRange rArgs) {
-        Value t = rArgs[0];
-        if (full > 0) {
-          auto colLoop = scf::ForOp::create(
-              rb, l, cidx(rb, l, 0), cidx(rb, l, full), cidx(rb, l, v),
-              ValueRange{t},
-              [&](OpBuilder &cb, Location l2, Value col, ValueRange cArgs) {
-                scf::YieldOp::create(cb, l2,
-                                     chunk(cb, cArgs[0], row, col, true));
-              });
-          t = colLoop.getResult(0);
-        }
-        if (full < ow)
-          t = chunk(rb, t, row, cidx(rb, l, full), false);
-        scf::YieldOp::create(rb, l, t);
-      });
+  // With left padding read from the source, the first chunk is an edge.
+  // Chunks up to `fitEnd` read whole vectors inside the source row (or the
+  // padded row); rows [rowLo, rowHi) read no padding rows.
+  bool firstEdge = fromSource && padLeft > 0;
+  int64_t start = firstEdge ? v : 0, full = ow / v * v;
+  int64_t rowWidth = fromSource ? srcW : xt.getDimSize(3);
+  int64_t fitEnd = start;
+  while (fitEnd + v <= full &&
+         fitEnd * sw + (kw - 1) * dw - padLeft + v * sw <= rowWidth)
+    fitEnd += v;
+  int64_t rowLo = 0, rowHi = oh;
+  if (fromSource) {
+    rowLo = std::min<int64_t>(oh, llvm::divideCeil(padTop, sh));
+    rowHi = rowLo;
+    while (rowHi < oh && rowHi * sh + (kh - 1) * dh - padTop <= srcH - 1)
+      ++rowHi;
+  }
+  auto rowRange = [&](OpBuilder &ob, Value t, int64_t lo, int64_t hi,
+                      bool checkRows) -> Value {
+    if (hi <= lo)
+      return t;
+    auto loop = scf::ForOp::create(
+        ob, loc, cidx(ob, loc, lo), cidx(ob, loc, hi), cidx(ob, loc, 1),
+        ValueRange{t},
+        [&](OpBuilder &rb, Location l, Value row, ValueRange rArgs) {
+          Value rt = rArgs[0];
+          if (firstEdge)
+            rt = chunk(rb, rt, row, cidx(rb, l, 0), ow >= v, true, checkRows,
+                       false);
+          auto cols = [&](int64_t from, int64_t to, bool fit) {
+            if (to <= from)
+              return;
+            auto colLoop = scf::ForOp::create(
+                rb, l, cidx(rb, l, from), cidx(rb, l, to), cidx(rb, l, v),
+                ValueRange{rt},
+                [&](OpBuilder &cb, Location l2, Value col, ValueRange cArgs) {
+                  scf::YieldOp::create(cb, l2,
+                                       chunk(cb, cArgs[0], row, col, true,
+                                             false, checkRows, fit));
+                });
+            rt = colLoop.getResult(0);
+          };
+          cols(start, fitEnd, true);
+          cols(std::max(start, fitEnd), full, false);
+          if (full < ow && full >= start)
+            rt = chunk(rb, rt, row, cidx(rb, l, full), false, false, checkRows,
+                       false);
+          scf::YieldOp::create(rb, l, rt);
+        });
+    return loop.getResult(0);
+  };
+  Value done = rowRange(b, plane, 0, rowLo, true);
+  done = rowRange(b, done, rowLo, rowHi, !fromSource);
+  done = rowRange(b, done, rowHi, oh, true);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0), shared,
+  tensor::ParallelInsertSliceOp::create(b, loc, done, shared,
                                         offsets, sizes, unit);
   Value result = forall.getResult(0);
   if (epi.empty()) {

@@ -50,3 +50,27 @@ func.func @depthwise_stride2(%x: tensor<1x4x15x15xf32>, %w: tensor<4x3x3xf32>) -
   %y = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %w : tensor<1x4x15x15xf32>, tensor<4x3x3xf32>) outs(%init : tensor<1x4x7x7xf32>) -> tensor<1x4x7x7xf32>
   return %y : tensor<1x4x7x7xf32>
 }
+
+// -----
+
+// A zero-padded input is read from its source: the first vector of each row
+// gathers with a mask (lanes left of the row read zero); the first and last
+// output rows, whose taps reach past the top and bottom, are peeled off the
+// row loop (1 to 31), where no tap needs a check; the padded copy is gone.
+// CHECK-LABEL: func.func @depthwise_unpadded
+// CHECK-NOT: tensor.pad
+// CHECK: scf.forall
+// CHECK: vector.gather %arg0[{{.*}}] [{{.*}}], {{.*}} : tensor<1x4x32x32xf32>, vector<16xi32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: scf.for %{{.*}} = %c1 to %c31 step %c1
+// CHECK-NOT: tensor.pad
+func.func @depthwise_unpadded(%x: tensor<1x4x32x32xf32>, %w: tensor<4x3x3xf32>) -> tensor<1x4x32x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x32x32xf32> to tensor<1x4x34x34xf32>
+  %e = tensor.empty() : tensor<1x4x32x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x32x32xf32>) -> tensor<1x4x32x32xf32>
+  %y = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%p, %w : tensor<1x4x34x34xf32>, tensor<4x3x3xf32>) outs(%init : tensor<1x4x32x32xf32>) -> tensor<1x4x32x32xf32>
+  return %y : tensor<1x4x32x32xf32>
+}
