@@ -102,6 +102,21 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ReassociateReductions
+    : Pass<"kiln-reassociate-reductions", "::mlir::func::FuncOp"> {
+  let summary = "let float reductions of linalg ops be reordered (vectorized)";
+  let description = [{
+    Marks the float additions and multiplications that accumulate into a
+    reduction's output in a `linalg.generic` body (sums of Softmax,
+    LayerNorm, ReduceSum/Mean, GlobalAveragePool, the generic convolution
+    windows) with `fastmath<reassoc>`, so that LLVM may keep several partial
+    sums and vectorize the loop; without it a float sum is one serial chain.
+    The order of summation changes (results differ in the last bits); it
+    does not depend on the thread count.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "f32 exp, log, tanh, erf, ... as polynomials (vectorizable)";
   let description = [{

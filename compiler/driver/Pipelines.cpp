@@ -59,6 +59,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createFuseElementwise(chains));
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+    pm.addNestedPass<func::FuncOp>(createReassociateReductions());
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
