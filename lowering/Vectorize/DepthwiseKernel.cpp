@@ -46,14 +46,8 @@ ChannelInit classifyChannelInit(Value init) {
     src.value = splat;
     return src;
   }
-  auto generic = init.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
-      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
-      !generic.getIndexingMapsArray()[1].isIdentity())
-    return src;
-  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
-  if (yield.getValues()[0] != generic.getBody()->getArgument(0))
+  linalg::GenericOp generic = kiln::broadcastCopy(init);
+  if (!generic)
     return src;
   AffineMap map = generic.getIndexingMapsArray()[0];
   for (AffineExpr e : map.getResults()) {
@@ -340,8 +334,8 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
   done = rowRange(b, done, rowLo, rowHi, !fromSource);
   done = rowRange(b, done, rowHi, oh, true);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, done, shared,
-                                        offsets, sizes, unit);
+  tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets, sizes,
+                                        unit);
   Value result = forall.getResult(0);
   if (epi.empty()) {
     rewriter.replaceOp(op, result);

@@ -215,3 +215,16 @@ Value kiln::splatInitValue(Value init) {
     return Value();
   return value;
 }
+
+linalg::GenericOp kiln::broadcastCopy(Value init) {
+  auto generic = init.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
+      !generic.getIndexingMapsArray()[1].isIdentity())
+    return {};
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  if (yield.getValues()[0] != generic.getBody()->getArgument(0))
+    return {};
+  return generic;
+}

@@ -60,6 +60,11 @@ mlir::Value applyEpilogue(mlir::OpBuilder &b, mlir::Location loc,
 void finishEpilogue(mlir::RewriterBase &rewriter, Epilogue &epi,
                     mlir::Value result);
 
+/// The generic an init tensor is copied by, when it is a copy of one smaller
+/// tensor (broadcast by the input's indexing map) into an empty tensor: a
+/// bias spread over an output. Null otherwise.
+mlir::linalg::GenericOp broadcastCopy(mlir::Value init);
+
 /// The constant an init tensor is filled with (a linalg.fill of an empty
 /// tensor, or a generic with no inputs yielding a constant), or null.
 mlir::Value splatInitValue(mlir::Value init);

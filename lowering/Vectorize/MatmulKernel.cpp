@@ -43,16 +43,6 @@ using namespace mlir;
 
 namespace {
 
-/// The largest multiple of `quantum` that divides `n` and is at most
-/// `limit` (at least `quantum`; `n` is a multiple of `quantum`).
-int64_t tileSize(int64_t n, int64_t quantum, int64_t limit) {
-  int64_t best = quantum;
-  for (int64_t t = quantum; t <= std::min(n, limit); t += quantum)
-    if (n % t == 0)
-      best = t;
-  return best;
-}
-
 /// A constant f32 matrix cut into panels of `width` along one of its dims,
 /// made now: element (p, d) of the matrix, p along the panelled dim
 /// (`panels` long) and d along the other (`depth` long), read at
@@ -86,19 +76,17 @@ Value packedConstant(OpBuilder &b, Location loc, ArrayRef<char> bytes,
                              RankedTensorType::get({count, depth, width}, f32));
 }
 
-/// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time: one
-/// vector per row of a panel, the last panel filled up with zeros. The
-/// panels are independent (an scf.forall, for the threads).
-Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
-  MLIRContext *ctx = b.getContext();
-  auto bt = cast<RankedTensorType>(bMat.getType());
-  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
-  Type f32 = bt.getElementType();
-  int64_t panels = llvm::divideCeil(n, nr);
+/// A `[panels][k][nr]` tensor built by an scf.forall over the panels (one
+/// task each, for the threads): `prepare` runs once at the top of a panel's
+/// task (given the panel index), then `row` gives the vector of each of its
+/// k rows.
+Value buildPanels(
+    OpBuilder &b, Location loc, int64_t panels, int64_t k, int64_t nr,
+    function_ref<void(OpBuilder &, Value)> prepare,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> row) {
+  Type f32 = b.getF32Type();
   auto packedType = RankedTensorType::get({panels, k, nr}, f32);
   auto panelType = RankedTensorType::get({k, nr}, f32);
-  auto vecType = VectorType::get({nr}, f32);
-  Value zero = kiln::scalarConstant(b, loc, f32, 0);
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
       ValueRange{kiln::emptyTensor(b, loc, packedType)}, std::nullopt);
@@ -111,20 +99,14 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
   SmallVector<OpFoldResult> strides(3, fb.getIndexAttr(1));
   Value panel = tensor::ExtractSliceOp::create(fb, loc, panelType, shared,
                                                offsets, sizes, strides);
-  Value col = affine::AffineApplyOp::create(
-      fb, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
-      ValueRange{pb});
+  prepare(fb, pb);
   Value c0 = arith::ConstantIndexOp::create(fb, loc, 0);
   auto rowLoop = scf::ForOp::create(
       fb, loc, c0, arith::ConstantIndexOp::create(fb, loc, k),
       arith::ConstantIndexOp::create(fb, loc, 1), ValueRange{panel},
-      [&](OpBuilder &lb, Location l, Value row, ValueRange args) {
-        // Only a last, partial panel reads past N (masked, zeros).
-        Value v = vector::TransferReadOp::create(lb, l, vecType, bMat,
-                                                 ValueRange{row, col}, zero,
-                                                 ArrayRef<bool>{n % nr == 0});
-        Value t = vector::TransferWriteOp::create(lb, l, v, args[0],
-                                                  ValueRange{row, c0},
+      [&](OpBuilder &lb, Location l, Value r, ValueRange args) {
+        Value t = vector::TransferWriteOp::create(lb, l, row(lb, l, pb, r),
+                                                  args[0], ValueRange{r, c0},
                                                   ArrayRef<bool>{true})
                       .getResult();
         scf::YieldOp::create(lb, l, t);
@@ -133,6 +115,30 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
   tensor::ParallelInsertSliceOp::create(fb, loc, rowLoop.getResult(0), shared,
                                         offsets, sizes, strides);
   return forall.getResult(0);
+}
+
+/// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time: one
+/// vector per row of a panel, the last panel filled up with zeros.
+Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
+  MLIRContext *ctx = b.getContext();
+  auto bt = cast<RankedTensorType>(bMat.getType());
+  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
+  auto vecType = VectorType::get({nr}, bt.getElementType());
+  Value zero = kiln::scalarConstant(b, loc, bt.getElementType(), 0);
+  Value col;
+  return buildPanels(
+      b, loc, llvm::divideCeil(n, nr), k, nr,
+      [&](OpBuilder &pb, Value panel) {
+        col = affine::AffineApplyOp::create(
+            pb, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
+            ValueRange{panel});
+      },
+      [&](OpBuilder &lb, Location l, Value, Value row) -> Value {
+        // Only a last, partial panel reads past N (masked, zeros).
+        return vector::TransferReadOp::create(lb, l, vecType, bMat,
+                                              ValueRange{row, col}, zero,
+                                              ArrayRef<bool>{n % nr == 0});
+      });
 }
 
 /// The coefficients of a linear affine expression (sums of dims times
@@ -223,66 +229,53 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto vecType = VectorType::get({nr}, f32);
   auto idxVecType = VectorType::get({nr}, i32);
-  auto packedType = RankedTensorType::get({panels, k, nr}, f32);
-  auto panelType = RankedTensorType::get({k, nr}, f32);
   Value xFlat = kiln::reshapeTensor(
       b, loc, x, RankedTensorType::get({xt.getNumElements()}, f32));
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
-      ValueRange{kiln::emptyTensor(b, loc, packedType)}, std::nullopt);
-  OpBuilder fb(forall.getTerminator());
-  Value pb = forall.getInductionVar(0);
-  Value shared = forall.getRegionIterArgs()[0];
-  auto iconst = [&](OpBuilder &ob, int64_t v) {
-    return arith::ConstantIndexOp::create(ob, loc, v).getResult();
-  };
-  auto vconst = [&](int64_t v) {
-    return arith::ConstantOp::create(
-               fb, loc, DenseElementsAttr::get(idxVecType, (int32_t)v))
-        .getResult();
-  };
-  // The pixels of this panel (past N: the last pixel again, whose columns
-  // are cut off the result), as offsets into X.
-  Value first = arith::IndexCastOp::create(
-      fb, loc, i32,
-      affine::AffineApplyOp::create(
-          fb, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
-          ValueRange{pb}));
-  Value pix = arith::AddIOp::create(
-      fb, loc, vector::BroadcastOp::create(fb, loc, idxVecType, first),
-      arith::IndexCastOp::create(
-          fb, loc, idxVecType,
-          vector::StepOp::create(fb, loc,
-                                 VectorType::get({nr}, fb.getIndexType()))));
-  pix = arith::MinSIOp::create(fb, loc, pix, vconst(n - 1));
-  Value offsets = vconst(0);
-  for (int64_t i = pDims.size() - 1; i >= 0; --i) {
-    int64_t d = pDims[i];
-    Value digit = pix;
-    if (i > 0) {
-      digit = arith::RemUIOp::create(fb, loc, pix, vconst(shape[d]));
-      pix = arith::DivUIOp::create(fb, loc, pix, vconst(shape[d]));
-    }
-    if (coeff[d] != 0)
-      offsets = arith::AddIOp::create(
-          fb, loc, offsets,
-          arith::MulIOp::create(fb, loc, digit, vconst(coeff[d])));
-  }
-  Value mask = arith::ConstantOp::create(
-      fb, loc,
-      DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()), true));
-  Value zeros =
-      arith::ConstantOp::create(fb, loc, DenseElementsAttr::get(vecType, 0.0f));
-  SmallVector<OpFoldResult> sliceOffsets{pb, fb.getIndexAttr(0),
-                                         fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes{fb.getIndexAttr(1), fb.getIndexAttr(k),
-                                  fb.getIndexAttr(nr)};
-  SmallVector<OpFoldResult> strides(3, fb.getIndexAttr(1));
-  Value panel = tensor::ExtractSliceOp::create(fb, loc, panelType, shared,
-                                               sliceOffsets, sizes, strides);
-  auto rowLoop = scf::ForOp::create(
-      fb, loc, iconst(fb, 0), iconst(fb, k), iconst(fb, 1), ValueRange{panel},
-      [&](OpBuilder &lb, Location l, Value row, ValueRange args) {
+  Value offsets, mask, zeros;
+  return buildPanels(
+      b, loc, panels, k, nr,
+      [&](OpBuilder &fb, Value pb) {
+        auto vconst = [&](int64_t v) {
+          return arith::ConstantOp::create(
+                     fb, loc, DenseElementsAttr::get(idxVecType, (int32_t)v))
+              .getResult();
+        };
+        // The pixels of this panel (past N: the last pixel again, whose
+        // columns are cut off the result), as offsets into X.
+        Value first = arith::IndexCastOp::create(
+            fb, loc, i32,
+            affine::AffineApplyOp::create(
+                fb, loc,
+                AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
+                ValueRange{pb}));
+        Value pix = arith::AddIOp::create(
+            fb, loc, vector::BroadcastOp::create(fb, loc, idxVecType, first),
+            arith::IndexCastOp::create(
+                fb, loc, idxVecType,
+                vector::StepOp::create(
+                    fb, loc, VectorType::get({nr}, fb.getIndexType()))));
+        pix = arith::MinSIOp::create(fb, loc, pix, vconst(n - 1));
+        offsets = vconst(0);
+        for (int64_t i = pDims.size() - 1; i >= 0; --i) {
+          int64_t d = pDims[i];
+          Value digit = pix;
+          if (i > 0) {
+            digit = arith::RemUIOp::create(fb, loc, pix, vconst(shape[d]));
+            pix = arith::DivUIOp::create(fb, loc, pix, vconst(shape[d]));
+          }
+          if (coeff[d] != 0)
+            offsets = arith::AddIOp::create(
+                fb, loc, offsets,
+                arith::MulIOp::create(fb, loc, digit, vconst(coeff[d])));
+        }
+        mask = arith::ConstantOp::create(
+            fb, loc,
+            DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()),
+                                   true));
+        zeros = arith::ConstantOp::create(
+            fb, loc, DenseElementsAttr::get(vecType, 0.0f));
+      },
+      [&](OpBuilder &lb, Location l, Value, Value row) -> Value {
         // The row's own offset: its digits over the k dims.
         AffineExpr rest = getAffineDimExpr(0, ctx);
         AffineExpr offset = getAffineConstantExpr(coeff[numDims], ctx);
@@ -294,18 +287,9 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
         }
         Value base = affine::AffineApplyOp::create(
             lb, l, AffineMap::get(1, 0, offset, ctx), ValueRange{row});
-        Value v = vector::GatherOp::create(
-            lb, l, vecType, xFlat, ValueRange{base}, offsets, mask, zeros);
-        Value t = vector::TransferWriteOp::create(
-                      lb, l, v, args[0], ValueRange{row, iconst(lb, 0)},
-                      ArrayRef<bool>{true})
-                      .getResult();
-        scf::YieldOp::create(lb, l, t);
+        return vector::GatherOp::create(lb, l, vecType, xFlat, ValueRange{base},
+                                        offsets, mask, zeros);
       });
-  fb.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(fb, loc, rowLoop.getResult(0), shared,
-                                        sliceOffsets, sizes, strides);
-  return forall.getResult(0);
 }
 
 /// How the accumulators start, before the first K block.
@@ -326,15 +310,8 @@ InitSource classifyInit(Value init, int64_t n, int64_t nr) {
     src.value = splat;
     return src;
   }
-  auto generic = init.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
-      generic.getNumReductionLoops() != 0 ||
-      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
-      !generic.getIndexingMapsArray()[1].isIdentity())
-    return src;
-  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
-  if (yield.getValues()[0] != generic.getBody()->getArgument(0))
+  linalg::GenericOp generic = kiln::broadcastCopy(init);
+  if (!generic || generic.getNumLoops() != 2)
     return src;
   AffineMap map = generic.getIndexingMapsArray()[0];
   Value input = generic.getDpsInputs()[0];
@@ -375,6 +352,16 @@ Value apply(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
 }
 
 } // namespace
+
+/// The largest multiple of `quantum` that divides `n` and is at most
+/// `limit` (at least `quantum`; `n` is a multiple of `quantum`).
+int64_t kiln::tileSize(int64_t n, int64_t quantum, int64_t limit) {
+  int64_t best = quantum;
+  for (int64_t t = quantum; t <= std::min(n, limit); t += quantum)
+    if (n % t == 0)
+      best = t;
+  return best;
+}
 
 LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
                                      linalg::MatmulOp op,

@@ -18,6 +18,11 @@ struct KernelTiles {
   int64_t mr, nr, mc, nc, kc, minTiles;
 };
 
+/// The largest multiple of `quantum` that divides `n` and is at most
+/// `limit` (at least `quantum`; `n` is a multiple of `quantum`): cache tiles
+/// that leave no partial tile.
+int64_t tileSize(int64_t n, int64_t quantum, int64_t limit);
+
 /// Replaces a static f32 `linalg.matmul` on tensors by an scf.forall of cache
 /// tiles whose register tiles run a k loop of vector FMAs on loop-carried
 /// accumulators, reading B as nr-wide panels (packed at compile time when B

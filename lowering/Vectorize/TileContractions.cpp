@@ -33,16 +33,6 @@ namespace kiln {
 
 namespace {
 
-/// The largest multiple of `quantum` that divides `n` and is at most
-/// `limit` (at least `quantum`; `n` is a multiple of `quantum`).
-int64_t tileSize(int64_t n, int64_t quantum, int64_t limit) {
-  int64_t best = quantum;
-  for (int64_t t = quantum; t <= std::min(n, limit); t += quantum)
-    if (n % t == 0)
-      best = t;
-  return best;
-}
-
 /// The largest divisor of n that is at most `bound`.
 int64_t largestDivisor(int64_t n, int64_t bound) {
   for (int64_t d = std::min(n, bound); d > 1; --d)
@@ -170,14 +160,14 @@ struct TileContractionsPass
       cur = *t;
       return true;
     };
-    int64_t tm = tileSize(m, rows, mc), tn = tileSize(n, cols, nc),
-            tk = tileSize(k, 1, kc);
+    int64_t tm = kiln::tileSize(m, rows, mc), tn = kiln::tileSize(n, cols, nc),
+            tk = kiln::tileSize(k, 1, kc);
     // Enough cache tiles for the threads to share (narrower columns first).
     auto tiles = [&] { return (m / tm) * (n / tn); };
     while (tiles() < minTiles && tn > cols)
-      tn = tileSize(n, cols, tn - cols);
+      tn = kiln::tileSize(n, cols, tn - cols);
     while (tiles() < minTiles && tm > rows)
-      tm = tileSize(m, rows, tm - rows);
+      tm = kiln::tileSize(m, rows, tm - rows);
     // Fills the accumulator tile `cur` writes into, right before it; on a
     // failure to tile further, before whatever `cur` is then (it still holds
     // all of K unless the fill was placed already).
