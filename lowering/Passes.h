@@ -27,7 +27,8 @@ namespace kiln {
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateMatMulPatterns(mlir::RewritePatternSet &patterns);
 void populateConvPatterns(mlir::RewritePatternSet &patterns,
-                          bool convAsMatmul = true);
+                          bool convAsMatmul = true,
+                          int64_t winogradMinTiles = 0);
 void populateReducePatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
 void populateTensorOpsPatterns(mlir::RewritePatternSet &patterns);

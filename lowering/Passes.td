@@ -17,6 +17,9 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   let options = [
     Option<"convAsMatmul", "conv-as-matmul", "bool", "true",
            "lower single-image, single-group f32 Conv as im2col + linalg.matmul">,
+    Option<"winogradMinTiles", "winograd-min-tiles", "int64_t", "0",
+           "lower 3x3 stride-1 f32 Conv with constant weights and at least "
+           "this many 4x4 output tiles as Winograd F(4x4, 3x3) (0: never)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

@@ -207,6 +207,7 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
     info.threads = false;
     info.matmulMinTiles = 1;
     info.matmulPadding = false; // RAM is the scarce resource
+    info.winogradMinTiles = 0;  // and so is flash
     info.libm = false;
     info.arenaAlign = 16;
   } else {

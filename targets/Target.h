@@ -61,6 +61,10 @@ struct TargetInfo {
   /// Pad matmuls to the register tile (extra arena memory) rather than
   /// shrink the tile to divisors of the problem.
   bool matmulPadding = true;
+  /// 3x3 stride-1 convolutions with at least this many 4x4 output tiles use
+  /// Winograd F(4x4, 3x3) (4x the weights, 2.25x fewer multiply-adds); 0:
+  /// never.
+  int64_t winogradMinTiles = 32;
   /// No operating system: no heap, no files, no threads, the caller passes
   /// the arena, only memcpy/memset/memmove from libc.
   bool bareMetal = false;

@@ -127,6 +127,14 @@ CASES = [
     ("test_kiln_conv_dilated_batch", lambda: conv_case(2, 6, 12, 11, 10, 3, 1, (2, 2, 2, 2), 2, 1, None)),
     ("test_kiln_conv_1x1_clip", lambda: conv_case(1, 24, 10, 10, 40, 1, 1, (0, 0, 0, 0), 1, 1, "clip")),
     ("test_kiln_conv_1x1_stride2", lambda: conv_case(1, 12, 9, 9, 20, 1, 2, (0, 0, 0, 0), 1, 1, None)),
+    # Winograd F(4x4, 3x3): full and masked tile vectors, cropped edges,
+    # no bias padding, batches, fused epilogues.
+    ("test_kiln_winograd_relu", lambda: conv_case(1, 16, 24, 24, 32, 3, 1, (1, 1, 1, 1), 1, 1, "relu")),
+    ("test_kiln_winograd_odd_residual", lambda: conv_case(1, 8, 23, 29, 12, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
+    ("test_kiln_winograd_unpadded", lambda: conv_case(1, 9, 30, 30, 10, 3, 1, (0, 0, 0, 0), 1, 1, None)),
+    ("test_kiln_winograd_asymmetric_pads", lambda: conv_case(1, 8, 25, 21, 8, 3, 1, (0, 2, 1, 0), 1, 1, "clip")),
+    ("test_kiln_winograd_batch", lambda: conv_case(2, 8, 17, 17, 16, 3, 1, (1, 1, 1, 1), 1, 1, None)),
+    ("test_kiln_winograd_wide_rows", lambda: conv_case(1, 8, 12, 72, 8, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
     # Depthwise kernel.
     ("test_kiln_depthwise_3x3", lambda: conv_case(1, 8, 13, 13, 8, 3, 1, (1, 1, 1, 1), 1, 8, "clip")),
     ("test_kiln_depthwise_3x3_stride2_batch", lambda: conv_case(2, 16, 14, 14, 16, 3, 2, (1, 1, 1, 1), 1, 16, "clip")),

@@ -39,7 +39,12 @@ template <typename Options> static Options withIndexBits(unsigned bits) {
 void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(onnx::createOnnxInferShapes());
-  pm.addPass(createConvertOnnxToLinalg());
+  ConvertOnnxToLinalgOptions lowering;
+  // The Winograd transforms are slow generics unless kiln-tile-contractions
+  // replaces them, which it does where it may pad.
+  if (options.optLevel >= 1 && options.target.matmulPadding)
+    lowering.winogradMinTiles = options.target.winogradMinTiles;
+  pm.addPass(createConvertOnnxToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   if (options.optLevel >= 1) {
     const MatmulTiles &t = options.target.matmul;

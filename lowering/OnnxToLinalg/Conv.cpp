@@ -13,6 +13,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
+#include "lowering/OnnxToLinalg/Winograd.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace kiln;
@@ -185,6 +190,191 @@ LogicalResult lowerAsMatmul(kop::ConvOp op, const onnx::WindowGeometry &g,
   return success();
 }
 
+/// A small f32 constant matrix.
+template <size_t R, size_t C>
+Value matrixConstant(OpBuilder &b, Location loc, const double (&m)[R][C]) {
+  SmallVector<float> values;
+  for (size_t r = 0; r < R; ++r)
+    for (size_t c = 0; c < C; ++c)
+      values.push_back(m[r][c]);
+  auto type = RankedTensorType::get({(int64_t)R, (int64_t)C}, b.getF32Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
+}
+
+/// Whether a Conv is computed with Winograd F(4x4, 3x3): 2-D, 3x3, stride
+/// and dilation 1, one group, f32, constant weights, at least `minTiles`
+/// 4x4 output tiles (below that, the transforms and the narrow products
+/// cost more than they save).
+bool useWinograd(kop::ConvOp op, const onnx::WindowGeometry &g,
+                 int64_t group, int64_t minTiles) {
+  if (minTiles <= 0 || group != 1 || g.kernel.size() != 2 ||
+      !cast<RankedTensorType>(op.getType()).getElementType().isF32())
+    return false;
+  for (int i = 0; i < 2; ++i)
+    if (g.kernel[i] != 3 || g.strides[i] != 1 || g.dilations[i] != 1)
+      return false;
+  bool splat;
+  if (!constantBytes(op.getW(), splat))
+    return false;
+  int64_t n = cast<RankedTensorType>(op.getX().getType()).getDimSize(0);
+  int64_t tiles = n * llvm::divideCeil(g.outSpatial[0], winograd::kOut) *
+                  llvm::divideCeil(g.outSpatial[1], winograd::kOut);
+  auto wt = cast<RankedTensorType>(op.getW().getType());
+  return tiles >= minTiles && wt.getDimSize(0) >= 8 && wt.getDimSize(1) >= 8;
+}
+
+/// Conv as Winograd F(4x4, 3x3) (see Winograd.h), on T = N x TY x TX tiles:
+///   xp = pad(x) to [N, C, 4 TY + 2, 4 TX + 2]
+///   v[i, j, c, n, ty, tx] = sum_ab BT[i, a] BT[j, b] xp[n, c, 4ty+a, 4tx+b]
+///   p[ij] = U[ij] x v[ij]          a linalg.batch_matmul of 36 [M, C] x [C, T]
+///   y[n, m, ty, r, tx, s] = bias[m] + sum_ij AT[r, i] AT[s, j] p[ij, m, ...]
+///   out = y as [N, M, 4 TY, 4 TX], cropped to [N, M, H, W]
+/// U[ij] = G g G^T, computed now from the constant weights.
+LogicalResult lowerWinograd(kop::ConvOp op, const onnx::WindowGeometry &g,
+                            PatternRewriter &rewriter) {
+  using namespace winograd;
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  auto xt = cast<RankedTensorType>(op.getX().getType());
+  auto wt = cast<RankedTensorType>(op.getW().getType());
+  auto outType = cast<RankedTensorType>(op.getType());
+  Type f32 = rewriter.getF32Type();
+  int64_t n = xt.getDimSize(0), c = wt.getDimSize(1), m = wt.getDimSize(0);
+  int64_t h = g.outSpatial[0], w = g.outSpatial[1];
+  int64_t ty = llvm::divideCeil(h, kOut), tx = llvm::divideCeil(w, kOut);
+  int64_t tiles = n * ty * tx;
+
+  // U[36, M, C], packed by the matmul kernel.
+  bool splat;
+  ArrayRef<char> bytes = *constantBytes(op.getW(), splat);
+  auto weight = [&](int64_t mi, int64_t ci, int a, int b) {
+    float v;
+    std::memcpy(&v,
+                bytes.data() +
+                    (splat ? 0 : ((mi * c + ci) * 9 + a * 3 + b) * sizeof(float)),
+                sizeof(float));
+    return (double)v;
+  };
+  std::vector<float> values(kIn * kIn * m * c);
+  for (int64_t mi = 0; mi < m; ++mi)
+    for (int64_t ci = 0; ci < c; ++ci) {
+      double gt[3][kIn]; // g G^T
+      for (int a = 0; a < 3; ++a)
+        for (int j = 0; j < kIn; ++j)
+          gt[a][j] = weight(mi, ci, a, 0) * G[j][0] +
+                     weight(mi, ci, a, 1) * G[j][1] +
+                     weight(mi, ci, a, 2) * G[j][2];
+      for (int i = 0; i < kIn; ++i)
+        for (int j = 0; j < kIn; ++j)
+          values[((i * kIn + j) * m + mi) * c + ci] =
+              (float)(G[i][0] * gt[0][j] + G[i][1] * gt[1][j] +
+                      G[i][2] * gt[2][j]);
+    }
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>((const char *)values.data(),
+                     values.size() * sizeof(float)),
+      alignof(double));
+  Value u = reshapeTensor(
+      rewriter, loc,
+      arith::ConstantOp::create(
+          rewriter, loc,
+          DenseResourceElementsAttr::get(
+              RankedTensorType::get({(int64_t)values.size()}, f32),
+              "winograd_weights", std::move(blob))),
+      RankedTensorType::get({kIn * kIn, m, c}, f32));
+
+  // Input transform.
+  int64_t hp = kOut * ty + 2, wp = kOut * tx + 2;
+  Value zero = scalarConstant(rewriter, loc, f32, 0);
+  Value xp = padTensor(
+      rewriter, loc, op.getX(), {0, 0, g.padBegin[0], g.padBegin[1]},
+      {0, 0, hp - xt.getDimSize(2) - g.padBegin[0],
+       wp - xt.getDimSize(3) - g.padBegin[1]},
+      zero);
+  Value bt = matrixConstant(rewriter, loc, BT);
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // Dims (i, j, c, n, ty, tx, a, b).
+  auto vType = RankedTensorType::get({kIn, kIn, c, n, ty, tx}, f32);
+  SmallVector<AffineMap> inMaps{
+      AffineMap::get(8, 0, {d(3), d(2), d(4) * kOut + d(6), d(5) * kOut + d(7)},
+                     ctx),
+      AffineMap::get(8, 0, {d(0), d(6)}, ctx),
+      AffineMap::get(8, 0, {d(1), d(7)}, ctx),
+      AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4), d(5)}, ctx)};
+  SmallVector<IteratorType> inIters(8, IteratorType::parallel);
+  inIters[6] = inIters[7] = IteratorType::reduction;
+  auto input = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{vType}, ValueRange{xp, bt, bt},
+      ValueRange{filledTensor(rewriter, loc, vType, zero)}, inMaps, inIters,
+      [](OpBuilder &b, Location l, ValueRange a) {
+        Value coeff = arith::MulFOp::create(b, l, a[1], a[2]);
+        Value term = arith::MulFOp::create(b, l, coeff, a[0]);
+        linalg::YieldOp::create(
+            b, l, ValueRange{arith::AddFOp::create(b, l, a[3], term)});
+      });
+  input->setAttr(kAttr, rewriter.getStringAttr("input"));
+  Value v = tensor::CollapseShapeOp::create(
+      rewriter, loc, RankedTensorType::get({kIn * kIn, c, tiles}, f32),
+      input.getResult(0), ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3, 4, 5}});
+
+  // The 36 products, one batch.
+  auto pType = RankedTensorType::get({kIn * kIn, m, tiles}, f32);
+  Value p = linalg::BatchMatmulOp::create(
+                rewriter, loc, TypeRange{pType}, ValueRange{u, v},
+                ValueRange{filledTensor(rewriter, loc, pType, zero)})
+                .getResult(0);
+  Value p6 = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({kIn, kIn, m, n, ty, tx}, f32), p,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3, 4, 5}});
+
+  // Output transform, on top of the bias. Dims (n, m, ty, r, tx, s, i, j).
+  auto yType = RankedTensorType::get({n, m, ty, kOut, tx, kOut}, f32);
+  Value init;
+  if (!isa<NoneType>(op.getB().getType())) {
+    Value bias = reshapeTensor(rewriter, loc, op.getB(),
+                               RankedTensorType::get({1, m, 1, 1, 1, 1}, f32));
+    init = buildElementwise(
+        rewriter, loc, bias, yType,
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  } else {
+    init = filledTensor(rewriter, loc, yType, zero);
+  }
+  Value at = matrixConstant(rewriter, loc, AT);
+  SmallVector<AffineMap> outMaps{
+      AffineMap::get(8, 0, {d(6), d(7), d(1), d(0), d(2), d(4)}, ctx),
+      AffineMap::get(8, 0, {d(3), d(6)}, ctx),
+      AffineMap::get(8, 0, {d(5), d(7)}, ctx),
+      AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4), d(5)}, ctx)};
+  auto output = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{yType}, ValueRange{p6, at, at},
+      ValueRange{init}, outMaps, inIters,
+      [](OpBuilder &b, Location l, ValueRange a) {
+        Value coeff = arith::MulFOp::create(b, l, a[1], a[2]);
+        Value term = arith::MulFOp::create(b, l, coeff, a[0]);
+        linalg::YieldOp::create(
+            b, l, ValueRange{arith::AddFOp::create(b, l, a[3], term)});
+      });
+  output->setAttr(kAttr, rewriter.getStringAttr("output"));
+  Value y = tensor::CollapseShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({n, m, kOut * ty, kOut * tx}, f32),
+      output.getResult(0),
+      ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  if (kOut * ty != h || kOut * tx != w)
+    y = tensor::ExtractSliceOp::create(
+        rewriter, loc, outType, y,
+        ArrayRef<OpFoldResult>(SmallVector<OpFoldResult>(
+            4, rewriter.getIndexAttr(0))),
+        ArrayRef<OpFoldResult>{
+            rewriter.getIndexAttr(n), rewriter.getIndexAttr(m),
+            rewriter.getIndexAttr(h), rewriter.getIndexAttr(w)},
+        ArrayRef<OpFoldResult>(SmallVector<OpFoldResult>(
+            4, rewriter.getIndexAttr(1))));
+  rewriter.replaceOp(op, y);
+  return success();
+}
+
 /// A 2-D depthwise Conv (one filter per channel) as the named
 /// linalg.depthwise_conv_2d_nchw_chw on the padded input, which
 /// kiln-tile-contractions vectorizes along the output rows.
@@ -220,9 +410,11 @@ LogicalResult lowerDepthwise(kop::ConvOp op, const onnx::WindowGeometry &g,
 }
 
 struct ConvPattern : OnnxPattern<kop::ConvOp> {
-  ConvPattern(MLIRContext *ctx, bool asMatmul)
-      : OnnxPattern(ctx), asMatmul(asMatmul) {}
+  ConvPattern(MLIRContext *ctx, bool asMatmul, int64_t winogradMinTiles)
+      : OnnxPattern(ctx), asMatmul(asMatmul),
+        winogradMinTiles(winogradMinTiles) {}
   bool asMatmul;
+  int64_t winogradMinTiles;
   LogicalResult lower(kop::ConvOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -246,6 +438,8 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
     if (failed(checkGeometry(op, g, outType, rewriter)))
       return failure();
 
+    if (useWinograd(op, g, group, winogradMinTiles))
+      return lowerWinograd(op, g, rewriter);
     if (asMatmul && group == 1 && elem.isF32())
       return lowerAsMatmul(op, g, rewriter);
     if (asMatmul && sp == 2 && group == c && m == c && elem.isF32())
@@ -538,8 +732,9 @@ struct GlobalPoolPattern : OnnxPattern<OpTy> {
 } // namespace
 
 void kiln::populateConvPatterns(RewritePatternSet &patterns,
-                                bool convAsMatmul) {
-  patterns.add<ConvPattern>(patterns.getContext(), convAsMatmul);
+                                bool convAsMatmul, int64_t winogradMinTiles) {
+  patterns.add<ConvPattern>(patterns.getContext(), convAsMatmul,
+                            winogradMinTiles);
   patterns.add<MaxPoolPattern, AveragePoolPattern,
                GlobalPoolPattern<kop::GlobalAveragePoolOp, false>,
                GlobalPoolPattern<kop::GlobalMaxPoolOp, true>>(

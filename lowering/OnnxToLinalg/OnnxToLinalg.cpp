@@ -39,7 +39,7 @@ struct ConvertOnnxToLinalgPass
     RewritePatternSet patterns(&getContext());
     kiln::populateElementwisePatterns(patterns);
     kiln::populateMatMulPatterns(patterns);
-    kiln::populateConvPatterns(patterns, convAsMatmul);
+    kiln::populateConvPatterns(patterns, convAsMatmul, winogradMinTiles);
     kiln::populateReducePatterns(patterns);
     kiln::populateDataMovementPatterns(patterns);
     kiln::populateTensorOpsPatterns(patterns);

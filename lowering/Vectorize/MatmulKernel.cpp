@@ -47,11 +47,14 @@ namespace {
 /// made now: element (p, d) of the matrix, p along the panelled dim
 /// (`panels` long) and d along the other (`depth` long), read at
 /// `p * pStride + d * dStride`, lands at [p / width][d][p % width]; the last
-/// panel is padded with zeros.
+/// panel is padded with zeros. With `batches` matrices (`batchStride`
+/// elements apart), their panels follow each other.
 Value packedConstant(OpBuilder &b, Location loc, ArrayRef<char> bytes,
                      bool splat, int64_t panels, int64_t depth, int64_t pStride,
-                     int64_t dStride, int64_t width) {
-  int64_t count = llvm::divideCeil(panels, width);
+                     int64_t dStride, int64_t width, int64_t batches = 1,
+                     int64_t batchStride = 0) {
+  int64_t perBatch = llvm::divideCeil(panels, width);
+  int64_t count = batches * perBatch;
   std::vector<float> out(count * depth * width, 0.0f);
   auto at = [&](int64_t i) {
     float v;
@@ -59,10 +62,11 @@ Value packedConstant(OpBuilder &b, Location loc, ArrayRef<char> bytes,
                 sizeof(float));
     return v;
   };
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t d = 0; d < depth; ++d)
-      out[((p / width) * depth + d) * width + p % width] =
-          at(p * pStride + d * dStride);
+  for (int64_t bi = 0; bi < batches; ++bi)
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t d = 0; d < depth; ++d)
+        out[((bi * perBatch + p / width) * depth + d) * width + p % width] =
+            at(bi * batchStride + p * pStride + d * dStride);
   Type f32 = b.getF32Type();
   auto flatType = RankedTensorType::get({(int64_t)out.size()}, f32);
   auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
@@ -118,25 +122,37 @@ Value buildPanels(
 }
 
 /// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time: one
-/// vector per row of a panel, the last panel filled up with zeros.
+/// vector per row of a panel, the last panel filled up with zeros. A batch
+/// B[batch, K, N] gives the panels of each matrix in turn.
 Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
   MLIRContext *ctx = b.getContext();
   auto bt = cast<RankedTensorType>(bMat.getType());
-  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
+  int64_t rank = bt.getRank();
+  int64_t k = bt.getDimSize(rank - 2), n = bt.getDimSize(rank - 1);
+  int64_t batches = rank == 3 ? bt.getDimSize(0) : 1;
+  int64_t perBatch = llvm::divideCeil(n, nr);
   auto vecType = VectorType::get({nr}, bt.getElementType());
   Value zero = kiln::scalarConstant(b, loc, bt.getElementType(), 0);
-  Value col;
+  Value col, batch;
+  AffineExpr d0 = getAffineDimExpr(0, ctx);
   return buildPanels(
-      b, loc, llvm::divideCeil(n, nr), k, nr,
+      b, loc, batches * perBatch, k, nr,
       [&](OpBuilder &pb, Value panel) {
         col = affine::AffineApplyOp::create(
-            pb, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * nr, ctx),
+            pb, loc, AffineMap::get(1, 0, (d0 % perBatch) * nr, ctx),
             ValueRange{panel});
+        if (rank == 3)
+          batch = affine::AffineApplyOp::create(
+              pb, loc, AffineMap::get(1, 0, d0.floorDiv(perBatch), ctx),
+              ValueRange{panel});
       },
       [&](OpBuilder &lb, Location l, Value, Value row) -> Value {
         // Only a last, partial panel reads past N (masked, zeros).
-        return vector::TransferReadOp::create(lb, l, vecType, bMat,
-                                              ValueRange{row, col}, zero,
+        SmallVector<Value> index{row, col};
+        if (rank == 3)
+          index.insert(index.begin(), batch);
+        return vector::TransferReadOp::create(lb, l, vecType, bMat, index,
+                                              zero,
                                               ArrayRef<bool>{n % nr == 0});
       });
 }
@@ -363,14 +379,15 @@ int64_t kiln::tileSize(int64_t n, int64_t quantum, int64_t limit) {
   return best;
 }
 
-LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
-                                     linalg::MatmulOp op,
-                                     const KernelTiles &tiles) {
+namespace {
+
+/// The kernel for C = A x B + init, or, with `batched`, for each of the
+/// leading index of all three (one kernel whose threads share the batch).
+LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
+                         bool batched, const kiln::KernelTiles &tiles) {
+  using namespace kiln;
   if (!op.hasPureTensorSemantics() ||
       op->getParentOfType<LoopLikeOpInterface>())
-    return failure();
-  // A plain product: the default indexing maps, no casts.
-  if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
     return failure();
   Value aMat = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
   Value init = op.getDpsInits()[0];
@@ -381,8 +398,11 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
       !ct.hasStaticShape() || !at.getElementType().isF32() ||
       !bt.getElementType().isF32() || !ct.getElementType().isF32())
     return failure();
-  int64_t m = ct.getDimSize(0), n = ct.getDimSize(1), k = at.getDimSize(1);
-  if (m == 0 || n == 0 || k == 0)
+  int64_t rank = batched ? 3 : 2;
+  int64_t batches = batched ? ct.getDimSize(0) : 1;
+  int64_t m = ct.getDimSize(rank - 2), n = ct.getDimSize(rank - 1),
+          k = at.getDimSize(rank - 1);
+  if (m == 0 || n == 0 || k == 0 || batches == 0)
     return failure();
   const int64_t nr = tiles.nr;
   // A 4-row tile when it divides M and mr does not (padding 64 rows to 66
@@ -397,8 +417,8 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   // With an epilogue, the kernel goes where its last op was: every operand
-  // of the chain is defined by then.
-  Epilogue epi = findEpilogue(op.getResult(0));
+  // of the chain is defined by then. (A batch takes none.)
+  Epilogue epi = batched ? Epilogue() : findEpilogue(op->getResult(0));
   rewriter.setInsertionPoint(epi.absorbed.empty() ? op.getOperation()
                                                   : epi.absorbed.back());
   Type f32 = rewriter.getF32Type();
@@ -410,7 +430,7 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   // Cache tiles: divisors of the padded sizes, shrunk (columns first) until
   // the threads have enough of them.
   int64_t tm = tileSize(mp, rows, tiles.mc), tn = tileSize(np, nr, tiles.nc);
-  auto count = [&] { return (mp / tm) * (np / tn); };
+  auto count = [&] { return batches * (mp / tm) * (np / tn); };
   while (count() < tiles.minTiles && tn > nr)
     tn = tileSize(np, nr, tn - nr);
   while (count() < tiles.minTiles && tm > rows)
@@ -422,24 +442,38 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   bool splat;
   Value bPacked;
   if (auto bytes = constantBytes(bMat, splat))
-    bPacked = packedConstant(rewriter, loc, *bytes, splat, n, k, 1, n, nr);
-  else if (Value im2col = packIm2col(rewriter, loc, bMat, nr))
+    bPacked = packedConstant(rewriter, loc, *bytes, splat, n, k, 1, n, nr,
+                             batches, k * n);
+  else if (Value im2col = batched ? Value() : packIm2col(rewriter, loc, bMat, nr))
     bPacked = im2col;
   else if (mp / tm > 1 || n % nr != 0)
     bPacked = packAtRunTime(rewriter, loc, bMat, nr);
   // A in panels when it is a constant.
   Value aPacked, aRows;
+  SmallVector<int64_t> noPad(rank, 0), padRows(rank, 0), padBoth(rank, 0);
+  padRows[rank - 2] = padBoth[rank - 2] = mp - m;
+  padBoth[rank - 1] = np - n;
   if (auto bytes = constantBytes(aMat, splat))
-    aPacked = packedConstant(rewriter, loc, *bytes, splat, m, k, k, 1, rows);
+    aPacked = packedConstant(rewriter, loc, *bytes, splat, m, k, k, 1, rows,
+                             batches, m * k);
   else
-    aRows = padTensor(rewriter, loc, aMat, {0, 0}, {mp - m, 0}, zero);
+    aRows = padTensor(rewriter, loc, aMat, noPad, padRows, zero);
 
-  InitSource src = classifyInit(init, n, nr);
-  auto outType = RankedTensorType::get({mp, np}, f32);
-  Value out =
-      src.kind == InitSource::Tensor
-          ? padTensor(rewriter, loc, init, {0, 0}, {mp - m, np - n}, zero)
-          : emptyTensor(rewriter, loc, outType);
+  // A batch's init is a constant or a tensor (its bias broadcasts are
+  // copied first).
+  InitSource src = batched ? InitSource{} : classifyInit(init, n, nr);
+  if (batched)
+    if (Value splatInit = splatInitValue(init)) {
+      src.kind = InitSource::Constant;
+      src.value = splatInit;
+    }
+  SmallVector<int64_t> outShape{mp, np};
+  if (batched)
+    outShape.insert(outShape.begin(), batches);
+  auto outType = RankedTensorType::get(outShape, f32);
+  Value out = src.kind == InitSource::Tensor
+                  ? padTensor(rewriter, loc, init, noPad, padBoth, zero)
+                  : emptyTensor(rewriter, loc, outType);
 
   // K blocks of nearly equal depth; the last may be shorter.
   int64_t kBlocks = llvm::divideCeil(k, std::max<int64_t>(tiles.kc, 1));
@@ -469,14 +503,26 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
     return vector::BroadcastOp::create(b, loc, vecType, s);
   };
 
+  // The matrix of the batch the current task works on (null: no batch).
+  Value bIdx;
+  auto inBatch = [&](SmallVector<Value> index) {
+    if (bIdx)
+      index.insert(index.begin(), bIdx);
+    return index;
+  };
   // One register tile of the cache tile `tile` at (ir, jr), K in [k0, k1).
   auto registerTile = [&](OpBuilder &b, Value tile, Value i0, Value j0,
                           Value ir, Value jr, Value k0, Value k1, bool first,
                           bool firstKnown) -> Value {
     Value i = apply(b, loc, d0 + d1, {i0, ir});
     Value j = apply(b, loc, d0 + d1, {j0, jr});
-    Value panel = apply(b, loc, d0.floorDiv(nr), {j});
-    Value ib = aPacked ? apply(b, loc, d0.floorDiv(rows), {i}) : Value();
+    Value panel =
+        bIdx ? apply(b, loc, d1 * (np / nr) + d0.floorDiv(nr), {j, bIdx})
+             : apply(b, loc, d0.floorDiv(nr), {j});
+    Value ib = !aPacked ? Value()
+               : bIdx   ? apply(b, loc, d1 * (mp / rows) + d0.floorDiv(rows),
+                                {i, bIdx})
+                        : apply(b, loc, d0.floorDiv(rows), {i});
     auto readTile = [&](OpBuilder &nb) {
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r) {
@@ -520,7 +566,7 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
                                    ValueRange{panel, kk, idx(nb, l, 0)}, zero,
                                    ArrayRef<bool>{true})
                              : vector::TransferReadOp::create(
-                                   nb, l, vecType, bMat, ValueRange{kk, j},
+                                   nb, l, vecType, bMat, inBatch({kk, j}),
                                    zero, ArrayRef<bool>{true});
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
@@ -530,7 +576,7 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
                                             ValueRange{ib, kk, idx(nb, l, r)});
             } else {
               Value row = apply(nb, l, d0 + r, {i});
-              a = tensor::ExtractOp::create(nb, l, aRows, ValueRange{row, kk});
+              a = tensor::ExtractOp::create(nb, l, aRows, inBatch({row, kk}));
             }
             Value av = vector::BroadcastOp::create(nb, l, vecType, a);
             next.push_back(vector::FMAOp::create(nb, l, av, bv, carried[r]));
@@ -601,17 +647,26 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
 
   SmallVector<OpFoldResult> ubs{rewriter.getIndexAttr(mp / tm),
                                 rewriter.getIndexAttr(np / tn)};
+  if (batched)
+    ubs.insert(ubs.begin(), rewriter.getIndexAttr(batches));
   auto forall =
       scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
   {
     OpBuilder b(forall.getTerminator());
     Location l = loc;
-    Value i0 = apply(b, l, d0 * tm, {forall.getInductionVar(0)});
-    Value j0 = apply(b, l, d0 * tn, {forall.getInductionVar(1)});
+    unsigned first = batched ? 1 : 0;
+    if (batched)
+      bIdx = forall.getInductionVar(0);
+    Value i0 = apply(b, l, d0 * tm, {forall.getInductionVar(first)});
+    Value j0 = apply(b, l, d0 * tn, {forall.getInductionVar(first + 1)});
     Value shared = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets{i0, j0};
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(tm), b.getIndexAttr(tn)};
-    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    if (batched) {
+      offsets.insert(offsets.begin(), bIdx);
+      sizes.insert(sizes.begin(), b.getIndexAttr(1));
+    }
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
     Value tile = tensor::ExtractSliceOp::create(b, l, tileType, shared, offsets,
                                                 sizes, strides);
     Value done;
@@ -637,10 +692,12 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   }
   Value result = forall.getResult(0);
   if (mp != m || np != n) {
-    SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(m),
                                     rewriter.getIndexAttr(n)};
-    SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
+    if (batched)
+      sizes.insert(sizes.begin(), rewriter.getIndexAttr(batches));
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
     result = tensor::ExtractSliceOp::create(rewriter, loc, ct, result, offsets,
                                             sizes, strides);
   }
@@ -651,4 +708,23 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   finishEpilogue(rewriter, epi, result);
   rewriter.eraseOp(op);
   return success();
+}
+
+} // namespace
+
+LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
+                                     linalg::MatmulOp op,
+                                     const KernelTiles &tiles) {
+  // A plain product: the default indexing maps, no casts.
+  if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
+    return failure();
+  return emitKernel(rewriter, op, /*batched=*/false, tiles);
+}
+
+LogicalResult kiln::emitPackedBatchMatmul(RewriterBase &rewriter,
+                                          linalg::BatchMatmulOp op,
+                                          const KernelTiles &tiles) {
+  if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
+    return failure();
+  return emitKernel(rewriter, op, /*batched=*/true, tiles);
 }

@@ -32,6 +32,13 @@ mlir::LogicalResult emitPackedMatmul(mlir::RewriterBase &rewriter,
                                      mlir::linalg::MatmulOp op,
                                      const KernelTiles &tiles);
 
+/// The same kernel for a `linalg.batch_matmul` (one scf.forall over the
+/// batch and the cache tiles): A packed at compile time when it is a
+/// constant, B copied into panels when that pays; no epilogue.
+mlir::LogicalResult emitPackedBatchMatmul(mlir::RewriterBase &rewriter,
+                                          mlir::linalg::BatchMatmulOp op,
+                                          const KernelTiles &tiles);
+
 /// Replaces a static f32 depthwise convolution (NCHW, one filter per
 /// channel, input already padded) by an scf.forall over channels whose rows
 /// are computed `vectorWidth` pixels at a time, with its elementwise
@@ -39,6 +46,17 @@ mlir::LogicalResult emitPackedMatmul(mlir::RewriterBase &rewriter,
 mlir::LogicalResult emitDepthwiseConv(mlir::RewriterBase &rewriter,
                                       mlir::linalg::DepthwiseConv2DNchwChwOp op,
                                       int64_t vectorWidth);
+
+/// Replace the input and output transform generics of a Winograd
+/// convolution (OnnxToLinalg/Winograd.h) by vector code along the tiles of
+/// a tile row, the output with its elementwise consumers fused
+/// (WinogradKernel.cpp). Fail, leaving the op untouched, on any other op.
+mlir::LogicalResult emitWinogradInput(mlir::RewriterBase &rewriter,
+                                      mlir::linalg::GenericOp op,
+                                      int64_t vectorWidth);
+mlir::LogicalResult emitWinogradOutput(mlir::RewriterBase &rewriter,
+                                       mlir::linalg::GenericOp op,
+                                       int64_t vectorWidth);
 
 } // namespace kiln
 

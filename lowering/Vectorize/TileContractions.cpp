@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
+#include "lowering/OnnxToLinalg/Winograd.h"
 #include "lowering/Passes.h"
 #include "lowering/Vectorize/MatmulKernel.h"
 
@@ -220,10 +221,24 @@ struct TileContractionsPass
         [&](linalg::DepthwiseConv2DNchwChwOp op) { depthwise.push_back(op); });
     for (linalg::DepthwiseConv2DNchwChwOp op : depthwise)
       (void)kiln::emitDepthwiseConv(rewriter, op, vectorWidth);
+    SmallVector<linalg::GenericOp> transforms;
+    func.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kiln::winograd::kAttr))
+        transforms.push_back(op);
+    });
+    for (linalg::GenericOp op : transforms)
+      if (failed(kiln::emitWinogradInput(rewriter, op, vectorWidth)))
+        (void)kiln::emitWinogradOutput(rewriter, op, vectorWidth);
     kiln::KernelTiles tiles{mr, nr, mc, nc, kc, minTiles};
     for (linalg::MatmulOp op : matmuls)
       if (!allowPadding || failed(kiln::emitPackedMatmul(rewriter, op, tiles)))
         (void)lowerOne(rewriter, op);
+    if (allowPadding) {
+      SmallVector<linalg::BatchMatmulOp> batches;
+      func.walk([&](linalg::BatchMatmulOp op) { batches.push_back(op); });
+      for (linalg::BatchMatmulOp op : batches)
+        (void)kiln::emitPackedBatchMatmul(rewriter, op, tiles);
+    }
 
     // vector.contract -> outer products -> fma; tidy the transfers.
     RewritePatternSet patterns(&getContext());
