@@ -7,7 +7,9 @@ input_<i>.pb and output_<i>.pb. For each test this compiles the model to an
 executable (`kiln compile model.onnx --emit=exe -O1 -o WORK/<test>/model`), runs
 it on every data set (`model input_0.pb ... --output-dir DIR`) and compares each
 DIR/output_<i>.pb with the reference: same shape, same dtype kind, floats within
-rtol 1e-3 / atol 1e-5 (NaNs equal), everything else exactly.
+rtol 1e-3 / atol 1e-5 (NaNs equal), everything else exactly. A test folder
+may hold tolerance.txt ("RTOL ATOL") for an algorithm that rounds differently
+(Kiln's own kernel tests: Winograd convolutions).
 
 Test names are <suite>/<folder>, e.g. node/test_add.
 
@@ -117,8 +119,10 @@ def load_tensor(path):
     return numpy_helper.to_array(t)
 
 
-def compare(expected, actual, what):
+def compare(expected, actual, what, rtol=None, atol=None):
     """Returns None when they agree, else a short reason."""
+    rtol = RTOL if rtol is None else rtol
+    atol = ATOL if atol is None else atol
     import numpy as np
     if expected.shape != actual.shape:
         return "%s: shape %s, expected %s" % (what, list(actual.shape), list(expected.shape))
@@ -127,7 +131,7 @@ def compare(expected, actual, what):
     if expected.dtype.kind in "fc":
         e = expected.astype(np.complex128 if expected.dtype.kind == "c" else np.float64)
         a = actual.astype(e.dtype)
-        ok = np.isclose(a, e, rtol=RTOL, atol=ATOL, equal_nan=True)
+        ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
         if ok.all():
             return None
         bad = np.argwhere(~ok)
@@ -192,6 +196,11 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=()):
     data_sets = sorted(d for d in os.listdir(test_dir) if d.startswith("test_data_set_"))
     if not data_sets:
         return result("run-fail", "no test_data_set_* folder")
+    tol = (None, None)
+    tol_file = os.path.join(test_dir, "tolerance.txt")
+    if os.path.isfile(tol_file):
+        with open(tol_file) as f:
+            tol = tuple(float(x) for x in f.read().split()[:2])
     for ds in data_sets:
         ds_dir = os.path.join(test_dir, ds)
         res_dir = os.path.join(out_dir, ds)
@@ -220,7 +229,7 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=()):
                 actual = load_tensor(got_path)
             except Exception as e:
                 return result("mismatch", "%s: cannot read %s: %s" % (ds, base, e))
-            why = compare(expected, actual, "%s/%s" % (ds, base[:-3]))
+            why = compare(expected, actual, "%s/%s" % (ds, base[:-3]), *tol)
             if why:
                 return result("mismatch", why)
     return result("pass")

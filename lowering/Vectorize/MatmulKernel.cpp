@@ -369,6 +369,20 @@ Value apply(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
 
 } // namespace
 
+/// The rows of a register tile for M rows: mr, or when mr does not divide M
+/// one or two rows fewer that do, or 4 (padding 64 rows to 66 would also
+/// shrink the cache tile); all of M when it is shorter than mr.
+static int64_t rowTile(int64_t m, int64_t mr) {
+  if (m <= mr)
+    return m;
+  if (m % mr == 0)
+    return mr;
+  for (int64_t r = mr - 1; r >= std::max<int64_t>(mr - 2, 5); --r)
+    if (m % r == 0)
+      return r;
+  return m % 4 == 0 ? 4 : mr;
+}
+
 /// The largest multiple of `quantum` that divides `n` and is at most
 /// `limit` (at least `quantum`; `n` is a multiple of `quantum`).
 int64_t kiln::tileSize(int64_t n, int64_t quantum, int64_t limit) {
@@ -405,13 +419,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   if (m == 0 || n == 0 || k == 0 || batches == 0)
     return failure();
   const int64_t nr = tiles.nr;
-  // A 4-row tile when it divides M and mr does not (padding 64 rows to 66
-  // would also shrink the cache tile); all of M when it is shorter than mr.
-  int64_t rows = tiles.mr;
-  if (m < rows)
-    rows = m;
-  else if (m % rows != 0 && m % 4 == 0)
-    rows = 4;
+  int64_t rows = rowTile(m, tiles.mr);
   int64_t mp = llvm::alignTo(m, rows), np = llvm::alignTo(n, nr);
 
   Location loc = op.getLoc();
@@ -712,12 +720,113 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
 
 } // namespace
 
+namespace {
+
+/// A copy of the matrix `m` transposed, as an elementwise generic (which the
+/// elementwise ops around it can fuse with).
+Value transposeCopy(OpBuilder &b, Location loc, Value m) {
+  auto t = cast<RankedTensorType>(m.getType());
+  auto outType = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
+                                       t.getElementType());
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+  SmallVector<AffineMap> maps{AffineMap::get(2, 0, {d1, d0}, ctx),
+                              AffineMap::getMultiDimIdentityMap(2, ctx)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{m},
+             ValueRange{kiln::emptyTensor(b, loc, outType)}, maps,
+             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, a[0]);
+             })
+      .getResult(0);
+}
+
+/// When C = W x B has few columns (a convolution's late layers: 7x7 = 49
+/// pixels pad to 64 of nr = 32) but many rows, the product the other way
+/// round, C^T = B^T x W^T, wastes less: the pixels become rows (padded to
+/// mr) and the output channels the nr-wide vectors. W is a constant, so W^T
+/// is made now (and packed into panels like any constant B); B^T is a copy,
+/// and C is C^T transposed back (a generic the epilogue's elementwise ops
+/// fuse with). Returns the new product, or null when the swap does not pay.
+linalg::MatmulOp transposeNarrowProduct(RewriterBase &rewriter,
+                                        linalg::MatmulOp op,
+                                        const kiln::KernelTiles &tiles) {
+  Value aMat = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  auto ct = dyn_cast<RankedTensorType>(init.getType());
+  auto at = dyn_cast<RankedTensorType>(aMat.getType());
+  auto bt = dyn_cast<RankedTensorType>(bMat.getType());
+  if (!ct || !at || !bt || !ct.hasStaticShape() || !at.hasStaticShape() ||
+      !bt.hasStaticShape() || !ct.getElementType().isF32() ||
+      !at.getElementType().isF32() || !bt.getElementType().isF32() ||
+      op->getParentOfType<LoopLikeOpInterface>())
+    return {};
+  int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
+  bool splat;
+  // Measured: narrow products with fewer rows (efficientnet's 1152 -> 192
+  // projections at 7x7) ran slower swapped, wide ones faster.
+  if (m < std::max<int64_t>(tiles.nr, 256) || n == 0 || at.getDimSize(1) == 0 || !kiln::constantBytes(aMat, splat) ||
+      kiln::constantBytes(bMat, splat))
+    return {};
+  // Padded work either way; swap for a clear gain only.
+  auto padded = [](int64_t x, int64_t q) { return llvm::alignTo(x, q); };
+  int64_t asIs = padded(m, rowTile(m, tiles.mr)) * padded(n, tiles.nr);
+  int64_t swapped = padded(n, rowTile(n, tiles.mr)) * padded(m, tiles.nr);
+  if (swapped * 10 > asIs * 8)
+    return {};
+
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  rewriter.setInsertionPoint(op);
+  auto tType = RankedTensorType::get({n, m}, ct.getElementType());
+  Value initT;
+  if (Value value = kiln::splatInitValue(init)) {
+    initT = kiln::filledTensor(rewriter, loc, tType, value);
+  } else if (linalg::GenericOp copy = kiln::broadcastCopy(init)) {
+    // The same broadcast, into the transposed shape.
+    AffineMap map = copy.getIndexingMapsArray()[0];
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    AffineMap swap = AffineMap::get(2, 0, {d1, d0}, ctx);
+    initT = linalg::GenericOp::create(
+                rewriter, loc, TypeRange{tType},
+                ValueRange{copy.getDpsInputs()[0]},
+                ValueRange{kiln::emptyTensor(rewriter, loc, tType)},
+                ArrayRef<AffineMap>{map.compose(swap),
+                                    AffineMap::getMultiDimIdentityMap(2, ctx)},
+                SmallVector<utils::IteratorType>(
+                    2, utils::IteratorType::parallel),
+                [](OpBuilder &nb, Location l, ValueRange a) {
+                  linalg::YieldOp::create(nb, l, a[0]);
+                })
+                .getResult(0);
+  } else {
+    initT = transposeCopy(rewriter, loc, init);
+  }
+  auto product = linalg::MatmulOp::create(
+      rewriter, loc, TypeRange{tType},
+      ValueRange{transposeCopy(rewriter, loc, bMat),
+                 kiln::transposeMatrix(rewriter, loc, aMat)},
+      ValueRange{initT});
+  rewriter.replaceOp(op, transposeCopy(rewriter, loc, product.getResult(0)));
+  return product;
+}
+
+} // namespace
+
 LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
                                      linalg::MatmulOp op,
                                      const KernelTiles &tiles) {
   // A plain product: the default indexing maps, no casts.
   if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
     return failure();
+  if (linalg::MatmulOp swapped = transposeNarrowProduct(rewriter, op, tiles)) {
+    // `op` is gone; the swapped product has what the kernel needs.
+    LogicalResult done = emitKernel(rewriter, swapped, /*batched=*/false, tiles);
+    assert(succeeded(done) && "a swapped product is always a kernel");
+    (void)done;
+    return success();
+  }
   return emitKernel(rewriter, op, /*batched=*/false, tiles);
 }
 
