@@ -86,6 +86,29 @@ def conv_case(n, c, h, w, m, k, s, p, d, group, act, residual=False, const_w=Tru
     return model(nodes, inputs, [("Y", y)], inits), [v for _, v in inputs], [y]
 
 
+def maxpool_case(n, c, h, w, k, s, p, d=1, ceil=0, relu=False):
+    x = randn(n, c, h, w)
+    span = d * (k - 1) + 1
+    size = lambda i, pb, pe: (-(-(i + pb + pe - span) // s) if ceil else (i + pb + pe - span) // s) + 1
+    oh, ow = size(h, p[0], p[2]), size(w, p[1], p[3])
+    # -inf padding, at the end as far as the last window reaches.
+    xp = np.full((n, c, max(h + p[0] + p[2], (oh - 1) * s + span),
+                  max(w + p[1] + p[3], (ow - 1) * s + span)), -np.inf, np.float32)
+    xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
+    y = np.full((n, c, oh, ow), -np.inf, np.float32)
+    for i in range(k):
+        for j in range(k):
+            y = np.maximum(y, xp[:, :, i * d:i * d + s * (oh - 1) + 1:s, j * d:j * d + s * (ow - 1) + 1:s])
+    nodes = [helper.make_node("MaxPool", ["X"], ["Y0"], kernel_shape=[k, k], strides=[s, s],
+                              pads=list(p), dilations=[d, d], ceil_mode=ceil)]
+    if relu:
+        nodes.append(helper.make_node("Relu", ["Y0"], ["Y"]))
+        y = np.maximum(y, 0)
+    else:
+        nodes.append(helper.make_node("Identity", ["Y0"], ["Y"]))
+    return model(nodes, [("X", x)], [("Y", y)], []), [x], [y]
+
+
 def matmul_case(m, k, n, const_b, bias=None, act=None):
     a = randn(m, k)
     b = randn(k, n)
@@ -147,6 +170,12 @@ CASES = [
     ("test_kiln_depthwise_dilated", lambda: conv_case(1, 5, 7, 7, 5, 3, 1, (1, 1, 1, 1), 2, 5, None)),
     ("test_kiln_depthwise_wide_rows", lambda: conv_case(1, 4, 40, 56, 4, 3, 1, (1, 1, 1, 1), 1, 4, "relu", residual=True)),
     ("test_kiln_depthwise_asymmetric_pads", lambda: conv_case(1, 6, 11, 11, 6, 3, 2, (0, 0, 1, 1), 1, 6, "clip")),
+    # MaxPool: the depthwise kernel's rows with max instead of taps (-inf
+    # padding read from the source), ceil mode, dilation, an epilogue.
+    ("test_kiln_maxpool_3x3_stride2_pad", lambda: maxpool_case(1, 8, 16, 16, 3, 2, (1, 1, 1, 1))),
+    ("test_kiln_maxpool_ceil_relu", lambda: maxpool_case(2, 5, 14, 14, 3, 2, (0, 0, 0, 0), ceil=1, relu=True)),
+    ("test_kiln_maxpool_2x2_wide", lambda: maxpool_case(1, 3, 9, 70, 2, 2, (0, 0, 0, 0))),
+    ("test_kiln_maxpool_dilated_stride1", lambda: maxpool_case(1, 4, 11, 11, 3, 1, (2, 2, 2, 2), d=2)),
 ]
 
 

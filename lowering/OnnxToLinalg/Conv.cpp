@@ -584,6 +584,18 @@ struct MaxPoolPattern : OnnxPattern<kop::MaxPoolOp> {
     Value lowest = lowestValue(rewriter, loc, elem);
     Value x = padWindowInput(rewriter, loc, op.getX(), g, lowest);
     Value init = filledTensor(rewriter, loc, outType, lowest);
+    // 2-D f32: the named op, which kiln-tile-contractions vectorizes along
+    // the output rows like a depthwise convolution.
+    if (g.kernel.size() == 2 && elem.isF32()) {
+      Value window = tensor::EmptyOp::create(rewriter, loc, g.kernel, elem);
+      rewriter.replaceOp(
+          op, linalg::PoolingNchwMaxOp::create(
+                  rewriter, loc, TypeRange{outType}, ValueRange{x, window},
+                  ValueRange{init}, rewriter.getI64VectorAttr(g.strides),
+                  rewriter.getI64VectorAttr(g.dilations))
+                  .getResult(0));
+      return success();
+    }
     rewriter.replaceOp(op,
                        buildWindowReduction(rewriter, loc, x, init, g, maxV));
     return success();
@@ -700,12 +712,24 @@ struct GlobalPoolPattern : OnnxPattern<OpTy> {
     Value init = filledTensor(rewriter, loc, flatType,
                               IsMax ? lowestValue(rewriter, loc, elem)
                                     : scalarConstant(rewriter, loc, elem, 0));
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
-                                dimsMap(ctx, rank, {0, 1})};
-    SmallVector<IteratorType> iters(rank, IteratorType::reduction);
-    iters[0] = iters[1] = IteratorType::parallel;
+    // The spatial dims as one: a single inner loop over all of a channel's
+    // pixels (a 7x7 map is one loop of 49, not seven of 7).
+    int64_t pixels = ShapedType::getNumElements(xt.getShape().drop_front(2));
+    SmallVector<ReassociationIndices> spatial{{0}, {1}, {}};
+    for (int64_t i = 2; i < rank; ++i)
+      spatial[2].push_back(i);
+    Value x = tensor::CollapseShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({xt.getDimSize(0), xt.getDimSize(1), pixels},
+                              elem),
+        op.getX(), spatial);
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(3),
+                                dimsMap(ctx, 3, {0, 1})};
+    SmallVector<IteratorType> iters{IteratorType::parallel,
+                                    IteratorType::parallel,
+                                    IteratorType::reduction};
     Value r = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{flatType}, ValueRange{op.getX()},
+                  rewriter, loc, TypeRange{flatType}, ValueRange{x},
                   ValueRange{init}, maps, iters,
                   [&](OpBuilder &b, Location l, ValueRange a) {
                     linalg::YieldOp::create(b, l,

@@ -13,6 +13,9 @@
 // even lanes. A row whose width is not a multiple of V ends with a masked
 // vector.
 //
+// linalg.pooling_nchw_max (MaxPool) is the same kernel without filters:
+// acc = max(acc, x[...]) from -inf, the padding being -inf instead of 0.
+//
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 #include "lowering/Vectorize/Epilogue.h"
@@ -74,26 +77,30 @@ Value affineOf(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
 
 } // namespace
 
-LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
-                                      linalg::DepthwiseConv2DNchwChwOp op,
-                                      int64_t vectorWidth) {
+namespace {
+
+/// The window kernel of a depthwise convolution (`w`: the [C, kh, kw]
+/// filters; taps multiply-added) or of a max pool (`w` null; the window's
+/// maximum), both on an NCHW input already padded (with zeros, or with the
+/// lowest value for the max).
+LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
+                         Value w, Value init, ArrayRef<int64_t> strides,
+                         ArrayRef<int64_t> dilations, int64_t kh, int64_t kw,
+                         int64_t vectorWidth) {
+  using namespace kiln;
   if (!op.hasPureTensorSemantics() ||
       op->getParentOfType<LoopLikeOpInterface>())
     return failure();
-  Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
-  Value init = op.getDpsInits()[0];
   auto xt = cast<RankedTensorType>(x.getType());
-  auto wt = cast<RankedTensorType>(w.getType());
   auto yt = cast<RankedTensorType>(init.getType());
-  if (!xt.hasStaticShape() || !wt.hasStaticShape() || !yt.hasStaticShape() ||
-      !xt.getElementType().isF32() || !wt.getElementType().isF32() ||
-      !yt.getElementType().isF32() || yt.getNumElements() == 0)
+  if (!xt.hasStaticShape() || !yt.hasStaticShape() ||
+      !xt.getElementType().isF32() || !yt.getElementType().isF32() ||
+      yt.getNumElements() == 0 || xt.getRank() != 4 || yt.getRank() != 4 ||
+      strides.size() != 2 || dilations.size() != 2)
     return failure();
-  SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
-  SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+  bool isMax = !w;
   int64_t batch = yt.getDimSize(0), channels = yt.getDimSize(1);
   int64_t oh = yt.getDimSize(2), ow = yt.getDimSize(3);
-  int64_t kh = wt.getDimSize(1), kw = wt.getDimSize(2);
   // A zero-padded input is read from its source, the padding supplied by
   // masks: no padded copy of the activation.
   Value input = x;
@@ -105,7 +112,9 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
     auto low = getConstantIntValues(pad.getMixedLowPad());
     auto high = getConstantIntValues(pad.getMixedHighPad());
     auto st = cast<RankedTensorType>(pad.getSource().getType());
-    if (pv && matchPattern(pv, m_AnyZeroFloat()) && low && high &&
+    bool padsRight = pv && (isMax ? matchPattern(pv, m_NegInfFloat())
+                                  : matchPattern(pv, m_AnyZeroFloat()));
+    if (padsRight && low && high &&
         st.hasStaticShape() && (*low)[0] == 0 && (*low)[1] == 0 &&
         (*high)[0] == 0 && (*high)[1] == 0 && (*low)[2] >= 0 &&
         (*low)[3] >= 0 && (*high)[2] >= 0 && (*high)[3] >= 0) {
@@ -134,10 +143,12 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
 
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
-  Epilogue epi = findEpilogue(op.getResult(0));
+  Epilogue epi = findEpilogue(op->getResult(0));
   rewriter.setInsertionPoint(epi.insertionPoint(op));
   Type f32 = rewriter.getF32Type();
-  Value zero = scalarConstant(rewriter, loc, f32, 0);
+  // What lies outside the input: 0 for a sum of products, -inf for the max.
+  Value zero = isMax ? lowestValue(rewriter, loc, f32)
+                     : scalarConstant(rewriter, loc, f32, 0);
   prepareEpilogue(rewriter, loc, epi, batch * channels * oh, ow);
   ChannelInit src = classifyChannelInit(init);
   Value out =
@@ -166,7 +177,7 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
                                                offsets, sizes, unit);
   // The channel's filter taps, and its initial value, once.
   SmallVector<Value> taps;
-  for (int64_t i = 0; i < kh; ++i)
+  for (int64_t i = 0; i < kh && w; ++i)
     for (int64_t j = 0; j < kw; ++j)
       taps.push_back(vector::BroadcastOp::create(
           b, loc, vecType,
@@ -201,8 +212,7 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
                                  VectorType::get({v}, b.getIndexType()))),
       arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(idxVecType, (int32_t)sw)));
-  Value zeros =
-      arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vecType, 0.0f));
+  Value zeros = vector::BroadcastOp::create(b, loc, vecType, zero);
   auto chunk = [&](OpBuilder &cb, Value t, Value row, Value col, bool inBounds,
                    bool edge, bool checkRows, bool readsFit) -> Value {
     Value acc = channelInit
@@ -268,7 +278,9 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
           if (fromSource && checkRows)
             xv = arith::SelectOp::create(cb, loc, valid, xv, zeros);
         }
-        acc = vector::FMAOp::create(cb, loc, taps[i * kw + j], xv, acc);
+        acc = isMax ? (Value)arith::MaximumFOp::create(cb, loc, acc, xv)
+                    : (Value)vector::FMAOp::create(cb, loc, taps[i * kw + j],
+                                                   xv, acc);
       }
     }
     if (!epi.empty()) {
@@ -344,4 +356,38 @@ LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
   finishEpilogue(rewriter, epi, result);
   rewriter.eraseOp(op);
   return success();
+}
+
+} // namespace
+
+LogicalResult kiln::emitDepthwiseConv(RewriterBase &rewriter,
+                                      linalg::DepthwiseConv2DNchwChwOp op,
+                                      int64_t vectorWidth) {
+  Value w = op.getDpsInputs()[1];
+  auto wt = cast<RankedTensorType>(w.getType());
+  if (!wt.hasStaticShape() || !wt.getElementType().isF32())
+    return failure();
+  SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+  return emitWindow(rewriter, op, op.getDpsInputs()[0], w,
+                    op.getDpsInits()[0], strides, dilations, wt.getDimSize(1),
+                    wt.getDimSize(2), vectorWidth);
+}
+
+LogicalResult kiln::emitMaxPool(RewriterBase &rewriter,
+                                linalg::PoolingNchwMaxOp op,
+                                int64_t vectorWidth) {
+  auto window = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  if (!window.hasStaticShape() || window.getRank() != 2)
+    return failure();
+  // The init must be the lowest value: the kernel starts from it.
+  Value init = op.getDpsInits()[0];
+  Value start = kiln::splatInitValue(init);
+  if (!start || !matchPattern(start, m_NegInfFloat()))
+    return failure();
+  SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+  return emitWindow(rewriter, op, op.getDpsInputs()[0], Value(), init, strides,
+                    dilations, window.getDimSize(0), window.getDimSize(1),
+                    vectorWidth);
 }

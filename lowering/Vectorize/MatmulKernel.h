@@ -47,6 +47,13 @@ mlir::LogicalResult emitDepthwiseConv(mlir::RewriterBase &rewriter,
                                       mlir::linalg::DepthwiseConv2DNchwChwOp op,
                                       int64_t vectorWidth);
 
+/// The same kernel for a 2-D f32 max pool (NCHW, input padded with the
+/// lowest value, init filled with it): the window's maximum instead of the
+/// taps' sum.
+mlir::LogicalResult emitMaxPool(mlir::RewriterBase &rewriter,
+                                mlir::linalg::PoolingNchwMaxOp op,
+                                int64_t vectorWidth);
+
 /// Replace the input and output transform generics of a Winograd
 /// convolution (OnnxToLinalg/Winograd.h) by vector code along the tiles of
 /// a tile row, the output with its elementwise consumers fused

@@ -221,6 +221,10 @@ struct TileContractionsPass
         [&](linalg::DepthwiseConv2DNchwChwOp op) { depthwise.push_back(op); });
     for (linalg::DepthwiseConv2DNchwChwOp op : depthwise)
       (void)kiln::emitDepthwiseConv(rewriter, op, vectorWidth);
+    SmallVector<linalg::PoolingNchwMaxOp> pools;
+    func.walk([&](linalg::PoolingNchwMaxOp op) { pools.push_back(op); });
+    for (linalg::PoolingNchwMaxOp op : pools)
+      (void)kiln::emitMaxPool(rewriter, op, vectorWidth);
     SmallVector<linalg::GenericOp> transforms;
     func.walk([&](linalg::GenericOp op) {
       if (op->hasAttr(kiln::winograd::kAttr))

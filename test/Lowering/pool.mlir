@@ -5,10 +5,8 @@
 // kernel loops their bounds.
 
 // MaxPool pads with -inf so padding never wins; with ceil_mode the last
-// window runs one past the input (4 -> 5).
-// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 * 2 + d2, d5 * 2 + d3)>
-// CHECK: #[[KMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d3)>
-// CHECK: #[[YMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d5)>
+// window runs one past the input (4 -> 5). A 2-D f32 MaxPool is the named
+// linalg.pooling_nchw_max (kiln-tile-contractions vectorizes it).
 // CHECK-LABEL: func.func @maxpool_ceil
 // CHECK-SAME: (%[[X:.*]]: tensor<1x1x4x4xf32>)
 // CHECK: %[[LOW:.*]] = arith.constant 0xFF800000 : f32
@@ -17,14 +15,27 @@
 // CHECK: } : tensor<1x1x4x4xf32> to tensor<1x1x5x5xf32>
 // CHECK: %[[INIT:.*]] = linalg.fill ins(%[[LOW]] : f32) outs(%{{.*}} : tensor<1x1x2x2xf32>)
 // CHECK: %[[K:.*]] = tensor.empty() : tensor<3x3xf32>
-// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[KMAP]], #[[YMAP]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel", "parallel"]} ins(%[[P]], %[[K]] : tensor<1x1x5x5xf32>, tensor<3x3xf32>) outs(%[[INIT]] : tensor<1x1x2x2xf32>)
-// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: %[[M:.*]] = arith.maximumf %[[ACC]], %[[IN]] : f32
-// CHECK-NEXT: linalg.yield %[[M]] : f32
+// CHECK: %[[Y:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%[[P]], %[[K]] : tensor<1x1x5x5xf32>, tensor<3x3xf32>) outs(%[[INIT]] : tensor<1x1x2x2xf32>)
 // CHECK: return %[[Y]]
 func.func @maxpool_ceil(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
   %y = onnx.MaxPool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, ceil_mode = 1 : i64} : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
   return %y : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+// Other pools are one linalg.generic window: a 1-D MaxPool.
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3 * 2 + d2)>
+// CHECK: #[[KMAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d2)>
+// CHECK: #[[YMAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-LABEL: func.func @maxpool_1d
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[KMAP]], #[[YMAP]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x7xf32>, tensor<3xf32>) outs(%{{.*}} : tensor<1x2x3xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT: %[[M:.*]] = arith.maximumf %[[ACC]], %[[IN]] : f32
+// CHECK-NEXT: linalg.yield %[[M]] : f32
+func.func @maxpool_1d(%x: tensor<1x2x7xf32>) -> tensor<1x2x3xf32> {
+  %y = onnx.MaxPool %x {kernel_shape = array<i64: 3>, strides = array<i64: 2>} : (tensor<1x2x7xf32>) -> tensor<1x2x3xf32>
+  return %y : tensor<1x2x3xf32>
 }
 
 // -----
@@ -94,14 +105,15 @@ func.func @avgpool_ceil_include_pad(%x: tensor<1x1x5xf32>) -> tensor<1x1x3xf32> 
 
 // -----
 
-// Global pools reduce all spatial dims into [N, C], then expand to
-// [N, C, 1...]; the average divides by the spatial size.
-// CHECK: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-// CHECK: #[[NC:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+// Global pools reduce all spatial dims, collapsed into one, into [N, C],
+// then expand to [N, C, 1...]; the average divides by the spatial size.
+// CHECK: #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK: #[[NC:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @global_avg
 // CHECK-SAME: (%[[X:.*]]: tensor<2x3x4x5xf32>)
 // CHECK: %[[COUNT:.*]] = arith.constant 2.000000e+01 : f32
-// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[NC]]], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%[[X]] : tensor<2x3x4x5xf32>) outs(%{{.*}} : tensor<2x3xf32>)
+// CHECK: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0], [1], [2, 3]] : tensor<2x3x4x5xf32> into tensor<2x3x20xf32>
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[NC]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X3]] : tensor<2x3x20xf32>) outs(%{{.*}} : tensor<2x3xf32>)
 // CHECK: arith.addf
 // CHECK: %[[AVG:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<2x3xf32>)
 // CHECK: arith.divf %{{.*}}, %[[COUNT]] : f32
