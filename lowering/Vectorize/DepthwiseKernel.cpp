@@ -199,19 +199,9 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
   }
   Value rowBase = affineOf(b, loc, (d0 * channels + d1) * oh, {n, c});
 
-  // One vector of outputs at (row, col); `inBounds`: all V lanes are real.
   // One vector of outputs at (row, col); `inBounds`: all V lanes are real;
-  // `edge`: lanes may fall left of the source row (a masked gather).
-  Type i32 = b.getI32Type();
-  auto idxVecType = VectorType::get({v}, i32);
-  Value lanes = arith::MulIOp::create(
-      b, loc,
-      arith::IndexCastOp::create(
-          b, loc, idxVecType,
-          vector::StepOp::create(b, loc,
-                                 VectorType::get({v}, b.getIndexType()))),
-      arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(idxVecType, (int32_t)sw)));
+  // `edge`: the first chunk of a row read from the source, whose lanes may
+  // fall left of it (shifted in from the padding).
   Value zeros = vector::BroadcastOp::create(b, loc, vecType, zero);
   auto chunk = [&](OpBuilder &cb, Value t, Value row, Value col, bool inBounds,
                    bool edge, bool checkRows, bool readsFit) -> Value {
@@ -238,27 +228,24 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
         Value iw = affineOf(cb, loc, d0 * sw + (j * dw - padLeft), {col});
         Value xv;
         if (edge) {
-          Value first = vector::BroadcastOp::create(
-              cb, loc, idxVecType,
-              arith::IndexCastOp::create(cb, loc, i32, iw));
-          Value index = arith::AddIOp::create(cb, loc, first, lanes);
-          Value zeroI = arith::ConstantOp::create(
-              cb, loc, DenseElementsAttr::get(idxVecType, (int32_t)0));
-          Value width = arith::ConstantOp::create(
-              cb, loc, DenseElementsAttr::get(idxVecType, (int32_t)srcW));
-          Value mask = arith::AndIOp::create(
-              cb, loc,
-              arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge, index,
-                                    zeroI),
-              arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::slt, index,
-                                    width));
-          mask = arith::AndIOp::create(
-              cb, loc, mask,
-              vector::BroadcastOp::create(
-                  cb, loc, VectorType::get({v}, cb.getI1Type()), valid));
-          xv = vector::GatherOp::create(cb, loc, vecType, input,
-                                        ValueRange{n, c, ih, cidx(cb, loc, 0)},
-                                        index, mask, zeros);
+          // The first chunk (col 0): lane l reads x[l * sw + off], left of
+          // the row (padding) while l * sw + off < 0. Read the row's first
+          // V * sw pixels (masked past its end) and shift them right with
+          // a shuffle that brings in the padding: no gather.
+          int64_t off = j * dw - padLeft, wide = v * sw;
+          int64_t base = std::max<int64_t>(off, 0);
+          Value pixels = vector::TransferReadOp::create(
+              cb, loc, VectorType::get({wide}, f32), input,
+              ValueRange{n, c, ih, cidx(cb, loc, base)}, zero,
+              ArrayRef<bool>{false});
+          Value pads = vector::BroadcastOp::create(
+              cb, loc, VectorType::get({wide}, f32), zero);
+          SmallVector<int64_t> lanesOf;
+          for (int64_t l = 0; l < v; ++l)
+            lanesOf.push_back(l * sw + off >= 0 ? l * sw + off - base : wide);
+          xv = vector::ShuffleOp::create(cb, loc, pixels, pads, lanesOf);
+          if (checkRows)
+            xv = arith::SelectOp::create(cb, loc, valid, xv, zeros);
         } else {
           // The last lane reads (col + V - 1) * sw + j * dw < wp when the
           // chunk is full and the input padded; a stride reads sw - 1

@@ -54,13 +54,16 @@ func.func @depthwise_stride2(%x: tensor<1x4x15x15xf32>, %w: tensor<4x3x3xf32>) -
 // -----
 
 // A zero-padded input is read from its source: the first vector of each row
-// gathers with a mask (lanes left of the row read zero); the first and last
-// output rows, whose taps reach past the top and bottom, are peeled off the
-// row loop (1 to 31), where no tap needs a check; the padded copy is gone.
+// reads the row's first 16 pixels and shifts them one lane right for the
+// left tap (the padding's zero comes in); the first and last output rows,
+// whose taps reach past the top and bottom, are peeled off the row loop
+// (1 to 31), where no tap needs a check; the padded copy is gone.
 // CHECK-LABEL: func.func @depthwise_unpadded
 // CHECK-NOT: tensor.pad
+// CHECK-NOT: vector.gather
 // CHECK: scf.forall
-// CHECK: vector.gather %arg0[{{.*}}] [{{.*}}], {{.*}} : tensor<1x4x32x32xf32>, vector<16xi32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: %[[ROW:.*]] = vector.transfer_read %arg0[{{.*}}, %c0]{{.*}} : tensor<1x4x32x32xf32>, vector<16xf32>
+// CHECK: vector.shuffle %[[ROW]], %{{.*}} [16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] : vector<16xf32>, vector<16xf32>
 // CHECK: scf.for %{{.*}} = %c1 to %c31 step %c1
 // CHECK-NOT: tensor.pad
 func.func @depthwise_unpadded(%x: tensor<1x4x32x32xf32>, %w: tensor<4x3x3xf32>) -> tensor<1x4x32x32xf32> {
