@@ -7,7 +7,9 @@
 //
 //   input:  scf.forall (n, c)
 //             scf.for ty, scf.for tx0 step V
-//               per input row a of the 6x6 windows: read 4V + 2 pixels,
+//               per input row a of the 6x6 windows: read 4V + 2 pixels (of
+//               a zero-padded input's source: rows outside it select
+//               zeros, the left padding is shifted in),
 //               split them into the six window columns (shuffles), apply
 //               BT along the row; then BT down the columns; write the 36
 //               vectors v[i][j][c][n][ty][tx0 : V]
@@ -31,6 +33,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
@@ -126,6 +129,27 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
   rewriter.setInsertionPoint(op);
   Type f32 = rewriter.getF32Type();
   int64_t v = lanesFor(tx, vectorWidth);
+  // A zero-padded input is read from its source (no padded copy): rows
+  // above or below it read as zeros, the first chunk of a row shifts the
+  // left padding in, reads past a row's end are masked.
+  Value input = xp;
+  int64_t padTop = 0, padLeft = 0, srcH = 0;
+  bool fromSource = false;
+  if (auto pad = xp.getDefiningOp<tensor::PadOp>()) {
+    Value pv = pad.getConstantPaddingValue();
+    auto low = getConstantIntValues(pad.getMixedLowPad());
+    auto high = getConstantIntValues(pad.getMixedHighPad());
+    auto st = cast<RankedTensorType>(pad.getSource().getType());
+    if (pv && matchPattern(pv, m_AnyZeroFloat()) && low && high &&
+        st.hasStaticShape() && (*low)[0] == 0 && (*low)[1] == 0 &&
+        (*high)[0] == 0 && (*high)[1] == 0 && (*low)[3] < wg::kOut * v) {
+      input = pad.getSource();
+      padTop = (*low)[2];
+      padLeft = (*low)[3];
+      srcH = st.getDimSize(2);
+      fromSource = true;
+    }
+  }
   auto vecType = VectorType::get({v}, f32);
   auto wideType = VectorType::get({wg::kOut * v}, f32);
   auto edgeType = VectorType::get({2}, f32);
@@ -166,20 +190,50 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
     phase[k].push_back(v + k - 4);
   }
   AffineExpr d0 = b.getAffineDimExpr(0);
-  auto chunk = [&](OpBuilder &cb, Value t, Value tyv, Value tx0,
-                   bool inBounds) -> Value {
-    Value col = affineOf(cb, loc, d0 * wg::kOut, {tx0});
-    Value colEnd = affineOf(cb, loc, d0 * wg::kOut + wg::kOut * v, {tx0});
+  Value zerosWide = vector::BroadcastOp::create(b, loc, wideType, zero);
+  Value zerosEdge = vector::BroadcastOp::create(b, loc, edgeType, zero);
+  SmallVector<int64_t> shiftIn;
+  for (int64_t l = 0; l < wg::kOut * v; ++l)
+    shiftIn.push_back(l >= padLeft ? l - padLeft : wg::kOut * v);
+  // `first`: the chunk at tx0 = 0, whose reads start left of the source row.
+  auto chunk = [&](OpBuilder &cb, Value t, Value tyv, Value tx0, bool inBounds,
+                   bool first = false) -> Value {
+    Value col = affineOf(cb, loc, d0 * wg::kOut - padLeft, {tx0});
+    Value colEnd =
+        affineOf(cb, loc, d0 * wg::kOut + wg::kOut * v - padLeft, {tx0});
     // r[a][j]: row a of the windows, transformed along the row.
     SmallVector<SmallVector<Value>> r(wg::kIn);
     for (int64_t a = 0; a < wg::kIn; ++a) {
-      Value row = affineOf(cb, loc, d0 * wg::kOut + a, {tyv});
-      Value wide = vector::TransferReadOp::create(
-          cb, loc, wideType, xp, ValueRange{n, c, row, col}, zero,
-          ArrayRef<bool>{inBounds});
+      Value row = affineOf(cb, loc, d0 * wg::kOut + a - padTop, {tyv});
+      Value valid;
+      if (fromSource) {
+        Value c0 = cidx(cb, loc, 0), last = cidx(cb, loc, srcH - 1);
+        valid = arith::AndIOp::create(
+            cb, loc,
+            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge, row, c0),
+            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sle, row,
+                                  last));
+        row = arith::MinSIOp::create(
+            cb, loc, arith::MaxSIOp::create(cb, loc, row, c0), last);
+      }
+      Value wide;
+      if (first && padLeft > 0) {
+        Value raw = vector::TransferReadOp::create(
+            cb, loc, wideType, input, ValueRange{n, c, row, cidx(cb, loc, 0)},
+            zero, ArrayRef<bool>{false});
+        wide = vector::ShuffleOp::create(cb, loc, raw, zerosWide, shiftIn);
+      } else {
+        wide = vector::TransferReadOp::create(
+            cb, loc, wideType, input, ValueRange{n, c, row, col}, zero,
+            ArrayRef<bool>{inBounds && !fromSource});
+      }
       Value edge = vector::TransferReadOp::create(
-          cb, loc, edgeType, xp, ValueRange{n, c, row, colEnd}, zero,
-          ArrayRef<bool>{inBounds});
+          cb, loc, edgeType, input, ValueRange{n, c, row, colEnd}, zero,
+          ArrayRef<bool>{inBounds && !fromSource});
+      if (fromSource) {
+        wide = arith::SelectOp::create(cb, loc, valid, wide, zerosWide);
+        edge = arith::SelectOp::create(cb, loc, valid, edge, zerosEdge);
+      }
       SmallVector<Value> cols;
       for (int64_t k = 0; k < 4; ++k)
         cols.push_back(
@@ -205,21 +259,25 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
     return t;
   };
   int64_t full = tx / v * v;
+  // With the left padding shifted in, the first chunk is peeled.
+  int64_t start = fromSource && padLeft > 0 ? v : 0;
   auto rows = scf::ForOp::create(
       b, loc, cidx(b, loc, 0), cidx(b, loc, ty), cidx(b, loc, 1),
       ValueRange{slice},
       [&](OpBuilder &rb, Location l, Value tyv, ValueRange args) {
         Value t = args[0];
-        if (full > 0)
+        if (start > 0)
+          t = chunk(rb, t, tyv, cidx(rb, l, 0), full >= v, /*first=*/true);
+        if (full > start)
           t = scf::ForOp::create(
-                  rb, l, cidx(rb, l, 0), cidx(rb, l, full), cidx(rb, l, v),
-                  ValueRange{t},
+                  rb, l, cidx(rb, l, start), cidx(rb, l, full),
+                  cidx(rb, l, v), ValueRange{t},
                   [&](OpBuilder &cb, Location l2, Value tx0, ValueRange cArgs) {
                     scf::YieldOp::create(
                         cb, l2, chunk(cb, cArgs[0], tyv, tx0, true));
                   })
                   .getResult(0);
-        if (full < tx)
+        if (full < tx && std::max(full, start) == full)
           t = chunk(rb, t, tyv, cidx(rb, l, full), false);
         scf::YieldOp::create(rb, l, t);
       });

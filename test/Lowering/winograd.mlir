@@ -22,7 +22,9 @@
 // CHECK: tensor.extract_slice %[[Y4]][0, 0, 0, 0] [1, 16, 10, 10] [1, 1, 1, 1]
 
 // The kernels: the input transform per channel reads 16 + 2 pixels per
-// window row and splits them into the six window columns of 4 tiles
+// window row from the unpadded input (the left padding shifted in by a
+// shuffle, rows outside the image selected to zeros: the padded copy is
+// gone) and splits them into the six window columns of 4 tiles
 // (shuffles), then writes the 36 transformed vectors; the products run as
 // one kernel over the batch (B copied into 32-wide panels first); the
 // output transform per output channel starts from the bias and writes each
@@ -30,9 +32,12 @@
 // peeled. No linalg op is left.
 // KERNEL-LABEL: func.func @winograd
 // KERNEL-NOT: linalg.
+// KERNEL-NOT: tensor.pad
 // KERNEL: scf.forall (%{{.*}}) in (8) {{.*}} -> (tensor<6x6x8x1x3x3xf32>)
-// KERNEL: vector.transfer_read {{.*}} : tensor<1x8x14x14xf32>, vector<16xf32>
-// KERNEL: vector.transfer_read {{.*}} : tensor<1x8x14x14xf32>, vector<2xf32>
+// KERNEL: %[[ROW:.*]] = vector.transfer_read %arg0{{.*}} : tensor<1x8x10x10xf32>, vector<16xf32>
+// KERNEL: vector.shuffle %[[ROW]], %{{.*}} [16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] : vector<16xf32>, vector<16xf32>
+// KERNEL: vector.transfer_read %arg0{{.*}} : tensor<1x8x10x10xf32>, vector<2xf32>
+// KERNEL: arith.select
 // KERNEL: vector.shuffle {{.*}} [0, 4, 8, 12] : vector<16xf32>, vector<16xf32>
 // KERNEL: vector.shuffle {{.*}} [1, 2, 3, 4] : vector<4xf32>, vector<2xf32>
 // KERNEL-COUNT-36: vector.transfer_write {{.*}} : vector<4xf32>, tensor<6x6x3x3xf32>
