@@ -152,9 +152,9 @@ CASES = [
     ("test_kiln_conv_1x1_stride2", lambda: conv_case(1, 12, 9, 9, 20, 1, 2, (0, 0, 0, 0), 1, 1, None)),
     # Few pixels, many channels: the product computed transposed (pixels as
     # rows, 7-row register tiles), transposed back before the epilogue.
-    ("test_kiln_conv_transposed_7x7_residual", lambda: conv_case(1, 32, 7, 7, 256, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
-    ("test_kiln_conv_transposed_1x1_pixel", lambda: conv_case(1, 40, 1, 1, 288, 1, 1, (0, 0, 0, 0), 1, 1, "clip")),
-    ("test_kiln_conv_transposed_batch", lambda: conv_case(3, 16, 4, 4, 256, 3, 1, (1, 1, 1, 1), 1, 1, None)),
+    ("test_kiln_conv_transposed_7x7_residual", lambda: conv_case(1, 32, 7, 7, 512, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
+    ("test_kiln_conv_transposed_1x1_pixel", lambda: conv_case(1, 40, 1, 1, 576, 1, 1, (0, 0, 0, 0), 1, 1, "clip")),
+    ("test_kiln_conv_transposed_batch", lambda: conv_case(3, 16, 4, 4, 512, 3, 1, (1, 1, 1, 1), 1, 1, None)),
     # Winograd F(4x4, 3x3): full and masked tile vectors, cropped edges,
     # no bias padding, batches, fused epilogues.
     ("test_kiln_winograd_relu", lambda: conv_case(1, 16, 24, 24, 32, 3, 1, (1, 1, 1, 1), 1, 1, "relu")),

@@ -764,9 +764,11 @@ linalg::MatmulOp transposeNarrowProduct(RewriterBase &rewriter,
     return {};
   int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
   bool splat;
-  // Measured: narrow products with fewer rows (efficientnet's 1152 -> 192
-  // projections at 7x7) ran slower swapped, wide ones faster.
-  if (m < std::max<int64_t>(tiles.nr, 256) || n == 0 || at.getDimSize(1) == 0 || !kiln::constantBytes(aMat, splat) ||
+  // Measured: products of fewer rows (efficientnet's 1152 -> 192 and
+  // 1152 -> 320 projections at 7x7) ran slower swapped, wide ones (ResNet's
+  // 512 and 2048, 1280) faster.
+  if (m < std::max<int64_t>(tiles.nr, 512) || n == 0 ||
+      at.getDimSize(1) == 0 || !kiln::constantBytes(aMat, splat) ||
       kiln::constantBytes(bMat, splat))
     return {};
   // Padded work either way; swap for a clear gain only.
