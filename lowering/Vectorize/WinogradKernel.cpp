@@ -150,7 +150,6 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
       fromSource = true;
     }
   }
-  auto vecType = VectorType::get({v}, f32);
   auto wideType = VectorType::get({wg::kOut * v}, f32);
   auto edgeType = VectorType::get({2}, f32);
   auto sliceType = RankedTensorType::get({wg::kIn, wg::kIn, ty, tx}, f32);
