@@ -232,6 +232,10 @@ kiln::createTargetMachine(const TargetInfo &info, unsigned optLevel) {
     return llvm::createStringError("no LLVM target for '" + info.triple +
                                    "': " + error);
   llvm::TargetOptions options;
+  // a * b + c may become one FMA (as with GCC's default, -ffp-contract=fast):
+  // the polynomial approximations of exp, tanh and erf and every
+  // multiply-add LLVM vectorizes run on FMAs instead of two ops each.
+  options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   if (triple.isARM() || triple.isThumb())
     options.FloatABIType = llvm::FloatABI::Hard; // *-eabihf
   if (triple.isRISCV64())
