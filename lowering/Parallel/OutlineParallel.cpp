@@ -102,8 +102,11 @@ std::optional<SmallVector<int64_t>> tripCounts(Operation *op) {
   return trips;
 }
 
-/// Operations the loop runs: each nested op counts once per iteration of the
-/// loops around it (loops with unknown trip counts count once).
+/// Operations the loop runs, in scalar operations: each nested op counts once
+/// per iteration of the loops around it (loops with unknown trip counts count
+/// once), an op on vectors once per lane, like the scalar loops LLVM will
+/// vectorize (a kernel's panel copy of 32-lane reads is as much work as the
+/// scalar copy of as many elements).
 double estimateWork(scf::ParallelOp loop, ArrayRef<int64_t> trips) {
   double work = 0;
   loop.getBody()->walk([&](Operation *op) {
@@ -112,7 +115,12 @@ double estimateWork(scf::ParallelOp loop, ArrayRef<int64_t> trips) {
       if (auto t = tripCounts(p))
         for (int64_t n : *t)
           times *= static_cast<double>(n);
-    work += times;
+    int64_t lanes = 1;
+    for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getResultTypes()),
+                                     SmallVector<Type>(op->getOperandTypes())))
+      if (auto v = dyn_cast<VectorType>(t))
+        lanes = std::max<int64_t>(lanes, v.getNumElements());
+    work += times * static_cast<double>(lanes);
   });
   for (int64_t n : trips)
     work *= static_cast<double>(n);

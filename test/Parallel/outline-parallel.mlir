@@ -120,3 +120,39 @@ func.func @views(%arena: memref<16384xi8>) {
   }
   return
 }
+
+// -----
+
+// Work counts lanes: 16 iterations of one 64-lane read and write are 2048
+// scalar operations, over min-work, so the loop becomes a task (as the
+// scalar loop over as many elements would); with 4-lane vectors (128) it
+// stays inline.
+// CHECK-LABEL: func.func @vector_work
+// CHECK: call @vector_work_{{.*}}_dispatch
+// CHECK-LABEL: func.func @narrow_vectors
+// CHECK: scf.parallel
+// CHECK-NOT: call
+func.func @vector_work(%x: memref<16x64xf32>, %y: memref<16x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %pad = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+    %v = vector.transfer_read %x[%i, %c0], %pad {in_bounds = [true]} : memref<16x64xf32>, vector<64xf32>
+    vector.transfer_write %v, %y[%i, %c0] {in_bounds = [true]} : vector<64xf32>, memref<16x64xf32>
+    scf.reduce
+  }
+  return
+}
+func.func @narrow_vectors(%x: memref<16x4xf32>, %y: memref<16x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %pad = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+    %v = vector.transfer_read %x[%i, %c0], %pad {in_bounds = [true]} : memref<16x4xf32>, vector<4xf32>
+    vector.transfer_write %v, %y[%i, %c0] {in_bounds = [true]} : vector<4xf32>, memref<16x4xf32>
+    scf.reduce
+  }
+  return
+}
