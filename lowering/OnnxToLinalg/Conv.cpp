@@ -202,6 +202,15 @@ Value matrixConstant(OpBuilder &b, Location loc, const double (&m)[R][C]) {
       b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
 }
 
+/// The body of both Winograd transform generics: acc + (P[r, a] P[s, b]) x,
+/// for inputs (x, P[r, a], P[s, b]) and the accumulator.
+void transformTerm(OpBuilder &b, Location l, ValueRange a) {
+  Value coeff = arith::MulFOp::create(b, l, a[1], a[2]);
+  Value term = arith::MulFOp::create(b, l, coeff, a[0]);
+  linalg::YieldOp::create(
+      b, l, ValueRange{arith::AddFOp::create(b, l, a[3], term)});
+}
+
 /// Whether a Conv is computed with Winograd F(4x4, 3x3): 2-D, 3x3, stride
 /// and dilation 1, one group, f32, constant weights, at least `minTiles`
 /// 4x4 output tiles (below that, the transforms and the narrow products
@@ -307,12 +316,7 @@ LogicalResult lowerWinograd(kop::ConvOp op, const onnx::WindowGeometry &g,
   auto input = linalg::GenericOp::create(
       rewriter, loc, TypeRange{vType}, ValueRange{xp, bt, bt},
       ValueRange{filledTensor(rewriter, loc, vType, zero)}, inMaps, inIters,
-      [](OpBuilder &b, Location l, ValueRange a) {
-        Value coeff = arith::MulFOp::create(b, l, a[1], a[2]);
-        Value term = arith::MulFOp::create(b, l, coeff, a[0]);
-        linalg::YieldOp::create(
-            b, l, ValueRange{arith::AddFOp::create(b, l, a[3], term)});
-      });
+      transformTerm);
   input->setAttr(kAttr, rewriter.getStringAttr("input"));
   Value v = tensor::CollapseShapeOp::create(
       rewriter, loc, RankedTensorType::get({kIn * kIn, c, tiles}, f32),
@@ -349,12 +353,7 @@ LogicalResult lowerWinograd(kop::ConvOp op, const onnx::WindowGeometry &g,
   auto output = linalg::GenericOp::create(
       rewriter, loc, TypeRange{yType}, ValueRange{p6, at, at},
       ValueRange{init}, outMaps, inIters,
-      [](OpBuilder &b, Location l, ValueRange a) {
-        Value coeff = arith::MulFOp::create(b, l, a[1], a[2]);
-        Value term = arith::MulFOp::create(b, l, coeff, a[0]);
-        linalg::YieldOp::create(
-            b, l, ValueRange{arith::AddFOp::create(b, l, a[3], term)});
-      });
+      transformTerm);
   output->setAttr(kAttr, rewriter.getStringAttr("output"));
   Value y = tensor::CollapseShapeOp::create(
       rewriter, loc,

@@ -19,63 +19,18 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 #include "lowering/Vectorize/Epilogue.h"
+#include "lowering/Vectorize/KernelUtils.h"
 #include "lowering/Vectorize/MatmulKernel.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 
 using namespace mlir;
-
-namespace {
-
-/// How the accumulators of channel (n, c) start.
-struct ChannelInit {
-  enum Kind { Constant, PerChannel, Tensor } kind = Tensor;
-  Value value;
-  AffineMap map; // PerChannel: (n, c, oh, ow) -> index into `value`
-};
-
-ChannelInit classifyChannelInit(Value init) {
-  ChannelInit src;
-  src.value = init;
-  if (Value splat = kiln::splatInitValue(init)) {
-    src.kind = ChannelInit::Constant;
-    src.value = splat;
-    return src;
-  }
-  linalg::GenericOp generic = kiln::broadcastCopy(init);
-  if (!generic)
-    return src;
-  AffineMap map = generic.getIndexingMapsArray()[0];
-  for (AffineExpr e : map.getResults()) {
-    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
-      continue;
-    auto d = dyn_cast<AffineDimExpr>(e);
-    if (!d || d.getPosition() > 1)
-      return src;
-  }
-  src.kind = ChannelInit::PerChannel;
-  src.value = generic.getDpsInputs()[0];
-  src.map = map;
-  return src;
-}
-
-Value cidx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value affineOf(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
-  return affine::AffineApplyOp::create(
-      b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
-}
-
-} // namespace
 
 namespace {
 
@@ -107,24 +62,16 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
   int64_t padTop = 0, padLeft = 0;
   int64_t srcH = xt.getDimSize(2), srcW = xt.getDimSize(3);
   bool fromSource = false;
-  if (auto pad = x.getDefiningOp<tensor::PadOp>()) {
-    Value pv = pad.getConstantPaddingValue();
-    auto low = getConstantIntValues(pad.getMixedLowPad());
-    auto high = getConstantIntValues(pad.getMixedHighPad());
-    auto st = cast<RankedTensorType>(pad.getSource().getType());
-    bool padsRight = pv && (isMax ? matchPattern(pv, m_NegInfFloat())
-                                  : matchPattern(pv, m_AnyZeroFloat()));
-    if (padsRight && low && high &&
-        st.hasStaticShape() && (*low)[0] == 0 && (*low)[1] == 0 &&
-        (*high)[0] == 0 && (*high)[1] == 0 && (*low)[2] >= 0 &&
-        (*low)[3] >= 0 && (*high)[2] >= 0 && (*high)[3] >= 0) {
-      input = pad.getSource();
-      padTop = (*low)[2];
-      padLeft = (*low)[3];
-      srcH = st.getDimSize(2);
-      srcW = st.getDimSize(3);
-      fromSource = true;
-    }
+  if (auto src = paddedSource(x, [&](Value pv) {
+        return isMax ? matchPattern(pv, m_NegInfFloat())
+                     : matchPattern(pv, m_AnyZeroFloat());
+      })) {
+    input = src->source;
+    padTop = src->padTop;
+    padLeft = src->padLeft;
+    srcH = src->rows;
+    srcW = src->cols;
+    fromSource = true;
   }
   int64_t sh = strides[0], sw = strides[1], dh = dilations[0],
           dw = dilations[1];
@@ -183,20 +130,7 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
           b, loc, vecType,
           tensor::ExtractOp::create(
               b, loc, w, ValueRange{c, cidx(b, loc, i), cidx(b, loc, j)})));
-  Value channelInit;
-  if (src.kind == ChannelInit::Constant) {
-    channelInit = vector::BroadcastOp::create(b, loc, vecType, src.value);
-  } else if (src.kind == ChannelInit::PerChannel) {
-    SmallVector<Value> index;
-    for (AffineExpr e : src.map.getResults()) {
-      if (isa<AffineConstantExpr>(e))
-        index.push_back(cidx(b, loc, 0));
-      else
-        index.push_back(cast<AffineDimExpr>(e).getPosition() == 0 ? n : c);
-    }
-    channelInit = vector::BroadcastOp::create(
-        b, loc, vecType, tensor::ExtractOp::create(b, loc, src.value, index));
-  }
+  Value channelInit = channelStart(b, loc, src, n, c, vecType);
   Value rowBase = affineOf(b, loc, (d0 * channels + d1) * oh, {n, c});
 
   // One vector of outputs at (row, col); `inBounds`: all V lanes are real;
@@ -213,17 +147,8 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
     for (int64_t i = 0; i < kh; ++i) {
       Value ih = affineOf(cb, loc, d0 * sh + (i * dh - padTop), {row});
       Value valid = arith::ConstantIntOp::create(cb, loc, 1, 1);
-      if (fromSource && checkRows) {
-        // Rows in the padding read a clamped row, then zeros.
-        Value c0 = cidx(cb, loc, 0), last = cidx(cb, loc, srcH - 1);
-        valid = arith::AndIOp::create(
-            cb, loc,
-            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge, ih, c0),
-            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sle, ih,
-                                  last));
-        ih = arith::MinSIOp::create(
-            cb, loc, arith::MaxSIOp::create(cb, loc, ih, c0), last);
-      }
+      if (fromSource && checkRows) // rows in the padding: padding values
+        std::tie(ih, valid) = clampRow(cb, loc, ih, srcH);
       for (int64_t j = 0; j < kw; ++j) {
         Value iw = affineOf(cb, loc, d0 * sw + (j * dw - padLeft), {col});
         Value xv;

@@ -26,6 +26,7 @@
 #include "lowering/Vectorize/MatmulKernel.h"
 #include "lowering/OnnxToLinalg/Common.h"
 #include "lowering/Vectorize/Epilogue.h"
+#include "lowering/Vectorize/KernelUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -358,15 +359,6 @@ InitSource classifyInit(Value init, int64_t n, int64_t nr) {
   return src;
 }
 
-Value idx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value apply(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
-  return affine::AffineApplyOp::create(
-      b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
-}
-
 } // namespace
 
 /// The rows of a register tile for M rows: mr, or when mr does not divide M
@@ -496,11 +488,11 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     if (src.kind == InitSource::Constant)
       return vector::BroadcastOp::create(b, loc, vecType, src.value);
     // Padding rows read the last real row.
-    Value row = arith::MinSIOp::create(b, loc, i, idx(b, loc, m - 1));
+    Value row = arith::MinSIOp::create(b, loc, i, cidx(b, loc, m - 1));
     SmallVector<Value> index;
     for (AffineExpr e : src.map.getResults()) {
       if (isa<AffineConstantExpr>(e))
-        index.push_back(idx(b, loc, 0));
+        index.push_back(cidx(b, loc, 0));
       else
         index.push_back(cast<AffineDimExpr>(e).getPosition() == 0 ? row : j);
     }
@@ -522,19 +514,19 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   auto registerTile = [&](OpBuilder &b, Value tile, Value i0, Value j0,
                           Value ir, Value jr, Value k0, Value k1, bool first,
                           bool firstKnown) -> Value {
-    Value i = apply(b, loc, d0 + d1, {i0, ir});
-    Value j = apply(b, loc, d0 + d1, {j0, jr});
+    Value i = affineOf(b, loc, d0 + d1, {i0, ir});
+    Value j = affineOf(b, loc, d0 + d1, {j0, jr});
     Value panel =
-        bIdx ? apply(b, loc, d1 * (np / nr) + d0.floorDiv(nr), {j, bIdx})
-             : apply(b, loc, d0.floorDiv(nr), {j});
+        bIdx ? affineOf(b, loc, d1 * (np / nr) + d0.floorDiv(nr), {j, bIdx})
+             : affineOf(b, loc, d0.floorDiv(nr), {j});
     Value ib = !aPacked ? Value()
-               : bIdx   ? apply(b, loc, d1 * (mp / rows) + d0.floorDiv(rows),
+               : bIdx   ? affineOf(b, loc, d1 * (mp / rows) + d0.floorDiv(rows),
                                 {i, bIdx})
-                        : apply(b, loc, d0.floorDiv(rows), {i});
+                        : affineOf(b, loc, d0.floorDiv(rows), {i});
     auto readTile = [&](OpBuilder &nb) {
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r) {
-        Value row = apply(nb, loc, d0 + r, {ir});
+        Value row = affineOf(nb, loc, d0 + r, {ir});
         accs.push_back(vector::TransferReadOp::create(nb, loc, vecType, tile,
                                                       ValueRange{row, jr}, zero,
                                                       ArrayRef<bool>{true}));
@@ -544,7 +536,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     auto readInit = [&](OpBuilder &nb) {
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r)
-        accs.push_back(initialRow(nb, apply(nb, loc, d0 + r, {i}), j));
+        accs.push_back(initialRow(nb, affineOf(nb, loc, d0 + r, {i}), j));
       return accs;
     };
     SmallVector<Value> accs;
@@ -555,7 +547,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     } else {
       // Only the first K block starts from the init.
       Value isFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            k0, idx(b, loc, 0));
+                                            k0, cidx(b, loc, 0));
       SmallVector<Type> types(rows, vecType);
       auto ifOp = scf::IfOp::create(b, loc, types, isFirst,
                                     /*addThenBlock=*/true,
@@ -567,11 +559,11 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       accs = llvm::to_vector_of<Value>(ifOp.getResults());
     }
     auto kLoop = scf::ForOp::create(
-        b, loc, k0, k1, idx(b, loc, 1), accs,
+        b, loc, k0, k1, cidx(b, loc, 1), accs,
         [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
           Value bv = bPacked ? vector::TransferReadOp::create(
                                    nb, l, vecType, bPacked,
-                                   ValueRange{panel, kk, idx(nb, l, 0)}, zero,
+                                   ValueRange{panel, kk, cidx(nb, l, 0)}, zero,
                                    ArrayRef<bool>{true})
                              : vector::TransferReadOp::create(
                                    nb, l, vecType, bMat, inBatch({kk, j}),
@@ -581,9 +573,9 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
             Value a;
             if (aPacked) {
               a = tensor::ExtractOp::create(nb, l, aPacked,
-                                            ValueRange{ib, kk, idx(nb, l, r)});
+                                            ValueRange{ib, kk, cidx(nb, l, r)});
             } else {
-              Value row = apply(nb, l, d0 + r, {i});
+              Value row = affineOf(nb, l, d0 + r, {i});
               a = tensor::ExtractOp::create(nb, l, aRows, inBatch({row, kk}));
             }
             Value av = vector::BroadcastOp::create(nb, l, vecType, a);
@@ -597,8 +589,8 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       SmallVector<Value> vals = outs;
       for (int64_t r = 0; r < rows; ++r) {
         // Padding rows read the last real row.
-        Value row = arith::MinSIOp::create(eb, loc, apply(eb, loc, d0 + r, {i}),
-                                           idx(eb, loc, m - 1));
+        Value row = arith::MinSIOp::create(eb, loc, affineOf(eb, loc, d0 + r, {i}),
+                                           cidx(eb, loc, m - 1));
         vals[r] = applyEpilogue(eb, loc, epi, vals[r], row, j, n % nr == 0);
       }
       return vals;
@@ -608,7 +600,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
         outs = epilogue(b);
       } else {
         Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k1,
-                                           idx(b, loc, k));
+                                           cidx(b, loc, k));
         SmallVector<Type> types(rows, vecType);
         auto ifOp = scf::IfOp::create(b, loc, types, last,
                                       /*addThenBlock=*/true,
@@ -622,7 +614,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     }
     Value result = tile;
     for (int64_t r = 0; r < rows; ++r) {
-      Value row = apply(b, loc, d0 + r, {ir});
+      Value row = affineOf(b, loc, d0 + r, {ir});
       result = vector::TransferWriteOp::create(b, loc, outs[r], result,
                                                ValueRange{row, jr},
                                                ArrayRef<bool>{true})
@@ -638,11 +630,11 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   auto cacheTile = [&](OpBuilder &b, Value tile, Value i0, Value j0, Value k0,
                        Value k1, bool first, bool firstKnown) -> Value {
     auto outer = scf::ForOp::create(
-        b, loc, idx(b, loc, 0), idx(b, loc, tn), idx(b, loc, nr),
+        b, loc, cidx(b, loc, 0), cidx(b, loc, tn), cidx(b, loc, nr),
         ValueRange{tile},
         [&](OpBuilder &ob, Location l, Value jr, ValueRange oArgs) {
           auto inner = scf::ForOp::create(
-              ob, l, idx(ob, l, 0), idx(ob, l, tm), idx(ob, l, rows), oArgs,
+              ob, l, cidx(ob, l, 0), cidx(ob, l, tm), cidx(ob, l, rows), oArgs,
               [&](OpBuilder &ib, Location l2, Value ir, ValueRange iArgs) {
                 scf::YieldOp::create(ib, l2,
                                      registerTile(ib, iArgs[0], i0, j0, ir, jr,
@@ -665,8 +657,8 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     unsigned first = batched ? 1 : 0;
     if (batched)
       bIdx = forall.getInductionVar(0);
-    Value i0 = apply(b, l, d0 * tm, {forall.getInductionVar(first)});
-    Value j0 = apply(b, l, d0 * tn, {forall.getInductionVar(first + 1)});
+    Value i0 = affineOf(b, l, d0 * tm, {forall.getInductionVar(first)});
+    Value j0 = affineOf(b, l, d0 * tn, {forall.getInductionVar(first + 1)});
     Value shared = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets{i0, j0};
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(tm), b.getIndexAttr(tn)};
@@ -679,10 +671,10 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                                                 sizes, strides);
     Value done;
     if (kBlocks == 1) {
-      done = cacheTile(b, tile, i0, j0, idx(b, l, 0), idx(b, l, k), true, true);
+      done = cacheTile(b, tile, i0, j0, cidx(b, l, 0), cidx(b, l, k), true, true);
     } else {
       auto kLoop = scf::ForOp::create(
-          b, l, idx(b, l, 0), idx(b, l, k), idx(b, l, tk), ValueRange{tile},
+          b, l, cidx(b, l, 0), cidx(b, l, k), cidx(b, l, tk), ValueRange{tile},
           [&](OpBuilder &kb, Location l2, Value k0, ValueRange kArgs) {
             Value k1 = affine::AffineMinOp::create(
                 kb, l2,

@@ -27,13 +27,13 @@
 #include "lowering/OnnxToLinalg/Common.h"
 #include "lowering/OnnxToLinalg/Winograd.h"
 #include "lowering/Vectorize/Epilogue.h"
+#include "lowering/Vectorize/KernelUtils.h"
 #include "lowering/Vectorize/MatmulKernel.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
@@ -42,15 +42,6 @@ using namespace mlir;
 namespace wg = kiln::winograd;
 
 namespace {
-
-Value cidx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value affineOf(OpBuilder &b, Location loc, AffineExpr e, ValueRange dims) {
-  return affine::AffineApplyOp::create(
-      b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
-}
 
 /// sum_k coeffs[k] * values[k] (+ init), skipping zero coefficients and
 /// multiplying by no unit one.
@@ -135,20 +126,14 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
   Value input = xp;
   int64_t padTop = 0, padLeft = 0, srcH = 0;
   bool fromSource = false;
-  if (auto pad = xp.getDefiningOp<tensor::PadOp>()) {
-    Value pv = pad.getConstantPaddingValue();
-    auto low = getConstantIntValues(pad.getMixedLowPad());
-    auto high = getConstantIntValues(pad.getMixedHighPad());
-    auto st = cast<RankedTensorType>(pad.getSource().getType());
-    if (pv && matchPattern(pv, m_AnyZeroFloat()) && low && high &&
-        st.hasStaticShape() && (*low)[0] == 0 && (*low)[1] == 0 &&
-        (*high)[0] == 0 && (*high)[1] == 0 && (*low)[3] < wg::kOut * v) {
-      input = pad.getSource();
-      padTop = (*low)[2];
-      padLeft = (*low)[3];
-      srcH = st.getDimSize(2);
-      fromSource = true;
-    }
+  if (auto src = paddedSource(
+          xp, [](Value pv) { return matchPattern(pv, m_AnyZeroFloat()); });
+      src && src->padLeft < wg::kOut * v) {
+    input = src->source;
+    padTop = src->padTop;
+    padLeft = src->padLeft;
+    srcH = src->rows;
+    fromSource = true;
   }
   auto wideType = VectorType::get({wg::kOut * v}, f32);
   auto edgeType = VectorType::get({2}, f32);
@@ -205,16 +190,8 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
     for (int64_t a = 0; a < wg::kIn; ++a) {
       Value row = affineOf(cb, loc, d0 * wg::kOut + a - padTop, {tyv});
       Value valid;
-      if (fromSource) {
-        Value c0 = cidx(cb, loc, 0), last = cidx(cb, loc, srcH - 1);
-        valid = arith::AndIOp::create(
-            cb, loc,
-            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge, row, c0),
-            arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sle, row,
-                                  last));
-        row = arith::MinSIOp::create(
-            cb, loc, arith::MaxSIOp::create(cb, loc, row, c0), last);
-      }
+      if (fromSource) // rows in the padding read as zeros
+        std::tie(row, valid) = clampRow(cb, loc, row, srcH);
       Value wide;
       if (first && padLeft > 0) {
         Value raw = vector::TransferReadOp::create(
@@ -326,23 +303,9 @@ LogicalResult kiln::emitWinogradOutput(RewriterBase &rewriter,
   int64_t h = finalType.getDimSize(2), w = finalType.getDimSize(3);
 
   // The initial value: a constant, or one value per output channel (bias).
-  Value init = op.getDpsInits()[0];
-  Value splat = splatInitValue(init), bias;
-  AffineMap biasMap;
-  if (!splat) {
-    linalg::GenericOp copy = broadcastCopy(init);
-    if (!copy)
-      return failure();
-    biasMap = copy.getIndexingMapsArray()[0];
-    for (AffineExpr e : biasMap.getResults()) {
-      if (auto k = dyn_cast<AffineConstantExpr>(e); k && k.getValue() == 0)
-        continue;
-      auto d = dyn_cast<AffineDimExpr>(e);
-      if (!d || d.getPosition() != 1)
-        return failure();
-    }
-    bias = copy.getDpsInputs()[0];
-  }
+  ChannelInit start = classifyChannelInit(op.getDpsInits()[0]);
+  if (start.kind == ChannelInit::Tensor)
+    return failure();
 
   Location loc = op.getLoc();
   Value result = last->getResult(0);
@@ -371,16 +334,7 @@ LogicalResult kiln::emitWinogradOutput(RewriterBase &rewriter,
   SmallVector<OpFoldResult> unit(4, b.getIndexAttr(1));
   Value plane = tensor::ExtractSliceOp::create(b, loc, planeType, shared,
                                                offsets, sizes, unit);
-  Value base;
-  if (splat) {
-    base = vector::BroadcastOp::create(b, loc, vecType, splat);
-  } else {
-    SmallVector<Value> index;
-    for (AffineExpr e : biasMap.getResults())
-      index.push_back(isa<AffineConstantExpr>(e) ? cidx(b, loc, 0) : m);
-    base = vector::BroadcastOp::create(
-        b, loc, vecType, tensor::ExtractOp::create(b, loc, bias, index));
-  }
+  Value base = channelStart(b, loc, start, n, m, vecType);
   AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1);
   Value rowBase = affineOf(b, loc, (d0 * channels + d1) * h, {n, m});
 
