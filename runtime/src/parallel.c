@@ -7,9 +7,17 @@
  * a run, so P_run still allocates nothing) and wait for work by spinning
  * briefly, then on a condition variable.
  *
- * Iterations are handed out in chunks from one atomic counter, so a slow
- * thread takes fewer chunks. One loop runs on the pool at a time: a second
- * caller (another application thread) runs its loop on its own thread.
+ * The iterations are cut into chunks, and each thread owns a contiguous run
+ * of them: thread t starts at chunk nchunks * t / T, so consecutive loops
+ * over the same data (a layer's output, the next layer's input) give each
+ * thread the same part of it, which is still in its own cache. A thread done
+ * with its run takes the chunks still left in the others' runs, so a slow
+ * (or descheduled) thread delays the loop by one chunk at most. (Handing out
+ * every chunk from one shared counter balanced as well, but moved about half
+ * of every activation between the cores' caches at each layer: 10% slower
+ * on MobileNet-V2 at 2 threads.) One loop runs on the pool at a time: a
+ * second caller (another application thread) runs its loop on its own
+ * thread.
  *
  * Built with KILN_RUNTIME_SERIAL (targets without threads) every loop runs
  * on the calling thread.
@@ -34,6 +42,13 @@ void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
 #define KILN_SPINS 20000 /* polls before a worker sleeps */
 #define KILN_CHUNKS_PER_THREAD 8
 
+/* The chunks a thread owns: it takes them from the front, thieves too. */
+typedef struct {
+  atomic_llong next; /* next chunk to take */
+  int64_t end;       /* one past the last */
+  char pad[64 - sizeof(atomic_llong) - sizeof(int64_t)]; /* own cache line */
+} kiln_run;
+
 static struct {
   pthread_mutex_t lock; /* guards sleeping on `wake` */
   pthread_cond_t wake;
@@ -43,7 +58,8 @@ static struct {
   pthread_t workers[KILN_MAX_THREADS];
   atomic_uint generation; /* bumped once per loop */
   atomic_int pending;     /* workers not done with the current loop */
-  atomic_llong next;      /* next chunk to hand out */
+  unsigned start[KILN_MAX_THREADS]; /* generation a new worker starts from */
+  kiln_run runs[KILN_MAX_THREADS];  /* thread t's chunks */
   kiln_task_fn task;
   void *ctx;
   int64_t n, chunk, nchunks;
@@ -60,10 +76,12 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void run_chunks(void) {
+/* Runs the chunks left in thread `owner`'s run. */
+static void run_chunks_of(int owner) {
+  kiln_run *run = &pool.runs[owner];
   for (;;) {
-    int64_t i = atomic_fetch_add_explicit(&pool.next, 1, memory_order_relaxed);
-    if (i >= pool.nchunks)
+    int64_t i = atomic_fetch_add_explicit(&run->next, 1, memory_order_relaxed);
+    if (i >= run->end)
       return;
     int64_t begin = i * pool.chunk;
     int64_t end = begin + pool.chunk < pool.n ? begin + pool.chunk : pool.n;
@@ -71,8 +89,16 @@ static void run_chunks(void) {
   }
 }
 
+/* Thread `self`'s share of the loop: its own run, then what is left of the
+ * others'. */
+static void run_chunks(int self) {
+  for (int k = 0; k < pool.nthreads; ++k)
+    run_chunks_of((self + k) % pool.nthreads);
+}
+
 static void *worker(void *arg) {
-  unsigned seen = (unsigned)(uintptr_t)arg;
+  int self = (int)(uintptr_t)arg; /* 1 .. nthreads - 1; the caller is 0 */
+  unsigned seen = pool.start[self];
   for (;;) {
     unsigned g;
     int spins = 0;
@@ -91,7 +117,7 @@ static void *worker(void *arg) {
     if (pool.stop)
       return NULL;
     seen = g;
-    run_chunks();
+    run_chunks(self);
     atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
   }
 }
@@ -117,10 +143,13 @@ int kiln_set_num_threads(int n) {
   if (n != pool.nthreads) {
     stop_workers();
     unsigned g = atomic_load(&pool.generation);
-    while (pool.nthreads < n &&
-           pthread_create(&pool.workers[pool.nthreads - 1], NULL, worker,
-                          (void *)(uintptr_t)g) == 0)
+    while (pool.nthreads < n) {
+      pool.start[pool.nthreads] = g;
+      if (pthread_create(&pool.workers[pool.nthreads - 1], NULL, worker,
+                         (void *)(uintptr_t)pool.nthreads) != 0)
+        break;
       ++pool.nthreads;
+    }
   }
   n = pool.nthreads;
   pthread_mutex_unlock(&pool.busy);
@@ -149,13 +178,17 @@ void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
   pool.n = n;
   pool.chunk = n > want ? (n + want - 1) / want : 1;
   pool.nchunks = (n + pool.chunk - 1) / pool.chunk;
-  atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
+  for (int t = 0; t < pool.nthreads; ++t) {
+    atomic_store_explicit(&pool.runs[t].next, pool.nchunks * t / pool.nthreads,
+                          memory_order_relaxed);
+    pool.runs[t].end = pool.nchunks * (t + 1) / pool.nthreads;
+  }
   atomic_store_explicit(&pool.pending, pool.nthreads - 1, memory_order_relaxed);
   pthread_mutex_lock(&pool.lock);
   atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.lock);
-  run_chunks();
+  run_chunks(0);
   /* The workers finish their last chunk; a descheduled one (a busy machine)
    * gets the core back through sched_yield. */
   for (int spins = 0;

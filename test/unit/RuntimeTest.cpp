@@ -1324,6 +1324,36 @@ TEST(ThreadPool, ManyLoopsInARow) {
   kiln_set_num_threads(1);
 }
 
+TEST(ThreadPool, EachThreadStartsOnItsOwnPart) {
+  // With 2 threads the caller owns the first half of the chunks and the
+  // worker the second: consecutive loops give a thread the same part of the
+  // data. (Stealing can change who runs a chunk on a busy machine; most
+  // loops must still start where they should.)
+  kiln_set_num_threads(2);
+  struct Starts {
+    std::thread::id caller, atZero, atHalf;
+    static void task(void *ctx, int64_t begin, int64_t) {
+      auto *s = static_cast<Starts *>(ctx);
+      if (begin == 0)
+        s->atZero = std::this_thread::get_id();
+      if (begin == 32)
+        s->atHalf = std::this_thread::get_id();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  };
+  int own = 0;
+  for (int rep = 0; rep < 20; ++rep) {
+    Starts s;
+    s.caller = std::this_thread::get_id();
+    kiln_parallel_for(&Starts::task, &s, 64); // 16 chunks of 4
+    if (s.atZero == s.caller && s.atHalf != s.caller &&
+        s.atHalf != std::thread::id())
+      ++own;
+  }
+  EXPECT_GE(own, 15);
+  kiln_set_num_threads(1);
+}
+
 TEST(ThreadPool, ConcurrentCallersBothFinish) {
   // Two application threads share the pool: one gets it, the other runs its
   // loop on its own thread; both loops are complete.
