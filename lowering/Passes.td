@@ -96,13 +96,18 @@ def TileContractions : Pass<"kiln-tile-contractions", "::mlir::func::FuncOp"> {
            "cache tiles wanted for the threads to share (shrinks mc, nc)">,
     Option<"vectorWidth", "vector-width", "int64_t", "8",
            "f32 lanes of the target's vectors (depthwise convolutions)">,
+    Option<"prefetchWeights", "prefetch-weights", "bool", "false",
+           "prefetch the next panel of a constant B (weights streamed from "
+           "DRAM) while the row tiles compute on the current one">,
     Option<"allowPadding", "allow-padding", "bool", "true",
            "pad M and N to the register tile (false: shrink the tile to "
            "divisors instead, for targets short of memory with a scalar FPU)">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect"];
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def ReassociateReductions

@@ -56,6 +56,8 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     tiles.kc = t.kc;
     tiles.minTiles = options.target.matmulMinTiles;
     tiles.allowPadding = options.target.matmulPadding;
+    // Microcontrollers run from flash and SRAM: nothing to prefetch into.
+    tiles.prefetchWeights = !options.target.bareMetal;
     tiles.vectorWidth = std::max(1u, options.target.vectorBits / 32);
     // Elementwise chains merged first (SiLU's sigmoid and product become one
     // op reading x once), so that the kernels can take them as epilogues.

@@ -16,6 +16,13 @@
 //         scf.for k in [k0, k0 + kc)          acc[r] += A[i + r, k] * Bp[j/nr,
 //         k] C[i + r, j:j + nr] = acc[r]
 //
+// When B is a constant (weights, with the activations as A: transposed
+// products, transformer layers), each B panel is read from memory once per
+// K block and then from the cache by every row tile; the row tiles' k loops
+// prefetch the next panel into L2 meanwhile, one cache line per k each
+// (spread over the row tiles), so that streaming the weights from DRAM
+// overlaps the arithmetic instead of stalling the first row tile.
+//
 // The accumulators are loop-carried vectors from the start (nothing to hoist),
 // and the initial value of C (a constant fill, or a bias broadcast along rows
 // or columns) is read straight into them in the first K block: C is written
@@ -30,6 +37,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -510,6 +519,23 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       index.insert(index.begin(), bIdx);
     return index;
   };
+  // Constant B panels streamed from memory: the next panel is prefetched
+  // (a read-only view of the packed constant, for memref.prefetch).
+  Value bBuffer;
+  if (tiles.prefetchWeights && bPacked && !batched && np / nr > 1 &&
+      constantBytes(bMat, splat)) {
+    auto pt = cast<RankedTensorType>(bPacked.getType());
+    bBuffer = bufferization::ToBufferOp::create(
+        rewriter, loc, MemRefType::get(pt.getShape(), pt.getElementType()),
+        bPacked, /*readOnly=*/true);
+  }
+  // Cache lines in a panel's row, and how many of them each row tile's k
+  // loop prefetches (from line `ir / rows` on): all of them when there are
+  // fewer row tiles than lines.
+  const int64_t lineFloats = 16;
+  int64_t lines = llvm::divideCeil(nr, lineFloats);
+  int64_t linesPerTile = tm / rows >= lines ? 1 : lines;
+
   // One register tile of the cache tile `tile` at (ir, jr), K in [k0, k1).
   auto registerTile = [&](OpBuilder &b, Value tile, Value i0, Value j0,
                           Value ir, Value jr, Value k0, Value k1, bool first,
@@ -558,9 +584,32 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       scf::YieldOp::create(elseB, loc, readTile(elseB));
       accs = llvm::to_vector_of<Value>(ifOp.getResults());
     }
+    // The panel after this one (the last panel: itself) and the columns of
+    // the lines this row tile prefetches from it.
+    Value nextPanel;
+    SmallVector<Value> prefetchCols;
+    if (bBuffer) {
+      nextPanel = affine::AffineMinOp::create(
+          b, loc,
+          AffineMap::get(1, 0,
+                         {d0 + 1, getAffineConstantExpr(np / nr - 1, ctx)},
+                         ctx),
+          ValueRange{panel});
+      for (int64_t line = 0; line < linesPerTile; ++line)
+        prefetchCols.push_back(
+            linesPerTile == lines
+                ? cidx(b, loc, line * lineFloats)
+                : affineOf(b, loc, (d0.floorDiv(rows) % lines) * lineFloats,
+                           {ir}));
+    }
     auto kLoop = scf::ForOp::create(
         b, loc, k0, k1, cidx(b, loc, 1), accs,
         [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
+          for (Value col : prefetchCols)
+            memref::PrefetchOp::create(nb, l, bBuffer,
+                                       ValueRange{nextPanel, kk, col},
+                                       /*isWrite=*/false, /*localityHint=*/2,
+                                       /*isDataCache=*/true);
           Value bv = bPacked ? vector::TransferReadOp::create(
                                    nb, l, vecType, bPacked,
                                    ValueRange{panel, kk, cidx(nb, l, 0)}, zero,

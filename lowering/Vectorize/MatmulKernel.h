@@ -12,10 +12,12 @@
 
 namespace kiln {
 
-/// Register tile (mr x nr), cache tile bounds (mc x nc x kc) and the number
-/// of cache tiles wanted for the threads.
+/// Register tile (mr x nr), cache tile bounds (mc x nc x kc), the number
+/// of cache tiles wanted for the threads, and whether constant B panels
+/// (weights) are prefetched (targets whose weights stream from DRAM).
 struct KernelTiles {
   int64_t mr, nr, mc, nc, kc, minTiles;
+  bool prefetchWeights = false;
 };
 
 /// The largest multiple of `quantum` that divides `n` and is at most

@@ -233,7 +233,7 @@ struct TileContractionsPass
     for (linalg::GenericOp op : transforms)
       if (failed(kiln::emitWinogradInput(rewriter, op, vectorWidth)))
         (void)kiln::emitWinogradOutput(rewriter, op, vectorWidth);
-    kiln::KernelTiles tiles{mr, nr, mc, nc, kc, minTiles};
+    kiln::KernelTiles tiles{mr, nr, mc, nc, kc, minTiles, prefetchWeights};
     for (linalg::MatmulOp op : matmuls)
       if (!allowPadding || failed(kiln::emitPackedMatmul(rewriter, op, tiles)))
         (void)lowerOne(rewriter, op);

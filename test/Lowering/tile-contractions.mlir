@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=16}),canonicalize)' -split-input-file | FileCheck %s
 // RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=16 allow-padding=false}))' -split-input-file | FileCheck %s --check-prefix=UNPADDED
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-tile-contractions{mr=4 nr=32 prefetch-weights=true}),canonicalize)' -split-input-file | FileCheck %s --check-prefix=PREFETCH
 
 // 64x576 x 576x3136: cache tiles that divide the problem (64 x 224, and K
 // in blocks of 192), the 14 column tiles as an scf.forall (for the threads);
@@ -272,4 +273,32 @@ func.func @epilogue(%a: tensor<64x32xf32>, %b: tensor<32x256xf32>, %c: tensor<64
     linalg.yield %1 : f32
   } -> tensor<1x64x16x16xf32>
   return %y : tensor<1x64x16x16xf32>
+}
+
+// -----
+
+// Constant weights as B (activations as A): with prefetch-weights, each row
+// tile's k loop prefetches one cache line per k of the next B panel into L2
+// (16 floats of a 32-wide panel row: row tiles 0 and 2 the first line, 1 and
+// 3 the second); the last panel prefetches itself. Without the option,
+// nothing is prefetched.
+// CHECK-LABEL: func.func @prefetch_weights
+// CHECK-NOT: memref.prefetch
+// PREFETCH-LABEL: func.func @prefetch_weights
+// PREFETCH-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<6144xf32>
+// PREFETCH: %[[B:.*]] = tensor.expand_shape %[[W]] {{.*}} into tensor<3x64x32xf32>
+// PREFETCH: %[[BUF:.*]] = bufferization.to_buffer %[[B]] read_only : tensor<3x64x32xf32> to memref<3x64x32xf32>
+// PREFETCH: scf.forall
+// PREFETCH: %[[NEXT:.*]] = affine.min #{{.*}}(%{{.*}})
+// PREFETCH: %[[COL:.*]] = affine.apply #{{.*}}(%{{.*}})
+// PREFETCH: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// PREFETCH: memref.prefetch %[[BUF]][%[[NEXT]], %[[K]], %[[COL]]], read, locality<2>, data : memref<3x64x32xf32>
+// PREFETCH: vector.fma
+func.func @prefetch_weights(%a: tensor<16x64xf32>) -> tensor<16x96xf32> {
+  %b = arith.constant dense<1.0> : tensor<64x96xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x96xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<16x96xf32>) -> tensor<16x96xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x96xf32>) outs(%c : tensor<16x96xf32>) -> tensor<16x96xf32>
+  return %r : tensor<16x96xf32>
 }

@@ -23,9 +23,10 @@
 // RUN: diff %t.m4.mlir %t.m4.replay.mlir
 
 // The target's facts reach the passes: a 4x4 scalar register tile, a
-// 16-byte arena, 32-bit indices, inline math checked, no threads.
+// 16-byte arena, 32-bit indices, inline math checked, no threads, no
+// prefetches.
 // M4: builtin.module(
-// M4-SAME: kiln-tile-contractions{allow-padding=false kc=256 mc=64 min-tiles=1 mr=4 nc=64 nr=4 vector-width=1}
+// M4-SAME: kiln-tile-contractions{allow-padding=false kc=256 mc=64 min-tiles=1 mr=4 nc=64 nr=4 prefetch-weights=false vector-width=1}
 // M4-SAME: kiln-plan-arena{alignment=16}
 // M4-SAME: kiln-set-index-bitwidth{bitwidth=32}
 // M4-SAME: kiln-approximate-math{all-functions=true}
