@@ -135,6 +135,28 @@ def matmul_case(m, k, n, const_b, bias=None, act=None):
     return model(nodes, inputs, [("Y", y)], inits), [v for _, v in inputs], [y]
 
 
+def se_case(n, c, h, w, squeeze, m):
+    """Squeeze-and-excitation feeding a 1x1 convolution: the channel scales
+    multiply the activation inside the convolution's packing of B."""
+    x = randn(n, c, h, w)
+    w1, b1 = randn(squeeze, c, 1, 1) * 0.3, randn(squeeze)
+    w2, b2 = randn(c, squeeze, 1, 1) * 0.3, randn(c)
+    w3, b3 = randn(m, c, 1, 1) * 0.3, randn(m)
+    pooled = x.astype(np.float64).mean(axis=(2, 3), keepdims=True)
+    hidden = np.maximum(conv_ref(pooled, w1, b1, 1, (0, 0, 0, 0), 1, 1), 0)
+    scale = 1 / (1 + np.exp(-conv_ref(hidden, w2, b2, 1, (0, 0, 0, 0), 1, 1)))
+    y = conv_ref(x * scale, w3, b3, 1, (0, 0, 0, 0), 1, 1).astype(np.float32)
+    nodes = [helper.make_node("GlobalAveragePool", ["X"], ["P"]),
+             helper.make_node("Conv", ["P", "W1", "B1"], ["H0"]),
+             helper.make_node("Relu", ["H0"], ["H"]),
+             helper.make_node("Conv", ["H", "W2", "B2"], ["S0"]),
+             helper.make_node("Sigmoid", ["S0"], ["S"]),
+             helper.make_node("Mul", ["X", "S"], ["XS"]),
+             helper.make_node("Conv", ["XS", "W3", "B3"], ["Y"])]
+    inits = [("W1", w1), ("B1", b1), ("W2", w2), ("B2", b2), ("W3", w3), ("B3", b3)]
+    return model(nodes, [("X", x)], [("Y", y)], inits), [x], [y]
+
+
 CASES = [
     # Matmul kernel: tiles, padding, packing, bias, epilogue.
     ("test_kiln_matmul_small_m", lambda: matmul_case(3, 40, 70, True)),
@@ -176,6 +198,12 @@ CASES = [
     ("test_kiln_maxpool_ceil_relu", lambda: maxpool_case(2, 5, 14, 14, 3, 2, (0, 0, 0, 0), ceil=1, relu=True)),
     ("test_kiln_maxpool_2x2_wide", lambda: maxpool_case(1, 3, 9, 70, 2, 2, (0, 0, 0, 0))),
     ("test_kiln_maxpool_dilated_stride1", lambda: maxpool_case(1, 4, 11, 11, 3, 1, (2, 2, 2, 2), d=2)),
+    # Squeeze-and-excitation scales folded into the next 1x1 convolution's
+    # copy of B: few output channels (B copied for the scales alone), many
+    # (B copied anyway, 14 x 14 pixels: a partial panel), and a batch.
+    ("test_kiln_se_scale_narrow", lambda: se_case(1, 48, 16, 16, 12, 24)),
+    ("test_kiln_se_scale_wide", lambda: se_case(1, 40, 14, 14, 10, 96)),
+    ("test_kiln_se_scale_batch", lambda: se_case(2, 16, 8, 8, 4, 80)),
 ]
 
 

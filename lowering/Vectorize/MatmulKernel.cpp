@@ -48,6 +48,7 @@
 #include "mlir/Interfaces/LoopLikeInterface.h"
 
 #include <cstring>
+#include <functional>
 
 using namespace mlir;
 
@@ -131,10 +132,106 @@ Value buildPanels(
   return forall.getResult(0);
 }
 
+/// B = X scaled row by row, B[k, n] = s[k] * X[k, n]: the collapse to
+/// [K, N] of an elementwise product whose other factor is broadcast along the
+/// N dims (a squeeze-and-excitation block's channel scales times the
+/// activation, feeding the next 1x1 convolution). `rowScale` gives s[k] for
+/// a row.
+struct RowScaled {
+  Value x;                                  // X as the product's operand
+  SmallVector<ReassociationIndices> groups; // X -> [K, N]
+  std::function<Value(OpBuilder &, Location, Value)> rowScale;
+};
+
+/// Recognizes B as a row-scaled X; B alone uses the product.
+std::optional<RowScaled> matchRowScaled(Value bMat) {
+  auto collapse = bMat.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || !collapse->hasOneUse() ||
+      collapse.getReassociationIndices().size() != 2)
+    return std::nullopt;
+  auto g = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (!g || !g->hasOneUse() || g.getNumDpsInputs() != 2 ||
+      g.getNumDpsInits() != 1 || g.getNumLoops() != g.getNumParallelLoops() ||
+      !g.getIndexingMapsArray()[2].isIdentity())
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  auto mul = yield.getValues()[0].getDefiningOp<arith::MulFOp>();
+  if (!mul || mul->getBlock() != g.getBody() ||
+      &g.getBody()->front() != mul.getOperation())
+    return std::nullopt;
+  Block *body = g.getBody();
+  if (!((mul.getLhs() == body->getArgument(0) &&
+         mul.getRhs() == body->getArgument(1)) ||
+        (mul.getLhs() == body->getArgument(1) &&
+         mul.getRhs() == body->getArgument(0))))
+    return std::nullopt;
+  // One factor read whole, the other (the scales) through dims of K only
+  // and zeros on unit dims.
+  ReassociationIndices kDims = collapse.getReassociationIndices()[0];
+  auto colType = cast<RankedTensorType>(collapse.getSrc().getType());
+  for (int full = 0; full < 2; ++full) {
+    OpOperand *xOp = g.getDpsInputOperand(full);
+    OpOperand *sOp = g.getDpsInputOperand(1 - full);
+    // Read whole: the identity, or 0 on unit dims.
+    AffineMap xMap = g.getMatchingIndexingMap(xOp);
+    bool whole = xOp->get().getType() == colType;
+    for (auto [pos, e] : llvm::enumerate(xMap.getResults())) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      whole &= (d && d.getPosition() == pos) ||
+               (c && c.getValue() == 0 && colType.getDimSize(pos) == 1);
+    }
+    if (!whole)
+      continue;
+    AffineMap sMap = g.getMatchingIndexingMap(sOp);
+    auto sType = dyn_cast<RankedTensorType>(sOp->get().getType());
+    if (!sType || !sType.hasStaticShape())
+      continue;
+    bool ok = true;
+    for (auto [pos, e] : llvm::enumerate(sMap.getResults())) {
+      if (auto c = dyn_cast<AffineConstantExpr>(e))
+        ok &= c.getValue() == 0;
+      else if (auto d = dyn_cast<AffineDimExpr>(e))
+        ok &= llvm::is_contained(kDims, (int64_t)d.getPosition());
+      else
+        ok = false;
+    }
+    if (!ok)
+      continue;
+    RowScaled r;
+    r.x = xOp->get();
+    r.groups = collapse.getReassociationIndices();
+    Value scales = sOp->get();
+    ArrayRef<int64_t> shape = colType.getShape();
+    r.rowScale = [=](OpBuilder &b, Location loc, Value k) -> Value {
+      // k's digits over the K dims, innermost fastest.
+      MLIRContext *ctx = b.getContext();
+      DenseMap<int64_t, Value> digit;
+      AffineExpr rest = getAffineDimExpr(0, ctx);
+      for (int64_t i = kDims.size() - 1; i >= 0; --i) {
+        int64_t d = kDims[i];
+        AffineExpr e = i > 0 ? rest % shape[d] : rest;
+        digit[d] = kiln::affineOf(b, loc, e, {k});
+        rest = rest.floorDiv(shape[d]);
+      }
+      SmallVector<Value> index;
+      for (AffineExpr e : sMap.getResults())
+        index.push_back(isa<AffineConstantExpr>(e)
+                            ? kiln::cidx(b, loc, 0)
+                            : digit[cast<AffineDimExpr>(e).getPosition()]);
+      return tensor::ExtractOp::create(b, loc, scales, index);
+    };
+    return r;
+  }
+  return std::nullopt;
+}
+
 /// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time: one
 /// vector per row of a panel, the last panel filled up with zeros. A batch
-/// B[batch, K, N] gives the panels of each matrix in turn.
-Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
+/// B[batch, K, N] gives the panels of each matrix in turn. With `scaled`,
+/// B is its X times the row scales (the product made in the copy).
+Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr,
+                    const std::optional<RowScaled> &scaled = std::nullopt) {
   MLIRContext *ctx = b.getContext();
   auto bt = cast<RankedTensorType>(bMat.getType());
   int64_t rank = bt.getRank();
@@ -143,6 +240,10 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
   int64_t perBatch = llvm::divideCeil(n, nr);
   auto vecType = VectorType::get({nr}, bt.getElementType());
   Value zero = kiln::scalarConstant(b, loc, bt.getElementType(), 0);
+  Value source = scaled ? tensor::CollapseShapeOp::create(
+                              b, loc, bt, scaled->x, scaled->groups)
+                              .getResult()
+                        : bMat;
   Value col, batch;
   AffineExpr d0 = getAffineDimExpr(0, ctx);
   return buildPanels(
@@ -161,9 +262,15 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
         SmallVector<Value> index{row, col};
         if (rank == 3)
           index.insert(index.begin(), batch);
-        return vector::TransferReadOp::create(lb, l, vecType, bMat, index,
-                                              zero,
-                                              ArrayRef<bool>{n % nr == 0});
+        Value v = vector::TransferReadOp::create(
+            lb, l, vecType, source, index, zero,
+            ArrayRef<bool>{n % nr == 0});
+        if (!scaled)
+          return v;
+        return arith::MulFOp::create(
+            lb, l, v,
+            vector::BroadcastOp::create(lb, l, vecType,
+                                        scaled->rowScale(lb, l, row)));
       });
 }
 
@@ -455,6 +562,9 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                              batches, k * n);
   else if (Value im2col = batched ? Value() : packIm2col(rewriter, loc, bMat, nr))
     bPacked = im2col;
+  else if (std::optional<RowScaled> scaled =
+               batched ? std::nullopt : matchRowScaled(bMat))
+    bPacked = packAtRunTime(rewriter, loc, bMat, nr, scaled);
   else if (mp / tm > 1 || n % nr != 0)
     bPacked = packAtRunTime(rewriter, loc, bMat, nr);
   // A in panels when it is a constant.

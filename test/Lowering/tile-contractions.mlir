@@ -302,3 +302,36 @@ func.func @prefetch_weights(%a: tensor<16x64xf32>) -> tensor<16x96xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x96xf32>) outs(%c : tensor<16x96xf32>) -> tensor<16x96xf32>
   return %r : tensor<16x96xf32>
 }
+
+// -----
+
+// B is X scaled per row (a squeeze-and-excitation block's channel scales,
+// broadcast over the pixels, before a 1x1 convolution): the copy of B into
+// panels multiplies each row by its scale, and the product of X and the
+// scales is never made.
+// CHECK-LABEL: func.func @row_scaled_b
+// CHECK-NOT: linalg.generic
+// CHECK: %[[X:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1], [2, 3]] : tensor<1x8x4x16xf32> into tensor<8x64xf32>
+// CHECK: scf.forall
+// CHECK: scf.for %[[ROW:[a-z0-9]+]] =
+// CHECK: %[[V:.*]] = vector.transfer_read %[[X]][%[[ROW]], %{{.*}}]
+// CHECK: %[[S:.*]] = tensor.extract %arg0[%c0, %{{.*}}, %c0, %c0] : tensor<1x8x1x1xf32>
+// CHECK: %[[SV:.*]] = vector.broadcast %[[S]]
+// CHECK: arith.mulf %[[V]], %[[SV]] : vector<16xf32>
+// CHECK: scf.forall
+// CHECK: vector.fma
+func.func @row_scaled_b(%s: tensor<1x8x1x1xf32>, %x: tensor<1x8x4x16xf32>) -> tensor<16x64xf32> {
+  %a = arith.constant dense<1.0> : tensor<16x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x4x16xf32>
+  %xs = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %x : tensor<1x8x1x1xf32>, tensor<1x8x4x16xf32>) outs(%e : tensor<1x8x4x16xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %0 = arith.mulf %in, %in2 : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x8x4x16xf32>
+  %b = tensor.collapse_shape %xs [[0, 1], [2, 3]] : tensor<1x8x4x16xf32> into tensor<8x64xf32>
+  %ce = tensor.empty() : tensor<16x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%ce : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x64xf32>) outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
