@@ -552,9 +552,12 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   while (count() < tiles.minTiles && tm > rows)
     tm = tileSize(mp, rows, tm - rows);
   // B in panels when it is a constant, when it is an im2col (gathered into
-  // panels instead), or when the copy pays: its columns are read by more
-  // than one row of cache tiles, or need padding anyway. A single row of
-  // tiles (few output channels) reads B where it is.
+  // panels instead), when it is scaled row by row (the scales applied in the
+  // copy), or when the copy pays: its columns are read by more than one row
+  // of cache tiles. A single row of tiles (few output channels) reads B
+  // where it is, its last panel with masks when N is not a multiple of nr
+  // (a copy only to pad it cost more than it saved: a parallel loop, and at
+  // 2 threads half of B moving between the cores' caches).
   bool splat;
   Value bPacked;
   if (auto bytes = constantBytes(bMat, splat))
@@ -565,7 +568,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   else if (std::optional<RowScaled> scaled =
                batched ? std::nullopt : matchRowScaled(bMat))
     bPacked = packAtRunTime(rewriter, loc, bMat, nr, scaled);
-  else if (mp / tm > 1 || n % nr != 0)
+  else if (mp / tm > 1)
     bPacked = packAtRunTime(rewriter, loc, bMat, nr);
   // A in panels when it is a constant.
   Value aPacked, aRows;
@@ -647,9 +650,11 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   int64_t linesPerTile = tm / rows >= lines ? 1 : lines;
 
   // One register tile of the cache tile `tile` at (ir, jr), K in [k0, k1).
+  // `partial`: the last panel of an unpacked B whose columns end inside it
+  // (B read with masks).
   auto registerTile = [&](OpBuilder &b, Value tile, Value i0, Value j0,
                           Value ir, Value jr, Value k0, Value k1, bool first,
-                          bool firstKnown) -> Value {
+                          bool firstKnown, bool partial) -> Value {
     Value i = affineOf(b, loc, d0 + d1, {i0, ir});
     Value j = affineOf(b, loc, d0 + d1, {j0, jr});
     Value panel =
@@ -726,7 +731,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                                    ArrayRef<bool>{true})
                              : vector::TransferReadOp::create(
                                    nb, l, vecType, bMat, inBatch({kk, j}),
-                                   zero, ArrayRef<bool>{true});
+                                   zero, ArrayRef<bool>{!partial});
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value a;
@@ -786,22 +791,46 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // The register tiles of one cache tile, for K in [k0, k1): columns outer,
   // so that one panel of B (kc x nr) stays in L1 while every row tile
   // passes over it.
+  // An unpacked B whose columns end inside its last panel: that panel (the
+  // last of the last column tile) reads B with masks, every other one whole.
+  bool maskLastPanel = !bPacked && n % nr != 0;
   auto cacheTile = [&](OpBuilder &b, Value tile, Value i0, Value j0, Value k0,
                        Value k1, bool first, bool firstKnown) -> Value {
-    auto outer = scf::ForOp::create(
-        b, loc, cidx(b, loc, 0), cidx(b, loc, tn), cidx(b, loc, nr),
-        ValueRange{tile},
-        [&](OpBuilder &ob, Location l, Value jr, ValueRange oArgs) {
-          auto inner = scf::ForOp::create(
-              ob, l, cidx(ob, l, 0), cidx(ob, l, tm), cidx(ob, l, rows), oArgs,
-              [&](OpBuilder &ib, Location l2, Value ir, ValueRange iArgs) {
-                scf::YieldOp::create(ib, l2,
-                                     registerTile(ib, iArgs[0], i0, j0, ir, jr,
-                                                  k0, k1, first, firstKnown));
-              });
-          scf::YieldOp::create(ob, l, inner.getResults());
-        });
-    return outer.getResult(0);
+    auto rowTiles = [&](OpBuilder &ob, Value t, Value jr, bool partial) {
+      auto inner = scf::ForOp::create(
+          ob, loc, cidx(ob, loc, 0), cidx(ob, loc, tm), cidx(ob, loc, rows),
+          ValueRange{t},
+          [&](OpBuilder &ib, Location l2, Value ir, ValueRange iArgs) {
+            scf::YieldOp::create(ib, l2,
+                                 registerTile(ib, iArgs[0], i0, j0, ir, jr, k0,
+                                              k1, first, firstKnown, partial));
+          });
+      return inner.getResult(0);
+    };
+    int64_t wholeEnd = maskLastPanel ? tn - nr : tn;
+    Value done = tile;
+    if (wholeEnd > 0)
+      done = scf::ForOp::create(
+                 b, loc, cidx(b, loc, 0), cidx(b, loc, wholeEnd),
+                 cidx(b, loc, nr), ValueRange{tile},
+                 [&](OpBuilder &ob, Location l, Value jr, ValueRange oArgs) {
+                   scf::YieldOp::create(ob, l,
+                                        rowTiles(ob, oArgs[0], jr, false));
+                 })
+                 .getResult(0);
+    if (!maskLastPanel)
+      return done;
+    Value jr = cidx(b, loc, tn - nr);
+    Value lastTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           j0, cidx(b, loc, np - tn));
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{done.getType()}, lastTile,
+                                  /*addThenBlock=*/true,
+                                  /*addElseBlock=*/true);
+    OpBuilder thenB = ifOp.getThenBodyBuilder();
+    scf::YieldOp::create(thenB, loc, rowTiles(thenB, done, jr, true));
+    OpBuilder elseB = ifOp.getElseBodyBuilder();
+    scf::YieldOp::create(elseB, loc, rowTiles(elseB, done, jr, false));
+    return ifOp.getResult(0);
   };
 
   SmallVector<OpFoldResult> ubs{rewriter.getIndexAttr(mp / tm),
