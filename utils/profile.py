@@ -11,8 +11,16 @@ Code that stays in the graph function (loops too small to share) is
 
   /usr/bin/python3 utils/profile.py MODEL_DIR [--exe EXE] [--threads T] [--runs N] [--top K]
 
+With --loops, no perf: the runtime times each parallel loop itself
+(KILN_PROFILE_LOOPS) at 1 thread and at T threads (default 2), and the table
+gives each loop's time at both, its speedup, the time the calling thread
+waited for the others at its end, and the time lost to imperfect scaling
+(T-thread time minus 1-thread time / T), worst first: where a second thread
+does not pay.
+
 MODEL_DIR holds model.onnx and test_data_set_0/input_*.pb; without --exe the
-model is compiled with build/bin/kiln -O3. Needs perf (linux-perf).
+model is compiled with build/bin/kiln -O3. Needs perf (linux-perf) unless
+--loops.
 """
 
 import argparse
@@ -63,6 +71,75 @@ def node_kinds(model_path):
     return kinds
 
 
+def loop_names(exe):
+    """Offsets from kiln_parallel_for -> outlined loop (task) names."""
+    syms = {}
+    base = None
+    out = subprocess.run(["nm", exe], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        addr, name = int(parts[0], 16), parts[2]
+        if name == "kiln_parallel_for":
+            base = addr
+        elif name.endswith("_dispatch_entry"):
+            syms[addr] = name[:-len("_dispatch_entry")]
+    if base is None:
+        sys.exit("no kiln_parallel_for in %s (a serial build?)" % exe)
+    return {a - base: n for a, n in syms.items()}
+
+
+def run_loops(exe, inputs, work, threads, runs):
+    """{offset: (calls, iterations, total ns, wait ns)} of one run."""
+    path = os.path.join(work, "loops-%d.txt" % threads)
+    env = dict(os.environ, KILN_PROFILE_LOOPS=path)
+    run = subprocess.run([exe] + inputs + ["--output-dir", os.path.join(work, "out"),
+                                           "--bench", str(runs), "--threads", str(threads)],
+                         capture_output=True, text=True, env=env)
+    if run.returncode != 0:
+        sys.exit("the model failed: " + run.stderr.strip())
+    loops = {}
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        off, calls, n, total, wait = (int(x) for x in line.split())
+        loops[off] = (calls, n, total, wait)
+    latency = re.search(r"latency_ms median=([0-9.]+)", run.stdout)
+    return loops, latency.group(1) if latency else "?"
+
+
+def report_loops(args, exe, inputs, work, kinds):
+    names = loop_names(exe)
+    one, lat1 = run_loops(exe, inputs, work, 1, args.runs)
+    many, latT = run_loops(exe, inputs, work, args.threads, args.runs)
+    t = args.threads
+    rows = []
+    for off, (calls, n, total1, _) in one.items():
+        callsT, _, totalT, waitT = many.get(off, (calls, n, 0, 0))
+        us1 = total1 / calls / 1e3
+        usT = totalT / max(callsT, 1) / 1e3
+        wait = waitT / max(callsT, 1) / 1e3
+        name = names.get(off, "?")
+        m = TASK_RE.match("main_graph_" + name[len("main_graph_"):]) if name.startswith("main_graph_") else None
+        node = m.group(1) if m else name
+        rows.append((usT - us1 / t, us1, usT, wait, n, name.replace("main_graph_", ""),
+                     kinds.get(node, "?")))
+    sum1 = sum(r[1] for r in rows)
+    sumT = sum(r[2] for r in rows)
+    print("model: %s   latency median: %s ms at 1 thread, %s ms at %d" %
+          (args.model_dir, lat1, latT, t))
+    print("parallel loops: %d; summed per run: %.0f us at 1 thread, %.0f us at %d "
+          "(%.2fx); caller waits %.0f us; lost to imperfect scaling %.0f us" %
+          (len(rows), sum1, sumT, t, sum1 / max(sumT, 1e-9), sum(r[3] for r in rows),
+           sumT - sum1 / t))
+    print("\n| loop | kind | iterations | us 1T | us %dT | speedup | caller wait us | lost us |" % t)
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for lost, us1, usT, wait, n, name, kind in sorted(rows, reverse=True)[:args.top]:
+        print("| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.1f |" %
+              (name, kind, n, us1, usT, us1 / max(usT, 1e-9), wait, lost))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model_dir")
@@ -70,7 +147,11 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--top", type=int, default=10, help="nodes to list")
+    ap.add_argument("--loops", action="store_true",
+                    help="time each parallel loop at 1 and --threads threads (default 2)")
     args = ap.parse_args()
+    if args.loops and args.threads == 1:
+        args.threads = 2
 
     model = os.path.join(args.model_dir, "model.onnx")
     inputs = sorted(glob.glob(os.path.join(args.model_dir, "test_data_set_0", "input_*.pb")))
@@ -80,6 +161,9 @@ def main():
         exe = os.path.join(work, "model")
         subprocess.run([os.path.join(ROOT, "build", "bin", "kiln"), "compile", model,
                         "-O3", "--emit=exe", "-o", exe], check=True)
+    if args.loops:
+        report_loops(args, exe, inputs, work, node_kinds(model))
+        return
     data = os.path.join(work, "perf.data")
     run = subprocess.run(["perf", "record", "-q", "-F", "2999", "-o", data, exe] + inputs +
                          ["--output-dir", os.path.join(work, "out"), "--bench", str(args.runs),

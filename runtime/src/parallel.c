@@ -21,7 +21,15 @@
  *
  * Built with KILN_RUNTIME_SERIAL (targets without threads) every loop runs
  * on the calling thread.
+ *
+ * With KILN_PROFILE_LOOPS=<file> in the environment, every loop's calls,
+ * iteration count, wall time and the time the caller waited for the others
+ * at its end are summed per task function (a static table: nothing is
+ * allocated) and written to <file> at exit, one line per loop with the
+ * task's address relative to kiln_parallel_for (utils/profile.py --loops
+ * names them and compares thread counts).
  *===----------------------------------------------------------------------===*/
+#define _POSIX_C_SOURCE 200809L
 #include "kiln/runtime.h"
 
 #ifdef KILN_RUNTIME_SERIAL
@@ -38,6 +46,9 @@ void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #define KILN_SPINS 20000 /* polls before a worker sleeps */
 #define KILN_CHUNKS_PER_THREAD 8
@@ -67,6 +78,83 @@ static struct {
           .wake = PTHREAD_COND_INITIALIZER,
           .busy = PTHREAD_MUTEX_INITIALIZER,
           .nthreads = 1};
+
+/* The loop profile (KILN_PROFILE_LOOPS): one row per task function. */
+#define KILN_PROFILE_ROWS 1024
+static struct {
+  int state; /* 0: environment not read yet, 1: off, 2: on */
+  const char *path;
+  int rows;
+  int threads; /* the most threads a loop ran on */
+  struct {
+    kiln_task_fn task;
+    int64_t calls, n, total_ns, wait_ns;
+  } row[KILN_PROFILE_ROWS];
+} profile;
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void write_profile(void) {
+  FILE *f = fopen(profile.path, "w");
+  if (!f)
+    return;
+  fprintf(f, "# threads %d (the most a loop ran on); per loop: task offset "
+             "from kiln_parallel_for, "
+             "calls, iterations, total ns, caller wait ns\n",
+          profile.threads);
+  for (int i = 0; i < profile.rows; ++i)
+    fprintf(f, "%lld %lld %lld %lld %lld\n",
+            (long long)((intptr_t)profile.row[i].task -
+                        (intptr_t)&kiln_parallel_for),
+            (long long)profile.row[i].calls, (long long)profile.row[i].n,
+            (long long)profile.row[i].total_ns,
+            (long long)profile.row[i].wait_ns);
+  fclose(f);
+}
+
+/* Whether loops are profiled (reads the environment once, from the thread
+ * that runs the model). */
+static int profiling(void) {
+  if (profile.state == 0) {
+    profile.path = getenv("KILN_PROFILE_LOOPS");
+    profile.state = profile.path && *profile.path ? 2 : 1;
+    if (profile.state == 2)
+      atexit(write_profile);
+  }
+  return profile.state == 2;
+}
+
+static void record_locked(kiln_task_fn task, int64_t n, int64_t total,
+                          int64_t wait, int threads) {
+  if (threads > profile.threads)
+    profile.threads = threads;
+  int i = 0;
+  while (i < profile.rows && profile.row[i].task != task)
+    ++i;
+  if (i == profile.rows) {
+    if (i == KILN_PROFILE_ROWS)
+      return;
+    profile.row[profile.rows++].task = task;
+  }
+  profile.row[i].calls += 1;
+  profile.row[i].n = n;
+  profile.row[i].total_ns += total;
+  profile.row[i].wait_ns += wait;
+}
+
+static pthread_mutex_t profile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Loops may come from several application threads (each its own model). */
+static void record(kiln_task_fn task, int64_t n, int64_t total, int64_t wait,
+                   int threads) {
+  pthread_mutex_lock(&profile_lock);
+  record_locked(task, n, total, wait, threads);
+  pthread_mutex_unlock(&profile_lock);
+}
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -163,13 +251,18 @@ void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
     return;
   /* Serial when there is nothing to share, or when the pool is running
    * another loop (another thread's model, or a task calling back in). */
+  int64_t start = profiling() ? now_ns() : 0;
   if (pool.nthreads <= 1 || n == 1 || pthread_mutex_trylock(&pool.busy) != 0) {
     task(ctx, 0, n);
+    if (start)
+      record(task, n, now_ns() - start, 0, 1);
     return;
   }
   if (pool.nthreads <= 1) { /* threads were stopped meanwhile */
     pthread_mutex_unlock(&pool.busy);
     task(ctx, 0, n);
+    if (start)
+      record(task, n, now_ns() - start, 0, 1);
     return;
   }
   int64_t want = (int64_t)pool.nthreads * KILN_CHUNKS_PER_THREAD;
@@ -189,6 +282,7 @@ void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.lock);
   run_chunks(0);
+  int64_t ran = start ? now_ns() : 0;
   /* The workers finish their last chunk; a descheduled one (a busy machine)
    * gets the core back through sched_yield. */
   for (int spins = 0;
@@ -198,6 +292,10 @@ void kiln_parallel_for(kiln_task_fn task, void *ctx, int64_t n) {
       cpu_relax();
     else
       sched_yield();
+  }
+  if (start) {
+    int64_t end = now_ns();
+    record(task, n, end - start, end - ran, pool.nthreads);
   }
   pthread_mutex_unlock(&pool.busy);
 }

@@ -1354,6 +1354,53 @@ TEST(ThreadPool, EachThreadStartsOnItsOwnPart) {
   kiln_set_num_threads(1);
 }
 
+// Run by LoopProfile in a process of its own, with KILN_PROFILE_LOOPS set
+// (the runtime reads it once per process).
+TEST(ThreadPool, DISABLED_LoopProfileChild) {
+  kiln_set_num_threads(2);
+  for (int rep = 0; rep < 3; ++rep) {
+    Visits v(100);
+    kiln_parallel_for(&Visits::task, &v, 100);
+  }
+  Visits w(7);
+  kiln_parallel_for(
+      [](void *ctx, int64_t b, int64_t e) { Visits::task(ctx, b, e); }, &w, 7);
+  kiln_set_num_threads(1);
+}
+
+TEST(ThreadPool, LoopProfile) {
+  // KILN_PROFILE_LOOPS sums each loop's calls and time per task and writes
+  // them at exit.
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("kiln-loops-" + std::to_string(getpid()) + ".txt"))
+                         .string();
+  std::remove(path.c_str());
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::string cmd = "KILN_PROFILE_LOOPS='" + path + "' '" + self +
+                    "' --gtest_also_run_disabled_tests "
+                    "--gtest_filter=ThreadPool.DISABLED_LoopProfileChild "
+                    ">/dev/null 2>&1";
+  ASSERT_EQ(0, std::system(cmd.c_str()));
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(0u, header.rfind("# threads 2", 0)) << header;
+  std::vector<std::vector<long long>> rows;
+  long long off, calls, n, total, wait;
+  while (in >> off >> calls >> n >> total >> wait)
+    rows.push_back({calls, n, total, wait});
+  ASSERT_EQ(2u, rows.size());
+  EXPECT_EQ((std::vector<long long>{3, 100}),
+            (std::vector<long long>{rows[0][0], rows[0][1]}));
+  EXPECT_EQ((std::vector<long long>{1, 7}),
+            (std::vector<long long>{rows[1][0], rows[1][1]}));
+  for (auto &r : rows) {
+    EXPECT_GT(r[2], 0);
+    EXPECT_LE(r[3], r[2]);
+  }
+  std::remove(path.c_str());
+}
+
 TEST(ThreadPool, ConcurrentCallersBothFinish) {
   // Two application threads share the pool: one gets it, the other runs its
   // loop on its own thread; both loops are complete.
