@@ -121,7 +121,7 @@ def report_loops(args, exe, inputs, work, kinds):
         usT = totalT / max(callsT, 1) / 1e3
         wait = waitT / max(callsT, 1) / 1e3
         name = names.get(off, "?")
-        m = TASK_RE.match("main_graph_" + name[len("main_graph_"):]) if name.startswith("main_graph_") else None
+        m = TASK_RE.match(name)
         node = m.group(1) if m else name
         rows.append((usT - us1 / t, us1, usT, wait, n, name.replace("main_graph_", ""),
                      kinds.get(node, "?")))

@@ -222,37 +222,26 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
   }
   auto rowRange = [&](OpBuilder &ob, Value t, int64_t lo, int64_t hi,
                       bool checkRows) -> Value {
-    if (hi <= lo)
-      return t;
-    auto loop = scf::ForOp::create(
-        ob, loc, cidx(ob, loc, lo), cidx(ob, loc, hi), cidx(ob, loc, 1),
-        ValueRange{t},
-        [&](OpBuilder &rb, Location l, Value row, ValueRange rArgs) {
-          Value rt = rArgs[0];
+    return forRange(
+        ob, loc, lo, hi, 1, t,
+        [&](OpBuilder &rb, Location l, Value row, Value rt) {
           if (firstEdge)
             rt = chunk(rb, rt, row, cidx(rb, l, 0), ow >= v, true, checkRows,
                        false);
           auto cols = [&](int64_t from, int64_t to, bool fit) {
-            if (to <= from)
-              return;
-            auto colLoop = scf::ForOp::create(
-                rb, l, cidx(rb, l, from), cidx(rb, l, to), cidx(rb, l, v),
-                ValueRange{rt},
-                [&](OpBuilder &cb, Location l2, Value col, ValueRange cArgs) {
-                  scf::YieldOp::create(cb, l2,
-                                       chunk(cb, cArgs[0], row, col, true,
-                                             false, checkRows, fit));
-                });
-            rt = colLoop.getResult(0);
+            rt = forRange(rb, l, from, to, v, rt,
+                          [&](OpBuilder &cb, Location, Value col, Value ct) {
+                            return chunk(cb, ct, row, col, true, false,
+                                         checkRows, fit);
+                          });
           };
           cols(start, fitEnd, true);
           cols(std::max(start, fitEnd), full, false);
           if (full < ow && full >= start)
             rt = chunk(rb, rt, row, cidx(rb, l, full), false, false, checkRows,
                        false);
-          scf::YieldOp::create(rb, l, rt);
+          return rt;
         });
-    return loop.getResult(0);
   };
   Value done = rowRange(b, plane, 0, rowLo, true);
   done = rowRange(b, done, rowLo, rowHi, !fromSource);

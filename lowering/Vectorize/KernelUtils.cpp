@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -18,6 +19,30 @@ Value kiln::affineOf(OpBuilder &b, Location loc, AffineExpr e,
                      ValueRange dims) {
   return affine::AffineApplyOp::create(
       b, loc, AffineMap::get(dims.size(), 0, e, b.getContext()), dims);
+}
+
+Value kiln::forRange(
+    OpBuilder &b, Location loc, int64_t lo, int64_t hi, int64_t step,
+    Value init, function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  if (hi <= lo)
+    return init;
+  return scf::ForOp::create(
+             b, loc, cidx(b, loc, lo), cidx(b, loc, hi), cidx(b, loc, step),
+             ValueRange{init},
+             [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+               scf::YieldOp::create(lb, l, body(lb, l, iv, args[0]));
+             })
+      .getResult(0);
+}
+
+SmallVector<Value> kiln::broadcastIndices(OpBuilder &b, Location loc,
+                                          AffineMap map, ArrayRef<Value> dims) {
+  SmallVector<Value> index;
+  for (AffineExpr e : map.getResults())
+    index.push_back(isa<AffineConstantExpr>(e)
+                        ? cidx(b, loc, 0)
+                        : dims[cast<AffineDimExpr>(e).getPosition()]);
+  return index;
 }
 
 std::optional<kiln::PaddedSource>
@@ -81,13 +106,7 @@ Value kiln::channelStart(OpBuilder &b, Location loc, const ChannelInit &src,
     return vector::BroadcastOp::create(b, loc, vecType, src.value);
   if (src.kind != ChannelInit::PerChannel)
     return Value();
-  SmallVector<Value> index;
-  for (AffineExpr e : src.map.getResults()) {
-    if (isa<AffineConstantExpr>(e))
-      index.push_back(cidx(b, loc, 0));
-    else
-      index.push_back(cast<AffineDimExpr>(e).getPosition() == 0 ? n : c);
-  }
+  SmallVector<Value> index = broadcastIndices(b, loc, src.map, {n, c});
   return vector::BroadcastOp::create(
       b, loc, vecType, tensor::ExtractOp::create(b, loc, src.value, index));
 }

@@ -22,6 +22,23 @@ mlir::Value cidx(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 mlir::Value affineOf(mlir::OpBuilder &b, mlir::Location loc, mlir::AffineExpr e,
                      mlir::ValueRange dims);
 
+/// An scf.for over [lo, hi) by `step` carrying one value (the tile a kernel
+/// fills): `body(b, loc, iv, carried)` gives the next value. `init` itself
+/// when the range is empty.
+mlir::Value forRange(
+    mlir::OpBuilder &b, mlir::Location loc, int64_t lo, int64_t hi,
+    int64_t step, mlir::Value init,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::Value, mlir::Value)>
+        body);
+
+/// The indices into a broadcast operand whose map's results are dims or the
+/// constant 0: `dims[d]` for dim d, 0 for a constant.
+llvm::SmallVector<mlir::Value> broadcastIndices(mlir::OpBuilder &b,
+                                                mlir::Location loc,
+                                                mlir::AffineMap map,
+                                                llvm::ArrayRef<mlir::Value> dims);
+
 /// An NCHW input that is a tensor.pad of another tensor with a constant
 /// value on the spatial dims only (static pads, static source shape).
 struct PaddedSource {

@@ -115,19 +115,17 @@ Value buildPanels(
   Value panel = tensor::ExtractSliceOp::create(fb, loc, panelType, shared,
                                                offsets, sizes, strides);
   prepare(fb, pb);
-  Value c0 = arith::ConstantIndexOp::create(fb, loc, 0);
-  auto rowLoop = scf::ForOp::create(
-      fb, loc, c0, arith::ConstantIndexOp::create(fb, loc, k),
-      arith::ConstantIndexOp::create(fb, loc, 1), ValueRange{panel},
-      [&](OpBuilder &lb, Location l, Value r, ValueRange args) {
-        Value t = vector::TransferWriteOp::create(lb, l, row(lb, l, pb, r),
-                                                  args[0], ValueRange{r, c0},
-                                                  ArrayRef<bool>{true})
-                      .getResult();
-        scf::YieldOp::create(lb, l, t);
+  Value c0 = kiln::cidx(fb, loc, 0);
+  Value rows = kiln::forRange(
+      fb, loc, 0, k, 1, panel,
+      [&](OpBuilder &lb, Location l, Value r, Value t) -> Value {
+        return vector::TransferWriteOp::create(lb, l, row(lb, l, pb, r), t,
+                                               ValueRange{r, c0},
+                                               ArrayRef<bool>{true})
+            .getResult();
       });
   fb.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(fb, loc, rowLoop.getResult(0), shared,
+  tensor::ParallelInsertSliceOp::create(fb, loc, rows, shared,
                                         offsets, sizes, strides);
   return forall.getResult(0);
 }
@@ -206,7 +204,7 @@ std::optional<RowScaled> matchRowScaled(Value bMat) {
     r.rowScale = [=](OpBuilder &b, Location loc, Value k) -> Value {
       // k's digits over the K dims, innermost fastest.
       MLIRContext *ctx = b.getContext();
-      DenseMap<int64_t, Value> digit;
+      SmallVector<Value> digit(shape.size());
       AffineExpr rest = getAffineDimExpr(0, ctx);
       for (int64_t i = kDims.size() - 1; i >= 0; --i) {
         int64_t d = kDims[i];
@@ -214,12 +212,8 @@ std::optional<RowScaled> matchRowScaled(Value bMat) {
         digit[d] = kiln::affineOf(b, loc, e, {k});
         rest = rest.floorDiv(shape[d]);
       }
-      SmallVector<Value> index;
-      for (AffineExpr e : sMap.getResults())
-        index.push_back(isa<AffineConstantExpr>(e)
-                            ? kiln::cidx(b, loc, 0)
-                            : digit[cast<AffineDimExpr>(e).getPosition()]);
-      return tensor::ExtractOp::create(b, loc, scales, index);
+      return tensor::ExtractOp::create(
+          b, loc, scales, kiln::broadcastIndices(b, loc, sMap, digit));
     };
     return r;
   }
@@ -611,13 +605,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       return vector::BroadcastOp::create(b, loc, vecType, src.value);
     // Padding rows read the last real row.
     Value row = arith::MinSIOp::create(b, loc, i, cidx(b, loc, m - 1));
-    SmallVector<Value> index;
-    for (AffineExpr e : src.map.getResults()) {
-      if (isa<AffineConstantExpr>(e))
-        index.push_back(cidx(b, loc, 0));
-      else
-        index.push_back(cast<AffineDimExpr>(e).getPosition() == 0 ? row : j);
-    }
+    SmallVector<Value> index = broadcastIndices(b, loc, src.map, {row, j});
     if (src.alongColumns)
       return vector::TransferReadOp::create(b, loc, vecType, src.value, index,
                                             zero, ArrayRef<bool>{true});
@@ -797,27 +785,16 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   auto cacheTile = [&](OpBuilder &b, Value tile, Value i0, Value j0, Value k0,
                        Value k1, bool first, bool firstKnown) -> Value {
     auto rowTiles = [&](OpBuilder &ob, Value t, Value jr, bool partial) {
-      auto inner = scf::ForOp::create(
-          ob, loc, cidx(ob, loc, 0), cidx(ob, loc, tm), cidx(ob, loc, rows),
-          ValueRange{t},
-          [&](OpBuilder &ib, Location l2, Value ir, ValueRange iArgs) {
-            scf::YieldOp::create(ib, l2,
-                                 registerTile(ib, iArgs[0], i0, j0, ir, jr, k0,
-                                              k1, first, firstKnown, partial));
-          });
-      return inner.getResult(0);
+      return forRange(ob, loc, 0, tm, rows, t,
+                      [&](OpBuilder &ib, Location, Value ir, Value it) {
+                        return registerTile(ib, it, i0, j0, ir, jr, k0, k1,
+                                            first, firstKnown, partial);
+                      });
     };
-    int64_t wholeEnd = maskLastPanel ? tn - nr : tn;
-    Value done = tile;
-    if (wholeEnd > 0)
-      done = scf::ForOp::create(
-                 b, loc, cidx(b, loc, 0), cidx(b, loc, wholeEnd),
-                 cidx(b, loc, nr), ValueRange{tile},
-                 [&](OpBuilder &ob, Location l, Value jr, ValueRange oArgs) {
-                   scf::YieldOp::create(ob, l,
-                                        rowTiles(ob, oArgs[0], jr, false));
-                 })
-                 .getResult(0);
+    Value done = forRange(b, loc, 0, maskLastPanel ? tn - nr : tn, nr, tile,
+                          [&](OpBuilder &ob, Location, Value jr, Value t) {
+                            return rowTiles(ob, t, jr, false);
+                          });
     if (!maskLastPanel)
       return done;
     Value jr = cidx(b, loc, tn - nr);
@@ -861,18 +838,16 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     if (kBlocks == 1) {
       done = cacheTile(b, tile, i0, j0, cidx(b, l, 0), cidx(b, l, k), true, true);
     } else {
-      auto kLoop = scf::ForOp::create(
-          b, l, cidx(b, l, 0), cidx(b, l, k), cidx(b, l, tk), ValueRange{tile},
-          [&](OpBuilder &kb, Location l2, Value k0, ValueRange kArgs) {
+      done = forRange(
+          b, l, 0, k, tk, tile,
+          [&](OpBuilder &kb, Location l2, Value k0, Value t) {
             Value k1 = affine::AffineMinOp::create(
                 kb, l2,
                 AffineMap::get(1, 0, {d0 + tk, getAffineConstantExpr(k, ctx)},
                                ctx),
                 ValueRange{k0});
-            scf::YieldOp::create(
-                kb, l2, cacheTile(kb, kArgs[0], i0, j0, k0, k1, false, false));
+            return cacheTile(kb, t, i0, j0, k0, k1, false, false);
           });
-      done = kLoop.getResult(0);
     }
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, l, done, shared, offsets, sizes,

@@ -237,28 +237,21 @@ LogicalResult kiln::emitWinogradInput(RewriterBase &rewriter,
   int64_t full = tx / v * v;
   // With the left padding shifted in, the first chunk is peeled.
   int64_t start = fromSource && padLeft > 0 ? v : 0;
-  auto rows = scf::ForOp::create(
-      b, loc, cidx(b, loc, 0), cidx(b, loc, ty), cidx(b, loc, 1),
-      ValueRange{slice},
-      [&](OpBuilder &rb, Location l, Value tyv, ValueRange args) {
-        Value t = args[0];
+  Value rows = forRange(
+      b, loc, 0, ty, 1, slice,
+      [&](OpBuilder &rb, Location l, Value tyv, Value t) {
         if (start > 0)
           t = chunk(rb, t, tyv, cidx(rb, l, 0), full >= v, /*first=*/true);
-        if (full > start)
-          t = scf::ForOp::create(
-                  rb, l, cidx(rb, l, start), cidx(rb, l, full),
-                  cidx(rb, l, v), ValueRange{t},
-                  [&](OpBuilder &cb, Location l2, Value tx0, ValueRange cArgs) {
-                    scf::YieldOp::create(
-                        cb, l2, chunk(cb, cArgs[0], tyv, tx0, true));
-                  })
-                  .getResult(0);
+        t = forRange(rb, l, start, full, v, t,
+                     [&](OpBuilder &cb, Location, Value tx0, Value ct) {
+                       return chunk(cb, ct, tyv, tx0, true);
+                     });
         if (full < tx && std::max(full, start) == full)
           t = chunk(rb, t, tyv, cidx(rb, l, full), false);
-        scf::YieldOp::create(rb, l, t);
+        return t;
       });
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, rows.getResult(0), shared,
+  tensor::ParallelInsertSliceOp::create(b, loc, rows, shared,
                                         offsets, sizes, unit);
   rewriter.replaceOp(op, forall.getResult(0));
   return success();
@@ -386,30 +379,19 @@ LogicalResult kiln::emitWinogradOutput(RewriterBase &rewriter,
   // Tiles [0, full) have all their pixels inside the output's width.
   int64_t full = (w / wg::kOut) / v * v;
   auto tileRow = [&](OpBuilder &rb, Value t, Value tyv, int64_t rows) {
-    if (full > 0)
-      t = scf::ForOp::create(
-              rb, loc, cidx(rb, loc, 0), cidx(rb, loc, full),
-              cidx(rb, loc, v), ValueRange{t},
-              [&](OpBuilder &cb, Location l, Value tx0, ValueRange args) {
-                scf::YieldOp::create(cb, l,
-                                     chunk(cb, args[0], tyv, tx0, rows, true));
-              })
-              .getResult(0);
+    t = forRange(rb, loc, 0, full, v, t,
+                 [&](OpBuilder &cb, Location, Value tx0, Value ct) {
+                   return chunk(cb, ct, tyv, tx0, rows, true);
+                 });
     for (int64_t tx0 = full; tx0 < tx; tx0 += v)
       t = chunk(rb, t, tyv, cidx(rb, loc, tx0), rows, false);
     return t;
   };
   int64_t fullRows = h / wg::kOut;
-  Value done = plane;
-  if (fullRows > 0)
-    done = scf::ForOp::create(
-               b, loc, cidx(b, loc, 0), cidx(b, loc, fullRows),
-               cidx(b, loc, 1), ValueRange{done},
-               [&](OpBuilder &rb, Location l, Value tyv, ValueRange args) {
-                 scf::YieldOp::create(
-                     rb, l, tileRow(rb, args[0], tyv, wg::kOut));
-               })
-               .getResult(0);
+  Value done = forRange(b, loc, 0, fullRows, 1, plane,
+                        [&](OpBuilder &rb, Location, Value tyv, Value t) {
+                          return tileRow(rb, t, tyv, wg::kOut);
+                        });
   if (fullRows < ty)
     done = tileRow(b, done, cidx(b, loc, fullRows), h - fullRows * wg::kOut);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
