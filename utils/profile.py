@@ -16,10 +16,13 @@ With --loops, no perf: the runtime times each parallel loop itself
 gives each loop's time at both, its speedup, the time the calling thread
 waited for the others at its end, and the time lost to imperfect scaling
 (T-thread time minus 1-thread time / T), worst first: where a second thread
-does not pay.
+does not pay. A second table sums the loops of each node and gives the
+GFLOP/s of the nodes that multiply (Conv, ConvTranspose, Gemm, MatMul; 2 x
+their multiply-accumulates from ONNX shape inference): which of them run
+far from the machine's peak.
 
 MODEL_DIR holds model.onnx and test_data_set_0/input_*.pb; without --exe the
-model is compiled with build/bin/kiln -O3. Needs perf (linux-perf) unless
+model is compiled with build/bin/kiln -O3 --cpu=native. Needs perf (linux-perf) unless
 --loops.
 """
 
@@ -35,6 +38,8 @@ import tempfile
 import onnx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "utils", "bench"))
+from bench_models import model_facts  # noqa: E402
 TASK_RE = re.compile(r"^main_graph_(.*)_par(?:_\d+)?(?:_dispatch(?:_entry)?)?$")
 
 
@@ -109,6 +114,26 @@ def run_loops(exe, inputs, work, threads, runs):
     return loops, latency.group(1) if latency else "?"
 
 
+def report_nodes(rows, t, macs, top):
+    """Loops summed per node (the outlined name without its _par suffix)."""
+    by_node = collections.defaultdict(lambda: [0.0, 0.0, 0, ""])
+    for _, us1, usT, _, _, name, kind in rows:
+        m = TASK_RE.match("main_graph_" + name)
+        acc = by_node[m.group(1) if m else name]
+        acc[0] += us1
+        acc[1] += usT
+        acc[2] += 1
+        acc[3] = kind
+    flops = {symbolize(n): 2.0 * v for n, v in macs.items()}
+    print("\n| node | kind | loops | us 1T | us %dT | GFLOP | GFLOP/s 1T | GFLOP/s %dT |" % (t, t))
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for node, (us1, usT, n, kind) in sorted(by_node.items(), key=lambda kv: -kv[1][0])[:top]:
+        f = flops.get(node)
+        rate = lambda us: "%.0f" % (f / us / 1e3) if f and us > 0 else ""  # noqa: E731
+        print("| %s | %s | %d | %.1f | %.1f | %s | %s | %s |" %
+              (node, kind, n, us1, usT, "%.3f" % (f / 1e9) if f else "", rate(us1), rate(usT)))
+
+
 def report_loops(args, exe, inputs, work, kinds):
     names = loop_names(exe)
     one, lat1 = run_loops(exe, inputs, work, 1, args.runs)
@@ -138,6 +163,8 @@ def report_loops(args, exe, inputs, work, kinds):
     for lost, us1, usT, wait, n, name, kind in sorted(rows, reverse=True)[:args.top]:
         print("| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.1f |" %
               (name, kind, n, us1, usT, us1 / max(usT, 1e-9), wait, lost))
+    report_nodes(rows, t, model_facts(os.path.join(args.model_dir, "model.onnx"),
+                                      inputs)["node_macs"], args.top)
 
 
 def main():
@@ -160,7 +187,7 @@ def main():
     if not exe:
         exe = os.path.join(work, "model")
         subprocess.run([os.path.join(ROOT, "build", "bin", "kiln"), "compile", model,
-                        "-O3", "--emit=exe", "-o", exe], check=True)
+                        "-O3", "--cpu=native", "--emit=exe", "-o", exe], check=True)
     if args.loops:
         report_loops(args, exe, inputs, work, node_kinds(model))
         return

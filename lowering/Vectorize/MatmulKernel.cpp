@@ -21,7 +21,10 @@
 // K block and then from the cache by every row tile; the row tiles' k loops
 // prefetch the next panel into L2 meanwhile, one cache line per k each
 // (spread over the row tiles), so that streaming the weights from DRAM
-// overlaps the arithmetic instead of stalling the first row tile.
+// overlaps the arithmetic instead of stalling the first row tile. When A is
+// the constant (a convolution's weights), each row tile's k loop prefetches
+// the next row tile's A panel: the first pass over a cache tile's columns
+// reads A from memory, and would otherwise wait for each panel in turn.
 //
 // The accumulators are loop-carried vectors from the start (nothing to hoist),
 // and the initial value of C (a constant fill, or a bias broadcast along rows
@@ -497,6 +500,15 @@ int64_t kiln::tileSize(int64_t n, int64_t quantum, int64_t limit) {
 
 namespace {
 
+/// A read-only memref view of a (packed constant) tensor, for
+/// memref.prefetch.
+Value readOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto t = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
+      /*readOnly=*/true);
+}
+
 /// The kernel for C = A x B + init, or, with `batched`, for each of the
 /// leading index of all three (one kernel whose threads share the batch).
 LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -624,12 +636,15 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // (a read-only view of the packed constant, for memref.prefetch).
   Value bBuffer;
   if (tiles.prefetchWeights && bPacked && !batched && np / nr > 1 &&
-      constantBytes(bMat, splat)) {
-    auto pt = cast<RankedTensorType>(bPacked.getType());
-    bBuffer = bufferization::ToBufferOp::create(
-        rewriter, loc, MemRefType::get(pt.getShape(), pt.getElementType()),
-        bPacked, /*readOnly=*/true);
-  }
+      constantBytes(bMat, splat))
+    bBuffer = readOnlyBuffer(rewriter, loc, bPacked);
+  // Constant A panels (a convolution's weights, the common case) likewise:
+  // each row tile's k loop prefetches the panel of the row tile after it
+  // (the last one of a cache tile: the first of the next, which the same
+  // thread most likely computes next), one k row (mr floats) per k.
+  Value aBuffer;
+  if (tiles.prefetchWeights && aPacked && !batched && mp / rows > 1)
+    aBuffer = readOnlyBuffer(rewriter, loc, aPacked);
   // Cache lines in a panel's row, and how many of them each row tile's k
   // loop prefetches (from line `ir / rows` on): all of them when there are
   // fewer row tiles than lines.
@@ -705,9 +720,22 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                 : affineOf(b, loc, (d0.floorDiv(rows) % lines) * lineFloats,
                            {ir}));
     }
+    Value nextRows;
+    if (aBuffer)
+      nextRows = affine::AffineMinOp::create(
+          b, loc,
+          AffineMap::get(1, 0,
+                         {d0 + 1, getAffineConstantExpr(mp / rows - 1, ctx)},
+                         ctx),
+          ValueRange{ib});
     auto kLoop = scf::ForOp::create(
         b, loc, k0, k1, cidx(b, loc, 1), accs,
         [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
+          if (nextRows)
+            memref::PrefetchOp::create(nb, l, aBuffer,
+                                       ValueRange{nextRows, kk, cidx(nb, l, 0)},
+                                       /*isWrite=*/false, /*localityHint=*/2,
+                                       /*isDataCache=*/true);
           for (Value col : prefetchCols)
             memref::PrefetchOp::create(nb, l, bBuffer,
                                        ValueRange{nextPanel, kk, col},

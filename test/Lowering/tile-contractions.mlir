@@ -312,6 +312,31 @@ func.func @prefetch_weights(%a: tensor<16x64xf32>) -> tensor<16x96xf32> {
 
 // -----
 
+// Constant weights as A (a convolution: activations as B): with
+// prefetch-weights, each row tile's k loop prefetches the k row of the next
+// row tile's A panel (16 rows: 4 row tiles of 4; the last prefetches itself).
+// CHECK-LABEL: func.func @prefetch_conv_weights
+// CHECK-NOT: memref.prefetch
+// PREFETCH-LABEL: func.func @prefetch_conv_weights
+// PREFETCH-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<1024xf32>
+// PREFETCH: %[[A:.*]] = tensor.expand_shape %[[W]] {{.*}} into tensor<4x64x4xf32>
+// PREFETCH: %[[BUF:.*]] = bufferization.to_buffer %[[A]] read_only : tensor<4x64x4xf32> to memref<4x64x4xf32>
+// PREFETCH: scf.forall
+// PREFETCH: %[[NEXT:.*]] = affine.min #{{.*}}(%{{.*}})
+// PREFETCH: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// PREFETCH: memref.prefetch %[[BUF]][%[[NEXT]], %[[K]], %c0], read, locality<2>, data : memref<4x64x4xf32>
+// PREFETCH: vector.fma
+func.func @prefetch_conv_weights(%b: tensor<64x32xf32>) -> tensor<16x32xf32> {
+  %a = arith.constant dense<1.0> : tensor<16x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x32xf32>) outs(%c : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %r : tensor<16x32xf32>
+}
+
+// -----
+
 // B is X scaled per row (a squeeze-and-excitation block's channel scales,
 // broadcast over the pixels, before a 1x1 convolution): the copy of B into
 // panels multiplies each row by its scale, and the product of X and the

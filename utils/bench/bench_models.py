@@ -58,6 +58,7 @@ def model_facts(model_path, pb_files):
     bound to the shapes of the input files: a dict of
       gflop         2 x multiply-accumulates of Conv, ConvTranspose, Gemm and
                     MatMul, in GFLOP (nodes with unknown shapes not counted)
+      node_macs     {node name: its multiply-accumulates}, for those nodes
       inter_bytes   the bytes of all intermediate tensors: every output of a
                     node (Constant nodes aside) that is not a graph output
       inter_unknown how many intermediates have no known static shape
@@ -106,24 +107,24 @@ def model_facts(model_path, pb_files):
             r *= x
         return r
 
-    macs, unknown = 0, []
+    node_macs, unknown = {}, []
     for n in g.node:
         try:
             if n.op_type == "Conv":
                 w, y = shape(n.input[1]), shape(n.output[0])
-                macs += prod(y) * prod(w[1:])
+                node_macs[n.name or n.output[0]] = prod(y) * prod(w[1:])
             elif n.op_type == "ConvTranspose":
                 x, w = shape(n.input[0]), shape(n.input[1])
-                macs += prod(x) * prod(w[1:])
+                node_macs[n.name or n.output[0]] = prod(x) * prod(w[1:])
             elif n.op_type == "Gemm":
                 a, y = shape(n.input[0]), shape(n.output[0])
                 trans_a = any(at.name == "transA" and at.i for at in n.attribute)
                 k = a[0] if trans_a else a[1]
-                macs += prod(y) * k
+                node_macs[n.name or n.output[0]] = prod(y) * k
             elif n.op_type in ("MatMul", "MatMulInteger", "QLinearMatMul"):
                 a_name = n.input[0]
                 a, y = shape(a_name), shape(n.output[0])
-                macs += prod(y) * a[-1]
+                node_macs[n.name or n.output[0]] = prod(y) * a[-1]
         except (TypeError, IndexError):
             unknown.append(n.name or n.op_type)
     if unknown:
@@ -146,7 +147,8 @@ def model_facts(model_path, pb_files):
                 inter += prod(ds) * size
     if inter_unknown:
         log("  warning: %d intermediate tensor(s) of unknown size, not counted" % inter_unknown)
-    return {"gflop": 2.0 * macs / 1e9, "inter_bytes": inter,
+    return {"gflop": 2.0 * sum(node_macs.values()) / 1e9, "node_macs": node_macs,
+            "inter_bytes": inter,
             "inter_unknown": inter_unknown, "dims": dims}
 
 
