@@ -185,6 +185,10 @@ CASES = [
     ("test_kiln_winograd_asymmetric_pads", lambda: conv_case(1, 8, 25, 21, 8, 3, 1, (0, 2, 1, 0), 1, 1, "clip")),
     ("test_kiln_winograd_batch", lambda: conv_case(2, 8, 17, 17, 16, 3, 1, (1, 1, 1, 1), 1, 1, None)),
     ("test_kiln_winograd_wide_rows", lambda: conv_case(1, 8, 12, 72, 8, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
+    # Few tiles (a 14x14 map's 16), many output channels: the 36 products
+    # computed transposed (tiles as rows), as one image and as a batch.
+    ("test_kiln_winograd_swapped", lambda: conv_case(1, 16, 16, 20, 64, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
+    ("test_kiln_winograd_swapped_batch", lambda: conv_case(2, 8, 10, 10, 64, 3, 1, (1, 1, 1, 1), 1, 1, None)),
     # Depthwise kernel.
     ("test_kiln_depthwise_3x3", lambda: conv_case(1, 8, 13, 13, 8, 3, 1, (1, 1, 1, 1), 1, 8, "clip")),
     ("test_kiln_depthwise_3x3_stride2_batch", lambda: conv_case(2, 16, 14, 14, 16, 3, 2, (1, 1, 1, 1), 1, 16, "clip")),

@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace mlir;
@@ -242,31 +243,40 @@ std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
 }
 
 Value transposedConstant(OpBuilder &b, Location loc, const char *data,
-                         Type elem, int64_t rows, int64_t cols) {
+                         Type elem, int64_t rows, int64_t cols,
+                         int64_t batches) {
   size_t width = elem.getIntOrFloatBitWidth() / 8;
-  std::vector<char> out(rows * cols * width);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      std::memcpy(&out[(c * rows + r) * width], data + (r * cols + c) * width,
-                  width);
+  int64_t count = std::max<int64_t>(batches, 1), size = rows * cols;
+  std::vector<char> out(count * size * width);
+  for (int64_t m = 0; m < count; ++m)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        std::memcpy(&out[(m * size + c * rows + r) * width],
+                    data + (m * size + r * cols + c) * width, width);
   // As the constant lowering does for weights: a 1-D blob viewed at its
   // shape, so that LLVM sees one flat array.
-  auto flatType = RankedTensorType::get({rows * cols}, elem);
+  auto flatType = RankedTensorType::get({count * size}, elem);
   auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
       ArrayRef<char>(out), alignof(double));
   Value flat = arith::ConstantOp::create(
       b, loc,
       DenseResourceElementsAttr::get(flatType, "transposed_weights",
                                      std::move(blob)));
-  return reshapeTensor(b, loc, flat,
-                       RankedTensorType::get({cols, rows}, elem));
+  SmallVector<int64_t> shape{cols, rows};
+  if (batches > 0)
+    shape.insert(shape.begin(), batches);
+  return reshapeTensor(b, loc, flat, RankedTensorType::get(shape, elem));
 }
 
 Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
   auto type = cast<RankedTensorType>(m.getType());
   Type elem = type.getElementType();
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-  auto outType = RankedTensorType::get({cols, rows}, elem);
+  int64_t rank = type.getRank();
+  int64_t batches = rank == 3 ? type.getDimSize(0) : 0;
+  int64_t rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
+  SmallVector<int64_t> shape(type.getShape());
+  std::swap(shape[rank - 2], shape[rank - 1]);
+  auto outType = RankedTensorType::get(shape, elem);
   bool splat;
   std::optional<ArrayRef<char>> bytes = constantBytes(m, splat);
   size_t width = elem.isIntOrFloat() ? elem.getIntOrFloatBitWidth() / 8 : 0;
@@ -275,10 +285,12 @@ Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
         b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
   if (bytes && width && elem.getIntOrFloatBitWidth() % 8 == 0 &&
       bytes->size() == (size_t)type.getNumElements() * width)
-    return transposedConstant(b, loc, bytes->data(), elem, rows, cols);
+    return transposedConstant(b, loc, bytes->data(), elem, rows, cols,
+                              batches);
+  SmallVector<int64_t> perm =
+      rank == 3 ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0};
   Value init = tensor::EmptyOp::create(b, loc, outType.getShape(), elem);
-  return linalg::TransposeOp::create(b, loc, m, init, ArrayRef<int64_t>{1, 0})
-      .getResult()[0];
+  return linalg::TransposeOp::create(b, loc, m, init, perm).getResult()[0];
 }
 
 } // namespace kiln

@@ -86,13 +86,16 @@ mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
 std::optional<llvm::ArrayRef<char>> constantBytes(mlir::Value v, bool &splat);
 
 /// A new constant holding the rows x cols matrix of `elem` at `data`
-/// (row-major bytes) transposed, as a flat blob viewed at cols x rows.
+/// (row-major bytes) transposed, as a flat blob viewed at cols x rows; with
+/// `batches` > 0, that many matrices one after the other, viewed at
+/// batches x cols x rows.
 mlir::Value transposedConstant(mlir::OpBuilder &b, mlir::Location loc,
                                const char *data, mlir::Type elem, int64_t rows,
-                               int64_t cols);
+                               int64_t cols, int64_t batches = 0);
 
-/// The 2-D tensor `m` transposed: a new constant, made now, when `m` is a
-/// constant (weights), else a linalg.transpose.
+/// The 2-D tensor `m` transposed, or each matrix of a 3-D one (its last two
+/// dims swapped): a new constant, made now, when `m` is a constant
+/// (weights), else a linalg.transpose.
 mlir::Value transposeMatrix(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value m);
 

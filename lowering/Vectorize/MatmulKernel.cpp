@@ -635,7 +635,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // Constant B panels streamed from memory: the next panel is prefetched
   // (a read-only view of the packed constant, for memref.prefetch).
   Value bBuffer;
-  if (tiles.prefetchWeights && bPacked && !batched && np / nr > 1 &&
+  if (tiles.prefetchWeights && bPacked && batches * (np / nr) > 1 &&
       constantBytes(bMat, splat))
     bBuffer = readOnlyBuffer(rewriter, loc, bPacked);
   // Constant A panels (a convolution's weights, the common case) likewise:
@@ -643,7 +643,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // (the last one of a cache tile: the first of the next, which the same
   // thread most likely computes next), one k row (mr floats) per k.
   Value aBuffer;
-  if (tiles.prefetchWeights && aPacked && !batched && mp / rows > 1)
+  if (tiles.prefetchWeights && aPacked && batches * (mp / rows) > 1)
     aBuffer = readOnlyBuffer(rewriter, loc, aPacked);
   // Cache lines in a panel's row, and how many of them each row tile's k
   // loop prefetches (from line `ir / rows` on): all of them when there are
@@ -710,7 +710,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       nextPanel = affine::AffineMinOp::create(
           b, loc,
           AffineMap::get(1, 0,
-                         {d0 + 1, getAffineConstantExpr(np / nr - 1, ctx)},
+                         {d0 + 1, getAffineConstantExpr(batches * (np / nr) - 1, ctx)},
                          ctx),
           ValueRange{panel});
       for (int64_t line = 0; line < linesPerTile; ++line)
@@ -725,7 +725,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       nextRows = affine::AffineMinOp::create(
           b, loc,
           AffineMap::get(1, 0,
-                         {d0 + 1, getAffineConstantExpr(mp / rows - 1, ctx)},
+                         {d0 + 1, getAffineConstantExpr(batches * (mp / rows) - 1, ctx)},
                          ctx),
           ValueRange{ib});
     auto kLoop = scf::ForOp::create(
@@ -905,20 +905,27 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
 
 namespace {
 
-/// A copy of the matrix `m` transposed, as an elementwise generic (which the
-/// elementwise ops around it can fuse with).
+/// A copy of the matrix `m` transposed (of each matrix of a 3-D `m`: its
+/// last two dims swapped), as an elementwise generic (which the elementwise
+/// ops around it can fuse with).
 Value transposeCopy(OpBuilder &b, Location loc, Value m) {
   auto t = cast<RankedTensorType>(m.getType());
-  auto outType = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
-                                       t.getElementType());
+  unsigned rank = t.getRank();
+  SmallVector<int64_t> shape(t.getShape());
+  std::swap(shape[rank - 2], shape[rank - 1]);
+  auto outType = RankedTensorType::get(shape, t.getElementType());
   MLIRContext *ctx = b.getContext();
-  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
-  SmallVector<AffineMap> maps{AffineMap::get(2, 0, {d1, d0}, ctx),
-                              AffineMap::getMultiDimIdentityMap(2, ctx)};
+  SmallVector<AffineExpr> swapped;
+  for (unsigned d = 0; d < rank; ++d)
+    swapped.push_back(getAffineDimExpr(d, ctx));
+  std::swap(swapped[rank - 2], swapped[rank - 1]);
+  SmallVector<AffineMap> maps{AffineMap::get(rank, 0, swapped, ctx),
+                              AffineMap::getMultiDimIdentityMap(rank, ctx)};
   return linalg::GenericOp::create(
              b, loc, TypeRange{outType}, ValueRange{m},
              ValueRange{kiln::emptyTensor(b, loc, outType)}, maps,
-             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
              [](OpBuilder &nb, Location l, ValueRange a) {
                linalg::YieldOp::create(nb, l, a[0]);
              })
@@ -926,14 +933,17 @@ Value transposeCopy(OpBuilder &b, Location loc, Value m) {
 }
 
 /// When C = W x B has few columns (a convolution's late layers: 7x7 = 49
-/// pixels pad to 64 of nr = 32) but many rows, the product the other way
-/// round, C^T = B^T x W^T, wastes less: the pixels become rows (padded to
-/// mr) and the output channels the nr-wide vectors. W is a constant, so W^T
-/// is made now (and packed into panels like any constant B); B^T is a copy,
-/// and C is C^T transposed back (a generic the epilogue's elementwise ops
-/// fuse with). Returns the new product, or null when the swap does not pay.
-linalg::MatmulOp transposeNarrowProduct(RewriterBase &rewriter,
-                                        linalg::MatmulOp op,
+/// pixels pad to 64 of nr = 32; a Winograd product of 4x4 tiles on a 14x14
+/// map: 16 tiles pad to 32) but many rows, the product the other way
+/// round, C^T = B^T x W^T, wastes less: the pixels (tiles) become rows
+/// (padded to mr) and the output channels the nr-wide vectors. W is a
+/// constant, so W^T is made now (and packed into panels like any constant
+/// B); B^T is a copy, and C is C^T transposed back (a generic the epilogue's
+/// elementwise ops fuse with). With `batched`, the same for each matrix of
+/// a batch (a Winograd convolution's 36 products). Returns the new product,
+/// or null when the swap does not pay.
+linalg::LinalgOp transposeNarrowProduct(RewriterBase &rewriter,
+                                        linalg::LinalgOp op, bool batched,
                                         const kiln::KernelTiles &tiles) {
   Value aMat = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
   Value init = op.getDpsInits()[0];
@@ -945,14 +955,21 @@ linalg::MatmulOp transposeNarrowProduct(RewriterBase &rewriter,
       !at.getElementType().isF32() || !bt.getElementType().isF32() ||
       op->getParentOfType<LoopLikeOpInterface>())
     return {};
-  int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
+  unsigned rank = ct.getRank();
+  int64_t m = ct.getDimSize(rank - 2), n = ct.getDimSize(rank - 1);
   bool splat;
   // Measured: products of fewer rows (efficientnet's 1152 -> 192 and
   // 1152 -> 320 projections at 7x7) ran slower swapped, wide ones (ResNet's
-  // 512 and 2048, 1280) faster.
-  if (m < std::max<int64_t>(tiles.nr, 512) || n == 0 ||
-      at.getDimSize(1) == 0 || !kiln::constantBytes(aMat, splat) ||
-      kiln::constantBytes(bMat, splat))
+  // 512 and 2048, 1280) faster. A batch of Winograd products swaps from 64
+  // rows on (ResNet's 256, UNet's 64-128: 4-13% faster models).
+  int64_t minRows = batched ? std::max<int64_t>(tiles.nr, 64)
+                            : std::max<int64_t>(tiles.nr, 512);
+  if (m < minRows || n == 0 || at.getDimSize(rank - 1) == 0 ||
+      !kiln::constantBytes(aMat, splat) || kiln::constantBytes(bMat, splat))
+    return {};
+  // A batch's init must be a constant fill (as Conv.cpp makes it).
+  Value fill = kiln::splatInitValue(init);
+  if (batched && !fill)
     return {};
   // Padded work either way; swap for a clear gain only.
   auto padded = [](int64_t x, int64_t q) { return llvm::alignTo(x, q); };
@@ -964,10 +981,12 @@ linalg::MatmulOp transposeNarrowProduct(RewriterBase &rewriter,
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   rewriter.setInsertionPoint(op);
-  auto tType = RankedTensorType::get({n, m}, ct.getElementType());
+  SmallVector<int64_t> shapeT(ct.getShape());
+  std::swap(shapeT[rank - 2], shapeT[rank - 1]);
+  auto tType = RankedTensorType::get(shapeT, ct.getElementType());
   Value initT;
-  if (Value value = kiln::splatInitValue(init)) {
-    initT = kiln::filledTensor(rewriter, loc, tType, value);
+  if (fill) {
+    initT = kiln::filledTensor(rewriter, loc, tType, fill);
   } else if (linalg::GenericOp copy = kiln::broadcastCopy(init)) {
     // The same broadcast, into the transposed shape.
     AffineMap map = copy.getIndexingMapsArray()[0];
@@ -988,13 +1007,34 @@ linalg::MatmulOp transposeNarrowProduct(RewriterBase &rewriter,
   } else {
     initT = transposeCopy(rewriter, loc, init);
   }
-  auto product = linalg::MatmulOp::create(
-      rewriter, loc, TypeRange{tType},
-      ValueRange{transposeCopy(rewriter, loc, bMat),
-                 kiln::transposeMatrix(rewriter, loc, aMat)},
-      ValueRange{initT});
-  rewriter.replaceOp(op, transposeCopy(rewriter, loc, product.getResult(0)));
+  SmallVector<Value> ins{transposeCopy(rewriter, loc, bMat),
+                         kiln::transposeMatrix(rewriter, loc, aMat)};
+  linalg::LinalgOp product =
+      batched ? cast<linalg::LinalgOp>(
+                    linalg::BatchMatmulOp::create(rewriter, loc,
+                                                  TypeRange{tType}, ins,
+                                                  ValueRange{initT})
+                        .getOperation())
+              : cast<linalg::LinalgOp>(
+                    linalg::MatmulOp::create(rewriter, loc, TypeRange{tType},
+                                             ins, ValueRange{initT})
+                        .getOperation());
+  rewriter.replaceOp(op, transposeCopy(rewriter, loc, product->getResult(0)));
   return product;
+}
+
+/// The kernel of the product, or of its swapped form when that pays.
+LogicalResult emitSwappedOrNot(RewriterBase &rewriter, linalg::LinalgOp op,
+                               bool batched, const kiln::KernelTiles &tiles) {
+  if (linalg::LinalgOp swapped =
+          transposeNarrowProduct(rewriter, op, batched, tiles)) {
+    // `op` is gone; the swapped product has what the kernel needs.
+    LogicalResult done = emitKernel(rewriter, swapped, batched, tiles);
+    assert(succeeded(done) && "a swapped product is always a kernel");
+    (void)done;
+    return success();
+  }
+  return emitKernel(rewriter, op, batched, tiles);
 }
 
 } // namespace
@@ -1005,14 +1045,7 @@ LogicalResult kiln::emitPackedMatmul(RewriterBase &rewriter,
   // A plain product: the default indexing maps, no casts.
   if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
     return failure();
-  if (linalg::MatmulOp swapped = transposeNarrowProduct(rewriter, op, tiles)) {
-    // `op` is gone; the swapped product has what the kernel needs.
-    LogicalResult done = emitKernel(rewriter, swapped, /*batched=*/false, tiles);
-    assert(succeeded(done) && "a swapped product is always a kernel");
-    (void)done;
-    return success();
-  }
-  return emitKernel(rewriter, op, /*batched=*/false, tiles);
+  return emitSwappedOrNot(rewriter, op, /*batched=*/false, tiles);
 }
 
 LogicalResult kiln::emitPackedBatchMatmul(RewriterBase &rewriter,
@@ -1020,5 +1053,5 @@ LogicalResult kiln::emitPackedBatchMatmul(RewriterBase &rewriter,
                                           const KernelTiles &tiles) {
   if (op.getIndexingMapsArray() != op.getDefaultIndexingMaps(op.getContext()))
     return failure();
-  return emitKernel(rewriter, op, /*batched=*/true, tiles);
+  return emitSwappedOrNot(rewriter, op, /*batched=*/true, tiles);
 }

@@ -367,3 +367,27 @@ func.func @row_scaled_b(%s: tensor<1x8x1x1xf32>, %x: tensor<1x8x4x16xf32>) -> te
   %r = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x64xf32>) outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
 }
+
+// -----
+
+// A batch of products with constant, many-rowed A and few columns (a
+// Winograd convolution's 36 products on a few tiles): computed the other way
+// round, C^T = B^T x A^T per batch (A^T transposed and packed at compile
+// time; the 4 columns become 4 rows, no 16-wide panel padding), then
+// transposed back.
+// CHECK-LABEL: func.func @batch_swapped
+// CHECK-SAME: (%[[B:.*]]: tensor<2x8x4xf32>)
+// CHECK-DAG: %[[AT:.*]] = arith.constant dense_resource<packed_weights> : tensor<1024xf32>
+// CHECK: %[[BT:.*]] = linalg.generic {{.*}} ins(%[[B]] : tensor<2x8x4xf32>) outs(%{{.*}} : tensor<2x4x8xf32>)
+// CHECK: %[[CT:.*]] = scf.forall ({{.*}}) in (2, 2) shared_outs({{.*}}) -> (tensor<2x4x64xf32>)
+// CHECK: vector.fma
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[CT]] : tensor<2x4x64xf32>) outs(%{{.*}} : tensor<2x64x4xf32>)
+// CHECK: return %[[C]]
+func.func @batch_swapped(%b: tensor<2x8x4xf32>) -> tensor<2x64x4xf32> {
+  %a = arith.constant dense<1.0> : tensor<2x64x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x64x4xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<2x64x4xf32>) -> tensor<2x64x4xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x64x8xf32>, tensor<2x8x4xf32>) outs(%c : tensor<2x64x4xf32>) -> tensor<2x64x4xf32>
+  return %r : tensor<2x64x4xf32>
+}
