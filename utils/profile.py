@@ -10,6 +10,7 @@ Code that stays in the graph function (loops too small to share) is
 "(serial, in main_graph)".
 
   /usr/bin/python3 utils/profile.py MODEL_DIR [--exe EXE] [--threads T] [--runs N] [--top K]
+  /usr/bin/python3 utils/profile.py MODEL_DIR --loops [--ort] [--runs N] [--top K]
 
 With --loops, no perf: the runtime times each parallel loop itself
 (KILN_PROFILE_LOOPS) at 1 thread and at T threads (default 2), and the table
@@ -19,7 +20,11 @@ waited for the others at its end, and the time lost to imperfect scaling
 does not pay. A second table sums the loops of each node and gives the
 GFLOP/s of the nodes that multiply (Conv, ConvTranspose, Gemm, MatMul; 2 x
 their multiply-accumulates from ONNX shape inference): which of them run
-far from the machine's peak.
+far from the machine's peak. With --ort as well, ONNX Runtime's own profiler
+(utils/bench/ort_bench.js --profile) times its kernels at the same thread
+counts, and the node table puts ORT's time for each node next to Kiln's
+(ORT's fused nodes are mapped back to the ONNX node they start from: a
+Conv+Add+Relu to its Conv): the layers where Kiln loses to ORT.
 
 MODEL_DIR holds model.onnx and test_data_set_0/input_*.pb; without --exe the
 model is compiled with build/bin/kiln -O3 --cpu=native. Needs perf (linux-perf) unless
@@ -39,7 +44,12 @@ import onnx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "utils", "bench"))
-from bench_models import model_facts  # noqa: E402
+from bench_models import model_facts, to_npy  # noqa: E402
+
+# Ops ONNX Runtime fuses into the node before them (Conv + Add + Relu is
+# named after the Relu's output): walked back to the node they start from.
+ORT_FUSED = {"Relu", "Add", "Sum", "Clip", "Sigmoid", "Mul", "HardSigmoid", "HardSwish",
+             "LeakyRelu", "BatchNormalization", "Tanh"}
 TASK_RE = re.compile(r"^main_graph_(.*)_par(?:_\d+)?(?:_dispatch(?:_entry)?)?$")
 
 
@@ -114,8 +124,48 @@ def run_loops(exe, inputs, work, threads, runs):
     return loops, latency.group(1) if latency else "?"
 
 
-def report_nodes(rows, t, macs, top):
-    """Loops summed per node (the outlined name without its _par suffix)."""
+def ort_node_times(model_path, inputs, threads, runs, work):
+    """{symbolized ONNX node name: us per run} from ONNX Runtime's profiler."""
+    import json
+    npy = to_npy(inputs, os.path.join(work, "npy"))
+    prefix = os.path.join(work, "ort-%d" % threads)
+    run = subprocess.run(["node", os.path.join(ROOT, "utils", "bench", "ort_bench.js"), model_path]
+                         + npy + ["--bench", str(runs), "--threads", str(threads),
+                                  "--profile", prefix], capture_output=True, text=True)
+    m = re.search(r"^profile=(.*)$", run.stdout, re.M)
+    if run.returncode != 0 or not m:
+        sys.exit("ONNX Runtime failed: " + (run.stderr.strip() or run.stdout.strip()))
+    model = onnx.load(model_path, load_external_data=False)
+    by_name = {n.name: n for n in model.graph.node}
+    producer = {o: n for n in model.graph.node for o in n.output}
+
+    def origin(ort_name):
+        n = by_name.get(ort_name)
+        if n is None:
+            n = producer.get(re.sub(r"_nchwc$", "", ort_name))
+        seen = 0
+        while n is not None and n.op_type in ORT_FUSED and seen < 8:
+            ins = [producer[i] for i in n.input if i in producer]
+            if not ins:
+                break
+            n = next((p for p in ins if p.op_type not in ORT_FUSED), ins[0])
+            seen += 1
+        return symbolize(n.name) if n is not None else "(ORT) " + ort_name
+
+    calls = collections.defaultdict(list)
+    for e in json.load(open(m.group(1))):
+        if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time"):
+            calls[e["name"][:-len("_kernel_time")]].append(e["dur"])
+    times = collections.defaultdict(float)
+    for name, durs in calls.items():
+        durs = sorted(durs[1:] or durs)  # the first call is the warm-up
+        times[origin(name)] += durs[len(durs) // 2]
+    return times
+
+
+def report_nodes(rows, t, macs, top, ort=None):
+    """Loops summed per node (the outlined name without its _par suffix);
+    `ort`: (ORT us per node at 1 thread, at t threads), or None."""
     by_node = collections.defaultdict(lambda: [0.0, 0.0, 0, ""])
     for _, us1, usT, _, _, name, kind in rows:
         m = TASK_RE.match("main_graph_" + name)
@@ -125,13 +175,27 @@ def report_nodes(rows, t, macs, top):
         acc[2] += 1
         acc[3] = kind
     flops = {symbolize(n): 2.0 * v for n, v in macs.items()}
-    print("\n| node | kind | loops | us 1T | us %dT | GFLOP | GFLOP/s 1T | GFLOP/s %dT |" % (t, t))
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    if ort:
+        for node in set(ort[0]) | set(ort[1]):
+            if node not in by_node:
+                by_node[node] = [0.0, 0.0, 0, "(not a Kiln loop)"]
+        print("\nONNX Runtime's kernels, summed per run: %.0f us at 1 thread, %.0f us at %d" %
+              (sum(ort[0].values()), sum(ort[1].values()), t))
+    extra = " ORT us 1T | ORT us %dT | Kiln/ORT %dT |" % (t, t) if ort else ""
+    print("\n| node | kind | loops | us 1T | us %dT | GFLOP | GFLOP/s 1T | GFLOP/s %dT |%s"
+          % (t, t, extra))
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |" +
+          (" ---: | ---: | ---: |" if ort else ""))
     for node, (us1, usT, n, kind) in sorted(by_node.items(), key=lambda kv: -kv[1][0])[:top]:
         f = flops.get(node)
         rate = lambda us: "%.0f" % (f / us / 1e3) if f and us > 0 else ""  # noqa: E731
-        print("| %s | %s | %d | %.1f | %.1f | %s | %s | %s |" %
-              (node, kind, n, us1, usT, "%.3f" % (f / 1e9) if f else "", rate(us1), rate(usT)))
+        cols = ""
+        if ort:
+            o1, oT = ort[0].get(node, 0.0), ort[1].get(node, 0.0)
+            cols = " %.1f | %.1f | %s |" % (o1, oT, "%.2f" % (usT / oT) if oT > 0 else "")
+        print("| %s | %s | %d | %.1f | %.1f | %s | %s | %s |%s" %
+              (node, kind, n, us1, usT, "%.3f" % (f / 1e9) if f else "", rate(us1), rate(usT),
+               cols))
 
 
 def report_loops(args, exe, inputs, work, kinds):
@@ -163,8 +227,12 @@ def report_loops(args, exe, inputs, work, kinds):
     for lost, us1, usT, wait, n, name, kind in sorted(rows, reverse=True)[:args.top]:
         print("| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.1f |" %
               (name, kind, n, us1, usT, us1 / max(usT, 1e-9), wait, lost))
-    report_nodes(rows, t, model_facts(os.path.join(args.model_dir, "model.onnx"),
-                                      inputs)["node_macs"], args.top)
+    model = os.path.join(args.model_dir, "model.onnx")
+    ort = None
+    if args.ort:
+        ort = (ort_node_times(model, inputs, 1, args.runs, work),
+               ort_node_times(model, inputs, t, args.runs, work))
+    report_nodes(rows, t, model_facts(model, inputs)["node_macs"], args.top, ort)
 
 
 def main():
@@ -176,7 +244,12 @@ def main():
     ap.add_argument("--top", type=int, default=10, help="nodes to list")
     ap.add_argument("--loops", action="store_true",
                     help="time each parallel loop at 1 and --threads threads (default 2)")
+    ap.add_argument("--ort", action="store_true",
+                    help="with --loops: ONNX Runtime's time per node next to Kiln's "
+                         "(needs utils/bench's npm install)")
     args = ap.parse_args()
+    if args.ort and not args.loops:
+        ap.error("--ort goes with --loops")
     if args.loops and args.threads == 1:
         args.threads = 2
 

@@ -13,6 +13,9 @@
 // Inputs are NumPy .npy files (bench.py converts ONNX TensorProto .pb files),
 // given in the order of the session's (non-initializer) graph inputs.
 // --output-dir writes output_<i>.npy per graph output, from the last run.
+// --profile PREFIX turns on ONNX Runtime's profiler (a JSON trace of every
+// kernel call, PREFIX_<date>.json) and prints 'profile=<file>' at the end
+// (utils/profile.py --ort reads it).
 // Session options: graphOptimizationLevel 'all', intraOpNumThreads T,
 // interOpNumThreads 1, executionMode 'sequential'.
 //
@@ -33,7 +36,8 @@ try {
 
 function usage(code) {
   const msg = 'usage: node ort_bench.js MODEL.onnx [INPUT.npy ...] ' +
-              '[--bench N] [--threads T] [--output-dir DIR] [--info]\n';
+              '[--bench N] [--threads T] [--output-dir DIR] [--profile PREFIX] ' +
+              '[--info]\n';
   (code ? process.stderr : process.stdout).write(msg);
   process.exit(code);
 }
@@ -45,7 +49,7 @@ function die(msg) {
 
 function parseArgs(argv) {
   const a = { model: null, inputs: [], bench: 0, threads: 1, outDir: null,
-              info: false };
+              info: false, profile: null };
   for (let i = 0; i < argv.length; ++i) {
     const s = argv[i];
     const val = () => {
@@ -60,6 +64,7 @@ function parseArgs(argv) {
     if (s === '--bench') a.bench = count(val(), 1);
     else if (s === '--threads') a.threads = count(val(), 1);
     else if (s === '--output-dir') a.outDir = val();
+    else if (s === '--profile') a.profile = val();
     else if (s === '--info') a.info = true;
     else if (s === '-h' || s === '--help') usage(0);
     else if (s.startsWith('-')) die("unknown option '" + s + "'");
@@ -160,6 +165,8 @@ async function main() {
     intraOpNumThreads: a.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableProfiling: a.profile !== null,
+    profileFilePrefix: a.profile !== null ? a.profile : undefined,
   });
   if (a.info) {
     console.log('onnxruntime: ' + ort.env.versions.common);
@@ -190,6 +197,17 @@ async function main() {
     session.outputNames.forEach((name, k) => {
       writeNpy(path.join(a.outDir, 'output_' + k + '.npy'), out[name]);
     });
+  }
+  if (a.profile !== null) {
+    // onnxruntime-node returns no file name: the newest PREFIX_*.json.
+    session.endProfiling();
+    const dir = path.dirname(a.profile), base = path.basename(a.profile) + '_';
+    const files = fs.readdirSync(dir)
+                      .filter(f => f.startsWith(base) && f.endsWith('.json'))
+                      .map(f => path.join(dir, f))
+                      .sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs);
+    if (files.length === 0) die('no profile written with prefix ' + a.profile);
+    console.log('profile=' + files[0]);
   }
   await session.release();
 }
