@@ -207,12 +207,18 @@ Value divV(OpBuilder &b, Location l, Value x, Value y) {
   return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
                 : (Value)arith::DivSIOp::create(b, l, x, y);
 }
+// Float max and min propagate NaN (arith.maximumf/minimumf) but need not
+// order -0 below +0 (`nsz`): no ONNX op asks for that order, and honouring
+// it costs x86 a sign test and a blend per vector (MaxPool 3x3 at 1 thread:
+// 283 -> 156 us on 64 x 111 x 111).
 Value maxV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y)
+  return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y,
+                                                   arith::FastMathFlags::nsz)
                 : (Value)arith::MaxSIOp::create(b, l, x, y);
 }
 Value minV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y)
+  return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y,
+                                                   arith::FastMathFlags::nsz)
                 : (Value)arith::MinSIOp::create(b, l, x, y);
 }
 

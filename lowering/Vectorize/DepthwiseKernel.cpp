@@ -190,7 +190,8 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
           if (fromSource && checkRows)
             xv = arith::SelectOp::create(cb, loc, valid, xv, zeros);
         }
-        acc = isMax ? (Value)arith::MaximumFOp::create(cb, loc, acc, xv)
+        acc = isMax ? (Value)arith::MaximumFOp::create(
+                          cb, loc, acc, xv, arith::FastMathFlags::nsz)
                     : (Value)vector::FMAOp::create(cb, loc, taps[i * kw + j],
                                                    xv, acc);
       }

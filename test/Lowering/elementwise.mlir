@@ -42,7 +42,7 @@ func.func @add_broadcast_both(%a: tensor<2x1xi64>, %b: tensor<1x3xi64>) -> tenso
 // CHECK-DAG: %[[E:.*]] = tensor.empty() : tensor<4xf32>
 // CHECK: %[[G:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]]], iterator_types = ["parallel"]} ins(%[[A]] : tensor<4xf32>) outs(%[[E]] : tensor<4xf32>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
-// CHECK-NEXT: %[[M:.*]] = arith.maximumf %[[X]], %[[ZERO]] : f32
+// CHECK-NEXT: %[[M:.*]] = arith.maximumf %[[X]], %[[ZERO]] fastmath<nsz> : f32
 // CHECK-NEXT: linalg.yield %[[M]] : f32
 // CHECK: return %[[G]]
 func.func @relu(%a: tensor<4xf32>) -> tensor<4xf32> {
