@@ -988,15 +988,31 @@ linalg::LinalgOp transposeNarrowProduct(RewriterBase &rewriter,
   if (fill) {
     initT = kiln::filledTensor(rewriter, loc, tType, fill);
   } else if (linalg::GenericOp copy = kiln::broadcastCopy(init)) {
-    // The same broadcast, into the transposed shape.
+    // The same broadcast, into the transposed shape. A bias of one value
+    // per row of C ([M, 1]) is one per column of C^T: read as a vector [M]
+    // (which the kernel loads straight into its accumulators).
     AffineMap map = copy.getIndexingMapsArray()[0];
     AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
     AffineMap swap = AffineMap::get(2, 0, {d1, d0}, ctx);
+    AffineMap mapT = map.compose(swap);
+    Value bias = copy.getDpsInputs()[0];
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (mapT.getNumResults() > 1 && biasType.getNumElements() == m &&
+        llvm::count_if(mapT.getResults(), [&](AffineExpr e) {
+          return e == d1;
+        }) == 1 &&
+        llvm::all_of(mapT.getResults(), [&](AffineExpr e) {
+          return e == d1 || isa<AffineConstantExpr>(e);
+        })) {
+      bias = kiln::reshapeTensor(
+          rewriter, loc, bias,
+          RankedTensorType::get({m}, biasType.getElementType()));
+      mapT = AffineMap::get(2, 0, {d1}, ctx);
+    }
     initT = linalg::GenericOp::create(
-                rewriter, loc, TypeRange{tType},
-                ValueRange{copy.getDpsInputs()[0]},
+                rewriter, loc, TypeRange{tType}, ValueRange{bias},
                 ValueRange{kiln::emptyTensor(rewriter, loc, tType)},
-                ArrayRef<AffineMap>{map.compose(swap),
+                ArrayRef<AffineMap>{mapT,
                                     AffineMap::getMultiDimIdentityMap(2, ctx)},
                 SmallVector<utils::IteratorType>(
                     2, utils::IteratorType::parallel),
