@@ -391,3 +391,29 @@ func.func @batch_swapped(%b: tensor<2x8x4xf32>) -> tensor<2x64x4xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<2x64x8xf32>, tensor<2x8x4xf32>) outs(%c : tensor<2x64x4xf32>) -> tensor<2x64x4xf32>
   return %r : tensor<2x64x4xf32>
 }
+
+// -----
+
+// A narrow product with constant, many-rowed A (a convolution's last layers)
+// runs swapped, C^T = B^T x A^T; its bias, one value per row of C ([512, 1]),
+// is one per column of C^T: read as a [512] vector straight into the
+// accumulators (no broadcast copy of C^T), the result transposed back.
+// CHECK-LABEL: func.func @swapped_bias
+// CHECK-SAME: (%[[B:.*]]: tensor<8x4xf32>, %[[BIAS:.*]]: tensor<512x1xf32>)
+// CHECK: %[[V:.*]] = tensor.collapse_shape %[[BIAS]] {{\[}}[0, 1]] : tensor<512x1xf32> into tensor<512xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[B]] : tensor<8x4xf32>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: %[[CT:.*]] = scf.forall {{.*}} -> (tensor<4x512xf32>)
+// CHECK: vector.transfer_read %[[V]][%{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<512xf32>, vector<16xf32>
+// CHECK: vector.fma
+// CHECK: linalg.generic {{.*}} ins(%[[CT]] : tensor<4x512xf32>) outs(%{{.*}} : tensor<512x4xf32>)
+func.func @swapped_bias(%b: tensor<8x4xf32>, %bias: tensor<512x1xf32>) -> tensor<512x4xf32> {
+  %a = arith.constant dense<1.0> : tensor<512x8xf32>
+  %e = tensor.empty() : tensor<512x4xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, 0)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%bias : tensor<512x1xf32>) outs(%e : tensor<512x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<512x4xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<512x8xf32>, tensor<8x4xf32>) outs(%c : tensor<512x4xf32>) -> tensor<512x4xf32>
+  return %r : tensor<512x4xf32>
+}
