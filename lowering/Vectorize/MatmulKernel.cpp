@@ -921,15 +921,17 @@ Value transposeCopy(OpBuilder &b, Location loc, Value m) {
   std::swap(swapped[rank - 2], swapped[rank - 1]);
   SmallVector<AffineMap> maps{AffineMap::get(rank, 0, swapped, ctx),
                               AffineMap::getMultiDimIdentityMap(rank, ctx)};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{outType}, ValueRange{m},
-             ValueRange{kiln::emptyTensor(b, loc, outType)}, maps,
-             SmallVector<utils::IteratorType>(rank,
-                                              utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location l, ValueRange a) {
-               linalg::YieldOp::create(nb, l, a[0]);
-             })
-      .getResult(0);
+  auto copy = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{m},
+      ValueRange{kiln::emptyTensor(b, loc, outType)}, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        linalg::YieldOp::create(nb, l, a[0]);
+      });
+  // For kiln::emitTranspose (f32 only; other types stay loops).
+  if (t.getElementType().isF32())
+    copy->setAttr(kiln::kTransposeAttr, b.getUnitAttr());
+  return copy.getResult(0);
 }
 
 /// When C = W x B has few columns (a convolution's late layers: 7x7 = 49

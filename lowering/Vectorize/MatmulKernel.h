@@ -67,6 +67,17 @@ mlir::LogicalResult emitWinogradOutput(mlir::RewriterBase &rewriter,
                                        mlir::linalg::GenericOp op,
                                        int64_t vectorWidth);
 
+/// The attribute marking the transpose generics of swapped products
+/// (Y[.., p, q] = X[.., q, p], 2-D or batched).
+constexpr const char *kTransposeAttr = "kiln.transpose";
+
+/// Replaces such a transpose generic by gathers of V rows of X that write V
+/// columns of Y at a time, with Y's elementwise consumers fused
+/// (TransposeKernel.cpp). Fails, leaving the op untouched, on any other op.
+mlir::LogicalResult emitTranspose(mlir::RewriterBase &rewriter,
+                                  mlir::linalg::GenericOp op,
+                                  int64_t vectorWidth);
+
 } // namespace kiln
 
 #endif // KILN_LOWERING_VECTORIZE_MATMULKERNEL_H

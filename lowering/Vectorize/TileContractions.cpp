@@ -243,6 +243,14 @@ struct TileContractionsPass
       for (linalg::BatchMatmulOp op : batches)
         (void)kiln::emitPackedBatchMatmul(rewriter, op, tiles);
     }
+    // The transposes of swapped products, once their consumers are final.
+    SmallVector<linalg::GenericOp> transposes;
+    func.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kiln::kTransposeAttr))
+        transposes.push_back(op);
+    });
+    for (linalg::GenericOp op : transposes)
+      (void)kiln::emitTranspose(rewriter, op, vectorWidth);
 
     // vector.contract -> outer products -> fma; tidy the transfers.
     RewritePatternSet patterns(&getContext());

@@ -374,14 +374,23 @@ func.func @row_scaled_b(%s: tensor<1x8x1x1xf32>, %x: tensor<1x8x4x16xf32>) -> te
 // Winograd convolution's 36 products on a few tiles): computed the other way
 // round, C^T = B^T x A^T per batch (A^T transposed and packed at compile
 // time; the 4 columns become 4 rows, no 16-wide panel padding), then
-// transposed back.
+// transposed back. The transposes gather 8 (vector-width) rows of their
+// input per vector of output (TransposeKernel.cpp), the last 4 lanes of
+// C's masked off.
 // CHECK-LABEL: func.func @batch_swapped
 // CHECK-SAME: (%[[B:.*]]: tensor<2x8x4xf32>)
 // CHECK-DAG: %[[AT:.*]] = arith.constant dense_resource<packed_weights> : tensor<1024xf32>
-// CHECK: %[[BT:.*]] = linalg.generic {{.*}} ins(%[[B]] : tensor<2x8x4xf32>) outs(%{{.*}} : tensor<2x4x8xf32>)
+// CHECK: %[[BF:.*]] = tensor.collapse_shape %[[B]] {{.*}} into tensor<64xf32>
+// CHECK: %[[BT:.*]] = scf.forall ({{.*}}) in (2) shared_outs({{.*}}) -> (tensor<2x4x8xf32>)
+// CHECK: vector.gather %[[BF]]
+// CHECK-NOT: linalg.generic
 // CHECK: %[[CT:.*]] = scf.forall ({{.*}}) in (2, 2) shared_outs({{.*}}) -> (tensor<2x4x64xf32>)
 // CHECK: vector.fma
-// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[CT]] : tensor<2x4x64xf32>) outs(%{{.*}} : tensor<2x64x4xf32>)
+// CHECK: %[[CF:.*]] = tensor.collapse_shape %[[CT]] {{.*}} into tensor<512xf32>
+// CHECK: %[[C:.*]] = scf.forall ({{.*}}) in (2) shared_outs({{.*}}) -> (tensor<2x64x4xf32>)
+// CHECK: %[[MASK:.*]] = vector.constant_mask [4] : vector<8xi1>
+// CHECK: vector.gather %[[CF]][%{{.*}}] [%{{.*}}], %[[MASK]]
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<64x4xf32>
 // CHECK: return %[[C]]
 func.func @batch_swapped(%b: tensor<2x8x4xf32>) -> tensor<2x64x4xf32> {
   %a = arith.constant dense<1.0> : tensor<2x64x8xf32>
@@ -400,13 +409,17 @@ func.func @batch_swapped(%b: tensor<2x8x4xf32>) -> tensor<2x64x4xf32> {
 // accumulators (no broadcast copy of C^T), the result transposed back.
 // CHECK-LABEL: func.func @swapped_bias
 // CHECK-SAME: (%[[B:.*]]: tensor<8x4xf32>, %[[BIAS:.*]]: tensor<512x1xf32>)
-// CHECK: %[[V:.*]] = tensor.collapse_shape %[[BIAS]] {{\[}}[0, 1]] : tensor<512x1xf32> into tensor<512xf32>
-// CHECK: linalg.generic {{.*}} ins(%[[B]] : tensor<8x4xf32>) outs(%{{.*}} : tensor<4x8xf32>)
 // CHECK-NOT: linalg.generic
+// (Each transpose is one task here: no forall.)
+// CHECK: %[[V:.*]] = tensor.collapse_shape %[[BIAS]] {{\[}}[0, 1]] : tensor<512x1xf32> into tensor<512xf32>
+// CHECK: %[[BF:.*]] = tensor.collapse_shape %[[B]] {{\[}}[0, 1]] : tensor<8x4xf32> into tensor<32xf32>
+// CHECK: vector.gather %[[BF]]
 // CHECK: %[[CT:.*]] = scf.forall {{.*}} -> (tensor<4x512xf32>)
 // CHECK: vector.transfer_read %[[V]][%{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<512xf32>, vector<16xf32>
 // CHECK: vector.fma
-// CHECK: linalg.generic {{.*}} ins(%[[CT]] : tensor<4x512xf32>) outs(%{{.*}} : tensor<512x4xf32>)
+// CHECK: %[[CF:.*]] = tensor.collapse_shape %[[CT]]
+// CHECK: vector.gather %[[CF]]
+// CHECK-NOT: linalg.generic
 func.func @swapped_bias(%b: tensor<8x4xf32>, %bias: tensor<512x1xf32>) -> tensor<512x4xf32> {
   %a = arith.constant dense<1.0> : tensor<512x8xf32>
   %e = tensor.empty() : tensor<512x4xf32>
