@@ -430,3 +430,29 @@ func.func @swapped_bias(%b: tensor<8x4xf32>, %bias: tensor<512x1xf32>) -> tensor
   %r = linalg.matmul ins(%a, %b : tensor<512x8xf32>, tensor<8x4xf32>) outs(%c : tensor<512x4xf32>) -> tensor<512x4xf32>
   return %r : tensor<512x4xf32>
 }
+
+// -----
+
+// The transpose back of a swapped product carries C's elementwise consumers
+// (here a Relu): each gathered vector of C goes through them before its one
+// store (TransposeKernel.cpp); no generic is left.
+// CHECK-LABEL: func.func @swapped_relu
+// CHECK: scf.forall {{.*}} -> (tensor<4x512xf32>)
+// CHECK: vector.fma
+// CHECK: %[[G:.*]] = vector.gather
+// CHECK: %[[R:.*]] = arith.maximumf %[[G]], %{{.*}} : vector<8xf32>
+// CHECK: vector.transfer_write %[[R]]
+// CHECK-NOT: linalg.generic
+func.func @swapped_relu(%b: tensor<8x4xf32>) -> tensor<512x4xf32> {
+  %a = arith.constant dense<1.0> : tensor<512x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<512x4xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<512x4xf32>) -> tensor<512x4xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<512x8xf32>, tensor<8x4xf32>) outs(%c : tensor<512x4xf32>) -> tensor<512x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%r : tensor<512x4xf32>) outs(%e : tensor<512x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<512x4xf32>
+  return %y : tensor<512x4xf32>
+}
