@@ -140,7 +140,12 @@ def ort_node_times(model_path, inputs, threads, runs, work):
     producer = {o: n for n in model.graph.node for o in n.output}
 
     def origin(ort_name):
-        n = by_name.get(ort_name)
+        if re.match(r"Reorder(Input|Output)", ort_name):
+            return "(ORT) NCHWc layout reorders"
+        # A node ORT made by a fusion is named after the node it replaced
+        # plus the fusion ("/.../Mul/QuickGeluFusion/": SiLU).
+        base = re.sub(r"(/[A-Za-z]+Fusion/?)+$", "", ort_name)
+        n = by_name.get(ort_name) or by_name.get(base)
         if n is None:
             n = producer.get(re.sub(r"_nchwc$", "", ort_name))
         seen = 0
