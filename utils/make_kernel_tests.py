@@ -157,6 +157,23 @@ def se_case(n, c, h, w, squeeze, m):
     return model(nodes, [("X", x)], [("Y", y)], inits), [x], [y]
 
 
+def conv_chain_case(n, c, h, w, mid, m):
+    """A 1x1 convolution to `mid` channels (fewer than a swapped product
+    needs: computed as is, its h*w columns padded) feeding one to `m`
+    channels (swapped): the transpose before the second reads the first's
+    padded result where it lies (a slice of it)."""
+    x = randn(n, c, h, w)
+    w1, b1 = randn(mid, c, 1, 1) * 0.3, randn(mid)
+    w2, b2 = randn(m, mid, 1, 1) * 0.3, randn(m)
+    y = conv_ref(conv_ref(x, w1, b1, 1, (0, 0, 0, 0), 1, 1), w2, b2, 1, (0, 0, 0, 0), 1, 1)
+    y = np.maximum(y, 0).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["X", "W1", "B1"], ["H"]),
+             helper.make_node("Conv", ["H", "W2", "B2"], ["Y0"]),
+             helper.make_node("Relu", ["Y0"], ["Y"])]
+    inits = [("W1", w1), ("B1", b1), ("W2", w2), ("B2", b2)]
+    return model(nodes, [("X", x)], [("Y", y)], inits), [x], [y]
+
+
 CASES = [
     # Matmul kernel: tiles, padding, packing, bias, epilogue.
     ("test_kiln_matmul_small_m", lambda: matmul_case(3, 40, 70, True)),
@@ -177,6 +194,7 @@ CASES = [
     ("test_kiln_conv_transposed_7x7_residual", lambda: conv_case(1, 32, 7, 7, 512, 3, 1, (1, 1, 1, 1), 1, 1, "relu", residual=True)),
     ("test_kiln_conv_transposed_1x1_pixel", lambda: conv_case(1, 40, 1, 1, 576, 1, 1, (0, 0, 0, 0), 1, 1, "clip")),
     ("test_kiln_conv_transposed_batch", lambda: conv_case(3, 16, 4, 4, 512, 3, 1, (1, 1, 1, 1), 1, 1, None)),
+    ("test_kiln_conv_transposed_after_padded", lambda: conv_chain_case(1, 24, 7, 7, 40, 576)),
     # Winograd F(4x4, 3x3): full and masked tile vectors, cropped edges,
     # no bias padding, batches, fused epilogues.
     ("test_kiln_winograd_relu", lambda: conv_case(1, 16, 24, 24, 32, 3, 1, (1, 1, 1, 1), 1, 1, "relu")),
