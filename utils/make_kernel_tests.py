@@ -174,6 +174,23 @@ def conv_chain_case(n, c, h, w, mid, m):
     return model(nodes, [("X", x)], [("Y", y)], inits), [x], [y]
 
 
+def depthwise_squeeze_case(n, c, h, w, s):
+    """A depthwise convolution (3x3, stride s, pad 1) with a Relu whose
+    result is also averaged per channel (a squeeze-and-excitation squeeze):
+    the kernel sums each plane as it writes it."""
+    x = randn(n, c, h, w)
+    wt, b = randn(c, 1, 3, 3) * 0.3, randn(c)
+    y = np.maximum(conv_ref(x, wt, b, s, (1, 1, 1, 1), 1, c), 0)
+    pooled = y.mean(axis=(2, 3), keepdims=True).astype(np.float32)
+    y = y.astype(np.float32)
+    nodes = [helper.make_node("Conv", ["X", "W", "B"], ["Y0"], group=c, strides=[s, s],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["Y0"], ["Y"]),
+             helper.make_node("GlobalAveragePool", ["Y"], ["P"])]
+    return (model(nodes, [("X", x)], [("Y", y), ("P", pooled)], [("W", wt), ("B", b)]),
+            [x], [y, pooled])
+
+
 CASES = [
     # Matmul kernel: tiles, padding, packing, bias, epilogue.
     ("test_kiln_matmul_small_m", lambda: matmul_case(3, 40, 70, True)),
@@ -213,6 +230,8 @@ CASES = [
     ("test_kiln_depthwise_5x5_stride2", lambda: conv_case(1, 24, 9, 17, 24, 5, 2, (2, 2, 2, 2), 1, 24, "relu")),
     ("test_kiln_depthwise_dilated", lambda: conv_case(1, 5, 7, 7, 5, 3, 1, (1, 1, 1, 1), 2, 5, None)),
     ("test_kiln_depthwise_wide_rows", lambda: conv_case(1, 4, 40, 56, 4, 3, 1, (1, 1, 1, 1), 1, 4, "relu", residual=True)),
+    ("test_kiln_depthwise_squeeze", lambda: depthwise_squeeze_case(1, 8, 13, 13, 1)),
+    ("test_kiln_depthwise_squeeze_stride2_batch", lambda: depthwise_squeeze_case(2, 6, 20, 40, 2)),
     ("test_kiln_depthwise_asymmetric_pads", lambda: conv_case(1, 6, 11, 11, 6, 3, 2, (0, 0, 1, 1), 1, 6, "clip")),
     # MaxPool: the depthwise kernel's rows with max instead of taps (-inf
     # padding read from the source), ceil mode, dilation, an epilogue.

@@ -34,6 +34,43 @@ using namespace mlir;
 
 namespace {
 
+/// The sum over each (image, channel) plane of `v` (an [N, C, H, W] f32
+/// tensor) when one of its users computes it: a GlobalAveragePool's
+/// reduction (OnnxToLinalg/Conv.cpp: `v` collapsed to [N, C, H * W], summed
+/// into a zero-filled [N, C]). Null otherwise.
+linalg::GenericOp findChannelSum(Value v) {
+  for (Operation *user : v.getUsers()) {
+    auto collapse = dyn_cast<tensor::CollapseShapeOp>(user);
+    if (!collapse || collapse.getReassociationIndices().size() != 3 ||
+        collapse.getReassociationIndices()[0].size() != 1 ||
+        collapse.getReassociationIndices()[1].size() != 1 ||
+        !collapse->hasOneUse())
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(*collapse->getUsers().begin());
+    if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+        g.getNumLoops() != 3 || g.getNumReductionLoops() != 1 ||
+        g.getIteratorTypesArray()[2] != utils::IteratorType::reduction)
+      continue;
+    MLIRContext *ctx = g.getContext();
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+    if (!maps[0].isIdentity() || maps[1] != AffineMap::get(3, 0, {d0, d1}, ctx))
+      continue;
+    Value zero = kiln::splatInitValue(g.getDpsInits()[0]);
+    if (!zero || !matchPattern(zero, m_AnyZeroFloat()))
+      continue;
+    Block &body = *g.getBody();
+    auto add = dyn_cast<arith::AddFOp>(&body.front());
+    if (body.getOperations().size() != 2 || !add ||
+        !llvm::is_contained(add->getOperands(), body.getArgument(0)) ||
+        !llvm::is_contained(add->getOperands(), body.getArgument(1)) ||
+        body.getTerminator()->getOperand(0) != add.getResult())
+      continue;
+    return g;
+  }
+  return {};
+}
+
 /// The window kernel of a depthwise convolution (`w`: the [C, kh, kw]
 /// filters; taps multiply-added) or of a max pool (`w` null; the window's
 /// maximum), both on an NCHW input already padded (with zeros, or with the
@@ -111,8 +148,17 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
 
   SmallVector<OpFoldResult> ubs{rewriter.getIndexAttr(batch),
                                 rewriter.getIndexAttr(channels)};
+  // A GlobalAveragePool of the result (a squeeze-and-excitation block's
+  // squeeze) sums each plane in the task that wrote it, while it is in the
+  // core's cache, instead of reading the whole activation again.
+  linalg::GenericOp channelSum = findChannelSum(
+      epi.empty() ? op->getResult(0) : epi.stages.back().op.getResult(0));
+  SmallVector<Value> outs{out};
+  auto sumsType = RankedTensorType::get({batch, channels}, f32);
+  if (channelSum)
+    outs.push_back(emptyTensor(rewriter, loc, sumsType));
   auto forall =
-      scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
+      scf::ForallOp::create(rewriter, loc, ubs, outs, std::nullopt);
   OpBuilder b(forall.getTerminator());
   Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
   Value shared = forall.getRegionIterArgs()[0];
@@ -247,9 +293,55 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
   Value done = rowRange(b, plane, 0, rowLo, true);
   done = rowRange(b, done, rowLo, rowHi, !fromSource);
   done = rowRange(b, done, rowHi, oh, true);
+  Value planeSum;
+  if (channelSum) {
+    // The plane's rows in vectors (the last masked, read as zeros).
+    Value acc = vector::BroadcastOp::create(
+        b, loc, vecType, scalarConstant(b, loc, f32, 0));
+    int64_t whole = ow / v * v;
+    acc = forRange(
+        b, loc, 0, oh, 1, acc,
+        [&](OpBuilder &rb, Location l, Value row, Value racc) -> Value {
+          Value zeroF = scalarConstant(rb, l, f32, 0);
+          racc = forRange(rb, l, 0, whole, v, racc,
+                          [&](OpBuilder &cb, Location, Value col, Value a) {
+                            Value x = vector::TransferReadOp::create(
+                                cb, l, vecType, done, ValueRange{row, col},
+                                zeroF, ArrayRef<bool>{true});
+                            return arith::AddFOp::create(cb, l, a, x)
+                                .getResult();
+                          });
+          if (whole < ow) {
+            Value x = vector::TransferReadOp::create(
+                rb, l, vecType, done, ValueRange{row, cidx(rb, l, whole)},
+                zeroF, ArrayRef<bool>{false});
+            racc = arith::AddFOp::create(rb, l, racc, x);
+          }
+          return racc;
+        });
+    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            acc);
+    // Into this task's element of the shared sums (no new tensor: a
+    // buffer allocated inside the loop would have no place in the arena).
+    Value slot = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({1, 1}, f32),
+        forall.getRegionIterArgs()[1], ArrayRef<OpFoldResult>{n, c},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    planeSum = tensor::InsertOp::create(
+        b, loc, sum, slot, ValueRange{cidx(b, loc, 0), cidx(b, loc, 0)});
+  }
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets, sizes,
                                         unit);
+  if (channelSum)
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, planeSum, forall.getRegionIterArgs()[1],
+        ArrayRef<OpFoldResult>{n, c},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  if (channelSum)
+    rewriter.replaceOp(channelSum, forall.getResult(1));
   Value result = forall.getResult(0);
   if (epi.empty()) {
     rewriter.replaceOp(op, result);

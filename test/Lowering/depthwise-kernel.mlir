@@ -77,3 +77,33 @@ func.func @depthwise_unpadded(%x: tensor<1x4x32x32xf32>, %w: tensor<4x3x3xf32>) 
   %y = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%p, %w : tensor<1x4x34x34xf32>, tensor<4x3x3xf32>) outs(%init : tensor<1x4x32x32xf32>) -> tensor<1x4x32x32xf32>
   return %y : tensor<1x4x32x32xf32>
 }
+
+// -----
+
+// A depthwise convolution whose result is also summed per channel (a
+// GlobalAveragePool's reduction, as in a squeeze-and-excitation block): each
+// task sums the plane it wrote (vectors of its rows, the last masked) into a
+// second shared output; the reduction generic is gone.
+// CHECK-LABEL: func.func @depthwise_squeeze
+// CHECK-NOT: linalg.generic
+// CHECK: %[[R:.*]]:2 = scf.forall (%[[C:.*]]) in (4) shared_outs(%{{.*}} = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (tensor<1x4x14x14xf32>, tensor<1x4xf32>)
+// CHECK: vector.fma
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[S]][0, %[[C]]] [1, 1] [1, 1] : tensor<1x1xf32> into tensor<1x4xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]#0, %[[R]]#1
+func.func @depthwise_squeeze(%x: tensor<1x4x16x16xf32>, %w: tensor<4x3x3xf32>) -> (tensor<1x4x14x14xf32>, tensor<1x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x14x14xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32>
+  %y = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x4x16x16xf32>, tensor<4x3x3xf32>) outs(%init : tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32>
+  %c = tensor.collapse_shape %y [[0], [1], [2, 3]] : tensor<1x4x14x14xf32> into tensor<1x4x196xf32>
+  %se = tensor.empty() : tensor<1x4xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%se : tensor<1x4xf32>) -> tensor<1x4xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(n, c, p) -> (n, c, p)>, affine_map<(n, c, p) -> (n, c)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%c : tensor<1x4x196xf32>) outs(%sinit : tensor<1x4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = arith.addf %acc, %in : f32
+    linalg.yield %a : f32
+  } -> tensor<1x4xf32>
+  return %y, %s : tensor<1x4x14x14xf32>, tensor<1x4xf32>
+}
