@@ -330,13 +330,15 @@ void kiln::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 /// optimizations (which fold loads from typed constants), on little-endian
 /// targets from a little-endian host (the raw bytes are the host's).
 static void storeConstantsAsBytes(llvm::Module &module) {
-  if (!module.getDataLayout().isLittleEndian() || !llvm::sys::IsLittleEndianHost)
+  if (!module.getDataLayout().isLittleEndian() ||
+      !llvm::sys::IsLittleEndianHost)
     return;
   llvm::SmallVector<llvm::GlobalVariable *> arrays;
   for (llvm::GlobalVariable &g : module.globals()) {
-    auto *data = g.hasInitializer() && g.isConstant()
-                     ? llvm::dyn_cast<llvm::ConstantDataArray>(g.getInitializer())
-                     : nullptr;
+    auto *data =
+        g.hasInitializer() && g.isConstant()
+            ? llvm::dyn_cast<llvm::ConstantDataArray>(g.getInitializer())
+            : nullptr;
     if (data && !data->getElementType()->isIntegerTy(8) &&
         data->getRawDataValues().size() >= 4096)
       arrays.push_back(&g);
@@ -344,8 +346,10 @@ static void storeConstantsAsBytes(llvm::Module &module) {
   llvm::Type *i8 = llvm::Type::getInt8Ty(module.getContext());
   for (llvm::GlobalVariable *g : arrays) {
     llvm::StringRef raw =
-        llvm::cast<llvm::ConstantDataArray>(g->getInitializer())->getRawDataValues();
-    llvm::Constant *bytes = llvm::ConstantDataArray::getRaw(raw, raw.size(), i8);
+        llvm::cast<llvm::ConstantDataArray>(g->getInitializer())
+            ->getRawDataValues();
+    llvm::Constant *bytes =
+        llvm::ConstantDataArray::getRaw(raw, raw.size(), i8);
     auto *copy = new llvm::GlobalVariable(
         module, bytes->getType(), /*isConstant=*/true, g->getLinkage(), bytes,
         "", g, g->getThreadLocalMode(), g->getAddressSpace());

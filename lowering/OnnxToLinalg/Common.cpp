@@ -291,8 +291,7 @@ Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
         b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
   if (bytes && width && elem.getIntOrFloatBitWidth() % 8 == 0 &&
       bytes->size() == (size_t)type.getNumElements() * width)
-    return transposedConstant(b, loc, bytes->data(), elem, rows, cols,
-                              batches);
+    return transposedConstant(b, loc, bytes->data(), elem, rows, cols, batches);
   SmallVector<int64_t> perm =
       rank == 3 ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0};
   Value init = tensor::EmptyOp::create(b, loc, outType.getShape(), elem);

@@ -157,8 +157,7 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
   auto sumsType = RankedTensorType::get({batch, channels}, f32);
   if (channelSum)
     outs.push_back(emptyTensor(rewriter, loc, sumsType));
-  auto forall =
-      scf::ForallOp::create(rewriter, loc, ubs, outs, std::nullopt);
+  auto forall = scf::ForallOp::create(rewriter, loc, ubs, outs, std::nullopt);
   OpBuilder b(forall.getTerminator());
   Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
   Value shared = forall.getRegionIterArgs()[0];
@@ -296,21 +295,21 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
   Value planeSum;
   if (channelSum) {
     // The plane's rows in vectors (the last masked, read as zeros).
-    Value acc = vector::BroadcastOp::create(
-        b, loc, vecType, scalarConstant(b, loc, f32, 0));
+    Value acc = vector::BroadcastOp::create(b, loc, vecType,
+                                            scalarConstant(b, loc, f32, 0));
     int64_t whole = ow / v * v;
     acc = forRange(
         b, loc, 0, oh, 1, acc,
         [&](OpBuilder &rb, Location l, Value row, Value racc) -> Value {
           Value zeroF = scalarConstant(rb, l, f32, 0);
-          racc = forRange(rb, l, 0, whole, v, racc,
-                          [&](OpBuilder &cb, Location, Value col, Value a) {
-                            Value x = vector::TransferReadOp::create(
-                                cb, l, vecType, done, ValueRange{row, col},
-                                zeroF, ArrayRef<bool>{true});
-                            return arith::AddFOp::create(cb, l, a, x)
-                                .getResult();
-                          });
+          racc =
+              forRange(rb, l, 0, whole, v, racc,
+                       [&](OpBuilder &cb, Location, Value col, Value a) {
+                         Value x = vector::TransferReadOp::create(
+                             cb, l, vecType, done, ValueRange{row, col}, zeroF,
+                             ArrayRef<bool>{true});
+                         return arith::AddFOp::create(cb, l, a, x).getResult();
+                       });
           if (whole < ow) {
             Value x = vector::TransferReadOp::create(
                 rb, l, vecType, done, ValueRange{row, cidx(rb, l, whole)},
@@ -319,8 +318,8 @@ LogicalResult emitWindow(RewriterBase &rewriter, linalg::LinalgOp op, Value x,
           }
           return racc;
         });
-    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                            acc);
+    Value sum =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
     // Into this task's element of the shared sums (no new tensor: a
     // buffer allocated inside the loop would have no place in the arena).
     Value slot = tensor::ExtractSliceOp::create(

@@ -41,8 +41,8 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -119,17 +119,17 @@ Value buildPanels(
                                                offsets, sizes, strides);
   prepare(fb, pb);
   Value c0 = kiln::cidx(fb, loc, 0);
-  Value rows = kiln::forRange(
-      fb, loc, 0, k, 1, panel,
-      [&](OpBuilder &lb, Location l, Value r, Value t) -> Value {
-        return vector::TransferWriteOp::create(lb, l, row(lb, l, pb, r), t,
-                                               ValueRange{r, c0},
-                                               ArrayRef<bool>{true})
-            .getResult();
-      });
+  Value rows =
+      kiln::forRange(fb, loc, 0, k, 1, panel,
+                     [&](OpBuilder &lb, Location l, Value r, Value t) -> Value {
+                       return vector::TransferWriteOp::create(
+                                  lb, l, row(lb, l, pb, r), t,
+                                  ValueRange{r, c0}, ArrayRef<bool>{true})
+                           .getResult();
+                     });
   fb.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(fb, loc, rows, shared,
-                                        offsets, sizes, strides);
+  tensor::ParallelInsertSliceOp::create(fb, loc, rows, shared, offsets, sizes,
+                                        strides);
   return forall.getResult(0);
 }
 
@@ -237,8 +237,8 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr,
   int64_t perBatch = llvm::divideCeil(n, nr);
   auto vecType = VectorType::get({nr}, bt.getElementType());
   Value zero = kiln::scalarConstant(b, loc, bt.getElementType(), 0);
-  Value source = scaled ? tensor::CollapseShapeOp::create(
-                              b, loc, bt, scaled->x, scaled->groups)
+  Value source = scaled ? tensor::CollapseShapeOp::create(b, loc, bt, scaled->x,
+                                                          scaled->groups)
                               .getResult()
                         : bMat;
   Value col, batch;
@@ -260,8 +260,7 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr,
         if (rank == 3)
           index.insert(index.begin(), batch);
         Value v = vector::TransferReadOp::create(
-            lb, l, vecType, source, index, zero,
-            ArrayRef<bool>{n % nr == 0});
+            lb, l, vecType, source, index, zero, ArrayRef<bool>{n % nr == 0});
         if (!scaled)
           return v;
         return arith::MulFOp::create(
@@ -500,6 +499,19 @@ int64_t kiln::tileSize(int64_t n, int64_t quantum, int64_t limit) {
 
 namespace {
 
+/// min(v + 1, last): the panel (row tile) after `v`, or `v` itself at the
+/// end.
+Value nextOrLast(OpBuilder &b, Location loc, Value v, int64_t last) {
+  MLIRContext *ctx = b.getContext();
+  return affine::AffineMinOp::create(
+      b, loc,
+      AffineMap::get(
+          1, 0,
+          {getAffineDimExpr(0, ctx) + 1, getAffineConstantExpr(last, ctx)},
+          ctx),
+      ValueRange{v});
+}
+
 /// A read-only memref view of a (packed constant) tensor, for
 /// memref.prefetch.
 Value readOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
@@ -707,12 +719,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     Value nextPanel;
     SmallVector<Value> prefetchCols;
     if (bBuffer) {
-      nextPanel = affine::AffineMinOp::create(
-          b, loc,
-          AffineMap::get(1, 0,
-                         {d0 + 1, getAffineConstantExpr(batches * (np / nr) - 1, ctx)},
-                         ctx),
-          ValueRange{panel});
+      nextPanel = nextOrLast(b, loc, panel, batches * (np / nr) - 1);
       for (int64_t line = 0; line < linesPerTile; ++line)
         prefetchCols.push_back(
             linesPerTile == lines
@@ -720,34 +727,29 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                 : affineOf(b, loc, (d0.floorDiv(rows) % lines) * lineFloats,
                            {ir}));
     }
-    Value nextRows;
-    if (aBuffer)
-      nextRows = affine::AffineMinOp::create(
-          b, loc,
-          AffineMap::get(1, 0,
-                         {d0 + 1, getAffineConstantExpr(batches * (mp / rows) - 1, ctx)},
-                         ctx),
-          ValueRange{ib});
+    // The next row tile's A panel (the last: itself).
+    Value nextRows =
+        aBuffer ? nextOrLast(b, loc, ib, batches * (mp / rows) - 1) : Value();
     auto kLoop = scf::ForOp::create(
         b, loc, k0, k1, cidx(b, loc, 1), accs,
         [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
+          // Into L2 (locality 2): needed a row tile or a panel later.
+          auto prefetch = [&](Value buffer, ValueRange index) {
+            memref::PrefetchOp::create(nb, l, buffer, index, /*isWrite=*/false,
+                                       /*localityHint=*/2,
+                                       /*isDataCache=*/true);
+          };
           if (nextRows)
-            memref::PrefetchOp::create(nb, l, aBuffer,
-                                       ValueRange{nextRows, kk, cidx(nb, l, 0)},
-                                       /*isWrite=*/false, /*localityHint=*/2,
-                                       /*isDataCache=*/true);
+            prefetch(aBuffer, ValueRange{nextRows, kk, cidx(nb, l, 0)});
           for (Value col : prefetchCols)
-            memref::PrefetchOp::create(nb, l, bBuffer,
-                                       ValueRange{nextPanel, kk, col},
-                                       /*isWrite=*/false, /*localityHint=*/2,
-                                       /*isDataCache=*/true);
+            prefetch(bBuffer, ValueRange{nextPanel, kk, col});
           Value bv = bPacked ? vector::TransferReadOp::create(
                                    nb, l, vecType, bPacked,
                                    ValueRange{panel, kk, cidx(nb, l, 0)}, zero,
                                    ArrayRef<bool>{true})
                              : vector::TransferReadOp::create(
-                                   nb, l, vecType, bMat, inBatch({kk, j}),
-                                   zero, ArrayRef<bool>{!partial});
+                                   nb, l, vecType, bMat, inBatch({kk, j}), zero,
+                                   ArrayRef<bool>{!partial});
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value a;
@@ -826,8 +828,8 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     if (!maskLastPanel)
       return done;
     Value jr = cidx(b, loc, tn - nr);
-    Value lastTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                           j0, cidx(b, loc, np - tn));
+    Value lastTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, j0,
+                                           cidx(b, loc, np - tn));
     auto ifOp = scf::IfOp::create(b, loc, TypeRange{done.getType()}, lastTile,
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/true);
@@ -1000,9 +1002,8 @@ linalg::LinalgOp transposeNarrowProduct(RewriterBase &rewriter,
     Value bias = copy.getDpsInputs()[0];
     auto biasType = cast<RankedTensorType>(bias.getType());
     if (mapT.getNumResults() > 1 && biasType.getNumElements() == m &&
-        llvm::count_if(mapT.getResults(), [&](AffineExpr e) {
-          return e == d1;
-        }) == 1 &&
+        llvm::count_if(mapT.getResults(),
+                       [&](AffineExpr e) { return e == d1; }) == 1 &&
         llvm::all_of(mapT.getResults(), [&](AffineExpr e) {
           return e == d1 || isa<AffineConstantExpr>(e);
         })) {
@@ -1011,17 +1012,17 @@ linalg::LinalgOp transposeNarrowProduct(RewriterBase &rewriter,
           RankedTensorType::get({m}, biasType.getElementType()));
       mapT = AffineMap::get(2, 0, {d1}, ctx);
     }
-    initT = linalg::GenericOp::create(
-                rewriter, loc, TypeRange{tType}, ValueRange{bias},
-                ValueRange{kiln::emptyTensor(rewriter, loc, tType)},
-                ArrayRef<AffineMap>{mapT,
-                                    AffineMap::getMultiDimIdentityMap(2, ctx)},
-                SmallVector<utils::IteratorType>(
-                    2, utils::IteratorType::parallel),
-                [](OpBuilder &nb, Location l, ValueRange a) {
-                  linalg::YieldOp::create(nb, l, a[0]);
-                })
-                .getResult(0);
+    initT =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{tType}, ValueRange{bias},
+            ValueRange{kiln::emptyTensor(rewriter, loc, tType)},
+            ArrayRef<AffineMap>{mapT,
+                                AffineMap::getMultiDimIdentityMap(2, ctx)},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              linalg::YieldOp::create(nb, l, a[0]);
+            })
+            .getResult(0);
   } else {
     initT = transposeCopy(rewriter, loc, init);
   }
@@ -1029,9 +1030,8 @@ linalg::LinalgOp transposeNarrowProduct(RewriterBase &rewriter,
                          kiln::transposeMatrix(rewriter, loc, aMat)};
   linalg::LinalgOp product =
       batched ? cast<linalg::LinalgOp>(
-                    linalg::BatchMatmulOp::create(rewriter, loc,
-                                                  TypeRange{tType}, ins,
-                                                  ValueRange{initT})
+                    linalg::BatchMatmulOp::create(
+                        rewriter, loc, TypeRange{tType}, ins, ValueRange{initT})
                         .getOperation())
               : cast<linalg::LinalgOp>(
                     linalg::MatmulOp::create(rewriter, loc, TypeRange{tType},

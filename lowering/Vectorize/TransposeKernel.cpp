@@ -82,9 +82,9 @@ LogicalResult kiln::emitTranspose(RewriterBase &rewriter, linalg::GenericOp op,
   // source (R' x C' its matrices).
   int64_t cs = srcType.getDimSize(rank - 1), rs = srcType.getDimSize(rank - 2);
   int64_t atB = rank == 3 ? at[0] : 0, atR = at[rank - 2], atC = at[rank - 1];
-  Value xFlat = reshapeTensor(
-      rewriter, loc, src,
-      RankedTensorType::get({srcType.getNumElements()}, f32));
+  Value xFlat =
+      reshapeTensor(rewriter, loc, src,
+                    RankedTensorType::get({srcType.getNumElements()}, f32));
   auto vecType = VectorType::get({v}, f32);
   auto idxType = VectorType::get({v}, i32);
   auto maskType = VectorType::get({v}, rewriter.getI1Type());
@@ -95,8 +95,8 @@ LogicalResult kiln::emitTranspose(RewriterBase &rewriter, linalg::GenericOp op,
       rewriter, loc,
       arith::IndexCastOp::create(
           rewriter, loc, idxType,
-          vector::StepOp::create(rewriter, loc,
-                                 VectorType::get({v}, rewriter.getIndexType()))),
+          vector::StepOp::create(
+              rewriter, loc, VectorType::get({v}, rewriter.getIndexType()))),
       arith::ConstantOp::create(rewriter, loc,
                                 DenseElementsAttr::get(idxType, (int32_t)cs)));
   Value zeros = arith::ConstantOp::create(
@@ -121,23 +121,23 @@ LogicalResult kiln::emitTranspose(RewriterBase &rewriter, linalg::GenericOp op,
       sizes.insert(sizes.begin(), b.getIndexAttr(1));
     }
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
-    Value tile = tensor::ExtractSliceOp::create(
-        b, loc, tileType, forall.getRegionIterArgs()[0], offsets, sizes,
-        strides);
+    Value tile = tensor::ExtractSliceOp::create(b, loc, tileType,
+                                                forall.getRegionIterArgs()[0],
+                                                offsets, sizes, strides);
     auto columns = [&](OpBuilder &cb, Value t, Value q0, bool full) {
       Value mask = all;
       if (!full)
         mask = vector::CreateMaskOp::create(
             cb, loc, maskType,
-            ValueRange{affineOf(cb, loc, getAffineConstantExpr(q, ctx) - d0,
-                                {q0})});
+            ValueRange{
+                affineOf(cb, loc, getAffineConstantExpr(q, ctx) - d0, {q0})});
       return forRange(
           cb, loc, 0, pb, 1, t,
           [&](OpBuilder &rb, Location l, Value pr, Value rt) -> Value {
             // X[b, q0 + lane, p0 + pr] in the flat source.
-            Value base = affineOf(
-                rb, l, ((d0 + atB) * rs + d1 + atR) * cs + d2 + atC,
-                {bi, q0, affineOf(rb, l, d0 + d1, {p0, pr})});
+            Value base =
+                affineOf(rb, l, ((d0 + atB) * rs + d1 + atR) * cs + d2 + atC,
+                         {bi, q0, affineOf(rb, l, d0 + d1, {p0, pr})});
             Value vec = vector::GatherOp::create(rb, l, vecType, xFlat,
                                                  ValueRange{base}, laneOffsets,
                                                  mask, zeros);
@@ -145,9 +145,8 @@ LogicalResult kiln::emitTranspose(RewriterBase &rewriter, linalg::GenericOp op,
               vec = applyEpilogue(
                   rb, l, epi, vec,
                   affineOf(rb, l, d0 * p + d1 + d2, {bi, p0, pr}), q0, full);
-            return vector::TransferWriteOp::create(rb, l, vec, rt,
-                                                   ValueRange{pr, q0},
-                                                   ArrayRef<bool>{full})
+            return vector::TransferWriteOp::create(
+                       rb, l, vec, rt, ValueRange{pr, q0}, ArrayRef<bool>{full})
                 .getResult();
           });
     };
@@ -159,9 +158,8 @@ LogicalResult kiln::emitTranspose(RewriterBase &rewriter, linalg::GenericOp op,
     if (fullEnd < q)
       done = columns(b, done, cidx(b, loc, fullEnd), false);
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, done,
-                                          forall.getRegionIterArgs()[0],
-                                          offsets, sizes, strides);
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, done, forall.getRegionIterArgs()[0], offsets, sizes, strides);
   }
   if (epi.empty()) {
     rewriter.replaceOp(op, forall.getResult(0));
