@@ -34,6 +34,11 @@ LogicalResult kiln::emitTranspose(RewriterBase &rewriter, linalg::GenericOp op,
       op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
       op->getParentOfType<LoopLikeOpInterface>())
     return failure();
+  // Still the plain copy transposeCopy made (nothing fused into it).
+  Block &body = *op.getBody();
+  if (body.getOperations().size() != 1 ||
+      body.getTerminator()->getOperand(0) != body.getArgument(0))
+    return failure();
   Value x = op.getDpsInputs()[0];
   auto xt = dyn_cast<RankedTensorType>(x.getType());
   auto yt = dyn_cast<RankedTensorType>(op.getResult(0).getType());
