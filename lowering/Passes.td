@@ -43,13 +43,18 @@ def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
     // becomes
     %0 = memref.view %arena[%c64][] : memref<128xi8> to memref<4xf32>
     ```
+
+    An allocation inside `scf.forall` loops of static bounds (a kernel's
+    task-private scratch) first becomes a view, at its iteration's slot, of
+    one buffer with a slot per iteration, allocated before the loop nest.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "64",
            "byte alignment of every buffer and of the arena">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect"];
 }
 
 def LowerCopies : Pass<"kiln-lower-copies", "::mlir::func::FuncOp"> {

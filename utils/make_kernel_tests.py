@@ -26,6 +26,13 @@ def randn(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
+def eighths(*shape):
+    """Normal values rounded to multiples of 1/8 (at most about 5 in size):
+    their products are multiples of 1/64, and sums of up to about 10,000
+    of them are exact in float32, whatever the order of the summation."""
+    return np.round(randn(*shape) * 8) / 8
+
+
 def conv_ref(x, w, b, s, p, d, group):
     n, c, h, wd = x.shape
     m, cg, kh, kw = w.shape
@@ -110,8 +117,8 @@ def maxpool_case(n, c, h, w, k, s, p, d=1, ceil=0, relu=False):
 
 
 def matmul_case(m, k, n, const_b, bias=None, act=None):
-    a = randn(m, k)
-    b = randn(k, n)
+    a = eighths(m, k)
+    b = eighths(k, n)
     y = a.astype(np.float64) @ b
     if bias is None:
         nodes = [helper.make_node("MatMul", ["A", "Bm"], ["Y0"])]
@@ -133,6 +140,14 @@ def matmul_case(m, k, n, const_b, bias=None, act=None):
         nodes.append(helper.make_node("Identity", ["Y0"], ["Y"]))
     y = y.astype(np.float32)
     return model(nodes, inputs, [("Y", y)], inits), [v for _, v in inputs], [y]
+
+
+def batch_matmul_case(batch, m, k, n):
+    """Both operands inputs, a batch of products (attention's shape)."""
+    a, b = eighths(batch, m, k), eighths(batch, k, n)
+    y = (a.astype(np.float64) @ b).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["A", "Bm"], ["Y"])]
+    return model(nodes, [("A", a), ("Bm", b)], [("Y", y)], []), [a, b], [y]
 
 
 def se_case(n, c, h, w, squeeze, m):
@@ -197,6 +212,14 @@ CASES = [
     ("test_kiln_matmul_odd", lambda: matmul_case(37, 129, 53, False)),
     ("test_kiln_matmul_packed_b", lambda: matmul_case(300, 270, 100, False, act="relu")),
     ("test_kiln_matmul_const_b_kblocks", lambda: matmul_case(24, 700, 96, True)),
+    # B copied panel by panel by the tasks (few row blocks, panels spanning
+    # many pages): three K blocks, the last panel read with masks; and copied
+    # before the product (many row blocks): groups of 8 panels, the last
+    # group padded, rows in chunks.
+    ("test_kiln_matmul_panel_copy_kblocks", lambda: matmul_case(128, 600, 300, False, act="relu")),
+    ("test_kiln_matmul_prepacked_groups", lambda: matmul_case(520, 600, 300, False)),
+    ("test_kiln_batch_matmul_runtime_b", lambda: batch_matmul_case(3, 20, 300, 45)),
+    ("test_kiln_batch_matmul_panel_copy", lambda: batch_matmul_case(3, 64, 300, 200)),
     ("test_kiln_gemm_column_bias", lambda: matmul_case(20, 64, 96, True, bias=(96,), act="relu")),
     ("test_kiln_gemm_full_bias", lambda: matmul_case(20, 64, 50, True, bias=(20, 50))),
     ("test_kiln_gemm_row_bias", lambda: matmul_case(20, 64, 48, False, bias=(20, 1))),
@@ -245,6 +268,8 @@ CASES = [
     ("test_kiln_se_scale_narrow", lambda: se_case(1, 48, 16, 16, 12, 24)),
     ("test_kiln_se_scale_wide", lambda: se_case(1, 40, 14, 14, 10, 96)),
     ("test_kiln_se_scale_batch", lambda: se_case(2, 16, 8, 8, 4, 80)),
+    ("test_kiln_se_scale_many_rows", lambda: se_case(1, 40, 14, 14, 10, 600)),
+    ("test_kiln_se_scale_panel_copy", lambda: se_case(1, 320, 32, 32, 16, 128)),
 ]
 
 

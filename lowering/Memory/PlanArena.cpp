@@ -8,8 +8,16 @@
 // the last operation that uses it or any view of it (uses nested in loops
 // count at the loop). Offsets are chosen first-fit, largest buffer first.
 //
+// A buffer allocated inside a parallel loop (scf.forall: a kernel's
+// task-private scratch) gets one slot per iteration of the loops around it:
+// it becomes a view, at the iteration's slot, of one buffer allocated just
+// before the outermost loop and live for that loop only. Sequential loops
+// around it (scf.for) reuse their iteration's slot.
+//
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -60,6 +68,68 @@ int64_t lastUse(Value root, Block &block,
   return last;
 }
 
+/// Replaces `alloc`, nested in scf.forall loops of static bounds (inside
+/// `block`), by a view of a buffer with one slot per iteration of those
+/// loops, allocated in `block`. Fails on any other nesting.
+LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
+                              int64_t alignment) {
+  MemRefType t = alloc.getType();
+  if (!t.hasStaticShape() || !t.getLayout().isIdentity())
+    return failure();
+  SmallVector<scf::ForallOp> loops; // innermost first
+  for (Operation *p = alloc->getParentOp(); p && p != block.getParentOp();
+       p = p->getParentOp()) {
+    if (auto forall = dyn_cast<scf::ForallOp>(p)) {
+      for (ArrayRef<int64_t> bounds :
+           {forall.getStaticLowerBound(), forall.getStaticUpperBound(),
+            forall.getStaticStep()})
+        if (llvm::any_of(bounds, ShapedType::isDynamic))
+          return failure();
+      loops.push_back(forall);
+    } else if (!isa<scf::ForOp, scf::IfOp>(p)) {
+      return failure();
+    }
+  }
+  Operation *top = block.findAncestorOpInBlock(*alloc);
+  if (loops.empty() || !top)
+    return failure();
+  int64_t slot = llvm::alignTo(std::max<int64_t>(byteSize(t), 1), alignment);
+  // The iteration's slot: its ivs, row-major, outermost loop first.
+  MLIRContext *ctx = alloc.getContext();
+  int64_t slots = 1;
+  AffineExpr index = getAffineConstantExpr(0, ctx);
+  SmallVector<Value> ivs;
+  for (scf::ForallOp forall : llvm::reverse(loops))
+    for (auto [iv, lb, ub, step] :
+         llvm::zip(forall.getInductionVars(), forall.getStaticLowerBound(),
+                   forall.getStaticUpperBound(), forall.getStaticStep())) {
+      int64_t trips = ub > lb ? llvm::divideCeil(ub - lb, step) : 0;
+      AffineExpr d = getAffineDimExpr(ivs.size(), ctx);
+      index = index * trips + (d - lb).floorDiv(step);
+      slots *= std::max<int64_t>(trips, 1);
+      ivs.push_back(iv);
+    }
+  OpBuilder b(alloc);
+  Location loc = alloc.getLoc();
+  Value offset = affine::AffineApplyOp::create(
+      b, loc,
+      AffineMap::get(ivs.size(), 0,
+                     simplifyAffineExpr(index * slot, ivs.size(), 0)),
+      ivs);
+  OpBuilder outer(top);
+  auto all = memref::AllocOp::create(
+      outer, loc,
+      MemRefType::get({slots * slot}, IntegerType::get(ctx, 8)));
+  all.setAlignmentAttr(alloc.getAlignmentAttr());
+  Value view = memref::ViewOp::create(b, loc, t, all, offset, ValueRange{});
+  for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+    if (isa<memref::DeallocOp>(user))
+      user->erase();
+  alloc.replaceAllUsesWith(view);
+  alloc.erase();
+  return success();
+}
+
 struct PlanArenaPass : public kiln::impl::PlanArenaBase<PlanArenaPass> {
   using PlanArenaBase::PlanArenaBase;
 
@@ -72,6 +142,19 @@ struct PlanArenaPass : public kiln::impl::PlanArenaBase<PlanArenaPass> {
       func.emitError("arena planning needs a single-block function");
       return signalPassFailure();
     }
+    SmallVector<memref::AllocOp> nested;
+    func.walk([&](memref::AllocOp alloc) {
+      if (alloc->getBlock() != &block)
+        nested.push_back(alloc);
+    });
+    for (memref::AllocOp alloc : nested)
+      if (failed(hoistTaskBuffer(alloc, block, alignment))) {
+        alloc.emitError("cannot place this allocation in the arena (dynamic "
+                        "shape, layout, or nested in other than parallel "
+                        "loops of static bounds)");
+        return signalPassFailure();
+      }
+
     DenseMap<Operation *, int64_t> position;
     int64_t i = 0;
     for (Operation &op : block)

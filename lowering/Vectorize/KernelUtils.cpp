@@ -35,6 +35,21 @@ Value kiln::forRange(
       .getResult(0);
 }
 
+SmallVector<Value> kiln::forRanges(
+    OpBuilder &b, Location loc, int64_t lo, int64_t hi, int64_t step,
+    ValueRange inits,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, Value, ValueRange)>
+        body) {
+  if (hi <= lo)
+    return llvm::to_vector(inits);
+  auto loop = scf::ForOp::create(
+      b, loc, cidx(b, loc, lo), cidx(b, loc, hi), cidx(b, loc, step), inits,
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        scf::YieldOp::create(lb, l, body(lb, l, iv, args));
+      });
+  return llvm::to_vector_of<Value>(loop.getResults());
+}
+
 SmallVector<Value> kiln::broadcastIndices(OpBuilder &b, Location loc,
                                           AffineMap map, ArrayRef<Value> dims) {
   SmallVector<Value> index;

@@ -32,6 +32,14 @@ mlir::Value forRange(
                                    mlir::Value, mlir::Value)>
         body);
 
+/// forRange carrying several values.
+llvm::SmallVector<mlir::Value> forRanges(
+    mlir::OpBuilder &b, mlir::Location loc, int64_t lo, int64_t hi,
+    int64_t step, mlir::ValueRange inits,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::ValueRange)>
+        body);
+
 /// The indices into a broadcast operand whose map's results are dims or the
 /// constant 0: `dims[d]` for dim d, 0 for a constant.
 llvm::SmallVector<mlir::Value> broadcastIndices(mlir::OpBuilder &b,

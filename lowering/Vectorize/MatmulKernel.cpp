@@ -5,16 +5,22 @@
 //   Bp[N/nr][K][nr]  B in column panels: the kernel reads one contiguous
 //                    vector per k (no cache-set conflicts between the rows
 //                    of B, whatever N is). Made at compile time when B is a
-//                    constant (weights), else by a copy before the product.
+//                    constant (weights); gathered from the input when B is
+//                    an im2col; otherwise (activations) copied at run time,
+//                    by each task, panel by panel, into a buffer of its own
+//                    when few row blocks of tasks share B's columns, else
+//                    once for all before the product.
 //   Ap[M/mr][K][mr]  A in row panels, when A is a constant (a convolution's
 //                    weights): the mr broadcasts of one k share a cache line.
 //
-//   scf.forall (ti, tj)                       cache tiles tm x tn: threads
-//     scf.for k0 step kc                      K blocks
-//       scf.for i step mr, scf.for j step nr  register tiles
-//         acc[r] = init or C (per K block)    mr vectors of nr
-//         scf.for k in [k0, k0 + kc)          acc[r] += A[i + r, k] * Bp[j/nr,
-//         k] C[i + r, j:j + nr] = acc[r]
+//   scf.forall (ti, tj)                     cache tiles tm x tn: threads
+//     scf.for k0 step kc                    K blocks
+//       scf.for j step nr                   panels of B (kc x nr, in L1)
+//         [copy panel j of B, rows k0..]    (the task's own copy)
+//         scf.for i step mr                 register tiles
+//           acc[r] = init or C              mr vectors of nr
+//           scf.for k in [k0, k0 + kc)      acc[r] += A[i + r, k] * Bp[j, k]
+//           C[i + r, j:j + nr] = acc[r]     (epilogue in the last K block)
 //
 // When B is a constant (weights, with the activations as A: transposed
 // products, transformer layers), each B panel is read from memory once per
@@ -94,39 +100,73 @@ Value packedConstant(OpBuilder &b, Location loc, ArrayRef<char> bytes,
                              RankedTensorType::get({count, depth, width}, f32));
 }
 
-/// A `[panels][k][nr]` tensor built by an scf.forall over the panels (one
-/// task each, for the threads): `prepare` runs once at the top of a panel's
-/// task (given the panel index), then `row` gives the vector of each of its
-/// k rows.
+/// A `[panels][k][nr]` tensor (rounded up to whole groups of panels) built
+/// by an scf.forall whose tasks each fill a group of adjacent panels over a
+/// chunk of rows: row by row, all panels of the group, so that the source is
+/// read along its rows (one stretch of `group * nr` columns per row, which
+/// the hardware prefetcher follows) rather than down one panel's columns (a
+/// new page per row, and on power-of-two widths one cache set for all of
+/// them). `prepare` runs once per panel at the top of a task (given the
+/// panel index; a padding panel gets the last one's) and returns what `row`
+/// needs; `row` gives the panel's vector of row k.
 Value buildPanels(
     OpBuilder &b, Location loc, int64_t panels, int64_t k, int64_t nr,
-    function_ref<void(OpBuilder &, Value)> prepare,
-    function_ref<Value(OpBuilder &, Location, Value, Value)> row) {
+    function_ref<SmallVector<Value>(OpBuilder &, Value)> prepare,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> row) {
   Type f32 = b.getF32Type();
-  auto packedType = RankedTensorType::get({panels, k, nr}, f32);
-  auto panelType = RankedTensorType::get({k, nr}, f32);
+  const int64_t group = std::min<int64_t>(8, panels);
+  int64_t groups = llvm::divideCeil(panels, group);
+  // Row chunks of 64-256 rows dividing k (else all of k): tasks enough for
+  // the threads when there are few panels.
+  int64_t chunk = k;
+  if (k > 256)
+    for (int64_t d = 256; d >= 64; --d)
+      if (k % d == 0) {
+        chunk = d;
+        break;
+      }
+  auto packedType = RankedTensorType::get({groups * group, k, nr}, f32);
+  auto blockType = RankedTensorType::get({group, chunk, nr}, f32);
   auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(groups),
+                             b.getIndexAttr(k / chunk)},
       ValueRange{kiln::emptyTensor(b, loc, packedType)}, std::nullopt);
   OpBuilder fb(forall.getTerminator());
-  Value pb = forall.getInductionVar(0);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx);
+  Value first = kiln::affineOf(fb, loc, d0 * group, {forall.getInductionVar(0)});
+  Value row0 = kiln::affineOf(fb, loc, d0 * chunk, {forall.getInductionVar(1)});
   Value shared = forall.getRegionIterArgs()[0];
-  SmallVector<OpFoldResult> offsets{pb, fb.getIndexAttr(0), fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes{fb.getIndexAttr(1), fb.getIndexAttr(k),
-                                  fb.getIndexAttr(nr)};
+  SmallVector<OpFoldResult> offsets{first, row0, fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{fb.getIndexAttr(group),
+                                  fb.getIndexAttr(chunk), fb.getIndexAttr(nr)};
   SmallVector<OpFoldResult> strides(3, fb.getIndexAttr(1));
-  Value panel = tensor::ExtractSliceOp::create(fb, loc, panelType, shared,
+  Value block = tensor::ExtractSliceOp::create(fb, loc, blockType, shared,
                                                offsets, sizes, strides);
-  prepare(fb, pb);
+  SmallVector<SmallVector<Value>> states;
+  for (int64_t p = 0; p < group; ++p)
+    states.push_back(prepare(
+        fb, affine::AffineMinOp::create(
+                fb, loc,
+                AffineMap::get(1, 0,
+                               {d0 + p, getAffineConstantExpr(panels - 1, ctx)},
+                               ctx),
+                ValueRange{first})));
   Value c0 = kiln::cidx(fb, loc, 0);
-  Value rows =
-      kiln::forRange(fb, loc, 0, k, 1, panel,
-                     [&](OpBuilder &lb, Location l, Value r, Value t) -> Value {
-                       return vector::TransferWriteOp::create(
-                                  lb, l, row(lb, l, pb, r), t,
-                                  ValueRange{r, c0}, ArrayRef<bool>{true})
-                           .getResult();
-                     });
+  Value rows = kiln::forRange(
+      fb, loc, 0, chunk, 1, block,
+      [&](OpBuilder &lb, Location l, Value r, Value t) -> Value {
+        Value kk = kiln::affineOf(lb, l, d0 + getAffineDimExpr(1, ctx),
+                                  {row0, r});
+        for (int64_t p = 0; p < group; ++p)
+          t = vector::TransferWriteOp::create(
+                  lb, l, row(lb, l, states[p], kk), t,
+                  ValueRange{kiln::cidx(lb, l, p), r, c0},
+                  ArrayRef<bool>{true})
+                  .getResult();
+        return t;
+      });
   fb.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(fb, loc, rows, shared, offsets, sizes,
                                         strides);
@@ -241,24 +281,25 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr,
                                                           scaled->groups)
                               .getResult()
                         : bMat;
-  Value col, batch;
   AffineExpr d0 = getAffineDimExpr(0, ctx);
   return buildPanels(
       b, loc, batches * perBatch, k, nr,
-      [&](OpBuilder &pb, Value panel) {
-        col = affine::AffineApplyOp::create(
+      [&](OpBuilder &pb, Value panel) -> SmallVector<Value> {
+        // The panel's first column, then (batched) its matrix.
+        SmallVector<Value> at{affine::AffineApplyOp::create(
             pb, loc, AffineMap::get(1, 0, (d0 % perBatch) * nr, ctx),
-            ValueRange{panel});
+            ValueRange{panel})};
         if (rank == 3)
-          batch = affine::AffineApplyOp::create(
+          at.push_back(affine::AffineApplyOp::create(
               pb, loc, AffineMap::get(1, 0, d0.floorDiv(perBatch), ctx),
-              ValueRange{panel});
+              ValueRange{panel}));
+        return at;
       },
-      [&](OpBuilder &lb, Location l, Value, Value row) -> Value {
+      [&](OpBuilder &lb, Location l, ValueRange at, Value row) -> Value {
         // Only a last, partial panel reads past N (masked, zeros).
-        SmallVector<Value> index{row, col};
+        SmallVector<Value> index{row, at[0]};
         if (rank == 3)
-          index.insert(index.begin(), batch);
+          index.insert(index.begin(), at[1]);
         Value v = vector::TransferReadOp::create(
             lb, l, vecType, source, index, zero, ArrayRef<bool>{n % nr == 0});
         if (!scaled)
@@ -360,10 +401,10 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
   auto idxVecType = VectorType::get({nr}, i32);
   Value xFlat = kiln::reshapeTensor(
       b, loc, x, RankedTensorType::get({xt.getNumElements()}, f32));
-  Value offsets, mask, zeros;
+  Value mask, zeros;
   return buildPanels(
       b, loc, panels, k, nr,
-      [&](OpBuilder &fb, Value pb) {
+      [&](OpBuilder &fb, Value pb) -> SmallVector<Value> {
         auto vconst = [&](int64_t v) {
           return arith::ConstantOp::create(
                      fb, loc, DenseElementsAttr::get(idxVecType, (int32_t)v))
@@ -384,7 +425,7 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
                 vector::StepOp::create(
                     fb, loc, VectorType::get({nr}, fb.getIndexType()))));
         pix = arith::MinSIOp::create(fb, loc, pix, vconst(n - 1));
-        offsets = vconst(0);
+        Value offsets = vconst(0);
         for (int64_t i = pDims.size() - 1; i >= 0; --i) {
           int64_t d = pDims[i];
           Value digit = pix;
@@ -397,14 +438,17 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
                 fb, loc, offsets,
                 arith::MulIOp::create(fb, loc, digit, vconst(coeff[d])));
         }
-        mask = arith::ConstantOp::create(
-            fb, loc,
-            DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()),
-                                   true));
-        zeros = arith::ConstantOp::create(
-            fb, loc, DenseElementsAttr::get(vecType, 0.0f));
+        if (!mask) {
+          mask = arith::ConstantOp::create(
+              fb, loc,
+              DenseElementsAttr::get(VectorType::get({nr}, fb.getI1Type()),
+                                     true));
+          zeros = arith::ConstantOp::create(
+              fb, loc, DenseElementsAttr::get(vecType, 0.0f));
+        }
+        return {offsets};
       },
-      [&](OpBuilder &lb, Location l, Value, Value row) -> Value {
+      [&](OpBuilder &lb, Location l, ValueRange at, Value row) -> Value {
         // The row's own offset: its digits over the k dims.
         AffineExpr rest = getAffineDimExpr(0, ctx);
         AffineExpr offset = getAffineConstantExpr(coeff[numDims], ctx);
@@ -417,9 +461,17 @@ Value packIm2col(OpBuilder &b, Location loc, Value bMat, int64_t nr) {
         Value base = affine::AffineApplyOp::create(
             lb, l, AffineMap::get(1, 0, offset, ctx), ValueRange{row});
         return vector::GatherOp::create(lb, l, vecType, xFlat, ValueRange{base},
-                                        offsets, mask, zeros);
+                                        at[0], mask, zeros);
       });
 }
+
+/// When each task copies the B panels it uses itself: each copy read by at
+/// least this many row tiles, each panel copied by at most this many row
+/// blocks of tasks.
+constexpr int64_t kMinRowTilesPerCopy = 8;
+constexpr int64_t kMaxPanelCopies = 4;
+/// The most 4 KiB pages a panel of B (tk rows) may span to be read in place.
+constexpr int64_t kMaxPanelPages = 16;
 
 /// How the accumulators start, before the first K block.
 struct InitSource {
@@ -569,6 +621,9 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     tn = tileSize(np, nr, tn - nr);
   while (count() < tiles.minTiles && tm > rows)
     tm = tileSize(mp, rows, tm - rows);
+  // K blocks of nearly equal depth; the last may be shorter.
+  int64_t kBlocks = llvm::divideCeil(k, std::max<int64_t>(tiles.kc, 1));
+  int64_t tk = llvm::divideCeil(k, kBlocks);
   // B in panels when it is a constant, when it is an im2col (gathered into
   // panels instead), when it is scaled row by row (the scales applied in the
   // copy), or when the copy pays: its columns are read by more than one row
@@ -583,11 +638,35 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                              batches, k * n);
   else if (Value im2col = batched ? Value() : packIm2col(rewriter, loc, bMat, nr))
     bPacked = im2col;
-  else if (std::optional<RowScaled> scaled =
-               batched ? std::nullopt : matchRowScaled(bMat))
-    bPacked = packAtRunTime(rewriter, loc, bMat, nr, scaled);
-  else if (mp / tm > 1)
-    bPacked = packAtRunTime(rewriter, loc, bMat, nr);
+  // Otherwise (activations), row scales applied if any:
+  // - each task copies the panel of B it is about to use into a buffer of
+  //   its own (tk x nr, in L1 while the row tiles pass over it) when the
+  //   copy is shared by enough row tiles and repeated by few row blocks of
+  //   tasks, and the panel's rows span more pages than the L1 TLB covers
+  //   well (each row tile reading B in place would miss it on every row):
+  //   the copy is read where it was written, by the core that wrote it;
+  // - a single row block with few row tiles (few output channels) reads B
+  //   where it is, its last panel with masks when N is not a multiple of nr;
+  // - otherwise B is copied into panels once for all before the product.
+  std::optional<RowScaled> scaled;
+  Value bSource;
+  bool taskCopy = false;
+  if (!bPacked) {
+    scaled = batched ? std::nullopt : matchRowScaled(bMat);
+    int64_t panelPages =
+        std::min<int64_t>(tk, llvm::divideCeil(tk * n * 4, 4096));
+    taskCopy = tm / rows >= kMinRowTilesPerCopy &&
+               mp / tm <= kMaxPanelCopies && panelPages > kMaxPanelPages;
+    if (taskCopy || (mp / tm == 1 && !scaled))
+      bSource = scaled ? tensor::CollapseShapeOp::create(
+                             rewriter, loc,
+                             cast<RankedTensorType>(bMat.getType()), scaled->x,
+                             scaled->groups)
+                             .getResult()
+                       : bMat;
+    else
+      bPacked = packAtRunTime(rewriter, loc, bMat, nr, scaled);
+  }
   // A in panels when it is a constant.
   Value aPacked, aRows;
   SmallVector<int64_t> noPad(rank, 0), padRows(rank, 0), padBoth(rank, 0);
@@ -615,9 +694,6 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                   ? padTensor(rewriter, loc, init, noPad, padBoth, zero)
                   : emptyTensor(rewriter, loc, outType);
 
-  // K blocks of nearly equal depth; the last may be shorter.
-  int64_t kBlocks = llvm::divideCeil(k, std::max<int64_t>(tiles.kc, 1));
-  int64_t tk = llvm::divideCeil(k, kBlocks);
 
   auto vecType = VectorType::get({nr}, f32);
   auto tileType = RankedTensorType::get({tm, tn}, f32);
@@ -665,11 +741,12 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   int64_t linesPerTile = tm / rows >= lines ? 1 : lines;
 
   // One register tile of the cache tile `tile` at (ir, jr), K in [k0, k1).
-  // `partial`: the last panel of an unpacked B whose columns end inside it
-  // (B read with masks).
-  auto registerTile = [&](OpBuilder &b, Value tile, Value i0, Value j0,
-                          Value ir, Value jr, Value k0, Value k1, bool first,
-                          bool firstKnown, bool partial) -> Value {
+  // B is read from `bPacked`, or from `panelBuf` (the task's copy of the
+  // panel, from row k0 on), or where it is (with masks when `partial`: the
+  // last panel, whose columns end inside it).
+  auto registerTile = [&](OpBuilder &b, Value tile, Value panelBuf, Value i0,
+                          Value j0, Value ir, Value jr, Value k0, Value k1,
+                          bool first, bool firstKnown, bool partial) -> Value {
     Value i = affineOf(b, loc, d0 + d1, {i0, ir});
     Value j = affineOf(b, loc, d0 + d1, {j0, jr});
     Value panel =
@@ -743,13 +820,20 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
             prefetch(aBuffer, ValueRange{nextRows, kk, cidx(nb, l, 0)});
           for (Value col : prefetchCols)
             prefetch(bBuffer, ValueRange{nextPanel, kk, col});
-          Value bv = bPacked ? vector::TransferReadOp::create(
-                                   nb, l, vecType, bPacked,
-                                   ValueRange{panel, kk, cidx(nb, l, 0)}, zero,
-                                   ArrayRef<bool>{true})
-                             : vector::TransferReadOp::create(
-                                   nb, l, vecType, bMat, inBatch({kk, j}), zero,
-                                   ArrayRef<bool>{!partial});
+          Value bv;
+          if (bPacked)
+            bv = vector::TransferReadOp::create(
+                nb, l, vecType, bPacked, ValueRange{panel, kk, cidx(nb, l, 0)},
+                zero, ArrayRef<bool>{true});
+          else if (panelBuf)
+            bv = vector::TransferReadOp::create(
+                nb, l, vecType, panelBuf,
+                ValueRange{affineOf(nb, l, d0 - d1, {kk, k0}), cidx(nb, l, 0)},
+                zero, ArrayRef<bool>{true});
+          else
+            bv = vector::TransferReadOp::create(nb, l, vecType, bSource,
+                                                inBatch({kk, j}), zero,
+                                                ArrayRef<bool>{!partial});
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value a;
@@ -805,39 +889,77 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     return result;
   };
 
-  // All register tiles of one cache tile, for K in [k0, k1).
+  // Panel (column) `j` of B, rows [k0, k1), copied into `buf` from row 0 on
+  // (columns past N: zeros, read with masks when `partial`).
+  auto packPanel = [&](OpBuilder &b, Value buf, Value j, Value k0, Value k1,
+                       bool partial) -> Value {
+    auto loop = scf::ForOp::create(
+        b, loc, k0, k1, cidx(b, loc, 1), ValueRange{buf},
+        [&](OpBuilder &lb, Location l, Value kk, ValueRange carried) {
+          Value v = vector::TransferReadOp::create(
+              lb, l, vecType, bSource, inBatch({kk, j}), zero,
+              ArrayRef<bool>{!partial});
+          if (scaled)
+            v = arith::MulFOp::create(
+                lb, l, v,
+                vector::BroadcastOp::create(lb, l, vecType,
+                                            scaled->rowScale(lb, l, kk)));
+          Value row = affineOf(lb, l, d0 - d1, {kk, k0});
+          scf::YieldOp::create(
+              lb, l,
+              vector::TransferWriteOp::create(lb, l, v, carried[0],
+                                              ValueRange{row, cidx(lb, l, 0)},
+                                              ArrayRef<bool>{true})
+                  .getResult());
+        });
+    return loop.getResult(0);
+  };
+
   // The register tiles of one cache tile, for K in [k0, k1): columns outer,
   // so that one panel of B (kc x nr) stays in L1 while every row tile
-  // passes over it.
-  // An unpacked B whose columns end inside its last panel: that panel (the
-  // last of the last column tile) reads B with masks, every other one whole.
+  // passes over it. `state` is the tile and, when B is copied panel by
+  // panel, the task's panel buffer.
+  // The columns of B end inside the last panel of the last column tile
+  // when N is not a multiple of nr: that panel (or its copy) is read with
+  // masks.
   bool maskLastPanel = !bPacked && n % nr != 0;
-  auto cacheTile = [&](OpBuilder &b, Value tile, Value i0, Value j0, Value k0,
-                       Value k1, bool first, bool firstKnown) -> Value {
-    auto rowTiles = [&](OpBuilder &ob, Value t, Value jr, bool partial) {
-      return forRange(ob, loc, 0, tm, rows, t,
-                      [&](OpBuilder &ib, Location, Value ir, Value it) {
-                        return registerTile(ib, it, i0, j0, ir, jr, k0, k1,
-                                            first, firstKnown, partial);
-                      });
+  auto cacheTile = [&](OpBuilder &b, ValueRange state, Value i0, Value j0,
+                       Value k0, Value k1, bool first,
+                       bool firstKnown) -> SmallVector<Value> {
+    auto columns = [&](OpBuilder &ob, ValueRange st, Value jr,
+                       bool partial) -> SmallVector<Value> {
+      Value buf;
+      if (taskCopy)
+        buf = packPanel(ob, st[1], affineOf(ob, loc, d0 + d1, {j0, jr}), k0,
+                        k1, partial);
+      Value t = forRange(ob, loc, 0, tm, rows, st[0],
+                         [&](OpBuilder &ib, Location, Value ir, Value it) {
+                           return registerTile(ib, it, buf, i0, j0, ir, jr, k0,
+                                               k1, first, firstKnown, partial);
+                         });
+      if (!buf)
+        return {t};
+      return {t, buf};
     };
-    Value done = forRange(b, loc, 0, maskLastPanel ? tn - nr : tn, nr, tile,
-                          [&](OpBuilder &ob, Location, Value jr, Value t) {
-                            return rowTiles(ob, t, jr, false);
-                          });
+    SmallVector<Value> done =
+        forRanges(b, loc, 0, maskLastPanel ? tn - nr : tn, nr, state,
+                  [&](OpBuilder &ob, Location, Value jr, ValueRange st) {
+                    return columns(ob, st, jr, false);
+                  });
     if (!maskLastPanel)
       return done;
     Value jr = cidx(b, loc, tn - nr);
     Value lastTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, j0,
                                            cidx(b, loc, np - tn));
-    auto ifOp = scf::IfOp::create(b, loc, TypeRange{done.getType()}, lastTile,
+    auto ifOp = scf::IfOp::create(b, loc, ValueRange(done).getTypes(),
+                                  lastTile,
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/true);
     OpBuilder thenB = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(thenB, loc, rowTiles(thenB, done, jr, true));
+    scf::YieldOp::create(thenB, loc, columns(thenB, done, jr, true));
     OpBuilder elseB = ifOp.getElseBodyBuilder();
-    scf::YieldOp::create(elseB, loc, rowTiles(elseB, done, jr, false));
-    return ifOp.getResult(0);
+    scf::YieldOp::create(elseB, loc, columns(elseB, done, jr, false));
+    return llvm::to_vector_of<Value>(ifOp.getResults());
   };
 
   SmallVector<OpFoldResult> ubs{rewriter.getIndexAttr(mp / tm),
@@ -854,7 +976,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       bIdx = forall.getInductionVar(0);
     Value i0 = affineOf(b, l, d0 * tm, {forall.getInductionVar(first)});
     Value j0 = affineOf(b, l, d0 * tn, {forall.getInductionVar(first + 1)});
-    Value shared = forall.getRegionIterArgs()[0];
+    Value sharedOut = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets{i0, j0};
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(tm), b.getIndexAttr(tn)};
     if (batched) {
@@ -862,26 +984,31 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       sizes.insert(sizes.begin(), b.getIndexAttr(1));
     }
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
-    Value tile = tensor::ExtractSliceOp::create(b, l, tileType, shared, offsets,
-                                                sizes, strides);
-    Value done;
+    SmallVector<Value> state{tensor::ExtractSliceOp::create(
+        b, l, tileType, sharedOut, offsets, sizes, strides)};
+    // The task's panel buffer (task-private: the arena holds one per task).
+    if (taskCopy)
+      state.push_back(
+          emptyTensor(b, l, RankedTensorType::get({tk, nr}, f32)));
+    SmallVector<Value> done;
     if (kBlocks == 1) {
-      done = cacheTile(b, tile, i0, j0, cidx(b, l, 0), cidx(b, l, k), true, true);
+      done = cacheTile(b, state, i0, j0, cidx(b, l, 0), cidx(b, l, k), true,
+                       true);
     } else {
-      done = forRange(
-          b, l, 0, k, tk, tile,
-          [&](OpBuilder &kb, Location l2, Value k0, Value t) {
+      done = forRanges(
+          b, l, 0, k, tk, state,
+          [&](OpBuilder &kb, Location l2, Value k0, ValueRange st) {
             Value k1 = affine::AffineMinOp::create(
                 kb, l2,
                 AffineMap::get(1, 0, {d0 + tk, getAffineConstantExpr(k, ctx)},
                                ctx),
                 ValueRange{k0});
-            return cacheTile(kb, t, i0, j0, k0, k1, false, false);
+            return cacheTile(kb, st, i0, j0, k0, k1, false, false);
           });
     }
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, l, done, shared, offsets, sizes,
-                                          strides);
+    tensor::ParallelInsertSliceOp::create(b, l, done[0], sharedOut, offsets,
+                                          sizes, strides);
   }
   Value result = forall.getResult(0);
   if (mp != m || np != n) {

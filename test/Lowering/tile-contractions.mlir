@@ -6,17 +6,22 @@
 // in blocks of 192), the 14 column tiles as an scf.forall (for the threads);
 // in a cache tile, column panels outer and 4x16 register tiles inner. The
 // accumulators are four vector<16xf32> carried through the k loop, read
-// from and written to C once per K block. One row of cache tiles reads B
-// where it is: no packed copy.
+// from and written to C once per K block. One row of cache tiles, 16 row
+// tiles: each task copies the panel of B it is about to use (192 x 16) into
+// a buffer of its own, which the row tiles then read.
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: linalg.generic
 // CHECK: scf.forall (%{{.*}}) in (14) shared_outs
-// CHECK: scf.for {{.*}} step %c192
+// CHECK: %[[BUF:.*]] = tensor.empty() : tensor<192x16xf32>
+// CHECK: scf.for {{.*}} step %c192 iter_args({{.*}}, %{{.*}} = %[[BUF]])
 // CHECK: scf.for {{.*}} step %c16
+// CHECK: %[[PANEL:.*]] = scf.for
+// CHECK: vector.transfer_read %arg1{{.*}} : tensor<576x3136xf32>, vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<192x16xf32>
 // CHECK: scf.for {{.*}} step %c4
 // CHECK-COUNT-4: vector.transfer_read {{.*}} : tensor<64x224xf32>, vector<16xf32>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.transfer_read %arg1{{.*}} : tensor<576x3136xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %[[PANEL]]{{.*}} : tensor<192x16xf32>, vector<16xf32>
 // CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.yield
 // CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<16xf32>, tensor<64x224xf32>
@@ -170,9 +175,12 @@ func.func @column_bias(%a: tensor<8x32xf32>, %b: tensor<32x64xf32>, %bias: tenso
 // -----
 
 // 512x512 x 512x512: eight rows of cache tiles read B, so it is copied into
-// column panels first (the copy is an scf.forall too).
+// column panels first (the copy is an scf.forall too: groups of 8 panels by
+// chunks of 256 rows, each row of a group read along B's row).
 // CHECK-LABEL: func.func @packed_b
-// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (32) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<32x512x16xf32>)
+// CHECK: %[[P:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (4, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<32x512x16xf32>)
+// CHECK: scf.for {{.*}} to %c256
+// CHECK-COUNT-8: vector.transfer_write {{.*}} : vector<16xf32>, tensor<8x256x16xf32>
 // CHECK: scf.forall
 // CHECK: vector.transfer_read %[[P]]
 func.func @packed_b(%a: tensor<512x512xf32>, %b: tensor<512x512xf32>, %c: tensor<512x512xf32>) -> tensor<512x512xf32> {
@@ -221,15 +229,13 @@ func.func @matmul_fill_per_register_tile(%a: tensor<64x64xf32>, %b: tensor<64x25
 
 // B is an im2col matrix (a 3x3 convolution of a 4-channel 10x10 image, pixels
 // flattened): its 16-pixel panels are gathered from the image directly,
-// offsets computed once per panel, one vector.gather per row; the im2col
-// copy goes.
+// offsets computed once per panel, one vector.gather per row and panel; the
+// im2col copy goes. (Four panels: one task, whose loop folds away.)
 // CHECK-LABEL: func.func @im2col
 // CHECK: %[[X:.*]] = tensor.collapse_shape %arg1 {{.*}} into tensor<400xf32>
-// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<4x36x16xf32>)
-// CHECK: vector.step
-// CHECK: arith.divui
-// CHECK: scf.for
-// CHECK: vector.gather %[[X]][%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : tensor<400xf32>, vector<16xi32>
+// CHECK-COUNT-4: arith.divui
+// CHECK: %[[P:.*]] = scf.for {{.*}} -> (tensor<4x36x16xf32>)
+// CHECK-COUNT-4: vector.gather %[[X]][%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : tensor<400xf32>, vector<16xi32>
 // CHECK: scf.forall
 // CHECK: vector.transfer_read %[[P]]
 // CHECK-NOT: linalg.generic
@@ -344,7 +350,6 @@ func.func @prefetch_conv_weights(%b: tensor<64x32xf32>) -> tensor<16x32xf32> {
 // CHECK-LABEL: func.func @row_scaled_b
 // CHECK-NOT: linalg.generic
 // CHECK: %[[X:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1], [2, 3]] : tensor<1x8x4x16xf32> into tensor<8x64xf32>
-// CHECK: scf.forall
 // CHECK: scf.for %[[ROW:[a-z0-9]+]] =
 // CHECK: %[[V:.*]] = vector.transfer_read %[[X]][%[[ROW]], %{{.*}}]
 // CHECK: %[[S:.*]] = tensor.extract %arg0[%c0, %{{.*}}, %c0, %c0] : tensor<1x8x1x1xf32>

@@ -11,7 +11,8 @@ input_*.pb next to model.onnx):
   2. converts the inputs to .npy and, for each thread count T, alternates
      `model INPUTS --bench N --threads T` and `node ort_bench.js` (ONNX Runtime
      CPU EP, graph optimization 'all', intra-op threads T, inter-op 1,
-     sequential) R times, keeping each side's best median;
+     sequential) R times, keeping each side's best median (each Kiln
+     repetition runs its own copy of the executable: see bench_model);
   3. compares the two outputs (max abs diff), and from onnx shape inference
      counts GFLOP (2 x MACs of Conv, ConvTranspose, Gemm and MatMul) and the
      bytes of all intermediate tensors (to set the arena against).
@@ -228,6 +229,15 @@ def bench_model(model_dir, args):
         % (wall, res["binary_bytes"] / 2**20,
            "%.2f MiB" % (res["arena_bytes"] / 2**20) if m else "?", res["gflop"]))
 
+    # One copy of the executable per repetition: the page cache holds each
+    # file's weights in its own physical pages, and where they land moved a
+    # model's time by up to 7% between byte-identical copies (cache sets);
+    # each ORT run gets a fresh heap the same way.
+    exes = []
+    for r in range(args.reps):
+        exes.append("%s.%d" % (exe, r))
+        shutil.copy(exe, exes[-1])
+
     est = {"kiln": None, "ort": None}
     for t in args.threads:
         best = {"kiln": None, "ort": None}
@@ -238,7 +248,7 @@ def bench_model(model_dir, args):
             nk = pick_runs(args.kiln_runs, est["kiln"], args)
             no = pick_runs(args.ort_runs, est["ort"], args)
             try:
-                k = bench_once([exe] + inputs + ["--bench", str(nk), "--threads", str(t),
+                k = bench_once([exes[r]] + inputs + ["--bench", str(nk), "--threads", str(t),
                                                   "--output-dir", kdir, "--output-format", "npy"],
                                args, "kiln")
                 o = bench_once([args.node, os.path.join(HERE, "ort_bench.js"), model] + inputs +

@@ -291,7 +291,10 @@ provider, measured by [`utils/bench/bench.py`](../utils/bench/bench.py).
   `intraOpNumThreads` T, `interOpNumThreads` 1, sequential execution; one
   warm-up, then N timed `session.run()` calls on tensors created beforehand.
 - Kiln and ORT are run alternately, {reps} times each per model and thread
-  count; each column is the best of those {reps} medians. N is at least
+  count; each column is the best of those {reps} medians. Each Kiln run uses
+  its own copy of the executable: where the page cache puts a file's
+  weights moved a model's time by up to 7% between identical copies, as a
+  fresh heap does for each ORT run. N is at least
   {kruns} (Kiln) and {oruns} (ORT), more for fast models (about {target:g} s of
   timed runs, at most {maxruns}).
 - **ratio** = Kiln ms / ORT ms (lower is better); the geometric means are over

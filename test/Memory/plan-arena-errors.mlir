@@ -1,0 +1,32 @@
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-plan-arena))' -split-input-file -verify-diagnostics
+
+// Scratch inside a parallel loop of dynamic bounds cannot be given a slot
+// per iteration.
+func.func @task_buffer_dynamic(%n: index, %out: memref<?xf32>) {
+  scf.forall (%i) in (%n) {
+    // expected-error @+1 {{cannot place this allocation in the arena}}
+    %t = memref.alloc() : memref<4xf32>
+    %c0 = arith.constant 0 : index
+    %v = memref.load %t[%c0] : memref<4xf32>
+    memref.store %v, %out[%i] : memref<?xf32>
+  }
+  return
+}
+
+// -----
+
+// Nor scratch inside a loop other than scf.for / scf.forall nests.
+func.func @in_while(%out: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %true = arith.constant true
+  scf.while : () -> () {
+    scf.condition(%true)
+  } do {
+    // expected-error @+1 {{cannot place this allocation in the arena}}
+    %t = memref.alloc() : memref<4xf32>
+    %v = memref.load %t[%c0] : memref<4xf32>
+    memref.store %v, %out[%c0] : memref<4xf32>
+    scf.yield
+  }
+  return
+}
