@@ -263,24 +263,36 @@ std::optional<RowScaled> matchRowScaled(Value bMat) {
   return std::nullopt;
 }
 
-/// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time: one
-/// vector per row of a panel, the last panel filled up with zeros. A batch
-/// B[batch, K, N] gives the panels of each matrix in turn. With `scaled`,
-/// B is its X times the row scales (the product made in the copy).
-Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr,
-                    const std::optional<RowScaled> &scaled = std::nullopt) {
+/// The vector of `vt` at `index` (row `row` of B) in `source` (B, or with
+/// `scaled` its X, the vector then times the row's scale); masked past the
+/// end of the row unless `inBounds`.
+Value readRowOfB(OpBuilder &b, Location loc, VectorType vt, Value source,
+                 ValueRange index, bool inBounds,
+                 const std::optional<RowScaled> &scaled, Value row) {
+  Value zero = kiln::scalarConstant(b, loc, vt.getElementType(), 0);
+  Value v = vector::TransferReadOp::create(b, loc, vt, source, index, zero,
+                                           ArrayRef<bool>{inBounds});
+  if (!scaled)
+    return v;
+  return arith::MulFOp::create(
+      b, loc, v,
+      vector::BroadcastOp::create(b, loc, vt, scaled->rowScale(b, loc, row)));
+}
+
+/// B[K, N] as column panels [ceil(N / nr)][K][nr], copied at run time from
+/// `source` (B, or with `scaled` its X: B is X times the row scales, the
+/// product made in the copy): one vector per row of a panel, the last panel
+/// filled up with zeros. A batch B[batch, K, N] gives the panels of each
+/// matrix in turn.
+Value packAtRunTime(OpBuilder &b, Location loc, Value source, int64_t nr,
+                    const std::optional<RowScaled> &scaled) {
   MLIRContext *ctx = b.getContext();
-  auto bt = cast<RankedTensorType>(bMat.getType());
+  auto bt = cast<RankedTensorType>(source.getType());
   int64_t rank = bt.getRank();
   int64_t k = bt.getDimSize(rank - 2), n = bt.getDimSize(rank - 1);
   int64_t batches = rank == 3 ? bt.getDimSize(0) : 1;
   int64_t perBatch = llvm::divideCeil(n, nr);
   auto vecType = VectorType::get({nr}, bt.getElementType());
-  Value zero = kiln::scalarConstant(b, loc, bt.getElementType(), 0);
-  Value source = scaled ? tensor::CollapseShapeOp::create(b, loc, bt, scaled->x,
-                                                          scaled->groups)
-                              .getResult()
-                        : bMat;
   AffineExpr d0 = getAffineDimExpr(0, ctx);
   return buildPanels(
       b, loc, batches * perBatch, k, nr,
@@ -300,14 +312,8 @@ Value packAtRunTime(OpBuilder &b, Location loc, Value bMat, int64_t nr,
         SmallVector<Value> index{row, at[0]};
         if (rank == 3)
           index.insert(index.begin(), at[1]);
-        Value v = vector::TransferReadOp::create(
-            lb, l, vecType, source, index, zero, ArrayRef<bool>{n % nr == 0});
-        if (!scaled)
-          return v;
-        return arith::MulFOp::create(
-            lb, l, v,
-            vector::BroadcastOp::create(lb, l, vecType,
-                                        scaled->rowScale(lb, l, row)));
+        return readRowOfB(lb, l, vecType, source, index, n % nr == 0, scaled,
+                          row);
       });
 }
 
@@ -657,15 +663,14 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
         std::min<int64_t>(tk, llvm::divideCeil(tk * n * 4, 4096));
     taskCopy = tm / rows >= kMinRowTilesPerCopy &&
                mp / tm <= kMaxPanelCopies && panelPages > kMaxPanelPages;
-    if (taskCopy || (mp / tm == 1 && !scaled))
-      bSource = scaled ? tensor::CollapseShapeOp::create(
-                             rewriter, loc,
-                             cast<RankedTensorType>(bMat.getType()), scaled->x,
-                             scaled->groups)
-                             .getResult()
-                       : bMat;
-    else
-      bPacked = packAtRunTime(rewriter, loc, bMat, nr, scaled);
+    bSource = scaled ? tensor::CollapseShapeOp::create(
+                           rewriter, loc,
+                           cast<RankedTensorType>(bMat.getType()), scaled->x,
+                           scaled->groups)
+                           .getResult()
+                     : bMat;
+    if (!taskCopy && (mp / tm > 1 || scaled))
+      bPacked = packAtRunTime(rewriter, loc, bSource, nr, scaled);
   }
   // A in panels when it is a constant.
   Value aPacked, aRows;
@@ -700,17 +705,18 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
 
   // The first value of the accumulator of row i (absolute) at column j.
-  auto initialRow = [&](OpBuilder &b, Value i, Value j) -> Value {
+  auto initialRow = [&](OpBuilder &b, VectorType vt, Value i,
+                        Value j) -> Value {
     if (src.kind == InitSource::Constant)
-      return vector::BroadcastOp::create(b, loc, vecType, src.value);
+      return vector::BroadcastOp::create(b, loc, vt, src.value);
     // Padding rows read the last real row.
     Value row = arith::MinSIOp::create(b, loc, i, cidx(b, loc, m - 1));
     SmallVector<Value> index = broadcastIndices(b, loc, src.map, {row, j});
     if (src.alongColumns)
-      return vector::TransferReadOp::create(b, loc, vecType, src.value, index,
+      return vector::TransferReadOp::create(b, loc, vt, src.value, index,
                                             zero, ArrayRef<bool>{true});
     Value s = tensor::ExtractOp::create(b, loc, src.value, index);
-    return vector::BroadcastOp::create(b, loc, vecType, s);
+    return vector::BroadcastOp::create(b, loc, vt, s);
   };
 
   // The matrix of the batch the current task works on (null: no batch).
@@ -746,7 +752,9 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // last panel, whose columns end inside it).
   auto registerTile = [&](OpBuilder &b, Value tile, Value panelBuf, Value i0,
                           Value j0, Value ir, Value jr, Value k0, Value k1,
-                          bool first, bool firstKnown, bool partial) -> Value {
+                          bool first, bool firstKnown, bool partial,
+                          int64_t width) -> Value {
+    auto vt = VectorType::get({width}, f32);
     Value i = affineOf(b, loc, d0 + d1, {i0, ir});
     Value j = affineOf(b, loc, d0 + d1, {j0, jr});
     Value panel =
@@ -760,7 +768,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r) {
         Value row = affineOf(nb, loc, d0 + r, {ir});
-        accs.push_back(vector::TransferReadOp::create(nb, loc, vecType, tile,
+        accs.push_back(vector::TransferReadOp::create(nb, loc, vt, tile,
                                                       ValueRange{row, jr}, zero,
                                                       ArrayRef<bool>{true}));
       }
@@ -769,7 +777,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     auto readInit = [&](OpBuilder &nb) {
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r)
-        accs.push_back(initialRow(nb, affineOf(nb, loc, d0 + r, {i}), j));
+        accs.push_back(initialRow(nb, vt, affineOf(nb, loc, d0 + r, {i}), j));
       return accs;
     };
     SmallVector<Value> accs;
@@ -781,7 +789,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       // Only the first K block starts from the init.
       Value isFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                             k0, cidx(b, loc, 0));
-      SmallVector<Type> types(rows, vecType);
+      SmallVector<Type> types(rows, vt);
       auto ifOp = scf::IfOp::create(b, loc, types, isFirst,
                                     /*addThenBlock=*/true,
                                     /*addElseBlock=*/true);
@@ -823,15 +831,15 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
           Value bv;
           if (bPacked)
             bv = vector::TransferReadOp::create(
-                nb, l, vecType, bPacked, ValueRange{panel, kk, cidx(nb, l, 0)},
+                nb, l, vt, bPacked, ValueRange{panel, kk, cidx(nb, l, 0)},
                 zero, ArrayRef<bool>{true});
           else if (panelBuf)
             bv = vector::TransferReadOp::create(
-                nb, l, vecType, panelBuf,
+                nb, l, vt, panelBuf,
                 ValueRange{affineOf(nb, l, d0 - d1, {kk, k0}), cidx(nb, l, 0)},
                 zero, ArrayRef<bool>{true});
           else
-            bv = vector::TransferReadOp::create(nb, l, vecType, bSource,
+            bv = vector::TransferReadOp::create(nb, l, vt, bSource,
                                                 inBatch({kk, j}), zero,
                                                 ArrayRef<bool>{!partial});
           SmallVector<Value> next;
@@ -844,7 +852,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
               Value row = affineOf(nb, l, d0 + r, {i});
               a = tensor::ExtractOp::create(nb, l, aRows, inBatch({row, kk}));
             }
-            Value av = vector::BroadcastOp::create(nb, l, vecType, a);
+            Value av = vector::BroadcastOp::create(nb, l, vt, a);
             next.push_back(vector::FMAOp::create(nb, l, av, bv, carried[r]));
           }
           scf::YieldOp::create(nb, l, next);
@@ -857,7 +865,8 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
         // Padding rows read the last real row.
         Value row = arith::MinSIOp::create(eb, loc, affineOf(eb, loc, d0 + r, {i}),
                                            cidx(eb, loc, m - 1));
-        vals[r] = applyEpilogue(eb, loc, epi, vals[r], row, j, n % nr == 0);
+        vals[r] = applyEpilogue(eb, loc, epi, vals[r], row, j,
+                                n % nr == (width == nr ? 0 : width));
       }
       return vals;
     };
@@ -867,7 +876,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       } else {
         Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k1,
                                            cidx(b, loc, k));
-        SmallVector<Type> types(rows, vecType);
+        SmallVector<Type> types(rows, vt);
         auto ifOp = scf::IfOp::create(b, loc, types, last,
                                       /*addThenBlock=*/true,
                                       /*addElseBlock=*/true);
@@ -896,14 +905,8 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
     auto loop = scf::ForOp::create(
         b, loc, k0, k1, cidx(b, loc, 1), ValueRange{buf},
         [&](OpBuilder &lb, Location l, Value kk, ValueRange carried) {
-          Value v = vector::TransferReadOp::create(
-              lb, l, vecType, bSource, inBatch({kk, j}), zero,
-              ArrayRef<bool>{!partial});
-          if (scaled)
-            v = arith::MulFOp::create(
-                lb, l, v,
-                vector::BroadcastOp::create(lb, l, vecType,
-                                            scaled->rowScale(lb, l, kk)));
+          Value v = readRowOfB(lb, l, vecType, bSource, inBatch({kk, j}),
+                               !partial, scaled, kk);
           Value row = affineOf(lb, l, d0 - d1, {kk, k0});
           scf::YieldOp::create(
               lb, l,
@@ -921,13 +924,18 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // panel, the task's panel buffer.
   // The columns of B end inside the last panel of the last column tile
   // when N is not a multiple of nr: that panel (or its copy) is read with
-  // masks.
+  // masks, and when they end in its first half its register tiles are half
+  // as wide (less padding computed: 14 x 14 maps, 196 columns, compute 208
+  // instead of 224).
   bool maskLastPanel = !bPacked && n % nr != 0;
+  int64_t lastWidth =
+      n % nr != 0 && nr % 2 == 0 && n % nr <= nr / 2 ? nr / 2 : nr;
+  bool splitLast = maskLastPanel || lastWidth != nr;
   auto cacheTile = [&](OpBuilder &b, ValueRange state, Value i0, Value j0,
                        Value k0, Value k1, bool first,
                        bool firstKnown) -> SmallVector<Value> {
-    auto columns = [&](OpBuilder &ob, ValueRange st, Value jr,
-                       bool partial) -> SmallVector<Value> {
+    auto columns = [&](OpBuilder &ob, ValueRange st, Value jr, bool partial,
+                       int64_t width) -> SmallVector<Value> {
       Value buf;
       if (taskCopy)
         buf = packPanel(ob, st[1], affineOf(ob, loc, d0 + d1, {j0, jr}), k0,
@@ -935,18 +943,19 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
       Value t = forRange(ob, loc, 0, tm, rows, st[0],
                          [&](OpBuilder &ib, Location, Value ir, Value it) {
                            return registerTile(ib, it, buf, i0, j0, ir, jr, k0,
-                                               k1, first, firstKnown, partial);
+                                               k1, first, firstKnown, partial,
+                                               width);
                          });
       if (!buf)
         return {t};
       return {t, buf};
     };
     SmallVector<Value> done =
-        forRanges(b, loc, 0, maskLastPanel ? tn - nr : tn, nr, state,
+        forRanges(b, loc, 0, splitLast ? tn - nr : tn, nr, state,
                   [&](OpBuilder &ob, Location, Value jr, ValueRange st) {
-                    return columns(ob, st, jr, false);
+                    return columns(ob, st, jr, false, nr);
                   });
-    if (!maskLastPanel)
+    if (!splitLast)
       return done;
     Value jr = cidx(b, loc, tn - nr);
     Value lastTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, j0,
@@ -956,9 +965,10 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/true);
     OpBuilder thenB = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(thenB, loc, columns(thenB, done, jr, true));
+    scf::YieldOp::create(thenB, loc,
+                         columns(thenB, done, jr, maskLastPanel, lastWidth));
     OpBuilder elseB = ifOp.getElseBodyBuilder();
-    scf::YieldOp::create(elseB, loc, columns(elseB, done, jr, false));
+    scf::YieldOp::create(elseB, loc, columns(elseB, done, jr, false, nr));
     return llvm::to_vector_of<Value>(ifOp.getResults());
   };
 

@@ -26,7 +26,8 @@
 // shuffle, rows outside the image selected to zeros: the padded copy is
 // gone) and splits them into the six window columns of 4 tiles
 // (shuffles), then writes the 36 transformed vectors; the products run as
-// one kernel over the batch (B read where it is, its last panel with masks); the
+// one kernel over the batch (B read where it is: its 16 columns, the first
+// half of a panel, read with masks by register tiles 16 wide); the
 // output transform per output channel starts from the bias and writes each
 // output row as 16 pixels (4 tiles of 4), the last tile row's two rows
 // peeled. No linalg op is left.
@@ -42,7 +43,7 @@
 // KERNEL: vector.shuffle {{.*}} [1, 2, 3, 4] : vector<4xf32>, vector<2xf32>
 // KERNEL-COUNT-36: vector.transfer_write {{.*}} : vector<4xf32>, tensor<6x6x3x3xf32>
 // KERNEL: scf.forall (%{{.*}}) in (36) {{.*}} -> (tensor<36x16x32xf32>)
-// KERNEL: vector.fma {{.*}} : vector<32xf32>
+// KERNEL: vector.fma {{.*}} : vector<16xf32>
 // KERNEL: scf.forall (%[[M:.*]]) in (16) {{.*}} -> (tensor<1x16x10x10xf32>)
 // KERNEL: tensor.extract %{{.*}}[%c0, %[[M]], %c0, %c0, %c0, %c0] : tensor<1x16x1x1x1x1xf32>
 // KERNEL: scf.for
