@@ -950,25 +950,32 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
         return {t};
       return {t, buf};
     };
-    SmallVector<Value> done =
-        forRanges(b, loc, 0, splitLast ? tn - nr : tn, nr, state,
-                  [&](OpBuilder &ob, Location, Value jr, ValueRange st) {
-                    return columns(ob, st, jr, false, nr);
-                  });
+    auto fullPanels = [&](Value end) {
+      auto loop = scf::ForOp::create(
+          b, loc, cidx(b, loc, 0), end, cidx(b, loc, nr), state,
+          [&](OpBuilder &ob, Location l, Value jr, ValueRange st) {
+            scf::YieldOp::create(ob, l, columns(ob, st, jr, false, nr));
+          });
+      return llvm::to_vector_of<Value>(loop.getResults());
+    };
     if (!splitLast)
-      return done;
-    Value jr = cidx(b, loc, tn - nr);
+      return fullPanels(cidx(b, loc, tn));
+    // The last column tile stops its full panels one short and ends with
+    // the last panel (one copy of the full-width register tiles).
     Value lastTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, j0,
                                            cidx(b, loc, np - tn));
+    SmallVector<Value> done = fullPanels(arith::SelectOp::create(
+        b, loc, lastTile, cidx(b, loc, tn - nr), cidx(b, loc, tn)));
     auto ifOp = scf::IfOp::create(b, loc, ValueRange(done).getTypes(),
                                   lastTile,
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/true);
     OpBuilder thenB = ifOp.getThenBodyBuilder();
     scf::YieldOp::create(thenB, loc,
-                         columns(thenB, done, jr, maskLastPanel, lastWidth));
+                         columns(thenB, done, cidx(thenB, loc, tn - nr),
+                                 maskLastPanel, lastWidth));
     OpBuilder elseB = ifOp.getElseBodyBuilder();
-    scf::YieldOp::create(elseB, loc, columns(elseB, done, jr, false, nr));
+    scf::YieldOp::create(elseB, loc, done);
     return llvm::to_vector_of<Value>(ifOp.getResults());
   };
 

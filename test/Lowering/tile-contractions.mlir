@@ -48,20 +48,22 @@ func.func @matmul_split(%a: tensor<64x64xf32>, %b: tensor<64x256xf32>, %c: tenso
 // -----
 
 // N = 49, one row of cache tiles: B is read where it is, not copied to pad
-// it. The last of the 4 column panels of 16 (the last column tile's, an
-// scf.if) reads B with a mask, past N zeros, and as N ends in its first
-// half, its register tiles are 8 wide; the others read B whole. C is
-// computed 8 x 64 and sliced back.
+// it. The column tiles' panels of 16 read B whole, but the last column
+// tile stops them one short (a select) and ends with its last panel (an
+// scf.if), which reads B with a mask, past N zeros, and as N ends in its
+// first half, with register tiles 8 wide. C is computed 8 x 64 and sliced
+// back.
 // CHECK-LABEL: func.func @matmul_pad
 // CHECK-NOT: -> (tensor<4x32x16xf32>)
 // CHECK: scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<8x64xf32>)
 // CHECK: %[[LAST:.*]] = arith.cmpi eq, %{{.*}}, %c48 : index
+// CHECK: %[[END:.*]] = arith.select %[[LAST]], %c0, %c16 : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[END]] step %c16
+// CHECK: vector.transfer_read %arg1[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<32x49xf32>, vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.if %[[LAST]]
 // CHECK: vector.transfer_read %arg1[%{{.*}}, %{{.*}}], %{{.*}} : tensor<32x49xf32>, vector<8xf32>
 // CHECK: vector.fma {{.*}} : vector<8xf32>
-// CHECK: } else {
-// CHECK: vector.transfer_read %arg1[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<32x49xf32>, vector<16xf32>
-// CHECK: vector.fma
 // CHECK: tensor.extract_slice {{.*}}[0, 0] [8, 49] [1, 1] : tensor<8x64xf32> to tensor<8x49xf32>
 func.func @matmul_pad(%a: tensor<8x32xf32>, %b: tensor<32x49xf32>, %c: tensor<8x49xf32>) -> tensor<8x49xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x49xf32>) outs(%c : tensor<8x49xf32>) -> tensor<8x49xf32>
