@@ -230,6 +230,19 @@ def DistinctResults : Pass<"kiln-distinct-results", "::mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def WriteOutputsInPlace : Pass<"kiln-write-outputs-in-place", "::mlir::func::FuncOp"> {
+  let summary = "compute returned tensors in the caller's output buffers";
+  let description = [{
+    Runs after bufferization (and buffer-results-to-out-params). A
+    `memref.copy` of an entry-block allocation (seen through reshapes) into
+    an output argument, where the allocation is used by nothing after the
+    copy and the argument by nothing else, becomes writes into the output:
+    the allocation is replaced by a reshape of the argument and the copy is
+    erased.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def OutlineParallel : Pass<"kiln-outline-parallel", "::mlir::ModuleOp"> {
   let summary = "outline big scf.parallel loop nests into tasks for the thread pool";
   let description = [{

@@ -92,6 +92,7 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   // canonicalizer erases the copy to itself.
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createWriteOutputsInPlace());
   PlanArenaOptions arena;
   arena.alignment = options.target.arenaAlign;
   pm.addNestedPass<func::FuncOp>(createPlanArena(arena));
