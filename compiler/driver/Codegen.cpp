@@ -48,14 +48,37 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
   ModelSignature sig;
   sig.prefix = prefix.str();
   auto describe = [&](mlir::Type type, mlir::StringAttr name,
-                      std::string fallback) -> llvm::Expected<TensorSignature> {
+                      std::string fallback,
+                      mlir::ArrayAttr dimParams) -> llvm::Expected<TensorSignature> {
     TensorSignature t;
     t.name = name ? name.str() : fallback;
     auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(type);
-    if (!ranked || !ranked.hasStaticShape())
+    if (!ranked || !ranked.hasStaticShape()) {
+      // An input's symbolic dimensions by name, when the model names them.
+      std::string named, first;
+      unsigned count = 0;
+      if (ranked && dimParams &&
+          dimParams.size() == (size_t)ranked.getRank())
+        for (auto [d, attr] : llvm::enumerate(dimParams)) {
+          auto param = mlir::dyn_cast<mlir::StringAttr>(attr);
+          if (!param || param.getValue().empty() || !ranked.isDynamicDim(d))
+            continue;
+          named += (named.empty() ? "" : ", ") + param.str() + " (dim " +
+                   std::to_string(d) + ")";
+          if (count++ == 0)
+            first = param.str();
+        }
+      if (count)
+        return llvm::createStringError(
+            "input '" + t.name + "' has symbolic dimension" +
+            (count > 1 ? "s " : " ") + named +
+            "; Kiln compiles static shapes: give " +
+            (count > 1 ? "each" : "it") + " a value, e.g. --dim " + first +
+            "=1");
       return llvm::createStringError(
           "'" + t.name + "' has a dynamic or unknown shape; give symbolic "
           "dimensions a value with --dim NAME=N");
+    }
     t.onnxType = onnx::getOnnxDataType(ranked.getElementType());
     t.shape.assign(ranked.getShape().begin(), ranked.getShape().end());
     t.bytes = ranked.getNumElements() * elementBytes(t.onnxType);
@@ -64,7 +87,8 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     auto t = describe(func.getArgumentTypes()[i],
                       func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name"),
-                      "input_" + std::to_string(i));
+                      "input_" + std::to_string(i),
+                      func.getArgAttrOfType<mlir::ArrayAttr>(i, "onnx.dim_params"));
     if (!t)
       return t.takeError();
     sig.inputs.push_back(*t);
@@ -72,7 +96,7 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto t = describe(func.getResultTypes()[i],
                       func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name"),
-                      "output_" + std::to_string(i));
+                      "output_" + std::to_string(i), nullptr);
     if (!t)
       return t.takeError();
     sig.outputs.push_back(*t);

@@ -543,6 +543,10 @@ LogicalResult Importer::run() {
 
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  // Per input, the name of each dimension left symbolic ("" for the others),
+  // and every symbolic name the inputs use.
+  SmallVector<SmallVector<std::string>> argDimParams;
+  std::set<std::string> inputDimParams;
   for (const auto &in : graph.input()) {
     if (initializerNames.count(in.name()))
       continue;
@@ -551,7 +555,35 @@ LogicalResult Importer::run() {
       return failure();
     argTypes.push_back(*t);
     argNames.push_back(in.name());
+    SmallVector<std::string> params;
+    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+      for (const auto &d : in.type().tensor_type().shape().dim()) {
+        bool symbolic = !(d.has_dim_value() && d.dim_value() >= 0) &&
+                        d.has_dim_param() && !d.dim_param().empty();
+        if (symbolic)
+          inputDimParams.insert(d.dim_param());
+        params.push_back(symbolic && !options.dimValues.count(d.dim_param())
+                             ? d.dim_param()
+                             : "");
+      }
+    argDimParams.push_back(params);
   }
+  // A --dim that names no symbolic dimension of the inputs is a mistake
+  // (a typo would otherwise leave the dimension it meant unbound).
+  for (const auto &entry : options.dimValues)
+    if (!inputDimParams.count(entry.getKey().str())) {
+      std::string known;
+      for (const std::string &name : inputDimParams)
+        known += (known.empty() ? "" : ", ") + name;
+      return error(fileLoc())
+                 << "--dim " << entry.getKey()
+                 << ": the model's inputs have no symbolic dimension of that "
+                    "name ("
+                 << (known.empty() ? std::string("they have none")
+                                   : "they have: " + known)
+                 << ")",
+             failure();
+    }
   auto func = func::FuncOp::create(
       builder, fileLoc(), "main_graph",
       builder.getFunctionType(argTypes, {}));
@@ -559,6 +591,13 @@ LogicalResult Importer::run() {
   builder.setInsertionPointToStart(entry);
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
+    if (llvm::any_of(argDimParams[i],
+                     [](const std::string &p) { return !p.empty(); })) {
+      SmallVector<Attribute> params;
+      for (const std::string &p : argDimParams[i])
+        params.push_back(builder.getStringAttr(p));
+      func.setArgAttr(i, "onnx.dim_params", builder.getArrayAttr(params));
+    }
     values[name] = entry->getArgument(i);
   }
 

@@ -9,6 +9,8 @@
 // RUN: not kiln compile %t/truncated.onnx -o %t/t 2>&1 | FileCheck %s --check-prefix=GARBAGE
 // RUN: not kiln compile %t/missing.onnx -o %t/m 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not kiln compile %t/flatten_chain.onnx -o %t/f 2>&1 | FileCheck %s --check-prefix=DYN
+// RUN: kiln compile %t/flatten_chain.onnx --compile-to=onnx | FileCheck %s --check-prefix=PARAMS
+// RUN: not kiln compile %t/flatten_chain.onnx --dim n=2 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADDIM
 // RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f
 
 // The shape chain folds away; the batch comes from --dim.
@@ -34,4 +36,11 @@
 // ESCAPE: error: {{.*}}external data location '../escape.bin' leaves the model's folder
 // GARBAGE: error: {{.*}}is not an ONNX model
 // MISSING: error: '{{.*}}missing.onnx' does not exist
-// DYN: error: {{.*}}dynamic or unknown shape
+// A dimension left symbolic is named in the error, and kept on the input
+// (onnx.dim_params) for the phases that will need it.
+// DYN: error: input 'x' has symbolic dimension N (dim 0); Kiln compiles static shapes: give it a value, e.g. --dim N=1
+// PARAMS: func.func @main_graph(%{{.*}}: tensor<?x3x4x4xf32> {onnx.dim_params = ["N", "", "", ""], onnx.name = "x"}
+
+// A --dim that names no symbolic dimension of the inputs (a typo: the
+// model's is N) is refused rather than ignored.
+// BADDIM: error: {{.*}}--dim n: the model's inputs have no symbolic dimension of that name (they have: N)
