@@ -203,17 +203,31 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
-  auto data = readInts(a.getData());
   auto idx = readInts(a.getIndices());
   auto t = dyn_cast<RankedTensorType>(getType());
-  if (!data || !idx || !t || data->shape.size() != 1)
+  if (!idx || !t)
     return {};
-  int64_t n = data->shape[0];
+  // The entries of a constant, or the known ones of a shape (the static
+  // dims of a partly dynamic tensor).
+  SmallVector<int64_t> values;
+  if (auto data = readInts(a.getData())) {
+    if (data->shape.size() != 1)
+      return {};
+    values = data->values;
+  } else if (auto partial = getPartialInts(getData())) {
+    auto dt = dyn_cast<RankedTensorType>(getData().getType());
+    if (!dt || dt.getRank() != 1)
+      return {};
+    values = *partial;
+  } else {
+    return {};
+  }
+  int64_t n = values.size();
   SmallVector<int64_t> out;
   for (int64_t i : idx->values) {
-    if (i < -n || i >= n)
+    if (i < -n || i >= n || values[i < 0 ? i + n : i] == ShapedType::kDynamic)
       return {};
-    out.push_back(data->values[i < 0 ? i + n : i]);
+    out.push_back(values[i < 0 ? i + n : i]);
   }
   return makeInts(t, out);
 }

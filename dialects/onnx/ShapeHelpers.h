@@ -27,6 +27,14 @@ std::optional<Shape> broadcastShapes(llvm::ArrayRef<int64_t> a,
 /// The integer values of a constant operand (an onnx.Constant holding ints),
 /// or nullopt.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
+/// The values of a 0-D or 1-D integer tensor computed from shapes, where
+/// they are known at compile time: each entry is the value, or
+/// ShapedType::kDynamic where it depends on a dynamic dimension. Follows
+/// onnx.Constant, Shape, Gather with constant indices, Concat, Unsqueeze,
+/// Squeeze, Reshape and Identity of such values, Cast to an integer type,
+/// and Add, Sub, Mul and Div of two of them. Nullopt for anything else (or
+/// when no entry is known).
+std::optional<llvm::SmallVector<int64_t>> getPartialInts(mlir::Value v);
 /// The float value of a constant one-element operand, or nullopt.
 std::optional<double> getConstantScalar(mlir::Value v);
 

@@ -58,6 +58,85 @@ std::optional<SmallVector<int64_t>> kiln::onnx::getConstantInts(Value v) {
   return out;
 }
 
+/// getPartialInts, `depth` ops deep at most (shape chains are short).
+static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
+  if (!v || depth > 16)
+    return std::nullopt;
+  if (auto ints = getConstantInts(v))
+    return ints;
+  Operation *def = v.getDefiningOp();
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!def || !type || type.getRank() > 1 ||
+      !isa<IntegerType>(type.getElementType()))
+    return std::nullopt;
+  if (auto shape = dyn_cast<ShapeOfOp>(def)) {
+    auto t = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!t)
+      return std::nullopt;
+    int64_t r = t.getRank();
+    int64_t s = shape.getStart() ? *shape.getStart() : 0,
+            e = shape.getEnd() ? *shape.getEnd() : r;
+    s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
+    e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
+    return SmallVector<int64_t>(t.getShape().begin() + s,
+                                t.getShape().begin() + std::max(s, e));
+  }
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    auto data = partialInts(gather.getData(), depth + 1);
+    auto idx = getConstantInts(gather.getIndices());
+    if (!data || !idx)
+      return std::nullopt;
+    int64_t n = data->size();
+    SmallVector<int64_t> out;
+    for (int64_t i : *idx) {
+      if (i < -n || i >= n)
+        return std::nullopt;
+      out.push_back((*data)[i < 0 ? i + n : i]);
+    }
+    return out;
+  }
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    SmallVector<int64_t> out;
+    for (Value in : concat.getInputs()) {
+      auto x = partialInts(in, depth + 1);
+      if (!x)
+        return std::nullopt;
+      out.append(*x);
+    }
+    return out;
+  }
+  if (isa<UnsqueezeOp, SqueezeOp, ReshapeOp, IdentityOp, CastOp>(def))
+    return partialInts(def->getOperand(0), depth + 1);
+  if (isa<AddOp, SubOp, MulOp, DivOp>(def)) {
+    auto a = partialInts(def->getOperand(0), depth + 1),
+         b = partialInts(def->getOperand(1), depth + 1);
+    if (!a || !b || (a->size() != b->size() && a->size() != 1 && b->size() != 1))
+      return std::nullopt;
+    size_t n = std::max(a->size(), b->size());
+    SmallVector<int64_t> out;
+    for (size_t i = 0; i < n; ++i) {
+      int64_t x = (*a)[a->size() == 1 ? 0 : i], y = (*b)[b->size() == 1 ? 0 : i];
+      if (x == kDyn || y == kDyn || (isa<DivOp>(def) && y == 0)) {
+        out.push_back(kDyn);
+        continue;
+      }
+      out.push_back(isa<AddOp>(def)   ? x + y
+                    : isa<SubOp>(def) ? x - y
+                    : isa<MulOp>(def) ? x * y
+                                      : x / y);
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>> kiln::onnx::getPartialInts(Value v) {
+  auto ints = partialInts(v, 0);
+  if (!ints || llvm::all_of(*ints, [](int64_t x) { return x == kDyn; }))
+    return std::nullopt;
+  return ints;
+}
+
 std::optional<double> kiln::onnx::getConstantScalar(Value v) {
   auto cst = v ? v.getDefiningOp<ConstantOp>() : nullptr;
   if (!cst)
@@ -700,7 +779,11 @@ LogicalResult SizeOp::inferShapes() {
 
 LogicalResult ReshapeOp::inferShapes() {
   Type elem = elemOf(getData());
+  // A target computed from shapes gives the dims it knows (a dynamic batch
+  // with the rest of the shape static).
   auto target = getConstantInts(getShape());
+  if (!target)
+    target = getPartialInts(getShape());
   auto in = ranked(getData());
   if (!target) {
     auto st = ranked(getShape());

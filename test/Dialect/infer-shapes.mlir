@@ -23,6 +23,42 @@ func.func @shape_chain(%x: tensor<1x3x4x4xf32>) -> tensor<*xf32> {
 
 // -----
 
+// With a dynamic batch (a channel shuffle: x.view(n, 2, c / 2, h, w) with n,
+// c, h, w from x.size()), the static dims still fold: Gather of a static
+// entry of the shape becomes a constant (and so does c / 2), and the Reshape
+// knows every dim of its target but the batch.
+// CHECK-LABEL: func.func @shape_chain_dynamic_batch
+// CHECK-SAME: -> tensor<?x2x58x28x28xf32>
+// CHECK: onnx.Shape %{{.*}} -> tensor<4xi64>
+// CHECK: %[[N:.*]] = onnx.Gather
+// CHECK-NOT: onnx.Gather
+// CHECK-NOT: onnx.Div
+// CHECK: onnx.Reshape {{.*}} -> tensor<?x2x58x28x28xf32>
+func.func @shape_chain_dynamic_batch(%x: tensor<?x116x28x28xf32>) -> tensor<*xf32> {
+  %s = onnx.Shape %x : (tensor<?x116x28x28xf32>) -> tensor<*xi64>
+  %i0 = onnx.Constant(dense<0> : tensor<i64>) : tensor<i64>
+  %i1 = onnx.Constant(dense<1> : tensor<i64>) : tensor<i64>
+  %i2 = onnx.Constant(dense<2> : tensor<i64>) : tensor<i64>
+  %i3 = onnx.Constant(dense<3> : tensor<i64>) : tensor<i64>
+  %n = onnx.Gather %s, %i0 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %c = onnx.Gather %s, %i1 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %h = onnx.Gather %s, %i2 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %w = onnx.Gather %s, %i3 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %two = onnx.Constant(dense<2> : tensor<i64>) : tensor<i64>
+  %half = onnx.Div %c, %two : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %ax = onnx.Constant(dense<[0]> : tensor<1xi64>) : tensor<1xi64>
+  %un = onnx.Unsqueeze %n, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %ug = onnx.Constant(dense<[2]> : tensor<1xi64>) : tensor<1xi64>
+  %uc = onnx.Unsqueeze %half, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %uh = onnx.Unsqueeze %h, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %uw = onnx.Unsqueeze %w, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %cat = onnx.Concat %un, %ug, %uc, %uh, %uw {axis = 0 : i64} : (tensor<*xi64>, tensor<1xi64>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %r = onnx.Reshape %x, %cat : (tensor<?x116x28x28xf32>, tensor<*xi64>) -> tensor<*xf32>
+  return %r : tensor<*xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @broadcast
 // CHECK: onnx.Add {{.*}} -> tensor<2x3x4xf32>
 func.func @broadcast(%a: tensor<2x1x4xf32>, %b: tensor<3x1xf32>) -> tensor<*xf32> {
