@@ -1014,9 +1014,22 @@ LogicalResult GatherOp::inferShapes() {
   return success();
 }
 
+/// The entries of a 1-D shape operand: constant, else the known ones (kDyn
+/// for the others), else all kDyn when only its length is known.
+static std::optional<SmallVector<int64_t>> shapeEntries(Value v) {
+  if (auto ints = getConstantInts(v))
+    return ints;
+  if (auto partial = getPartialInts(v))
+    return partial;
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (t && t.getRank() == 1 && !t.isDynamicDim(0))
+    return SmallVector<int64_t>(t.getDimSize(0), kDyn);
+  return std::nullopt;
+}
+
 LogicalResult ExpandOp::inferShapes() {
   auto t = ranked(getInput());
-  auto shape = getConstantInts(getShape());
+  auto shape = shapeEntries(getShape());
   if (!t || !shape)
     return setUnranked(*this, 0, elemOf(getInput())), success();
   auto b = broadcastShapes(t.getShape(), *shape);
@@ -1028,14 +1041,16 @@ LogicalResult ExpandOp::inferShapes() {
 
 LogicalResult TileOp::inferShapes() {
   auto t = ranked(getInput());
-  auto reps = getConstantInts(getRepeats());
+  auto reps = shapeEntries(getRepeats());
   if (!t || !reps)
     return setUnranked(*this, 0, elemOf(getInput())), success();
   if ((int64_t)reps->size() != t.getRank())
     return emitOpError("repeats must have one entry per dimension");
   Shape out;
   for (int64_t i = 0; i < t.getRank(); ++i)
-    out.push_back(t.isDynamicDim(i) ? kDyn : t.getDimSize(i) * (*reps)[i]);
+    out.push_back(t.isDynamicDim(i) || (*reps)[i] == kDyn
+                      ? kDyn
+                      : t.getDimSize(i) * (*reps)[i]);
   setResult(*this, 0, out, t.getElementType());
   return success();
 }
@@ -1044,11 +1059,11 @@ LogicalResult ConstantOfShapeOp::inferShapes() {
   Type elem = Float32Type::get(getContext());
   if (auto v = getValue())
     elem = v->getElementType();
-  auto shape = getConstantInts(getInput());
+  auto shape = shapeEntries(getInput());
   if (!shape)
     return setUnranked(*this, 0, elem), success();
   for (int64_t d : *shape)
-    if (d < 0)
+    if (d < 0 && d != kDyn)
       return emitOpError("negative dimension ") << d;
   setResult(*this, 0, *shape, elem);
   return success();

@@ -59,6 +59,31 @@ func.func @shape_chain_dynamic_batch(%x: tensor<?x116x28x28xf32>) -> tensor<*xf3
 
 // -----
 
+// Shape operands known only in part (or only in length) still give the
+// result's rank and its known dims: an Expand to [n, 4] of a 1x4 tensor, a
+// ConstantOfShape of [n, 2], a Tile by a run-time repeats vector.
+// CHECK-LABEL: func.func @partial_shape_operands
+// CHECK: onnx.Expand {{.*}} -> tensor<?x4xf32>
+// CHECK: onnx.ConstantOfShape {{.*}} -> tensor<?x2xf32>
+// CHECK: onnx.Tile {{.*}} -> tensor<?x?xf32>
+func.func @partial_shape_operands(%x: tensor<?x8xf32>, %y: tensor<1x4xf32>, %reps: tensor<2xi64>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  %s = onnx.Shape %x : (tensor<?x8xf32>) -> tensor<*xi64>
+  %i0 = onnx.Constant(dense<0> : tensor<i64>) : tensor<i64>
+  %n = onnx.Gather %s, %i0 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %ax = onnx.Constant(dense<[0]> : tensor<1xi64>) : tensor<1xi64>
+  %un = onnx.Unsqueeze %n, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %four = onnx.Constant(dense<[4]> : tensor<1xi64>) : tensor<1xi64>
+  %shape = onnx.Concat %un, %four {axis = 0 : i64} : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %e = onnx.Expand %y, %shape : (tensor<1x4xf32>, tensor<*xi64>) -> tensor<*xf32>
+  %two = onnx.Constant(dense<[2]> : tensor<1xi64>) : tensor<1xi64>
+  %shape2 = onnx.Concat %un, %two {axis = 0 : i64} : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %c = onnx.ConstantOfShape %shape2 : (tensor<*xi64>) -> tensor<*xf32>
+  %t = onnx.Tile %y, %reps : (tensor<1x4xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %e, %c, %t : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @broadcast
 // CHECK: onnx.Add {{.*}} -> tensor<2x3x4xf32>
 func.func @broadcast(%a: tensor<2x1x4xf32>, %b: tensor<3x1xf32>) -> tensor<*xf32> {
