@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
@@ -55,26 +56,23 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
     auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(type);
     if (!ranked || !ranked.hasStaticShape()) {
       // An input's symbolic dimensions by name, when the model names them.
-      std::string named, first;
-      unsigned count = 0;
+      std::vector<std::string> named, names;
       if (ranked && dimParams &&
           dimParams.size() == (size_t)ranked.getRank())
         for (auto [d, attr] : llvm::enumerate(dimParams)) {
           auto param = mlir::dyn_cast<mlir::StringAttr>(attr);
           if (!param || param.getValue().empty() || !ranked.isDynamicDim(d))
             continue;
-          named += (named.empty() ? "" : ", ") + param.str() + " (dim " +
-                   std::to_string(d) + ")";
-          if (count++ == 0)
-            first = param.str();
+          names.push_back(param.str());
+          named.push_back(param.str() + " (dim " + std::to_string(d) + ")");
         }
-      if (count)
+      if (!named.empty())
         return llvm::createStringError(
             "input '" + t.name + "' has symbolic dimension" +
-            (count > 1 ? "s " : " ") + named +
+            (named.size() > 1 ? "s " : " ") + llvm::join(named, ", ") +
             "; Kiln compiles static shapes: give " +
-            (count > 1 ? "each" : "it") + " a value, e.g. --dim " + first +
-            "=1");
+            (named.size() > 1 ? "each" : "it") + " a value, e.g. --dim " +
+            names[0] + "=1");
       return llvm::createStringError(
           "'" + t.name + "' has a dynamic or unknown shape; give symbolic "
           "dimensions a value with --dim NAME=N");

@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -572,9 +573,7 @@ LogicalResult Importer::run() {
   // (a typo would otherwise leave the dimension it meant unbound).
   for (const auto &entry : options.dimValues)
     if (!inputDimParams.count(entry.getKey().str())) {
-      std::string known;
-      for (const std::string &name : inputDimParams)
-        known += (known.empty() ? "" : ", ") + name;
+      std::string known = llvm::join(inputDimParams, ", ");
       return error(fileLoc())
                  << "--dim " << entry.getKey()
                  << ": the model's inputs have no symbolic dimension of that "

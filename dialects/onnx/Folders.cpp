@@ -107,14 +107,9 @@ OpFoldResult ShapeOfOp::fold(FoldAdaptor) {
   auto out = dyn_cast<RankedTensorType>(getType());
   if (!in || !in.hasStaticShape() || !out || !out.hasStaticShape())
     return {};
-  int64_t r = in.getRank();
-  int64_t s = getStart() ? *getStart() : 0, e = getEnd() ? *getEnd() : r;
-  s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
-  e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
-  SmallVector<int64_t> dims;
-  for (int64_t i = s; i < e; ++i)
-    dims.push_back(in.getDimSize(i));
-  return makeInts(out, dims);
+  auto [s, e] = shapeOpRange(getStart(), getEnd(), in.getRank());
+  return makeInts(out, SmallVector<int64_t>(in.getShape().begin() + s,
+                                            in.getShape().begin() + e));
 }
 
 OpFoldResult SizeOp::fold(FoldAdaptor) {

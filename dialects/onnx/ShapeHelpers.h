@@ -27,6 +27,13 @@ std::optional<Shape> broadcastShapes(llvm::ArrayRef<int64_t> a,
 /// The integer values of a constant operand (an onnx.Constant holding ints),
 /// or nullopt.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
+/// The dims [first, last) that onnx.Shape with `start` and `end` (ONNX's
+/// optional attributes, negative from the end, clamped) takes of a tensor
+/// of rank `rank`; last >= first.
+std::pair<int64_t, int64_t> shapeOpRange(std::optional<int64_t> start,
+                                         std::optional<int64_t> end,
+                                         int64_t rank);
+
 /// The values of a 0-D or 1-D integer tensor computed from shapes, where
 /// they are known at compile time: each entry is the value, or
 /// ShapedType::kDynamic where it depends on a dynamic dimension. Follows

@@ -58,6 +58,15 @@ std::optional<SmallVector<int64_t>> kiln::onnx::getConstantInts(Value v) {
   return out;
 }
 
+std::pair<int64_t, int64_t>
+kiln::onnx::shapeOpRange(std::optional<int64_t> start,
+                         std::optional<int64_t> end, int64_t rank) {
+  int64_t s = start ? *start : 0, e = end ? *end : rank;
+  s = std::clamp<int64_t>(s < 0 ? s + rank : s, 0, rank);
+  e = std::clamp<int64_t>(e < 0 ? e + rank : e, 0, rank);
+  return {s, std::max(s, e)};
+}
+
 /// getPartialInts, `depth` ops deep at most (shape chains are short).
 static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
   if (!v || depth > 16)
@@ -73,13 +82,9 @@ static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
     auto t = dyn_cast<RankedTensorType>(shape.getData().getType());
     if (!t)
       return std::nullopt;
-    int64_t r = t.getRank();
-    int64_t s = shape.getStart() ? *shape.getStart() : 0,
-            e = shape.getEnd() ? *shape.getEnd() : r;
-    s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
-    e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
+    auto [s, e] = shapeOpRange(shape.getStart(), shape.getEnd(), t.getRank());
     return SmallVector<int64_t>(t.getShape().begin() + s,
-                                t.getShape().begin() + std::max(s, e));
+                                t.getShape().begin() + e);
   }
   if (auto gather = dyn_cast<GatherOp>(def)) {
     auto data = partialInts(gather.getData(), depth + 1);
@@ -764,11 +769,8 @@ LogicalResult ShapeOfOp::inferShapes() {
     setResult(*this, 0, {kDyn}, i64Type(*this));
     return success();
   }
-  int64_t r = t.getRank();
-  int64_t s = getStart() ? *getStart() : 0, e = getEnd() ? *getEnd() : r;
-  s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
-  e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
-  setResult(*this, 0, {std::max<int64_t>(0, e - s)}, i64Type(*this));
+  auto [s, e] = shapeOpRange(getStart(), getEnd(), t.getRank());
+  setResult(*this, 0, {e - s}, i64Type(*this));
   return success();
 }
 

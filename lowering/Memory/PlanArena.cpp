@@ -15,11 +15,10 @@
 // around it (scf.for) reuse their iteration's slot.
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/Memory/BufferUses.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
-
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -43,29 +42,6 @@ int64_t byteSize(MemRefType t) {
   int64_t bits = elem.isIndex() ? 64 : elem.getIntOrFloatBitWidth();
   int64_t bytes = bits <= 8 ? 1 : bits / 8;
   return t.getNumElements() * bytes;
-}
-
-/// The last position in `block` at which `root` or a view of it is used.
-int64_t lastUse(Value root, Block &block,
-                const DenseMap<Operation *, int64_t> &position) {
-  int64_t last = 0;
-  SmallVector<Value> work{root};
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (isa<memref::DeallocOp>(user))
-        continue;
-      Operation *top = block.findAncestorOpInBlock(*user);
-      if (top)
-        last = std::max(last, position.lookup(top));
-      if (auto view = dyn_cast<ViewLikeOpInterface>(user))
-        if (view.getViewSource() == v)
-          for (Value r : user->getResults())
-            work.push_back(r);
-    }
-  }
-  return last;
 }
 
 /// Replaces `alloc`, nested in scf.forall loops of static bounds (inside
@@ -173,7 +149,7 @@ struct PlanArenaPass : public kiln::impl::PlanArenaBase<PlanArenaPass> {
       b.alloc = alloc;
       b.size = llvm::alignTo(std::max<int64_t>(byteSize(t), 1), alignment);
       b.begin = position[alloc];
-      b.end = lastUse(alloc.getResult(), block, position);
+      b.end = kiln::lastUse(alloc.getResult(), block, position);
       buffers.push_back(b);
       return WalkResult::advance();
     });

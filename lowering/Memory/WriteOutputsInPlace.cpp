@@ -10,6 +10,7 @@
 // output directly (a 64 x 3136 product's 0.8 MB copy, 3% of its time).
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/Memory/BufferUses.h"
 #include "lowering/Passes.h"
 
 using namespace mlir;
@@ -36,29 +37,32 @@ memref::AllocOp reshapedAlloc(Value v) {
   return {};
 }
 
-/// Whether `root` or a view of it is used at or after `copy` (by position
-/// of the users' ancestors in `block`) by anything but `copy`.
-bool usedAfter(Value root, memref::CopyOp copy, Block &block) {
-  SmallVector<Value> work{root};
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    for (Operation *user : v.getUsers()) {
-      if (user == copy.getOperation())
-        continue;
-      if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(user)) {
-        work.push_back(user->getResult(0));
-        continue;
-      }
-      Operation *top = block.findAncestorOpInBlock(*user);
-      if (!top || !top->isBeforeInBlock(copy))
-        return true;
-      if (auto view = dyn_cast<ViewLikeOpInterface>(user))
-        if (view.getViewSource() == v)
-          for (Value r : user->getResults())
-            work.push_back(r);
-    }
-  }
-  return false;
+/// `v` (a memref of static shape, identity layout) reshaped to `type` (as
+/// many elements): through its 1-D form.
+Value reshapedTo(OpBuilder &b, Location loc, Value v, MemRefType type) {
+  auto vType = cast<MemRefType>(v.getType());
+  if (vType == type)
+    return v;
+  auto allDims = [](int64_t rank) {
+    ReassociationIndices all;
+    for (int64_t d = 0; d < rank; ++d)
+      all.push_back(d);
+    return all;
+  };
+  if (vType.getRank() == 0)
+    v = memref::ExpandShapeOp::create(b, loc, ArrayRef<int64_t>{1}, v,
+                                      ArrayRef<ReassociationIndices>{});
+  else if (vType.getRank() > 1)
+    v = memref::CollapseShapeOp::create(
+        b, loc, v, ArrayRef<ReassociationIndices>{allDims(vType.getRank())});
+  if (type.getRank() == 0)
+    return memref::CollapseShapeOp::create(b, loc, v,
+                                           ArrayRef<ReassociationIndices>{});
+  if (type.getRank() > 1)
+    return memref::ExpandShapeOp::create(
+        b, loc, type.getShape(), v,
+        ArrayRef<ReassociationIndices>{allDims(type.getRank())});
+  return v;
 }
 
 struct WriteOutputsInPlacePass
@@ -68,10 +72,13 @@ struct WriteOutputsInPlacePass
     if (func.isExternal() || !func.getBody().hasOneBlock())
       return;
     Block &block = func.getBody().front();
-    SmallVector<memref::CopyOp> copies;
-    for (auto copy : block.getOps<memref::CopyOp>())
-      copies.push_back(copy);
-    for (memref::CopyOp copy : copies) {
+    DenseMap<Operation *, int64_t> position;
+    for (auto [i, op] : llvm::enumerate(block))
+      position[&op] = i;
+    // First the copies to elide (each output argument has one), then the
+    // rewrites.
+    SmallVector<std::pair<memref::CopyOp, memref::AllocOp>> elide;
+    for (auto copy : block.getOps<memref::CopyOp>()) {
       auto out = dyn_cast<BlockArgument>(copy.getTarget());
       auto outType = dyn_cast<MemRefType>(copy.getTarget().getType());
       if (!out || out.getOwner() != &block || !out.hasOneUse() || !outType ||
@@ -83,32 +90,15 @@ struct WriteOutputsInPlacePass
           !alloc.getType().hasStaticShape() ||
           alloc.getType().getElementType() != outType.getElementType() ||
           alloc.getType().getNumElements() != outType.getNumElements() ||
-          usedAfter(alloc.getResult(), copy, block))
+          kiln::lastUse(alloc.getResult(), block, position) >
+              position.lookup(copy))
         continue;
-      // The output viewed as the allocation: flattened, then shaped.
+      elide.push_back({copy, alloc});
+    }
+    for (auto [copy, alloc] : elide) {
       OpBuilder b(alloc);
-      Location loc = alloc.getLoc();
-      Value view = out;
-      if (outType.getRank() != 1) {
-        ReassociationIndices all;
-        for (int64_t d = 0; d < outType.getRank(); ++d)
-          all.push_back(d);
-        view = memref::CollapseShapeOp::create(b, loc, view,
-                                               ArrayRef<ReassociationIndices>{all});
-      }
-      MemRefType allocType = alloc.getType();
-      if (allocType.getRank() == 0) {
-        view = memref::CollapseShapeOp::create(
-            b, loc, view, ArrayRef<ReassociationIndices>{});
-      } else if (allocType.getRank() != 1) {
-        ReassociationIndices all;
-        for (int64_t d = 0; d < allocType.getRank(); ++d)
-          all.push_back(d);
-        view = memref::ExpandShapeOp::create(
-            b, loc, allocType.getShape(), view,
-            ArrayRef<ReassociationIndices>{all});
-      }
-      alloc.replaceAllUsesWith(view);
+      alloc.replaceAllUsesWith(
+          reshapedTo(b, alloc.getLoc(), copy.getTarget(), alloc.getType()));
       alloc.erase();
       copy.erase();
     }

@@ -630,13 +630,8 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // K blocks of nearly equal depth; the last may be shorter.
   int64_t kBlocks = llvm::divideCeil(k, std::max<int64_t>(tiles.kc, 1));
   int64_t tk = llvm::divideCeil(k, kBlocks);
-  // B in panels when it is a constant, when it is an im2col (gathered into
-  // panels instead), when it is scaled row by row (the scales applied in the
-  // copy), or when the copy pays: its columns are read by more than one row
-  // of cache tiles. A single row of tiles (few output channels) reads B
-  // where it is, its last panel with masks when N is not a multiple of nr
-  // (a copy only to pad it cost more than it saved: a parallel loop, and at
-  // 2 threads half of B moving between the cores' caches).
+  // B in panels made at compile time when it is a constant, gathered when
+  // it is an im2col.
   bool splat;
   Value bPacked;
   if (auto bytes = constantBytes(bMat, splat))
@@ -652,8 +647,10 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   //   well (each row tile reading B in place would miss it on every row):
   //   the copy is read where it was written, by the core that wrote it;
   // - a single row block with few row tiles (few output channels) reads B
-  //   where it is, its last panel with masks when N is not a multiple of nr;
-  // - otherwise B is copied into panels once for all before the product.
+  //   where it is, its last panel with masks when N is not a multiple of nr
+  //   (a copy only to pad it cost more than it saved);
+  // - otherwise (or when scaled) B is copied into panels once for all
+  //   before the product.
   std::optional<RowScaled> scaled;
   Value bSource;
   bool taskCopy = false;
@@ -698,7 +695,6 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   Value out = src.kind == InitSource::Tensor
                   ? padTensor(rewriter, loc, init, noPad, padBoth, zero)
                   : emptyTensor(rewriter, loc, outType);
-
 
   auto vecType = VectorType::get({nr}, f32);
   auto tileType = RankedTensorType::get({tm, tn}, f32);

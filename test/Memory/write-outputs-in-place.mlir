@@ -42,3 +42,21 @@ func.func @input_to_output(%in: memref<8xf32>, %out: memref<8xf32>) {
   memref.copy %in, %out : memref<8xf32> to memref<8xf32>
   return
 }
+
+// -----
+
+// A scalar computed into a 0-D buffer, returned as a 1-element tensor: the
+// output collapsed to 0-D.
+// CHECK-LABEL: func.func @scalar
+// CHECK-SAME: (%[[IN:.*]]: memref<f32>, %[[OUT:.*]]: memref<1xf32>)
+// CHECK: %[[BUF:.*]] = memref.collapse_shape %[[OUT]] [] : memref<1xf32> into memref<f32>
+// CHECK: memref.copy %[[IN]], %[[BUF]]
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: memref.copy
+func.func @scalar(%in: memref<f32>, %out: memref<1xf32>) {
+  %a = memref.alloc() : memref<f32>
+  memref.copy %in, %a : memref<f32> to memref<f32>
+  %e = memref.expand_shape %a [] output_shape [1] : memref<f32> into memref<1xf32>
+  memref.copy %e, %out : memref<1xf32> to memref<1xf32>
+  return
+}
