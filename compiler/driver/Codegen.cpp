@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -102,6 +103,19 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
   return sig;
 }
 
+uint64_t ModelSignature::bytesAtMax(const TensorSignature &t) const {
+  uint64_t bytes = t.bytes;
+  for (int64_t d : t.shape) {
+    if (d >= 0)
+      continue;
+    int64_t max = dims[-1 - d].max;
+    if (max <= 0)
+      return 0;
+    bytes *= (uint64_t)max;
+  }
+  return bytes;
+}
+
 namespace {
 
 /// Builds the exported globals and the `<prefix>_run` wrapper.
@@ -124,6 +138,31 @@ private:
   llvm::Constant *tensorInfos(const std::vector<TensorSignature> &ts,
                               const std::string &kind);
   llvm::Function *buildRun(llvm::Function *graph, llvm::GlobalVariable *arena);
+  llvm::Function *buildRunDynamic(llvm::Function *graph,
+                                  llvm::GlobalVariable *arena);
+  llvm::Function *buildShapes();
+  llvm::Constant *dimInfos();
+
+  /// Blocks of the function being built that return an error code.
+  struct ErrorBlocks {
+    llvm::BasicBlock *invalid, *misaligned, *mismatch;
+  };
+  ErrorBlocks errorBlocks(llvm::Function *fn);
+  /// Continues in a new block when `bad` is false, else branches to `onBad`.
+  void check(llvm::Value *bad, llvm::BasicBlock *onBad, const char *name);
+  /// Loads `n` non-NULL pointers from the array `array` (itself non-NULL).
+  void loadPointers(llvm::Value *array, size_t n, llvm::BasicBlock *invalid,
+                    llvm::SmallVectorImpl<llvm::Value *> &out);
+  /// The arena to pass on: the caller's (aligned), or the static one for
+  /// NULL where there is one.
+  llvm::Value *checkArena(llvm::Value *userArena, llvm::GlobalVariable *arena,
+                          const ErrorBlocks &errors);
+  /// Checks the input shapes (fixed dims as declared, each symbolic dim the
+  /// same everywhere, from 0 to its max) and returns the symbolic dims.
+  llvm::SmallVector<llvm::Value *> checkShapes(llvm::Value *shapes,
+                                               const ErrorBlocks &errors);
+  /// Writes each output's shape where `shapes` and its entry are non-NULL.
+  void writeShapes(llvm::Value *shapes, llvm::ArrayRef<llvm::Value *> dims);
 
   llvm::Module &m;
   const ModelSignature &sig;
@@ -154,7 +193,7 @@ EntryPointBuilder::tensorInfos(const std::vector<TensorSignature> &ts,
         infoTy, {cstring(t.name, kind + "_name_" + std::to_string(i)),
                  llvm::ConstantInt::get(i32, t.onnxType),
                  llvm::ConstantInt::get(i32, t.shape.size()), shape,
-                 llvm::ConstantInt::get(i64, t.bytes)}));
+                 llvm::ConstantInt::get(i64, sig.bytesAtMax(t))}));
   }
   if (infos.empty())
     return llvm::ConstantPointerNull::get(ptrTy);
@@ -165,6 +204,114 @@ EntryPointBuilder::tensorInfos(const std::vector<TensorSignature> &ts,
                                   sig.prefix + "_" + kind + "_info");
 }
 
+EntryPointBuilder::ErrorBlocks
+EntryPointBuilder::errorBlocks(llvm::Function *fn) {
+  auto *i32 = b.getInt32Ty();
+  auto block = [&](const char *name, int32_t code) {
+    auto *bb = llvm::BasicBlock::Create(ctx, name, fn);
+    llvm::IRBuilder<> rb(bb);
+    rb.CreateRet(llvm::ConstantInt::get(i32, code));
+    return bb;
+  };
+  return {block("invalid_argument", KILN_ERROR_INVALID_ARGUMENT),
+          block("misaligned_arena", KILN_ERROR_ARENA_ALIGNMENT),
+          block("shape_mismatch", KILN_ERROR_SHAPE_MISMATCH)};
+}
+
+void EntryPointBuilder::check(llvm::Value *bad, llvm::BasicBlock *onBad,
+                              const char *name) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  auto *ok = llvm::BasicBlock::Create(ctx, name, fn);
+  b.CreateCondBr(bad, onBad, ok);
+  b.SetInsertPoint(ok);
+}
+
+void EntryPointBuilder::loadPointers(llvm::Value *array, size_t n,
+                                     llvm::BasicBlock *invalid,
+                                     llvm::SmallVectorImpl<llvm::Value *> &out) {
+  if (n == 0)
+    return;
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  check(b.CreateIsNull(array), invalid, "array_ok");
+  for (size_t i = 0; i < n; ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, array, i);
+    llvm::Value *p = b.CreateLoad(ptrTy, slot);
+    check(b.CreateIsNull(p), invalid, "pointer_ok");
+    out.push_back(p);
+  }
+}
+
+llvm::Value *EntryPointBuilder::checkArena(llvm::Value *userArena,
+                                           llvm::GlobalVariable *arena,
+                                           const ErrorBlocks &errors) {
+  // NULL selects the static arena; a caller's arena must be aligned.
+  llvm::Value *isNull = b.CreateIsNull(userArena);
+  if (!arena && sig.arenaSize > 0) // no static arena: NULL is an error
+    check(isNull, errors.invalid, "arena_given");
+  llvm::Value *addr = b.CreatePtrToInt(
+      userArena, b.getIntNTy(m.getDataLayout().getPointerSizeInBits()));
+  llvm::Value *low = b.CreateAnd(addr, sig.arenaAlign - 1);
+  llvm::Value *bad = b.CreateAnd(b.CreateNot(isNull), b.CreateIsNotNull(low));
+  check(bad, errors.misaligned, "arena_ok");
+  return arena ? b.CreateSelect(isNull, arena, userArena) : userArena;
+}
+
+llvm::SmallVector<llvm::Value *>
+EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = b.getInt64Ty();
+  llvm::SmallVector<llvm::Value *> dims(sig.dims.size(), nullptr);
+  llvm::SmallVector<llvm::Value *> shapePtrs;
+  loadPointers(shapes, sig.inputs.size(), errors.invalid, shapePtrs);
+  for (auto [t, shape] : llvm::zip(sig.inputs, shapePtrs)) {
+    for (auto [j, want] : llvm::enumerate(t.shape)) {
+      llvm::Value *got =
+          b.CreateLoad(i64, b.CreateConstGEP1_64(i64, shape, j));
+      llvm::Value *bad;
+      if (want >= 0) {
+        bad = b.CreateICmpNE(got, llvm::ConstantInt::get(i64, want));
+      } else if (llvm::Value *&dim = dims[-1 - want]; !dim) {
+        dim = got; // the first place it appears defines it
+        const DimSignature &d = sig.dims[-1 - want];
+        bad = b.CreateICmpSLT(got, llvm::ConstantInt::get(i64, 0));
+        if (d.max > 0)
+          bad = b.CreateOr(bad, b.CreateICmpSGT(
+                                    got, llvm::ConstantInt::get(i64, d.max)));
+      } else {
+        bad = b.CreateICmpNE(got, dim);
+      }
+      check(bad, errors.mismatch, "dim_ok");
+    }
+  }
+  (void)ptrTy;
+  return dims;
+}
+
+void EntryPointBuilder::writeShapes(llvm::Value *shapes,
+                                    llvm::ArrayRef<llvm::Value *> dims) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = b.getInt64Ty();
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  auto *done = llvm::BasicBlock::Create(ctx, "shapes_written", fn);
+  auto *write = llvm::BasicBlock::Create(ctx, "write_shapes", fn);
+  b.CreateCondBr(b.CreateIsNull(shapes), done, write);
+  b.SetInsertPoint(write);
+  for (auto [i, t] : llvm::enumerate(sig.outputs)) {
+    llvm::Value *p = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, shapes, i));
+    auto *store = llvm::BasicBlock::Create(ctx, "write_shape", fn);
+    auto *next = llvm::BasicBlock::Create(ctx, "shape_written", fn);
+    b.CreateCondBr(b.CreateIsNull(p), next, store);
+    b.SetInsertPoint(store);
+    for (auto [j, d] : llvm::enumerate(t.shape))
+      b.CreateStore(d >= 0 ? llvm::ConstantInt::get(i64, d) : dims[-1 - d],
+                    b.CreateConstGEP1_64(i64, p, j));
+    b.CreateBr(next);
+    b.SetInsertPoint(next);
+  }
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
 llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
                                             llvm::GlobalVariable *arena) {
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
@@ -172,53 +319,111 @@ llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
   auto *fnTy = llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy}, false);
   auto *run = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
                                      sig.prefix + "_run", m);
-  llvm::Argument *ins = run->getArg(0), *outs = run->getArg(1),
-                 *userArena = run->getArg(2);
   auto *entry = llvm::BasicBlock::Create(ctx, "entry", run);
-  auto *invalid = llvm::BasicBlock::Create(ctx, "invalid_argument", run);
-  auto *misaligned = llvm::BasicBlock::Create(ctx, "misaligned_arena", run);
-  b.SetInsertPoint(invalid);
-  b.CreateRet(llvm::ConstantInt::get(i32, KILN_ERROR_INVALID_ARGUMENT));
-  b.SetInsertPoint(misaligned);
-  b.CreateRet(llvm::ConstantInt::get(i32, KILN_ERROR_ARENA_ALIGNMENT));
-
+  ErrorBlocks errors = errorBlocks(run);
   b.SetInsertPoint(entry);
-  auto next = [&](llvm::Value *bad, llvm::BasicBlock *onBad,
-                  const char *name) {
-    auto *ok = llvm::BasicBlock::Create(ctx, name, run);
-    b.CreateCondBr(bad, onBad, ok);
-    b.SetInsertPoint(ok);
-  };
   llvm::SmallVector<llvm::Value *> args;
-  auto loadAll = [&](llvm::Value *array, size_t n) {
-    if (n == 0)
-      return;
-    next(b.CreateIsNull(array), invalid, "array_ok");
-    for (size_t i = 0; i < n; ++i) {
-      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, array, i);
-      llvm::Value *p = b.CreateLoad(ptrTy, slot);
-      next(b.CreateIsNull(p), invalid, "pointer_ok");
-      args.push_back(p);
-    }
-  };
-  loadAll(ins, sig.inputs.size());
-  loadAll(outs, sig.outputs.size());
-  // NULL selects the static arena; a caller's arena must be aligned.
-  llvm::Value *isNull = b.CreateIsNull(userArena);
-  if (!arena && sig.arenaSize > 0) // no static arena: NULL is an error
-    next(isNull, invalid, "arena_given");
-  llvm::Value *addr = b.CreatePtrToInt(
-      userArena, b.getIntNTy(m.getDataLayout().getPointerSizeInBits()));
-  llvm::Value *low = b.CreateAnd(addr, sig.arenaAlign - 1);
-  llvm::Value *bad = b.CreateAnd(b.CreateNot(isNull), b.CreateIsNotNull(low));
-  next(bad, misaligned, "arena_ok");
-  args.push_back(arena ? b.CreateSelect(isNull, arena, userArena) : userArena);
+  loadPointers(run->getArg(0), sig.inputs.size(), errors.invalid, args);
+  loadPointers(run->getArg(1), sig.outputs.size(), errors.invalid, args);
+  args.push_back(checkArena(run->getArg(2), arena, errors));
   // main_graph's parameters: inputs, outputs, then the arena (if planned).
   if (graph->arg_size() != args.size())
     args.pop_back();
   b.CreateCall(graph, args);
   b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
   return run;
+}
+
+llvm::Function *EntryPointBuilder::buildShapes() {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  auto *fnTy = llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy}, false);
+  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                    sig.prefix + "_shapes", m);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  ErrorBlocks errors = errorBlocks(fn);
+  b.SetInsertPoint(entry);
+  auto dims = checkShapes(fn->getArg(0), errors);
+  writeShapes(fn->getArg(1), dims);
+  // The arena is one sample's: the same for every batch size.
+  llvm::Value *sizeOut = fn->getArg(2);
+  auto *store = llvm::BasicBlock::Create(ctx, "write_arena_size", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateCondBr(b.CreateIsNull(sizeOut), done, store);
+  b.SetInsertPoint(store);
+  b.CreateStore(b.getInt64(sig.arenaSize), sizeOut);
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
+  return fn;
+}
+
+llvm::Function *EntryPointBuilder::buildRunDynamic(
+    llvm::Function *graph, llvm::GlobalVariable *arena) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  auto *i64 = b.getInt64Ty();
+  auto *i8 = b.getInt8Ty();
+  auto *fnTy = llvm::FunctionType::get(
+      i32, {ptrTy, ptrTy, ptrTy, ptrTy, ptrTy}, false);
+  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                    sig.prefix + "_run_dynamic", m);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  ErrorBlocks errors = errorBlocks(fn);
+  b.SetInsertPoint(entry);
+  llvm::SmallVector<llvm::Value *> ins, outs;
+  loadPointers(fn->getArg(0), sig.inputs.size(), errors.invalid, ins);
+  loadPointers(fn->getArg(2), sig.outputs.size(), errors.invalid, outs);
+  auto dims = checkShapes(fn->getArg(1), errors);
+  llvm::Value *arenaArg = checkArena(fn->getArg(4), arena, errors);
+  writeShapes(fn->getArg(3), dims);
+  // One call of main_graph per sample: batched tensors advance by one
+  // sample's bytes, the others are passed whole.
+  llvm::Value *count = dims[0];
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  auto *loop = llvm::BasicBlock::Create(ctx, "sample", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateCondBr(b.CreateICmpSGT(count, b.getInt64(0)), loop, done);
+  b.SetInsertPoint(loop);
+  llvm::PHINode *n = b.CreatePHI(i64, 2, "n");
+  n->addIncoming(b.getInt64(0), pre);
+  llvm::SmallVector<llvm::Value *> args;
+  auto advance = [&](const TensorSignature &t, llvm::Value *p) {
+    if (t.isStatic())
+      return p;
+    return b.CreateInBoundsGEP(i8, p, b.CreateMul(n, b.getInt64(t.bytes)));
+  };
+  for (auto [t, p] : llvm::zip(sig.inputs, ins))
+    args.push_back(advance(t, p));
+  for (auto [t, p] : llvm::zip(sig.outputs, outs))
+    args.push_back(advance(t, p));
+  if (graph->arg_size() > args.size())
+    args.push_back(arenaArg);
+  b.CreateCall(graph, args);
+  llvm::Value *next = b.CreateAdd(n, b.getInt64(1));
+  n->addIncoming(next, b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpSLT(next, count), loop, done);
+  b.SetInsertPoint(done);
+  b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
+  return fn;
+}
+
+llvm::Constant *EntryPointBuilder::dimInfos() {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  if (sig.dims.empty())
+    return llvm::ConstantPointerNull::get(ptrTy);
+  // struct kiln_dim_info { const char *; i64 }
+  auto *dimTy = llvm::StructType::get(ctx, {ptrTy, b.getInt64Ty()});
+  std::vector<llvm::Constant *> dims;
+  for (auto [k, d] : llvm::enumerate(sig.dims))
+    dims.push_back(llvm::ConstantStruct::get(
+        dimTy, {cstring(d.name, "dim_name_" + std::to_string(k)),
+                b.getInt64(d.max)}));
+  auto *arrTy = llvm::ArrayType::get(dimTy, dims.size());
+  return new llvm::GlobalVariable(m, arrTy, true,
+                                  llvm::GlobalValue::PrivateLinkage,
+                                  llvm::ConstantArray::get(arrTy, dims),
+                                  sig.prefix + "_dim_info");
 }
 
 llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
@@ -251,15 +456,22 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
     arena->setAlignment(llvm::Align(sig.arenaAlign));
   }
 
-  llvm::Function *run = buildRun(graph, arena);
-
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = b.getInt32Ty();
   auto *i64 = b.getInt64Ty();
+  bool dynamic = !sig.dims.empty();
+  llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
+  llvm::Constant *run = dynamic ? null : buildRun(graph, arena);
+  llvm::Constant *runDynamic =
+      dynamic ? buildRunDynamic(graph, arena) : null;
+  llvm::Constant *shapes = dynamic ? buildShapes() : null;
+
   // struct kiln_model_info { u32 abi; const char*; i32; i32; const info*;
-  //                          const info*; u64; u64; run fn* }
+  //                          const info*; u64; u64; run fn*; i32;
+  //                          const dim*; run_dynamic fn*; shapes fn* }
   auto *modelTy = llvm::StructType::get(
-      ctx, {i32, ptrTy, i32, i32, ptrTy, ptrTy, i64, i64, ptrTy});
+      ctx, {i32, ptrTy, i32, i32, ptrTy, ptrTy, i64, i64, ptrTy, i32, ptrTy,
+            ptrTy, ptrTy});
   auto *info = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(
@@ -270,7 +482,9 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
            llvm::ConstantInt::get(i32, sig.outputs.size()),
            tensorInfos(sig.inputs, "input"), tensorInfos(sig.outputs, "output"),
            llvm::ConstantInt::get(i64, sig.arenaSize),
-           llvm::ConstantInt::get(i64, sig.arenaAlign), run}),
+           llvm::ConstantInt::get(i64, sig.arenaAlign), run,
+           llvm::ConstantInt::get(i32, sig.dims.size()), dimInfos(),
+           runDynamic, shapes}),
       sig.prefix + "_info");
   if (exportModelSymbol)
     llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, "kiln_model",

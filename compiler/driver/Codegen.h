@@ -22,14 +22,32 @@ const char *elementTypeName(int32_t onnxType);
 struct TensorSignature {
   std::string name;
   int32_t onnxType = 0;
+  /// Fixed dims, and -1 - k for the model's symbolic dim k.
   std::vector<int64_t> shape;
+  /// The product of the fixed dims and the element size: the whole tensor
+  /// for a static one, one sample for a batched one.
   uint64_t bytes = 0;
+  bool isStatic() const {
+    return llvm::all_of(shape, [](int64_t d) { return d >= 0; });
+  }
+};
+
+/// A symbolic dimension left symbolic (see ModelSignature::dims).
+struct DimSignature {
+  std::string name;
+  int64_t max = 0; // 0: no bound
 };
 
 /// What the generated entry point and header describe.
 struct ModelSignature {
   std::string prefix; // C identifier prefix of every exported symbol
   std::vector<TensorSignature> inputs, outputs;
+  /// The symbolic dims of a dynamic model (empty for a static one). Today
+  /// one: a batch dim (dim 0 of the tensors that have it), with
+  /// `main_graph` compiled for one sample and called once per sample.
+  std::vector<DimSignature> dims;
+  /// Bytes of a tensor with each symbolic dim at its max; 0 if one has none.
+  uint64_t bytesAtMax(const TensorSignature &t) const;
   uint64_t arenaSize = 0;
   uint64_t arenaAlign = 64;
   /// A static arena in the object that a NULL arena argument selects; bare

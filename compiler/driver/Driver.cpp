@@ -10,6 +10,7 @@
 #include "compiler/driver/Codegen.h"
 #include "compiler/driver/Pipelines.h"
 #include "compiler/import/Importer.h"
+#include "dialects/onnx/BatchSplit.h"
 #include "targets/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -203,6 +204,77 @@ int checkBareMetalObject(const std::string &path, const TargetInfo &target) {
   return 0;
 }
 
+/// A symbolic dim the inputs keep (no --dim): the model is compiled for
+/// one sample and run once per sample, if it is a batch dim. Finds it,
+/// checks that every sample is computed on its own, and sets `dim` and
+/// `batched` (the inputs that have it); leaves `dim` empty for a static
+/// model. Returns an exit code on error (0: go on).
+int planBatch(mlir::ModuleOp module, const CompileOptions &options,
+              std::optional<DimSignature> &dim,
+              llvm::SmallVector<bool> &batched) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>("main_graph");
+  if (!func)
+    return 0;
+  // name -> (input, dim) where it appears
+  std::map<std::string, std::vector<std::pair<unsigned, int64_t>>> uses;
+  auto inputName = [&](unsigned i) {
+    auto n = func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name");
+    return n ? n.str() : "input_" + std::to_string(i);
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto type =
+        mlir::dyn_cast<mlir::RankedTensorType>(func.getArgumentTypes()[i]);
+    auto params = func.getArgAttrOfType<mlir::ArrayAttr>(i, "onnx.dim_params");
+    if (!type || !params || params.size() != (size_t)type.getRank())
+      continue; // readSignature explains
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      auto name = mlir::dyn_cast<mlir::StringAttr>(params[d]);
+      if (type.isDynamicDim(d) && name && !name.getValue().empty())
+        uses[name.str()].push_back({i, d});
+    }
+  }
+  for (const auto &[name, max] : options.maxDims)
+    if (!uses.count(name))
+      return fail("--max-dim names '" + name +
+                  "', which no input dimension left symbolic has");
+  if (uses.empty())
+    return 0;
+  auto advice = [](const std::string &name) {
+    return "give it a value, e.g. --dim " + name + "=1";
+  };
+  for (const auto &[name, where] : uses)
+    for (auto [i, d] : where)
+      if (d != 0)
+        return fail("input '" + inputName(i) + "' has symbolic dimension " +
+                    name + " (dim " + std::to_string(d) +
+                    "); Kiln keeps a dimension symbolic only as the batch "
+                    "(dim 0 of the inputs): " + advice(name));
+  if (uses.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto &[name, where] : uses)
+      names.push_back(name);
+    return fail("the inputs have symbolic dimensions " +
+                llvm::join(names, ", ") +
+                "; Kiln keeps one batch dimension symbolic: give the others "
+                "values, e.g. --dim " + names[1] + "=1");
+  }
+  const auto &[name, where] = *uses.begin();
+  batched.assign(func.getNumArguments(), false);
+  for (auto [i, d] : where)
+    batched[i] = true;
+  if (auto failure = kiln::onnx::checkBatchSplit(func, batched)) {
+    failure->op->emitError()
+        << "input '" << inputName(where[0].first) << "' has symbolic "
+        << "dimension " << name << "; Kiln compiles it by running the model "
+        << "once per sample, but '" << failure->op->getName() << "' "
+        << failure->reason << ": " << advice(name);
+    return 1;
+  }
+  auto max = options.maxDims.find(name);
+  dim = DimSignature{name, max == options.maxDims.end() ? 0 : max->second};
+  return 0;
+}
+
 } // namespace
 
 int kiln::compile(const CompileOptions &options) {
@@ -257,9 +329,34 @@ int kiln::compile(const CompileOptions &options) {
       os << "\n";
     });
 
+  // A symbolic batch dim: compile one sample (the model imported again
+  // with the dim at 1), run it once per sample.
+  std::optional<DimSignature> batchDim;
+  llvm::SmallVector<bool> batched;
+  if (int rc = planBatch(module, options, batchDim, batched))
+    return rc;
+  std::optional<ImportedModel> sample;
+  if (batchDim) {
+    importOptions.dimValues[batchDim->name] = 1;
+    auto again = importOnnxFile(ctx, options.input, importOptions);
+    if (failed(again))
+      return 1;
+    sample.emplace(std::move(*again));
+    module = sample->module.get();
+    timer.lap("import");
+  }
+
   std::string prefix =
       options.name.empty() ? symbolPrefixFor(options.input) : options.name;
   auto signature = readSignature(module, prefix);
+  if (signature && batchDim) {
+    signature->dims.push_back(*batchDim);
+    for (auto [t, b] : llvm::zip(signature->inputs, batched))
+      if (b)
+        t.shape[0] = -1;
+    for (TensorSignature &t : signature->outputs)
+      t.shape[0] = -1; // checkBatchSplit: every output has the batch at 0
+  }
   if (!signature && options.stopAfter == Phase::Full)
     return fail(llvm::toString(signature.takeError()));
 

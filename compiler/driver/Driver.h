@@ -32,6 +32,8 @@ struct CompileOptions {
   Phase stopAfter = Phase::Full;
   /// Values of symbolic input dimensions.
   std::map<std::string, int64_t> dims;
+  /// Upper bounds of symbolic input dimensions left symbolic.
+  std::map<std::string, int64_t> maxDims;
   /// Folder holding libkiln_runtime.a and libkiln_main.a for the host, and
   /// a sub-folder per other target (lib/aarch64-linux-gnu/...).
   std::string runtimeDir;

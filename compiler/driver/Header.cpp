@@ -13,10 +13,12 @@ static std::string upper(const std::string &s) {
   return u;
 }
 
-static std::string shapeText(const std::vector<int64_t> &shape) {
+static std::string shapeText(const ModelSignature &sig,
+                             const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
+    s += (i ? "," : "") + (shape[i] >= 0 ? std::to_string(shape[i])
+                                         : sig.dims[-1 - shape[i]].name);
   return s + "]";
 }
 
@@ -28,12 +30,12 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   for (size_t i = 0; i < sig.inputs.size(); ++i)
     h += fmt::format(" *   {}: '{}' {}{}\n", i, sig.inputs[i].name,
                      elementTypeName(sig.inputs[i].onnxType),
-                     shapeText(sig.inputs[i].shape));
+                     shapeText(sig, sig.inputs[i].shape));
   h += " * Outputs:\n";
   for (size_t i = 0; i < sig.outputs.size(); ++i)
     h += fmt::format(" *   {}: '{}' {}{}\n", i, sig.outputs[i].name,
                      elementTypeName(sig.outputs[i].onnxType),
-                     shapeText(sig.outputs[i].shape));
+                     shapeText(sig, sig.outputs[i].shape));
   h += " */\n";
   h += fmt::format("#ifndef {0}_KILN_H\n#define {0}_KILN_H\n\n", P);
   h += "#include \"kiln/runtime.h\"\n\n";
@@ -41,7 +43,15 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   h += fmt::format("#define {}_NUM_INPUTS {}\n", P, sig.inputs.size());
   h += fmt::format("#define {}_NUM_OUTPUTS {}\n", P, sig.outputs.size());
   h += fmt::format("#define {}_ARENA_SIZE {}u\n", P, sig.arenaSize);
-  h += fmt::format("#define {}_ARENA_ALIGN {}u\n\n", P, sig.arenaAlign);
+  h += fmt::format("#define {}_ARENA_ALIGN {}u\n", P, sig.arenaAlign);
+  h += fmt::format("#define {}_NUM_DIMS {}\n\n", P, sig.dims.size());
+  for (size_t k = 0; k < sig.dims.size(); ++k) {
+    h += fmt::format("#define {}_DIM_{}_NAME \"{}\"\n", P, k, sig.dims[k].name);
+    if (sig.dims[k].max > 0)
+      h += fmt::format("#define {}_DIM_{}_MAX {}\n", P, k, sig.dims[k].max);
+  }
+  if (!sig.dims.empty())
+    h += "\n";
   auto describe = [&](const std::vector<TensorSignature> &ts,
                       const char *kind) {
     for (size_t i = 0; i < ts.size(); ++i) {
@@ -50,7 +60,9 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
                        ts[i].onnxType, elementTypeName(ts[i].onnxType));
       h += fmt::format("#define {}_{}_{}_RANK {}\n", P, kind, i,
                        ts[i].shape.size());
-      h += fmt::format("#define {}_{}_{}_BYTES {}u\n", P, kind, i, ts[i].bytes);
+      // With symbolic dims: the bytes at their maxima, if they have some.
+      if (uint64_t bytes = sig.bytesAtMax(ts[i]); ts[i].isStatic() || bytes)
+        h += fmt::format("#define {}_{}_{}_BYTES {}u\n", P, kind, i, bytes);
     }
   };
   describe(sig.inputs, "INPUT");
@@ -64,9 +76,21 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
       sig.staticArena
           ? "or NULL for the model's static arena (not\n * reentrant)"
           : "always given by the caller (NULL is\n * KILN_ERROR_INVALID_ARGUMENT: this target has no static arena)");
-  h += fmt::format("int32_t {}_run(const void *const *inputs, void *const "
-                   "*outputs, void *arena);\n\n",
-                   p);
+  if (sig.dims.empty())
+    h += fmt::format("int32_t {}_run(const void *const *inputs, void *const "
+                     "*outputs, void *arena);\n\n",
+                     p);
+  else
+    h += fmt::format(
+        "int32_t {0}_run_dynamic(const void *const *inputs,\n"
+        "    const int64_t *const *input_shapes, void *const *outputs,\n"
+        "    int64_t *const *output_shapes, void *arena);\n\n"
+        "/* The output shapes and the arena size (here {1}_ARENA_SIZE for\n"
+        " * every batch) for these input shapes, or KILN_ERROR_SHAPE_MISMATCH.\n"
+        " * The model runs once per sample of the batch. */\n"
+        "int32_t {0}_shapes(const int64_t *const *input_shapes,\n"
+        "    int64_t *const *output_shapes, uint64_t *arena_size);\n\n",
+        p, P);
   h += fmt::format("/* Names, types and shapes of the inputs and outputs. */\n"
                    "extern const kiln_model_info {}_info;\n\n",
                    p);

@@ -15,4 +15,17 @@ def OnnxInferShapes : Pass<"onnx-infer-shapes", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::onnx::OnnxDialect"];
 }
 
+def OnnxCheckBatchSplit : Pass<"onnx-check-batch-split", "::mlir::func::FuncOp"> {
+  let summary = "check that a graph computes each sample of a batch on its own";
+  let description = [{
+    The check `kiln compile` runs on a model whose inputs keep a symbolic
+    batch dimension (dim 0, named by `onnx.dim_params`): an error at the first
+    op that looks across samples, else a remark. See BatchSplit.h.
+  }];
+  let options = [
+    Option<"dim", "dim", "std::string", "\"batch\"",
+           "the name of the batch dimension">
+  ];
+}
+
 #endif // KILN_ONNX_PASSES_TD

@@ -42,6 +42,19 @@ std::pair<int64_t, int64_t> shapeOpRange(std::optional<int64_t> start,
 /// and Add, Sub, Mul and Div of two of them. Nullopt for anything else (or
 /// when no entry is known).
 std::optional<llvm::SmallVector<int64_t>> getPartialInts(mlir::Value v);
+/// Where a dynamic dimension comes from: a value (a function argument, or
+/// the result of an op that tracing does not see through) and its dim. Two
+/// dims with the same origin are equal at run time.
+using DimOrigin = std::pair<mlir::Value, int64_t>;
+/// The origin of dim `d` of `v` (nullopt when that dim is static), followed
+/// back through ops that keep it: shape-preserving ops, the batch dim of
+/// windows, Transpose, Concat and Slice off their axes, Reshape to a traced
+/// target entry, and broadcasts where one operand alone is dynamic there.
+std::optional<DimOrigin> traceDim(mlir::Value v, int64_t d);
+/// The origin of entry `i` of a shape value computed from Shape (through
+/// Gather, Concat, Unsqueeze/Squeeze/Reshape, Identity and Cast).
+std::optional<DimOrigin> traceShapeEntry(mlir::Value shape, int64_t i);
+
 /// The float value of a constant one-element operand, or nullopt.
 std::optional<double> getConstantScalar(mlir::Value v);
 

@@ -135,6 +135,161 @@ static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
   return std::nullopt;
 }
 
+/// Ops whose result has the shape of their first operand.
+static bool keepsShape(Operation *op) {
+  return op->getNumOperands() >= 1 &&
+         isa<ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp, SqrtOp, NegOp, AbsOp,
+             ErfOp, CeilOp, FloorOp, RoundOp, ReciprocalOp, SignOp, SinOp,
+             CosOp, SoftsignOp, SoftplusOp, HardSwishOp, MishOp, NotOp,
+             IdentityOp, IsNaNOp, LeakyReluOp, EluOp, CeluOp,
+             ThresholdedReluOp, SeluOp, HardSigmoidOp, CastOp, CastLikeOp,
+             ClipOp, DropoutOp, SoftmaxOp, LogSoftmaxOp, HardmaxOp,
+             LayerNormalizationOp, InstanceNormalizationOp,
+             GroupNormalizationOp, BatchNormalizationOp, CumSumOp, TriluOp>(op);
+}
+
+namespace {
+/// One step back of a trace: a dim of a tensor, or an entry of a shape value.
+struct TraceStep {
+  Value v;
+  int64_t i;
+  bool entry;
+};
+} // namespace
+
+/// The step before entry `i` of the shape value `v`, or nullopt where the
+/// entry cannot be followed.
+static std::optional<TraceStep> entryStep(Value v, int64_t i) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto shape = dyn_cast<ShapeOfOp>(def)) {
+    auto t = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!t)
+      return std::nullopt;
+    auto [s, e] = shapeOpRange(shape.getStart(), shape.getEnd(), t.getRank());
+    if (i < 0 || s + i >= e)
+      return std::nullopt;
+    return TraceStep{shape.getData(), s + i, false};
+  }
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    auto idx = getConstantInts(gather.getIndices());
+    auto t = dyn_cast<RankedTensorType>(gather.getData().getType());
+    if (!idx || !t || t.getRank() != 1 || i >= (int64_t)idx->size())
+      return std::nullopt;
+    int64_t n = t.getDimSize(0), at = (*idx)[i];
+    if (n == kDyn || at < -n || at >= n)
+      return std::nullopt;
+    return TraceStep{gather.getData(), at < 0 ? at + n : at, true};
+  }
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    for (Value in : concat.getInputs()) {
+      auto t = dyn_cast<RankedTensorType>(in.getType());
+      if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+        return std::nullopt;
+      if (i < t.getDimSize(0))
+        return TraceStep{in, i, true};
+      i -= t.getDimSize(0);
+    }
+    return std::nullopt;
+  }
+  if (isa<UnsqueezeOp, SqueezeOp, ReshapeOp, IdentityOp, CastOp>(def))
+    return TraceStep{def->getOperand(0), i, true};
+  return std::nullopt;
+}
+
+/// The step before dim `d` of `v` (dynamic), or nullopt where `v` is its
+/// origin.
+static std::optional<TraceStep> dimStep(Value v, int64_t d) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  auto t = cast<RankedTensorType>(v.getType());
+  auto rankOf = [](Value x) {
+    auto r = dyn_cast<RankedTensorType>(x.getType());
+    return r ? r.getRank() : -1;
+  };
+  if (keepsShape(def) && rankOf(def->getOperand(0)) == t.getRank())
+    return TraceStep{def->getOperand(0), d, false};
+  // The batch dim of windows and per-channel normalizations.
+  if (d == 0 && isa<ConvOp, ConvTransposeOp, MaxPoolOp, AveragePoolOp,
+                    GlobalAveragePoolOp, GlobalMaxPoolOp, ResizeOp,
+                    UpsampleOp, DepthToSpaceOp, SpaceToDepthOp>(def))
+    return TraceStep{def->getOperand(0), 0, false};
+  if (auto tr = dyn_cast<TransposeOp>(def)) {
+    int64_t r = t.getRank();
+    return TraceStep{tr.getData(), tr.getPerm() ? (*tr.getPerm())[d] : r - 1 - d,
+                     false};
+  }
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    int64_t axis = (int64_t)concat.getAxis();
+    if (axis != d && axis != d - t.getRank())
+      return TraceStep{concat.getInputs()[0], d, false};
+    return std::nullopt;
+  }
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    SmallVector<int64_t> starts, ends, axes, steps;
+    if (!getSliceParams(slice, t.getRank(), starts, ends, axes, steps) &&
+        !llvm::is_contained(axes, d))
+      return TraceStep{slice.getData(), d, false};
+    return std::nullopt;
+  }
+  if (auto reshape = dyn_cast<ReshapeOp>(def)) {
+    auto target = getConstantInts(reshape.getShape());
+    if (target && (*target)[d] == 0 && !reshape.getAllowzero())
+      return TraceStep{reshape.getData(), d, false};
+    if (entryStep(reshape.getShape(), d))
+      return TraceStep{reshape.getShape(), d, true};
+    return std::nullopt;
+  }
+  // Broadcasting ops: the one operand with a dynamic dim there.
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, PReluOp, ModOp, WhereOp, MaxOp,
+          MinOp, SumOp, MeanOp, EqualOp, LessOp, GreaterOp, LessOrEqualOp,
+          GreaterOrEqualOp, AndOp, OrOp, XorOp>(def)) {
+    std::optional<TraceStep> only;
+    for (Value in : def->getOperands()) {
+      int64_t r = rankOf(in), p = d - (t.getRank() - r);
+      if (r < 0)
+        return std::nullopt;
+      if (p < 0 || !cast<RankedTensorType>(in.getType()).isDynamicDim(p))
+        continue;
+      if (only)
+        return std::nullopt;
+      only = TraceStep{in, p, false};
+    }
+    return only;
+  }
+  return std::nullopt;
+}
+
+/// Follows steps back to the last dynamic dim reached (a loop, not
+/// recursion: graphs of many thousand ops trace in constant stack).
+static std::optional<DimOrigin> trace(TraceStep step) {
+  std::optional<DimOrigin> origin;
+  while (true) {
+    if (!step.entry) {
+      auto t = dyn_cast<RankedTensorType>(step.v.getType());
+      if (!t || step.i < 0 || step.i >= t.getRank() ||
+          !t.isDynamicDim(step.i))
+        return origin;
+      origin = DimOrigin{step.v, step.i};
+    }
+    auto next = step.entry ? entryStep(step.v, step.i)
+                           : dimStep(step.v, step.i);
+    if (!next)
+      return origin;
+    step = *next;
+  }
+}
+
+std::optional<DimOrigin> kiln::onnx::traceDim(Value v, int64_t d) {
+  return trace(TraceStep{v, d, false});
+}
+
+std::optional<DimOrigin> kiln::onnx::traceShapeEntry(Value shape, int64_t i) {
+  return trace(TraceStep{shape, i, true});
+}
+
 std::optional<SmallVector<int64_t>> kiln::onnx::getPartialInts(Value v) {
   auto ints = partialInts(v, 0);
   if (!ints || llvm::all_of(*ints, [](int64_t x) { return x == kDyn; }))
@@ -814,6 +969,49 @@ LogicalResult ReshapeOp::inferShapes() {
       known *= d;
     }
     out.push_back(d == -1 ? kDyn : d);
+  }
+  // A -1 next to dynamic entries that are the input's dynamic dims (the
+  // same dims, traced to where they come from): the rest is static.
+  if (in && inferred >= 0 && !in.hasStaticShape()) {
+    SmallVector<DimOrigin> want, have;
+    int64_t staticIn = 1;
+    bool ok = true;
+    for (int64_t d = 0; d < in.getRank() && ok; ++d) {
+      if (!in.isDynamicDim(d)) {
+        staticIn *= in.getDimSize(d);
+        continue;
+      }
+      auto o = traceDim(getData(), d);
+      ok = o.has_value();
+      if (ok)
+        have.push_back(*o);
+    }
+    for (size_t i = 0; i < out.size() && ok; ++i) {
+      if (out[i] != kDyn || (int64_t)i == inferred)
+        continue;
+      std::optional<DimOrigin> o;
+      if ((*target)[i] == 0 && !getAllowzero())
+        o = traceDim(getData(), i);
+      else
+        o = traceShapeEntry(getShape(), i);
+      ok = o.has_value();
+      if (ok)
+        want.push_back(*o);
+    }
+    auto key = [](const DimOrigin &o) {
+      return std::make_pair(o.first.getAsOpaquePointer(), o.second);
+    };
+    auto less = [&](const DimOrigin &a, const DimOrigin &b) {
+      return key(a) < key(b);
+    };
+    llvm::sort(want, less);
+    llvm::sort(have, less);
+    if (ok && want.size() == have.size() &&
+        llvm::equal(want, have, [&](const DimOrigin &a, const DimOrigin &b) {
+          return key(a) == key(b);
+        }) &&
+        known > 0 && staticIn % known == 0)
+      out[inferred] = staticIn / known;
   }
   if (in && in.hasStaticShape()) {
     if (inferred >= 0) {

@@ -123,6 +123,30 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Formats "float32[batch,3,224,224]": symbolic dims by name. */
+static void format_declared(char *buf, size_t size, const kiln_model_info *m,
+                            const kiln_tensor_info *t) {
+  size_t used;
+  int32_t i;
+  kiln_format_type(buf, size, t->elem_type, 0, NULL);
+  used = strlen(buf);
+  if (used == 0)
+    return;
+  --used; /* drop the "]" */
+  for (i = 0; i < t->rank && t->shape && used + 1 < size; ++i) {
+    int64_t d = t->shape[i];
+    int64_t k = -1 - d;
+    if (d < 0 && k < m->num_dims && m->dims && m->dims[k].name)
+      snprintf(buf + used, size - used, "%s%s", i ? "," : "",
+               m->dims[k].name);
+    else
+      snprintf(buf + used, size - used, "%s%lld", i ? "," : "",
+               (long long)d);
+    used += strlen(buf + used);
+  }
+  snprintf(buf + used, size - used, "]");
+}
+
 static void print_info(void) {
   const kiln_model_info *m = &kiln_model;
   char ty[512];
@@ -131,21 +155,77 @@ static void print_info(void) {
   printf("abi_version: %u\n", (unsigned)m->abi_version);
   printf("inputs: %d\n", (int)m->num_inputs);
   for (i = 0; i < m->num_inputs; ++i) {
-    kiln_format_type(ty, sizeof ty, m->inputs[i].elem_type,
-                     m->inputs[i].rank, m->inputs[i].shape);
+    format_declared(ty, sizeof ty, m, &m->inputs[i]);
     printf("  %d: %s %s\n", (int)i,
            m->inputs[i].name ? m->inputs[i].name : "?", ty);
   }
   printf("outputs: %d\n", (int)m->num_outputs);
   for (i = 0; i < m->num_outputs; ++i) {
-    kiln_format_type(ty, sizeof ty, m->outputs[i].elem_type,
-                     m->outputs[i].rank, m->outputs[i].shape);
+    format_declared(ty, sizeof ty, m, &m->outputs[i]);
     printf("  %d: %s %s\n", (int)i,
            m->outputs[i].name ? m->outputs[i].name : "?", ty);
   }
-  printf("arena: %llu bytes (align %llu)\n",
+  for (i = 0; i < m->num_dims; ++i) {
+    if (m->dims[i].max > 0)
+      printf("dim %s: 0 to %lld\n", m->dims[i].name,
+             (long long)m->dims[i].max);
+    else
+      printf("dim %s: any size\n", m->dims[i].name);
+  }
+  printf("arena: %llu bytes (align %llu)%s\n",
          (unsigned long long)m->arena_size,
-         (unsigned long long)m->arena_align);
+         (unsigned long long)m->arena_align,
+         m->num_dims > 0 && m->arena_size == 0 ? ", by the input shapes" : "");
+}
+
+/* The values of a dynamic model's symbolic dims from the inputs read (each
+ * already checked against its declared type and fixed dims): the same
+ * wherever a dim appears, and within its max. */
+static int resolve_dims(const kiln_model_info *m, const kiln_tensor *ins,
+                        int64_t *dims, const char *const *paths) {
+  int32_t k, j;
+  char ty[512];
+  for (k = 0; k < m->num_dims; ++k)
+    dims[k] = -1;
+  for (k = 0; k < m->num_inputs; ++k) {
+    const kiln_tensor_info *t = &m->inputs[k];
+    for (j = 0; j < t->rank; ++j) {
+      int64_t d = -1 - t->shape[j];
+      if (t->shape[j] >= 0)
+        continue;
+      if (d >= m->num_dims)
+        return fail("model '%s' has an invalid kiln_model_info", m->name);
+      if (m->dims[d].max > 0 && ins[k].shape[j] > m->dims[d].max) {
+        format_declared(ty, sizeof ty, m, t);
+        return fail("input '%s': %s is %lld, the model takes at most %lld "
+                    "(expected %s, from '%s')",
+                    t->name ? t->name : "?", m->dims[d].name,
+                    (long long)ins[k].shape[j], (long long)m->dims[d].max,
+                    ty, paths[k]);
+      }
+      if (dims[d] >= 0 && dims[d] != ins[k].shape[j]) {
+        format_declared(ty, sizeof ty, m, t);
+        return fail("input '%s': %s is %lld here but %lld in an earlier "
+                    "input (expected %s, from '%s')",
+                    t->name ? t->name : "?", m->dims[d].name,
+                    (long long)ins[k].shape[j], (long long)dims[d], ty,
+                    paths[k]);
+      }
+      dims[d] = ins[k].shape[j];
+    }
+  }
+  return 0;
+}
+
+static int32_t run_model(const kiln_model_info *m, const void **in_ptrs,
+                         const int64_t **in_shapes, void **out_ptrs,
+                         int64_t **out_shapes, void *arena) {
+  if (m->num_dims > 0)
+    return m->run_dynamic((const void *const *)in_ptrs,
+                          (const int64_t *const *)in_shapes,
+                          (void *const *)out_ptrs,
+                          (int64_t *const *)out_shapes, arena);
+  return m->run((const void *const *)in_ptrs, (void *const *)out_ptrs, arena);
 }
 
 int main(int argc, char **argv) {
@@ -161,6 +241,10 @@ int main(int argc, char **argv) {
   void *arena = NULL;
   char **tmp = NULL;
   double *times = NULL;
+  const int64_t **in_shapes = NULL;
+  int64_t **out_shapes = NULL;
+  int64_t *dims = NULL;
+  uint64_t arena_size = m->arena_size;
   char err[1024];
   int32_t rc, k;
   uint64_t bytes;
@@ -247,7 +331,9 @@ int main(int argc, char **argv) {
                 m->name ? m->name : "?", (unsigned)m->abi_version,
                 (unsigned)KILN_ABI_VERSION);
   }
-  if (!m->run || (m->num_inputs > 0 && !m->inputs) ||
+  if ((m->num_dims > 0 ? !m->run_dynamic || !m->shapes || !m->dims
+                        : !m->run) ||
+      (m->num_inputs > 0 && !m->inputs) ||
       (m->num_outputs > 0 && !m->outputs) || m->num_inputs < 0 ||
       m->num_outputs < 0) {
     free(pos);
@@ -281,7 +367,13 @@ int main(int argc, char **argv) {
   in_ptrs = (const void **)calloc((size_t)m->num_inputs + 1, sizeof *in_ptrs);
   out_ptrs = (void **)calloc((size_t)m->num_outputs + 1, sizeof *out_ptrs);
   tmp = (char **)calloc((size_t)m->num_outputs + 1, sizeof *tmp);
-  if (!ins || !outs || !in_ptrs || !out_ptrs || !tmp) {
+  in_shapes = (const int64_t **)calloc((size_t)m->num_inputs + 1,
+                                       sizeof *in_shapes);
+  out_shapes = (int64_t **)calloc((size_t)m->num_outputs + 1,
+                                  sizeof *out_shapes);
+  dims = (int64_t *)calloc((size_t)m->num_dims + 1, sizeof *dims);
+  if (!ins || !outs || !in_ptrs || !out_ptrs || !tmp || !in_shapes ||
+      !out_shapes || !dims) {
     fail("out of memory");
     goto done;
   }
@@ -298,6 +390,22 @@ int main(int argc, char **argv) {
       goto done;
     }
     in_ptrs[k] = ins[k].data;
+    in_shapes[k] = ins[k].shape;
+  }
+  for (k = 0; k < m->num_outputs; ++k)
+    out_shapes[k] = outs[k].shape;
+  if (m->num_dims > 0) {
+    /* The model's own check has the last word; resolve_dims names the
+     * input and dim for the common mistakes. */
+    if (resolve_dims(m, ins, dims, pos) != 0)
+      goto done;
+    rc = m->shapes((const int64_t *const *)in_shapes,
+                   (int64_t *const *)out_shapes, &arena_size);
+    if (rc != KILN_OK) {
+      fail("model '%s' does not accept these input shapes: %s (status %d)",
+           m->name ? m->name : "?", kiln_status_string(rc), (int)rc);
+      goto done;
+    }
   }
 
   if (make_dirs(out_dir, err, sizeof err) != 0) {
@@ -305,18 +413,20 @@ int main(int argc, char **argv) {
     goto done;
   }
 
-  arena = kiln_arena_alloc(m);
+  {
+    kiln_model_info sized = *m;
+    sized.arena_size = arena_size;
+    arena = kiln_arena_alloc(&sized);
+  }
   if (!arena) {
     fail("cannot allocate the %llu-byte arena (align %llu)",
-         (unsigned long long)m->arena_size,
-         (unsigned long long)m->arena_align);
+         (unsigned long long)arena_size, (unsigned long long)m->arena_align);
     goto done;
   }
   for (k = 0; k < m->num_outputs; ++k) {
     const kiln_tensor_info *o = &m->outputs[k];
     kiln_model_info one;
     memset(&one, 0, sizeof one);
-    one.arena_size = o->byte_size;
     one.arena_align = 64;
     outs[k].elem_type = o->elem_type;
     outs[k].rank = o->rank;
@@ -325,29 +435,31 @@ int main(int argc, char **argv) {
            o->name ? o->name : "?", (int)o->rank);
       goto done;
     }
-    if (o->rank)
+    /* A dynamic model's output shapes came from P_shapes. */
+    if (o->rank && m->num_dims == 0)
       memcpy(outs[k].shape, o->shape, sizeof(int64_t) * (size_t)o->rank);
     if (kiln_elem_size(o->elem_type) == 0 ||
-        kiln_shape_bytes(o->rank, o->shape, kiln_elem_size(o->elem_type),
+        kiln_shape_bytes(o->rank, outs[k].shape, kiln_elem_size(o->elem_type),
                          &bytes) != 0 ||
-        bytes != o->byte_size) {
+        (m->num_dims == 0 && bytes != o->byte_size)) {
       fail("output %d ('%s') declares an inconsistent type, shape or "
            "byte_size",
            (int)k, o->name ? o->name : "?");
       goto done;
     }
-    outs[k].byte_size = o->byte_size;
+    outs[k].byte_size = bytes;
+    one.arena_size = bytes;
     /* Aligned, zeroed; freed with free() by kiln_tensor_free. */
     outs[k].data = kiln_arena_alloc(&one);
     if (!outs[k].data) {
       fail("cannot allocate %llu bytes for output '%s'",
-           (unsigned long long)o->byte_size, o->name ? o->name : "?");
+           (unsigned long long)bytes, o->name ? o->name : "?");
       goto done;
     }
     out_ptrs[k] = outs[k].data;
   }
 
-  rc = m->run((const void *const *)in_ptrs, (void *const *)out_ptrs, arena);
+  rc = run_model(m, in_ptrs, in_shapes, out_ptrs, out_shapes, arena);
   if (rc != KILN_OK) {
     fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
          kiln_status_string(rc), (int)rc);
@@ -362,8 +474,7 @@ int main(int argc, char **argv) {
     }
     for (i = 0; i < bench; ++i) {
       double t0 = now_ms();
-      rc = m->run((const void *const *)in_ptrs, (void *const *)out_ptrs,
-                  arena);
+      rc = run_model(m, in_ptrs, in_shapes, out_ptrs, out_shapes, arena);
       times[i] = now_ms() - t0;
       if (rc != KILN_OK) {
         fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
@@ -431,6 +542,9 @@ done:
       kiln_tensor_free(&outs[k]);
   kiln_arena_free(arena);
   free(times);
+  free(dims);
+  free(out_shapes);
+  free(in_shapes);
   free(tmp);
   free(out_ptrs);
   free(in_ptrs);

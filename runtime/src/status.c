@@ -38,8 +38,11 @@ void kiln_format_type(char *buf, size_t size, int32_t elem_type, int32_t rank,
   snprintf(buf, size, "%s[", kiln_elem_type_name(elem_type));
   used = strlen(buf);
   for (i = 0; i < rank && shape && used + 1 < size; ++i) {
-    snprintf(buf + used, size - used, "%s%lld", i ? "," : "",
-             (long long)shape[i]);
+    if (shape[i] < 0) /* a symbolic dimension */
+      snprintf(buf + used, size - used, "%s?", i ? "," : "");
+    else
+      snprintf(buf + used, size - used, "%s%lld", i ? "," : "",
+               (long long)shape[i]);
     used += strlen(buf + used);
   }
   if (used + 1 < size) {
@@ -96,7 +99,7 @@ int32_t kiln_tensor_check(const kiln_tensor *t, const kiln_tensor_info *info,
   char want[256], got[256];
   const char *name;
   int32_t i;
-  int shape_ok;
+  int shape_ok, symbolic = 0;
   if (!t || !info)
     return kiln_set_error(err, err_size, KILN_ERROR_INVALID_ARGUMENT,
                           "kiln_tensor_check: NULL argument");
@@ -108,12 +111,15 @@ int32_t kiln_tensor_check(const kiln_tensor *t, const kiln_tensor_info *info,
     return kiln_set_error(err, err_size, KILN_ERROR_TYPE_MISMATCH,
                           "input '%s': expected %s, got %s", name, want, got);
   shape_ok = t->rank == info->rank;
-  for (i = 0; shape_ok && i < t->rank; ++i)
-    shape_ok = info->shape && t->shape[i] == info->shape[i];
+  for (i = 0; shape_ok && i < t->rank; ++i) {
+    shape_ok = info->shape && (t->shape[i] == info->shape[i] ||
+                               (info->shape[i] < 0 && t->shape[i] >= 0));
+    symbolic |= info->shape && info->shape[i] < 0;
+  }
   if (!shape_ok)
     return kiln_set_error(err, err_size, KILN_ERROR_SHAPE_MISMATCH,
                           "input '%s': expected %s, got %s", name, want, got);
-  if (t->byte_size != info->byte_size)
+  if (!symbolic && t->byte_size != info->byte_size)
     return kiln_set_error(
         err, err_size, KILN_ERROR_SHAPE_MISMATCH,
         "input '%s': expected %llu bytes for %s, got %llu", name,

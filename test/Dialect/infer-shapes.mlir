@@ -59,6 +59,45 @@ func.func @shape_chain_dynamic_batch(%x: tensor<?x116x28x28xf32>) -> tensor<*xf3
 
 // -----
 
+// The shuffle's way back: x.view(n, -1, h, w) after a Transpose. The -1 is
+// inferred because the target's one dynamic entry (n, from Shape of the
+// shuffled tensor) and the input's one dynamic dim trace back to the same
+// dim (the Transpose keeps dim 0, the first Reshape takes it from %x).
+// CHECK-LABEL: func.func @shuffle_back_dynamic_batch
+// CHECK: onnx.Reshape {{.*}} -> tensor<?x116x28x28xf32>
+func.func @shuffle_back_dynamic_batch(%x: tensor<?x116x28x28xf32>) -> tensor<*xf32> {
+  %s = onnx.Shape %x : (tensor<?x116x28x28xf32>) -> tensor<*xi64>
+  %i0 = onnx.Constant(dense<0> : tensor<i64>) : tensor<i64>
+  %n = onnx.Gather %s, %i0 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %ax = onnx.Constant(dense<[0]> : tensor<1xi64>) : tensor<1xi64>
+  %un = onnx.Unsqueeze %n, %ax : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %rest = onnx.Constant(dense<[2, 58, 28, 28]> : tensor<4xi64>) : tensor<4xi64>
+  %t1 = onnx.Concat %un, %rest {axis = 0 : i64} : (tensor<*xi64>, tensor<4xi64>) -> tensor<*xi64>
+  %r1 = onnx.Reshape %x, %t1 : (tensor<?x116x28x28xf32>, tensor<*xi64>) -> tensor<*xf32>
+  %tr = onnx.Transpose %r1 {perm = array<i64: 0, 2, 1, 3, 4>} : (tensor<*xf32>) -> tensor<*xf32>
+  %back = onnx.Constant(dense<[-1, 28, 28]> : tensor<3xi64>) : tensor<3xi64>
+  %t2 = onnx.Concat %un, %back {axis = 0 : i64} : (tensor<*xi64>, tensor<3xi64>) -> tensor<*xi64>
+  %r2 = onnx.Reshape %tr, %t2 : (tensor<*xf32>, tensor<*xi64>) -> tensor<*xf32>
+  return %r2 : tensor<*xf32>
+}
+
+// -----
+
+// Two dynamic dims of different origins: the -1 stays unknown.
+// CHECK-LABEL: func.func @reshape_other_dim
+// CHECK: onnx.Reshape {{.*}} -> tensor<?x?xf32>
+func.func @reshape_other_dim(%x: tensor<?x6xf32>, %y: tensor<?x2xf32>) -> tensor<*xf32> {
+  %s = onnx.Shape %y : (tensor<?x2xf32>) -> tensor<*xi64>
+  %i0 = onnx.Constant(dense<[0]> : tensor<1xi64>) : tensor<1xi64>
+  %n = onnx.Gather %s, %i0 : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %m1 = onnx.Constant(dense<[-1]> : tensor<1xi64>) : tensor<1xi64>
+  %t = onnx.Concat %n, %m1 {axis = 0 : i64} : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %r = onnx.Reshape %x, %t : (tensor<?x6xf32>, tensor<*xi64>) -> tensor<*xf32>
+  return %r : tensor<*xf32>
+}
+
+// -----
+
 // Shape operands known only in part (or only in length) still give the
 // result's rank and its known dims: an Expand to [n, 4] of a 1x4 tensor, a
 // ConstantOfShape of [n, 2], a Tile by a run-time repeats vector.

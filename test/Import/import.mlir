@@ -8,10 +8,14 @@
 // RUN: not kiln compile %t/garbage.onnx -o %t/g 2>&1 | FileCheck %s --check-prefix=GARBAGE
 // RUN: not kiln compile %t/truncated.onnx -o %t/t 2>&1 | FileCheck %s --check-prefix=GARBAGE
 // RUN: not kiln compile %t/missing.onnx -o %t/m 2>&1 | FileCheck %s --check-prefix=MISSING
-// RUN: not kiln compile %t/flatten_chain.onnx -o %t/f 2>&1 | FileCheck %s --check-prefix=DYN
+// RUN: kiln compile %t/flatten_chain.onnx -o %t/dyn && %t/dyn --info | FileCheck %s --check-prefix=DYN
+// RUN: kiln compile %t/flatten_chain.onnx --max-dim N=5 -o %t/dyn5 && %t/dyn5 --info | FileCheck %s --check-prefix=MAX
+// RUN: not kiln compile %t/batch_mix.onnx -o %t/x 2>&1 | FileCheck %s --check-prefix=MIX
+// RUN: not kiln compile %t/seq_dim.onnx -o %t/s 2>&1 | FileCheck %s --check-prefix=SEQ
+// RUN: not kiln compile %t/flatten_chain.onnx --max-dim M=5 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADMAX
 // RUN: kiln compile %t/flatten_chain.onnx --compile-to=onnx | FileCheck %s --check-prefix=PARAMS
 // RUN: not kiln compile %t/flatten_chain.onnx --dim n=2 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADDIM
-// RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f
+// RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f %t/x %t/s
 
 // The shape chain folds away; the batch comes from --dim.
 // CHAIN: module attributes {onnx.opset = 13 : i64, onnx.opset_imports = {ai.onnx = 13 : i64, com.example = 1 : i64}}
@@ -36,9 +40,17 @@
 // ESCAPE: error: {{.*}}external data location '../escape.bin' leaves the model's folder
 // GARBAGE: error: {{.*}}is not an ONNX model
 // MISSING: error: '{{.*}}missing.onnx' does not exist
-// A dimension left symbolic is named in the error, and kept on the input
-// (onnx.dim_params) for the phases that will need it.
-// DYN: error: input 'x' has symbolic dimension N (dim 0); Kiln compiles static shapes: give it a value, e.g. --dim N=1
+// A batch dim left symbolic (the model computes each sample on its own):
+// one executable for every batch size, up to a bound with --max-dim. The
+// name is kept on the input (onnx.dim_params).
+// DYN: inputs: 1
+// DYN-NEXT: 0: x float32[N,3,4,4]
+// DYN: 0: z float32[N,48]
+// DYN-NEXT: dim N: any size
+// MAX: dim N: 0 to 5
+// MIX: error: node 'total': input 'x' has symbolic dimension N; Kiln compiles it by running the model once per sample, but 'onnx.ReduceSum' works along the batch dim, across samples: give it a value, e.g. --dim N=1
+// SEQ: error: input 'x' has symbolic dimension S (dim 1); Kiln keeps a dimension symbolic only as the batch (dim 0 of the inputs): give it a value, e.g. --dim S=1
+// BADMAX: error: --max-dim names 'M', which no input dimension left symbolic has
 // PARAMS: func.func @main_graph(%{{.*}}: tensor<?x3x4x4xf32> {onnx.dim_params = ["N", "", "", ""], onnx.name = "x"}
 
 // A --dim that names no symbolic dimension of the inputs (a typo: the

@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
 
   kiln::CompileOptions options;
   std::string emit, compileTo;
-  std::vector<std::string> dims;
+  std::vector<std::string> dims, maxDims;
   unsigned optLevel = 2;
   compileCmd->add_option("model", options.input, "the .onnx file")->required();
   compileCmd->add_option("-o,--output", options.output, "output file");
@@ -56,6 +56,9 @@ int main(int argc, char **argv) {
   compileCmd->add_option("--dim", dims,
                          "value of a symbolic input dimension, NAME=N "
                          "(repeatable)");
+  compileCmd->add_option("--max-dim", maxDims,
+                         "largest value a symbolic input dimension left "
+                         "symbolic accepts, NAME=N (repeatable)");
   compileCmd->add_flag("--time", options.timing,
                        "print the time each phase takes");
 
@@ -97,17 +100,32 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  for (const std::string &d : dims) {
-    auto eq = d.find('=');
-    char *end = nullptr;
-    long long v = eq == std::string::npos ? -1
-                                          : std::strtoll(d.c_str() + eq + 1, &end, 10);
-    if (eq == std::string::npos || eq == 0 || !end || *end || v < 0) {
-      std::cerr << "error: --dim expects NAME=N with N >= 0, got '" << d << "'\n";
+  auto parseDims = [](const std::vector<std::string> &list, const char *flag,
+                      long long min, std::map<std::string, int64_t> &out) {
+    for (const std::string &d : list) {
+      auto eq = d.find('=');
+      char *end = nullptr;
+      long long v = eq == std::string::npos
+                        ? -1
+                        : std::strtoll(d.c_str() + eq + 1, &end, 10);
+      if (eq == std::string::npos || eq == 0 || !end || *end || v < min) {
+        std::cerr << "error: " << flag << " expects NAME=N with N >= " << min
+                  << ", got '" << d << "'\n";
+        return false;
+      }
+      out[d.substr(0, eq)] = v;
+    }
+    return true;
+  };
+  if (!parseDims(dims, "--dim", 0, options.dims) ||
+      !parseDims(maxDims, "--max-dim", 1, options.maxDims))
+    return 2;
+  for (const auto &[name, max] : options.maxDims)
+    if (options.dims.count(name)) {
+      std::cerr << "error: '" << name
+                << "' has both --dim and --max-dim: give one\n";
       return 2;
     }
-    options.dims[d.substr(0, eq)] = v;
-  }
 
   if (const char *dir = std::getenv("KILN_RUNTIME_DIR")) {
     options.runtimeDir = dir;

@@ -16,6 +16,24 @@
  * overlap one another (the compiled code relies on it). P_run performs no heap allocation and
  * returns KILN_OK or an error code; it never aborts.
  *
+ * A dynamic model (compiled with a symbolic dimension left symbolic; its
+ * P_info.num_dims > 0) defines instead of P_run:
+ *
+ *   int32_t P_run_dynamic(const void *const *inputs,
+ *                         const int64_t *const *input_shapes,
+ *                         void *const *outputs, int64_t *const *output_shapes,
+ *                         void *arena);
+ *   int32_t P_shapes(const int64_t *const *input_shapes,
+ *                    int64_t *const *output_shapes, uint64_t *arena_size);
+ *
+ * `input_shapes` holds one array of `rank` dims per input: the actual shape.
+ * P_shapes checks them (every fixed dim as declared, each symbolic dim the
+ * same wherever it appears and within its max) and writes each output's
+ * shape and the arena size those inputs need; P_run_dynamic checks them the
+ * same way, runs, and writes the output shapes. Either returns
+ * KILN_ERROR_SHAPE_MISMATCH for shapes the model does not accept. NULL
+ * `output_shapes` (or a NULL entry) or `arena_size` is not written.
+ *
  * Shared libraries and executables built by `kiln compile` also define the
  * unprefixed symbol `kiln_model` (same type as P_info), so a program can
  * dlopen a model it has never seen and discover its signature.
@@ -30,7 +48,9 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 1
+/* 2: kiln_model_info gained the symbolic dimensions and the dynamic entry
+ * points (fields after `run`); static models are unchanged otherwise. */
+#define KILN_ABI_VERSION 2
 
 typedef enum kiln_status {
   KILN_OK = 0,
@@ -74,12 +94,27 @@ typedef struct kiln_tensor_info {
   const char *name;      /* the ONNX graph input/output name */
   int32_t elem_type;     /* ONNX TensorProto.DataType code */
   int32_t rank;
-  const int64_t *shape;  /* rank entries */
-  uint64_t byte_size;    /* product of shape times element size */
+  const int64_t *shape;  /* rank entries; -1 - k: symbolic dimension k */
+  uint64_t byte_size;    /* product of shape times element size; with
+                            symbolic dims, at their maxima (0: unbounded) */
 } kiln_tensor_info;
+
+/* A symbolic dimension of a dynamic model. */
+typedef struct kiln_dim_info {
+  const char *name;      /* the ONNX dim_param */
+  int64_t max;           /* the largest value accepted; 0: no bound */
+} kiln_dim_info;
 
 typedef int32_t (*kiln_run_fn)(const void *const *inputs,
                                void *const *outputs, void *arena);
+typedef int32_t (*kiln_run_dynamic_fn)(const void *const *inputs,
+                                       const int64_t *const *input_shapes,
+                                       void *const *outputs,
+                                       int64_t *const *output_shapes,
+                                       void *arena);
+typedef int32_t (*kiln_shapes_fn)(const int64_t *const *input_shapes,
+                                  int64_t *const *output_shapes,
+                                  uint64_t *arena_size);
 
 typedef struct kiln_model_info {
   uint32_t abi_version;  /* KILN_ABI_VERSION */
@@ -88,9 +123,14 @@ typedef struct kiln_model_info {
   int32_t num_outputs;
   const kiln_tensor_info *inputs;
   const kiln_tensor_info *outputs;
-  uint64_t arena_size;
+  uint64_t arena_size;   /* with symbolic dims: at their maxima (0: unbounded) */
   uint64_t arena_align;
-  kiln_run_fn run;
+  kiln_run_fn run;       /* P_run; NULL for a dynamic model */
+  /* ABI 2 */
+  int32_t num_dims;      /* symbolic dimensions; 0 for a static model */
+  const kiln_dim_info *dims;
+  kiln_run_dynamic_fn run_dynamic; /* P_run_dynamic; NULL when static */
+  kiln_shapes_fn shapes;           /* P_shapes; NULL when static */
 } kiln_model_info;
 
 /* A short English description of a status code. */
@@ -119,7 +159,9 @@ int32_t kiln_tensor_write_pb(const char *path, const kiln_tensor *t,
 /* Writes a tensor as a NumPy .npy (version 1.0, little endian, C order). */
 int32_t kiln_tensor_write_npy(const char *path, const kiln_tensor *t,
                               char *err, size_t err_size);
-/* Checks a tensor against a declared input; message names the input. */
+/* Checks a tensor against a declared input; message names the input. A
+ * symbolic dim of the input accepts any size here (the model's P_shapes
+ * checks that they agree). */
 int32_t kiln_tensor_check(const kiln_tensor *t, const kiln_tensor_info *info,
                           char *err, size_t err_size);
 void kiln_tensor_free(kiln_tensor *t);

@@ -88,3 +88,16 @@ with open(os.path.join(out, "garbage.onnx"), "wb") as f:
 data = open(os.path.join(out, "conv_weights.onnx"), "rb").read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
     f.write(data[: len(data) // 2])
+
+# Symbolic dims that cannot stay symbolic: a batch reduced across samples,
+# and a symbolic dim that is not the batch.
+save("batch_mix",
+     [helper.make_node("ReduceSum", ["x", "axes"], ["y"], name="total",
+                       keepdims=1)],
+     [helper.make_tensor_value_info("x", f32, ["N", 4])],
+     [helper.make_tensor_value_info("y", f32, None)],
+     [numpy_helper.from_array(np.array([0], np.int64), "axes")])
+save("seq_dim",
+     [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+     [helper.make_tensor_value_info("x", f32, [1, "S", 4])],
+     [helper.make_tensor_value_info("y", f32, None)], [])
