@@ -366,6 +366,44 @@ exe_error exe_empty_file -- "$IN/empty.pb"
 exe_error exe_bad_output_format -- "$MODEL/input_0.pb" --output-format=bogus
 exe_error exe_unknown_option -- "$MODEL/input_0.pb" --no-such-option
 
+# A dynamic-batch model (--max-dim N=4): a batch over the bound, and a wrong
+# fixed dim, are refused with the input and dim named.
+DYN=$WORK/cases/dynamic
+mkdir -p "$DYN"
+if "$PY" "$ROOT/test/e2e/dynamic/make_model.py" "$DYN" &&
+  "$KILN" compile "$DYN/classifier.onnx" --max-dim N=4 -o "$DYN/classifier" 2>/dev/null &&
+  "$PY" - "$DYN" <<'PYEOF'
+import sys
+import numpy as np
+d = sys.argv[1]
+np.save(d + "/batch5.npy", np.zeros((5, 3, 8, 8), np.float32))
+np.save(d + "/channels2.npy", np.zeros((2, 2, 8, 8), np.float32))
+np.save(d + "/batch2.npy", np.zeros((2, 3, 8, 8), np.float32))
+PYEOF
+then
+  EXE_DYN=$DYN/classifier
+  if "$EXE_DYN" "$DYN/batch2.npy" --output-dir "$DYN/good_out" >/dev/null 2>&1 &&
+    [[ -s $DYN/good_out/output_0.pb ]]; then
+    exe_dyn_error() {
+      local name=$1
+      shift
+      local -a opts=()
+      while [[ $1 != -- ]]; do opts+=("$1" "$2"); shift 2; done
+      shift
+      expect_error "$name" --absent "$WORK/cases/$name.out" "${opts[@]}" -- \
+        "$EXE_DYN" "$@" --output-dir "$WORK/cases/$name.out"
+    }
+    exe_dyn_error exe_dynamic_over_max --match "input 'x': N is 5, the model takes at most 4" -- "$DYN/batch5.npy"
+    exe_dyn_error exe_dynamic_wrong_fixed_dim --match "input 'x': expected float32\[\?,3,8,8\]" -- "$DYN/channels2.npy"
+  else
+    echo "FAIL exe_dynamic_setup: the dynamic classifier does not run at batch 2"
+    FAILED+=(exe_dynamic_setup)
+  fi
+else
+  echo "FAIL exe_dynamic_setup: could not build the dynamic classifier"
+  FAILED+=(exe_dynamic_setup)
+fi
+
 # Output folders that cannot be made or written.
 d=$(fresh exe_output_dir_parent_is_file)
 printf 'x\n' >"$d/file"

@@ -5,9 +5,10 @@
 # run with --threads 2, and compared with PyTorch's output (rtol 1e-3, atol 1e-4).
 # Exits 77 (ctest SKIP_RETURN_CODE) only when torch/torchvision are missing.
 #
-# With ZOO_BATCHES (e.g. "1 4"), each model is exported instead with a symbolic
-# batch dim `batch` (folder <model>_dynbatch_op<opset>, test_data_set_<i> for
-# the i-th size), and compiled and checked once per size with --dim batch=N.
+# With ZOO_BATCHES (e.g. "1 4 7"), each model is exported instead with a
+# symbolic batch dim `batch` (folder <model>_dynbatch_op<opset>,
+# test_data_set_<i> for the i-th size), compiled once with the batch left
+# symbolic, and that one executable is checked at every size.
 #
 # usage: zoo.sh [MODEL ...]   (default: the list below)
 # Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
@@ -43,21 +44,27 @@ if ! "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
   exit 77
 fi
 
-# check DIR N [BATCH]: compiles DIR/model.onnx (with --dim batch=BATCH when
-# given), runs it on DIR/test_data_set_N and compares with PyTorch's output;
-# prints one PASS or FAIL line.
-check() {
-  local dir=$1 ds=$2 batch=${3:-}
-  local label=$(basename "$dir")${batch:+ batch=$batch} sfx=${batch:+_b$batch}
-  local exe=$dir/model$sfx out=$dir/out$sfx dims=() t0 t1 result
-  [[ -z $batch ]] || dims=(--dim "batch=$batch")
+# compile DIR: compiles DIR/model.onnx to DIR/model (symbolic dims stay
+# symbolic); sets compile_s, or prints a FAIL line and returns 1.
+compile() {
+  local dir=$1 t0 t1
   t0=$(date +%s.%N)
-  if ! "$KILN" compile "$dir/model.onnx" "${dims[@]}" "${target_flags[@]}" -O3 --emit=exe -o "$exe" \
-      2>"$dir/compile$sfx.log"; then
-    echo "FAIL $label: $(head -1 "$dir/compile$sfx.log")"
+  if ! "$KILN" compile "$dir/model.onnx" "${target_flags[@]}" -O3 --emit=exe -o "$dir/model" \
+      2>"$dir/compile.log"; then
+    echo "FAIL $(basename "$dir"): $(head -1 "$dir/compile.log")"
     return 1
   fi
   t1=$(date +%s.%N)
+  compile_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+}
+
+# check DIR N [BATCH]: runs DIR/model on DIR/test_data_set_N (a batch of
+# BATCH when given) and compares with PyTorch's output; prints one PASS or
+# FAIL line.
+check() {
+  local dir=$1 ds=$2 batch=${3:-}
+  local label=$(basename "$dir")${batch:+ batch=$batch} sfx=${batch:+_b$batch}
+  local exe=$dir/model out=$dir/out$sfx result
   rm -rf "$out"
   local inputs=("$dir/test_data_set_$ds"/input_*.pb)
   if ! "${RUNNER[@]}" "$exe" "${inputs[@]}" --output-dir "$out" --threads 2 2>"$dir/run$sfx.log"; then
@@ -82,8 +89,7 @@ print("max abs error %.3g, %.2g of max |reference| %.3g" % (err, err / scale if 
 sys.exit(0 if ok else 1)
 PYEOF
   ); then
-    printf 'PASS %-42s compile %5.1f s  %s\n' "$label" \
-      "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$result"
+    printf 'PASS %-42s compile %5.1f s  %s\n' "$label" "$compile_s" "$result"
   else
     echo "FAIL $label: outputs differ from PyTorch ($result)"
     return 1
@@ -118,6 +124,10 @@ for model in "${MODELS[@]}"; do
       rm -f "$tmp.export.log"
       [[ -z $BATCHES ]] || echo "$BATCHES" >"$tmp/batches"
       rm -rf "$dir"; mv "$tmp" "$dir"
+    fi
+    if ! compile "$dir"; then
+      failed=$((failed + 1)); failures+=("$name")
+      continue
     fi
     if [[ -z $BATCHES ]]; then
       if check "$dir" 0; then

@@ -1,0 +1,144 @@
+/* The dynamic-batch ABI of a compiled model, from C, with the heap watched.
+ *
+ * Links `dyn` (classifier.onnx compiled with the batch left symbolic,
+ * --max-dim N=4) and `fixed` (the same model with --dim N=3). Checks:
+ *   - dyn_shapes: output shape [N,10] and the arena size for N = 3;
+ *   - dyn_run_dynamic at N = 3 performs no heap allocation (malloc, calloc,
+ *     realloc, aligned_alloc and posix_memalign are replaced here and fail
+ *     the test when called during the run), with two threads;
+ *   - its result equals three runs at N = 1 (bit for bit: the same code runs
+ *     each sample) and the static build at N = 3 (to rounding);
+ *   - N = 0 runs and writes nothing; N = 5 (over the max), a wrong fixed
+ *     dim, a NULL shape array and a misaligned arena are refused with the
+ *     documented codes.
+ * Prints one line per check and exits 1 if any failed. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dyn.h"
+#include "fixed.h"
+
+/* A bump allocator standing in for the C library's, which counts calls
+ * made while `watching` is set. */
+static _Alignas(64) unsigned char heap[64 << 20];
+static size_t heap_used;
+static int watching, heap_calls;
+
+static void *bump(size_t align, size_t size) {
+  size_t at = (heap_used + align - 1) & ~(align - 1);
+  if (watching)
+    ++heap_calls;
+  if (at + size > sizeof heap)
+    return NULL;
+  heap_used = at + size;
+  return heap + at;
+}
+void *malloc(size_t n) { return bump(16, n); }
+void *calloc(size_t n, size_t m) {
+  void *p = bump(16, n * m);
+  if (p)
+    memset(p, 0, n * m);
+  return p;
+}
+void *realloc(void *p, size_t n) {
+  void *q = bump(16, n);
+  if (q && p)
+    memcpy(q, p, n); /* may read past the old block: it is all in heap[] */
+  return q;
+}
+void *aligned_alloc(size_t a, size_t n) { return bump(a < 16 ? 16 : a, n); }
+int posix_memalign(void **out, size_t a, size_t n) {
+  *out = bump(a < 16 ? 16 : a, n);
+  return *out ? 0 : 12;
+}
+void free(void *p) { (void)p; }
+
+static _Alignas(64) unsigned char arena[DYN_ARENA_SIZE + 64];
+static int failures;
+
+static void check(int ok, const char *what) {
+  printf("%s %s\n", ok ? "PASS" : "FAIL", what);
+  failures += !ok;
+}
+
+int main(void) {
+  enum { B = 3, IN = 3 * 8 * 8, OUT = 10 };
+  static float x[4 * IN + 1], y[4 * OUT], y1[B * OUT], ys[B * OUT];
+  int64_t in_shape[4] = {B, 3, 8, 8}, out_shape[2] = {-7, -7};
+  const int64_t *in_shapes[1] = {in_shape};
+  int64_t *out_shapes[1] = {out_shape};
+  const void *ins[1] = {x};
+  void *outs[1] = {y};
+  uint64_t arena_size = 0;
+  int32_t rc;
+  int i, same = 1, close = 1;
+
+  for (i = 0; i < 4 * IN; ++i)
+    x[i] = (float)((i * 37 % 101) - 50) / 25.0f;
+  kiln_set_num_threads(2);
+
+  rc = dyn_shapes(in_shapes, out_shapes, &arena_size);
+  check(rc == KILN_OK && out_shape[0] == B && out_shape[1] == OUT &&
+            arena_size == DYN_ARENA_SIZE,
+        "dyn_shapes: output [3,10], arena DYN_ARENA_SIZE");
+
+  out_shape[0] = out_shape[1] = -7;
+  watching = 1;
+  rc = dyn_run_dynamic(ins, in_shapes, outs, out_shapes, arena);
+  watching = 0;
+  check(rc == KILN_OK && out_shape[0] == B && out_shape[1] == OUT,
+        "dyn_run_dynamic at batch 3");
+  check(heap_calls == 0, "no heap allocation inside dyn_run_dynamic");
+
+  /* Sample by sample, from the same binary. */
+  for (i = 0; i < B; ++i) {
+    int64_t one[4] = {1, 3, 8, 8};
+    const int64_t *one_shapes[1] = {one};
+    const void *in1[1] = {x + i * IN};
+    void *out1[1] = {y1 + i * OUT};
+    rc = dyn_run_dynamic(in1, one_shapes, out1, NULL, NULL);
+    same &= rc == KILN_OK;
+  }
+  same &= memcmp(y, y1, sizeof y1) == 0;
+  check(same, "batch 3 equals three runs at batch 1, bit for bit");
+
+  {
+    void *outs_s[1] = {ys};
+    rc = fixed_run(ins, outs_s, NULL);
+    for (i = 0; i < B * OUT; ++i)
+      close &= fabsf(ys[i] - y[i]) <= 1e-5f + 1e-4f * fabsf(ys[i]);
+    check(rc == KILN_OK && close, "equals the static build (--dim N=3)");
+  }
+
+  in_shape[0] = 0;
+  y[0] = 42.0f;
+  rc = dyn_run_dynamic(ins, in_shapes, outs, out_shapes, arena);
+  check(rc == KILN_OK && out_shape[0] == 0 && y[0] == 42.0f,
+        "batch 0 runs and writes nothing");
+  in_shape[0] = 5;
+  check(dyn_run_dynamic(ins, in_shapes, outs, out_shapes, arena) ==
+                KILN_ERROR_SHAPE_MISMATCH &&
+            dyn_shapes(in_shapes, NULL, NULL) == KILN_ERROR_SHAPE_MISMATCH,
+        "batch 5 over --max-dim N=4: KILN_ERROR_SHAPE_MISMATCH");
+  in_shape[0] = 2;
+  in_shape[1] = 4;
+  check(dyn_run_dynamic(ins, in_shapes, outs, out_shapes, arena) ==
+            KILN_ERROR_SHAPE_MISMATCH,
+        "a wrong fixed dim: KILN_ERROR_SHAPE_MISMATCH");
+  in_shape[1] = 3;
+  check(dyn_run_dynamic(ins, NULL, outs, out_shapes, arena) ==
+            KILN_ERROR_INVALID_ARGUMENT,
+        "NULL input_shapes: KILN_ERROR_INVALID_ARGUMENT");
+  check(dyn_run_dynamic(ins, in_shapes, outs, out_shapes, arena + 8) ==
+            KILN_ERROR_ARENA_ALIGNMENT,
+        "a misaligned arena: KILN_ERROR_ARENA_ALIGNMENT");
+  check(dyn_info.num_dims == 1 && strcmp(dyn_info.dims[0].name, "N") == 0 &&
+            dyn_info.dims[0].max == 4 && dyn_info.run == NULL &&
+            dyn_info.inputs[0].shape[0] == -1 &&
+            dyn_info.inputs[0].byte_size == 4u * IN * sizeof(float),
+        "dyn_info: dim N up to 4, shape entry -1, byte size at the max");
+  return failures ? 1 : 0;
+}

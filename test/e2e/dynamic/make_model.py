@@ -1,0 +1,41 @@
+"""A small CNN classifier with a symbolic batch dim N: conv, relu, max pool,
+the exporter's x.view(x.size(0), -1), a Gemm and a softmax. Writes
+classifier.onnx into the folder given."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+f32 = TensorProto.FLOAT
+inits = [
+    numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32) * 0.3, "w"),
+    numpy_helper.from_array(rng.standard_normal(8).astype(np.float32) * 0.1, "b"),
+    numpy_helper.from_array(rng.standard_normal((10, 128)).astype(np.float32) * 0.1, "fc"),
+    numpy_helper.from_array(rng.standard_normal(10).astype(np.float32) * 0.1, "fcb"),
+    numpy_helper.from_array(np.array(0, np.int64), "zero"),
+    numpy_helper.from_array(np.array([0], np.int64), "axes"),
+    numpy_helper.from_array(np.array([-1], np.int64), "minus1"),
+]
+nodes = [
+    helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c"], ["r"], name="relu"),
+    helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+    helper.make_node("Shape", ["p"], ["s"], name="shape"),
+    helper.make_node("Gather", ["s", "zero"], ["n"], name="gather"),
+    helper.make_node("Unsqueeze", ["n", "axes"], ["n1"], name="unsqueeze"),
+    helper.make_node("Concat", ["n1", "minus1"], ["t"], name="concat", axis=0),
+    helper.make_node("Reshape", ["p", "t"], ["f"], name="flatten"),
+    helper.make_node("Gemm", ["f", "fc", "fcb"], ["g"], name="fc", transB=1),
+    helper.make_node("Softmax", ["g"], ["y"], name="softmax", axis=1),
+]
+graph = helper.make_graph(
+    nodes, "classifier",
+    [helper.make_tensor_value_info("x", f32, ["N", 3, 8, 8])],
+    [helper.make_tensor_value_info("y", f32, ["N", 10])], inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+onnx.save(model, os.path.join(out, "classifier.onnx"))
