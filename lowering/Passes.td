@@ -28,6 +28,21 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::func::FuncOp"> {
+  let summary = "symbolic dims as index arguments; dynamic inputs and results as flat buffers sized for the maxima";
+  let description = [{
+    For a `main_graph` with `kiln.dims` (names), `kiln.dim_max` and
+    `kiln.result_dims` (per result, each dim's size or -1 - k for symbolic
+    dim k): appends one `index` argument per symbolic dim (`kiln.dim = k`),
+    and makes each dynamic input a flat tensor of its maximum element count,
+    read as its dims through extract_slice and expand_shape, and each dynamic
+    result a flat tensor written at its front. The bare-pointer entry
+    convention then passes every tensor as a pointer.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
   let summary = "place every static allocation in one arena argument";
   let description = [{

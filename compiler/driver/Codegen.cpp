@@ -49,12 +49,51 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
     return llvm::createStringError("the module has no @main_graph");
   ModelSignature sig;
   sig.prefix = prefix.str();
+  // A model with dynamic shapes (kiln.dims, set by the driver): symbolic
+  // dims by name on the inputs, by number on the results.
+  auto dimNames = func->getAttrOfType<mlir::ArrayAttr>("kiln.dims");
+  auto dimMax = func->getAttrOfType<mlir::DenseI64ArrayAttr>("kiln.dim_max");
+  auto resultDims = func->getAttrOfType<mlir::ArrayAttr>("kiln.result_dims");
+  if (dimNames && dimMax && dimMax.size() == dimNames.size())
+    for (auto [name, max] : llvm::zip(dimNames, dimMax.asArrayRef()))
+      sig.dims.push_back(
+          {mlir::cast<mlir::StringAttr>(name).str(), max});
+  auto symbolic = [&](mlir::RankedTensorType ranked, mlir::ArrayAttr params,
+                      mlir::Attribute entries,
+                      TensorSignature &t) -> bool {
+    if (sig.dims.empty())
+      return false;
+    auto fixed = mlir::dyn_cast_or_null<mlir::DenseI64ArrayAttr>(entries);
+    for (int64_t d = 0; d < ranked.getRank(); ++d) {
+      int64_t e = ranked.isDynamicDim(d) ? -1 : ranked.getDimSize(d);
+      if (e < 0 && params && d < (int64_t)params.size()) {
+        auto name = mlir::cast<mlir::StringAttr>(params[d]).getValue();
+        for (auto [k, dim] : llvm::enumerate(sig.dims))
+          if (dim.name == name)
+            e = -1 - (int64_t)k;
+      } else if (e < 0 && fixed && d < (int64_t)fixed.size()) {
+        e = fixed[d];
+      }
+      if (e == -1 && ranked.isDynamicDim(d) && !(params || fixed))
+        return false;
+      t.shape.push_back(e);
+    }
+    t.onnxType = onnx::getOnnxDataType(ranked.getElementType());
+    t.bytes = elementBytes(t.onnxType);
+    for (int64_t d : t.shape)
+      t.bytes *= d >= 0 ? d : 1;
+    return true;
+  };
   auto describe = [&](mlir::Type type, mlir::StringAttr name,
-                      std::string fallback,
-                      mlir::ArrayAttr dimParams) -> llvm::Expected<TensorSignature> {
+                      std::string fallback, mlir::ArrayAttr dimParams,
+                      mlir::Attribute entries = {})
+      -> llvm::Expected<TensorSignature> {
     TensorSignature t;
     t.name = name ? name.str() : fallback;
     auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(type);
+    if (ranked && !ranked.hasStaticShape() &&
+        symbolic(ranked, dimParams, entries, t))
+      return t;
     if (!ranked || !ranked.hasStaticShape()) {
       // An input's symbolic dimensions by name, when the model names them.
       std::vector<std::string> named, names;
@@ -95,7 +134,9 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto t = describe(func.getResultTypes()[i],
                       func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name"),
-                      "output_" + std::to_string(i), nullptr);
+                      "output_" + std::to_string(i), nullptr,
+                      resultDims && i < resultDims.size() ? resultDims[i]
+                                                          : mlir::Attribute());
     if (!t)
       return t.takeError();
     sig.outputs.push_back(*t);
@@ -345,7 +386,8 @@ llvm::Function *EntryPointBuilder::buildShapes() {
   b.SetInsertPoint(entry);
   auto dims = checkShapes(fn->getArg(0), errors);
   writeShapes(fn->getArg(1), dims);
-  // The arena is one sample's: the same for every batch size.
+  // The arena is one sample's (per-sample models) or planned at the maxima:
+  // the same for every shape accepted.
   llvm::Value *sizeOut = fn->getArg(2);
   auto *store = llvm::BasicBlock::Create(ctx, "write_arena_size", fn);
   auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
@@ -377,6 +419,20 @@ llvm::Function *EntryPointBuilder::buildRunDynamic(
   auto dims = checkShapes(fn->getArg(1), errors);
   llvm::Value *arenaArg = checkArena(fn->getArg(4), arena, errors);
   writeShapes(fn->getArg(3), dims);
+  if (!sig.perSample) {
+    // Dynamic shapes in the code: main_graph takes the dims after the
+    // inputs, and computes everything in one call.
+    llvm::SmallVector<llvm::Value *> args(ins.begin(), ins.end());
+    for (llvm::Value *d : dims)
+      args.push_back(b.CreateSExtOrTrunc(
+          d, graph->getArg(args.size())->getType()));
+    args.append(outs.begin(), outs.end());
+    if (graph->arg_size() > args.size())
+      args.push_back(arenaArg);
+    b.CreateCall(graph, args);
+    b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
+    return fn;
+  }
   // One call of main_graph per sample: batched tensors advance by one
   // sample's bytes, the others are passed whole.
   llvm::Value *count = dims[0];
@@ -430,7 +486,8 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   llvm::Function *graph = m.getFunction("main_graph");
   if (!graph)
     return llvm::createStringError("lowered module has no main_graph");
-  size_t expected = sig.inputs.size() + sig.outputs.size();
+  size_t expected = sig.inputs.size() + sig.outputs.size() +
+                    (sig.perSample ? 0 : sig.dims.size());
   if (graph->arg_size() != expected && graph->arg_size() != expected + 1)
     return llvm::createStringError("main_graph takes " +
                                    std::to_string(graph->arg_size()) +

@@ -42,10 +42,12 @@ struct DimSignature {
 struct ModelSignature {
   std::string prefix; // C identifier prefix of every exported symbol
   std::vector<TensorSignature> inputs, outputs;
-  /// The symbolic dims of a dynamic model (empty for a static one). Today
-  /// one: a batch dim (dim 0 of the tensors that have it), with
-  /// `main_graph` compiled for one sample and called once per sample.
+  /// The symbolic dims of a dynamic model (empty for a static one).
   std::vector<DimSignature> dims;
+  /// Whether `main_graph` computes one sample of the batch (dims[0]) and is
+  /// called once per sample; else it takes the dims as arguments after the
+  /// inputs and computes the whole tensors (buffers planned at the maxima).
+  bool perSample = false;
   /// Bytes of a tensor with each symbolic dim at its max; 0 if one has none.
   uint64_t bytesAtMax(const TensorSignature &t) const;
   uint64_t arenaSize = 0;

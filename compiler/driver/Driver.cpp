@@ -11,6 +11,7 @@
 #include "compiler/driver/Pipelines.h"
 #include "compiler/import/Importer.h"
 #include "dialects/onnx/BatchSplit.h"
+#include "dialects/onnx/ShapeHelpers.h"
 #include "targets/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -204,19 +205,87 @@ int checkBareMetalObject(const std::string &path, const TargetInfo &target) {
   return 0;
 }
 
-/// A symbolic dim the inputs keep (no --dim): the model is compiled for
-/// one sample and run once per sample, if it is a batch dim. Finds it,
-/// checks that every sample is computed on its own, and sets `dim` and
-/// `batched` (the inputs that have it); leaves `dim` empty for a static
-/// model. Returns an exit code on error (0: go on).
-int planBatch(mlir::ModuleOp module, const CompileOptions &options,
-              std::optional<DimSignature> &dim,
-              llvm::SmallVector<bool> &batched) {
+/// Marks `main_graph` for kiln-dynamic-entry: the symbolic dims (names and
+/// maxima) and, for each result, which of them its dims are (traced back to
+/// the inputs). Returns an exit code on error.
+int markDynamic(mlir::func::FuncOp func,
+                const std::vector<DimSignature> &dims) {
+  mlir::MLIRContext *ctx = func.getContext();
+  mlir::Builder b(ctx);
+  llvm::SmallVector<mlir::Attribute> names;
+  llvm::SmallVector<int64_t> maxima;
+  for (const DimSignature &d : dims) {
+    names.push_back(b.getStringAttr(d.name));
+    maxima.push_back(d.max);
+  }
+  auto symbol = [&](mlir::Value v, int64_t d) -> int64_t {
+    auto origin = kiln::onnx::traceDim(v, d);
+    auto arg = origin ? mlir::dyn_cast<mlir::BlockArgument>(origin->first)
+                      : mlir::BlockArgument();
+    if (!arg || arg.getOwner() != &func.getBody().front())
+      return -1;
+    auto params = func.getArgAttrOfType<mlir::ArrayAttr>(arg.getArgNumber(),
+                                                         "onnx.dim_params");
+    if (!params || origin->second >= (int64_t)params.size())
+      return -1;
+    auto name = mlir::cast<mlir::StringAttr>(params[origin->second]);
+    for (auto [k, dim] : llvm::enumerate(dims))
+      if (dim.name == name.getValue())
+        return k;
+    return -1;
+  };
+  llvm::SmallVector<mlir::Attribute> results;
+  mlir::Operation *ret = func.getBody().front().getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    auto type = mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
+    if (!type)
+      return fail("output " + std::to_string(i) + " has an unknown rank");
+    llvm::SmallVector<int64_t> entries;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d)) {
+        entries.push_back(type.getDimSize(d));
+        continue;
+      }
+      int64_t k = symbol(v, d);
+      if (k < 0) {
+        auto name = func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name");
+        return fail("output '" + (name ? name.str() : std::to_string(i)) +
+                    "' dim " + std::to_string(d) +
+                    " is not one of the inputs' symbolic dims; Kiln cannot "
+                    "size it yet");
+      }
+      entries.push_back(-1 - k);
+    }
+    results.push_back(b.getDenseI64ArrayAttr(entries));
+  }
+  func->setAttr("kiln.dims", b.getArrayAttr(names));
+  func->setAttr("kiln.dim_max", b.getDenseI64ArrayAttr(maxima));
+  func->setAttr("kiln.result_dims", b.getArrayAttr(results));
+  return 0;
+}
+
+/// How a model with symbolic dims left symbolic (no --dim) is compiled.
+enum class DynamicMode {
+  None,      // static
+  PerSample, // a batch: compiled for one sample, run once per sample
+  General,   // dynamic shapes in the code, buffers planned at --max-dim
+};
+
+/// Finds the symbolic dims the inputs keep and picks the mode: a batch dim
+/// (dim 0 of the inputs that have it, every sample computed on its own)
+/// runs per sample; otherwise every symbolic dim needs a --max-dim bound.
+/// Sets `dims` and `batched` (the inputs with the batch). Returns an exit
+/// code on error (0: go on).
+int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
+                DynamicMode &mode, std::vector<DimSignature> &dims,
+                llvm::SmallVector<bool> &batched) {
+  mode = DynamicMode::None;
   auto func = module.lookupSymbol<mlir::func::FuncOp>("main_graph");
   if (!func)
     return 0;
-  // name -> (input, dim) where it appears
+  // name -> (input, dim) where it appears, names in order of appearance
   std::map<std::string, std::vector<std::pair<unsigned, int64_t>>> uses;
+  std::vector<std::string> order;
   auto inputName = [&](unsigned i) {
     auto n = func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name");
     return n ? n.str() : "input_" + std::to_string(i);
@@ -229,8 +298,11 @@ int planBatch(mlir::ModuleOp module, const CompileOptions &options,
       continue; // readSignature explains
     for (int64_t d = 0; d < type.getRank(); ++d) {
       auto name = mlir::dyn_cast<mlir::StringAttr>(params[d]);
-      if (type.isDynamicDim(d) && name && !name.getValue().empty())
-        uses[name.str()].push_back({i, d});
+      if (!type.isDynamicDim(d) || !name || name.getValue().empty())
+        continue;
+      if (!uses.count(name.str()))
+        order.push_back(name.str());
+      uses[name.str()].push_back({i, d});
     }
   }
   for (const auto &[name, max] : options.maxDims)
@@ -239,40 +311,58 @@ int planBatch(mlir::ModuleOp module, const CompileOptions &options,
                   "', which no input dimension left symbolic has");
   if (uses.empty())
     return 0;
-  auto advice = [](const std::string &name) {
-    return "give it a value, e.g. --dim " + name + "=1";
+  auto bounded = [&](const std::string &name) {
+    return options.maxDims.count(name) != 0;
   };
-  for (const auto &[name, where] : uses)
-    for (auto [i, d] : where)
-      if (d != 0)
-        return fail("input '" + inputName(i) + "' has symbolic dimension " +
-                    name + " (dim " + std::to_string(d) +
-                    "); Kiln keeps a dimension symbolic only as the batch "
-                    "(dim 0 of the inputs): " + advice(name));
-  if (uses.size() > 1) {
-    std::vector<std::string> names;
-    for (const auto &[name, where] : uses)
-      names.push_back(name);
-    return fail("the inputs have symbolic dimensions " +
-                llvm::join(names, ", ") +
-                "; Kiln keeps one batch dimension symbolic: give the others "
-                "values, e.g. --dim " + names[1] + "=1");
+  bool allBounded = llvm::all_of(order, bounded);
+  auto advice = [](const std::string &name) {
+    return "give it a value, e.g. --dim " + name + "=1, or a bound to "
+           "compile it with dynamic shapes, e.g. --max-dim " + name + "=64";
+  };
+  // The batch split, when it applies.
+  std::string why;
+  mlir::Operation *culprit = nullptr;
+  const std::string &first = order[0];
+  bool batchLike = order.size() == 1 &&
+                   llvm::all_of(uses[first], [](auto use) {
+                     return use.second == 0;
+                   });
+  if (batchLike) {
+    batched.assign(func.getNumArguments(), false);
+    for (auto [i, d] : uses[first])
+      batched[i] = true;
+    auto failure = kiln::onnx::checkBatchSplit(func, batched);
+    if (!failure) {
+      auto max = options.maxDims.find(first);
+      dims.push_back({first, max == options.maxDims.end() ? 0 : max->second});
+      mode = DynamicMode::PerSample;
+      return 0;
+    }
+    culprit = failure->op;
+    why = "input '" + inputName(uses[first][0].first) +
+          "' has symbolic dimension " + first +
+          "; Kiln compiles it by running the model once per sample, but '" +
+          failure->op->getName().getStringRef().str() + "' " +
+          failure->reason;
   }
-  const auto &[name, where] = *uses.begin();
-  batched.assign(func.getNumArguments(), false);
-  for (auto [i, d] : where)
-    batched[i] = true;
-  if (auto failure = kiln::onnx::checkBatchSplit(func, batched)) {
-    failure->op->emitError()
-        << "input '" << inputName(where[0].first) << "' has symbolic "
-        << "dimension " << name << "; Kiln compiles it by running the model "
-        << "once per sample, but '" << failure->op->getName() << "' "
-        << failure->reason << ": " << advice(name);
+  if (allBounded) {
+    for (const std::string &name : order)
+      dims.push_back({name, options.maxDims.at(name)});
+    mode = DynamicMode::General;
+    return markDynamic(func, dims);
+  }
+  std::string unbounded = *llvm::find_if(
+      order, [&](const std::string &n) { return !bounded(n); });
+  if (culprit) {
+    culprit->emitError() << why << ": " << advice(unbounded);
     return 1;
   }
-  auto max = options.maxDims.find(name);
-  dim = DimSignature{name, max == options.maxDims.end() ? 0 : max->second};
-  return 0;
+  auto [i, d] = uses[unbounded][0];
+  return fail("input '" + inputName(i) + "' has symbolic dimension " +
+              unbounded + " (dim " + std::to_string(d) + ")" +
+              (batchLike ? "" : ", which is not a batch (dim 0 of the "
+                                "inputs, one name)") +
+              ": " + advice(unbounded));
 }
 
 } // namespace
@@ -329,15 +419,17 @@ int kiln::compile(const CompileOptions &options) {
       os << "\n";
     });
 
-  // A symbolic batch dim: compile one sample (the model imported again
-  // with the dim at 1), run it once per sample.
-  std::optional<DimSignature> batchDim;
+  // Symbolic dims left symbolic. A batch: compile one sample (the model
+  // imported again with the dim at 1), run it once per sample. Others:
+  // dynamic shapes, planned at their --max-dim bounds.
+  DynamicMode mode;
+  std::vector<DimSignature> dynamicDims;
   llvm::SmallVector<bool> batched;
-  if (int rc = planBatch(module, options, batchDim, batched))
+  if (int rc = planDynamic(module, options, mode, dynamicDims, batched))
     return rc;
   std::optional<ImportedModel> sample;
-  if (batchDim) {
-    importOptions.dimValues[batchDim->name] = 1;
+  if (mode == DynamicMode::PerSample) {
+    importOptions.dimValues[dynamicDims[0].name] = 1;
     auto again = importOnnxFile(ctx, options.input, importOptions);
     if (failed(again))
       return 1;
@@ -349,8 +441,9 @@ int kiln::compile(const CompileOptions &options) {
   std::string prefix =
       options.name.empty() ? symbolPrefixFor(options.input) : options.name;
   auto signature = readSignature(module, prefix);
-  if (signature && batchDim) {
-    signature->dims.push_back(*batchDim);
+  if (signature && mode == DynamicMode::PerSample) {
+    signature->dims = dynamicDims;
+    signature->perSample = true;
     for (auto [t, b] : llvm::zip(signature->inputs, batched))
       if (b)
         t.shape[0] = -1;

@@ -242,6 +242,66 @@ static std::optional<TraceStep> dimStep(Value v, int64_t d) {
       return TraceStep{reshape.getShape(), d, true};
     return std::nullopt;
   }
+  if (auto mm = dyn_cast<MatMulOp>(def)) {
+    int64_t ra = rankOf(mm.getA()), rb = rankOf(mm.getB()), r = t.getRank();
+    if (ra >= 2 && rb >= 2) {
+      if (d == r - 2)
+        return TraceStep{mm.getA(), ra - 2, false};
+      if (d == r - 1)
+        return TraceStep{mm.getB(), rb - 1, false};
+    }
+  }
+  if (auto gemm = dyn_cast<GemmOp>(def)) {
+    if (d == 0)
+      return TraceStep{gemm.getA(), gemm.getTransA() ? 1 : 0, false};
+    return TraceStep{gemm.getB(), gemm.getTransB() ? 0 : 1, false};
+  }
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    int64_t r = rankOf(gather.getData()), ri = rankOf(gather.getIndices());
+    if (r < 0 || ri < 0)
+      return std::nullopt;
+    int64_t axis = (int64_t)gather.getAxis() < 0 ? gather.getAxis() + r
+                                                 : gather.getAxis();
+    if (d < axis)
+      return TraceStep{gather.getData(), d, false};
+    if (d < axis + ri)
+      return TraceStep{gather.getIndices(), d - axis, false};
+    return TraceStep{gather.getData(), d - ri + 1, false};
+  }
+  if (isa<UnsqueezeOp, SqueezeOp>(def)) {
+    // The input dims in order, less (or with) the size-1 dims.
+    auto axes = getAxesOperandOrAttr(
+        def->getOperand(1), def->getAttrOfType<DenseI64ArrayAttr>("axes")
+                                ? std::optional<ArrayRef<int64_t>>(
+                                      def->getAttrOfType<DenseI64ArrayAttr>(
+                                             "axes")
+                                          .asArrayRef())
+                                : std::nullopt);
+    Value in = def->getOperand(0);
+    int64_t rin = rankOf(in);
+    if (!axes || rin < 0 || (isa<SqueezeOp>(def) && axes->empty()))
+      return std::nullopt;
+    bool unsq = isa<UnsqueezeOp>(def);
+    int64_t rank = unsq ? t.getRank() : rin;
+    SmallVector<bool> marked(rank, false);
+    for (int64_t a : *axes) {
+      auto n = normalizeAxis(a, rank);
+      if (!n)
+        return std::nullopt;
+      marked[*n] = true;
+    }
+    // Unsqueeze: result dim d is input dim (d less the inserted ones before
+    // it); Squeeze: result dim d is the d-th input dim not removed.
+    int64_t count = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (marked[i])
+        continue;
+      if (unsq ? i == d : count == d)
+        return TraceStep{in, unsq ? count : i, false};
+      ++count;
+    }
+    return std::nullopt;
+  }
   // Broadcasting ops: the one operand with a dynamic dim there.
   if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, PReluOp, ModOp, WhereOp, MaxOp,
           MinOp, SumOp, MeanOp, EqualOp, LessOp, GreaterOp, LessOrEqualOp,

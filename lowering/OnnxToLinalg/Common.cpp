@@ -32,9 +32,39 @@ LogicalResult requireStaticShapes(Operation *op, PatternRewriter &rewriter) {
   return success();
 }
 
-Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+LogicalResult requireRankedShapes(Operation *op, PatternRewriter &rewriter) {
+  auto ranked = [](Type t) {
+    return isa<NoneType>(t) || isa<RankedTensorType>(t);
+  };
+  if (!llvm::all_of(op->getOperandTypes(), ranked) ||
+      !llvm::all_of(op->getResultTypes(), ranked))
+    return rewriter.notifyMatchFailure(op, "a shape of unknown rank");
+  return success();
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                  ValueRange dynSizes) {
   return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType());
+                                 type.getElementType(), dynSizes);
+}
+
+SmallVector<Value> broadcastSizes(OpBuilder &b, Location loc,
+                                  ValueRange inputs, RankedTensorType type) {
+  SmallVector<Value> sizes;
+  int64_t rank = type.getRank();
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!type.isDynamicDim(d))
+      continue;
+    for (Value in : inputs) {
+      auto t = cast<RankedTensorType>(in.getType());
+      int64_t p = d - (rank - t.getRank());
+      if (p >= 0 && t.isDynamicDim(p)) {
+        sizes.push_back(tensor::DimOp::create(b, loc, in, p));
+        break;
+      }
+    }
+  }
+  return sizes;
 }
 
 Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
@@ -65,7 +95,10 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
     maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(in.getType()), rank));
   maps.push_back(b.getMultiDimIdentityMap(rank));
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  Value init = emptyTensor(b, loc, resultType);
+  Value init = emptyTensor(b, loc, resultType,
+                           resultType.hasStaticShape()
+                               ? SmallVector<Value>()
+                               : broadcastSizes(b, loc, inputs, resultType));
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {

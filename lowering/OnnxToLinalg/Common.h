@@ -18,9 +18,17 @@ mlir::RankedTensorType staticResultType(mlir::Operation *op, unsigned i = 0);
 mlir::LogicalResult requireStaticShapes(mlir::Operation *op,
                                         mlir::PatternRewriter &rewriter);
 
-/// A tensor.empty of `type`.
+/// A tensor.empty of `type` (`dynSizes`: one per dynamic dim).
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::RankedTensorType type);
+                        mlir::RankedTensorType type,
+                        mlir::ValueRange dynSizes = {});
+
+/// The sizes of the dynamic dims of `type`, an elementwise result of
+/// `inputs` (broadcast, right-aligned): each from an input dynamic there.
+llvm::SmallVector<mlir::Value> broadcastSizes(mlir::OpBuilder &b,
+                                              mlir::Location loc,
+                                              mlir::ValueRange inputs,
+                                              mlir::RankedTensorType type);
 
 /// A tensor of `type` filled with `value` (linalg.fill).
 mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
@@ -99,18 +107,29 @@ mlir::Value transposedConstant(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value transposeMatrix(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value m);
 
-/// Base class for onnx lowering patterns: checks static shapes first.
+/// Fails (with a reason) unless every tensor operand and result of `op` is
+/// ranked.
+mlir::LogicalResult requireRankedShapes(mlir::Operation *op,
+                                        mlir::PatternRewriter &rewriter);
+
+/// Base class for onnx lowering patterns: checks static shapes first, or
+/// ranked ones for patterns that lower dynamic dims (dynamicDims()).
 template <typename OpTy>
 struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {
   using mlir::OpRewritePattern<OpTy>::OpRewritePattern;
   mlir::LogicalResult
   matchAndRewrite(OpTy op, mlir::PatternRewriter &rewriter) const final {
-    if (mlir::failed(requireStaticShapes(op, rewriter)))
+    if (mlir::failed(dynamicDims() ? requireRankedShapes(op, rewriter)
+                                   : requireStaticShapes(op, rewriter)))
       return mlir::failure();
     return lower(op, rewriter);
   }
   virtual mlir::LogicalResult lower(OpTy op,
                                     mlir::PatternRewriter &rewriter) const = 0;
+  /// Whether lower() handles dynamic dims (sizes from tensor.dim of the
+  /// operands; a dynamic dim meeting a static one in a broadcast is taken
+  /// to be that size, not 1).
+  virtual bool dynamicDims() const { return false; }
 };
 
 } // namespace kiln

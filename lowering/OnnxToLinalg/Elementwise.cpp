@@ -247,6 +247,7 @@ BODY(WhereOp) { (void)op; return selectV(b, l, a[0], a[1], a[2]); }
 template <typename OpTy>
 struct ElementwisePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
     Value result = buildElementwise(
@@ -261,6 +262,7 @@ struct ElementwisePattern : OnnxPattern<OpTy> {
 
 struct ClipPattern : OnnxPattern<kop::ClipOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::ClipOp op, PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<Value> inputs{op.getInput()};

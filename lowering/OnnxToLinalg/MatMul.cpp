@@ -130,8 +130,42 @@ Value batchOfMatmuls(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return result;
 }
 
+/// [batch..., M, K] x [K, N] with dynamic batch or M dims (K, N static):
+/// one [rows, K] x [K, N] matmul on the collapsed rows, expanded back.
+Value dynamicRowsMatmul(OpBuilder &b, Location loc, Value a, Value w,
+                        RankedTensorType outType) {
+  auto at = cast<RankedTensorType>(a.getType());
+  Type elem = outType.getElementType();
+  int64_t r = at.getRank(), k = at.getDimSize(r - 1);
+  int64_t n = cast<RankedTensorType>(w.getType()).getDimSize(1);
+  SmallVector<ReassociationIndices> rows(2);
+  for (int64_t i = 0; i < r - 1; ++i)
+    rows[0].push_back(i);
+  rows[1].push_back(r - 1);
+  Value a2 = r == 2 ? a : (Value)tensor::CollapseShapeOp::create(b, loc, a, rows);
+  auto flatType = RankedTensorType::get({ShapedType::kDynamic, n}, elem);
+  Value m = tensor::DimOp::create(b, loc, a2, 0);
+  Value init = linalg::FillOp::create(b, loc, scalarConstant(b, loc, elem, 0),
+                                      emptyTensor(b, loc, flatType, {m}))
+                   .getResult(0);
+  Value flat = linalg::MatmulOp::create(b, loc, TypeRange{flatType},
+                                        ValueRange{a2, w}, ValueRange{init})
+                   .getResult(0);
+  if (r == 2)
+    return tensor::CastOp::create(b, loc, outType, flat);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i < r - 1; ++i)
+    sizes.push_back(at.isDynamicDim(i)
+                        ? OpFoldResult(tensor::DimOp::create(b, loc, a, i).getResult())
+                        : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
+  sizes.push_back(b.getIndexAttr(n));
+  (void)k;
+  return tensor::ExpandShapeOp::create(b, loc, outType, flat, rows, sizes);
+}
+
 struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::MatMulOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto outType = cast<RankedTensorType>(op.getType());
@@ -139,6 +173,15 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
     auto at = cast<RankedTensorType>(a.getType());
     auto bt = cast<RankedTensorType>(b.getType());
     Type elem = outType.getElementType();
+    if (!at.hasStaticShape() || !bt.hasStaticShape() ||
+        !outType.hasStaticShape()) {
+      if (at.getRank() >= 2 && bt.getRank() == 2 && bt.hasStaticShape() &&
+          !at.isDynamicDim(at.getRank() - 1)) {
+        rewriter.replaceOp(op, dynamicRowsMatmul(rewriter, loc, a, b, outType));
+        return success();
+      }
+      return rewriter.notifyMatchFailure(op, "dynamic shapes other than rows");
+    }
     // 1-D operands are promoted to matrices; the result drops that dim.
     if (at.getRank() == 1)
       a = reshapeTensor(rewriter, loc, a,

@@ -16,26 +16,6 @@ struct ConvertOnnxToLinalgPass
   using ConvertOnnxToLinalgBase::ConvertOnnxToLinalgBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // Dynamic shapes are not lowered yet: say which value, at which node.
-    WalkResult dyn = module.walk([&](Operation *op) {
-      if (op->getDialect() != getContext().getLoadedDialect("onnx"))
-        return WalkResult::advance();
-      for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getOperandTypes()),
-                                       SmallVector<Type>(op->getResultTypes()))) {
-        auto r = dyn_cast<RankedTensorType>(t);
-        if (isa<NoneType>(t) || (r && r.hasStaticShape()))
-          continue;
-        op->emitError() << "'" << op->getName()
-                        << "' has a value of dynamic or unknown shape (" << t
-                        << "); Kiln compiles static shapes only: give "
-                           "symbolic dimensions a value with --dim NAME=N";
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (dyn.wasInterrupted())
-      return signalPassFailure();
-
     RewritePatternSet patterns(&getContext());
     kiln::populateElementwisePatterns(patterns);
     kiln::populateMatMulPatterns(patterns);
@@ -51,13 +31,24 @@ struct ConvertOnnxToLinalgPass
       // Not converged is fine as long as nothing onnx is left.
     }
     WalkResult left = module.walk([&](Operation *op) {
-      if (op->getDialect() == getContext().getLoadedDialect("onnx")) {
+      if (op->getDialect() != getContext().getLoadedDialect("onnx"))
+        return WalkResult::advance();
+      // Most patterns lower static shapes only: say which value.
+      for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getOperandTypes()),
+                                       SmallVector<Type>(op->getResultTypes()))) {
+        auto r = dyn_cast<RankedTensorType>(t);
+        if (isa<NoneType>(t) || (r && r.hasStaticShape()))
+          continue;
         op->emitError() << "'" << op->getName()
-                        << "' with these operands and attributes cannot be "
-                           "lowered yet";
+                        << "' has a value of dynamic or unknown shape (" << t
+                        << "), which Kiln lowers only to static shapes: give "
+                           "symbolic dimensions a value with --dim NAME=N";
         return WalkResult::interrupt();
       }
-      return WalkResult::advance();
+      op->emitError() << "'" << op->getName()
+                      << "' with these operands and attributes cannot be "
+                         "lowered yet";
+      return WalkResult::interrupt();
     });
     if (left.wasInterrupted())
       signalPassFailure();

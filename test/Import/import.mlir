@@ -12,6 +12,7 @@
 // RUN: kiln compile %t/flatten_chain.onnx --max-dim N=5 -o %t/dyn5 && %t/dyn5 --info | FileCheck %s --check-prefix=MAX
 // RUN: not kiln compile %t/batch_mix.onnx -o %t/x 2>&1 | FileCheck %s --check-prefix=MIX
 // RUN: not kiln compile %t/seq_dim.onnx -o %t/s 2>&1 | FileCheck %s --check-prefix=SEQ
+// RUN: kiln compile %t/seq_dim.onnx --max-dim S=16 -o %t/seq && %t/seq --info | FileCheck %s --check-prefix=SEQMAX
 // RUN: not kiln compile %t/flatten_chain.onnx --max-dim M=5 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADMAX
 // RUN: kiln compile %t/flatten_chain.onnx --compile-to=onnx | FileCheck %s --check-prefix=PARAMS
 // RUN: not kiln compile %t/flatten_chain.onnx --dim n=2 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADDIM
@@ -48,8 +49,13 @@
 // DYN: 0: z float32[N,48]
 // DYN-NEXT: dim N: any size
 // MAX: dim N: 0 to 5
-// MIX: error: node 'total': input 'x' has symbolic dimension N; Kiln compiles it by running the model once per sample, but 'onnx.ReduceSum' works along the batch dim, across samples: give it a value, e.g. --dim N=1
-// SEQ: error: input 'x' has symbolic dimension S (dim 1); Kiln keeps a dimension symbolic only as the batch (dim 0 of the inputs): give it a value, e.g. --dim S=1
+// MIX: error: node 'total': input 'x' has symbolic dimension N; Kiln compiles it by running the model once per sample, but 'onnx.ReduceSum' works along the batch dim, across samples: give it a value, e.g. --dim N=1, or a bound to compile it with dynamic shapes, e.g. --max-dim N=64
+// SEQ: error: input 'x' has symbolic dimension S (dim 1), which is not a batch (dim 0 of the inputs, one name): give it a value, e.g. --dim S=1, or a bound to compile it with dynamic shapes, e.g. --max-dim S=64
+// With a bound, any symbolic dim is compiled with dynamic shapes, its
+// buffers planned at the bound.
+// SEQMAX: 0: x float32[1,S,4]
+// SEQMAX: 0: y float32[1,S,4]
+// SEQMAX-NEXT: dim S: 0 to 16
 // BADMAX: error: --max-dim names 'M', which no input dimension left symbolic has
 // PARAMS: func.func @main_graph(%{{.*}}: tensor<?x3x4x4xf32> {onnx.dim_params = ["N", "", "", ""], onnx.name = "x"}
 

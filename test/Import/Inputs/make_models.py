@@ -100,4 +100,4 @@ save("batch_mix",
 save("seq_dim",
      [helper.make_node("Relu", ["x"], ["y"], name="relu")],
      [helper.make_tensor_value_info("x", f32, [1, "S", 4])],
-     [helper.make_tensor_value_info("y", f32, None)], [])
+     [helper.make_tensor_value_info("y", f32, [1, "S", 4])], [])

@@ -1,0 +1,157 @@
+//===- DynamicEntry.cpp - symbolic dims as arguments, buffers at maxima ---===//
+//
+// `main_graph` of a model with symbolic dims (`kiln.dims`, `kiln.dim_max`)
+// takes tensors of dynamic shape, which the bare-pointer entry convention
+// cannot pass. This pass gives it instead one `index` argument per symbolic
+// dim (appended, marked `kiln.dim`) and turns every dynamic input and
+// result into a flat tensor sized for the maxima:
+//
+//   %x: tensor<?x8xf32>  ->  %flat: tensor<512xf32>, %s: index
+//   %x = expand_shape (extract_slice %flat[0][%s * 8][1]) to [%s, 8]
+//
+// and a result is collapsed and inserted at the front of an empty flat
+// tensor of its maximum size. The element counts are products of the dims
+// and the fixed sizes, so the caller's dense buffers are read and written as
+// they are.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/OnnxToLinalg/Common.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_DYNAMICENTRY
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+
+struct DynamicEntryPass
+    : public kiln::impl::DynamicEntryBase<DynamicEntryPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    auto names = func->getAttrOfType<ArrayAttr>("kiln.dims");
+    auto maxima = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
+    auto resultDims = func->getAttrOfType<ArrayAttr>("kiln.result_dims");
+    if (!names || func.isExternal())
+      return;
+    if (!maxima || maxima.size() != names.size() || !resultDims ||
+        resultDims.size() != func.getNumResults()) {
+      func.emitError("kiln.dims needs kiln.dim_max and kiln.result_dims");
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    Block &entry = func.getBody().front();
+    unsigned numInputs = func.getNumArguments();
+    // One index argument per symbolic dim.
+    SmallVector<Value> dims;
+    for (auto [k, name] : llvm::enumerate(names)) {
+      unsigned at = func.getNumArguments();
+      if (failed(func.insertArgument(at, IndexType::get(ctx),
+                                     DictionaryAttr::get(ctx), func.getLoc())))
+        return signalPassFailure();
+      func.setArgAttr(at, "kiln.dim", IntegerAttr::get(IntegerType::get(ctx, 64), k));
+      dims.push_back(func.getArgument(at));
+    }
+    OpBuilder b = OpBuilder::atBlockBegin(&entry);
+    Location loc = func.getLoc();
+    // Which symbolic dim each dynamic dim of a value is, from the names on
+    // the inputs (onnx.dim_params) and kiln.result_dims on the results.
+    auto symbolOf = [&](StringRef name) -> int64_t {
+      for (auto [k, n] : llvm::enumerate(names))
+        if (cast<StringAttr>(n).getValue() == name)
+          return k;
+      return -1;
+    };
+    // The dims' values and the flat size, from one entry per dim (>= 0: a
+    // fixed size, else -1 - k).
+    auto shapeOf = [&](ArrayRef<int64_t> entries, SmallVector<OpFoldResult> &sizes,
+                       int64_t &maxElems) -> Value {
+      Value count = arith::ConstantIndexOp::create(b, loc, 1);
+      maxElems = 1;
+      for (int64_t e : entries) {
+        Value v = e >= 0 ? (Value)arith::ConstantIndexOp::create(b, loc, e)
+                         : dims[-1 - e];
+        sizes.push_back(e >= 0 ? OpFoldResult(b.getIndexAttr(e))
+                               : OpFoldResult(v));
+        count = arith::MulIOp::create(b, loc, count, v);
+        maxElems *= e >= 0 ? e : maxima[-1 - e];
+      }
+      return count;
+    };
+    auto allDims = [](int64_t rank) {
+      SmallVector<ReassociationIndices> r(1);
+      for (int64_t i = 0; i < rank; ++i)
+        r[0].push_back(i);
+      return r;
+    };
+    for (unsigned i = 0; i < numInputs; ++i) {
+      BlockArgument arg = func.getArgument(i);
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || type.hasStaticShape())
+        continue;
+      auto params = func.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_params");
+      SmallVector<int64_t> entries;
+      for (int64_t d = 0; d < type.getRank(); ++d) {
+        int64_t k = -1;
+        if (type.isDynamicDim(d) && params && d < (int64_t)params.size())
+          k = symbolOf(cast<StringAttr>(params[d]).getValue());
+        if (type.isDynamicDim(d) && k < 0) {
+          func.emitError("input ") << i << " dim " << d
+                                   << " is dynamic without a symbolic dim";
+          return signalPassFailure();
+        }
+        entries.push_back(type.isDynamicDim(d) ? -1 - k : type.getDimSize(d));
+      }
+      SmallVector<OpFoldResult> sizes;
+      int64_t maxElems;
+      Value count = shapeOf(entries, sizes, maxElems);
+      auto flatType = RankedTensorType::get({maxElems}, type.getElementType());
+      arg.setType(flatType);
+      Value part = tensor::ExtractSliceOp::create(
+          b, loc, arg, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{count},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+      Value shaped = tensor::ExpandShapeOp::create(b, loc, type, part,
+                                                   allDims(type.getRank()),
+                                                   sizes);
+      arg.replaceUsesWithIf(shaped, [&](OpOperand &use) {
+        return use.getOwner() != part.getDefiningOp();
+      });
+    }
+    Operation *ret = entry.getTerminator();
+    b.setInsertionPoint(ret);
+    for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type || type.hasStaticShape())
+        continue;
+      auto entriesAttr = dyn_cast<DenseI64ArrayAttr>(resultDims[i]);
+      if (!entriesAttr || entriesAttr.size() != type.getRank()) {
+        func.emitError("kiln.result_dims does not describe result ") << i;
+        return signalPassFailure();
+      }
+      SmallVector<OpFoldResult> sizes;
+      int64_t maxElems;
+      Value count = shapeOf(entriesAttr.asArrayRef(), sizes, maxElems);
+      Value flat = v;
+      if (type.getRank() != 1)
+        flat = tensor::CollapseShapeOp::create(b, loc, v, allDims(type.getRank()));
+      auto flatType = RankedTensorType::get({maxElems}, type.getElementType());
+      Value empty = tensor::EmptyOp::create(b, loc, flatType.getShape(),
+                                            flatType.getElementType());
+      Value out = tensor::InsertSliceOp::create(
+          b, loc, flat, empty, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{count},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+      ret->setOperand(i, out);
+      (void)count;
+    }
+    func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
+                                   ret->getOperandTypes()));
+  }
+};
+
+} // namespace
