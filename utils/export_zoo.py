@@ -9,7 +9,9 @@ For each model and opset writes, in the layout of the ONNX backend test data:
 With --dynamic-batch the inputs and outputs get a symbolic batch dimension
 named `batch` (bind it with `kiln compile --dim batch=N`), the folder is
 <name>_dynbatch_op<opset>, and test_data_set_<i> holds a batch of the i-th
-size of --batches (default 1,4).
+size of --batches (default 1,4). With --dynamic-seq, bert and gpt get a
+symbolic sequence length `seq` instead (folder <name>_dynseq_op<opset>, one
+test data set per length of --lengths, at batch 1).
 
 Weights are random under a fixed torch.manual_seed (nothing is downloaded).
 Run with /usr/bin/python3 (Debian's python3-torch, python3-onnx).
@@ -160,10 +162,10 @@ def build(name, gen):
     """Returns (model, inputs(batch) -> tuple of inputs, input names, output
     names); every input's dim 0 is the batch."""
     if name == "bert":
-        return (Bert(), lambda b: (torch.randint(0, 30522, (b, 128), generator=gen),),
+        return (Bert(), lambda b, t=128: (torch.randint(0, 30522, (b, t), generator=gen),),
                 ["input_ids"], ["output"])
     if name == "gpt":
-        return (Gpt(), lambda b: (torch.randint(0, 8192, (b, 64), generator=gen),),
+        return (Gpt(), lambda b, t=64: (torch.randint(0, 8192, (b, t), generator=gen),),
                 ["input_ids"], ["logits"])
     if name == "lstm":
         return Rnn(nn.LSTM), lambda b: (torch.randn(b, 32, 64, generator=gen),), ["input"], ["output"]
@@ -174,16 +176,21 @@ def build(name, gen):
     raise SystemExit("error: unknown model '%s' (known: %s)" % (name, ",".join(MODELS)))
 
 
-def export(name, opset, outdir, seed, batches=None):
+def export(name, opset, outdir, seed, batches=None, lengths=None):
     """Exports one model; with `batches` (a list of sizes), with a symbolic
-    batch dim and one test data set per size."""
+    batch dim and one test data set per size; with `lengths` (bert and gpt),
+    with a symbolic sequence length `seq` (dim 1) and one test data set per
+    length, at batch 1."""
     import onnx
     from onnx import numpy_helper
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model, make_inputs, in_names, out_names = build(name, gen)
-    data = [make_inputs(b) for b in (batches or [1])]
+    if lengths:
+        data = [make_inputs(1, t) for t in lengths]
+    else:
+        data = [make_inputs(b) for b in (batches or [1])]
     if name == "unet":
         # give BatchNorm non-trivial running statistics
         with torch.no_grad():
@@ -193,12 +200,15 @@ def export(name, opset, outdir, seed, batches=None):
                     mod.running_var.uniform_(0.5, 1.5, generator=gen)
     model.eval()
 
-    d = os.path.join(outdir, "%s%s_op%d" % (name, "_dynbatch" if batches else "", opset))
+    kind = "_dynbatch" if batches else "_dynseq" if lengths else ""
+    d = os.path.join(outdir, "%s%s_op%d" % (name, kind, opset))
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
     dynamic = None
     if batches:
         dynamic = {n: {0: "batch"} for n in in_names + out_names}
+    if lengths:
+        dynamic = {n: {1: "seq"} for n in in_names + out_names}
     torch.onnx.export(model, data[-1], path, opset_version=opset,
                       input_names=in_names, output_names=out_names,
                       dynamic_axes=dynamic, do_constant_folding=True)
@@ -242,17 +252,24 @@ def main():
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and inputs")
     ap.add_argument("--dynamic-batch", action="store_true",
                     help="export with a symbolic batch dim 'batch' (dim 0 of inputs and outputs)")
+    ap.add_argument("--dynamic-seq", action="store_true",
+                    help="bert and gpt with a symbolic sequence length `seq` "
+                         "(folder <name>_dynseq_op<opset>)")
+    ap.add_argument("--lengths", default="16,64",
+                    help="with --dynamic-seq: the length of each test data set "
+                         "(default: %(default)s; gpt takes at most 64)")
     ap.add_argument("--batches", default="1,4",
                     help="with --dynamic-batch: the batch size of each test data set "
                          "(default: %(default)s)")
     args = ap.parse_args()
     batches = [int(b) for b in args.batches.split(",") if b] if args.dynamic_batch else None
+    lengths = [int(t) for t in args.lengths.split(",") if t] if args.dynamic_seq else None
 
     failed = 0
     for name in [m for m in args.models.split(",") if m]:
         for opset in [int(o) for o in args.opsets.split(",") if o]:
             try:
-                export(name, opset, args.outdir, args.seed, batches)
+                export(name, opset, args.outdir, args.seed, batches, lengths)
             except Exception as e:  # keep going with the other models
                 failed += 1
                 print("%s_op%d: export FAILED: %s" % (name, opset, e), file=sys.stderr)

@@ -49,7 +49,9 @@ using DimOrigin = std::pair<mlir::Value, int64_t>;
 /// The origin of dim `d` of `v` (nullopt when that dim is static), followed
 /// back through ops that keep it: shape-preserving ops, the batch dim of
 /// windows, Transpose, Concat and Slice off their axes, Reshape to a traced
-/// target entry, and broadcasts where one operand alone is dynamic there.
+/// target entry, MatMul, Gemm, Gather, Squeeze/Unsqueeze, and broadcasts
+/// (the first operand dynamic there: Kiln takes dynamic dims that meet in a
+/// broadcast to be equal).
 std::optional<DimOrigin> traceDim(mlir::Value v, int64_t d);
 /// The origin of entry `i` of a shape value computed from Shape (through
 /// Gather, Concat, Unsqueeze/Squeeze/Reshape, Identity and Cast).

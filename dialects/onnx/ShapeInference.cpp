@@ -195,6 +195,23 @@ static std::optional<TraceStep> entryStep(Value v, int64_t i) {
   }
   if (isa<UnsqueezeOp, SqueezeOp, ReshapeOp, IdentityOp, CastOp>(def))
     return TraceStep{def->getOperand(0), i, true};
+  // x * 1, x / 1, x + 0, x - 0 (exporters multiply a dim by a size-1 dim).
+  if (isa<MulOp, DivOp, AddOp, SubOp>(def)) {
+    int64_t unit = isa<MulOp, DivOp>(def) ? 1 : 0;
+    auto isUnit = [&](Value x) {
+      auto ints = getPartialInts(x);
+      return ints && llvm::all_of(*ints, [&](int64_t e) { return e == unit; });
+    };
+    Value a = def->getOperand(0), b = def->getOperand(1);
+    auto scalarish = [](Value x) {
+      auto t = dyn_cast<RankedTensorType>(x.getType());
+      return t && t.getNumElements() == 1;
+    };
+    if (isUnit(b) && scalarish(b))
+      return TraceStep{a, i, true};
+    if (isa<MulOp, AddOp>(def) && isUnit(a) && scalarish(a))
+      return TraceStep{b, i, true};
+  }
   return std::nullopt;
 }
 
@@ -302,22 +319,20 @@ static std::optional<TraceStep> dimStep(Value v, int64_t d) {
     }
     return std::nullopt;
   }
-  // Broadcasting ops: the one operand with a dynamic dim there.
+  // Broadcasting ops: the first operand with a dynamic dim there. Where
+  // several are dynamic, Kiln takes them to be equal (the rule its lowering
+  // follows: a dynamic dim is never a broadcast 1).
   if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, PReluOp, ModOp, WhereOp, MaxOp,
           MinOp, SumOp, MeanOp, EqualOp, LessOp, GreaterOp, LessOrEqualOp,
           GreaterOrEqualOp, AndOp, OrOp, XorOp>(def)) {
-    std::optional<TraceStep> only;
     for (Value in : def->getOperands()) {
       int64_t r = rankOf(in), p = d - (t.getRank() - r);
       if (r < 0)
         return std::nullopt;
-      if (p < 0 || !cast<RankedTensorType>(in.getType()).isDynamicDim(p))
-        continue;
-      if (only)
-        return std::nullopt;
-      only = TraceStep{in, p, false};
+      if (p >= 0 && cast<RankedTensorType>(in.getType()).isDynamicDim(p))
+        return TraceStep{in, p, false};
     }
-    return only;
+    return std::nullopt;
   }
   return std::nullopt;
 }

@@ -83,7 +83,9 @@ std::optional<int64_t> dimBound(Value src, int64_t d, func::FuncOp func,
   }
   if (auto collapse = dyn_cast<memref::CollapseShapeOp>(s)) {
     int64_t n = 1;
-    for (int64_t i : collapse.getReassociationIndices()[d]) {
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t i : groups[d]) {
       auto b = dimBound(collapse.getSrc(), i, func, depth + 1);
       if (!b)
         return std::nullopt;

@@ -67,9 +67,19 @@ SmallVector<Value> broadcastSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
+SmallVector<Value> dimsOf(OpBuilder &b, Location loc, RankedTensorType type,
+                          Value src, ArrayRef<int64_t> srcDims) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(
+          b, loc, src, srcDims.empty() ? d : srcDims[d]));
+  return sizes;
+}
+
 Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
-                   Value value) {
-  Value empty = emptyTensor(b, loc, type);
+                   Value value, ValueRange dynSizes) {
+  Value empty = emptyTensor(b, loc, type, dynSizes);
   return linalg::FillOp::create(b, loc, value, empty).getResult(0);
 }
 
@@ -154,6 +164,16 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
   auto from = cast<RankedTensorType>(v.getType());
   if (from == to)
     return v;
+  if (!from.hasStaticShape() || !to.hasStaticShape()) {
+    // Dynamic dims: only a reshape that merges or splits dims in order
+    // (each group with one dynamic dim at most); null otherwise.
+    auto re = getReassociationIndicesForReshape(from, to);
+    if (!re || from.getRank() == to.getRank())
+      return Value();
+    if (from.getRank() > to.getRank())
+      return tensor::CollapseShapeOp::create(b, loc, to, v, *re);
+    return tensor::ExpandShapeOp::create(b, loc, to, v, *re);
+  }
   auto all = [](int64_t rank) {
     SmallVector<ReassociationIndices> r(1);
     for (int64_t i = 0; i < rank; ++i)

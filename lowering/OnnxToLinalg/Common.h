@@ -32,7 +32,15 @@ llvm::SmallVector<mlir::Value> broadcastSizes(mlir::OpBuilder &b,
 
 /// A tensor of `type` filled with `value` (linalg.fill).
 mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::RankedTensorType type, mlir::Value value);
+                         mlir::RankedTensorType type, mlir::Value value,
+                         mlir::ValueRange dynSizes = {});
+
+/// The sizes of the dynamic dims of `type`, whose dim i is dim srcDims[i] of
+/// `src` (all of src's dims in order when srcDims is empty).
+llvm::SmallVector<mlir::Value> dimsOf(mlir::OpBuilder &b, mlir::Location loc,
+                                      mlir::RankedTensorType type,
+                                      mlir::Value src,
+                                      llvm::ArrayRef<int64_t> srcDims = {});
 
 /// The indexing map reading `inType` broadcast (numpy rules) into an
 /// iteration space of `outRank` dimensions.

@@ -199,14 +199,67 @@ struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
 /// An op whose result is its first operand with another static shape.
 template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Value input = op->getOperand(0);
     auto from = cast<RankedTensorType>(input.getType());
     auto to = cast<RankedTensorType>(op->getResult(0).getType());
+    if (!from.hasStaticShape() || !to.hasStaticShape())
+      return lowerDynamic(op, rewriter, input, from, to);
     if (from.getNumElements() != to.getNumElements() ||
         from.getElementType() != to.getElementType())
       return rewriter.notifyMatchFailure(op, "element counts or types differ");
     rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), input, to));
+    return success();
+  }
+
+  /// With dynamic dims: through a 1-D tensor, the result's one dynamic dim
+  /// (at most) the element count over its static dims. The same elements
+  /// in the same order, whatever the target operand says.
+  LogicalResult lowerDynamic(OpTy op, PatternRewriter &rewriter, Value input,
+                             RankedTensorType from,
+                             RankedTensorType to) const {
+    if (from.getElementType() != to.getElementType() ||
+        llvm::count_if(to.getShape(), ShapedType::isDynamic) > 1 ||
+        from.getRank() == 0)
+      return rewriter.notifyMatchFailure(op, "dynamic reshape of this kind");
+    Location loc = op.getLoc();
+    if (auto direct = reshapeTensor(rewriter, loc, input, to)) {
+      rewriter.replaceOp(op, direct);
+      return success();
+    }
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t i = 0; i < from.getRank(); ++i)
+      all[0].push_back(i);
+    Value flat = from.getRank() == 1
+                     ? input
+                     : (Value)tensor::CollapseShapeOp::create(rewriter, loc,
+                                                              input, all);
+    Value count = tensor::DimOp::create(rewriter, loc, flat, 0);
+    int64_t fixed = 1;
+    for (int64_t d : to.getShape())
+      fixed *= ShapedType::isDynamic(d) ? 1 : d;
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : to.getShape())
+      sizes.push_back(
+          ShapedType::isDynamic(d)
+              ? OpFoldResult(arith::DivUIOp::create(
+                                 rewriter, loc, count,
+                                 arith::ConstantIndexOp::create(rewriter, loc,
+                                                                fixed))
+                                 .getResult())
+              : OpFoldResult(rewriter.getIndexAttr(d)));
+    if (to.getRank() == 0)
+      return rewriter.notifyMatchFailure(op, "dynamic reshape to a scalar");
+    SmallVector<ReassociationIndices> out(1);
+    for (int64_t i = 0; i < to.getRank(); ++i)
+      out[0].push_back(i);
+    if (to.getRank() == 1) {
+      rewriter.replaceOp(op, tensor::CastOp::create(rewriter, loc, to, flat));
+      return success();
+    }
+    rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, to,
+                                                         flat, out, sizes));
     return success();
   }
 };
@@ -217,6 +270,7 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
 
 struct TransposePattern : OnnxPattern<kop::TransposeOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::TransposeOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -233,7 +287,9 @@ struct TransposePattern : OnnxPattern<kop::TransposeOp> {
       rewriter.replaceOp(op, op.getData());
       return success();
     }
-    Value init = emptyTensor(rewriter, op.getLoc(), type);
+    Value init = emptyTensor(rewriter, op.getLoc(), type,
+                             dimsOf(rewriter, op.getLoc(), type, op.getData(),
+                                    perm));
     rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, op.getLoc(),
                                                        op.getData(), init, perm)
                                ->getResult(0));
@@ -318,6 +374,7 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
 /// reading input[start + i * step] along each axis.
 struct SlicePattern : OnnxPattern<kop::SliceOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::SliceOp op,
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getData().getType());
@@ -326,6 +383,38 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
     if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends, axes,
                                        steps))
       return rewriter.notifyMatchFailure(op, *err);
+    if (!inType.hasStaticShape() || !type.hasStaticShape()) {
+      // Dynamic dims the slice leaves whole: the sliced axes must be
+      // static, forward, and the rest taken entire.
+      SmallVector<int64_t> shape(inType.getShape());
+      for (int64_t a : axes) {
+        auto n = kop::normalizeAxis(a, inType.getRank());
+        if (!n || inType.isDynamicDim(*n))
+          return rewriter.notifyMatchFailure(op, "slices a dynamic dim");
+      }
+      for (int64_t &d : shape)
+        if (ShapedType::isDynamic(d))
+          d = 1; // not sliced: any size gives the whole dim
+      SmallVector<kop::SliceAxis> slice;
+      if (auto err = kop::computeSlice(shape, starts, ends, axes, steps, slice))
+        return rewriter.notifyMatchFailure(op, *err);
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      Location loc = op.getLoc();
+      for (auto [i, a] : llvm::enumerate(slice)) {
+        if (a.step <= 0)
+          return rewriter.notifyMatchFailure(op, "a backward dynamic slice");
+        offsets.push_back(rewriter.getIndexAttr(a.start));
+        strides.push_back(rewriter.getIndexAttr(a.step));
+        sizes.push_back(inType.isDynamicDim(i)
+                            ? OpFoldResult(tensor::DimOp::create(
+                                               rewriter, loc, op.getData(), i)
+                                               .getResult())
+                            : OpFoldResult(rewriter.getIndexAttr(a.size)));
+      }
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, type, op.getData(), offsets, sizes, strides);
+      return success();
+    }
     SmallVector<kop::SliceAxis> slice;
     if (auto err = kop::computeSlice(inType.getShape(), starts, ends, axes,
                                      steps, slice))
@@ -385,6 +474,7 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
 /// bounds.
 struct GatherPattern : OnnxPattern<kop::GatherOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::GatherOp op,
                       PatternRewriter &rewriter) const override {
     auto dataType = cast<RankedTensorType>(op.getData().getType());
@@ -399,8 +489,19 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
       return success();
     int64_t axis = *axisOr, idxRank = idxType.getRank(), rank = type.getRank(),
             dim = dataType.getDimSize(axis);
-    if (dim == 0)
-      return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
+    if (dim == 0 || ShapedType::isDynamic(dim))
+      return rewriter.notifyMatchFailure(op, "gathering from an empty or "
+                                             "dynamic axis");
+    // Result dims: data's before the axis, the indices', data's after.
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      bool fromIdx = d >= axis && d < axis + idxRank;
+      sizes.push_back(tensor::DimOp::create(
+          rewriter, op.getLoc(), fromIdx ? op.getIndices() : op.getData(),
+          fromIdx ? d - axis : (d < axis ? d : d - idxRank + 1)));
+    }
     MLIRContext *ctx = rewriter.getContext();
     SmallVector<AffineExpr> idxExprs;
     for (int64_t i = 0; i < idxRank; ++i)
@@ -412,7 +513,7 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
     Location loc = op.getLoc();
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{op.getIndices()},
-        ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
+        ValueRange{emptyTensor(rewriter, loc, type, sizes)}, maps, iters,
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value idx = args[0];
           Type it = idx.getType();

@@ -180,7 +180,37 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
         rewriter.replaceOp(op, dynamicRowsMatmul(rewriter, loc, a, b, outType));
         return success();
       }
-      return rewriter.notifyMatchFailure(op, "dynamic shapes other than rows");
+      if (at.getRank() < 2 || bt.getRank() < 2 ||
+          outType.getRank() != std::max(at.getRank(), bt.getRank()))
+        return rewriter.notifyMatchFailure(op, "dynamic 1-D matmul operand");
+      // Batched matrices (attention): one contraction over the result's
+      // dims, sized from the operands.
+      int64_t r = outType.getRank();
+      SmallVector<Value> sizes;
+      for (int64_t d = 0; d < r; ++d) {
+        if (!outType.isDynamicDim(d))
+          continue;
+        if (d == r - 2) {
+          sizes.push_back(tensor::DimOp::create(rewriter, loc, a, at.getRank() - 2));
+        } else if (d == r - 1) {
+          sizes.push_back(tensor::DimOp::create(rewriter, loc, b, bt.getRank() - 1));
+        } else {
+          Value src = a;
+          int64_t p = d - (r - at.getRank());
+          if (p < 0 || !at.isDynamicDim(p)) {
+            src = b;
+            p = d - (r - bt.getRank());
+          }
+          if (p < 0)
+            return rewriter.notifyMatchFailure(op, "dynamic batch dim");
+          sizes.push_back(tensor::DimOp::create(rewriter, loc, src, p));
+        }
+      }
+      Value init = filledTensor(rewriter, loc, outType,
+                                scalarConstant(rewriter, loc, elem, 0), sizes);
+      rewriter.replaceOp(op, contract(rewriter, loc, a, b, init, false, false,
+                                      std::nullopt));
+      return success();
     }
     // 1-D operands are promoted to matrices; the result drops that dim.
     if (at.getRank() == 1)
@@ -243,13 +273,47 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
 
 struct GemmPattern : OnnxPattern<kop::GemmOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::GemmOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto outType = cast<RankedTensorType>(op.getType());
     Type elem = outType.getElementType();
     double beta = op.getBeta().convertToDouble();
+    // Dynamic rows or columns: sized from A and B.
+    SmallVector<Value> sizes;
+    if (outType.isDynamicDim(0))
+      sizes.push_back(
+          tensor::DimOp::create(rewriter, loc, op.getA(), op.getTransA() ? 1 : 0));
+    if (outType.isDynamicDim(1))
+      sizes.push_back(
+          tensor::DimOp::create(rewriter, loc, op.getB(), op.getTransB() ? 0 : 1));
     Value init;
-    if (!isa<NoneType>(op.getC().getType()) && beta != 0.0) {
+    if (!outType.hasStaticShape() && !isa<NoneType>(op.getC().getType()) &&
+        beta != 0.0) {
+      // C broadcast into the sized result.
+      auto ct = cast<RankedTensorType>(op.getC().getType());
+      SmallVector<AffineMap> maps{
+          broadcastMap(rewriter.getContext(), ct, 2),
+          rewriter.getMultiDimIdentityMap(2)};
+      init = linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{outType}, ValueRange{op.getC()},
+                 ValueRange{emptyTensor(rewriter, loc, outType, sizes)}, maps,
+                 SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+                 [&](OpBuilder &b, Location l, ValueRange a) {
+                   Value v = a[0];
+                   if (beta != 1.0)
+                     v = isa<FloatType>(elem)
+                             ? (Value)arith::MulFOp::create(
+                                   b, l, v, scalarConstant(b, l, elem, beta))
+                             : (Value)arith::MulIOp::create(
+                                   b, l, v, scalarConstant(b, l, elem, beta));
+                   linalg::YieldOp::create(b, l, v);
+                 })
+                 .getResult(0);
+    } else if (!outType.hasStaticShape()) {
+      init = filledTensor(rewriter, loc, outType,
+                          scalarConstant(rewriter, loc, elem, 0), sizes);
+    } else if (!isa<NoneType>(op.getC().getType()) && beta != 0.0) {
       init = buildElementwise(
           rewriter, loc, op.getC(), outType,
           [&](OpBuilder &b, Location l, ValueRange a) -> Value {

@@ -88,8 +88,10 @@ std::pair<Value, Value> buildMoments(OpBuilder &b, Location loc, Value x,
     return buildElementwise(b, loc, v, statsType, body);
   };
 
+  SmallVector<Value> leadSizes = dimsOf(b, loc, statsType, x);
   Value sum =
-      generic(b, loc, x, {id, lead}, filledTensor(b, loc, statsType, zero),
+      generic(b, loc, x, {id, lead},
+              filledTensor(b, loc, statsType, zero, leadSizes),
               iters, [&](OpBuilder &nb, Location l, ValueRange a) {
                 Value v = convertScalar(nb, l, a[0], ct);
                 return (Value)arith::AddFOp::create(nb, l, a[1], v);
@@ -99,7 +101,7 @@ std::pair<Value, Value> buildMoments(OpBuilder &b, Location loc, Value x,
                                         scalarConstant(nb, l, ct, count));
   });
   Value sq = generic(b, loc, ValueRange{x, mean}, {id, lead, lead},
-                     filledTensor(b, loc, statsType, zero), iters,
+                     filledTensor(b, loc, statsType, zero, leadSizes), iters,
                      [&](OpBuilder &nb, Location l, ValueRange a) {
                        Value d = arith::SubFOp::create(
                            nb, l, convertScalar(nb, l, a[0], ct), a[1]);
@@ -138,7 +140,7 @@ Value buildNormalized(OpBuilder &b, Location loc, Value x, int64_t firstAxis,
   }
   maps.push_back(id);
   return generic(
-      b, loc, inputs, maps, emptyTensor(b, loc, xt),
+      b, loc, inputs, maps, emptyTensor(b, loc, xt, dimsOf(b, loc, xt, x)),
       SmallVector<IteratorType>(rank, IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange a) {
         Value v =
@@ -160,6 +162,7 @@ Type statsElementType(MLIRContext *ctx) { return Float64Type::get(ctx); }
 
 struct LayerNormalizationPattern : OnnxPattern<kop::LayerNormalizationOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::LayerNormalizationOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -195,7 +198,10 @@ struct LayerNormalizationPattern : OnnxPattern<kop::LayerNormalizationOp> {
             [&](OpBuilder &b, Location l, ValueRange a) {
               return convertScalar(b, l, a[0], type.getElementType());
             });
-      results.push_back(reshapeTensor(rewriter, loc, s, type));
+      Value r = reshapeTensor(rewriter, loc, s, type);
+      if (!r)
+        return rewriter.notifyMatchFailure(op, "statistics of dynamic shape");
+      results.push_back(r);
     }
     rewriter.replaceOp(op, results);
     return success();

@@ -73,7 +73,10 @@ Value buildOverAxes(OpBuilder &b, Location loc, RankedTensorType fullType,
       iters[a] = IteratorType::reduction;
   } else {
     maps.push_back(id);
-    init = emptyTensor(b, loc, fullType);
+    init = emptyTensor(b, loc, fullType,
+                       fullType.hasStaticShape()
+                           ? SmallVector<Value>()
+                           : dimsOf(b, loc, fullType, full[0]));
   }
   return linalg::GenericOp::create(
              b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
@@ -101,7 +104,13 @@ Value toResultType(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
 Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
              ValueRange partial, Value identity, BodyFn body) {
   auto xt = cast<RankedTensorType>(x.getType());
-  Value init = filledTensor(b, loc, droppedType(xt, axes), identity);
+  RankedTensorType type = droppedType(xt, axes);
+  SmallVector<int64_t> kept;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    if (!llvm::is_contained(axes, i))
+      kept.push_back(i);
+  Value init = filledTensor(b, loc, type, identity,
+                            dimsOf(b, loc, type, x, kept));
   return buildOverAxes(b, loc, xt, axes, x, partial, init, body);
 }
 
@@ -342,6 +351,7 @@ template <typename OpTy, bool IsMax> struct ArgPattern : OnnxPattern<OpTy> {
 /// from `axis` on (the input coerced to 2-D); from 13 the single `axis`.
 template <typename OpTy, bool IsLog> struct SoftmaxPattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = op.getInput();
