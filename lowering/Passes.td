@@ -43,6 +43,21 @@ def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def TileDynamicRows : Pass<"kiln-tile-dynamic-rows", "::mlir::func::FuncOp"> {
+  let summary = "static row blocks for matmuls with dynamic rows";
+  let description = [{
+    A linalg.matmul on tensors whose rows are dynamic and whose K and N are
+    static becomes an scf.for over blocks of `rows` rows (static matmuls)
+    and an scf.if for the last, partial block, padded with zero rows: every
+    matmul left has a static shape for kiln-tile-contractions.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", "32", "rows per block">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
   let summary = "place every static allocation in one arena argument";
   let description = [{

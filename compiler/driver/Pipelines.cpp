@@ -65,6 +65,8 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     FuseElementwiseOptions chains;
     chains.elementwiseOnly = true;
     pm.addNestedPass<func::FuncOp>(createFuseElementwise(chains));
+    // Dynamic rows (a sequence length) in blocks of static matmuls.
+    pm.addNestedPass<func::FuncOp>(createTileDynamicRows());
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
     pm.addNestedPass<func::FuncOp>(createReassociateReductions());

@@ -172,7 +172,8 @@ std::optional<int64_t> upperBound(Value v, func::FuncOp func, int depth) {
 
 /// Replaces `alloc`, nested in scf.forall loops of static bounds (inside
 /// `block`), by a view of a buffer with one slot per iteration of those
-/// loops, allocated in `block`. Fails on any other nesting.
+/// loops, allocated in `block`; one nested in sequential loops and branches
+/// only moves to `block`. Fails on any other nesting.
 LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
                               int64_t alignment) {
   MemRefType t = alloc.getType();
@@ -193,8 +194,27 @@ LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
     }
   }
   Operation *top = block.findAncestorOpInBlock(*alloc);
-  if (loops.empty() || !top)
+  if (!top)
     return failure();
+  if (loops.empty()) {
+    // Only sequential loops and branches around it (a row block of a
+    // dynamic-row matmul): one buffer, reused by every iteration, live
+    // across the whole op in the block; unless the buffer (or a view of it)
+    // is yielded, and so carried from one iteration to the next.
+    SmallVector<Value> work{alloc.getResult()};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      for (Operation *user : v.getUsers()) {
+        if (isa<scf::YieldOp>(user))
+          return failure();
+        if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+          if (view.getViewSource() == v)
+            work.push_back(user->getResult(0));
+      }
+    }
+    alloc->moveBefore(top);
+    return success();
+  }
   int64_t slot = llvm::alignTo(std::max<int64_t>(byteSize(t), 1), alignment);
   // The iteration's slot: its ivs, row-major, outermost loop first.
   MLIRContext *ctx = alloc.getContext();

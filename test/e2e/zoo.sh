@@ -10,6 +10,11 @@
 # test_data_set_<i> for the i-th size), compiled once with the batch left
 # symbolic, and that one executable is checked at every size.
 #
+# With ZOO_LENGTHS (e.g. "16 128 384"; bert and gpt), each model is exported
+# with a symbolic sequence length `seq` instead (folder
+# <model>_dynseq_op<opset>, test_data_set_<i> for the i-th length), compiled
+# once with --max-dim seq=<the largest length>, and checked at every length.
+#
 # usage: zoo.sh [MODEL ...]   (default: the list below)
 # Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
 # KILN_PYTHON (default /usr/bin/python3), ZOO_OPSETS (default "13 17"),
@@ -25,6 +30,7 @@ KILN=${KILN:-$BUILD/bin/kiln}
 PY=${KILN_PYTHON:-/usr/bin/python3}
 OPSETS=${ZOO_OPSETS:-13 17}
 BATCHES=${ZOO_BATCHES:-}
+LENGTHS=${ZOO_LENGTHS:-}
 TARGET=${ZOO_TARGET:-}
 read -r -a RUNNER <<<"${ZOO_RUNNER:-}"
 target_flags=()
@@ -32,6 +38,14 @@ target_flags=()
 ZOO_DIR=$BUILD/e2e/zoo${TARGET:+-$TARGET}
 export_flags=()
 [[ -z $BATCHES ]] || export_flags=(--dynamic-batch --batches "$(tr -s ' ' , <<<"$BATCHES")")
+[[ -z $LENGTHS ]] || export_flags=(--dynamic-seq --lengths "$(tr -s ' ' , <<<"$LENGTHS")")
+# The sizes checked, one test data set each, and the compile flags.
+SIZES=${BATCHES:-$LENGTHS}
+compile_flags=()
+if [[ -n $LENGTHS ]]; then
+  max_len=$(tr ' ' '\n' <<<"$LENGTHS" | sort -n | tail -1)
+  compile_flags=(--max-dim "seq=$max_len")
+fi
 MODELS=("$@")
 if [[ ${#MODELS[@]} -eq 0 ]]; then
   # resnet18 at opset 13 has its own test (resnet18.sh).
@@ -49,7 +63,7 @@ fi
 compile() {
   local dir=$1 t0 t1
   t0=$(date +%s.%N)
-  if ! "$KILN" compile "$dir/model.onnx" "${target_flags[@]}" -O3 --emit=exe -o "$dir/model" \
+  if ! "$KILN" compile "$dir/model.onnx" "${target_flags[@]}" "${compile_flags[@]}" -O3 --emit=exe -o "$dir/model" \
       2>"$dir/compile.log"; then
     echo "FAIL $(basename "$dir"): $(head -1 "$dir/compile.log")"
     return 1
@@ -58,12 +72,14 @@ compile() {
   compile_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 }
 
-# check DIR N [BATCH]: runs DIR/model on DIR/test_data_set_N (a batch of
-# BATCH when given) and compares with PyTorch's output; prints one PASS or
-# FAIL line.
+# check DIR N [SIZE]: runs DIR/model on DIR/test_data_set_N (a batch or a
+# sequence of SIZE when given) and compares with PyTorch's output; prints one
+# PASS or FAIL line.
 check() {
   local dir=$1 ds=$2 batch=${3:-}
-  local label=$(basename "$dir")${batch:+ batch=$batch} sfx=${batch:+_b$batch}
+  local what=batch
+  [[ -z $LENGTHS ]] || what=seq
+  local label=$(basename "$dir")${batch:+ $what=$batch} sfx=${batch:+_b$batch}
   local exe=$dir/model out=$dir/out$sfx result
   rm -rf "$out"
   local inputs=("$dir/test_data_set_$ds"/input_*.pb)
@@ -102,9 +118,9 @@ failed=0
 failures=()
 for model in "${MODELS[@]}"; do
   for opset in $OPSETS; do
-    name=${model}${BATCHES:+_dynbatch}_op${opset}
+    name=${model}${BATCHES:+_dynbatch}${LENGTHS:+_dynseq}_op${opset}
     dir=$ZOO_DIR/$name
-    if [[ ! -f $dir/test_data_set_0/output_0.pb || $(cat "$dir/batches" 2>/dev/null) != "$BATCHES" ]]; then
+    if [[ ! -f $dir/test_data_set_0/output_0.pb || $(cat "$dir/batches" 2>/dev/null) != "$SIZES" ]]; then
       tmp=$dir.tmp.$$
       rm -rf "$tmp"
       case $model in
@@ -122,14 +138,14 @@ for model in "${MODELS[@]}"; do
         rm -rf "$tmp" "$tmp.d" "$tmp.export.log"; continue
       fi
       rm -f "$tmp.export.log"
-      [[ -z $BATCHES ]] || echo "$BATCHES" >"$tmp/batches"
+      [[ -z $SIZES ]] || echo "$SIZES" >"$tmp/batches"
       rm -rf "$dir"; mv "$tmp" "$dir"
     fi
     if ! compile "$dir"; then
       failed=$((failed + 1)); failures+=("$name")
       continue
     fi
-    if [[ -z $BATCHES ]]; then
+    if [[ -z $SIZES ]]; then
       if check "$dir" 0; then
         passed=$((passed + 1))
       else
@@ -138,7 +154,7 @@ for model in "${MODELS[@]}"; do
       continue
     fi
     ds=0
-    for batch in $BATCHES; do
+    for batch in $SIZES; do
       if check "$dir" "$ds" "$batch"; then
         passed=$((passed + 1))
       else
