@@ -107,11 +107,14 @@ std::optional<llvm::SmallVector<int64_t>> getAxesOperandOrAttr(
     mlir::Value axesInput, std::optional<llvm::ArrayRef<int64_t>> axesAttr);
 
 /// The start/end/axes/steps of a Slice op (inputs or opset-1 attributes).
+/// With `runTimeEnds`, ends that are not constants (but of known length)
+/// come back as ShapedType::kDynamic entries.
 std::optional<std::string> getSliceParams(mlir::Operation *op, int64_t rank,
                                           llvm::SmallVector<int64_t> &starts,
                                           llvm::SmallVector<int64_t> &ends,
                                           llvm::SmallVector<int64_t> &axes,
-                                          llvm::SmallVector<int64_t> &steps);
+                                          llvm::SmallVector<int64_t> &steps,
+                                          bool runTimeEnds = false);
 
 /// The softmax axis (normalized) and whether the op uses the pre-13
 /// "flatten to 2-D" semantics.

@@ -246,10 +246,20 @@ static std::optional<TraceStep> dimStep(Value v, int64_t d) {
   }
   if (auto slice = dyn_cast<SliceOp>(def)) {
     SmallVector<int64_t> starts, ends, axes, steps;
-    if (!getSliceParams(slice, t.getRank(), starts, ends, axes, steps) &&
-        !llvm::is_contained(axes, d))
-      return TraceStep{slice.getData(), d, false};
-    return std::nullopt;
+    if (getSliceParams(slice, t.getRank(), starts, ends, axes, steps, true))
+      return std::nullopt;
+    for (auto [i, a] : llvm::enumerate(axes)) {
+      auto n = normalizeAxis(a, t.getRank());
+      if (!n || *n != d)
+        continue;
+      // x[0:n] with n from a dim (a causal mask cut to the sequence): that
+      // dim, when it is no longer than x's (Kiln clamps it when it is).
+      if (starts[i] == 0 && steps[i] == 1 && ends[i] == kDyn &&
+          entryStep(slice.getEnds(), i))
+        return TraceStep{slice.getEnds(), (int64_t)i, true};
+      return std::nullopt;
+    }
+    return TraceStep{slice.getData(), d, false};
   }
   if (auto reshape = dyn_cast<ReshapeOp>(def)) {
     auto target = getConstantInts(reshape.getShape());
@@ -585,7 +595,7 @@ kiln::onnx::resolveSplitSizes(Operation *op, int64_t dimSize,
 std::optional<std::string> kiln::onnx::getSliceParams(
     Operation *op, int64_t rank, SmallVector<int64_t> &starts,
     SmallVector<int64_t> &ends, SmallVector<int64_t> &axes,
-    SmallVector<int64_t> &steps) {
+    SmallVector<int64_t> &steps, bool runTimeEnds) {
   auto slice = cast<SliceOp>(op);
   if (auto s = slice.getStartsAttrAttr()) {
     starts.assign(s.asArrayRef().begin(), s.asArrayRef().end());
@@ -596,6 +606,10 @@ std::optional<std::string> kiln::onnx::getSliceParams(
   } else {
     auto s2 = getConstantInts(slice.getStarts());
     auto e2 = getConstantInts(slice.getEnds());
+    auto et = dyn_cast<RankedTensorType>(slice.getEnds().getType());
+    if (!e2 && runTimeEnds && s2 && et && et.getRank() == 1 &&
+        et.getDimSize(0) == (int64_t)s2->size())
+      e2 = SmallVector<int64_t>(s2->size(), kDyn);
     if (!s2 || !e2)
       return std::string("starts and ends must be constants");
     starts = *s2;
@@ -1262,7 +1276,16 @@ LogicalResult SliceOp::inferShapes() {
     return sameAsOperand(*this, getData());
   SmallVector<int64_t> starts, ends, axes, steps;
   if (getSliceParams(*this, t.getRank(), starts, ends, axes, steps)) {
-    setResult(*this, 0, Shape(t.getRank(), kDyn), t.getElementType());
+    // Ends known at run time only: the dims not sliced keep their size.
+    Shape out(t.getRank(), kDyn);
+    if (!getSliceParams(*this, t.getRank(), starts, ends, axes, steps,
+                        /*runTimeEnds=*/true)) {
+      out.assign(t.getShape().begin(), t.getShape().end());
+      for (int64_t a : axes)
+        if (auto n = normalizeAxis(a, t.getRank()))
+          out[*n] = kDyn;
+    }
+    setResult(*this, 0, out, t.getElementType());
     return success();
   }
   SmallVector<SliceAxis> res;

@@ -15,6 +15,7 @@
 // around it (scf.for) reuse their iteration's slot.
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/Memory/Bounds.h"
 #include "lowering/Memory/BufferUses.h"
 #include "lowering/Passes.h"
 
@@ -44,130 +45,6 @@ int64_t byteSize(MemRefType t) {
   int64_t bits = elem.isIndex() ? 64 : elem.getIntOrFloatBitWidth();
   int64_t bytes = bits <= 8 ? 1 : bits / 8;
   return t.getNumElements() * bytes;
-}
-
-std::optional<int64_t> upperBound(Value v, func::FuncOp func, int depth = 0);
-
-/// An upper bound of dim `d` of the buffer, view or tensor `src`.
-std::optional<int64_t> dimBound(Value src, int64_t d, func::FuncOp func,
-                                int depth) {
-  auto t = cast<ShapedType>(src.getType());
-  if (!t.isDynamicDim(d))
-    return t.getDimSize(d);
-  Operation *s = src.getDefiningOp();
-  if (!s || depth > 64)
-    return std::nullopt;
-  auto ub = [&](OpFoldResult size) -> std::optional<int64_t> {
-    if (auto c = getConstantIntValue(size))
-      return *c;
-    return upperBound(cast<Value>(size), func, depth + 1);
-  };
-  int64_t dyn = t.getDynamicDimIndex(d);
-  if (auto alloc = dyn_cast<memref::AllocOp>(s))
-    return ub(alloc.getDynamicSizes()[dyn]);
-  if (auto view = dyn_cast<memref::ViewOp>(s))
-    return ub(view.getSizes()[dyn]);
-  if (auto empty = dyn_cast<tensor::EmptyOp>(s))
-    return ub(empty.getDynamicSizes()[dyn]);
-  if (auto expand = dyn_cast<memref::ExpandShapeOp>(s))
-    return ub(expand.getMixedOutputShape()[d]);
-  if (auto sub = dyn_cast<memref::SubViewOp>(s)) {
-    // A rank-reducing subview drops unit dims: count the kept ones.
-    auto sizes = sub.getMixedSizes();
-    llvm::SmallBitVector dropped = sub.getDroppedDims();
-    int64_t kept = -1;
-    for (size_t i = 0; i < sizes.size(); ++i)
-      if (!dropped.test(i) && ++kept == d)
-        return ub(sizes[i]);
-    return std::nullopt;
-  }
-  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(s)) {
-    int64_t n = 1;
-    SmallVector<ReassociationIndices> groups =
-        collapse.getReassociationIndices();
-    for (int64_t i : groups[d]) {
-      auto b = dimBound(collapse.getSrc(), i, func, depth + 1);
-      if (!b)
-        return std::nullopt;
-      n *= *b;
-    }
-    return n;
-  }
-  if (auto cast = dyn_cast<memref::CastOp>(s))
-    return dimBound(cast.getSource(), d, func, depth + 1);
-  return std::nullopt;
-}
-
-/// An upper bound of the index value `v` where it is computed from the
-/// function's symbolic dims (index arguments marked `kiln.dim`, bounded by
-/// the function's `kiln.dim_max`) and constants by products, sums,
-/// quotients, minima and maxima, directly or through the sizes of the
-/// buffers and views holding them. Sizes are never negative and all these
-/// grow with their operands, so the bound is the value at the maxima.
-std::optional<int64_t> upperBound(Value v, func::FuncOp func, int depth) {
-  if (depth > 64)
-    return std::nullopt;
-  auto ub = [&](Value x) { return upperBound(x, func, depth + 1); };
-  if (auto c = getConstantIntValue(v))
-    return *c;
-  if (auto arg = dyn_cast<BlockArgument>(v)) {
-    auto max = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
-    if (arg.getOwner() != &func.getBody().front() || !max)
-      return std::nullopt;
-    auto k = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "kiln.dim");
-    if (!k || k.getInt() >= (int64_t)max.size())
-      return std::nullopt;
-    return max[k.getInt()];
-  }
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return std::nullopt;
-  auto both = [&](auto f) -> std::optional<int64_t> {
-    auto a = ub(def->getOperand(0)), b = ub(def->getOperand(1));
-    if (!a || !b)
-      return std::nullopt;
-    return f(*a, *b);
-  };
-  if (isa<arith::MulIOp>(def))
-    return both([](int64_t a, int64_t b) { return a * b; });
-  if (isa<arith::AddIOp>(def))
-    return both([](int64_t a, int64_t b) { return a + b; });
-  if (isa<arith::MinSIOp, arith::MinUIOp>(def))
-    return both([](int64_t a, int64_t b) { return std::min(a, b); });
-  if (isa<arith::MaxSIOp, arith::MaxUIOp>(def))
-    return both([](int64_t a, int64_t b) { return std::max(a, b); });
-  if (isa<arith::DivUIOp, arith::DivSIOp, arith::CeilDivSIOp,
-          arith::CeilDivUIOp, arith::FloorDivSIOp>(def)) {
-    auto a = ub(def->getOperand(0));
-    auto c = getConstantIntValue(def->getOperand(1));
-    if (!a || !c || *c <= 0)
-      return std::nullopt;
-    return llvm::divideCeil(*a, *c);
-  }
-  if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
-          arith::ExtUIOp>(def))
-    return ub(def->getOperand(0));
-  if (auto apply = dyn_cast<affine::AffineApplyOp>(def)) {
-    SmallVector<int64_t> operands;
-    for (Value o : apply.getMapOperands()) {
-      auto b = ub(o);
-      if (!b)
-        return std::nullopt;
-      operands.push_back(*b);
-    }
-    auto folded = apply.getAffineMap().compose(operands);
-    return folded.size() == 1 ? std::optional<int64_t>(folded[0])
-                              : std::nullopt;
-  }
-  if (auto dim = dyn_cast<memref::DimOp>(def)) {
-    auto d = getConstantIntValue(dim.getIndex());
-    return d ? dimBound(dim.getSource(), *d, func, depth + 1) : std::nullopt;
-  }
-  if (auto dim = dyn_cast<tensor::DimOp>(def)) {
-    auto d = getConstantIntValue(dim.getIndex());
-    return d ? dimBound(dim.getSource(), *d, func, depth + 1) : std::nullopt;
-  }
-  return std::nullopt;
 }
 
 /// Replaces `alloc`, nested in scf.forall loops of static bounds (inside
@@ -296,7 +173,7 @@ struct PlanArenaPass : public kiln::impl::PlanArenaBase<PlanArenaPass> {
       if (!t.hasStaticShape()) {
         int64_t elems = 1;
         for (int64_t d = 0; d < t.getRank(); ++d) {
-          auto b = dimBound(alloc.getResult(), d, func, 0);
+          auto b = kiln::dimBound(alloc.getResult(), d, func);
           if (!b || *b < 0) {
             alloc.emitError("cannot place this allocation in the arena: "
                             "dim ")

@@ -338,12 +338,15 @@ struct ConcatPattern : OnnxPattern<kop::ConcatOp> {
 /// Split: one extract_slice per result.
 struct SplitPattern : OnnxPattern<kop::SplitOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::SplitOp op,
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getInput().getType());
     auto axis = kop::normalizeAxis((int64_t)op.getAxis(), inType.getRank());
     if (!axis)
       return rewriter.notifyMatchFailure(op, "axis is out of range");
+    if (inType.isDynamicDim(*axis))
+      return rewriter.notifyMatchFailure(op, "splits a dynamic dim");
     SmallVector<int64_t> sizes;
     if (auto err = kop::resolveSplitSizes(op, inType.getDimSize(*axis), sizes))
       return rewriter.notifyMatchFailure(op, *err);
@@ -356,7 +359,20 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
       if (type.getDimSize(*axis) != size)
         return rewriter.notifyMatchFailure(op,
                                            "result type differs from split");
-      if (type.getNumElements() == 0)
+      if (!type.hasStaticShape()) {
+        // Dynamic dims other than the axis: taken whole.
+        SmallVector<OpFoldResult> sizes;
+        for (int64_t d = 0; d < type.getRank(); ++d)
+          sizes.push_back(type.isDynamicDim(d)
+                              ? OpFoldResult(tensor::DimOp::create(
+                                                 rewriter, loc, op.getInput(), d)
+                                                 .getResult())
+                              : OpFoldResult(rewriter.getIndexAttr(
+                                    type.getDimSize(d))));
+        results.push_back(tensor::ExtractSliceOp::create(
+            rewriter, loc, type, op.getInput(), indexAttrs(rewriter, offsets),
+            sizes, indexAttrs(rewriter, strides)));
+      } else if (type.getNumElements() == 0)
         results.push_back(emptyTensor(rewriter, loc, type));
       else
         results.push_back(tensor::ExtractSliceOp::create(
@@ -380,41 +396,11 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
     auto inType = cast<RankedTensorType>(op.getData().getType());
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<int64_t> starts, ends, axes, steps;
+    if (!inType.hasStaticShape() || !type.hasStaticShape())
+      return lowerDynamic(op, rewriter, inType, type);
     if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends, axes,
                                        steps))
       return rewriter.notifyMatchFailure(op, *err);
-    if (!inType.hasStaticShape() || !type.hasStaticShape()) {
-      // Dynamic dims the slice leaves whole: the sliced axes must be
-      // static, forward, and the rest taken entire.
-      SmallVector<int64_t> shape(inType.getShape());
-      for (int64_t a : axes) {
-        auto n = kop::normalizeAxis(a, inType.getRank());
-        if (!n || inType.isDynamicDim(*n))
-          return rewriter.notifyMatchFailure(op, "slices a dynamic dim");
-      }
-      for (int64_t &d : shape)
-        if (ShapedType::isDynamic(d))
-          d = 1; // not sliced: any size gives the whole dim
-      SmallVector<kop::SliceAxis> slice;
-      if (auto err = kop::computeSlice(shape, starts, ends, axes, steps, slice))
-        return rewriter.notifyMatchFailure(op, *err);
-      SmallVector<OpFoldResult> offsets, sizes, strides;
-      Location loc = op.getLoc();
-      for (auto [i, a] : llvm::enumerate(slice)) {
-        if (a.step <= 0)
-          return rewriter.notifyMatchFailure(op, "a backward dynamic slice");
-        offsets.push_back(rewriter.getIndexAttr(a.start));
-        strides.push_back(rewriter.getIndexAttr(a.step));
-        sizes.push_back(inType.isDynamicDim(i)
-                            ? OpFoldResult(tensor::DimOp::create(
-                                               rewriter, loc, op.getData(), i)
-                                               .getResult())
-                            : OpFoldResult(rewriter.getIndexAttr(a.size)));
-      }
-      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-          op, type, op.getData(), offsets, sizes, strides);
-      return success();
-    }
     SmallVector<kop::SliceAxis> slice;
     if (auto err = kop::computeSlice(inType.getShape(), starts, ends, axes,
                                      steps, slice))
@@ -460,6 +446,80 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
           linalg::YieldOp::create(b, l, args[0]);
         });
     rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
+  /// Dynamic dims the slice leaves whole, and forward slices of static dims,
+  /// their ends known at compile time or read at run time (x[:, :n] with n
+  /// from a shape), each size clamped to the dim.
+  LogicalResult lowerDynamic(kop::SliceOp op, PatternRewriter &rewriter,
+                             RankedTensorType inType,
+                             RankedTensorType type) const {
+    SmallVector<int64_t> starts, ends, axes, steps;
+    if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends,
+                                       axes, steps, /*runTimeEnds=*/true))
+      return rewriter.notifyMatchFailure(op, *err);
+    int64_t rank = inType.getRank();
+    SmallVector<int64_t> shape(inType.getShape()), fixedEnds(ends);
+    for (auto [i, a] : llvm::enumerate(axes)) {
+      auto n = kop::normalizeAxis(a, rank);
+      if (!n || inType.isDynamicDim(*n))
+        return rewriter.notifyMatchFailure(op, "slices a dynamic dim");
+      axes[i] = *n;
+      if (ShapedType::isDynamic(ends[i])) {
+        if (steps[i] != 1)
+          return rewriter.notifyMatchFailure(op, "a strided run-time slice");
+        fixedEnds[i] = inType.getDimSize(*n); // size computed below
+      }
+    }
+    for (int64_t &d : shape)
+      if (ShapedType::isDynamic(d))
+        d = 1; // not sliced: any size gives the whole dim
+    SmallVector<kop::SliceAxis> slice;
+    if (auto err =
+            kop::computeSlice(shape, starts, fixedEnds, axes, steps, slice))
+      return rewriter.notifyMatchFailure(op, *err);
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    Location loc = op.getLoc();
+    auto idx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    };
+    for (auto [d, a] : llvm::enumerate(slice)) {
+      if (a.step <= 0)
+        return rewriter.notifyMatchFailure(op, "a backward dynamic slice");
+      offsets.push_back(rewriter.getIndexAttr(a.start));
+      strides.push_back(rewriter.getIndexAttr(a.step));
+      auto at = llvm::find(axes, (int64_t)d);
+      size_t i = at - axes.begin();
+      if (at != axes.end() && ShapedType::isDynamic(ends[i])) {
+        // end from the ends operand, as ONNX clamps it, then the size.
+        int64_t dim = inType.getDimSize(d);
+        Value e = tensor::ExtractOp::create(rewriter, loc, op.getEnds(),
+                                            ValueRange{idx(i)});
+        e = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                       e);
+        Value neg = arith::CmpIOp::create(rewriter, loc,
+                                          arith::CmpIPredicate::slt, e, idx(0));
+        e = arith::SelectOp::create(
+            rewriter, loc, neg, arith::AddIOp::create(rewriter, loc, e, idx(dim)),
+            e);
+        e = arith::MaxSIOp::create(rewriter, loc, e, idx(a.start));
+        e = arith::MinSIOp::create(rewriter, loc, e, idx(dim));
+        sizes.push_back(
+            arith::SubIOp::create(rewriter, loc, e, idx(a.start)).getResult());
+        continue;
+      }
+      sizes.push_back(inType.isDynamicDim(d)
+                          ? OpFoldResult(tensor::DimOp::create(
+                                             rewriter, loc, op.getData(), d)
+                                             .getResult())
+                          : OpFoldResult(rewriter.getIndexAttr(a.size)));
+    }
+    Value r = tensor::ExtractSliceOp::create(rewriter, loc, op.getData(),
+                                             offsets, sizes, strides);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
     return success();
   }
 };
@@ -652,9 +712,60 @@ struct ConstantOfShapePattern : OnnxPattern<kop::ConstantOfShapeOp> {
 /// Range with constant inputs: out[i] = start + i * delta.
 struct RangePattern : OnnxPattern<kop::RangeOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+
+  /// An integer Range whose limit is known at run time only (positions
+  /// 0..n-1 of a sequence): start + i * delta for i < n, n computed as ONNX
+  /// says and clamped to the bound kiln-dynamic-entry found (kiln.max_size).
+  LogicalResult lowerDynamic(kop::RangeOp op, PatternRewriter &rewriter,
+                             RankedTensorType type) const {
+    auto bound = op->getAttrOfType<IntegerAttr>("kiln.max_size");
+    auto it = dyn_cast<IntegerType>(type.getElementType());
+    DenseElementsAttr start = constantElements(op.getStart());
+    DenseElementsAttr delta = constantElements(op.getDelta());
+    if (!bound || !it || !start || !delta || start.getNumElements() != 1 ||
+        delta.getNumElements() != 1)
+      return rewriter.notifyMatchFailure(
+          op, "a Range of run-time length needs integer constant start and "
+              "delta and a limit from a bounded symbolic dim");
+    int64_t first = (*start.getValues<APInt>().begin()).getSExtValue();
+    int64_t step = (*delta.getValues<APInt>().begin()).getSExtValue();
+    if (step <= 0)
+      return rewriter.notifyMatchFailure(op, "a Range counting down");
+    Location loc = op.getLoc();
+    auto idx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    };
+    Value limit = tensor::ExtractOp::create(rewriter, loc, op.getLimit(),
+                                            ValueRange{});
+    limit = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                       limit);
+    Value n = arith::CeilDivSIOp::create(
+        rewriter, loc, arith::SubIOp::create(rewriter, loc, limit, idx(first)),
+        idx(step));
+    n = arith::MaxSIOp::create(rewriter, loc, n, idx(0));
+    n = arith::MinSIOp::create(rewriter, loc, n, idx(bound.getInt()));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{},
+        ValueRange{emptyTensor(rewriter, loc, type, {n})},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = arith::IndexCastOp::create(b, l, it, linalg::IndexOp::create(b, l, 0));
+          Value v = arith::AddIOp::create(
+              b, l, scalarConstant(b, l, it, first),
+              arith::MulIOp::create(b, l, i, scalarConstant(b, l, it, step)));
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
   LogicalResult lower(kop::RangeOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
+    if (!type.hasStaticShape())
+      return lowerDynamic(op, rewriter, type);
     Type elem = type.getElementType();
     int64_t n = type.getNumElements();
     DenseElementsAttr value;
@@ -704,6 +815,7 @@ Value intConstant(OpBuilder &b, Location loc, RankedTensorType type,
 
 struct ShapePattern : OnnxPattern<kop::ShapeOfOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::ShapeOfOp op,
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getData().getType());
@@ -718,8 +830,24 @@ struct ShapePattern : OnnxPattern<kop::ShapeOfOp> {
     e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
     ArrayRef<int64_t> dims = inType.getShape();
     dims = e > s ? dims.slice(s, e - s) : ArrayRef<int64_t>();
-    if ((int64_t)dims.size() != type.getNumElements())
+    if (!type.hasStaticShape() ||
+        (int64_t)dims.size() != type.getNumElements())
       return rewriter.notifyMatchFailure(op, "result type differs from shape");
+    if (llvm::any_of(dims, ShapedType::isDynamic)) {
+      // Dynamic dims read at run time.
+      Location loc = op.getLoc();
+      SmallVector<Value> values;
+      for (auto [i, d] : llvm::enumerate(dims))
+        values.push_back(
+            ShapedType::isDynamic(d)
+                ? (Value)arith::IndexCastOp::create(
+                      rewriter, loc, rewriter.getI64Type(),
+                      tensor::DimOp::create(rewriter, loc, op.getData(), s + i))
+                : (Value)arith::ConstantOp::create(
+                      rewriter, loc, rewriter.getI64IntegerAttr(d)));
+      rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, values);
+      return success();
+    }
     rewriter.replaceOp(op, intConstant(rewriter, op.getLoc(), type, dims));
     return success();
   }

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
+#include "dialects/onnx/ShapeHelpers.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -46,6 +47,36 @@ struct DynamicEntryPass
     MLIRContext *ctx = &getContext();
     Block &entry = func.getBody().front();
     unsigned numInputs = func.getNumArguments();
+    // Sizes computed at run time from a symbolic dim (Range(0, n, 1) with n
+    // from a shape) get their bound, while the dims still trace back to the
+    // inputs: the lowering clamps them to it.
+    func.walk([&](kiln::onnx::RangeOp range) {
+      auto type = dyn_cast<RankedTensorType>(range.getType());
+      if (!type || type.hasStaticShape())
+        return;
+      auto origin = kiln::onnx::traceShapeEntry(range.getLimit(), 0);
+      auto start = kiln::onnx::getConstantInts(range.getStart());
+      auto delta = kiln::onnx::getConstantInts(range.getDelta());
+      auto arg = origin ? dyn_cast<BlockArgument>(origin->first)
+                        : BlockArgument();
+      if (!arg || arg.getOwner() != &entry || !start || !delta ||
+          start->size() != 1 || delta->size() != 1 || (*delta)[0] <= 0)
+        return;
+      auto params =
+          func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "onnx.dim_params");
+      if (!params || origin->second >= (int64_t)params.size())
+        return;
+      int64_t k = -1;
+      for (auto [i, n] : llvm::enumerate(names))
+        if (n == params[origin->second])
+          k = i;
+      if (k < 0)
+        return;
+      int64_t bound = std::max<int64_t>(
+          llvm::divideCeil(maxima[k] - (*start)[0], (*delta)[0]), 0);
+      range->setAttr("kiln.max_size",
+                     IntegerAttr::get(IntegerType::get(ctx, 64), bound));
+    });
     // One index argument per symbolic dim.
     SmallVector<Value> dims;
     for (auto [k, name] : llvm::enumerate(names)) {

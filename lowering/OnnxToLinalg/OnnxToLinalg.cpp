@@ -30,8 +30,17 @@ struct ConvertOnnxToLinalgPass
     if (failed(applyPatternsGreedily(module, std::move(patterns), config))) {
       // Not converged is fine as long as nothing onnx is left.
     }
+    // Constants stay until their users are lowered: name a user that is
+    // left, if any, rather than its constant operand.
+    bool onlyConstantsLeft = true;
+    module.walk([&](Operation *op) {
+      if (op->getDialect() == getContext().getLoadedDialect("onnx") &&
+          !op->hasTrait<OpTrait::ConstantLike>())
+        onlyConstantsLeft = false;
+    });
     WalkResult left = module.walk([&](Operation *op) {
-      if (op->getDialect() != getContext().getLoadedDialect("onnx"))
+      if (op->getDialect() != getContext().getLoadedDialect("onnx") ||
+          (!onlyConstantsLeft && op->hasTrait<OpTrait::ConstantLike>()))
         return WalkResult::advance();
       // Most patterns lower static shapes only: say which value.
       for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getOperandTypes()),

@@ -1,0 +1,174 @@
+//===- Bounds.cpp - upper bounds of dynamic sizes -------------------------===//
+#include "lowering/Memory/Bounds.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+
+std::optional<int64_t> kiln::dimBound(Value src, int64_t d, func::FuncOp func,
+                                      int depth) {
+  auto t = cast<ShapedType>(src.getType());
+  if (!t.isDynamicDim(d))
+    return t.getDimSize(d);
+  Operation *s = src.getDefiningOp();
+  if (!s || depth > 64)
+    return std::nullopt;
+  auto ub = [&](OpFoldResult size) -> std::optional<int64_t> {
+    if (auto c = getConstantIntValue(size))
+      return *c;
+    return upperBound(cast<Value>(size), func, depth + 1);
+  };
+  int64_t dyn = t.getDynamicDimIndex(d);
+  if (auto alloc = dyn_cast<memref::AllocOp>(s))
+    return ub(alloc.getDynamicSizes()[dyn]);
+  if (auto view = dyn_cast<memref::ViewOp>(s))
+    return ub(view.getSizes()[dyn]);
+  if (auto empty = dyn_cast<tensor::EmptyOp>(s))
+    return ub(empty.getDynamicSizes()[dyn]);
+  if (auto expand = dyn_cast<memref::ExpandShapeOp>(s))
+    return ub(expand.getMixedOutputShape()[d]);
+  if (auto sub = dyn_cast<memref::SubViewOp>(s)) {
+    // A rank-reducing subview drops unit dims: count the kept ones.
+    auto sizes = sub.getMixedSizes();
+    llvm::SmallBitVector dropped = sub.getDroppedDims();
+    int64_t kept = -1;
+    for (size_t i = 0; i < sizes.size(); ++i)
+      if (!dropped.test(i) && ++kept == d)
+        return ub(sizes[i]);
+    return std::nullopt;
+  }
+  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(s)) {
+    int64_t n = 1;
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t i : groups[d]) {
+      auto b = dimBound(collapse.getSrc(), i, func, depth + 1);
+      if (!b)
+        return std::nullopt;
+      n *= *b;
+    }
+    return n;
+  }
+  if (auto cast = dyn_cast<memref::CastOp>(s))
+    return dimBound(cast.getSource(), d, func, depth + 1);
+  if (auto cast = dyn_cast<tensor::CastOp>(s))
+    return dimBound(cast.getSource(), d, func, depth + 1);
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(s))
+    return ub(expand.getMixedOutputShape()[d]);
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(s)) {
+    auto sizes = slice.getMixedSizes();
+    llvm::SmallBitVector dropped = slice.getDroppedDims();
+    int64_t kept = -1;
+    for (size_t i = 0; i < sizes.size(); ++i)
+      if (!dropped.test(i) && ++kept == d)
+        return ub(sizes[i]);
+    return std::nullopt;
+  }
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(s)) {
+    int64_t n = 1;
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t i : groups[d]) {
+      auto b = dimBound(collapse.getSrc(), i, func, depth + 1);
+      if (!b)
+        return std::nullopt;
+      n *= *b;
+    }
+    return n;
+  }
+  // A destination-style op's result has its init's shape.
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(s)) {
+    auto r = dyn_cast<OpResult>(src);
+    if (r && dps.getNumDpsInits() > r.getResultNumber())
+      return dimBound(dps.getDpsInits()[r.getResultNumber()], d, func,
+                      depth + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
+                                        int depth) {
+  if (depth > 64)
+    return std::nullopt;
+  auto ub = [&](Value x) { return upperBound(x, func, depth + 1); };
+  if (auto c = getConstantIntValue(v))
+    return *c;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    auto max = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
+    if (arg.getOwner() != &func.getBody().front() || !max)
+      return std::nullopt;
+    auto k = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "kiln.dim");
+    if (!k || k.getInt() >= (int64_t)max.size())
+      return std::nullopt;
+    return max[k.getInt()];
+  }
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  auto both = [&](auto f) -> std::optional<int64_t> {
+    auto a = ub(def->getOperand(0)), b = ub(def->getOperand(1));
+    if (!a || !b)
+      return std::nullopt;
+    return f(*a, *b);
+  };
+  if (isa<arith::MulIOp>(def))
+    return both([](int64_t a, int64_t b) { return a * b; });
+  if (isa<arith::AddIOp>(def))
+    return both([](int64_t a, int64_t b) { return a + b; });
+  if (isa<arith::SubIOp>(def)) {
+    // x - c for a constant c (sizes less a fixed start).
+    auto a = ub(def->getOperand(0));
+    auto c = getConstantIntValue(def->getOperand(1));
+    if (!a || !c)
+      return std::nullopt;
+    return std::max<int64_t>(*a - *c, 0);
+  }
+  if (isa<arith::MinSIOp, arith::MinUIOp>(def)) {
+    // min(x, c) <= c whatever x is.
+    auto a = ub(def->getOperand(0)), b = ub(def->getOperand(1));
+    if (a && b)
+      return std::min(*a, *b);
+    return a ? a : b;
+  }
+  if (isa<arith::MaxSIOp, arith::MaxUIOp>(def))
+    return both([](int64_t a, int64_t b) { return std::max(a, b); });
+  if (isa<arith::DivUIOp, arith::DivSIOp, arith::CeilDivSIOp,
+          arith::CeilDivUIOp, arith::FloorDivSIOp>(def)) {
+    auto a = ub(def->getOperand(0));
+    auto c = getConstantIntValue(def->getOperand(1));
+    if (!a || !c || *c <= 0)
+      return std::nullopt;
+    return llvm::divideCeil(*a, *c);
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+          arith::ExtUIOp>(def))
+    return ub(def->getOperand(0));
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(def)) {
+    SmallVector<int64_t> operands;
+    for (Value o : apply.getMapOperands()) {
+      auto b = ub(o);
+      if (!b)
+        return std::nullopt;
+      operands.push_back(*b);
+    }
+    auto folded = apply.getAffineMap().compose(operands);
+    return folded.size() == 1 ? std::optional<int64_t>(folded[0])
+                              : std::nullopt;
+  }
+  if (auto dim = dyn_cast<memref::DimOp>(def)) {
+    auto d = getConstantIntValue(dim.getIndex());
+    return d ? dimBound(dim.getSource(), *d, func, depth + 1) : std::nullopt;
+  }
+  if (auto dim = dyn_cast<tensor::DimOp>(def)) {
+    auto d = getConstantIntValue(dim.getIndex());
+    return d ? dimBound(dim.getSource(), *d, func, depth + 1) : std::nullopt;
+  }
+  return std::nullopt;
+}
+

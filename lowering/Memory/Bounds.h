@@ -1,0 +1,32 @@
+//===- Bounds.h - upper bounds of dynamic sizes -----------------*- C++ -*-===//
+//
+// A function with symbolic dims (index arguments marked `kiln.dim`, bounded
+// by the function's `kiln.dim_max`, see kiln-dynamic-entry) computes its
+// dynamic sizes from them and constants by products, sums, quotients,
+// minima and maxima, directly or through the sizes of tensors, buffers and
+// views. Sizes are never negative and all of these grow with their
+// operands, so a size's bound is its value at the maxima; min(x, c) is at
+// most c whatever x is (lowerings clamp run-time sizes that way).
+// Used by kiln-plan-arena to give each dynamic buffer its largest room.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_LOWERING_MEMORY_BOUNDS_H
+#define KILN_LOWERING_MEMORY_BOUNDS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <optional>
+
+namespace kiln {
+
+/// An upper bound of the index value `v`, or nullopt.
+std::optional<int64_t> upperBound(mlir::Value v, mlir::func::FuncOp func,
+                                  int depth = 0);
+
+/// An upper bound of dim `d` of the tensor, buffer or view `src`.
+std::optional<int64_t> dimBound(mlir::Value src, int64_t d,
+                                mlir::func::FuncOp func, int depth = 0);
+
+} // namespace kiln
+
+#endif // KILN_LOWERING_MEMORY_BOUNDS_H
