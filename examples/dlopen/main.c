@@ -177,6 +177,13 @@ int main(int argc, char **argv) {
          (unsigned)m->abi_version, KILN_ABI_VERSION);
     goto done;
   }
+  if (m->num_dims > 0) {
+    /* A dynamic model: P_run_dynamic and P_shapes, see docs/runtime-abi.md. */
+    fail("'%s' has %d symbolic dimension(s) (the first: %s); this example "
+         "runs static models only",
+         argv[1], (int)m->num_dims, m->dims ? m->dims[0].name : "?");
+    goto done;
+  }
   if (!m->run || !m->name || m->num_inputs < 0 || m->num_outputs < 0 ||
       (m->num_inputs && !m->inputs) || (m->num_outputs && !m->outputs)) {
     fail("'%s': kiln_model is malformed", argv[1]);

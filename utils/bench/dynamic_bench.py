@@ -1,21 +1,25 @@
 #!/usr/bin/python3
 """Latency of dynamic builds against static ones, side by side.
 
-For each model exported with a symbolic batch dim `batch` (a folder
-<model>_dynbatch_op17 of test/e2e/zoo.sh, test_data_set_<i> holding a batch of
-the i-th size), compiles the model twice with kiln -O3: once with the batch
-left symbolic (one executable for every batch size) and once per batch size
-with --dim batch=N. Then, for each batch size and thread count, alternates
-the two executables (`--bench`, each repetition from its own copy, as
-bench.py does) and prints a markdown table: the best median of each, and
-their ratio (dynamic / static). Both see the same input files; their outputs
-are compared too (max abs diff).
+For each model exported with one symbolic input dim (a folder
+<model>_dynbatch_op17 or <model>_dynseq_op17 of test/e2e/zoo.sh,
+test_data_set_<i> holding the i-th size), compiles the model with kiln -O3
+once with the dim left symbolic (one executable for every size; --max-dim at
+the largest size of the data sets for a dim other than a batch) and once per
+size with --dim NAME=N. Then, for each size and thread count, alternates the
+two executables (`--bench`, each repetition from its own copy, as bench.py
+does) and prints a markdown table: the best median of each, and their ratio
+(dynamic / static). Both see the same input files; their outputs are
+compared too (max abs diff).
 
   /usr/bin/python3 utils/bench/dynamic_bench.py
   /usr/bin/python3 utils/bench/dynamic_bench.py build/e2e/zoo/mobilenet_v2_dynbatch_op17 --threads 1
 
-The default model is ResNet-18 (build/e2e/zoo/resnet18_dynbatch_op17, made
-by `ZOO_OPSETS=17 ZOO_BATCHES="1 4 7" bash test/e2e/zoo.sh resnet18`).
+The default models are ResNet-18 with a dynamic batch
+(build/e2e/zoo/resnet18_dynbatch_op17, from `ZOO_OPSETS=17 ZOO_BATCHES="1 4 7"
+bash test/e2e/zoo.sh resnet18`) and BERT with a dynamic sequence length
+(build/e2e/zoo/bert_dynseq_op17, from `ZOO_OPSETS=17 ZOO_LENGTHS="16 128 384"
+bash test/e2e/zoo.sh bert`).
 """
 
 import argparse
@@ -29,9 +33,22 @@ from bench import BenchError, bench_once, pick_runs
 from bench_models import ROOT, log, max_abs_diff, rel, to_npy
 
 
-def batch_of(npy):
+def symbolic_dim(model):
+    """(name, input index, dim index) of the model's one symbolic input dim."""
+    import onnx
+    m = onnx.load(model, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    inputs = [i for i in m.graph.input if i.name not in inits]
+    for k, i in enumerate(inputs):
+        for d, dim in enumerate(i.type.tensor_type.shape.dim):
+            if dim.dim_param:
+                return dim.dim_param, k, d
+    raise SystemExit("error: %s has no symbolic input dim" % model)
+
+
+def size_of(npy, d):
     import numpy as np
-    return int(np.load(npy, mmap_mode="r").shape[0])
+    return int(np.load(npy, mmap_mode="r").shape[d])
 
 
 def compile_model(args, model, out, dims):
@@ -53,14 +70,19 @@ def bench_model(model_dir, args):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     log("== %s" % name)
-    dynamic = compile_model(args, model, os.path.join(work, "dynamic"), [])
-    rows = []
+    dim, k, d = symbolic_dim(model)
+    sets = []
     for ds in sorted(glob.glob(os.path.join(model_dir, "test_data_set_*"))):
         pbs = sorted(glob.glob(os.path.join(ds, "input_*.pb")))
         inputs = to_npy(pbs, os.path.join(work, os.path.basename(ds)))
-        n = batch_of(inputs[0])
-        static = compile_model(args, model, os.path.join(work, "static_b%d" % n),
-                               ["--dim", "batch=%d" % n])
+        sets.append((size_of(inputs[k], d), inputs))
+    # A batch (dim 0) runs per sample with no bound; other dims need one.
+    bound = [] if d == 0 else ["--max-dim", "%s=%d" % (dim, max(n for n, _ in sets))]
+    dynamic = compile_model(args, model, os.path.join(work, "dynamic"), bound)
+    rows = []
+    for n, inputs in sets:
+        static = compile_model(args, model, os.path.join(work, "static_%d" % n),
+                               ["--dim", "%s=%d" % (dim, n)])
         for t in args.threads:
             best = {"dynamic": None, "static": None}
             est = None
@@ -77,10 +99,10 @@ def bench_model(model_dir, args):
                         best[kind] = m
             diff, _ = max_abs_diff(os.path.join(work, "out_dynamic"),
                                    os.path.join(work, "out_static"))
-            d, s = best["dynamic"][0], best["static"][0]
-            log("  batch %d, %d thread(s): dynamic %.3f ms, static %.3f ms, ratio %.3f"
-                % (n, t, d, s, d / s))
-            rows.append((name, n, t, d, s, d / s, diff))
+            dm, sm = best["dynamic"][0], best["static"][0]
+            log("  %s=%d, %d thread(s): dynamic %.3f ms, static %.3f ms, ratio %.3f"
+                % (dim, n, t, dm, sm, dm / sm))
+            rows.append((name, "%s=%d" % (dim, n), t, dm, sm, dm / sm, diff))
     return rows
 
 
@@ -103,17 +125,18 @@ def main():
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench", "dynamic"))
     args = ap.parse_args()
     args.threads = [int(t) for t in args.threads.split(",")]
-    models = args.models or [os.path.join(ROOT, "build", "e2e", "zoo", "resnet18_dynbatch_op17")]
+    models = args.models or [os.path.join(ROOT, "build", "e2e", "zoo", m)
+                             for m in ("resnet18_dynbatch_op17", "bert_dynseq_op17")]
     rows = []
     try:
         for m in models:
             rows += bench_model(m, args)
     except (BenchError, subprocess.CalledProcessError) as e:
         sys.exit("error: %s" % e)
-    print("| model | batch | threads | dynamic ms | static ms | dynamic / static | max abs diff |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| model | size | threads | dynamic ms | static ms | dynamic / static | max abs diff |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for name, n, t, d, s, ratio, diff in rows:
-        print("| %s | %d | %d | %.2f | %.2f | %.3f | %.2g |" % (name, n, t, d, s, ratio, diff))
+        print("| %s | %s | %d | %.2f | %.2f | %.3f | %.2g |" % (name, n, t, d, s, ratio, diff))
 
 
 if __name__ == "__main__":
