@@ -44,15 +44,18 @@ def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::func::FuncOp"> {
 }
 
 def TileDynamicRows : Pass<"kiln-tile-dynamic-rows", "::mlir::func::FuncOp"> {
-  let summary = "static row blocks for matmuls with dynamic rows";
+  let summary = "static blocks for matmuls with dynamic dims";
   let description = [{
-    A linalg.matmul on tensors whose rows are dynamic and whose K and N are
-    static becomes an scf.for over blocks of `rows` rows (static matmuls)
-    and an scf.if for the last, partial block, padded with zero rows: every
-    matmul left has a static shape for kiln-tile-contractions.
+    A linalg.matmul on tensors (f32) with dynamic M, N or K becomes loops
+    over blocks of `rows` x `cols` (and `depth` along K), each block of A,
+    B and C zero-padded to that static size where the dims run out: every
+    matmul left has a static shape for kiln-tile-contractions. Static dims
+    are one whole block.
   }];
   let options = [
-    Option<"rows", "rows", "int64_t", "32", "rows per block">
+    Option<"rows", "rows", "int64_t", "32", "rows per block">,
+    Option<"cols", "cols", "int64_t", "64", "columns per block">,
+    Option<"depth", "depth", "int64_t", "64", "K per block">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -65,8 +65,12 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     FuseElementwiseOptions chains;
     chains.elementwiseOnly = true;
     pm.addNestedPass<func::FuncOp>(createFuseElementwise(chains));
-    // Dynamic rows (a sequence length) in blocks of static matmuls.
-    pm.addNestedPass<func::FuncOp>(createTileDynamicRows());
+    // Dynamic dims (a sequence length) in blocks of static matmuls: about
+    // 32 rows and 64 columns, whole numbers of register tiles.
+    TileDynamicRowsOptions blocks;
+    blocks.rows = t.mr * llvm::divideCeil(32, t.mr);
+    blocks.cols = t.nr * llvm::divideCeil(64, t.nr);
+    pm.addNestedPass<func::FuncOp>(createTileDynamicRows(blocks));
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
     pm.addNestedPass<func::FuncOp>(createReassociateReductions());

@@ -163,6 +163,80 @@ Value dynamicRowsMatmul(OpBuilder &b, Location loc, Value a, Value w,
   return tensor::ExpandShapeOp::create(b, loc, outType, flat, rows, sizes);
 }
 
+/// [batch..., M, K] x [batch..., K, N] with static batch dims (equal on both
+/// sides) and dynamic M, K or N: one linalg.matmul per batch index on
+/// slices of dynamic size, inserted into the result.
+Value dynamicBatchOfMatmuls(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                            RankedTensorType outType) {
+  Type elem = outType.getElementType();
+  auto lt = cast<RankedTensorType>(lhs.getType());
+  auto rt = cast<RankedTensorType>(rhs.getType());
+  int64_t rank = outType.getRank(), batch = rank - 2;
+  auto size = [&](Value v, RankedTensorType t, int64_t d) -> OpFoldResult {
+    if (!t.isDynamicDim(d))
+      return b.getIndexAttr(t.getDimSize(d));
+    return tensor::DimOp::create(b, loc, v, d).getResult();
+  };
+  OpFoldResult m = size(lhs, lt, batch), k = size(lhs, lt, batch + 1),
+               n = size(rhs, rt, batch + 1);
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < rank; ++d)
+    if (outType.isDynamicDim(d))
+      dyn.push_back(cast<Value>(d == batch ? m : n));
+  Value result = emptyTensor(b, loc, outType, dyn);
+  auto matType = [&](OpFoldResult r, OpFoldResult c) {
+    auto dim = [](OpFoldResult f) {
+      auto v = getConstantIntValue(f);
+      return v ? *v : ShapedType::kDynamic;
+    };
+    return RankedTensorType::get({dim(r), dim(c)}, elem);
+  };
+  SmallVector<int64_t> index(batch, 0);
+  while (true) {
+    auto slice = [&](Value v, OpFoldResult rows, OpFoldResult cols) -> Value {
+      SmallVector<OpFoldResult> offsets, sizes;
+      for (int64_t i : index) {
+        offsets.push_back(b.getIndexAttr(i));
+        sizes.push_back(b.getIndexAttr(1));
+      }
+      offsets.append({b.getIndexAttr(0), b.getIndexAttr(0)});
+      sizes.append({rows, cols});
+      return tensor::ExtractSliceOp::create(
+          b, loc, matType(rows, cols), v, offsets, sizes,
+          SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+    };
+    auto productType = matType(m, n);
+    SmallVector<Value> sizes;
+    if (productType.isDynamicDim(0))
+      sizes.push_back(cast<Value>(m));
+    if (productType.isDynamicDim(1))
+      sizes.push_back(cast<Value>(n));
+    Value init = filledTensor(b, loc, productType,
+                              scalarConstant(b, loc, elem, 0), sizes);
+    Value product = linalg::MatmulOp::create(
+                        b, loc, TypeRange{productType},
+                        ValueRange{slice(lhs, m, k), slice(rhs, k, n)},
+                        ValueRange{init})
+                        .getResult(0);
+    SmallVector<OpFoldResult> offsets, outSizes;
+    for (int64_t i : index) {
+      offsets.push_back(b.getIndexAttr(i));
+      outSizes.push_back(b.getIndexAttr(1));
+    }
+    offsets.append({b.getIndexAttr(0), b.getIndexAttr(0)});
+    outSizes.append({m, n});
+    result = tensor::InsertSliceOp::create(
+        b, loc, product, result, offsets, outSizes,
+        SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+    int64_t d = batch - 1;
+    while (d >= 0 && ++index[d] == outType.getDimSize(d))
+      index[d--] = 0;
+    if (d < 0)
+      break;
+  }
+  return result;
+}
+
 struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
   using OnnxPattern::OnnxPattern;
   bool dynamicDims() const override { return true; }
@@ -183,8 +257,25 @@ struct MatMulPattern : OnnxPattern<kop::MatMulOp> {
       if (at.getRank() < 2 || bt.getRank() < 2 ||
           outType.getRank() != std::max(at.getRank(), bt.getRank()))
         return rewriter.notifyMatchFailure(op, "dynamic 1-D matmul operand");
-      // Batched matrices (attention): one contraction over the result's
-      // dims, sized from the operands.
+      // Batched matrices of a few static batch indices (attention heads):
+      // one 2-D linalg.matmul each, on slices of dynamic size, which
+      // kiln-tile-dynamic-rows cuts into static blocks.
+      if (elem.isF32() && at.getRank() == bt.getRank()) {
+        int64_t count = 1;
+        bool staticBatch = true;
+        for (int64_t d = 0; d + 2 < at.getRank(); ++d) {
+          staticBatch &= !at.isDynamicDim(d) && !bt.isDynamicDim(d) &&
+                         at.getDimSize(d) == bt.getDimSize(d);
+          count *= at.getDimSize(d);
+        }
+        if (staticBatch && count <= 64) {
+          rewriter.replaceOp(op, dynamicBatchOfMatmuls(rewriter, loc, a, b,
+                                                       outType));
+          return success();
+        }
+      }
+      // Other batched matrices: one contraction over the result's dims,
+      // sized from the operands.
       int64_t r = outType.getRank();
       SmallVector<Value> sizes;
       for (int64_t d = 0; d < r; ++d) {

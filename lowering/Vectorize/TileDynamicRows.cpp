@@ -1,17 +1,20 @@
-//===- TileDynamicRows.cpp - static row blocks for dynamic-row matmuls ----===//
+//===- TileDynamicRows.cpp - static blocks for dynamic-shape matmuls ------===//
 //
-// A linalg.matmul whose rows are dynamic (a sequence length) but whose K and
-// N are static is rewritten into a loop over blocks of `rows` rows, each a
-// matmul of static shape, plus one last block for the remainder, padded
-// with zero rows to the same static shape:
+// A linalg.matmul with dynamic dims (a sequence length: the rows of a
+// projection, the keys of an attention product) is rewritten into loops over
+// blocks of static size, each block of A, B and C zero-padded to it where
+// the dims run out, so that every matmul left has a static shape:
 //
-//   scf.for %i = 0 to (m / R) * R step R   -> matmul [R, K] x [K, N]
-//   scf.if m % R != 0                      -> pad to [R, K], matmul, take m % R
+//   for i < M step Rm:  for j < N step Rn:  acc = pad(C[i.., j..])
+//     for k < K step Rk:  acc += pad(A[i.., k..]) x pad(B[k.., j..])
+//     C[i.., j..] = acc[0..m', 0..n']
 //
-// kiln-tile-contractions then turns every block into the register-blocked
-// kernel of a static matmul (weights packed once, at compile time), so a
-// dynamic sequence length runs the static kernels, wasting at most R - 1
-// rows of work.
+// A static dim is one block, taken whole (no loop, no padding); a dense
+// projection with dynamic rows reads its constant B whole, which
+// kiln-tile-contractions packs once at compile time. Zero rows and columns
+// add nothing to the products, so the padding costs work (at most one block
+// per dynamic dim) but never changes a result. kiln-tile-contractions then
+// makes every block matmul a register-blocked kernel.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
@@ -35,83 +38,113 @@ struct TileDynamicRowsPass
   void tile(linalg::MatmulOp op) {
     Value a = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
     Value c = op.getDpsInits()[0];
-    auto at = cast<RankedTensorType>(a.getType());
-    auto wt = cast<RankedTensorType>(w.getType());
-    auto ct = cast<RankedTensorType>(c.getType());
-    if (!at.isDynamicDim(0) || at.isDynamicDim(1) || !wt.hasStaticShape() ||
-        ct.isDynamicDim(1) || !op.hasPureTensorSemantics())
+    auto at = dyn_cast<RankedTensorType>(a.getType());
+    auto wt = dyn_cast<RankedTensorType>(w.getType());
+    auto ct = dyn_cast<RankedTensorType>(c.getType());
+    if (!at || !wt || !ct || ct.hasStaticShape() && at.hasStaticShape() &&
+                                 wt.hasStaticShape())
       return;
-    int64_t k = at.getDimSize(1), n = wt.getDimSize(1), r = rows;
-    Type elem = ct.getElementType();
+    if (!op.hasPureTensorSemantics() || !ct.getElementType().isF32())
+      return;
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto idx = [&](int64_t v) {
-      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    Type elem = ct.getElementType();
+    auto idx = [&](OpBuilder &ib, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(ib, loc, v);
     };
-    Value m = tensor::DimOp::create(b, loc, a, 0);
-    Value step = idx(r);
-    Value full = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, m, step), step);
-    auto blockA = RankedTensorType::get({r, k}, at.getElementType());
-    auto blockC = RankedTensorType::get({r, n}, elem);
-    auto attrs = [&](ArrayRef<OpFoldResult> v) {
-      return SmallVector<OpFoldResult>(v.begin(), v.end());
+    // Each dim: its size (a Value, or static) and its block.
+    struct Dim {
+      bool dynamic;
+      int64_t block;
+      Value size;
     };
+    auto dimOf = [&](Value v, RankedTensorType t, int64_t d, int64_t block) {
+      if (!t.isDynamicDim(d))
+        return Dim{false, t.getDimSize(d), idx(b, t.getDimSize(d))};
+      return Dim{true, block, tensor::DimOp::create(b, loc, v, d).getResult()};
+    };
+    Dim m = dimOf(c, ct, 0, rows), n = dimOf(c, ct, 1, cols),
+        k = dimOf(a, at, 1, depth);
     OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-    auto loop = scf::ForOp::create(
-        b, loc, idx(0), full, step, ValueRange{c},
-        [&](OpBuilder &lb, Location l, Value i, ValueRange iters) {
-          SmallVector<OpFoldResult> offs = attrs({i, zero});
-          Value ai = tensor::ExtractSliceOp::create(
-              lb, l, blockA, a, offs,
-              attrs({lb.getIndexAttr(r), lb.getIndexAttr(k)}), attrs({one, one}));
-          Value ci = tensor::ExtractSliceOp::create(
-              lb, l, blockC, iters[0], offs,
-              attrs({lb.getIndexAttr(r), lb.getIndexAttr(n)}), attrs({one, one}));
-          Value p = linalg::MatmulOp::create(lb, l, TypeRange{blockC},
-                                             ValueRange{ai, w}, ValueRange{ci})
-                        .getResult(0);
-          Value out = tensor::InsertSliceOp::create(
-              lb, l, p, iters[0], offs,
-              attrs({lb.getIndexAttr(r), lb.getIndexAttr(n)}), attrs({one, one}));
-          scf::YieldOp::create(lb, l, out);
+    Value pad0 = kiln::scalarConstant(b, loc, elem, 0);
+    // The block of `v` at (r, q) of sizes (rs, qs), zero-padded to the
+    // static (br, bq) where the sizes are dynamic.
+    auto block = [&](OpBuilder &ib, Value v, Value r, Value q, Value rs,
+                     Value qs, const Dim &dr, const Dim &dq) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      auto ofr = [&](const Dim &d, Value size) -> OpFoldResult {
+        return d.dynamic ? OpFoldResult(size) : ib.getIndexAttr(d.block);
+      };
+      Value s = tensor::ExtractSliceOp::create(
+          ib, loc, v, SmallVector<OpFoldResult>{r, q},
+          SmallVector<OpFoldResult>{ofr(dr, rs), ofr(dq, qs)},
+          SmallVector<OpFoldResult>{one, one});
+      auto to = RankedTensorType::get({dr.block, dq.block}, t.getElementType());
+      if (s.getType() == to)
+        return s;
+      auto high = [&](const Dim &d, Value size) -> OpFoldResult {
+        if (!d.dynamic)
+          return zero;
+        return arith::SubIOp::create(ib, loc, idx(ib, d.block), size)
+            .getResult();
+      };
+      return tensor::PadOp::create(ib, loc, to, s,
+                                   SmallVector<OpFoldResult>{zero, zero},
+                                   SmallVector<OpFoldResult>{high(dr, rs),
+                                                             high(dq, qs)},
+                                   pad0);
+    };
+    // The size of the block at `at` along `d`: min(block, size - at).
+    auto extent = [&](OpBuilder &ib, const Dim &d, Value at) -> Value {
+      if (!d.dynamic)
+        return idx(ib, d.block);
+      return arith::MinSIOp::create(
+          ib, loc, idx(ib, d.block),
+          arith::SubIOp::create(ib, loc, d.size, at));
+    };
+    // A loop over the blocks of `d` carrying `init`, or the body once at 0
+    // for a static dim.
+    auto over = [&](OpBuilder &ib, const Dim &d, Value init,
+                    function_ref<Value(OpBuilder &, Value, Value)> body) {
+      if (!d.dynamic)
+        return body(ib, idx(ib, 0), init);
+      auto loop = scf::ForOp::create(
+          ib, loc, idx(ib, 0), d.size, idx(ib, d.block), ValueRange{init},
+          [&](OpBuilder &lb, Location, Value iv, ValueRange iters) {
+            scf::YieldOp::create(lb, loc, body(lb, iv, iters[0]));
+          });
+      return loop.getResult(0);
+    };
+    auto blockC = RankedTensorType::get({m.block, n.block}, elem);
+    Value result = over(b, m, c, [&](OpBuilder &ib, Value i, Value cm) {
+      Value mi = extent(ib, m, i);
+      return over(ib, n, cm, [&](OpBuilder &jb, Value j, Value cn) {
+        Value nj = extent(jb, n, j);
+        Value acc0 = block(jb, cn, i, j, mi, nj, m, n);
+        Value acc = over(jb, k, acc0, [&](OpBuilder &kb, Value kk, Value acc) {
+          Value ks = extent(kb, k, kk);
+          Value ab = block(kb, a, i, kk, mi, ks, m, k);
+          Value bb = block(kb, w, kk, j, ks, nj, k, n);
+          return linalg::MatmulOp::create(kb, loc, TypeRange{blockC},
+                                          ValueRange{ab, bb}, ValueRange{acc})
+              .getResult(0);
         });
-    Value rest = arith::SubIOp::create(b, loc, m, full);
-    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, rest,
-                                      idx(0));
-    auto tail = scf::IfOp::create(
-        b, loc, any,
-        [&](OpBuilder &tb, Location l) {
-          Value acc = loop.getResult(0);
-          SmallVector<OpFoldResult> offs = attrs({full, zero});
-          Value high = arith::SubIOp::create(tb, l, idx(r), rest);
-          Value pad0 = kiln::scalarConstant(tb, l, elem, 0);
-          auto padRows = [&](Value v, RankedTensorType to) {
-            return tensor::PadOp::create(tb, l, to, v, attrs({zero, zero}),
-                                         attrs({high, zero}), pad0)
-                .getResult();
-          };
-          Value ai = tensor::ExtractSliceOp::create(
-              tb, l, a, offs, attrs({rest, tb.getIndexAttr(k)}), attrs({one, one}));
-          Value ci = tensor::ExtractSliceOp::create(
-              tb, l, acc, offs, attrs({rest, tb.getIndexAttr(n)}), attrs({one, one}));
-          Value p = linalg::MatmulOp::create(
-                        tb, l, TypeRange{blockC},
-                        ValueRange{padRows(ai, blockA), w},
-                        ValueRange{padRows(ci, blockC)})
-                        .getResult(0);
-          Value used = tensor::ExtractSliceOp::create(
-              tb, l, p, attrs({zero, zero}), attrs({rest, tb.getIndexAttr(n)}),
-              attrs({one, one}));
-          Value out = tensor::InsertSliceOp::create(
-              tb, l, used, acc, offs, attrs({rest, tb.getIndexAttr(n)}),
-              attrs({one, one}));
-          scf::YieldOp::create(tb, l, out);
-        },
-        [&](OpBuilder &eb, Location l) {
-          scf::YieldOp::create(eb, l, loop.getResult(0));
-        });
-    op->getResult(0).replaceAllUsesWith(tail.getResult(0));
+        auto ofr = [&](const Dim &d, Value size) -> OpFoldResult {
+          return d.dynamic ? OpFoldResult(size) : jb.getIndexAttr(d.block);
+        };
+        SmallVector<OpFoldResult> sizes{ofr(m, mi), ofr(n, nj)};
+        Value used = acc;
+        if (m.dynamic || n.dynamic)
+          used = tensor::ExtractSliceOp::create(
+              jb, loc, acc, SmallVector<OpFoldResult>{zero, zero}, sizes,
+              SmallVector<OpFoldResult>{one, one});
+        return tensor::InsertSliceOp::create(
+                   jb, loc, used, cn, SmallVector<OpFoldResult>{i, j}, sizes,
+                   SmallVector<OpFoldResult>{one, one})
+            .getResult();
+      });
+    });
+    op->getResult(0).replaceAllUsesWith(result);
     op->erase();
   }
 
