@@ -61,6 +61,18 @@ def TileDynamicRows : Pass<"kiln-tile-dynamic-rows", "::mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ExpandDynamicReshapes : Pass<"kiln-expand-dynamic-reshapes", "::mlir::func::FuncOp"> {
+  let summary = "memref.expand_shape into several dynamic dims as reinterpret_cast";
+  let description = [{
+    expand-strided-metadata cannot lower an expand_shape that splits a dim
+    into more than one dynamic dim; this pass turns each such op into the
+    memref.reinterpret_cast of its source's base with the strides the
+    split implies, before that pass runs.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
   let summary = "place every static allocation in one arena argument";
   let description = [{

@@ -104,11 +104,11 @@ struct DynamicEntryPass
       Value count = arith::ConstantIndexOp::create(b, loc, 1);
       maxElems = 1;
       for (int64_t e : entries) {
-        Value v = e >= 0 ? (Value)arith::ConstantIndexOp::create(b, loc, e)
+        Value v = e >= 0 ? b.createOrFold<arith::ConstantIndexOp>(loc, e)
                          : dims[-1 - e];
         sizes.push_back(e >= 0 ? OpFoldResult(b.getIndexAttr(e))
                                : OpFoldResult(v));
-        count = arith::MulIOp::create(b, loc, count, v);
+        count = b.createOrFold<arith::MulIOp>(loc, count, v);
         maxElems *= e >= 0 ? e : maxima[-1 - e];
       }
       return count;

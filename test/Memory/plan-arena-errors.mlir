@@ -30,3 +30,16 @@ func.func @in_while(%out: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// A dynamic size that no bound covers (an index argument that is not a
+// symbolic dim) is refused.
+func.func @unbounded(%n: index, %out: memref<4xf32>) {
+  // expected-error @+1 {{dim 0 has no upper bound from the symbolic dims' maxima}}
+  %a = memref.alloc(%n) : memref<?x4xf32>
+  %c0 = arith.constant 0 : index
+  %v = memref.load %a[%c0, %c0] : memref<?x4xf32>
+  memref.store %v, %out[%c0] : memref<4xf32>
+  return
+}
