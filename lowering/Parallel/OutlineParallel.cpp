@@ -21,9 +21,11 @@
 // is in the LLVM dialect (it needs pointers to pack the captures).
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/Memory/Bounds.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -188,11 +190,28 @@ std::optional<Extent> extentOf(Value v) {
   while (true) {
     if (auto view = v.getDefiningOp<memref::ViewOp>()) {
       auto offset = getConstantIntValue(view.getByteShift());
-      if (!offset || !view.getSizes().empty())
+      if (!offset)
         return std::nullopt;
+      int64_t bytes = 0;
+      if (view.getSizes().empty()) {
+        bytes = byteSize(view.getType());
+      } else {
+        // A dynamic view of the arena: the room the plan gave it, its size
+        // at the bounds of the symbolic dims.
+        auto func = view->getParentOfType<func::FuncOp>();
+        MemRefType t = view.getType();
+        int64_t elems = 1;
+        for (int64_t d = 0; d < t.getRank(); ++d) {
+          auto b = func ? kiln::dimBound(view.getResult(), d, func)
+                        : std::nullopt;
+          if (!b)
+            return std::nullopt;
+          elems *= *b;
+        }
+        bytes = elems * byteSize(MemRefType::get({1}, t.getElementType()));
+      }
       if (!viewRange)
-        viewRange = Extent{Value(), *offset,
-                           *offset + byteSize(view.getType())};
+        viewRange = Extent{Value(), *offset, *offset + bytes};
       v = view.getSource();
       continue;
     }
@@ -287,7 +306,9 @@ struct OutlineParallelPass
   /// too small or cannot cross a function boundary.
   bool outline(scf::ParallelOp loop, func::FuncOp func, SymbolTable &symbols) {
     auto trips = tripCounts(loop);
-    if (!trips || loop.getNumReductions() != 0 ||
+    if (!trips)
+      return outlineDynamic(loop, func, symbols);
+    if (loop.getNumReductions() != 0 ||
         estimateWork(loop, *trips) < static_cast<double>(minWork))
       return false;
     unsigned rank = trips->size(), lead = 0;
@@ -408,6 +429,221 @@ struct OutlineParallelPass
     OpBuilder cb(loop);
     SmallVector<Value> operands{arith::ConstantIndexOp::create(cb, loc, total)};
     operands.append(captures);
+    func::CallOp::create(cb, loc, dispatch, operands);
+    loop.erase();
+    return true;
+  }
+
+  /// A loop with dynamic bounds (shapes bounded by --max-dim): outlined
+  /// like a static one when it would be big enough at the bounds. Its trip
+  /// counts are computed before the call and passed in, and each captured
+  /// buffer of dynamic shape crosses as its base pointer, offset, sizes and
+  /// strides, rebuilt inside (noalias where the arena plan keeps it apart).
+  bool outlineDynamic(scf::ParallelOp loop, func::FuncOp func,
+                      SymbolTable &symbols) {
+    // Only loops of the function's body: the block loops of dynamic-shape
+    // matmuls (kiln-tile-dynamic-rows) run small copies many times.
+    if (!func->hasAttr("kiln.dim_max") || loop.getNumReductions() != 0 ||
+        loop->getParentOp() != func)
+      return false;
+    unsigned rank = loop.getNumLoops();
+    SmallVector<int64_t> maxTrips;
+    for (auto [lb, ub, st] : llvm::zip(loop.getLowerBound(),
+                                       loop.getUpperBound(), loop.getStep())) {
+      auto l = getConstantIntValue(lb), s = getConstantIntValue(st);
+      auto u = kiln::upperBound(ub, func);
+      if (!l || !s || !u || *s <= 0)
+        return false;
+      maxTrips.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
+    }
+    if (estimateWork(loop, maxTrips) < static_cast<double>(minWork))
+      return false;
+    unsigned lead = 0;
+    int64_t total = 1;
+    while (lead < rank && total < minChunks)
+      total *= maxTrips[lead++];
+    if (total < 2)
+      return false;
+
+    MLIRContext *ctx = &getContext();
+    Location loc = loop.getLoc();
+    Type index = IndexType::get(ctx);
+    OpBuilder cb(loop);
+    // Trip counts of the leading dims, at run time.
+    SmallVector<Value> leadTrips;
+    Value count = arith::ConstantIndexOp::create(cb, loc, 1);
+    for (unsigned d = 0; d < lead; ++d) {
+      Value span = cb.createOrFold<arith::SubIOp>(loc, loop.getUpperBound()[d],
+                                                  loop.getLowerBound()[d]);
+      Value t = cb.createOrFold<arith::CeilDivSIOp>(loc, span,
+                                                    loop.getStep()[d]);
+      t = cb.createOrFold<arith::MaxSIOp>(
+          loc, t, arith::ConstantIndexOp::create(cb, loc, 0));
+      leadTrips.push_back(t);
+      count = cb.createOrFold<arith::MulIOp>(loc, count, t);
+    }
+
+    llvm::SetVector<Value> used;
+    getUsedValuesDefinedAbove(loop.getRegion(), used);
+    for (unsigned d = 0; d < rank; ++d) {
+      used.insert(loop.getLowerBound()[d]);
+      used.insert(loop.getStep()[d]);
+      if (d >= lead)
+        used.insert(loop.getUpperBound()[d]);
+    }
+    // What crosses: constants are cloned; scalars and static buffers pass
+    // as they are; a dynamic buffer as base, offset, sizes, strides.
+    SmallVector<Value> constants, values, memrefs, passed;
+    struct Rebuilt {
+      Value original;
+      unsigned first, count; // its pieces among `passed`
+    };
+    SmallVector<Rebuilt> rebuilt;
+    for (Value v : used) {
+      if (matchPattern(v, m_Constant())) {
+        constants.push_back(v);
+        continue;
+      }
+      if (isPassable(v.getType())) {
+        values.push_back(v);
+        continue;
+      }
+      auto mt = dyn_cast<MemRefType>(v.getType());
+      if (!mt || !isPassable(MemRefType::get({}, mt.getElementType())))
+        return false;
+      memrefs.push_back(v);
+    }
+    for (Value t : leadTrips)
+      if (!matchPattern(t, m_Constant()))
+        values.push_back(t);
+    passed.append(values.begin(), values.end());
+    for (Value m : memrefs) {
+      auto meta = memref::ExtractStridedMetadataOp::create(cb, loc, m);
+      Rebuilt r{m, (unsigned)passed.size(), 0};
+      passed.push_back(meta.getBaseBuffer());
+      passed.push_back(meta.getOffset());
+      llvm::append_range(passed, meta.getSizes());
+      llvm::append_range(passed, meta.getStrides());
+      r.count = passed.size() - r.first;
+      rebuilt.push_back(r);
+    }
+
+    SmallVector<Type> taskArgs{index, index};
+    for (Value v : passed)
+      taskArgs.push_back(v.getType());
+    OpBuilder mb(ctx);
+    mb.setInsertionPointAfter(func);
+    std::string node = nodeName(loc);
+    auto task = func::FuncOp::create(
+        mb, loc, func.getName().str() + (node.empty() ? "" : "_" + node) + "_par",
+        FunctionType::get(ctx, taskArgs, {}));
+    task.setPrivate();
+    symbols.insert(task);
+    // noalias: scalars need none; static buffers and the bases of dynamic
+    // ones where the original buffer reaches bytes no other one does.
+    SmallVector<Value> buffers(values.begin(), values.end());
+    buffers.append(memrefs.begin(), memrefs.end());
+    SmallVector<bool> noAlias = noAliasCaptures(buffers, loop.getRegion());
+    for (auto [i, v] : llvm::enumerate(values))
+      if (noAlias[i] && isa<MemRefType>(v.getType()))
+        task.setArgAttr(2 + i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                        UnitAttr::get(ctx));
+    for (auto [i, r] : llvm::enumerate(rebuilt))
+      if (noAlias[values.size() + i])
+        task.setArgAttr(2 + r.first, LLVM::LLVMDialect::getNoAliasAttrName(),
+                        UnitAttr::get(ctx));
+    Block *entry = task.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockBegin(entry);
+    IRMapping map;
+    for (Value c : constants)
+      map.map(c, b.clone(*c.getDefiningOp())->getResult(0));
+    auto args = entry->getArguments().drop_front(2);
+    for (auto [i, v] : llvm::enumerate(values))
+      map.map(v, args[i]);
+    for (Rebuilt &r : rebuilt) {
+      auto mt = cast<MemRefType>(r.original.getType());
+      int64_t n = mt.getRank();
+      auto pieces = args.slice(r.first, r.count);
+      SmallVector<int64_t> dyn(n, ShapedType::kDynamic);
+      auto strided = MemRefType::get(
+          mt.getShape(), mt.getElementType(),
+          StridedLayoutAttr::get(ctx, ShapedType::kDynamic, dyn),
+          mt.getMemorySpace());
+      SmallVector<OpFoldResult> sizes, strides;
+      for (int64_t d = 0; d < n; ++d) {
+        sizes.push_back(mt.isDynamicDim(d) ? OpFoldResult(pieces[2 + d])
+                                           : b.getIndexAttr(mt.getDimSize(d)));
+        strides.push_back(pieces[2 + n + d]);
+      }
+      Value view = memref::ReinterpretCastOp::create(
+          b, loc, strided, pieces[0], OpFoldResult(pieces[1]), sizes, strides);
+      map.map(r.original, memref::CastOp::create(b, loc, mt, view));
+    }
+    auto trip = [&](unsigned d) -> Value {
+      Value t = leadTrips[d];
+      return matchPattern(t, m_Constant()) ? b.clone(*t.getDefiningOp())->getResult(0)
+                                           : map.lookup(t);
+    };
+    SmallVector<Value> tripsInside;
+    for (unsigned d = 0; d < lead; ++d)
+      tripsInside.push_back(trip(d));
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    scf::ForOp::create(
+        b, loc, entry->getArgument(0), entry->getArgument(1), one, ValueRange{},
+        [&](OpBuilder &lb, Location l, Value linear, ValueRange) {
+          for (int d = static_cast<int>(lead) - 1; d >= 0; --d) {
+            Value pos = linear;
+            if (d > 0) {
+              pos = lb.createOrFold<arith::RemUIOp>(l, linear, tripsInside[d]);
+              linear = lb.createOrFold<arith::DivUIOp>(l, linear, tripsInside[d]);
+            }
+            Value iv = lb.createOrFold<arith::AddIOp>(
+                l, map.lookupOrDefault(loop.getLowerBound()[d]),
+                lb.createOrFold<arith::MulIOp>(
+                    l, pos, map.lookupOrDefault(loop.getStep()[d])));
+            map.map(loop.getInductionVars()[d], iv);
+          }
+          auto cloneBody = [&](OpBuilder &ob) {
+            for (Operation &op : loop.getBody()->without_terminator())
+              ob.clone(op, map);
+          };
+          if (lead == rank) {
+            cloneBody(lb);
+          } else {
+            auto rest = [&](ValueRange vs) {
+              SmallVector<Value> out;
+              for (Value v : vs.drop_front(lead))
+                out.push_back(map.lookupOrDefault(v));
+              return out;
+            };
+            scf::ParallelOp::create(
+                lb, l, rest(loop.getLowerBound()), rest(loop.getUpperBound()),
+                rest(loop.getStep()),
+                [&](OpBuilder &pb, Location, ValueRange ivs) {
+                  for (auto [old, iv] :
+                       llvm::zip(ValueRange(loop.getInductionVars())
+                                     .drop_front(lead),
+                                 ivs))
+                    map.map(old, iv);
+                  cloneBody(pb);
+                });
+          }
+          scf::YieldOp::create(lb, l);
+        });
+    func::ReturnOp::create(b, loc);
+
+    SmallVector<Type> dispatchArgs{index};
+    for (Value v : passed)
+      dispatchArgs.push_back(v.getType());
+    mb.setInsertionPointAfter(task);
+    auto dispatch = func::FuncOp::create(
+        mb, loc, (task.getName() + "_dispatch").str(),
+        FunctionType::get(ctx, dispatchArgs, {}));
+    dispatch.setPrivate();
+    dispatch->setAttr(kTaskAttr, FlatSymbolRefAttr::get(task.getNameAttr()));
+    symbols.insert(dispatch);
+    SmallVector<Value> operands{count};
+    operands.append(passed);
     func::CallOp::create(cb, loc, dispatch, operands);
     loop.erase();
     return true;

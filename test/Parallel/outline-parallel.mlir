@@ -156,3 +156,36 @@ func.func @narrow_vectors(%x: memref<16x4xf32>, %y: memref<16x4xf32>) {
   }
   return
 }
+
+// -----
+
+// A loop of dynamic bounds in a function with symbolic dims (kiln.dim,
+// kiln.dim_max): outlined when it is big enough at the bounds (64 x 256).
+// The trip count is computed before the call; the dynamic buffers cross as
+// base, offset, sizes and strides and are rebuilt inside; the two arena
+// views lie in disjoint ranges at every size, so both bases are noalias.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: memref.extract_strided_metadata
+// CHECK: call @dynamic_rows_par_dispatch(
+// CHECK-NOT: scf.parallel
+// CHECK: func.func private @dynamic_rows_par(%{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index,
+// CHECK-SAME: memref<f32> {llvm.noalias}
+// CHECK-SAME: memref<f32> {llvm.noalias}
+// CHECK: memref.reinterpret_cast
+// CHECK: memref.cast
+// CHECK: scf.for
+func.func @dynamic_rows(%n: index {kiln.dim = 0 : i64}, %arena: memref<131072xi8>)
+    attributes {kiln.dim_max = array<i64: 64>} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %c65536 = arith.constant 65536 : index
+  %x = memref.view %arena[%c0][%n] : memref<131072xi8> to memref<?x256xf32>
+  %y = memref.view %arena[%c65536][%n] : memref<131072xi8> to memref<?x256xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c256) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<?x256xf32>
+    %w = arith.addf %v, %v : f32
+    memref.store %w, %y[%i, %j] : memref<?x256xf32>
+  }
+  return
+}
