@@ -57,14 +57,33 @@ LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
   if (!t.hasStaticShape() || !t.getLayout().isIdentity())
     return failure();
   SmallVector<scf::ForallOp> loops; // innermost first
+  // Upper bounds of the loops, innermost first: static, or a run-time bound
+  // (the blocks of a dynamic-shape matmul) taken at the --max-dim bounds.
+  SmallVector<SmallVector<int64_t>> uppers;
+  auto func = dyn_cast<func::FuncOp>(block.getParentOp());
   for (Operation *p = alloc->getParentOp(); p && p != block.getParentOp();
        p = p->getParentOp()) {
     if (auto forall = dyn_cast<scf::ForallOp>(p)) {
       for (ArrayRef<int64_t> bounds :
-           {forall.getStaticLowerBound(), forall.getStaticUpperBound(),
-            forall.getStaticStep()})
+           {forall.getStaticLowerBound(), forall.getStaticStep()})
         if (llvm::any_of(bounds, ShapedType::isDynamic))
           return failure();
+      SmallVector<int64_t> ub(forall.getStaticUpperBound());
+      for (auto [d, u] : llvm::enumerate(ub)) {
+        if (!ShapedType::isDynamic(u))
+          continue;
+        OpBuilder ob(forall);
+        auto bound =
+            func ? kiln::upperBound(
+                       getValueOrCreateConstantIndexOp(
+                           ob, forall.getLoc(), forall.getMixedUpperBound()[d]),
+                       func)
+                 : std::nullopt;
+        if (!bound)
+          return failure();
+        u = *bound;
+      }
+      uppers.push_back(ub);
       loops.push_back(forall);
     } else if (!isa<scf::ForOp, scf::IfOp>(p)) {
       return failure();
@@ -98,10 +117,11 @@ LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
   int64_t slots = 1;
   AffineExpr index = getAffineConstantExpr(0, ctx);
   SmallVector<Value> ivs;
-  for (scf::ForallOp forall : llvm::reverse(loops))
+  for (auto [forall, upper] : llvm::zip(llvm::reverse(loops),
+                                         llvm::reverse(uppers)))
     for (auto [iv, lb, ub, step] :
          llvm::zip(forall.getInductionVars(), forall.getStaticLowerBound(),
-                   forall.getStaticUpperBound(), forall.getStaticStep())) {
+                   upper, forall.getStaticStep())) {
       int64_t trips = ub > lb ? llvm::divideCeil(ub - lb, step) : 0;
       AffineExpr d = getAffineDimExpr(ivs.size(), ctx);
       index = index * trips + (d - lb).floorDiv(step);

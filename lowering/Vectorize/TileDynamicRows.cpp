@@ -116,11 +116,16 @@ struct TileDynamicRowsPass
       return loop.getResult(0);
     };
     auto blockC = RankedTensorType::get({m.block, n.block}, elem);
-    Value result = over(b, m, c, [&](OpBuilder &ib, Value i, Value cm) {
-      Value mi = extent(ib, m, i);
-      return over(ib, n, cm, [&](OpBuilder &jb, Value j, Value cn) {
+    auto ofr = [&](OpBuilder &ob, const Dim &d, Value size) -> OpFoldResult {
+      return d.dynamic ? OpFoldResult(size) : ob.getIndexAttr(d.block);
+    };
+    // The rows [i, i + mi) of the result: C's rows `rows` (at row 0 of it)
+    // with A's rows from i.
+    auto rowBlock = [&](OpBuilder &ib, Value i, Value mi, Value rows) {
+      return over(ib, n, rows, [&](OpBuilder &jb, Value j, Value cn) {
         Value nj = extent(jb, n, j);
-        Value acc0 = block(jb, cn, i, j, mi, nj, m, n);
+        Value r0 = idx(jb, 0);
+        Value acc0 = block(jb, cn, r0, j, mi, nj, m, n);
         Value acc = over(jb, k, acc0, [&](OpBuilder &kb, Value kk, Value acc) {
           Value ks = extent(kb, k, kk);
           Value ab = block(kb, a, i, kk, mi, ks, m, k);
@@ -129,21 +134,43 @@ struct TileDynamicRowsPass
                                           ValueRange{ab, bb}, ValueRange{acc})
               .getResult(0);
         });
-        auto ofr = [&](const Dim &d, Value size) -> OpFoldResult {
-          return d.dynamic ? OpFoldResult(size) : jb.getIndexAttr(d.block);
-        };
-        SmallVector<OpFoldResult> sizes{ofr(m, mi), ofr(n, nj)};
+        SmallVector<OpFoldResult> sizes{ofr(jb, m, mi), ofr(jb, n, nj)};
         Value used = acc;
         if (m.dynamic || n.dynamic)
           used = tensor::ExtractSliceOp::create(
               jb, loc, acc, SmallVector<OpFoldResult>{zero, zero}, sizes,
               SmallVector<OpFoldResult>{one, one});
         return tensor::InsertSliceOp::create(
-                   jb, loc, used, cn, SmallVector<OpFoldResult>{i, j}, sizes,
+                   jb, loc, used, cn, SmallVector<OpFoldResult>{r0, j}, sizes,
                    SmallVector<OpFoldResult>{one, one})
             .getResult();
       });
-    });
+    };
+    Value result;
+    if (!m.dynamic) {
+      result = rowBlock(b, idx(b, 0), idx(b, m.block), c);
+    } else {
+      // Row blocks write disjoint rows: a parallel loop over them.
+      OpFoldResult nAll = n.dynamic ? OpFoldResult(n.size)
+                                    : b.getIndexAttr(n.block);
+      auto forall = scf::ForallOp::create(
+          b, loc, ArrayRef<OpFoldResult>{zero}, ArrayRef<OpFoldResult>{m.size},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(m.block)}, ValueRange{c},
+          std::nullopt, [&](OpBuilder &fb, Location, ValueRange args) {
+            Value i = args[0], cm = args[1];
+            Value mi = extent(fb, m, i);
+            SmallVector<OpFoldResult> offs{i, zero}, sizes{mi, nAll};
+            Value rows = tensor::ExtractSliceOp::create(
+                fb, loc, cm, offs, sizes, SmallVector<OpFoldResult>{one, one});
+            Value out = rowBlock(fb, i, mi, rows);
+            auto inParallel = scf::InParallelOp::create(fb, loc);
+            OpBuilder pb = OpBuilder::atBlockBegin(inParallel.getBody());
+            tensor::ParallelInsertSliceOp::create(
+                pb, loc, out, cm, offs, sizes,
+                SmallVector<OpFoldResult>{one, one});
+          });
+      result = forall.getResult(0);
+    }
     op->getResult(0).replaceAllUsesWith(result);
     op->erase();
   }

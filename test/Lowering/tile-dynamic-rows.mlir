@@ -1,13 +1,14 @@
 // RUN: kiln-opt %s --kiln-tile-dynamic-rows="rows=32 cols=64 depth=64" | FileCheck %s
 
-// Dynamic rows, static K and N: a loop over blocks of 32 rows, each block of
-// A zero-padded to 32 rows (the last one short), B used whole: every matmul
-// left is 32 x 256 x 768.
+// Dynamic rows, static K and N: a parallel loop over blocks of 32 rows
+// (they write disjoint rows), each block of A zero-padded to 32 rows (the
+// last one short), B used whole: every matmul left is 32 x 256 x 768.
 // CHECK-LABEL: func.func @rows
-// CHECK: scf.for
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (32) shared_outs
 // CHECK: tensor.pad
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<32x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<32x768xf32>)
 // CHECK: tensor.insert_slice
+// CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.matmul
 func.func @rows(%a: tensor<?x256xf32>, %b: tensor<256x768xf32>, %c: tensor<?x768xf32>) -> tensor<?x768xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<?x256xf32>, tensor<256x768xf32>) outs(%c : tensor<?x768xf32>) -> tensor<?x768xf32>
@@ -17,7 +18,7 @@ func.func @rows(%a: tensor<?x256xf32>, %b: tensor<256x768xf32>, %c: tensor<?x768
 // Attention's second product: dynamic rows and K. Loops over row blocks and
 // K blocks, the accumulator carried through the K loop.
 // CHECK-LABEL: func.func @rows_and_depth
-// CHECK: scf.for
+// CHECK: scf.forall
 // CHECK: scf.for {{.*}} iter_args
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
 func.func @rows_and_depth(%a: tensor<?x?xf32>, %b: tensor<?x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {

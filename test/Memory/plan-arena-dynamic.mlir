@@ -55,3 +55,24 @@ func.func @loop_scratch(%n: index {kiln.dim = 0 : i64}, %out: memref<4xf32>)
   }
   return
 }
+
+// -----
+
+// Scratch inside a parallel loop of run-time length (the row blocks of a
+// dynamic-shape matmul) gets a slot per iteration up to the bound: 64 / 16
+// = 4 slots of 64 bytes.
+// CHECK-LABEL: func.func @forall_scratch
+// CHECK-SAME: kiln.arena_size = 256
+// CHECK: memref.view %{{.*}} : memref<256xi8> to memref<256xi8>
+// CHECK: scf.forall
+// CHECK: memref.view
+func.func @forall_scratch(%n: index {kiln.dim = 0 : i64}, %out: memref<4xf32>)
+    attributes {kiln.dim_max = array<i64: 64>} {
+  %c0 = arith.constant 0 : index
+  scf.forall (%i) = (0) to (%n) step (16) {
+    %t = memref.alloc() : memref<16xf32>
+    %v = memref.load %t[%c0] : memref<16xf32>
+    memref.store %v, %out[%c0] : memref<4xf32>
+  }
+  return
+}
