@@ -32,6 +32,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace kiln {
@@ -642,9 +644,32 @@ struct OutlineParallelPass
     dispatch.setPrivate();
     dispatch->setAttr(kTaskAttr, FlatSymbolRefAttr::get(task.getNameAttr()));
     symbols.insert(dispatch);
-    SmallVector<Value> operands{count};
-    operands.append(passed);
-    func::CallOp::create(cb, loc, dispatch, operands);
+    // The work is known at run time only: below minWork (a short
+    // sequence), the task runs on this thread without waking the pool.
+    SmallVector<int64_t> oneLead(maxTrips);
+    for (unsigned d = 0; d < lead; ++d)
+      oneLead[d] = 1;
+    double perIteration = std::max(estimateWork(loop, oneLead), 1.0);
+    int64_t enough = static_cast<int64_t>(
+        std::ceil(static_cast<double>(minWork) / perIteration));
+    Value small = arith::CmpIOp::create(
+        cb, loc, arith::CmpIPredicate::slt, count,
+        arith::ConstantIndexOp::create(cb, loc, enough));
+    scf::IfOp::create(
+        cb, loc, small,
+        [&](OpBuilder &tb, Location l) {
+          SmallVector<Value> direct{arith::ConstantIndexOp::create(tb, l, 0),
+                                    count};
+          direct.append(passed);
+          func::CallOp::create(tb, l, task, direct);
+          scf::YieldOp::create(tb, l);
+        },
+        [&](OpBuilder &eb, Location l) {
+          SmallVector<Value> operands{count};
+          operands.append(passed);
+          func::CallOp::create(eb, l, dispatch, operands);
+          scf::YieldOp::create(eb, l);
+        });
     loop.erase();
     return true;
   }
