@@ -55,7 +55,9 @@ def TileDynamicRows : Pass<"kiln-tile-dynamic-rows", "::mlir::func::FuncOp"> {
   let options = [
     Option<"rows", "rows", "int64_t", "32", "rows per block">,
     Option<"cols", "cols", "int64_t", "64", "columns per block">,
-    Option<"depth", "depth", "int64_t", "64", "K per block">
+    Option<"depth", "depth", "int64_t", "64", "K per block">,
+    Option<"tailRows", "tail-rows", "int64_t", "8",
+           "rows per block for the rows left after the whole blocks">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -68,8 +68,9 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     // Dynamic dims (a sequence length) in blocks of static matmuls: about
     // 32 rows and 64 columns, whole numbers of register tiles.
     TileDynamicRowsOptions blocks;
-    blocks.rows = t.mr * llvm::divideCeil(32, t.mr);
+    blocks.rows = t.mr * llvm::divideCeil(24, t.mr);
     blocks.cols = t.nr * llvm::divideCeil(64, t.nr);
+    blocks.tailRows = t.mr;
     pm.addNestedPass<func::FuncOp>(createTileDynamicRows(blocks));
     pm.addNestedPass<func::FuncOp>(createTileContractions(tiles));
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());

@@ -121,6 +121,14 @@ std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
     return both([](int64_t a, int64_t b) { return a * b; });
   if (isa<arith::AddIOp>(def))
     return both([](int64_t a, int64_t b) { return a + b; });
+  if (isa<arith::RemUIOp, arith::RemSIOp>(def)) {
+    // x % c < c (sizes are not negative).
+    auto c = getConstantIntValue(def->getOperand(1));
+    auto a = ub(def->getOperand(0));
+    if (!c || *c <= 0)
+      return std::nullopt;
+    return a ? std::min(*a, *c - 1) : *c - 1;
+  }
   if (isa<arith::SubIOp>(def)) {
     // x - c for a constant c (sizes less a fixed start).
     auto a = ub(def->getOperand(0));

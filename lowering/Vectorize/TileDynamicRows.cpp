@@ -115,28 +115,29 @@ struct TileDynamicRowsPass
           });
       return loop.getResult(0);
     };
-    auto blockC = RankedTensorType::get({m.block, n.block}, elem);
     auto ofr = [&](OpBuilder &ob, const Dim &d, Value size) -> OpFoldResult {
       return d.dynamic ? OpFoldResult(size) : ob.getIndexAttr(d.block);
     };
-    // The rows [i, i + mi) of the result: C's rows `rows` (at row 0 of it)
-    // with A's rows from i.
-    auto rowBlock = [&](OpBuilder &ib, Value i, Value mi, Value rows) {
+    // The rows [i, i + mi) of the result, in blocks of `rm`: C's rows
+    // `rows` (at row 0 of it) with A's rows from i.
+    auto rowBlock = [&](OpBuilder &ib, const Dim &rm, Value i, Value mi,
+                        Value rows) {
       return over(ib, n, rows, [&](OpBuilder &jb, Value j, Value cn) {
         Value nj = extent(jb, n, j);
         Value r0 = idx(jb, 0);
-        Value acc0 = block(jb, cn, r0, j, mi, nj, m, n);
+        Value acc0 = block(jb, cn, r0, j, mi, nj, rm, n);
+        auto blockC = RankedTensorType::get({rm.block, n.block}, elem);
         Value acc = over(jb, k, acc0, [&](OpBuilder &kb, Value kk, Value acc) {
           Value ks = extent(kb, k, kk);
-          Value ab = block(kb, a, i, kk, mi, ks, m, k);
+          Value ab = block(kb, a, i, kk, mi, ks, rm, k);
           Value bb = block(kb, w, kk, j, ks, nj, k, n);
           return linalg::MatmulOp::create(kb, loc, TypeRange{blockC},
                                           ValueRange{ab, bb}, ValueRange{acc})
               .getResult(0);
         });
-        SmallVector<OpFoldResult> sizes{ofr(jb, m, mi), ofr(jb, n, nj)};
+        SmallVector<OpFoldResult> sizes{ofr(jb, rm, mi), ofr(jb, n, nj)};
         Value used = acc;
-        if (m.dynamic || n.dynamic)
+        if (rm.dynamic || n.dynamic)
           used = tensor::ExtractSliceOp::create(
               jb, loc, acc, SmallVector<OpFoldResult>{zero, zero}, sizes,
               SmallVector<OpFoldResult>{one, one});
@@ -146,30 +147,51 @@ struct TileDynamicRowsPass
             .getResult();
       });
     };
-    Value result;
-    if (!m.dynamic) {
-      result = rowBlock(b, idx(b, 0), idx(b, m.block), c);
-    } else {
-      // Row blocks write disjoint rows: a parallel loop over them.
-      OpFoldResult nAll = n.dynamic ? OpFoldResult(n.size)
-                                    : b.getIndexAttr(n.block);
+    // Row blocks write disjoint rows: a parallel loop over those of `rm`
+    // rows from `first`, `count` rows in all.
+    OpFoldResult nAll = n.dynamic ? OpFoldResult(n.size)
+                                  : b.getIndexAttr(n.block);
+    auto rowLoop = [&](Value into, const Dim &rm, Value first, Value count) {
       auto forall = scf::ForallOp::create(
-          b, loc, ArrayRef<OpFoldResult>{zero}, ArrayRef<OpFoldResult>{m.size},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(m.block)}, ValueRange{c},
+          b, loc, ArrayRef<OpFoldResult>{zero}, ArrayRef<OpFoldResult>{count},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(rm.block)}, ValueRange{into},
           std::nullopt, [&](OpBuilder &fb, Location, ValueRange args) {
-            Value i = args[0], cm = args[1];
-            Value mi = extent(fb, m, i);
+            Value i = arith::AddIOp::create(fb, loc, first, args[0]);
+            Value mi = rm.dynamic ? (Value)arith::MinSIOp::create(
+                                        fb, loc, idx(fb, rm.block),
+                                        arith::SubIOp::create(fb, loc, count,
+                                                              args[0]))
+                                  : idx(fb, rm.block);
+            Value cm = args[1];
             SmallVector<OpFoldResult> offs{i, zero}, sizes{mi, nAll};
             Value rows = tensor::ExtractSliceOp::create(
                 fb, loc, cm, offs, sizes, SmallVector<OpFoldResult>{one, one});
-            Value out = rowBlock(fb, i, mi, rows);
+            Value out = rowBlock(fb, rm, i, mi, rows);
             auto inParallel = scf::InParallelOp::create(fb, loc);
             OpBuilder pb = OpBuilder::atBlockBegin(inParallel.getBody());
             tensor::ParallelInsertSliceOp::create(
                 pb, loc, out, cm, offs, sizes,
                 SmallVector<OpFoldResult>{one, one});
           });
-      result = forall.getResult(0);
+      return forall.getResult(0);
+    };
+    Value result;
+    if (!m.dynamic) {
+      result = rowBlock(b, m, idx(b, 0), idx(b, m.block), c);
+    } else {
+      // Whole blocks first; the rest (fewer than a block) in blocks of
+      // `tailRows` (a register tile), so a short sequence pads fewer rows.
+      Value step = idx(b, m.block);
+      Value full = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, m.size, step), step);
+      Value rest = arith::RemUIOp::create(b, loc, m.size, step);
+      // Whole blocks: static rows, nothing to pad.
+      result = rowLoop(c, Dim{false, m.block, step}, idx(b, 0), full);
+      int64_t small = std::min<int64_t>(tailRows, m.block);
+      if (small < m.block)
+        result = rowLoop(result, Dim{true, small, m.size}, full, rest);
+      else
+        result = rowLoop(result, m, full, rest);
     }
     op->getResult(0).replaceAllUsesWith(result);
     op->erase();

@@ -1,13 +1,17 @@
-// RUN: kiln-opt %s --kiln-tile-dynamic-rows="rows=32 cols=64 depth=64" | FileCheck %s
+// RUN: kiln-opt %s --kiln-tile-dynamic-rows="rows=32 cols=64 depth=64 tail-rows=8" | FileCheck %s
 
-// Dynamic rows, static K and N: a parallel loop over blocks of 32 rows
-// (they write disjoint rows), each block of A zero-padded to 32 rows (the
-// last one short), B used whole: every matmul left is 32 x 256 x 768.
+// Dynamic rows, static K and N: a parallel loop over the whole blocks of 32
+// rows (they write disjoint rows; nothing padded), then one over the rows
+// left in blocks of 8 (tail-rows), the last one zero-padded; B is used
+// whole: the matmuls left are 32 x 256 x 768 and 8 x 256 x 768.
 // CHECK-LABEL: func.func @rows
 // CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (32) shared_outs
-// CHECK: tensor.pad
+// CHECK-NOT: tensor.pad
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<32x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<32x768xf32>)
-// CHECK: tensor.insert_slice
+// CHECK: tensor.parallel_insert_slice
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (8) shared_outs
+// CHECK: tensor.pad
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<8x768xf32>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.matmul
 func.func @rows(%a: tensor<?x256xf32>, %b: tensor<256x768xf32>, %c: tensor<?x768xf32>) -> tensor<?x768xf32> {
