@@ -299,7 +299,6 @@ llvm::Value *EntryPointBuilder::checkArena(llvm::Value *userArena,
 
 llvm::SmallVector<llvm::Value *>
 EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
-  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i64 = b.getInt64Ty();
   llvm::SmallVector<llvm::Value *> dims(sig.dims.size(), nullptr);
   llvm::SmallVector<llvm::Value *> shapePtrs;
@@ -324,7 +323,6 @@ EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
       check(bad, errors.mismatch, "dim_ok");
     }
   }
-  (void)ptrTy;
   return dims;
 }
 

@@ -488,13 +488,11 @@ LogicalResult Checker::resize(Operation *op) {
         hasBatch(ArrayRef<int64_t>(*e).drop_front()))
       return fail(op, "has sizes that do not keep the batch size");
   } else {
-    auto s = getConstantInts(scales);
     std::optional<double> first;
     if (auto cst = scales.getDefiningOp<ConstantOp>())
       if (auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue()))
         if (dense.getNumElements() > 0)
           first = (*dense.getValues<APFloat>().begin()).convertToDouble();
-    (void)s;
     if (!first || *first != 1.0)
       return fail(op, "scales the batch dim (or its scale is not a constant)");
   }

@@ -33,55 +33,42 @@ std::optional<int64_t> kiln::dimBound(Value src, int64_t d, func::FuncOp func,
     return ub(empty.getDynamicSizes()[dyn]);
   if (auto expand = dyn_cast<memref::ExpandShapeOp>(s))
     return ub(expand.getMixedOutputShape()[d]);
-  if (auto sub = dyn_cast<memref::SubViewOp>(s)) {
-    // A rank-reducing subview drops unit dims: count the kept ones.
-    auto sizes = sub.getMixedSizes();
-    llvm::SmallBitVector dropped = sub.getDroppedDims();
+  // A slice's dim d: its d-th size that a rank-reducing slice keeps.
+  auto sliceDim = [&](ArrayRef<OpFoldResult> sizes,
+                      const llvm::SmallBitVector &dropped)
+      -> std::optional<int64_t> {
     int64_t kept = -1;
     for (size_t i = 0; i < sizes.size(); ++i)
       if (!dropped.test(i) && ++kept == d)
         return ub(sizes[i]);
     return std::nullopt;
-  }
-  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(s)) {
+  };
+  // A collapsed dim: the product of its group's dims.
+  auto collapsedDim = [&](Value source, ArrayRef<ReassociationIndices> groups)
+      -> std::optional<int64_t> {
     int64_t n = 1;
-    SmallVector<ReassociationIndices> groups =
-        collapse.getReassociationIndices();
     for (int64_t i : groups[d]) {
-      auto b = dimBound(collapse.getSrc(), i, func, depth + 1);
+      auto b = dimBound(source, i, func, depth + 1);
       if (!b)
         return std::nullopt;
       n *= *b;
     }
     return n;
-  }
+  };
+  if (auto sub = dyn_cast<memref::SubViewOp>(s))
+    return sliceDim(sub.getMixedSizes(), sub.getDroppedDims());
+  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(s))
+    return collapsedDim(collapse.getSrc(), collapse.getReassociationIndices());
   if (auto cast = dyn_cast<memref::CastOp>(s))
     return dimBound(cast.getSource(), d, func, depth + 1);
   if (auto cast = dyn_cast<tensor::CastOp>(s))
     return dimBound(cast.getSource(), d, func, depth + 1);
   if (auto expand = dyn_cast<tensor::ExpandShapeOp>(s))
     return ub(expand.getMixedOutputShape()[d]);
-  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(s)) {
-    auto sizes = slice.getMixedSizes();
-    llvm::SmallBitVector dropped = slice.getDroppedDims();
-    int64_t kept = -1;
-    for (size_t i = 0; i < sizes.size(); ++i)
-      if (!dropped.test(i) && ++kept == d)
-        return ub(sizes[i]);
-    return std::nullopt;
-  }
-  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(s)) {
-    int64_t n = 1;
-    SmallVector<ReassociationIndices> groups =
-        collapse.getReassociationIndices();
-    for (int64_t i : groups[d]) {
-      auto b = dimBound(collapse.getSrc(), i, func, depth + 1);
-      if (!b)
-        return std::nullopt;
-      n *= *b;
-    }
-    return n;
-  }
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(s))
+    return sliceDim(slice.getMixedSizes(), slice.getDroppedDims());
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(s))
+    return collapsedDim(collapse.getSrc(), collapse.getReassociationIndices());
   // A destination-style op's result has its init's shape.
   if (auto dps = dyn_cast<DestinationStyleOpInterface>(s)) {
     auto r = dyn_cast<OpResult>(src);
@@ -180,3 +167,19 @@ std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
   return std::nullopt;
 }
 
+
+std::optional<int64_t> kiln::elementsBound(Value src, func::FuncOp func,
+                                           int64_t *unbounded) {
+  auto t = cast<ShapedType>(src.getType());
+  int64_t elems = 1;
+  for (int64_t d = 0; d < t.getRank(); ++d) {
+    auto b = dimBound(src, d, func);
+    if (!b || *b < 0) {
+      if (unbounded)
+        *unbounded = d;
+      return std::nullopt;
+    }
+    elems *= *b;
+  }
+  return elems;
+}

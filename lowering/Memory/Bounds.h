@@ -27,6 +27,12 @@ std::optional<int64_t> upperBound(mlir::Value v, mlir::func::FuncOp func,
 std::optional<int64_t> dimBound(mlir::Value src, int64_t d,
                                 mlir::func::FuncOp func, int depth = 0);
 
+/// An upper bound of the element count of the tensor, buffer or view `src`
+/// (the product of its dims' bounds); nullopt, with the first dim that has
+/// none in `unbounded` when given, if one has none.
+std::optional<int64_t> elementsBound(mlir::Value src, mlir::func::FuncOp func,
+                                     int64_t *unbounded = nullptr);
+
 } // namespace kiln
 
 #endif // KILN_LOWERING_MEMORY_BOUNDS_H

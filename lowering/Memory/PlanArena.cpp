@@ -191,18 +191,15 @@ struct PlanArenaPass : public kiln::impl::PlanArenaBase<PlanArenaPass> {
       // bounds of the function's symbolic dims).
       int64_t bytes = byteSize(t);
       if (!t.hasStaticShape()) {
-        int64_t elems = 1;
-        for (int64_t d = 0; d < t.getRank(); ++d) {
-          auto b = kiln::dimBound(alloc.getResult(), d, func);
-          if (!b || *b < 0) {
-            alloc.emitError("cannot place this allocation in the arena: "
-                            "dim ")
-                << d << " has no upper bound from the symbolic dims' maxima";
-            return WalkResult::interrupt();
-          }
-          elems *= *b;
+        int64_t unbounded = 0;
+        auto elems = kiln::elementsBound(alloc.getResult(), func, &unbounded);
+        if (!elems) {
+          alloc.emitError("cannot place this allocation in the arena: dim ")
+              << unbounded
+              << " has no upper bound from the symbolic dims' maxima";
+          return WalkResult::interrupt();
         }
-        bytes = elems * byteSize(MemRefType::get({1}, t.getElementType()));
+        bytes = *elems * byteSize(MemRefType::get({1}, t.getElementType()));
       }
       Buffer b;
       b.alloc = alloc;

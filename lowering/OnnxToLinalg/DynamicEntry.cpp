@@ -178,7 +178,6 @@ struct DynamicEntryPass
           ArrayRef<OpFoldResult>{count},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
       ret->setOperand(i, out);
-      (void)count;
     }
     func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
                                    ret->getOperandTypes()));

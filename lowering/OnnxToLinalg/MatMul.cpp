@@ -136,7 +136,7 @@ Value dynamicRowsMatmul(OpBuilder &b, Location loc, Value a, Value w,
                         RankedTensorType outType) {
   auto at = cast<RankedTensorType>(a.getType());
   Type elem = outType.getElementType();
-  int64_t r = at.getRank(), k = at.getDimSize(r - 1);
+  int64_t r = at.getRank();
   int64_t n = cast<RankedTensorType>(w.getType()).getDimSize(1);
   SmallVector<ReassociationIndices> rows(2);
   for (int64_t i = 0; i < r - 1; ++i)
@@ -159,7 +159,6 @@ Value dynamicRowsMatmul(OpBuilder &b, Location loc, Value a, Value w,
                         ? OpFoldResult(tensor::DimOp::create(b, loc, a, i).getResult())
                         : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
   sizes.push_back(b.getIndexAttr(n));
-  (void)k;
   return tensor::ExpandShapeOp::create(b, loc, outType, flat, rows, sizes);
 }
 

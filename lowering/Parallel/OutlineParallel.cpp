@@ -201,16 +201,12 @@ std::optional<Extent> extentOf(Value v) {
         // A dynamic view of the arena: the room the plan gave it, its size
         // at the bounds of the symbolic dims.
         auto func = view->getParentOfType<func::FuncOp>();
-        MemRefType t = view.getType();
-        int64_t elems = 1;
-        for (int64_t d = 0; d < t.getRank(); ++d) {
-          auto b = func ? kiln::dimBound(view.getResult(), d, func)
-                        : std::nullopt;
-          if (!b)
-            return std::nullopt;
-          elems *= *b;
-        }
-        bytes = elems * byteSize(MemRefType::get({1}, t.getElementType()));
+        auto elems =
+            func ? kiln::elementsBound(view.getResult(), func) : std::nullopt;
+        if (!elems)
+          return std::nullopt;
+        bytes = *elems *
+                byteSize(MemRefType::get({1}, view.getType().getElementType()));
       }
       if (!viewRange)
         viewRange = Extent{Value(), *offset, *offset + bytes};
@@ -300,6 +296,94 @@ SmallVector<bool> noAliasCaptures(ArrayRef<Value> captures, Region &body) {
   return result;
 }
 
+/// A new private task function `<func>_<node>_par` of `argTypes` (begin,
+/// end and the captures), after `func`.
+func::FuncOp createTask(func::FuncOp func, Location loc,
+                        ArrayRef<Type> argTypes, SymbolTable &symbols) {
+  OpBuilder mb(func.getContext());
+  mb.setInsertionPointAfter(func);
+  std::string node = nodeName(loc);
+  auto task = func::FuncOp::create(
+      mb, loc, func.getName().str() + (node.empty() ? "" : "_" + node) + "_par",
+      FunctionType::get(func.getContext(), argTypes, {}));
+  task.setPrivate();
+  symbols.insert(task);
+  return task;
+}
+
+/// The task's body: a loop over [begin, end) of the linearized `lead`
+/// leading dims of `loop` (delinearized with `tripOf`, innermost leading dim
+/// fastest), the other dims an scf.parallel inside, then the return.
+/// `map` holds the captures and constants already.
+void buildTaskBody(OpBuilder &b, Location loc, scf::ParallelOp loop,
+                   unsigned lead, Value begin, Value end, IRMapping &map,
+                   function_ref<Value(OpBuilder &, Location, unsigned)> tripOf) {
+  unsigned rank = loop.getNumLoops();
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  scf::ForOp::create(
+      b, loc, begin, end, one, ValueRange{},
+      [&](OpBuilder &lb, Location l, Value linear, ValueRange) {
+        for (int d = static_cast<int>(lead) - 1; d >= 0; --d) {
+          Value pos = linear;
+          if (d > 0) {
+            Value n = tripOf(lb, l, d);
+            pos = lb.createOrFold<arith::RemUIOp>(l, linear, n);
+            linear = lb.createOrFold<arith::DivUIOp>(l, linear, n);
+          }
+          Value iv = lb.createOrFold<arith::AddIOp>(
+              l, map.lookupOrDefault(loop.getLowerBound()[d]),
+              lb.createOrFold<arith::MulIOp>(
+                  l, pos, map.lookupOrDefault(loop.getStep()[d])));
+          map.map(loop.getInductionVars()[d], iv);
+        }
+        auto cloneBody = [&](OpBuilder &cb) {
+          for (Operation &op : loop.getBody()->without_terminator())
+            cb.clone(op, map);
+        };
+        if (lead == rank) {
+          cloneBody(lb);
+        } else {
+          auto rest = [&](ValueRange vs) {
+            SmallVector<Value> out;
+            for (Value v : vs.drop_front(lead))
+              out.push_back(map.lookupOrDefault(v));
+            return out;
+          };
+          scf::ParallelOp::create(
+              lb, l, rest(loop.getLowerBound()), rest(loop.getUpperBound()),
+              rest(loop.getStep()),
+              [&](OpBuilder &pb, Location, ValueRange ivs) {
+                for (auto [old, iv] :
+                     llvm::zip(ValueRange(loop.getInductionVars())
+                                   .drop_front(lead),
+                               ivs))
+                  map.map(old, iv);
+                cloneBody(pb);
+              });
+        }
+        scf::YieldOp::create(lb, l);
+      });
+  func::ReturnOp::create(b, loc);
+}
+
+/// The dispatch declaration of `task` (the iteration count, then the
+/// captures of `captureTypes`), which kiln-lower-parallel-dispatch defines.
+func::FuncOp createDispatch(func::FuncOp task, Location loc,
+                            TypeRange captureTypes, SymbolTable &symbols) {
+  MLIRContext *ctx = task.getContext();
+  SmallVector<Type> dispatchArgs{IndexType::get(ctx)};
+  llvm::append_range(dispatchArgs, captureTypes);
+  OpBuilder mb(ctx);
+  mb.setInsertionPointAfter(task);
+  auto dispatch = func::FuncOp::create(
+      mb, loc, (task.getName() + "_dispatch").str(),
+      FunctionType::get(ctx, dispatchArgs, {}));
+  dispatch.setPrivate();
+  dispatch->setAttr(kTaskAttr, FlatSymbolRefAttr::get(task.getNameAttr()));
+  symbols.insert(dispatch);
+  return dispatch;
+}
+
 struct OutlineParallelPass
     : public kiln::impl::OutlineParallelBase<OutlineParallelPass> {
   using OutlineParallelBase::OutlineParallelBase;
@@ -348,14 +432,7 @@ struct OutlineParallelPass
     for (Value v : captures)
       taskArgs.push_back(v.getType());
 
-    OpBuilder mb(ctx);
-    mb.setInsertionPointAfter(func);
-    std::string node = nodeName(loc);
-    auto task = func::FuncOp::create(
-        mb, loc, func.getName().str() + (node.empty() ? "" : "_" + node) + "_par",
-        FunctionType::get(ctx, taskArgs, {}));
-    task.setPrivate();
-    symbols.insert(task);
+    func::FuncOp task = createTask(func, loc, taskArgs, symbols);
     for (auto [i, noAlias] :
          llvm::enumerate(noAliasCaptures(captures, loop.getRegion())))
       if (noAlias)
@@ -369,64 +446,13 @@ struct OutlineParallelPass
       map.map(c, b.clone(*c.getDefiningOp())->getResult(0));
     for (auto [v, arg] : llvm::zip(captures, entry->getArguments().drop_front(2)))
       map.map(v, arg);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    scf::ForOp::create(
-        b, loc, entry->getArgument(0), entry->getArgument(1), one, ValueRange{},
-        [&](OpBuilder &lb, Location l, Value linear, ValueRange) {
-          // Delinearize, innermost leading dimension fastest.
-          for (int d = static_cast<int>(lead) - 1; d >= 0; --d) {
-            Value pos = linear;
-            if (d > 0) {
-              Value n = arith::ConstantIndexOp::create(lb, l, (*trips)[d]);
-              pos = lb.createOrFold<arith::RemUIOp>(l, linear, n);
-              linear = lb.createOrFold<arith::DivUIOp>(l, linear, n);
-            }
-            Value iv = lb.createOrFold<arith::AddIOp>(
-                l, map.lookupOrDefault(loop.getLowerBound()[d]),
-                lb.createOrFold<arith::MulIOp>(
-                    l, pos, map.lookupOrDefault(loop.getStep()[d])));
-            map.map(loop.getInductionVars()[d], iv);
-          }
-          auto cloneBody = [&](OpBuilder &cb) {
-            for (Operation &op : loop.getBody()->without_terminator())
-              cb.clone(op, map);
-          };
-          if (lead == rank) {
-            cloneBody(lb);
-          } else {
-            auto rest = [&](ValueRange vs) {
-              SmallVector<Value> out;
-              for (Value v : vs.drop_front(lead))
-                out.push_back(map.lookupOrDefault(v));
-              return out;
-            };
-            scf::ParallelOp::create(
-                lb, l, rest(loop.getLowerBound()), rest(loop.getUpperBound()),
-                rest(loop.getStep()),
-                [&](OpBuilder &pb, Location, ValueRange ivs) {
-                  for (auto [old, iv] :
-                       llvm::zip(ValueRange(loop.getInductionVars())
-                                     .drop_front(lead),
-                                 ivs))
-                    map.map(old, iv);
-                  cloneBody(pb);
-                });
-          }
-          scf::YieldOp::create(lb, l);
-        });
-    func::ReturnOp::create(b, loc);
-
-    // The dispatch declaration and the call that replaces the loop.
-    SmallVector<Type> dispatchArgs{index};
-    for (Value v : captures)
-      dispatchArgs.push_back(v.getType());
-    mb.setInsertionPointAfter(task);
-    auto dispatch = func::FuncOp::create(
-        mb, loc, (task.getName() + "_dispatch").str(),
-        FunctionType::get(ctx, dispatchArgs, {}));
-    dispatch.setPrivate();
-    dispatch->setAttr(kTaskAttr, FlatSymbolRefAttr::get(task.getNameAttr()));
-    symbols.insert(dispatch);
+    buildTaskBody(b, loc, loop, lead, entry->getArgument(0),
+                  entry->getArgument(1), map,
+                  [&](OpBuilder &lb, Location l, unsigned d) -> Value {
+                    return arith::ConstantIndexOp::create(lb, l, (*trips)[d]);
+                  });
+    auto dispatch =
+        createDispatch(task, loc, ValueRange(captures).getTypes(), symbols);
 
     OpBuilder cb(loop);
     SmallVector<Value> operands{arith::ConstantIndexOp::create(cb, loc, total)};
@@ -533,14 +559,7 @@ struct OutlineParallelPass
     SmallVector<Type> taskArgs{index, index};
     for (Value v : passed)
       taskArgs.push_back(v.getType());
-    OpBuilder mb(ctx);
-    mb.setInsertionPointAfter(func);
-    std::string node = nodeName(loc);
-    auto task = func::FuncOp::create(
-        mb, loc, func.getName().str() + (node.empty() ? "" : "_" + node) + "_par",
-        FunctionType::get(ctx, taskArgs, {}));
-    task.setPrivate();
-    symbols.insert(task);
+    func::FuncOp task = createTask(func, loc, taskArgs, symbols);
     // noalias: scalars need none; static buffers and the bases of dynamic
     // ones where the original buffer reaches bytes no other one does.
     SmallVector<Value> buffers(values.begin(), values.end());
@@ -589,61 +608,14 @@ struct OutlineParallelPass
     SmallVector<Value> tripsInside;
     for (unsigned d = 0; d < lead; ++d)
       tripsInside.push_back(trip(d));
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    scf::ForOp::create(
-        b, loc, entry->getArgument(0), entry->getArgument(1), one, ValueRange{},
-        [&](OpBuilder &lb, Location l, Value linear, ValueRange) {
-          for (int d = static_cast<int>(lead) - 1; d >= 0; --d) {
-            Value pos = linear;
-            if (d > 0) {
-              pos = lb.createOrFold<arith::RemUIOp>(l, linear, tripsInside[d]);
-              linear = lb.createOrFold<arith::DivUIOp>(l, linear, tripsInside[d]);
-            }
-            Value iv = lb.createOrFold<arith::AddIOp>(
-                l, map.lookupOrDefault(loop.getLowerBound()[d]),
-                lb.createOrFold<arith::MulIOp>(
-                    l, pos, map.lookupOrDefault(loop.getStep()[d])));
-            map.map(loop.getInductionVars()[d], iv);
-          }
-          auto cloneBody = [&](OpBuilder &ob) {
-            for (Operation &op : loop.getBody()->without_terminator())
-              ob.clone(op, map);
-          };
-          if (lead == rank) {
-            cloneBody(lb);
-          } else {
-            auto rest = [&](ValueRange vs) {
-              SmallVector<Value> out;
-              for (Value v : vs.drop_front(lead))
-                out.push_back(map.lookupOrDefault(v));
-              return out;
-            };
-            scf::ParallelOp::create(
-                lb, l, rest(loop.getLowerBound()), rest(loop.getUpperBound()),
-                rest(loop.getStep()),
-                [&](OpBuilder &pb, Location, ValueRange ivs) {
-                  for (auto [old, iv] :
-                       llvm::zip(ValueRange(loop.getInductionVars())
-                                     .drop_front(lead),
-                                 ivs))
-                    map.map(old, iv);
-                  cloneBody(pb);
-                });
-          }
-          scf::YieldOp::create(lb, l);
-        });
-    func::ReturnOp::create(b, loc);
+    buildTaskBody(b, loc, loop, lead, entry->getArgument(0),
+                  entry->getArgument(1), map,
+                  [&](OpBuilder &, Location, unsigned d) {
+                    return tripsInside[d];
+                  });
+    auto dispatch =
+        createDispatch(task, loc, ValueRange(passed).getTypes(), symbols);
 
-    SmallVector<Type> dispatchArgs{index};
-    for (Value v : passed)
-      dispatchArgs.push_back(v.getType());
-    mb.setInsertionPointAfter(task);
-    auto dispatch = func::FuncOp::create(
-        mb, loc, (task.getName() + "_dispatch").str(),
-        FunctionType::get(ctx, dispatchArgs, {}));
-    dispatch.setPrivate();
-    dispatch->setAttr(kTaskAttr, FlatSymbolRefAttr::get(task.getNameAttr()));
-    symbols.insert(dispatch);
     // The work is known at run time only: below minWork (a short
     // sequence), the task runs on this thread without waking the pool.
     SmallVector<int64_t> oneLead(maxTrips);
