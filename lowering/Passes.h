@@ -23,6 +23,10 @@ namespace kiln {
 #define GEN_PASS_REGISTRATION
 #include "lowering/Passes.h.inc"
 
+/// In `kiln.result_dims`: a result dim computed from the symbolic dims
+/// (neither fixed nor one of them); kiln-dynamic-results resolves it.
+constexpr int64_t kComputedDim = INT64_MIN;
+
 /// Patterns lowering each onnx op family to linalg on tensors.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateMatMulPatterns(mlir::RewritePatternSet &patterns);

@@ -29,15 +29,34 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
 }
 
 def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::func::FuncOp"> {
-  let summary = "symbolic dims as index arguments; dynamic inputs and results as flat buffers sized for the maxima";
+  let summary = "symbolic dims as index arguments; dynamic inputs as flat buffers sized for the maxima";
   let description = [{
-    For a `main_graph` with `kiln.dims` (names), `kiln.dim_max` and
-    `kiln.result_dims` (per result, each dim's size or -1 - k for symbolic
-    dim k): appends one `index` argument per symbolic dim (`kiln.dim = k`),
-    and makes each dynamic input a flat tensor of its maximum element count,
-    read as its dims through extract_slice and expand_shape, and each dynamic
-    result a flat tensor written at its front. The bare-pointer entry
-    convention then passes every tensor as a pointer.
+    For a `main_graph` with `kiln.dims` (names) and `kiln.dim_max`: appends
+    one `index` argument per symbolic dim (`kiln.dim = k`), and makes each
+    dynamic input a flat tensor of its maximum element count, read as its
+    dims through extract_slice and expand_shape. The bare-pointer entry
+    convention then passes every input as a pointer; kiln-dynamic-results
+    does the results once they are lowered.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def DynamicResults : Pass<"kiln-dynamic-results", "::mlir::ModuleOp"> {
+  let summary = "dynamic results of main_graph as flat buffers at their bounds, and the function computing their shapes";
+  let description = [{
+    After the lowering to linalg, for a `main_graph` with symbolic dims
+    (kiln-dynamic-entry's index arguments) and `kiln.result_dims` (per
+    result, each dim's size, -1 - k for symbolic dim k, or INT64_MIN for a
+    dim computed from them): resolves each computed dim to index arithmetic
+    on the symbolic dims (through the ops' reified result shapes), bounds it
+    at the dims' maxima, and makes each dynamic result a flat tensor of its
+    largest element count, written at its front. The computed dims become
+    the results of a new function `main_graph_shapes(dims...)`, so that the
+    caller learns the output shapes without running the model; a dim that
+    depends on the input values, or that has no bound, is an error naming
+    the output. Records `kiln.result_elems` (each result's largest element
+    count) on main_graph.
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];

@@ -161,11 +161,49 @@ def numbered(folder, prefix):
     return [p for _, p in sorted(found)]
 
 
+def make_dims_symbolic(model_path, out_path):
+    """Writes a copy of the model whose graph inputs have every dimension of
+    size > 1 symbolic, and returns the --max-dim arguments that bound them.
+
+    A dimension of size N is named nN, so dims that are equal in the test's
+    data share one symbol, as an exporter names the dims that must agree;
+    each is bounded at 2N, so the buffers are planned larger than the data.
+    Size-1 (broadcast) and size-0 dims stay static: a symbolic dim of size 1
+    would ask for run-time broadcasting, which Kiln does not compile. The
+    graph's declared output and intermediate shapes are dropped (they would
+    pin the dims again); inputs that are initializers stay constant.
+    """
+    import onnx
+    model = onnx.load(model_path, load_external_data=False)
+    graph = model.graph
+    constants = {t.name for t in graph.initializer}
+    names = {}
+    for value in graph.input:
+        if value.name in constants or not value.type.HasField("tensor_type"):
+            continue
+        tensor = value.type.tensor_type
+        if not tensor.HasField("shape"):
+            continue
+        for dim in tensor.shape.dim:
+            if dim.HasField("dim_value") and dim.dim_value > 1:
+                size = dim.dim_value
+                dim.ClearField("dim_value")
+                dim.dim_param = "n%d" % size
+                names[dim.dim_param] = 2 * size
+    for value in graph.output:
+        if value.type.HasField("tensor_type"):
+            value.type.tensor_type.ClearField("shape")
+    del graph.value_info[:]
+    onnx.save(model, out_path)
+    return ["--max-dim=%s=%d" % (n, m) for n, m in sorted(names.items())]
+
+
 def run_test(job):
     """Compiles and runs one test; returns (name, status, reason, seconds)."""
-    name, test_dir, work, kiln, kiln_args, timeout, keep, runner = job
+    name, test_dir, work, kiln, kiln_args, timeout, keep, runner, dynamic = job
     try:
-        return compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner)
+        return compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner,
+                               dynamic)
     except Exception as e:  # a bug here must not take the whole run down
         return name, "run-fail", "harness error: %r" % e, 0.0
     finally:
@@ -173,7 +211,8 @@ def run_test(job):
             shutil.rmtree(os.path.join(work, name), ignore_errors=True)
 
 
-def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=()):
+def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
+                    dynamic=False):
     start = time.monotonic()
 
     def result(status, reason=""):
@@ -183,8 +222,13 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=()):
     out_dir = os.path.join(work, name)
     os.makedirs(out_dir, exist_ok=True)
     exe = os.path.join(out_dir, "model")
-    argv = [kiln, "compile", os.path.join(test_dir, "model.onnx"), "--emit=exe",
-            "-o", exe] + kiln_args
+    model = os.path.join(test_dir, "model.onnx")
+    if dynamic:
+        # (no backend test keeps external data, which would need copying)
+        symbolic = os.path.join(out_dir, "model.onnx")
+        kiln_args = kiln_args + make_dims_symbolic(model, symbolic)
+        model = symbolic
+    argv = [kiln, "compile", model, "--emit=exe", "-o", exe] + kiln_args
     rc, out, timed_out = run_command(argv, timeout)
     if timed_out:
         return result("timeout", "compile timed out after %d s" % timeout)
@@ -361,6 +405,9 @@ def main():
                     help="run only the tests listed in --expected")
     ap.add_argument("--timeout", type=int, default=60,
                     help="seconds allowed for each compile and each run (default: 60)")
+    ap.add_argument("--dynamic-dims", choices=("none", "all"), default="none",
+                    help="all: compile each test with every input dim of size > 1 "
+                    "symbolic (named nN for size N, bounded by --max-dim at 2N)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print every failure, not only the expected ones")
     args = ap.parse_args()
@@ -419,7 +466,8 @@ def main():
         kiln_args.append("--target=" + args.target)
     runner = tuple(shlex.split(args.runner)) if args.runner else ()
     keep = temp_work is None  # keep the files only in a folder the user named
-    jobs = [(name, d, work, kiln, kiln_args, args.timeout, keep, runner)
+    dynamic = args.dynamic_dims == "all"
+    jobs = [(name, d, work, kiln, kiln_args, args.timeout, keep, runner, dynamic)
             for name, d in tests]
     print("backend: running %d tests with %s (-j %d)" % (len(jobs), kiln, args.jobs),
           flush=True)

@@ -1,6 +1,7 @@
 //===- Codegen.cpp - LLVM IR, entry point and object code -----------------===//
 #include "compiler/driver/Codegen.h"
 #include "dialects/onnx/OnnxDialect.h"
+#include "lowering/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -72,7 +73,7 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
           if (dim.name == name)
             e = -1 - (int64_t)k;
       } else if (e < 0 && fixed && d < (int64_t)fixed.size()) {
-        e = fixed[d];
+        e = fixed[d] == kComputedDim ? KILN_DIM_COMPUTED : fixed[d];
       }
       if (e == -1 && ranked.isDynamicDim(d) && !(params || fixed))
         return false;
@@ -145,16 +146,48 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
 }
 
 uint64_t ModelSignature::bytesAtMax(const TensorSignature &t) const {
+  if (t.boundBytes)
+    return t.boundBytes;
   uint64_t bytes = t.bytes;
   for (int64_t d : t.shape) {
     if (d >= 0)
       continue;
+    if (d == KILN_DIM_COMPUTED)
+      return 0; // only kiln-dynamic-results knows (boundBytes)
     int64_t max = dims[-1 - d].max;
     if (max <= 0)
       return 0;
     bytes *= (uint64_t)max;
   }
   return bytes;
+}
+
+static_assert(kComputedDim == KILN_DIM_COMPUTED,
+              "kiln.result_dims and the ABI mark computed dims alike");
+
+void kiln::readDynamicResults(mlir::ModuleOp module, ModelSignature &sig) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>("main_graph");
+  if (!func)
+    return;
+  auto elems = func->getAttrOfType<mlir::DenseI64ArrayAttr>("kiln.result_elems");
+  auto dims = func->getAttrOfType<mlir::ArrayAttr>("kiln.result_dims");
+  if (!elems || elems.size() != (int64_t)sig.outputs.size() || !dims ||
+      dims.size() != sig.outputs.size())
+    return;
+  for (auto [t, n, entries] : llvm::zip(sig.outputs, elems.asArrayRef(), dims)) {
+    if (t.isStatic())
+      continue;
+    auto resolved = mlir::dyn_cast<mlir::DenseI64ArrayAttr>(entries);
+    if (resolved && resolved.size() == (int64_t)t.shape.size()) {
+      t.bytes = elementBytes(t.onnxType);
+      for (auto [d, e] : llvm::zip(t.shape, resolved.asArrayRef())) {
+        d = e == kComputedDim ? KILN_DIM_COMPUTED : e;
+        t.bytes *= d >= 0 ? d : 1;
+      }
+    }
+    if (n >= 0)
+      t.boundBytes = (uint64_t)n * elementBytes(t.onnxType);
+  }
 }
 
 namespace {
@@ -335,15 +368,42 @@ void EntryPointBuilder::writeShapes(llvm::Value *shapes,
   auto *write = llvm::BasicBlock::Create(ctx, "write_shapes", fn);
   b.CreateCondBr(b.CreateIsNull(shapes), done, write);
   b.SetInsertPoint(write);
+  // The computed dims, in order of output and dim: main_graph_shapes's
+  // results (kiln-dynamic-results), from the symbolic dims.
+  llvm::SmallVector<llvm::Value *> computed;
+  if (llvm::Function *shapesFn =
+          m.getFunction(sig.prefix + "_main_graph_shapes")) {
+    llvm::SmallVector<llvm::Value *> args;
+    for (llvm::Value *d : dims)
+      args.push_back(b.CreateSExtOrTrunc(
+          d, shapesFn->getArg(args.size())->getType()));
+    llvm::Value *r = b.CreateCall(shapesFn, args);
+    if (r->getType()->isStructTy()) {
+      for (unsigned k = 0; k < r->getType()->getStructNumElements(); ++k)
+        computed.push_back(b.CreateSExt(b.CreateExtractValue(r, k), i64));
+    } else {
+      computed.push_back(b.CreateSExt(r, i64));
+    }
+  }
+  size_t nextComputed = 0;
   for (auto [i, t] : llvm::enumerate(sig.outputs)) {
     llvm::Value *p = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, shapes, i));
     auto *store = llvm::BasicBlock::Create(ctx, "write_shape", fn);
     auto *next = llvm::BasicBlock::Create(ctx, "shape_written", fn);
     b.CreateCondBr(b.CreateIsNull(p), next, store);
     b.SetInsertPoint(store);
-    for (auto [j, d] : llvm::enumerate(t.shape))
-      b.CreateStore(d >= 0 ? llvm::ConstantInt::get(i64, d) : dims[-1 - d],
-                    b.CreateConstGEP1_64(i64, p, j));
+    for (auto [j, d] : llvm::enumerate(t.shape)) {
+      llvm::Value *v;
+      if (d >= 0)
+        v = llvm::ConstantInt::get(i64, d);
+      else if (d != KILN_DIM_COMPUTED)
+        v = dims[-1 - d];
+      else if (nextComputed < computed.size())
+        v = computed[nextComputed++];
+      else
+        v = llvm::ConstantInt::get(i64, 0); // build() rejects this case
+      b.CreateStore(v, b.CreateConstGEP1_64(i64, p, j));
+    }
     b.CreateBr(next);
     b.SetInsertPoint(next);
   }
@@ -491,6 +551,19 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
                                    std::to_string(graph->arg_size()) +
                                    " pointers, expected " +
                                    std::to_string(expected + 1));
+  size_t numComputed = 0;
+  for (const TensorSignature &t : sig.outputs)
+    numComputed += llvm::count(t.shape, KILN_DIM_COMPUTED);
+  llvm::Function *shapesFn = m.getFunction("main_graph_shapes");
+  size_t numShapes = 0;
+  if (shapesFn)
+    numShapes = shapesFn->getReturnType()->isStructTy()
+                    ? shapesFn->getReturnType()->getStructNumElements()
+                    : 1;
+  if (numShapes != numComputed || (shapesFn && shapesFn->arg_size() != sig.dims.size()))
+    return llvm::createStringError(
+        "main_graph_shapes does not compute the " +
+        std::to_string(numComputed) + " computed output dims");
   // Everything the MLIR module defined becomes private to this object, but
   // weak definitions (the serial kiln_parallel_for) stay overridable.
   for (llvm::Function &f : m.functions())
@@ -500,6 +573,8 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
   graph->setName(sig.prefix + "_main_graph");
+  if (shapesFn)
+    shapesFn->setName(sig.prefix + "_main_graph_shapes");
 
   llvm::GlobalVariable *arena = nullptr;
   if (sig.staticArena) {

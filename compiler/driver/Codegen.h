@@ -22,11 +22,15 @@ const char *elementTypeName(int32_t onnxType);
 struct TensorSignature {
   std::string name;
   int32_t onnxType = 0;
-  /// Fixed dims, and -1 - k for the model's symbolic dim k.
+  /// Fixed dims, -1 - k for the model's symbolic dim k, KILN_DIM_COMPUTED
+  /// for an output dim computed from them (by `main_graph_shapes`).
   std::vector<int64_t> shape;
   /// The product of the fixed dims and the element size: the whole tensor
   /// for a static one, one sample for a batched one.
   uint64_t bytes = 0;
+  /// A dynamic output's largest size in bytes (kiln-dynamic-results'
+  /// bound); 0 where bytesAtMax computes it from the dims' maxima.
+  uint64_t boundBytes = 0;
   bool isStatic() const {
     return llvm::all_of(shape, [](int64_t d) { return d >= 0; });
   }
@@ -61,6 +65,11 @@ struct ModelSignature {
 /// `@main_graph` function of an onnx-dialect module.
 llvm::Expected<ModelSignature> readSignature(mlir::ModuleOp module,
                                              llvm::StringRef prefix);
+
+/// Completes a dynamic model's output signatures from main_graph after
+/// kiln-dynamic-results: the dims it resolved (a computed dim may turn out
+/// to be a symbolic dim or a constant) and each dynamic output's bound.
+void readDynamicResults(mlir::ModuleOp module, ModelSignature &signature);
 
 /// Translates an LLVM-dialect module whose `main_graph` takes bare pointers
 /// (inputs, outputs, arena) into LLVM IR and adds the public ABI of

@@ -12,6 +12,7 @@
 #include "compiler/import/Importer.h"
 #include "dialects/onnx/BatchSplit.h"
 #include "dialects/onnx/ShapeHelpers.h"
+#include "lowering/Passes.h"
 #include "targets/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -207,7 +208,8 @@ int checkBareMetalObject(const std::string &path, const TargetInfo &target) {
 
 /// Marks `main_graph` for kiln-dynamic-entry: the symbolic dims (names and
 /// maxima) and, for each result, which of them its dims are (traced back to
-/// the inputs). Returns an exit code on error.
+/// the inputs), or kComputedDim for kiln-dynamic-results to compute.
+/// Returns an exit code on error.
 int markDynamic(mlir::func::FuncOp func,
                 const std::vector<DimSignature> &dims) {
   mlir::MLIRContext *ctx = func.getContext();
@@ -246,13 +248,11 @@ int markDynamic(mlir::func::FuncOp func,
         entries.push_back(type.getDimSize(d));
         continue;
       }
+      // Not one of the input dims: kiln-dynamic-results computes it.
       int64_t k = symbol(v, d);
       if (k < 0) {
-        auto name = func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name");
-        return fail("output '" + (name ? name.str() : std::to_string(i)) +
-                    "' dim " + std::to_string(d) +
-                    " is not one of the inputs' symbolic dims; Kiln cannot "
-                    "size it yet");
+        entries.push_back(kiln::kComputedDim);
+        continue;
       }
       entries.push_back(-1 - k);
     }
@@ -467,7 +467,10 @@ int kiln::compile(const CompileOptions &options) {
     timer.lap(what);
     return true;
   };
-  if (!runPhase(buildOnnxToLinalgPipeline, "linalg") ||
+  bool lowered = runPhase(buildOnnxToLinalgPipeline, "linalg");
+  if (lowered && signature && mode == DynamicMode::General)
+    readDynamicResults(module, *signature);
+  if (!lowered ||
       (options.stopAfter != Phase::Linalg &&
        !runPhase(buildBufferizePipeline, "bufferize")) ||
       (options.stopAfter != Phase::Linalg &&

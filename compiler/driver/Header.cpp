@@ -17,8 +17,10 @@ static std::string shapeText(const ModelSignature &sig,
                              const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + (shape[i] >= 0 ? std::to_string(shape[i])
-                                         : sig.dims[-1 - shape[i]].name);
+    s += (i ? "," : "") +
+         (shape[i] >= 0                     ? std::to_string(shape[i])
+          : shape[i] == KILN_DIM_COMPUTED ? std::string("?")
+                                            : sig.dims[-1 - shape[i]].name);
   return s + "]";
 }
 

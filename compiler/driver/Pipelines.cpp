@@ -47,6 +47,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
     lowering.winogradMinTiles = options.target.winogradMinTiles;
   pm.addPass(createConvertOnnxToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createDynamicResults());
   if (options.optLevel >= 1) {
     const MatmulTiles &t = options.target.matmul;
     TileContractionsOptions tiles;

@@ -3,16 +3,16 @@
 // `main_graph` of a model with symbolic dims (`kiln.dims`, `kiln.dim_max`)
 // takes tensors of dynamic shape, which the bare-pointer entry convention
 // cannot pass. This pass gives it instead one `index` argument per symbolic
-// dim (appended, marked `kiln.dim`) and turns every dynamic input and
-// result into a flat tensor sized for the maxima:
+// dim (appended, marked `kiln.dim`) and turns every dynamic input into a
+// flat tensor sized for the maxima:
 //
 //   %x: tensor<?x8xf32>  ->  %flat: tensor<512xf32>, %s: index
 //   %x = expand_shape (extract_slice %flat[0][%s * 8][1]) to [%s, 8]
 //
-// and a result is collapsed and inserted at the front of an empty flat
-// tensor of its maximum size. The element counts are products of the dims
-// and the fixed sizes, so the caller's dense buffers are read and written as
-// they are.
+// The element counts are products of the dims and the fixed sizes, so the
+// caller's dense buffers are read as they are. The results wait for
+// kiln-dynamic-results, after the lowering, where their sizes are known as
+// index arithmetic.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
@@ -36,12 +36,10 @@ struct DynamicEntryPass
     func::FuncOp func = getOperation();
     auto names = func->getAttrOfType<ArrayAttr>("kiln.dims");
     auto maxima = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
-    auto resultDims = func->getAttrOfType<ArrayAttr>("kiln.result_dims");
     if (!names || func.isExternal())
       return;
-    if (!maxima || maxima.size() != names.size() || !resultDims ||
-        resultDims.size() != func.getNumResults()) {
-      func.emitError("kiln.dims needs kiln.dim_max and kiln.result_dims");
+    if (!maxima || maxima.size() != names.size()) {
+      func.emitError("kiln.dims needs kiln.dim_max");
       return signalPassFailure();
     }
     MLIRContext *ctx = &getContext();
@@ -89,8 +87,8 @@ struct DynamicEntryPass
     }
     OpBuilder b = OpBuilder::atBlockBegin(&entry);
     Location loc = func.getLoc();
-    // Which symbolic dim each dynamic dim of a value is, from the names on
-    // the inputs (onnx.dim_params) and kiln.result_dims on the results.
+    // Which symbolic dim each dynamic dim of an input is, from its names
+    // (onnx.dim_params).
     auto symbolOf = [&](StringRef name) -> int64_t {
       for (auto [k, n] : llvm::enumerate(names))
         if (cast<StringAttr>(n).getValue() == name)
@@ -154,31 +152,6 @@ struct DynamicEntryPass
       });
     }
     Operation *ret = entry.getTerminator();
-    b.setInsertionPoint(ret);
-    for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
-      auto type = dyn_cast<RankedTensorType>(v.getType());
-      if (!type || type.hasStaticShape())
-        continue;
-      auto entriesAttr = dyn_cast<DenseI64ArrayAttr>(resultDims[i]);
-      if (!entriesAttr || entriesAttr.size() != type.getRank()) {
-        func.emitError("kiln.result_dims does not describe result ") << i;
-        return signalPassFailure();
-      }
-      SmallVector<OpFoldResult> sizes;
-      int64_t maxElems;
-      Value count = shapeOf(entriesAttr.asArrayRef(), sizes, maxElems);
-      Value flat = v;
-      if (type.getRank() != 1)
-        flat = tensor::CollapseShapeOp::create(b, loc, v, allDims(type.getRank()));
-      auto flatType = RankedTensorType::get({maxElems}, type.getElementType());
-      Value empty = tensor::EmptyOp::create(b, loc, flatType.getShape(),
-                                            flatType.getElementType());
-      Value out = tensor::InsertSliceOp::create(
-          b, loc, flat, empty, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{count},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-      ret->setOperand(i, out);
-    }
     func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
                                    ret->getOperandTypes()));
   }

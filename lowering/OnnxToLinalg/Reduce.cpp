@@ -170,11 +170,39 @@ Value identityOf(Kind kind, OpBuilder &b, Location l, Type elem) {
   }
 }
 
-/// The result from the accumulated value over `count` elements.
-Value finalize(Kind kind, OpBuilder &b, Location l, Value acc, int64_t count) {
+/// The number of elements of `x` over `axes`, as a scalar of `elem`: a
+/// constant, or computed from the dims where some are dynamic (nullptr for
+/// one element).
+Value elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
+                   Type elem) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t fixed = 1;
+  Value dynamic;
+  for (int64_t a : axes) {
+    if (!xt.isDynamicDim(a)) {
+      fixed *= xt.getDimSize(a);
+      continue;
+    }
+    Value d = tensor::DimOp::create(b, loc, x, a);
+    dynamic = dynamic ? arith::MulIOp::create(b, loc, dynamic, d) : d;
+  }
+  if (!dynamic)
+    return fixed == 1 ? Value() : scalarConstant(b, loc, elem, fixed);
+  if (fixed != 1)
+    dynamic = arith::MulIOp::create(
+        b, loc, dynamic, arith::ConstantIndexOp::create(b, loc, fixed));
+  Value n = arith::IndexCastOp::create(b, loc, b.getI64Type(), dynamic);
+  if (isa<FloatType>(elem))
+    return arith::SIToFPOp::create(b, loc, elem, n);
+  return elem.isInteger(64) ? n : arith::TruncIOp::create(b, loc, elem, n);
+}
+
+/// The result from the accumulated value over `count` elements (nullptr:
+/// one).
+Value finalize(Kind kind, OpBuilder &b, Location l, Value acc, Value count) {
   switch (kind) {
   case Kind::Mean:
-    return count == 1 ? acc : divV(b, l, acc, cst(b, l, acc, count));
+    return count ? divV(b, l, acc, count) : acc;
   case Kind::L2:
     return math::SqrtOp::create(b, l, acc);
   case Kind::LogSum:
@@ -190,6 +218,7 @@ bool hasEpilogue(Kind kind) {
 
 template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = op.getData();
@@ -214,15 +243,14 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
               return a[0];
             if (K == Kind::L2)
               return absV(b, l, a[0]);
-            return finalize(K, b, l, mapElement(K, b, l, a[0]), 1);
+            return finalize(K, b, l, mapElement(K, b, l, a[0]), Value());
           });
       rewriter.replaceOp(op, r);
       return success();
     }
 
-    int64_t count = 1;
-    for (int64_t a : axes)
-      count *= xt.getDimSize(a);
+    Value count = K == Kind::Mean ? elementCount(rewriter, loc, x, axes, elem)
+                                  : Value();
     Value r;
     if (K == Kind::LogSumExp) {
       // log(sum(exp(x - m))) + m with m the max, taken as 0 when it is not
@@ -263,7 +291,10 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
                                return finalize(K, b, l, a[0], count);
                              });
     }
-    rewriter.replaceOp(op, toResultType(rewriter, loc, r, outType));
+    Value result = toResultType(rewriter, loc, r, outType);
+    if (!result)
+      return rewriter.notifyMatchFailure(op, "cannot reshape the dynamic result");
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -276,6 +307,7 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
 /// ties keep the first index, or the last with select_last_index.
 template <typename OpTy, bool IsMax> struct ArgPattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
@@ -294,11 +326,17 @@ template <typename OpTy, bool IsMax> struct ArgPattern : OnnxPattern<OpTy> {
 
     auto valType = droppedType(xt, *axis);
     auto idxType = droppedType(xt, *axis, i64);
+    SmallVector<int64_t> kept;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != *axis)
+        kept.push_back(i);
+    SmallVector<Value> sizes = dimsOf(rewriter, loc, valType, x, kept);
     Value valInit = filledTensor(rewriter, loc, valType,
                                  IsMax ? lowestValue(rewriter, loc, elem)
-                                       : highestValue(rewriter, loc, elem));
+                                       : highestValue(rewriter, loc, elem),
+                                 sizes);
     Value idxInit = filledTensor(rewriter, loc, idxType,
-                                 scalarConstant(rewriter, loc, i64, 0));
+                                 scalarConstant(rewriter, loc, i64, 0), sizes);
     AffineMap dropped = droppedMap(ctx, rank, *axis);
     SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank), dropped,
                                 dropped};
@@ -336,8 +374,10 @@ template <typename OpTy, bool IsMax> struct ArgPattern : OnnxPattern<OpTy> {
               ValueRange{arith::SelectOp::create(b, l, better, v, best),
                          arith::SelectOp::create(b, l, better, idx, bestIdx)});
         });
-    rewriter.replaceOp(
-        op, toResultType(rewriter, loc, generic.getResult(1), outType));
+    Value result = toResultType(rewriter, loc, generic.getResult(1), outType);
+    if (!result)
+      return rewriter.notifyMatchFailure(op, "cannot reshape the dynamic result");
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -135,8 +135,10 @@ static void format_declared(char *buf, size_t size, const kiln_model_info *m,
   --used; /* drop the "]" */
   for (i = 0; i < t->rank && t->shape && used + 1 < size; ++i) {
     int64_t d = t->shape[i];
-    int64_t k = -1 - d;
-    if (d < 0 && k < m->num_dims && m->dims && m->dims[k].name)
+    int64_t k = d == KILN_DIM_COMPUTED ? INT64_MAX : -1 - d;
+    if (d == KILN_DIM_COMPUTED)
+      snprintf(buf + used, size - used, "%s?", i ? "," : "");
+    else if (d < 0 && k < m->num_dims && m->dims && m->dims[k].name)
       snprintf(buf + used, size - used, "%s%s", i ? "," : "",
                m->dims[k].name);
     else

@@ -49,8 +49,14 @@ extern "C" {
 #endif
 
 /* 2: kiln_model_info gained the symbolic dimensions and the dynamic entry
- * points (fields after `run`); static models are unchanged otherwise. */
-#define KILN_ABI_VERSION 2
+ * points (fields after `run`); static models are unchanged otherwise.
+ * 3: an output dim may be KILN_DIM_COMPUTED. */
+#define KILN_ABI_VERSION 3
+
+/* An output shape entry for a dim computed from the symbolic dims (a
+ * convolution's output size, a concat's sum, a flatten's product): P_shapes
+ * and P_run_dynamic write its value. Input dims are never computed. */
+#define KILN_DIM_COMPUTED (-INT64_MAX - 1)
 
 typedef enum kiln_status {
   KILN_OK = 0,
@@ -94,9 +100,11 @@ typedef struct kiln_tensor_info {
   const char *name;      /* the ONNX graph input/output name */
   int32_t elem_type;     /* ONNX TensorProto.DataType code */
   int32_t rank;
-  const int64_t *shape;  /* rank entries; -1 - k: symbolic dimension k */
+  const int64_t *shape;  /* rank entries; -1 - k: symbolic dimension k;
+                            KILN_DIM_COMPUTED: see P_shapes */
   uint64_t byte_size;    /* product of shape times element size; with
-                            symbolic dims, at their maxima (0: unbounded) */
+                            symbolic dims, the largest it can be at their
+                            maxima (0: unbounded) */
 } kiln_tensor_info;
 
 /* A symbolic dimension of a dynamic model. */

@@ -1,0 +1,310 @@
+//===- DynamicResults.cpp - dynamic results at their bounds, their shapes -===//
+//
+// The second half of kiln-dynamic-entry, run once main_graph is linalg on
+// tensors. Each result of dynamic shape becomes a flat tensor of its largest
+// element count, the result written at its front:
+//
+//   return %y : tensor<?x8xf32>
+//     ->  %flat = collapse_shape %y ; insert_slice %flat into
+//         tensor.empty() : tensor<512xf32> [0] [%n * 8] [1]
+//
+// A result dim is a fixed size, one of the symbolic dims (its index
+// argument), or computed from them (a convolution's output size, the sum of
+// a concat's inputs, a flatten's product): that one is `tensor.dim` of the
+// result, resolved through the reified result shapes of the ops that
+// produce it into index arithmetic on the symbolic dims, and bounded at
+// their maxima (lowering/Memory/Bounds.h). The computed dims are cloned into
+// `main_graph_shapes(%d0, %d1, ...) -> (index, ...)`, which the entry points
+// call to tell the caller the output shapes before and after a run.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Memory/Bounds.h"
+#include "lowering/Passes.h"
+
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_DYNAMICRESULTS
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+
+struct DynamicResultsPass
+    : public kiln::impl::DynamicResultsBase<DynamicResultsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>("main_graph");
+    if (!func || func.isExternal() || !func->hasAttr("kiln.dims"))
+      return;
+    if (failed(run(func)))
+      signalPassFailure();
+  }
+
+  LogicalResult run(func::FuncOp func);
+  /// Clones the computations of `values` (index arithmetic on the symbolic
+  /// dims) into @main_graph_shapes; fails naming the first value that reads
+  /// anything else.
+  LogicalResult buildShapesFunction(func::FuncOp func, ArrayRef<Value> values,
+                                    ArrayRef<std::string> what);
+};
+
+LogicalResult DynamicResultsPass::run(func::FuncOp func) {
+  MLIRContext *ctx = &getContext();
+  auto resultDims = func->getAttrOfType<ArrayAttr>("kiln.result_dims");
+  if (!resultDims || resultDims.size() != func.getNumResults())
+    return func.emitError("kiln.dims needs kiln.result_dims, one per result");
+  Block &entry = func.getBody().front();
+  // The symbolic dims' index arguments, by number.
+  SmallVector<Value> dims;
+  for (BlockArgument arg : func.getArguments())
+    if (auto k = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                    "kiln.dim")) {
+      if ((int64_t)dims.size() <= k.getInt())
+        dims.resize(k.getInt() + 1);
+      dims[k.getInt()] = arg;
+    }
+  auto resultName = [&](unsigned i) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
+    return "output '" + (name ? name.str() : std::to_string(i)) + "'";
+  };
+
+  Operation *ret = entry.getTerminator();
+  OpBuilder b(ret);
+  Location loc = ret->getLoc();
+  // Every result's sizes; the computed ones as tensor.dim to resolve.
+  SmallVector<SmallVector<OpFoldResult>> sizes(ret->getNumOperands());
+  SmallVector<Value> computed;
+  SmallVector<std::string> computedWhat;
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.hasStaticShape())
+      continue;
+    auto entries = dyn_cast<DenseI64ArrayAttr>(resultDims[i]);
+    if (!entries || entries.size() != type.getRank())
+      return func.emitError("kiln.result_dims does not describe result ") << i;
+    for (auto [d, e] : llvm::enumerate(entries.asArrayRef())) {
+      if (e == kiln::kComputedDim) {
+        Value dim = tensor::DimOp::create(b, loc, v, d);
+        computed.push_back(dim);
+        computedWhat.push_back(resultName(i) + " dim " + std::to_string(d));
+        sizes[i].push_back(dim);
+      } else if (e < 0 && -1 - e < (int64_t)dims.size() && dims[-1 - e]) {
+        sizes[i].push_back(dims[-1 - e]);
+      } else if (e >= 0) {
+        sizes[i].push_back(b.getIndexAttr(e));
+      } else {
+        return func.emitError("kiln.result_dims: bad entry ")
+               << e << " for dim " << d << " of result " << i;
+      }
+    }
+  }
+
+  // Resolve the computed dims into index arithmetic (a holder keeps track
+  // of the values as the patterns replace them).
+  if (!computed.empty()) {
+    auto holder = UnrealizedConversionCastOp::create(
+        b, loc, ValueRange(computed).getTypes(), computed);
+    RewritePatternSet patterns(ctx);
+    tensor::DimOp::getCanonicalizationPatterns(patterns, ctx);
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    // The dims the holder's values are computed from, until none is left
+    // (each round resolves one more op of the chain back to the inputs).
+    for (int round = 0; round < 256; ++round) {
+      SetVector<Operation *> slice;
+      BackwardSliceOptions options;
+      options.omitBlockArguments = true;
+      options.filter = [](Operation *op) {
+        return op->getNumRegions() == 0 && llvm::all_of(op->getOperandTypes(),
+               [](Type t) { return t.isIntOrIndex() || isa<ShapedType>(t); });
+      };
+      (void)getBackwardSlice(holder.getOperation(), &slice, options);
+      SmallVector<Operation *> dimOps;
+      for (Operation *op : slice)
+        if (isa<tensor::DimOp>(op))
+          dimOps.push_back(op);
+      bool changed = false;
+      if (dimOps.empty() ||
+          failed(applyOpPatternsGreedily(dimOps, frozen, config, &changed)) ||
+          !changed)
+        break;
+    }
+    for (auto [i, operand] : llvm::enumerate(holder->getOperands()))
+      computed[i] = operand;
+    // Put them back into the sizes, in the same order; a dim that turns
+    // out to be a symbolic dim or a constant is recorded as such.
+    size_t next = 0;
+    SmallVector<Value> left;
+    SmallVector<std::string> leftWhat;
+    SmallVector<Attribute> newDims;
+    for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+      auto entries = dyn_cast_or_null<DenseI64ArrayAttr>(resultDims[i]);
+      if (!entries || sizes[i].empty()) {
+        newDims.push_back(resultDims[i]);
+        continue;
+      }
+      SmallVector<int64_t> updated(entries.asArrayRef());
+      for (auto [d, e] : llvm::enumerate(updated)) {
+        if (e != kiln::kComputedDim)
+          continue;
+        Value value = computed[next];
+        auto k = isa<BlockArgument>(value)
+                     ? func.getArgAttrOfType<IntegerAttr>(
+                           cast<BlockArgument>(value).getArgNumber(),
+                           "kiln.dim")
+                     : IntegerAttr();
+        if (auto c = getConstantIntValue(value)) {
+          e = *c;
+          sizes[i][d] = b.getIndexAttr(*c);
+        } else if (k) {
+          e = -1 - k.getInt();
+          sizes[i][d] = value;
+        } else {
+          sizes[i][d] = value;
+          left.push_back(value);
+          leftWhat.push_back(computedWhat[next]);
+        }
+        ++next;
+      }
+      newDims.push_back(DenseI64ArrayAttr::get(ctx, updated));
+    }
+    holder->erase();
+    func->setAttr("kiln.result_dims", ArrayAttr::get(ctx, newDims));
+    if (!left.empty() && failed(buildShapesFunction(func, left, leftWhat)))
+      return failure();
+  }
+
+  // Each dynamic result as a flat tensor at its largest size.
+  SmallVector<int64_t> resultElems;
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.hasStaticShape()) {
+      resultElems.push_back(type ? type.getNumElements() : -1);
+      continue;
+    }
+    int64_t maxElems = 1;
+    Value count = arith::ConstantIndexOp::create(b, loc, 1);
+    for (auto [d, size] : llvm::enumerate(sizes[i])) {
+      std::optional<int64_t> bound = getConstantIntValue(size);
+      Value value;
+      if (bound) {
+        value = arith::ConstantIndexOp::create(b, loc, *bound);
+      } else {
+        value = cast<Value>(size);
+        bound = kiln::upperBound(value, func);
+      }
+      if (!bound || *bound < 0)
+        return func.emitError() << resultName(i) << " dim " << d
+                                << ": Kiln finds no bound for its size";
+      maxElems *= *bound;
+      count = b.createOrFold<arith::MulIOp>(loc, count, value);
+    }
+    resultElems.push_back(maxElems);
+    Value flat = v;
+    if (type.getRank() != 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        all[0].push_back(d);
+      flat = tensor::CollapseShapeOp::create(b, loc, v, all);
+    }
+    Value empty =
+        tensor::EmptyOp::create(b, loc, {maxElems}, type.getElementType());
+    Value out = tensor::InsertSliceOp::create(
+        b, loc, flat, empty, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{count},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    ret->setOperand(i, out);
+  }
+  func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
+                                 ret->getOperandTypes()));
+  func->setAttr("kiln.result_elems", DenseI64ArrayAttr::get(ctx, resultElems));
+  return success();
+}
+
+LogicalResult
+DynamicResultsPass::buildShapesFunction(func::FuncOp func,
+                                        ArrayRef<Value> values,
+                                        ArrayRef<std::string> what) {
+  MLIRContext *ctx = &getContext();
+  Block &entry = func.getBody().front();
+  // Everything the values are computed from must be pure index arithmetic
+  // in the entry block, on the symbolic dims and constants.
+  SetVector<Operation *> slice;
+  for (auto [value, name] : llvm::zip(values, what)) {
+    auto bad = [&](Operation *op) {
+      InFlightDiagnostic diag = func.emitError()
+                                << name
+                                << " depends on the values of the inputs, "
+                                   "not only on their shapes; Kiln cannot "
+                                   "size it yet";
+      if (op)
+        diag.attachNote(op->getLoc()) << "through this op";
+      return diag;
+    };
+    SmallVector<Value> work{value};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        if (arg.getOwner() != &entry ||
+            !func.getArgAttr(arg.getArgNumber(), "kiln.dim"))
+          return bad(nullptr);
+        continue;
+      }
+      Operation *def = v.getDefiningOp();
+      if (slice.contains(def))
+        continue;
+      bool indexOnly = llvm::all_of(def->getOperandTypes(), [](Type t) {
+        return t.isIntOrIndex();
+      });
+      if (def->getBlock() != &entry || def->getNumRegions() ||
+          !isPure(def) || !indexOnly)
+        return bad(def);
+      slice.insert(def);
+      llvm::append_range(work, def->getOperands());
+    }
+  }
+  ModuleOp module = func->getParentOfType<ModuleOp>();
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  SmallVector<Type> argTypes;
+  SmallVector<BlockArgument> dimArgs;
+  for (BlockArgument arg : func.getArguments())
+    if (func.getArgAttr(arg.getArgNumber(), "kiln.dim")) {
+      argTypes.push_back(arg.getType());
+      dimArgs.push_back(arg);
+    }
+  SmallVector<Type> resultTypes(values.size(), IndexType::get(ctx));
+  if (auto old = module.lookupSymbol("main_graph_shapes"))
+    old->erase();
+  auto shapes = func::FuncOp::create(b, func.getLoc(), "main_graph_shapes",
+                                     FunctionType::get(ctx, argTypes,
+                                                       resultTypes));
+  shapes->setAttr("kiln.shape_function", UnitAttr::get(ctx));
+  Block *body = shapes.addEntryBlock();
+  IRMapping map;
+  for (auto [k, arg] : llvm::enumerate(dimArgs)) {
+    map.map(arg, body->getArgument(k));
+    shapes.setArgAttr(k, "kiln.dim", func.getArgAttr(arg.getArgNumber(),
+                                                    "kiln.dim"));
+  }
+  b.setInsertionPointToStart(body);
+  for (Operation &op : entry) // in block order: definitions first
+    if (slice.contains(&op))
+      b.clone(op, map);
+  SmallVector<Value> results;
+  for (Value v : values)
+    results.push_back(map.lookupOrDefault(v));
+  func::ReturnOp::create(b, func.getLoc(), results);
+  return success();
+}
+
+} // namespace
