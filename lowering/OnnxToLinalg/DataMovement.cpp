@@ -213,15 +213,13 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     return success();
   }
 
-  /// With dynamic dims: through a 1-D tensor, the result's one dynamic dim
-  /// (at most) the element count over its static dims. The same elements
-  /// in the same order, whatever the target operand says.
+  /// With dynamic dims: through a 1-D tensor, expanded to the result's
+  /// sizes (dynamicSizes). The same elements in the same order.
   LogicalResult lowerDynamic(OpTy op, PatternRewriter &rewriter, Value input,
                              RankedTensorType from,
                              RankedTensorType to) const {
-    if (from.getElementType() != to.getElementType() ||
-        llvm::count_if(to.getShape(), ShapedType::isDynamic) > 1 ||
-        from.getRank() == 0)
+    if (from.getElementType() != to.getElementType() || from.getRank() == 0 ||
+        to.getRank() == 0)
       return rewriter.notifyMatchFailure(op, "dynamic reshape of this kind");
     Location loc = op.getLoc();
     if (auto direct = reshapeTensor(rewriter, loc, input, to)) {
@@ -235,32 +233,104 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
                      ? input
                      : (Value)tensor::CollapseShapeOp::create(rewriter, loc,
                                                               input, all);
-    Value count = tensor::DimOp::create(rewriter, loc, flat, 0);
-    int64_t fixed = 1;
-    for (int64_t d : to.getShape())
-      fixed *= ShapedType::isDynamic(d) ? 1 : d;
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t d : to.getShape())
-      sizes.push_back(
-          ShapedType::isDynamic(d)
-              ? OpFoldResult(arith::DivUIOp::create(
-                                 rewriter, loc, count,
-                                 arith::ConstantIndexOp::create(rewriter, loc,
-                                                                fixed))
-                                 .getResult())
-              : OpFoldResult(rewriter.getIndexAttr(d)));
-    if (to.getRank() == 0)
-      return rewriter.notifyMatchFailure(op, "dynamic reshape to a scalar");
-    SmallVector<ReassociationIndices> out(1);
-    for (int64_t i = 0; i < to.getRank(); ++i)
-      out[0].push_back(i);
+    SmallVector<OpFoldResult> sizes =
+        dynamicSizes(op, rewriter, loc, input, flat, to);
+    if (sizes.empty())
+      return rewriter.notifyMatchFailure(
+          op, "cannot tell the sizes of the result's dynamic dims");
     if (to.getRank() == 1) {
       rewriter.replaceOp(op, tensor::CastOp::create(rewriter, loc, to, flat));
       return success();
     }
+    SmallVector<ReassociationIndices> out(1);
+    for (int64_t i = 0; i < to.getRank(); ++i)
+      out[0].push_back(i);
     rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, to,
                                                          flat, out, sizes));
     return success();
+  }
+
+  /// The result's sizes: its static dims, and each dynamic one from the
+  /// input's dims. Squeeze and Unsqueeze keep the dynamic dims in order;
+  /// Flatten multiplies them on each side of the axis; Reshape reads its
+  /// shape entries (constants, 0 copying the input dim, a traced Shape
+  /// entry). Where that does not tell, one dynamic dim is what the others
+  /// leave of the element count. Empty when no rule applies.
+  SmallVector<OpFoldResult> dynamicSizes(OpTy op, PatternRewriter &rewriter,
+                                         Location loc, Value input, Value flat,
+                                         RankedTensorType to) const {
+    auto from = cast<RankedTensorType>(input.getType());
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : to.getShape())
+      sizes.push_back(ShapedType::isDynamic(d) ? OpFoldResult()
+                                               : rewriter.getIndexAttr(d));
+    auto dimOf = [&](int64_t i) -> OpFoldResult {
+      if (!from.isDynamicDim(i))
+        return rewriter.getIndexAttr(from.getDimSize(i));
+      return tensor::DimOp::create(rewriter, loc, input, i).getResult();
+    };
+    auto product = [&](int64_t begin, int64_t end) -> OpFoldResult {
+      Value p = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t i = begin; i < end; ++i)
+        p = rewriter.createOrFold<arith::MulIOp>(
+            loc, p, getValueOrCreateConstantIndexOp(rewriter, loc, dimOf(i)));
+      return p;
+    };
+    if constexpr (std::is_same_v<OpTy, kop::SqueezeOp> ||
+                  std::is_same_v<OpTy, kop::UnsqueezeOp>) {
+      SmallVector<int64_t> dyn;
+      for (int64_t i = 0; i < from.getRank(); ++i)
+        if (from.isDynamicDim(i))
+          dyn.push_back(i);
+      if ((int64_t)dyn.size() == to.getNumDynamicDims()) {
+        size_t next = 0;
+        for (auto [d, size] : llvm::enumerate(sizes))
+          if (!size)
+            size = dimOf(dyn[next++]);
+      }
+    } else if constexpr (std::is_same_v<OpTy, kop::FlattenOp>) {
+      int64_t axis = op.getAxis(), rank = from.getRank();
+      if (axis < 0)
+        axis += rank; // [-r, r]: -1 is r - 1
+      if (axis >= 0 && axis <= rank && to.getRank() == 2) {
+        sizes[0] = product(0, axis);
+        sizes[1] = product(axis, rank);
+      }
+    } else if constexpr (std::is_same_v<OpTy, kop::ReshapeOp>) {
+      auto entries = kop::getPartialInts(op.getShape());
+      if (entries && (int64_t)entries->size() == to.getRank())
+        for (auto [d, size] : llvm::enumerate(sizes)) {
+          if (size)
+            continue;
+          int64_t e = (*entries)[d];
+          if (e == 0 && !op.getAllowzero() && (int64_t)d < from.getRank())
+            size = dimOf(d);
+          else if (e > 0)
+            size = rewriter.getIndexAttr(e);
+          else if (auto origin = kop::traceShapeEntry(op.getShape(), d))
+            if (origin->first == input ||
+                (isa<BlockArgument>(origin->first) &&
+                 origin->first.getParentRegion() == op->getParentRegion()))
+              size = tensor::DimOp::create(rewriter, loc, origin->first,
+                                           origin->second)
+                         .getResult();
+        }
+    }
+    // One dim left: the element count over the others.
+    if (llvm::count_if(sizes, [](OpFoldResult s) { return !s; }) == 1) {
+      Value count = tensor::DimOp::create(rewriter, loc, flat, 0);
+      Value others = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (OpFoldResult s : sizes)
+        if (s)
+          others = rewriter.createOrFold<arith::MulIOp>(
+              loc, others, getValueOrCreateConstantIndexOp(rewriter, loc, s));
+      for (OpFoldResult &s : sizes)
+        if (!s)
+          s = rewriter.createOrFold<arith::DivUIOp>(loc, count, others);
+    }
+    if (llvm::any_of(sizes, [](OpFoldResult s) { return !s; }))
+      return {};
+    return sizes;
   }
 };
 
@@ -300,8 +370,93 @@ struct TransposePattern : OnnxPattern<kop::TransposeOp> {
 /// Concat: each input is inserted into an empty result at its offset.
 struct ConcatPattern : OnnxPattern<kop::ConcatOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::ConcatOp op,
                       PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.hasStaticShape() ||
+        llvm::any_of(op.getInputs(), [](Value in) {
+          return !cast<RankedTensorType>(in.getType()).hasStaticShape();
+        }))
+      return lowerDynamic(op, rewriter);
+    return lowerStatic(op, rewriter);
+  }
+
+  /// With dynamic dims: the sizes off the axis from the first input dynamic
+  /// there (Kiln's rule: they agree), the axis the sum of the inputs'.
+  LogicalResult lowerDynamic(kop::ConcatOp op,
+                             PatternRewriter &rewriter) const {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    auto axis = kop::normalizeAxis((int64_t)op.getAxis(), rank);
+    if (!axis)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    Location loc = op.getLoc();
+    auto dimOf = [&](Value v, int64_t d) -> OpFoldResult {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!t.isDynamicDim(d))
+        return rewriter.getIndexAttr(t.getDimSize(d));
+      return tensor::DimOp::create(rewriter, loc, v, d).getResult();
+    };
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+        strides(rank, rewriter.getIndexAttr(1));
+    SmallVector<SmallVector<OpFoldResult>> inSizes;
+    for (Value in : op.getInputs()) {
+      auto inType = cast<RankedTensorType>(in.getType());
+      if (inType.getElementType() != type.getElementType() ||
+          inType.getRank() != rank)
+        return rewriter.notifyMatchFailure(op, "element types or ranks differ");
+      SmallVector<OpFoldResult> s;
+      for (int64_t d = 0; d < rank; ++d)
+        s.push_back(dimOf(in, d));
+      inSizes.push_back(s);
+    }
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      if (d == *axis) {
+        Value sum = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        for (auto &s : inSizes)
+          sum = rewriter.createOrFold<arith::AddIOp>(
+              loc, sum, getValueOrCreateConstantIndexOp(rewriter, loc, s[d]));
+        dynSizes.push_back(sum);
+        continue;
+      }
+      Value size;
+      for (auto [in, s] : llvm::zip(op.getInputs(), inSizes))
+        if (cast<RankedTensorType>(in.getType()).isDynamicDim(d)) {
+          size = cast<Value>(s[d]);
+          break;
+        }
+      if (!size)
+        return rewriter.notifyMatchFailure(op, "no input gives a dynamic dim");
+      dynSizes.push_back(size);
+    }
+    Value result = emptyTensor(rewriter, loc, type, dynSizes);
+    // Off the axis every input covers the result's dims (sizes from the
+    // result, so that static and dynamic inputs agree with it).
+    Value offset = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    for (auto [in, s] : llvm::zip(op.getInputs(), inSizes)) {
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(d == *axis ? s[d] : dimOf(result, d));
+      offsets[*axis] = offset;
+      Value cast = in;
+      auto sliceType = tensor::ExtractSliceOp::inferResultType(type, sizes);
+      if (sliceType != in.getType())
+        cast = tensor::CastOp::create(rewriter, loc, sliceType, in);
+      result = tensor::InsertSliceOp::create(rewriter, loc, cast, result,
+                                             offsets, sizes, strides);
+      offset = rewriter.createOrFold<arith::AddIOp>(
+          loc, offset, getValueOrCreateConstantIndexOp(rewriter, loc, s[*axis]));
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  LogicalResult lowerStatic(kop::ConcatOp op,
+                            PatternRewriter &rewriter) const {
     auto type = cast<RankedTensorType>(op.getType());
     auto axis = kop::normalizeAxis((int64_t)op.getAxis(), type.getRank());
     if (!axis)

@@ -140,6 +140,16 @@ struct DynamicEntryPass
       Value count = shapeOf(entries, sizes, maxElems);
       auto flatType = RankedTensorType::get({maxElems}, type.getElementType());
       arg.setType(flatType);
+      if (maxElems == 0) {
+        // No elements whatever the dims (a fixed 0): nothing to read.
+        SmallVector<Value> dynSizes;
+        for (auto [d, size] : llvm::enumerate(sizes))
+          if (type.isDynamicDim(d))
+            dynSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+        Value none = tensor::EmptyOp::create(b, loc, type, dynSizes);
+        arg.replaceAllUsesWith(none);
+        continue;
+      }
       Value part = tensor::ExtractSliceOp::create(
           b, loc, arg, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
           ArrayRef<OpFoldResult>{count},

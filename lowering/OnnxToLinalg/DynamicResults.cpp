@@ -210,6 +210,11 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
       count = b.createOrFold<arith::MulIOp>(loc, count, value);
     }
     resultElems.push_back(maxElems);
+    if (maxElems == 0) { // nothing to write
+      ret->setOperand(i, tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{0},
+                                                 type.getElementType()));
+      continue;
+    }
     Value flat = v;
     if (type.getRank() != 1) {
       SmallVector<ReassociationIndices> all(1);

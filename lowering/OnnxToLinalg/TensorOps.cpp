@@ -111,6 +111,7 @@ RankedTensorType droppedType(RankedTensorType t, int64_t axis, Type elem) {
 
 struct CastLikePattern : OnnxPattern<kop::CastLikeOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::CastLikeOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -133,6 +134,7 @@ struct CastLikePattern : OnnxPattern<kop::CastLikeOp> {
 /// EyeLike: out[i, j] = (j - i == k).
 struct EyeLikePattern : OnnxPattern<kop::EyeLikeOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::EyeLikeOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -142,9 +144,13 @@ struct EyeLikePattern : OnnxPattern<kop::EyeLikeOp> {
       return success();
     int64_t k = op.getK();
     Type elem = type.getElementType();
+    // The input only gives the (dynamic) sizes; its values are not read.
+    SmallVector<Value> sizeFrom;
+    if (!type.hasStaticShape())
+      sizeFrom.push_back(op.getInput());
     rewriter.replaceOp(
         op, buildElementwise(
-                rewriter, op.getLoc(), ValueRange{}, type,
+                rewriter, op.getLoc(), sizeFrom, type,
                 [&](OpBuilder &b, Location l, ValueRange) -> Value {
                   Value shifted = arith::AddIOp::create(b, l, indexAt(b, l, 0),
                                                         indexConst(b, l, k));
@@ -163,6 +169,7 @@ struct EyeLikePattern : OnnxPattern<kop::EyeLikeOp> {
 /// is read at run time, so it need not be a constant.
 struct TriluPattern : OnnxPattern<kop::TriluOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::TriluOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -383,7 +390,8 @@ Value buildCumSum(OpBuilder &b, Location loc, Value x, int64_t axis,
   SmallVector<IteratorType> iters(rank, IteratorType::parallel);
   iters.push_back(IteratorType::reduction);
   Type elem = type.getElementType();
-  Value init = filledTensor(b, loc, type, scalarConstant(b, loc, elem, 0));
+  Value init = filledTensor(b, loc, type, scalarConstant(b, loc, elem, 0),
+                            dimsOf(b, loc, type, x));
   auto pred =
       reverse
           ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
@@ -404,6 +412,7 @@ Value buildCumSum(OpBuilder &b, Location loc, Value x, int64_t axis,
 /// gives one scan per axis and an elementwise pick among them.
 struct CumSumPattern : OnnxPattern<kop::CumSumOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::CumSumOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -466,6 +475,7 @@ struct CumSumPattern : OnnxPattern<kop::CumSumOp> {
 /// first reshaped to 2-D at the axis.
 struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::HardmaxOp op,
                       PatternRewriter &rewriter) const override {
     Value x = op.getInput();
@@ -482,12 +492,26 @@ struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
       return success();
     Location loc = op.getLoc();
     RankedTensorType work = xt;
+    SmallVector<ReassociationIndices> groups;
     if (coerced2D) {
-      int64_t outer = 1;
-      for (int64_t d = 0; d < axis; ++d)
-        outer *= xt.getDimSize(d);
-      work = RankedTensorType::get({outer, xt.getNumElements() / outer}, elem);
-      x = reshapeTensor(rewriter, loc, x, work);
+      // [d0 .. axis), [axis .. rank): a collapse, undone at the end.
+      groups.resize(2);
+      for (int64_t d = 0; d < rank; ++d)
+        groups[d < axis ? 0 : 1].push_back(d);
+      if (axis == 0)
+        groups[0].clear();
+      x = axis == 0
+              ? (Value)tensor::ExpandShapeOp::create(
+                    rewriter, loc,
+                    RankedTensorType::get(
+                        {1, xt.hasStaticShape() ? xt.getNumElements()
+                                                : ShapedType::kDynamic},
+                        elem),
+                    tensor::CollapseShapeOp::create(rewriter, loc, x,
+                                                    SmallVector<ReassociationIndices>{groups[1]}),
+                    SmallVector<ReassociationIndices>{{0, 1}})
+              : (Value)tensor::CollapseShapeOp::create(rewriter, loc, x, groups);
+      work = cast<RankedTensorType>(x.getType());
       axis = 1;
       rank = 2;
     }
@@ -495,10 +519,15 @@ struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
     Type i64 = rewriter.getI64Type();
     auto valType = droppedType(work, axis, elem);
     auto idxType = droppedType(work, axis, i64);
-    Value valInit =
-        filledTensor(rewriter, loc, valType, lowestValue(rewriter, loc, elem));
+    SmallVector<int64_t> kept;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        kept.push_back(d);
+    SmallVector<Value> sizes = dimsOf(rewriter, loc, valType, x, kept);
+    Value valInit = filledTensor(rewriter, loc, valType,
+                                 lowestValue(rewriter, loc, elem), sizes);
     Value idxInit = filledTensor(rewriter, loc, idxType,
-                                 scalarConstant(rewriter, loc, i64, 0));
+                                 scalarConstant(rewriter, loc, i64, 0), sizes);
     AffineMap dropped = droppedMap(ctx, rank, axis);
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     SmallVector<IteratorType> iters(rank, IteratorType::parallel);
@@ -526,7 +555,7 @@ struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
     SmallVector<IteratorType> parallel(rank, IteratorType::parallel);
     auto hard = linalg::GenericOp::create(
         rewriter, loc, TypeRange{work}, ValueRange{argmax.getResult(1)},
-        ValueRange{emptyTensor(rewriter, loc, work)},
+        ValueRange{emptyTensor(rewriter, loc, work, dimsOf(rewriter, loc, work, x))},
         SmallVector<AffineMap>{dropped, identity}, parallel,
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value idx =
@@ -538,7 +567,29 @@ struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
                                       b, l, hit, scalarConstant(b, l, elem, 1),
                                       scalarConstant(b, l, elem, 0))});
         });
-    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, hard.getResult(0), xt));
+    Value result = hard.getResult(0);
+    if (coerced2D && xt.hasStaticShape()) {
+      result = reshapeTensor(rewriter, loc, result, xt);
+    } else if (coerced2D) {
+      // Back to x's shape, its dims as they were.
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t d = 0; d < xt.getRank(); ++d)
+        sizes.push_back(xt.isDynamicDim(d)
+                            ? OpFoldResult(tensor::DimOp::create(
+                                               rewriter, loc, op.getInput(), d)
+                                               .getResult())
+                            : OpFoldResult(rewriter.getIndexAttr(xt.getDimSize(d))));
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < xt.getRank(); ++d)
+        all[0].push_back(d);
+      Value flat = tensor::CollapseShapeOp::create(
+          rewriter, loc, result, SmallVector<ReassociationIndices>{{0, 1}});
+      result = xt.getRank() == 1
+                   ? (Value)tensor::CastOp::create(rewriter, loc, xt, flat)
+                   : (Value)tensor::ExpandShapeOp::create(rewriter, loc, xt,
+                                                          flat, all, sizes);
+    }
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
