@@ -68,6 +68,37 @@ kiln::onnx::shapeOpRange(std::optional<int64_t> start,
 }
 
 /// getPartialInts, `depth` ops deep at most (shape chains are short).
+/// The positions a Slice of a 1-D value of `n` entries keeps, in order,
+/// when its starts, ends (and axes, steps) are constants.
+static std::optional<SmallVector<int64_t>> slicePositions(SliceOp slice,
+                                                          int64_t n) {
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (getSliceParams(slice, 1, starts, ends, axes, steps) || n < 0 ||
+      starts.size() != 1 || ends.size() != 1 || axes.size() != 1 ||
+      steps.size() != 1 || (axes[0] != 0 && axes[0] != -1) || steps[0] == 0)
+    return std::nullopt;
+  int64_t step = steps[0];
+  auto clampTo = [&](int64_t x, int64_t lo, int64_t hi) {
+    if (x < 0)
+      x += n;
+    return std::min(std::max(x, lo), hi);
+  };
+  int64_t start = starts[0], end = ends[0];
+  SmallVector<int64_t> out;
+  if (step > 0) {
+    start = clampTo(std::max<int64_t>(start, -n - 1), 0, n);
+    end = clampTo(std::max<int64_t>(end, -n - 1), 0, n);
+    for (int64_t i = start; i < end; i += step)
+      out.push_back(i);
+  } else {
+    start = clampTo(std::max<int64_t>(start, -n - 1), -1, n - 1);
+    end = clampTo(std::max<int64_t>(end, -n - 1), -1, n - 1);
+    for (int64_t i = start; i > end; i += step)
+      out.push_back(i);
+  }
+  return out;
+}
+
 static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
   if (!v || depth > 16)
     return std::nullopt;
@@ -110,6 +141,16 @@ static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
     }
     return out;
   }
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    auto data = partialInts(slice.getData(), depth + 1);
+    auto kept = data ? slicePositions(slice, data->size()) : std::nullopt;
+    if (!kept)
+      return std::nullopt;
+    SmallVector<int64_t> out;
+    for (int64_t i : *kept)
+      out.push_back((*data)[i]);
+    return out;
+  }
   if (isa<UnsqueezeOp, SqueezeOp, ReshapeOp, IdentityOp, CastOp>(def))
     return partialInts(def->getOperand(0), depth + 1);
   if (isa<AddOp, SubOp, MulOp, DivOp>(def)) {
@@ -145,7 +186,9 @@ static bool keepsShape(Operation *op) {
              ThresholdedReluOp, SeluOp, HardSigmoidOp, CastOp, CastLikeOp,
              ClipOp, DropoutOp, SoftmaxOp, LogSoftmaxOp, HardmaxOp,
              LayerNormalizationOp, InstanceNormalizationOp,
-             GroupNormalizationOp, BatchNormalizationOp, CumSumOp, TriluOp>(op);
+             GroupNormalizationOp, BatchNormalizationOp, CumSumOp, TriluOp,
+             AcosOp, AsinOp, AtanOp, AcoshOp, AsinhOp, AtanhOp, SinhOp,
+             CoshOp, TanOp>(op);
 }
 
 namespace {
@@ -192,6 +235,15 @@ static std::optional<TraceStep> entryStep(Value v, int64_t i) {
       i -= t.getDimSize(0);
     }
     return std::nullopt;
+  }
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    auto t = dyn_cast<RankedTensorType>(slice.getData().getType());
+    if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+      return std::nullopt;
+    auto kept = slicePositions(slice, t.getDimSize(0));
+    if (!kept || i < 0 || i >= (int64_t)kept->size())
+      return std::nullopt;
+    return TraceStep{slice.getData(), (*kept)[i], true};
   }
   if (isa<UnsqueezeOp, SqueezeOp, ReshapeOp, IdentityOp, CastOp>(def))
     return TraceStep{def->getOperand(0), i, true};

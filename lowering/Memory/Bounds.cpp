@@ -79,6 +79,31 @@ std::optional<int64_t> kiln::dimBound(Value src, int64_t d, func::FuncOp func,
   return std::nullopt;
 }
 
+/// Whether `v` is a size (never negative): a symbolic dim, a dim of a
+/// tensor or buffer, a non-negative constant, or sums, products and
+/// quotients of sizes.
+static bool isSize(Value v, func::FuncOp func, int depth = 0) {
+  if (depth > 16)
+    return false;
+  if (auto c = getConstantIntValue(v))
+    return *c >= 0;
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner() == &func.getBody().front() &&
+           func.getArgAttr(arg.getArgNumber(), "kiln.dim");
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (isa<tensor::DimOp, memref::DimOp>(def))
+    return true;
+  if (isa<arith::AddIOp, arith::MulIOp, arith::DivUIOp, arith::DivSIOp,
+          arith::CeilDivSIOp, arith::CeilDivUIOp, arith::MaxSIOp,
+          arith::MinSIOp>(def))
+    return llvm::all_of(def->getOperands(), [&](Value o) {
+      return isSize(o, func, depth + 1);
+    });
+  return false;
+}
+
 std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
                                         int depth) {
   if (depth > 64)
@@ -117,12 +142,22 @@ std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
     return a ? std::min(*a, *c - 1) : *c - 1;
   }
   if (isa<arith::SubIOp>(def)) {
-    // x - c for a constant c (sizes less a fixed start).
+    // x - c for a constant c (sizes less a fixed start); x - y for a y that
+    // is a size (never negative) is at most x.
     auto a = ub(def->getOperand(0));
-    auto c = getConstantIntValue(def->getOperand(1));
-    if (!a || !c)
+    if (!a)
       return std::nullopt;
-    return std::max<int64_t>(*a - *c, 0);
+    if (auto c = getConstantIntValue(def->getOperand(1)))
+      return std::max<int64_t>(*a - *c, 0);
+    if (isSize(def->getOperand(1), func))
+      return *a;
+    return std::nullopt;
+  }
+  if (auto select = dyn_cast<arith::SelectOp>(def)) {
+    auto a = ub(select.getTrueValue()), b = ub(select.getFalseValue());
+    if (!a || !b)
+      return std::nullopt;
+    return std::max(*a, *b);
   }
   if (isa<arith::MinSIOp, arith::MinUIOp>(def)) {
     // min(x, c) <= c whatever x is.
@@ -137,6 +172,9 @@ std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
           arith::CeilDivUIOp, arith::FloorDivSIOp>(def)) {
     auto a = ub(def->getOperand(0));
     auto c = getConstantIntValue(def->getOperand(1));
+    // x / y for a size y: at most x (a size of 0 divides nothing).
+    if (a && !c && isSize(def->getOperand(1), func))
+      return *a;
     if (!a || !c || *c <= 0)
       return std::nullopt;
     return llvm::divideCeil(*a, *c);

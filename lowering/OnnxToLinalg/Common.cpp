@@ -118,6 +118,33 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
   return generic.getResult(0);
 }
 
+/// The number of elements of `x` over `axes`, as a scalar of `elem`: a
+/// constant, or computed from the dims where some are dynamic (nullptr for
+/// one element).
+Value elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
+                   Type elem) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t fixed = 1;
+  Value dynamic;
+  for (int64_t a : axes) {
+    if (!xt.isDynamicDim(a)) {
+      fixed *= xt.getDimSize(a);
+      continue;
+    }
+    Value d = tensor::DimOp::create(b, loc, x, a);
+    dynamic = dynamic ? arith::MulIOp::create(b, loc, dynamic, d) : d;
+  }
+  if (!dynamic)
+    return fixed == 1 ? Value() : scalarConstant(b, loc, elem, fixed);
+  if (fixed != 1)
+    dynamic = arith::MulIOp::create(
+        b, loc, dynamic, arith::ConstantIndexOp::create(b, loc, fixed));
+  Value n = arith::IndexCastOp::create(b, loc, b.getI64Type(), dynamic);
+  if (isa<FloatType>(elem))
+    return arith::SIToFPOp::create(b, loc, elem, n);
+  return elem.isInteger(64) ? n : arith::TruncIOp::create(b, loc, elem, n);
+}
+
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
   if (isa<FloatType>(type))
     return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
@@ -170,9 +197,19 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
     auto re = getReassociationIndicesForReshape(from, to);
     if (!re || from.getRank() == to.getRank())
       return Value();
+    RankedTensorType wide = from.getRank() > to.getRank() ? from : to;
+    for (const ReassociationIndices &group : *re)
+      if (llvm::count_if(group, [&](int64_t d) {
+            return wide.isDynamicDim(d);
+          }) > 1)
+        return Value(); // the sizes within the group are not known here
     if (from.getRank() > to.getRank())
       return tensor::CollapseShapeOp::create(b, loc, to, v, *re);
-    return tensor::ExpandShapeOp::create(b, loc, to, v, *re);
+    auto shape = tensor::ExpandShapeOp::inferOutputShape(
+        b, loc, to, *re, tensor::getMixedSizes(b, loc, v));
+    if (failed(shape))
+      return Value();
+    return tensor::ExpandShapeOp::create(b, loc, to, v, *re, *shape);
   }
   auto all = [](int64_t rank) {
     SmallVector<ReassociationIndices> r(1);

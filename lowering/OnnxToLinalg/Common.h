@@ -56,6 +56,12 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::ValueRange inputs,
                              mlir::RankedTensorType resultType, BodyFn body);
 
+/// The number of elements of `x` over `axes`, as a scalar of `elem`: a
+/// constant, or computed from the dims where some are dynamic; null for a
+/// count of one.
+mlir::Value elementCount(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                         llvm::ArrayRef<int64_t> axes, mlir::Type elem);
+
 /// Scalar constant of `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Type type, double value);

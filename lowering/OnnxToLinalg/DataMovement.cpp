@@ -293,12 +293,17 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
       if (axis < 0)
         axis += rank; // [-r, r]: -1 is r - 1
       if (axis >= 0 && axis <= rank && to.getRank() == 2) {
-        sizes[0] = product(0, axis);
-        sizes[1] = product(axis, rank);
+        if (to.isDynamicDim(0))
+          sizes[0] = product(0, axis);
+        if (to.isDynamicDim(1))
+          sizes[1] = product(axis, rank);
       }
     } else if constexpr (std::is_same_v<OpTy, kop::ReshapeOp>) {
+      // (a Shape operand already lowered has no entries known here)
       auto entries = kop::getPartialInts(op.getShape());
-      if (entries && (int64_t)entries->size() == to.getRank())
+      if (!entries)
+        entries = SmallVector<int64_t>(to.getRank(), ShapedType::kDynamic);
+      if ((int64_t)entries->size() == to.getRank())
         for (auto [d, size] : llvm::enumerate(sizes)) {
           if (size)
             continue;
@@ -308,12 +313,24 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
           else if (e > 0)
             size = rewriter.getIndexAttr(e);
           else if (auto origin = kop::traceShapeEntry(op.getShape(), d))
-            if (origin->first == input ||
-                (isa<BlockArgument>(origin->first) &&
-                 origin->first.getParentRegion() == op->getParentRegion()))
+            if (Operation *def = origin->first.getDefiningOp();
+                def ? def->getBlock() == op->getBlock() &&
+                          def->isBeforeInBlock(op)
+                    : origin->first.getParentBlock() == op->getBlock())
               size = tensor::DimOp::create(rewriter, loc, origin->first,
                                            origin->second)
                          .getResult();
+          // A Shape already lowered: its entry is a size read at run time.
+          if (auto elements =
+                  op.getShape().template getDefiningOp<tensor::FromElementsOp>();
+              !size && elements &&
+              elements.getElements().size() == sizes.size()) {
+            Value el = elements.getElements()[d];
+            while (auto cast = el.getDefiningOp<arith::IndexCastOp>())
+              el = cast.getIn();
+            if (el.getType().isIndex() && el.getDefiningOp<tensor::DimOp>())
+              size = el;
+          }
         }
     }
     // One dim left: the element count over the others.

@@ -81,8 +81,12 @@ std::pair<Value, Value> buildMoments(OpBuilder &b, Location loc, Value x,
   SmallVector<IteratorType> iters(rank, IteratorType::parallel);
   for (int64_t i = firstAxis; i < rank; ++i)
     iters[i] = IteratorType::reduction;
-  double count =
-      ShapedType::getNumElements(xt.getShape().drop_front(firstAxis));
+  SmallVector<int64_t> axes;
+  for (int64_t i = firstAxis; i < rank; ++i)
+    axes.push_back(i);
+  Value count = elementCount(b, loc, x, axes, ct);
+  if (!count)
+    count = scalarConstant(b, loc, ct, 1);
   Value zero = scalarConstant(b, loc, ct, 0);
   auto elementwise = [&](Value v, BodyFn body) {
     return buildElementwise(b, loc, v, statsType, body);
@@ -97,8 +101,7 @@ std::pair<Value, Value> buildMoments(OpBuilder &b, Location loc, Value x,
                 return (Value)arith::AddFOp::create(nb, l, a[1], v);
               });
   Value mean = elementwise(sum, [&](OpBuilder &nb, Location l, ValueRange a) {
-    return (Value)arith::DivFOp::create(nb, l, a[0],
-                                        scalarConstant(nb, l, ct, count));
+    return (Value)arith::DivFOp::create(nb, l, a[0], count);
   });
   Value sq = generic(b, loc, ValueRange{x, mean}, {id, lead, lead},
                      filledTensor(b, loc, statsType, zero, leadSizes), iters,
@@ -109,8 +112,7 @@ std::pair<Value, Value> buildMoments(OpBuilder &b, Location loc, Value x,
                        return (Value)arith::AddFOp::create(nb, l, a[2], d2);
                      });
   Value invStd = elementwise(sq, [&](OpBuilder &nb, Location l, ValueRange a) {
-    Value var =
-        arith::DivFOp::create(nb, l, a[0], scalarConstant(nb, l, ct, count));
+    Value var = arith::DivFOp::create(nb, l, a[0], count);
     Value s = math::SqrtOp::create(
         nb, l,
         arith::AddFOp::create(nb, l, var, scalarConstant(nb, l, ct, epsilon)));

@@ -170,33 +170,6 @@ Value identityOf(Kind kind, OpBuilder &b, Location l, Type elem) {
   }
 }
 
-/// The number of elements of `x` over `axes`, as a scalar of `elem`: a
-/// constant, or computed from the dims where some are dynamic (nullptr for
-/// one element).
-Value elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
-                   Type elem) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  int64_t fixed = 1;
-  Value dynamic;
-  for (int64_t a : axes) {
-    if (!xt.isDynamicDim(a)) {
-      fixed *= xt.getDimSize(a);
-      continue;
-    }
-    Value d = tensor::DimOp::create(b, loc, x, a);
-    dynamic = dynamic ? arith::MulIOp::create(b, loc, dynamic, d) : d;
-  }
-  if (!dynamic)
-    return fixed == 1 ? Value() : scalarConstant(b, loc, elem, fixed);
-  if (fixed != 1)
-    dynamic = arith::MulIOp::create(
-        b, loc, dynamic, arith::ConstantIndexOp::create(b, loc, fixed));
-  Value n = arith::IndexCastOp::create(b, loc, b.getI64Type(), dynamic);
-  if (isa<FloatType>(elem))
-    return arith::SIToFPOp::create(b, loc, elem, n);
-  return elem.isInteger(64) ? n : arith::TruncIOp::create(b, loc, elem, n);
-}
-
 /// The result from the accumulated value over `count` elements (nullptr:
 /// one).
 Value finalize(Kind kind, OpBuilder &b, Location l, Value acc, Value count) {
