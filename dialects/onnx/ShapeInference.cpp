@@ -628,8 +628,11 @@ kiln::onnx::resolveSplitSizes(Operation *op, int64_t dimSize,
   } else if (auto attr = split.getSplitAttr()) {
     sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
   } else {
-    if (dimSize == kDyn)
-      return std::string("equal split of a dynamic dimension");
+    if (dimSize == kDyn) {
+      // Known at run time: ceil(n / parts) each, the last ones less.
+      sizes.assign(parts, kDyn);
+      return std::nullopt;
+    }
     int64_t chunk = ceilDiv(dimSize, parts);
     for (int64_t i = 0; i < parts; ++i)
       sizes.push_back(std::max<int64_t>(

@@ -517,12 +517,12 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
     auto axis = kop::normalizeAxis((int64_t)op.getAxis(), inType.getRank());
     if (!axis)
       return rewriter.notifyMatchFailure(op, "axis is out of range");
-    if (inType.isDynamicDim(*axis))
-      return rewriter.notifyMatchFailure(op, "splits a dynamic dim");
     SmallVector<int64_t> sizes;
     if (auto err = kop::resolveSplitSizes(op, inType.getDimSize(*axis), sizes))
       return rewriter.notifyMatchFailure(op, *err);
     Location loc = op.getLoc();
+    if (inType.isDynamicDim(*axis))
+      return lowerDynamicAxis(op, rewriter, *axis, sizes);
     SmallVector<int64_t> offsets(inType.getRank(), 0),
         strides(inType.getRank(), 1);
     SmallVector<Value> results;
@@ -552,6 +552,55 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
             indexAttrs(rewriter, type.getShape()),
             indexAttrs(rewriter, strides)));
       offsets[*axis] += size;
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+
+  /// A dynamic axis: the given sizes in order, or parts of ceil(n / parts)
+  /// (kDynamic sizes: an equal split), each clamped to what is left.
+  LogicalResult lowerDynamicAxis(kop::SplitOp op, PatternRewriter &rewriter,
+                                 int64_t axis, ArrayRef<int64_t> given) const {
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    auto inType = cast<RankedTensorType>(input.getType());
+    int64_t rank = inType.getRank(), parts = op.getNumResults();
+    Value n = tensor::DimOp::create(rewriter, loc, input, axis);
+    auto c = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+    };
+    Value chunk = arith::CeilDivSIOp::create(rewriter, loc, n, c(parts));
+    SmallVector<Value> results;
+    int64_t fixedOffset = 0;
+    for (auto [i, result] : llvm::enumerate(op.getResults())) {
+      auto type = cast<RankedTensorType>(result.getType());
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+          sizes, strides(rank, rewriter.getIndexAttr(1));
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(
+            inType.isDynamicDim(d)
+                ? OpFoldResult(
+                      tensor::DimOp::create(rewriter, loc, input, d).getResult())
+                : OpFoldResult(rewriter.getIndexAttr(inType.getDimSize(d))));
+      if (ShapedType::isDynamic(given[i])) {
+        Value start = arith::MinSIOp::create(
+            rewriter, loc, arith::MulIOp::create(rewriter, loc, chunk, c(i)), n);
+        Value left = arith::SubIOp::create(rewriter, loc, n, start);
+        offsets[axis] = start;
+        sizes[axis] =
+            arith::MinSIOp::create(rewriter, loc, left, chunk).getResult();
+      } else {
+        offsets[axis] = rewriter.getIndexAttr(fixedOffset);
+        sizes[axis] = rewriter.getIndexAttr(given[i]);
+        fixedOffset += given[i];
+      }
+      auto sliceType = tensor::ExtractSliceOp::inferResultType(inType, sizes);
+      Value slice = tensor::ExtractSliceOp::create(rewriter, loc, sliceType,
+                                                   input, offsets, sizes,
+                                                   strides);
+      if (sliceType != type)
+        slice = tensor::CastOp::create(rewriter, loc, type, slice);
+      results.push_back(slice);
     }
     rewriter.replaceOp(op, results);
     return success();

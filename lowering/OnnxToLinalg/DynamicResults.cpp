@@ -23,6 +23,8 @@
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -35,6 +37,52 @@ namespace kiln {
 } // namespace kiln
 
 namespace {
+
+/// Whether loop-carried tensor `v` has the shape of the iteration argument
+/// `iterArg`: it is the argument, or the argument updated in place
+/// (tensor.insert, insert_slice into it, a linalg op writing it, or an
+/// inner scf.for carrying it), as Kiln's lowerings build their loops.
+bool keepsIterShape(Value v, Value iterArg, int depth = 0) {
+  if (v == iterArg)
+    return true;
+  if (depth > 32)
+    return false;
+  Operation *def = v.getDefiningOp();
+  if (auto insert = dyn_cast_or_null<tensor::InsertOp>(def))
+    return keepsIterShape(insert.getDest(), iterArg, depth + 1);
+  if (auto insert = dyn_cast_or_null<tensor::InsertSliceOp>(def))
+    return keepsIterShape(insert.getDest(), iterArg, depth + 1);
+  if (auto dps = dyn_cast_or_null<DestinationStyleOpInterface>(def))
+    return keepsIterShape(dps.getDpsInits()[cast<OpResult>(v).getResultNumber()],
+                          iterArg, depth + 1);
+  if (auto loop = dyn_cast_or_null<scf::ForOp>(def)) {
+    unsigned i = cast<OpResult>(v).getResultNumber();
+    Value yielded = loop.getBody()->getTerminator()->getOperand(i);
+    return keepsIterShape(loop.getInitArgs()[i], iterArg, depth + 1) &&
+           keepsIterShape(yielded, loop.getRegionIterArgs()[i], depth + 1);
+  }
+  return false;
+}
+
+/// tensor.dim of an scf.for result that keeps its init's shape (above) is
+/// the dim of the init.
+struct DimOfShapeKeepingLoop : OpRewritePattern<tensor::DimOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::DimOp dim,
+                                PatternRewriter &rewriter) const override {
+    auto result = dyn_cast<OpResult>(dim.getSource());
+    auto loop = result ? dyn_cast<scf::ForOp>(result.getOwner()) : nullptr;
+    if (!loop)
+      return failure();
+    unsigned i = result.getResultNumber();
+    Value yielded = loop.getBody()->getTerminator()->getOperand(i);
+    if (!keepsIterShape(yielded, loop.getRegionIterArgs()[i]))
+      return failure();
+    rewriter.modifyOpInPlace(
+        dim, [&] { dim.getSourceMutable().assign(loop.getInitArgs()[i]); });
+    return success();
+  }
+};
 
 struct DynamicResultsPass
     : public kiln::impl::DynamicResultsBase<DynamicResultsPass> {
@@ -115,6 +163,7 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
     tensor::DimOp::getCanonicalizationPatterns(patterns, ctx);
     memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    patterns.add<DimOfShapeKeepingLoop>(ctx);
     FrozenRewritePatternSet frozen(std::move(patterns));
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);

@@ -297,6 +297,7 @@ struct ClipPattern : OnnxPattern<kop::ClipOp> {
 /// broadcast along axis 1.
 struct BatchNormPattern : OnnxPattern<kop::BatchNormalizationOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::BatchNormalizationOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -309,10 +310,32 @@ struct BatchNormPattern : OnnxPattern<kop::BatchNormalizationOp> {
     SmallVector<Value> inputs{op.getX()};
     for (Value p : {op.getScale(), op.getB(), op.getInputMean(),
                     op.getInputVar()}) {
-      if (cast<RankedTensorType>(p.getType()).getNumElements() !=
-          type.getDimSize(1))
+      auto pt = cast<RankedTensorType>(p.getType());
+      if (pt.getRank() != 1 ||
+          (!pt.isDynamicDim(0) && !type.isDynamicDim(1) &&
+           pt.getDimSize(0) != type.getDimSize(1)))
         return rewriter.notifyMatchFailure(op, "parameter size differs from C");
-      inputs.push_back(reshapeTensor(rewriter, loc, p, paramType));
+      // [C] as [C, 1, ...]: read along axis 1 of x (a dynamic C is the
+      // channel count of x, Kiln's rule for dims that meet).
+      SmallVector<int64_t> shape(type.getRank() - 1, 1);
+      shape[0] = pt.getDimSize(0);
+      Value param = p;
+      if (type.getRank() > 2) {
+        SmallVector<ReassociationIndices> re{{}};
+        for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+          re[0].push_back(i);
+        param = tensor::ExpandShapeOp::create(
+            rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
+            p, re,
+            tensor::ExpandShapeOp::inferOutputShape(
+                rewriter, loc,
+                RankedTensorType::get(shape, type.getElementType()), re,
+                tensor::getMixedSizes(rewriter, loc, p))
+                .value());
+      }
+      inputs.push_back(type.hasStaticShape()
+                           ? reshapeTensor(rewriter, loc, p, paramType)
+                           : param);
     }
     double eps = op.getEpsilon().convertToDouble();
     Value result = buildElementwise(

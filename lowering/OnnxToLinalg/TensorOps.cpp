@@ -69,6 +69,20 @@ Value indexConst(OpBuilder &b, Location loc, int64_t v) {
 
 /// An index read from a tensor, as `index`: negative values count from
 /// `dim`, then the result is clamped into [0, dim).
+/// The same, for a dim known at run time (an index value).
+Value normalizeIndex(OpBuilder &b, Location l, Value idx, Value dim) {
+  Type it = idx.getType();
+  Value zero = scalarConstant(b, l, it, 0);
+  Value n = arith::IndexCastOp::create(b, l, it, dim);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+  idx = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, idx, n),
+                                idx);
+  idx = arith::MinSIOp::create(
+      b, l, idx, arith::SubIOp::create(b, l, n, scalarConstant(b, l, it, 1)));
+  idx = arith::MaxSIOp::create(b, l, idx, zero);
+  return arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+}
+
 Value normalizeIndex(OpBuilder &b, Location l, Value idx, int64_t dim) {
   Type it = idx.getType();
   Value zero = scalarConstant(b, l, it, 0);
@@ -212,7 +226,8 @@ bool indicesFit(RankedTensorType data, RankedTensorType indices, int64_t axis) {
   if (data.getRank() != indices.getRank())
     return false;
   for (int64_t d = 0; d < data.getRank(); ++d)
-    if (d != axis && indices.getDimSize(d) > data.getDimSize(d))
+    if (d != axis && !indices.isDynamicDim(d) && !data.isDynamicDim(d) &&
+        indices.getDimSize(d) > data.getDimSize(d))
       return false;
   return true;
 }
@@ -220,6 +235,7 @@ bool indicesFit(RankedTensorType data, RankedTensorType indices, int64_t axis) {
 /// GatherElements: out[p] = data[p with p[axis] = indices[p]].
 struct GatherElementsPattern : OnnxPattern<kop::GatherElementsOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::GatherElementsOp op,
                       PatternRewriter &rewriter) const override {
     auto dataType = cast<RankedTensorType>(op.getData().getType());
@@ -238,14 +254,20 @@ struct GatherElementsPattern : OnnxPattern<kop::GatherElementsOp> {
     if (dim == 0)
       return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
     Value data = op.getData();
+    Value dynDim = dataType.isDynamicDim(axis)
+                       ? (Value)tensor::DimOp::create(rewriter, op.getLoc(),
+                                                      data, axis)
+                       : Value();
     rewriter.replaceOp(
         op, buildElementwise(
                 rewriter, op.getLoc(), op.getIndices(), type,
                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                   SmallVector<Value> coords;
                   for (int64_t d = 0; d < rank; ++d)
-                    coords.push_back(d == axis ? normalizeIndex(b, l, a[0], dim)
-                                               : indexAt(b, l, d));
+                    coords.push_back(
+                        d != axis ? indexAt(b, l, d)
+                        : dynDim  ? normalizeIndex(b, l, a[0], dynDim)
+                                  : normalizeIndex(b, l, a[0], dim));
                   return tensor::ExtractOp::create(b, l, data, coords);
                 }));
     return success();
@@ -258,6 +280,7 @@ struct GatherElementsPattern : OnnxPattern<kop::GatherElementsOp> {
 /// says.
 template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     auto dataType = cast<RankedTensorType>(op.getData().getType());
     auto idxType = cast<RankedTensorType>(op.getIndices().getType());
@@ -273,7 +296,7 @@ template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "result type differs from data");
     auto reductionAttr = op->template getAttrOfType<StringAttr>("reduction");
     StringRef reduction = reductionAttr ? reductionAttr.getValue() : "none";
-    if (idxType.getNumElements() == 0) {
+    if (idxType.hasStaticShape() && idxType.getNumElements() == 0) {
       rewriter.replaceOp(op, op.getData());
       return success();
     }
@@ -281,12 +304,19 @@ template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
     if (dim == 0)
       return rewriter.notifyMatchFailure(op, "scattering into an empty axis");
     Location loc = op.getLoc();
+    Value dynDim = dataType.isDynamicDim(axis)
+                       ? (Value)tensor::DimOp::create(rewriter, loc,
+                                                      op.getData(), axis)
+                       : Value();
     Value init = bufferization::AllocTensorOp::create(
         rewriter, loc, dataType, ValueRange{}, op.getData());
     SmallVector<Value> lbs(rank, indexConst(rewriter, loc, 0)),
         steps(rank, indexConst(rewriter, loc, 1)), ubs;
-    for (int64_t d : idxType.getShape())
-      ubs.push_back(indexConst(rewriter, loc, d));
+    for (auto [d, size] : llvm::enumerate(idxType.getShape()))
+      ubs.push_back(ShapedType::isDynamic(size)
+                        ? (Value)tensor::DimOp::create(rewriter, loc,
+                                                       op.getIndices(), d)
+                        : indexConst(rewriter, loc, size));
     Value indices = op.getIndices(), updates = op.getUpdates();
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, lbs, ubs, steps, ValueRange{init},
@@ -295,7 +325,8 @@ template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
           Value idx = tensor::ExtractOp::create(b, l, indices, ivs);
           Value upd = tensor::ExtractOp::create(b, l, updates, ivs);
           SmallVector<Value> coords(ivs.begin(), ivs.end());
-          coords[axis] = normalizeIndex(b, l, idx, dim);
+          coords[axis] = dynDim ? normalizeIndex(b, l, idx, dynDim)
+                                : normalizeIndex(b, l, idx, dim);
           if (reduction != "none") {
             Value old = tensor::ExtractOp::create(b, l, args[0], coords);
             bool f = isF(upd);
