@@ -33,6 +33,8 @@ void populateMatMulPatterns(mlir::RewritePatternSet &patterns);
 void populateConvPatterns(mlir::RewritePatternSet &patterns,
                           bool convAsMatmul = true,
                           int64_t winogradMinTiles = 0);
+/// Conv and the pools of dynamic shape (a general loop nest).
+void populateDynamicWindowPatterns(mlir::RewritePatternSet &patterns);
 void populateReducePatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
 void populateTensorOpsPatterns(mlir::RewritePatternSet &patterns);

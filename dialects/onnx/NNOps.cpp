@@ -350,10 +350,10 @@ LogicalResult ConvTransposeOp::inferShapes() {
   int64_t m = w.isDynamicDim(1) ? kDyn : w.getDimSize(1) * group;
   if (failed(checkVector(*this, getB(), m, "bias")))
     return failure();
-  Shape kernel(w.getShape().drop_front(2));
-  if (auto ks = getKernelShape())
-    if (ArrayRef<int64_t>(*ks) != ArrayRef<int64_t>(kernel))
-      return emitOpError("kernel_shape differs from the weights");
+  auto merged = mergeKernel(w, getKernelShape());
+  if (!merged)
+    return emitOpError("kernel_shape differs from the weights");
+  Shape kernel = *merged;
   ConvTransposeGeometry g;
   if (auto err = computeConvTransposeGeometry(*this, x.getShape().drop_front(2),
                                               kernel, g))

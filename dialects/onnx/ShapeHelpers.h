@@ -64,6 +64,12 @@ std::optional<double> getConstantScalar(mlir::Value v);
 /// range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// The kernel of a Conv or ConvTranspose: the weights' spatial dims, those
+/// the weights leave dynamic from kernel_shape; nullopt when they disagree.
+std::optional<Shape>
+mergeKernel(mlir::RankedTensorType w,
+            std::optional<llvm::ArrayRef<int64_t>> kernelShape);
+
 /// Window geometry of Conv and the pooling ops for one input shape.
 struct WindowGeometry {
   Shape kernel, strides, dilations, padBegin, padEnd;

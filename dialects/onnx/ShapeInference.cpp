@@ -456,6 +456,23 @@ std::optional<int64_t> kiln::onnx::normalizeAxis(int64_t axis, int64_t rank) {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+std::optional<Shape>
+kiln::onnx::mergeKernel(RankedTensorType w,
+                        std::optional<ArrayRef<int64_t>> kernelShape) {
+  Shape kernel(w.getShape().drop_front(2));
+  if (!kernelShape)
+    return kernel;
+  if (kernelShape->size() != kernel.size())
+    return std::nullopt;
+  for (auto [k, attr] : llvm::zip(kernel, *kernelShape)) {
+    if (k == kDyn)
+      k = attr;
+    else if (k != attr)
+      return std::nullopt;
+  }
+  return kernel;
+}
+
 std::optional<std::string> kiln::onnx::computeWindowGeometry(
     ArrayRef<int64_t> inSpatial, ArrayRef<int64_t> kernel, StringRef autoPad,
     std::optional<ArrayRef<int64_t>> pads,
@@ -483,7 +500,8 @@ std::optional<std::string> kiln::onnx::computeWindowGeometry(
     g.dilations.assign(dilations->begin(), dilations->end());
   }
   for (size_t i = 0; i < n; ++i)
-    if (g.strides[i] < 1 || g.dilations[i] < 1 || g.kernel[i] < 1)
+    if (g.strides[i] < 1 || g.dilations[i] < 1 ||
+        (g.kernel[i] < 1 && g.kernel[i] != kDyn))
       return std::string("strides, dilations and kernel sizes must be positive");
   bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
   if (!same && autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "")
@@ -503,7 +521,7 @@ std::optional<std::string> kiln::onnx::computeWindowGeometry(
   g.outSpatial.assign(n, kDyn);
   for (size_t i = 0; i < n; ++i) {
     int64_t in = inSpatial[i];
-    if (in == kDyn)
+    if (in == kDyn || g.kernel[i] == kDyn) // known at run time
       continue;
     int64_t window = (g.kernel[i] - 1) * g.dilations[i] + 1;
     if (same) {
@@ -937,17 +955,16 @@ LogicalResult ConvOp::inferShapes() {
            << w.getRank() << " differs from input rank "
            << ranked(getX()).getRank();
   int64_t cin = ranked(getX()).getDimSize(1);
-  if (cin != kDyn && w.getDimSize(1) * getGroup() != cin)
+  if (cin != kDyn && !w.isDynamicDim(1) && w.getDimSize(1) * getGroup() != cin)
     return emitOpError("input channels (")
            << cin << ") differ from weight channels x group ("
            << w.getDimSize(1) << " x " << getGroup() << ")";
-  if (w.getDimSize(0) % getGroup() != 0)
+  if (!w.isDynamicDim(0) && w.getDimSize(0) % getGroup() != 0)
     return emitOpError("output channels are not divisible by group");
-  Shape kernel(w.getShape().drop_front(2));
-  if (auto ks = getKernelShape())
-    if (ArrayRef<int64_t>(*ks) != ArrayRef<int64_t>(kernel))
-      return emitOpError("kernel_shape differs from the weights");
-  return inferWindow(*this, getX(), kernel, w.getDimSize(0));
+  auto kernel = mergeKernel(w, getKernelShape());
+  if (!kernel)
+    return emitOpError("kernel_shape differs from the weights");
+  return inferWindow(*this, getX(), *kernel, w.getDimSize(0));
 }
 
 LogicalResult MaxPoolOp::inferShapes() {

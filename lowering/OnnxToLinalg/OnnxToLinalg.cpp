@@ -20,6 +20,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateElementwisePatterns(patterns);
     kiln::populateMatMulPatterns(patterns);
     kiln::populateConvPatterns(patterns, convAsMatmul, winogradMinTiles);
+    kiln::populateDynamicWindowPatterns(patterns);
     kiln::populateReducePatterns(patterns);
     kiln::populateDataMovementPatterns(patterns);
     kiln::populateTensorOpsPatterns(patterns);
