@@ -183,16 +183,21 @@ std::optional<int64_t> kiln::upperBound(Value v, func::FuncOp func,
           arith::ExtUIOp>(def))
     return ub(def->getOperand(0));
   if (auto apply = dyn_cast<affine::AffineApplyOp>(def)) {
-    SmallVector<int64_t> operands;
+    // Evaluated at the operands' bounds (dims, then symbols): sizes grow
+    // with the sizes they are computed from.
+    Builder b(apply.getContext());
+    SmallVector<Attribute> operands;
     for (Value o : apply.getMapOperands()) {
-      auto b = ub(o);
-      if (!b)
+      auto bound = ub(o);
+      if (!bound)
         return std::nullopt;
-      operands.push_back(*b);
+      operands.push_back(b.getIndexAttr(*bound));
     }
-    auto folded = apply.getAffineMap().compose(operands);
-    return folded.size() == 1 ? std::optional<int64_t>(folded[0])
-                              : std::nullopt;
+    SmallVector<Attribute> folded;
+    if (failed(apply.getAffineMap().constantFold(operands, folded)) ||
+        folded.size() != 1)
+      return std::nullopt;
+    return cast<IntegerAttr>(folded[0]).getInt();
   }
   if (auto dim = dyn_cast<memref::DimOp>(def)) {
     auto d = getConstantIntValue(dim.getIndex());

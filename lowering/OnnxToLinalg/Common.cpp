@@ -265,7 +265,8 @@ Value padTensor(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> low,
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape;
   for (int64_t i = 0; i < type.getRank(); ++i)
-    shape.push_back(type.getDimSize(i) + low[i] + high[i]);
+    shape.push_back(type.isDynamicDim(i) ? ShapedType::kDynamic
+                                         : type.getDimSize(i) + low[i] + high[i]);
   auto padded = RankedTensorType::get(shape, type.getElementType());
   SmallVector<OpFoldResult> lo, hi;
   for (int64_t i = 0; i < type.getRank(); ++i) {

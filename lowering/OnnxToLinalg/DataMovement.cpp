@@ -770,9 +770,14 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
       return success();
     int64_t axis = *axisOr, idxRank = idxType.getRank(), rank = type.getRank(),
             dim = dataType.getDimSize(axis);
-    if (dim == 0 || ShapedType::isDynamic(dim))
-      return rewriter.notifyMatchFailure(op, "gathering from an empty or "
-                                             "dynamic axis");
+    if (dim == 0)
+      return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
+    // A dynamic axis: its size read at run time (an index clamps into it).
+    Value dynDim;
+    if (ShapedType::isDynamic(dim))
+      dynDim = arith::IndexCastOp::create(
+          rewriter, op.getLoc(), idxType.getElementType(),
+          tensor::DimOp::create(rewriter, op.getLoc(), op.getData(), axis));
     // Result dims: data's before the axis, the indices', data's after.
     SmallVector<Value> sizes;
     for (int64_t d = 0; d < rank; ++d) {
@@ -799,14 +804,15 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
           Value idx = args[0];
           Type it = idx.getType();
           Value zero = scalarConstant(b, l, it, 0);
-          Value size = scalarConstant(b, l, it, dim);
+          Value size = dynDim ? dynDim : scalarConstant(b, l, it, dim);
           Value neg =
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
           idx = arith::SelectOp::create(
               b, l, neg, arith::AddIOp::create(b, l, idx, size), idx);
+          idx = arith::MinSIOp::create(
+              b, l, idx,
+              arith::SubIOp::create(b, l, size, scalarConstant(b, l, it, 1)));
           idx = arith::MaxSIOp::create(b, l, idx, zero);
-          idx = arith::MinSIOp::create(b, l, idx,
-                                       scalarConstant(b, l, it, dim - 1));
           Value at = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
           SmallVector<Value> coords;
           for (int64_t i = 0; i < dataType.getRank(); ++i) {

@@ -255,6 +255,9 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
       if (!bound || *bound < 0)
         return func.emitError() << resultName(i) << " dim " << d
                                 << ": Kiln finds no bound for its size";
+      if (*bound && maxElems > (INT64_MAX >> 4) / *bound)
+        return func.emitError() << resultName(i)
+                                << ": its size at the dims' maxima overflows";
       maxElems *= *bound;
       count = b.createOrFold<arith::MulIOp>(loc, count, value);
     }

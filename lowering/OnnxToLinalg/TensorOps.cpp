@@ -711,31 +711,35 @@ struct SpaceToDepthPattern : OnnxPattern<kop::SpaceToDepthOp> {
 
 /// The source position along one dimension of size `n` for result position
 /// `i` in reflect, edge or wrap mode, with `low` elements added in front.
+/// `n`: the input's size along the dim (an index value, maybe known only at
+/// run time; a size of 1 reflects to itself, the period is then at least 1).
 Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
-                int64_t n) {
+                Value n) {
   auto c = [&](int64_t v) { return indexConst(b, l, v); };
   Value j = arith::SubIOp::create(b, l, i, c(low));
+  Value last = arith::SubIOp::create(b, l, n, c(1));
   auto clamp = [&](Value v) -> Value {
     return arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, c(0)),
-                                  c(n - 1));
+                                  last);
   };
-  if (mode == "edge" || n == 1)
+  if (mode == "edge" || getConstantIntValue(n) == 1)
     return clamp(j);
   if (mode == "wrap") {
-    Value r = arith::RemSIOp::create(b, l, j, c(n));
+    Value r = arith::RemSIOp::create(b, l, j, n);
     Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, c(0));
-    return arith::SelectOp::create(b, l, neg,
-                                   arith::AddIOp::create(b, l, r, c(n)), r);
+    return arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, r, n),
+                                   r);
   }
   // reflect: period 2(n - 1), mirrored in its second half.
-  int64_t period = 2 * (n - 1);
+  Value period = arith::MaxSIOp::create(
+      b, l, arith::MulIOp::create(b, l, last, c(2)), c(1));
   Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, j, c(0));
   j = arith::SelectOp::create(b, l, neg, arith::SubIOp::create(b, l, c(0), j),
                               j);
-  j = arith::RemSIOp::create(b, l, j, c(period));
-  Value back = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j, c(n));
+  j = arith::RemSIOp::create(b, l, j, period);
+  Value back = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j, n);
   j = arith::SelectOp::create(b, l, back,
-                              arith::SubIOp::create(b, l, c(period), j), j);
+                              arith::SubIOp::create(b, l, period, j), j);
   return clamp(j);
 }
 
@@ -744,6 +748,7 @@ Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
 /// reflected, clamped or wrapped position.
 struct PadPattern : OnnxPattern<kop::PadOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::PadOp op, PatternRewriter &rewriter) const override {
     Value x = op.getData();
     auto xt = cast<RankedTensorType>(x.getType());
@@ -753,11 +758,25 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
     if (auto err = kop::resolvePads(op, rank, low, high, constantInts))
       return rewriter.notifyMatchFailure(op, *err);
     for (int64_t d = 0; d < rank; ++d)
-      if (xt.getDimSize(d) + low[d] + high[d] != type.getDimSize(d))
+      if (xt.isDynamicDim(d) != type.isDynamicDim(d) ||
+          (!xt.isDynamicDim(d) &&
+           xt.getDimSize(d) + low[d] + high[d] != type.getDimSize(d)))
         return rewriter.notifyMatchFailure(op, "result type differs from pads");
     if (replaceIfEmpty(op, rewriter))
       return success();
     Location loc = op.getLoc();
+    // The input's sizes (values where dynamic) and the result's dynamic ones.
+    SmallVector<Value> inSizes, outSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      inSizes.push_back(
+          xt.isDynamicDim(d)
+              ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
+              : (Value)indexConst(rewriter, loc, xt.getDimSize(d)));
+      if (type.isDynamicDim(d))
+        outSizes.push_back(arith::AddIOp::create(
+            rewriter, loc, inSizes.back(),
+            indexConst(rewriter, loc, low[d] + high[d])));
+    }
     Type elem = xt.getElementType();
     StringRef mode = op.getMode();
     if (mode == "constant") {
@@ -775,7 +794,13 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
                 hi = std::min<int64_t>(high[d], 0);
         crop |= lo < 0 || hi < 0;
         offsets.push_back(rewriter.getIndexAttr(-lo));
-        sizes.push_back(rewriter.getIndexAttr(xt.getDimSize(d) + lo + hi));
+        sizes.push_back(
+            xt.isDynamicDim(d)
+                ? OpFoldResult(arith::AddIOp::create(rewriter, loc, inSizes[d],
+                                                     indexConst(rewriter, loc,
+                                                                lo + hi))
+                                   .getResult())
+                : OpFoldResult(rewriter.getIndexAttr(xt.getDimSize(d) + lo + hi)));
         strides.push_back(rewriter.getIndexAttr(1));
         low[d] -= lo;
         high[d] -= hi;
@@ -789,20 +814,27 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
     for (int64_t d = 0; d < rank; ++d)
       if (xt.getDimSize(d) == 0)
         return rewriter.notifyMatchFailure(op, "padding an empty dimension");
+    Value init = emptyTensor(rewriter, loc, type, outSizes);
     rewriter.replaceOp(
-        op, buildElementwise(
-                rewriter, loc, ValueRange{}, type,
-                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+        op, linalg::GenericOp::create(
+                rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+                SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+                SmallVector<utils::IteratorType>(rank,
+                                                 utils::IteratorType::parallel),
+                [&](OpBuilder &b, Location l, ValueRange) {
                   SmallVector<Value> coords;
                   for (int64_t d = 0; d < rank; ++d) {
                     Value i = indexAt(b, l, d);
                     coords.push_back(low[d] == 0 && high[d] == 0
                                          ? i
                                          : padSource(b, l, mode, i, low[d],
-                                                     xt.getDimSize(d)));
+                                                     inSizes[d]));
                   }
-                  return tensor::ExtractOp::create(b, l, x, coords);
-                }));
+                  linalg::YieldOp::create(
+                      b, l, tensor::ExtractOp::create(b, l, x, coords)
+                                .getResult());
+                })
+                .getResult(0));
     return success();
   }
 };
