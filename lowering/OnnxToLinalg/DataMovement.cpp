@@ -159,6 +159,7 @@ struct IdentityPattern : OnnxPattern<kop::IdentityOp> {
 /// Inference Dropout: the output is the input, the mask all true.
 struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::DropoutOp op,
                       PatternRewriter &rewriter) const override {
     Value training = op.getTrainingMode();
@@ -183,9 +184,16 @@ struct DropoutPattern : OnnxPattern<kop::DropoutOp> {
       auto maskType = cast<RankedTensorType>(op.getMask().getType());
       if (!maskType.getElementType().isInteger(1))
         return rewriter.notifyMatchFailure(op, "mask is not a bool tensor");
-      mask = arith::ConstantOp::create(
-          rewriter, op.getLoc(),
-          DenseElementsAttr::get(maskType, rewriter.getBoolAttr(true)));
+      mask = maskType.hasStaticShape()
+                 ? (Value)arith::ConstantOp::create(
+                       rewriter, op.getLoc(),
+                       DenseElementsAttr::get(maskType,
+                                              rewriter.getBoolAttr(true)))
+                 : filledTensor(rewriter, op.getLoc(), maskType,
+                                arith::ConstantIntOp::create(
+                                    rewriter, op.getLoc(), 1, 1),
+                                dimsOf(rewriter, op.getLoc(), maskType,
+                                       op.getData()));
     }
     rewriter.replaceOp(op, {op.getData(), mask});
     return success();
@@ -1082,12 +1090,30 @@ struct ShapePattern : OnnxPattern<kop::ShapeOfOp> {
 
 struct SizePattern : OnnxPattern<kop::SizeOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::SizeOp op,
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getData().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    if (!type.getElementType().isInteger(64) || type.getNumElements() != 1)
+    if (!type.getElementType().isInteger(64) || !type.hasStaticShape() ||
+        type.getNumElements() != 1)
       return rewriter.notifyMatchFailure(op, "result is not one int64");
+    if (!inType.hasStaticShape()) {
+      // The product of the dims, read at run time.
+      Location loc = op.getLoc();
+      Value n = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t d = 0; d < inType.getRank(); ++d)
+        n = rewriter.createOrFold<arith::MulIOp>(
+            loc, n,
+            inType.isDynamicDim(d)
+                ? (Value)tensor::DimOp::create(rewriter, loc, op.getData(), d)
+                : (Value)arith::ConstantIndexOp::create(rewriter, loc,
+                                                        inType.getDimSize(d)));
+      Value v = arith::IndexCastOp::create(rewriter, loc,
+                                           rewriter.getI64Type(), n);
+      rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, v);
+      return success();
+    }
     rewriter.replaceOp(op, intConstant(rewriter, op.getLoc(), type,
                                        {inType.getNumElements()}));
     return success();

@@ -213,6 +213,7 @@ struct LayerNormalizationPattern : OnnxPattern<kop::LayerNormalizationOp> {
 struct InstanceNormalizationPattern
     : OnnxPattern<kop::InstanceNormalizationOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::InstanceNormalizationOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();

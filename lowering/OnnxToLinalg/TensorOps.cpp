@@ -632,48 +632,95 @@ struct HardmaxPattern : OnnxPattern<kop::HardmaxOp> {
 /// expand_shape to `expanded`, transpose by `perm`, collapse_shape to the
 /// result type.
 Value shuffleBlocks(OpBuilder &b, Location loc, Value x,
-                    ArrayRef<int64_t> expanded,
+                    ArrayRef<OpFoldResult> expanded,
                     ArrayRef<ReassociationIndices> expandRe,
                     ArrayRef<int64_t> perm, RankedTensorType resultType,
                     ArrayRef<ReassociationIndices> collapseRe) {
   Type elem = resultType.getElementType();
-  auto expType = RankedTensorType::get(expanded, elem);
-  Value e = tensor::ExpandShapeOp::create(b, loc, expType, x, expandRe);
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynSizes;
+  for (OpFoldResult s : expanded)
+    shape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
+  auto expType = RankedTensorType::get(shape, elem);
+  Value e = tensor::ExpandShapeOp::create(b, loc, expType, x, expandRe,
+                                          expanded);
   SmallVector<int64_t> permuted;
-  for (int64_t p : perm)
-    permuted.push_back(expanded[p]);
-  Value init = emptyTensor(b, loc, RankedTensorType::get(permuted, elem));
+  for (int64_t p : perm) {
+    permuted.push_back(shape[p]);
+    if (ShapedType::isDynamic(shape[p]))
+      dynSizes.push_back(cast<Value>(expanded[p]));
+  }
+  Value init =
+      emptyTensor(b, loc, RankedTensorType::get(permuted, elem), dynSizes);
   Value t = linalg::TransposeOp::create(b, loc, e, init, perm)->getResult(0);
   return tensor::CollapseShapeOp::create(b, loc, resultType, t, collapseRe);
+}
+
+/// Dim `d` of `x`, and that divided (or multiplied) by `f`, as sizes.
+OpFoldResult dimOf(OpBuilder &b, Location loc, Value x, int64_t d) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (!t.isDynamicDim(d))
+    return b.getIndexAttr(t.getDimSize(d));
+  return tensor::DimOp::create(b, loc, x, d).getResult();
+}
+OpFoldResult divided(OpBuilder &b, Location loc, OpFoldResult v, int64_t f) {
+  if (auto c = getConstantIntValue(v))
+    return b.getIndexAttr(*c / f);
+  return arith::DivUIOp::create(b, loc, cast<Value>(v), indexConst(b, loc, f))
+      .getResult();
+}
+
+/// The dims of a shape op's result as expected from its input: `dyn` where
+/// a dim is dynamic.
+bool matchesShape(RankedTensorType type, ArrayRef<OpFoldResult> expected) {
+  for (auto [d, e] : llvm::enumerate(expected)) {
+    auto c = getConstantIntValue(e);
+    if (c ? type.isDynamicDim(d) || type.getDimSize(d) != *c
+          : !type.isDynamicDim(d))
+      return false;
+  }
+  return true;
 }
 
 /// DepthToSpace: N x C x H x W viewed as N x b x b x C' x H x W (DCR) or
 /// N x C' x b x b x H x W (CRD), permuted to N x C' x H x b x W x b.
 struct DepthToSpacePattern : OnnxPattern<kop::DepthToSpaceOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::DepthToSpaceOp op,
                       PatternRewriter &rewriter) const override {
-    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
     auto type = cast<RankedTensorType>(op.getType());
     int64_t b = op.getBlocksize();
-    if (xt.getRank() != 4 || b < 1 || xt.getDimSize(1) % (b * b) != 0)
+    if (xt.getRank() != 4 || b < 1 ||
+        (!xt.isDynamicDim(1) && xt.getDimSize(1) % (b * b) != 0))
       return rewriter.notifyMatchFailure(op, "input does not split in blocks");
-    int64_t n = xt.getDimSize(0), c = xt.getDimSize(1) / (b * b),
-            h = xt.getDimSize(2), w = xt.getDimSize(3);
-    if (type.getShape() != ArrayRef<int64_t>{n, c, h * b, w * b})
-      return rewriter.notifyMatchFailure(op, "result type differs");
     if (replaceIfEmpty(op, rewriter))
       return success();
+    Location loc = op.getLoc();
+    OpFoldResult n = dimOf(rewriter, loc, x, 0),
+                 c = divided(rewriter, loc, dimOf(rewriter, loc, x, 1), b * b),
+                 h = dimOf(rewriter, loc, x, 2), w = dimOf(rewriter, loc, x, 3);
+    auto times = [&](OpFoldResult v) -> OpFoldResult {
+      if (auto k = getConstantIntValue(v))
+        return rewriter.getIndexAttr(*k * b);
+      return arith::MulIOp::create(rewriter, loc, cast<Value>(v),
+                                   indexConst(rewriter, loc, b))
+          .getResult();
+    };
+    if (!matchesShape(type, {n, c, times(h), times(w)}))
+      return rewriter.notifyMatchFailure(op, "result type differs");
+    OpFoldResult bb = rewriter.getIndexAttr(b);
     bool dcr = op.getMode() == "DCR";
-    SmallVector<int64_t> expanded =
-        dcr ? SmallVector<int64_t>{n, b, b, c, h, w}
-            : SmallVector<int64_t>{n, c, b, b, h, w};
+    SmallVector<OpFoldResult> expanded =
+        dcr ? SmallVector<OpFoldResult>{n, bb, bb, c, h, w}
+            : SmallVector<OpFoldResult>{n, c, bb, bb, h, w};
     SmallVector<int64_t> perm = dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
                                     : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
-    rewriter.replaceOp(op,
-                       shuffleBlocks(rewriter, op.getLoc(), op.getInput(),
-                                     expanded, {{0}, {1, 2, 3}, {4}, {5}}, perm,
-                                     type, {{0}, {1}, {2, 3}, {4, 5}}));
+    rewriter.replaceOp(op, shuffleBlocks(rewriter, loc, x, expanded,
+                                         {{0}, {1, 2, 3}, {4}, {5}}, perm,
+                                         type, {{0}, {1}, {2, 3}, {4, 5}}));
     return success();
   }
 };
@@ -682,22 +729,33 @@ struct DepthToSpacePattern : OnnxPattern<kop::DepthToSpaceOp> {
 /// to N x b x b x C x H' x W'.
 struct SpaceToDepthPattern : OnnxPattern<kop::SpaceToDepthOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::SpaceToDepthOp op,
                       PatternRewriter &rewriter) const override {
-    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
     auto type = cast<RankedTensorType>(op.getType());
     int64_t b = op.getBlocksize();
-    if (xt.getRank() != 4 || b < 1 || xt.getDimSize(2) % b != 0 ||
-        xt.getDimSize(3) % b != 0)
+    if (xt.getRank() != 4 || b < 1 ||
+        (!xt.isDynamicDim(2) && xt.getDimSize(2) % b != 0) ||
+        (!xt.isDynamicDim(3) && xt.getDimSize(3) % b != 0))
       return rewriter.notifyMatchFailure(op, "input does not split in blocks");
-    int64_t n = xt.getDimSize(0), c = xt.getDimSize(1),
-            h = xt.getDimSize(2) / b, w = xt.getDimSize(3) / b;
-    if (type.getShape() != ArrayRef<int64_t>{n, c * b * b, h, w})
-      return rewriter.notifyMatchFailure(op, "result type differs");
     if (replaceIfEmpty(op, rewriter))
       return success();
-    rewriter.replaceOp(op, shuffleBlocks(rewriter, op.getLoc(), op.getInput(),
-                                         {n, c, h, b, w, b},
+    Location loc = op.getLoc();
+    OpFoldResult n = dimOf(rewriter, loc, x, 0), c = dimOf(rewriter, loc, x, 1),
+                 h = divided(rewriter, loc, dimOf(rewriter, loc, x, 2), b),
+                 w = divided(rewriter, loc, dimOf(rewriter, loc, x, 3), b);
+    OpFoldResult cbb =
+        getConstantIntValue(c)
+            ? OpFoldResult(rewriter.getIndexAttr(*getConstantIntValue(c) * b * b))
+            : OpFoldResult(arith::MulIOp::create(rewriter, loc, cast<Value>(c),
+                                                 indexConst(rewriter, loc, b * b))
+                               .getResult());
+    if (!matchesShape(type, {n, cbb, h, w}))
+      return rewriter.notifyMatchFailure(op, "result type differs");
+    OpFoldResult bb = rewriter.getIndexAttr(b);
+    rewriter.replaceOp(op, shuffleBlocks(rewriter, loc, x, {n, c, h, bb, w, bb},
                                          {{0}, {1}, {2, 3}, {4, 5}},
                                          {0, 3, 5, 1, 2, 4}, type,
                                          {{0}, {1, 2, 3}, {4}, {5}}));
