@@ -198,11 +198,15 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
     if (!re || from.getRank() == to.getRank())
       return Value();
     RankedTensorType wide = from.getRank() > to.getRank() ? from : to;
-    for (const ReassociationIndices &group : *re)
-      if (llvm::count_if(group, [&](int64_t d) {
-            return wide.isDynamicDim(d);
-          }) > 1)
-        return Value(); // the sizes within the group are not known here
+    RankedTensorType narrow = from.getRank() > to.getRank() ? to : from;
+    for (auto [i, group] : llvm::enumerate(*re)) {
+      int64_t dynamic = llvm::count_if(
+          group, [&](int64_t d) { return wide.isDynamicDim(d); });
+      // Several dynamic sizes in a group are not known here; a dynamic dim
+      // on one side only is a cast first (the flat path below).
+      if (dynamic > 1 || (dynamic == 1) != narrow.isDynamicDim(i))
+        return Value();
+    }
     if (from.getRank() > to.getRank())
       return tensor::CollapseShapeOp::create(b, loc, to, v, *re);
     auto shape = tensor::ExpandShapeOp::inferOutputShape(

@@ -241,6 +241,16 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
                      ? input
                      : (Value)tensor::CollapseShapeOp::create(rewriter, loc,
                                                               input, all);
+    if (to.hasStaticShape()) {
+      // Every dim known: the flat input cast to its count (Kiln's rule: a
+      // dynamic dim takes the size the static side needs).
+      Value count = tensor::CastOp::create(
+          rewriter, loc,
+          RankedTensorType::get({to.getNumElements()}, to.getElementType()),
+          flat);
+      rewriter.replaceOp(op, reshapeTensor(rewriter, loc, count, to));
+      return success();
+    }
     SmallVector<OpFoldResult> sizes =
         dynamicSizes(op, rewriter, loc, input, flat, to);
     if (sizes.empty())
