@@ -240,7 +240,8 @@ std::optional<std::string> kiln::onnx::computeConvTransposeGeometry(
     return err;
   g.kernel.assign(kernel.begin(), kernel.end());
   for (size_t i = 0; i < n; ++i)
-    if (g.strides[i] < 1 || g.dilations[i] < 1 || g.kernel[i] < 1)
+    if (g.strides[i] < 1 || g.dilations[i] < 1 ||
+        (g.kernel[i] < 1 && g.kernel[i] != kDyn))
       return std::string(
           "strides, dilations and kernel sizes must be positive");
   for (int64_t p : outputPadding)
@@ -268,7 +269,7 @@ std::optional<std::string> kiln::onnx::computeConvTransposeGeometry(
   g.outSpatial.assign(n, kDyn);
   for (size_t i = 0; i < n; ++i) {
     int64_t in = inSpatial[i];
-    if (in == kDyn)
+    if (in == kDyn || g.kernel[i] == kDyn) // known at run time
       continue;
     int64_t full = g.strides[i] * (in - 1) + outputPadding[i] +
                    (g.kernel[i] - 1) * g.dilations[i] + 1;

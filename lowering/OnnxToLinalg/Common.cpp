@@ -145,6 +145,28 @@ Value elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
   return elem.isInteger(64) ? n : arith::TruncIOp::create(b, loc, elem, n);
 }
 
+/// The integers of a constant operand (floats truncated), whether its
+/// onnx.Constant has been lowered to arith.constant yet or not.
+std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  Attribute attr;
+  if (auto c = v.getDefiningOp<onnx::ConstantOp>())
+    attr = c.getValue();
+  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = c.getValue();
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  Type elem = dense.getElementType();
+  if (isa<FloatType>(elem))
+    for (const APFloat &f : dense.getValues<APFloat>())
+      out.push_back((int64_t)f.convertToDouble());
+  else
+    for (const APInt &i : dense.getValues<APInt>())
+      out.push_back(elem.isInteger(1) ? i.getZExtValue() : i.getSExtValue());
+  return out;
+}
+
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
   if (isa<FloatType>(type))
     return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
@@ -389,7 +411,7 @@ Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
     return transposedConstant(b, loc, bytes->data(), elem, rows, cols, batches);
   SmallVector<int64_t> perm =
       rank == 3 ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0};
-  Value init = tensor::EmptyOp::create(b, loc, outType.getShape(), elem);
+  Value init = emptyTensor(b, loc, outType, dimsOf(b, loc, outType, m, perm));
   return linalg::TransposeOp::create(b, loc, m, init, perm).getResult()[0];
 }
 

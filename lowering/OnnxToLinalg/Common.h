@@ -62,6 +62,10 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value elementCount(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                          llvm::ArrayRef<int64_t> axes, mlir::Type elem);
 
+/// The integers of a constant operand (floats truncated), whether its
+/// onnx.Constant has been lowered to arith.constant yet or not.
+std::optional<llvm::SmallVector<int64_t>> constantInts(mlir::Value v);
+
 /// Scalar constant of `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Type type, double value);

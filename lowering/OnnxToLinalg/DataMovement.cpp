@@ -827,10 +827,16 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
           idx = arith::SelectOp::create(
               b, l, neg, arith::AddIOp::create(b, l, idx, size), idx);
-          idx = arith::MinSIOp::create(
-              b, l, idx,
-              arith::SubIOp::create(b, l, size, scalarConstant(b, l, it, 1)));
-          idx = arith::MaxSIOp::create(b, l, idx, zero);
+          if (dynDim) { // clamped to [0, n - 1] (to 0 when n is 0)
+            idx = arith::MinSIOp::create(
+                b, l, idx,
+                arith::SubIOp::create(b, l, size, scalarConstant(b, l, it, 1)));
+            idx = arith::MaxSIOp::create(b, l, idx, zero);
+          } else {
+            idx = arith::MaxSIOp::create(b, l, idx, zero);
+            idx = arith::MinSIOp::create(b, l, idx,
+                                         scalarConstant(b, l, it, dim - 1));
+          }
           Value at = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
           SmallVector<Value> coords;
           for (int64_t i = 0; i < dataType.getRank(); ++i) {
@@ -876,10 +882,13 @@ struct ExpandPattern : OnnxPattern<kop::ExpandOp> {
 /// Tile: out[i...] = in[i mod inDim...].
 struct TilePattern : OnnxPattern<kop::TileOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::TileOp op,
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getInput().getType());
     auto type = cast<RankedTensorType>(op.getType());
+    if (!inType.hasStaticShape() || !type.hasStaticShape())
+      return lowerDynamic(op, rewriter);
     // Shape inference folded the repeats into the result type.
     int64_t rank = type.getRank();
     if (inType.getRank() != rank)
@@ -917,6 +926,52 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
         ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
         [](OpBuilder &b, Location l, ValueRange args) {
           linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
+  /// Dynamic dims: the repeats must be constants; out[i] = x[i mod n] with
+  /// n read at run time.
+  LogicalResult lowerDynamic(kop::TileOp op, PatternRewriter &rewriter) const {
+    Value x = op.getInput();
+    auto inType = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    auto repeats = constantInts(op.getRepeats());
+    if (!repeats || (int64_t)repeats->size() != rank ||
+        inType.getRank() != rank ||
+        llvm::any_of(*repeats, [](int64_t r) { return r < 0; }))
+      return rewriter.notifyMatchFailure(op, "repeats are not constants");
+    Location loc = op.getLoc();
+    SmallVector<Value> inSizes, outSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      inSizes.push_back(
+          inType.isDynamicDim(d)
+              ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
+              : (Value)arith::ConstantIndexOp::create(rewriter, loc,
+                                                      inType.getDimSize(d)));
+      if (type.isDynamicDim(d))
+        outSizes.push_back(arith::MulIOp::create(
+            rewriter, loc, inSizes[d],
+            arith::ConstantIndexOp::create(rewriter, loc, (*repeats)[d])));
+    }
+    Value init = emptyTensor(rewriter, loc, type, outSizes);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value i = linalg::IndexOp::create(b, l, d);
+            at.push_back((*repeats)[d] == 1
+                             ? i
+                             : (Value)arith::RemUIOp::create(b, l, i,
+                                                             inSizes[d]));
+          }
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, x, at).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();

@@ -316,6 +316,190 @@ struct DynamicConvPattern : OpRewritePattern<kop::ConvOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// ConvTranspose
+//===----------------------------------------------------------------------===//
+
+/// out[n, m, o...] = bias[m] + sum over c, k of x[n, cin, i...] *
+/// W[cin, m mod (M / G), k...] where o = i * stride + k * dilation -
+/// padBegin, i.e. i = (o + padBegin - k * dilation) / stride when that
+/// divides and lands inside the input; cin = group * (C / G) + c. The
+/// geometry is computeConvTransposeGeometry's, at run time.
+struct DynamicConvTransposePattern : OpRewritePattern<kop::ConvTransposeOp> {
+  DynamicConvTransposePattern(MLIRContext *ctx)
+      : OpRewritePattern(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(kop::ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (allStatic(op) || failed(requireRankedShapes(op, rewriter)))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value x = op.getX(), w = op.getW();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto wt = cast<RankedTensorType>(w.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elem = type.getElementType();
+    int64_t rank = xt.getRank(), sp = rank - 2, group = op.getGroup();
+    if (sp < 1 || wt.getRank() != rank || group < 1 || !elem.isIntOrFloat())
+      return rewriter.notifyMatchFailure(op, "unsupported ConvTranspose");
+    auto kernelDims = kop::mergeKernel(wt, op.getKernelShape());
+    if (!kernelDims)
+      return rewriter.notifyMatchFailure(op, "kernel_shape differs from W");
+    auto ints = [&](StringRef name, int64_t fill, size_t count) {
+      SmallVector<int64_t> v(count, fill);
+      if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name);
+          a && a.size() == (int64_t)count)
+        v.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+      return v;
+    };
+    SmallVector<int64_t> strides = ints("strides", 1, sp),
+                         dilations = ints("dilations", 1, sp),
+                         outPad = ints("output_padding", 0, sp),
+                         pads = ints("pads", 0, 2 * sp);
+    std::optional<SmallVector<int64_t>> outputShape;
+    if (auto a = op->getAttrOfType<DenseI64ArrayAttr>("output_shape");
+        a && !a.empty()) {
+      if (a.size() != sp && a.size() != sp + 2)
+        return rewriter.notifyMatchFailure(op, "bad output_shape");
+      outputShape = SmallVector<int64_t>(a.asArrayRef().take_back(sp));
+    }
+    StringRef autoPad = op.getAutoPad();
+    bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+    auto c = [&](int64_t v) { return indexConst(rewriter, loc, v); };
+    SmallVector<Spatial> dims;
+    for (int64_t i = 0; i < sp; ++i) {
+      Spatial s;
+      s.stride = strides[i];
+      s.dilation = dilations[i];
+      if (s.stride < 1 || s.dilation < 1)
+        return rewriter.notifyMatchFailure(op, "bad strides or dilations");
+      s.in = dimValue(rewriter, loc, x, 2 + i);
+      s.kernel = ShapedType::isDynamic((*kernelDims)[i])
+                     ? dimValue(rewriter, loc, w, 2 + i)
+                     : c((*kernelDims)[i]);
+      // full = s * (in - 1) + output_padding + (k - 1) * d + 1
+      Value full = rewriter.createOrFold<arith::AddIOp>(
+          loc,
+          rewriter.createOrFold<arith::AddIOp>(
+              loc, rewriter.createOrFold<arith::MulIOp>(loc, s.in, c(s.stride)),
+              c(outPad[i] - s.stride - s.dilation + 1)),
+          rewriter.createOrFold<arith::MulIOp>(loc, s.kernel, c(s.dilation)));
+      if (outputShape || same) {
+        s.out = outputShape ? c((*outputShape)[i])
+                            : rewriter.createOrFold<arith::MulIOp>(
+                                  loc, s.in, c(s.stride));
+        Value total = rewriter.createOrFold<arith::SubIOp>(loc, full, s.out);
+        Value half = rewriter.createOrFold<arith::FloorDivSIOp>(loc, total, c(2));
+        s.padBegin = autoPad == "SAME_UPPER"
+                         ? half
+                         : rewriter.createOrFold<arith::SubIOp>(loc, total, half);
+      } else if (autoPad == "VALID") {
+        s.out = full;
+        s.padBegin = c(0);
+      } else {
+        if (pads[i] < 0 || pads[i + sp] < 0)
+          return rewriter.notifyMatchFailure(op, "negative pads");
+        s.padBegin = c(pads[i]);
+        s.out = rewriter.createOrFold<arith::MaxSIOp>(
+            loc, rewriter.createOrFold<arith::SubIOp>(loc, full,
+                                                      c(pads[i] + pads[i + sp])),
+            c(0));
+      }
+      dims.push_back(s);
+    }
+    Value n = dimValue(rewriter, loc, x, 0);
+    Value mg = dimValue(rewriter, loc, w, 1);
+    Value m = rewriter.createOrFold<arith::MulIOp>(loc, mg, c(group));
+    Value cg = rewriter.createOrFold<arith::DivSIOp>(
+        loc, dimValue(rewriter, loc, x, 1), c(group));
+    SmallVector<Value> sizes = resultSizes(type, n, m, dims);
+    Value init;
+    if (!isa<NoneType>(op.getB().getType())) {
+      Value empty = emptyTensor(rewriter, loc, type, sizes);
+      SmallVector<AffineMap> maps{
+          AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
+          rewriter.getMultiDimIdentityMap(rank)};
+      init = linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{type}, ValueRange{op.getB()},
+                 ValueRange{empty}, maps,
+                 SmallVector<IteratorType>(rank, IteratorType::parallel),
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   linalg::YieldOp::create(b, l, a[0]);
+                 })
+                 .getResult(0);
+    } else {
+      init = filledTensor(rewriter, loc, type,
+                          scalarConstant(rewriter, loc, elem, 0), sizes);
+    }
+    // Dims n = 0, m = 1, o... = 2.., c = 2 + sp, k... = 3 + sp..; a
+    // (C / G, k...) operand gives c and k their bounds.
+    unsigned numDims = 3 + 2 * sp, cDim = 2 + sp, kDim = 3 + sp;
+    SmallVector<unsigned> outDims{0, 1}, boundDims{cDim};
+    SmallVector<OpFoldResult> boundSizes{getAsOpFoldResult(cg)};
+    for (int64_t i = 0; i < sp; ++i) {
+      outDims.push_back(2 + i);
+      boundDims.push_back(kDim + i);
+      boundSizes.push_back(getAsOpFoldResult(dims[i].kernel));
+    }
+    Value bounds = tensor::EmptyOp::create(rewriter, loc, boundSizes, elem);
+    SmallVector<AffineMap> maps{dimsMap(ctx, numDims, boundDims),
+                                dimsMap(ctx, numDims, outDims)};
+    SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
+    for (unsigned d = cDim; d < numDims; ++d)
+      iters[d] = IteratorType::reduction;
+    Value y =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{type}, ValueRange{bounds},
+            ValueRange{init}, maps, iters,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              auto ci = [&](int64_t v) { return indexConst(b, l, v); };
+              Value ni = linalg::IndexOp::create(b, l, 0);
+              Value mi = linalg::IndexOp::create(b, l, 1);
+              Value cIdx = linalg::IndexOp::create(b, l, cDim);
+              Value g = arith::DivSIOp::create(b, l, mi, mg);
+              Value cin = arith::AddIOp::create(
+                  b, l, arith::MulIOp::create(b, l, g, cg), cIdx);
+              Value mInGroup = arith::RemSIOp::create(b, l, mi, mg);
+              SmallVector<Value> xAt{ni, cin}, wAt{cin, mInGroup};
+              Value valid;
+              for (auto [i, s] : llvm::enumerate(dims)) {
+                Value o = linalg::IndexOp::create(b, l, 2 + i);
+                Value k = linalg::IndexOp::create(b, l, kDim + i);
+                Value t = arith::SubIOp::create(
+                    b, l, arith::AddIOp::create(b, l, o, s.padBegin),
+                    arith::MulIOp::create(b, l, k, ci(s.dilation)));
+                Value q = arith::DivSIOp::create(b, l, t, ci(s.stride));
+                Value ok = arith::AndIOp::create(
+                    b, l,
+                    arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t,
+                                          ci(0)),
+                    arith::AndIOp::create(
+                        b, l,
+                        arith::CmpIOp::create(
+                            b, l, arith::CmpIPredicate::eq,
+                            arith::RemSIOp::create(b, l, t, ci(s.stride)),
+                            ci(0)),
+                        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              q, s.in)));
+                valid = valid ? arith::AndIOp::create(b, l, valid, ok) : ok;
+                Value last = arith::MaxSIOp::create(
+                    b, l, arith::SubIOp::create(b, l, s.in, ci(1)), ci(0));
+                xAt.push_back(arith::MinSIOp::create(
+                    b, l, arith::MaxSIOp::create(b, l, q, ci(0)), last));
+                wAt.push_back(k);
+              }
+              Value xv = tensor::ExtractOp::create(b, l, x, xAt);
+              Value wv = tensor::ExtractOp::create(b, l, w, wAt);
+              Value prod = arith::SelectOp::create(
+                  b, l, valid, mulV(b, l, xv, wv), scalarConstant(b, l, elem, 0));
+              linalg::YieldOp::create(b, l, addV(b, l, a[1], prod));
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // MaxPool, AveragePool
 //===----------------------------------------------------------------------===//
 
@@ -516,7 +700,8 @@ struct DynamicGlobalPoolPattern : OpRewritePattern<OpTy> {
 } // namespace
 
 void kiln::populateDynamicWindowPatterns(RewritePatternSet &patterns) {
-  patterns.add<DynamicConvPattern, DynamicMaxPoolPattern,
+  patterns.add<DynamicConvPattern, DynamicConvTransposePattern,
+               DynamicMaxPoolPattern,
                DynamicAveragePoolPattern,
                DynamicGlobalPoolPattern<kop::GlobalAveragePoolOp, false>,
                DynamicGlobalPoolPattern<kop::GlobalMaxPoolOp, true>>(

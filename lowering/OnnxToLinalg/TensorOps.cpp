@@ -25,27 +25,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 bool isNone(Value v) { return isa<NoneType>(v.getType()); }
-/// The integers of a constant operand (floats truncated), whether its
-/// onnx.Constant has been lowered to arith.constant yet or not.
-std::optional<SmallVector<int64_t>> constantInts(Value v) {
-  Attribute attr;
-  if (auto c = v.getDefiningOp<kop::ConstantOp>())
-    attr = c.getValue();
-  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
-    attr = c.getValue();
-  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  SmallVector<int64_t> out;
-  Type elem = dense.getElementType();
-  if (isa<FloatType>(elem))
-    for (const APFloat &f : dense.getValues<APFloat>())
-      out.push_back((int64_t)f.convertToDouble());
-  else
-    for (const APInt &i : dense.getValues<APInt>())
-      out.push_back(elem.isInteger(1) ? i.getZExtValue() : i.getSExtValue());
-  return out;
-}
 
 /// Element `i` (in row-major order) of a static tensor, read at run time.
 Value extractElement(OpBuilder &b, Location loc, Value t, int64_t i = 0) {
@@ -775,7 +754,8 @@ Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
                 Value n) {
   auto c = [&](int64_t v) { return indexConst(b, l, v); };
   Value j = arith::SubIOp::create(b, l, i, c(low));
-  Value last = arith::SubIOp::create(b, l, n, c(1));
+  std::optional<int64_t> fixed = getConstantIntValue(n);
+  Value last = fixed ? c(*fixed - 1) : arith::SubIOp::create(b, l, n, c(1));
   auto clamp = [&](Value v) -> Value {
     return arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, c(0)),
                                   last);
@@ -789,8 +769,10 @@ Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
                                    r);
   }
   // reflect: period 2(n - 1), mirrored in its second half.
-  Value period = arith::MaxSIOp::create(
-      b, l, arith::MulIOp::create(b, l, last, c(2)), c(1));
+  Value period =
+      fixed ? c(2 * (*fixed - 1))
+            : arith::MaxSIOp::create(
+                  b, l, arith::MulIOp::create(b, l, last, c(2)), c(1));
   Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, j, c(0));
   j = arith::SelectOp::create(b, l, neg, arith::SubIOp::create(b, l, c(0), j),
                               j);
