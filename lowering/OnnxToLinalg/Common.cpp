@@ -340,12 +340,24 @@ Value minV(OpBuilder &b, Location l, Value x, Value y) {
 }
 
 std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {
-  // Reshapes keep the row-major bytes.
+  // Reshapes keep the row-major bytes, and so does a slice of all of it.
+  auto whole = [](tensor::ExtractSliceOp s) {
+    return s.getSourceType() == s.getResultType() &&
+           llvm::all_of(s.getMixedOffsets(), [](OpFoldResult o) {
+             return getConstantIntValue(o) == 0;
+           }) &&
+           llvm::all_of(s.getMixedStrides(), [](OpFoldResult o) {
+             return getConstantIntValue(o) == 1;
+           });
+  };
   while (true) {
     if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
       v = expand.getSrc();
     else if (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>())
       v = collapse.getSrc();
+    else if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+             slice && whole(slice))
+      v = slice.getSource();
     else
       break;
   }

@@ -85,11 +85,20 @@ std::optional<int64_t> tripCount(Value lb, Value ub, Value step) {
   return *u > *l ? (*u - *l + *s - 1) / *s : 0;
 }
 
-/// Trip counts of every dimension of a loop (nullopt if one is not static).
-std::optional<SmallVector<int64_t>> tripCounts(Operation *op) {
+/// Trip counts of every dimension of a loop (nullopt if one is not static;
+/// with `func`, a dynamic upper bound counts at its bound, as
+/// lowering/Memory/Bounds.h evaluates it).
+std::optional<SmallVector<int64_t>> tripCounts(Operation *op,
+                                               func::FuncOp func = nullptr) {
   SmallVector<int64_t> trips;
   auto add = [&](Value lb, Value ub, Value step) {
     auto t = tripCount(lb, ub, step);
+    if (!t && func) {
+      auto l = getConstantIntValue(lb), s = getConstantIntValue(step);
+      auto u = kiln::upperBound(ub, func);
+      if (l && s && u && *s > 0)
+        t = *u > *l ? (*u - *l + *s - 1) / *s : 0;
+    }
     if (t)
       trips.push_back(*t);
     return t.has_value();
@@ -111,12 +120,13 @@ std::optional<SmallVector<int64_t>> tripCounts(Operation *op) {
 /// once), an op on vectors once per lane, like the scalar loops LLVM will
 /// vectorize (a kernel's panel copy of 32-lane reads is as much work as the
 /// scalar copy of as many elements).
-double estimateWork(scf::ParallelOp loop, ArrayRef<int64_t> trips) {
+double estimateWork(scf::ParallelOp loop, ArrayRef<int64_t> trips,
+                    func::FuncOp atBounds = nullptr) {
   double work = 0;
   loop.getBody()->walk([&](Operation *op) {
     double times = 1;
     for (Operation *p = op->getParentOp(); p != loop; p = p->getParentOp())
-      if (auto t = tripCounts(p))
+      if (auto t = tripCounts(p, atBounds))
         for (int64_t n : *t)
           times *= static_cast<double>(n);
     int64_t lanes = 1;
@@ -484,7 +494,9 @@ struct OutlineParallelPass
         return false;
       maxTrips.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
     }
-    if (estimateWork(loop, maxTrips) < static_cast<double>(minWork))
+    // Inner loops of dynamic bounds count at their bounds too (the
+    // reductions of a Softmax over a sequence).
+    if (estimateWork(loop, maxTrips, func) < static_cast<double>(minWork))
       return false;
     unsigned lead = 0;
     int64_t total = 1;

@@ -584,10 +584,15 @@ Value readOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
 LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                          bool batched, const kiln::KernelTiles &tiles) {
   using namespace kiln;
-  if (!op.hasPureTensorSemantics() ||
-      op->getParentOfType<LoopLikeOpInterface>())
-    return failure();
   Value aMat = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
+  // Inside a loop only the row blocks of a dynamic-shape matmul, and only
+  // with a constant B (panels made once at compile time, not per block).
+  bool splat;
+  bool inLoop = op->getParentOfType<LoopLikeOpInterface>() != nullptr;
+  if (!op.hasPureTensorSemantics() ||
+      (inLoop && (!op->hasAttr(kRowBlockAttr) || batched ||
+                  !constantBytes(bMat, splat) || !tiles.sharedPanels)))
+    return failure();
   Value init = op.getDpsInits()[0];
   auto at = dyn_cast<RankedTensorType>(aMat.getType());
   auto bt = dyn_cast<RankedTensorType>(bMat.getType());
@@ -632,11 +637,22 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   int64_t tk = llvm::divideCeil(k, kBlocks);
   // B in panels made at compile time when it is a constant, gathered when
   // it is an im2col.
-  bool splat;
   Value bPacked;
-  if (auto bytes = constantBytes(bMat, splat))
+  if (auto bytes = constantBytes(bMat, splat); bytes && inLoop) {
+    // A row block: the panels at the function's entry, shared.
+    auto key = std::make_tuple(bytes->data(), n, k, nr);
+    Value &shared = (*tiles.sharedPanels)[key];
+    if (!shared) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(
+          &op->getParentOfType<FunctionOpInterface>().getFunctionBody().front());
+      shared = packedConstant(rewriter, loc, *bytes, splat, n, k, 1, n, nr);
+    }
+    bPacked = shared;
+  } else if (bytes) {
     bPacked = packedConstant(rewriter, loc, *bytes, splat, n, k, 1, n, nr,
                              batches, k * n);
+  }
   else if (Value im2col = batched ? Value() : packIm2col(rewriter, loc, bMat, nr))
     bPacked = im2col;
   // Otherwise (activations), row scales applied if any:
@@ -726,7 +742,7 @@ LogicalResult emitKernel(RewriterBase &rewriter, linalg::LinalgOp op,
   // (a read-only view of the packed constant, for memref.prefetch).
   Value bBuffer;
   if (tiles.prefetchWeights && bPacked && batches * (np / nr) > 1 &&
-      constantBytes(bMat, splat))
+      constantBytes(bMat, splat) && !inLoop)
     bBuffer = readOnlyBuffer(rewriter, loc, bPacked);
   // Constant A panels (a convolution's weights, the common case) likewise:
   // each row tile's k loop prefetches the panel of the row tile after it

@@ -10,6 +10,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <map>
+#include <tuple>
+
 namespace kiln {
 
 /// Register tile (mr x nr), cache tile bounds (mc x nc x kc), the number
@@ -18,7 +21,16 @@ namespace kiln {
 struct KernelTiles {
   int64_t mr, nr, mc, nc, kc, minTiles;
   bool prefetchWeights = false;
+  /// Constant B panels made for the row blocks of dynamic-shape matmuls
+  /// (kiln.row_block, inside loops), by source data and layout: the blocks
+  /// of one product share them (made once, at the function's entry).
+  std::map<std::tuple<const char *, int64_t, int64_t, int64_t>, mlir::Value>
+      *sharedPanels = nullptr;
 };
+
+/// The attribute kiln-tile-dynamic-rows puts on its block matmuls: inside
+/// their loops they still get the packed kernel when B is a constant.
+inline constexpr llvm::StringLiteral kRowBlockAttr = "kiln.row_block";
 
 /// The largest multiple of `quantum` that divides `n` and is at most
 /// `limit` (at least `quantum`; `n` is a multiple of `quantum`): cache tiles

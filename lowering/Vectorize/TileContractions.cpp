@@ -233,7 +233,11 @@ struct TileContractionsPass
     for (linalg::GenericOp op : transforms)
       if (failed(kiln::emitWinogradInput(rewriter, op, vectorWidth)))
         (void)kiln::emitWinogradOutput(rewriter, op, vectorWidth);
-    kiln::KernelTiles tiles{mr, nr, mc, nc, kc, minTiles, prefetchWeights};
+    std::map<std::tuple<const char *, int64_t, int64_t, int64_t>, Value>
+        sharedPanels;
+    kiln::KernelTiles tiles{mr,       nr,       mc,
+                            nc,       kc,       minTiles,
+                            prefetchWeights, &sharedPanels};
     for (linalg::MatmulOp op : matmuls)
       if (!allowPadding || failed(kiln::emitPackedMatmul(rewriter, op, tiles)))
         (void)lowerOne(rewriter, op);

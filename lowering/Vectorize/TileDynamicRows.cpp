@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 #include "lowering/Passes.h"
+#include "lowering/Vectorize/MatmulKernel.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -131,9 +132,10 @@ struct TileDynamicRowsPass
           Value ks = extent(kb, k, kk);
           Value ab = block(kb, a, i, kk, mi, ks, rm, k);
           Value bb = block(kb, w, kk, j, ks, nj, k, n);
-          return linalg::MatmulOp::create(kb, loc, TypeRange{blockC},
-                                          ValueRange{ab, bb}, ValueRange{acc})
-              .getResult(0);
+          auto product = linalg::MatmulOp::create(
+              kb, loc, TypeRange{blockC}, ValueRange{ab, bb}, ValueRange{acc});
+          product->setAttr(kiln::kRowBlockAttr, kb.getUnitAttr());
+          return product.getResult(0);
         });
         SmallVector<OpFoldResult> sizes{ofr(jb, rm, mi), ofr(jb, n, nj)};
         Value used = acc;

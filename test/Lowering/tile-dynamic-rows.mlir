@@ -7,11 +7,11 @@
 // CHECK-LABEL: func.func @rows
 // CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (32) shared_outs
 // CHECK-NOT: tensor.pad
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<32x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<32x768xf32>)
+// CHECK: linalg.matmul {kiln.row_block} ins(%{{.*}}, %{{.*}} : tensor<32x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<32x768xf32>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (8) shared_outs
 // CHECK: tensor.pad
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<8x768xf32>)
+// CHECK: linalg.matmul {kiln.row_block} ins(%{{.*}}, %{{.*}} : tensor<8x256xf32>, tensor<256x768xf32>) outs(%{{.*}} : tensor<8x768xf32>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.matmul
 func.func @rows(%a: tensor<?x256xf32>, %b: tensor<256x768xf32>, %c: tensor<?x768xf32>) -> tensor<?x768xf32> {
@@ -24,7 +24,7 @@ func.func @rows(%a: tensor<?x256xf32>, %b: tensor<256x768xf32>, %c: tensor<?x768
 // CHECK-LABEL: func.func @rows_and_depth
 // CHECK: scf.forall
 // CHECK: scf.for {{.*}} iter_args
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
+// CHECK: linalg.matmul {kiln.row_block} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
 func.func @rows_and_depth(%a: tensor<?x?xf32>, %b: tensor<?x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<?x?xf32>, tensor<?x64xf32>) outs(%c : tensor<?x64xf32>) -> tensor<?x64xf32>
   return %r : tensor<?x64xf32>
