@@ -26,6 +26,10 @@ namespace kiln {
 /// In `kiln.result_dims`: a result dim computed from the symbolic dims
 /// (neither fixed nor one of them); kiln-dynamic-results resolves it.
 constexpr int64_t kComputedDim = INT64_MIN;
+/// In `kiln.result_dims` after kiln-dynamic-results: a result dim that
+/// depends on the input values, returned by main_graph in one more result
+/// (i64, in order of output and dim) and bounded by `kiln.value_dims_max`.
+constexpr int64_t kValueDim = INT64_MIN + 1;
 
 /// Patterns lowering each onnx op family to linalg on tensors.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);

@@ -62,7 +62,7 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
   auto symbolic = [&](mlir::RankedTensorType ranked, mlir::ArrayAttr params,
                       mlir::Attribute entries,
                       TensorSignature &t) -> bool {
-    if (sig.dims.empty())
+    if (!dimNames) // kiln.dims: dynamic (maybe with no symbolic dim at all)
       return false;
     auto fixed = mlir::dyn_cast_or_null<mlir::DenseI64ArrayAttr>(entries);
     for (int64_t d = 0; d < ranked.getRank(); ++d) {
@@ -171,6 +171,9 @@ void kiln::readDynamicResults(mlir::ModuleOp module, ModelSignature &sig) {
     return;
   auto elems = func->getAttrOfType<mlir::DenseI64ArrayAttr>("kiln.result_elems");
   auto dims = func->getAttrOfType<mlir::ArrayAttr>("kiln.result_dims");
+  auto valueMax =
+      func->getAttrOfType<mlir::DenseI64ArrayAttr>("kiln.value_dims_max");
+  size_t nextValue = 0;
   if (!elems || elems.size() != (int64_t)sig.outputs.size() || !dims ||
       dims.size() != sig.outputs.size())
     return;
@@ -180,8 +183,12 @@ void kiln::readDynamicResults(mlir::ModuleOp module, ModelSignature &sig) {
     auto resolved = mlir::dyn_cast<mlir::DenseI64ArrayAttr>(entries);
     if (resolved && resolved.size() == (int64_t)t.shape.size()) {
       t.bytes = elementBytes(t.onnxType);
-      for (auto [d, e] : llvm::zip(t.shape, resolved.asArrayRef())) {
-        d = e == kComputedDim ? KILN_DIM_COMPUTED : e;
+      t.valueMax.assign(t.shape.size(), -1);
+      for (auto [j, e] : llvm::enumerate(resolved.asArrayRef())) {
+        int64_t &d = t.shape[j];
+        d = e == kComputedDim || e == kValueDim ? KILN_DIM_COMPUTED : e;
+        if (e == kValueDim && valueMax && nextValue < (size_t)valueMax.size())
+          t.valueMax[j] = valueMax[nextValue++];
         t.bytes *= d >= 0 ? d : 1;
       }
     }
@@ -235,8 +242,11 @@ private:
   /// same everywhere, from 0 to its max) and returns the symbolic dims.
   llvm::SmallVector<llvm::Value *> checkShapes(llvm::Value *shapes,
                                                const ErrorBlocks &errors);
-  /// Writes each output's shape where `shapes` and its entry are non-NULL.
-  void writeShapes(llvm::Value *shapes, llvm::ArrayRef<llvm::Value *> dims);
+  /// Writes each output's shape where `shapes` and its entry are non-NULL;
+  /// the dims known only after a run from `values` (main_graph's i64
+  /// buffer), or their bounds when it is null.
+  void writeShapes(llvm::Value *shapes, llvm::ArrayRef<llvm::Value *> dims,
+                   llvm::Value *values = nullptr);
 
   llvm::Module &m;
   const ModelSignature &sig;
@@ -360,7 +370,8 @@ EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
 }
 
 void EntryPointBuilder::writeShapes(llvm::Value *shapes,
-                                    llvm::ArrayRef<llvm::Value *> dims) {
+                                    llvm::ArrayRef<llvm::Value *> dims,
+                                    llvm::Value *values) {
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i64 = b.getInt64Ty();
   llvm::Function *fn = b.GetInsertBlock()->getParent();
@@ -385,7 +396,7 @@ void EntryPointBuilder::writeShapes(llvm::Value *shapes,
       computed.push_back(b.CreateSExt(r, i64));
     }
   }
-  size_t nextComputed = 0;
+  size_t nextComputed = 0, nextValue = 0;
   for (auto [i, t] : llvm::enumerate(sig.outputs)) {
     llvm::Value *p = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, shapes, i));
     auto *store = llvm::BasicBlock::Create(ctx, "write_shape", fn);
@@ -398,6 +409,10 @@ void EntryPointBuilder::writeShapes(llvm::Value *shapes,
         v = llvm::ConstantInt::get(i64, d);
       else if (d != KILN_DIM_COMPUTED)
         v = dims[-1 - d];
+      else if (j < t.valueMax.size() && t.valueMax[j] >= 0)
+        v = values ? (llvm::Value *)b.CreateLoad(
+                         i64, b.CreateConstGEP1_64(i64, values, nextValue++))
+                   : llvm::ConstantInt::get(i64, t.valueMax[j]);
       else if (nextComputed < computed.size())
         v = computed[nextComputed++];
       else
@@ -476,21 +491,29 @@ llvm::Function *EntryPointBuilder::buildRunDynamic(
   loadPointers(fn->getArg(2), sig.outputs.size(), errors.invalid, outs);
   auto dims = checkShapes(fn->getArg(1), errors);
   llvm::Value *arenaArg = checkArena(fn->getArg(4), arena, errors);
-  writeShapes(fn->getArg(3), dims);
   if (!sig.perSample) {
     // Dynamic shapes in the code: main_graph takes the dims after the
-    // inputs, and computes everything in one call.
+    // inputs, and computes everything in one call; the output dims that
+    // depend on the input values come back in a buffer after the outputs.
     llvm::SmallVector<llvm::Value *> args(ins.begin(), ins.end());
     for (llvm::Value *d : dims)
       args.push_back(b.CreateSExtOrTrunc(
           d, graph->getArg(args.size())->getType()));
     args.append(outs.begin(), outs.end());
+    llvm::Value *values = nullptr;
+    if (size_t n = sig.numValueDims()) {
+      llvm::IRBuilder<> eb(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+      values = eb.CreateAlloca(i64, b.getInt32(n), "value_dims");
+      args.push_back(values);
+    }
     if (graph->arg_size() > args.size())
       args.push_back(arenaArg);
     b.CreateCall(graph, args);
+    writeShapes(fn->getArg(3), dims, values);
     b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
     return fn;
   }
+  writeShapes(fn->getArg(3), dims);
   // One call of main_graph per sample: batched tensors advance by one
   // sample's bytes, the others are passed whole.
   llvm::Value *count = dims[0];
@@ -545,7 +568,8 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   if (!graph)
     return llvm::createStringError("lowered module has no main_graph");
   size_t expected = sig.inputs.size() + sig.outputs.size() +
-                    (sig.perSample ? 0 : sig.dims.size());
+                    (sig.perSample ? 0 : sig.dims.size()) +
+                    (sig.numValueDims() ? 1 : 0);
   if (graph->arg_size() != expected && graph->arg_size() != expected + 1)
     return llvm::createStringError("main_graph takes " +
                                    std::to_string(graph->arg_size()) +
@@ -554,6 +578,7 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   size_t numComputed = 0;
   for (const TensorSignature &t : sig.outputs)
     numComputed += llvm::count(t.shape, KILN_DIM_COMPUTED);
+  numComputed -= sig.numValueDims();
   llvm::Function *shapesFn = m.getFunction("main_graph_shapes");
   size_t numShapes = 0;
   if (shapesFn)
@@ -589,7 +614,7 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = b.getInt32Ty();
   auto *i64 = b.getInt64Ty();
-  bool dynamic = !sig.dims.empty();
+  bool dynamic = sig.isDynamic();
   llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
   llvm::Constant *run = dynamic ? null : buildRun(graph, arena);
   llvm::Constant *runDynamic =

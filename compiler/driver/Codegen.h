@@ -31,6 +31,9 @@ struct TensorSignature {
   /// A dynamic output's largest size in bytes (kiln-dynamic-results'
   /// bound); 0 where bytesAtMax computes it from the dims' maxima.
   uint64_t boundBytes = 0;
+  /// Per dim: the bound of a dim known only after a run (it depends on the
+  /// input values; main_graph returns it), else -1. Empty: none.
+  std::vector<int64_t> valueMax;
   bool isStatic() const {
     return llvm::all_of(shape, [](int64_t d) { return d >= 0; });
   }
@@ -54,6 +57,21 @@ struct ModelSignature {
   bool perSample = false;
   /// Bytes of a tensor with each symbolic dim at its max; 0 if one has none.
   uint64_t bytesAtMax(const TensorSignature &t) const;
+  /// Whether the entry point takes and gives shapes (P_run_dynamic): there
+  /// are symbolic dims, or an output's shape depends on the input values.
+  bool isDynamic() const {
+    return !dims.empty() ||
+           llvm::any_of(outputs, [](const TensorSignature &t) {
+             return !t.isStatic();
+           });
+  }
+  /// How many output dims main_graph returns after a run.
+  size_t numValueDims() const {
+    size_t n = 0;
+    for (const TensorSignature &t : outputs)
+      n += llvm::count_if(t.valueMax, [](int64_t m) { return m >= 0; });
+    return n;
+  }
   uint64_t arenaSize = 0;
   uint64_t arenaAlign = 64;
   /// A static arena in the object that a NULL arena argument selects; bare

@@ -309,8 +309,23 @@ int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
     if (!uses.count(name))
       return fail("--max-dim names '" + name +
                   "', which no input dimension left symbolic has");
-  if (uses.empty())
-    return 0;
+  if (uses.empty()) {
+    // Static inputs, but an output whose shape depends on their values (a
+    // Reshape to a shape that is an input): dynamic code with no symbolic
+    // dims; the entry point returns the output shapes a run produced.
+    auto results = func.getResultTypes();
+    bool valueShaped = llvm::any_of(results, [](mlir::Type t) {
+      auto r = mlir::dyn_cast<mlir::RankedTensorType>(t);
+      return r && !r.hasStaticShape();
+    });
+    bool unranked = llvm::any_of(results, [](mlir::Type t) {
+      return !mlir::isa<mlir::RankedTensorType>(t);
+    });
+    if (!valueShaped || unranked)
+      return 0;
+    mode = DynamicMode::General;
+    return markDynamic(func, dims);
+  }
   auto bounded = [&](const std::string &name) {
     return options.maxDims.count(name) != 0;
   };

@@ -78,7 +78,7 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
       sig.staticArena
           ? "or NULL for the model's static arena (not\n * reentrant)"
           : "always given by the caller (NULL is\n * KILN_ERROR_INVALID_ARGUMENT: this target has no static arena)");
-  if (sig.dims.empty())
+  if (!sig.isDynamic())
     h += fmt::format("int32_t {}_run(const void *const *inputs, void *const "
                      "*outputs, void *arena);\n\n",
                      p);

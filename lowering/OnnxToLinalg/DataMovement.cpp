@@ -253,6 +253,17 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     }
     SmallVector<OpFoldResult> sizes =
         dynamicSizes(op, rewriter, loc, input, flat, to);
+    if constexpr (std::is_same_v<OpTy, kop::ReshapeOp>)
+      if (sizes.empty()) {
+        sizes = runTimeSizes(op, rewriter, loc, input, flat, to);
+        if (!sizes.empty() && !cast<RankedTensorType>(flat.getType())
+                                   .isDynamicDim(0))
+          flat = tensor::CastOp::create(
+              rewriter, loc,
+              RankedTensorType::get({ShapedType::kDynamic},
+                                    to.getElementType()),
+              flat);
+      }
     if (sizes.empty())
       return rewriter.notifyMatchFailure(
           op, "cannot tell the sizes of the result's dynamic dims");
@@ -266,6 +277,77 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, to,
                                                          flat, out, sizes));
     return success();
+  }
+
+  /// A Reshape to a shape read at run time (an input): each entry, 0
+  /// copying the input's dim (unless allowzero), -1 what the others leave of
+  /// the element count, clamped to the count. A shape whose product is not
+  /// the count becomes [count, 1, ...], so nothing is read past the input
+  /// (the result is then wrong, not undefined: the entry point does not yet
+  /// return an error for it).
+  SmallVector<OpFoldResult> runTimeSizes(kop::ReshapeOp op,
+                                         PatternRewriter &rewriter,
+                                         Location loc, Value input, Value flat,
+                                         RankedTensorType to) const {
+    auto from = cast<RankedTensorType>(input.getType());
+    auto st = dyn_cast<RankedTensorType>(op.getShape().getType());
+    if (!st || st.getRank() != 1 || st.isDynamicDim(0) ||
+        st.getDimSize(0) != to.getRank() ||
+        !st.getElementType().isInteger(64))
+      return {};
+    Type i64 = rewriter.getI64Type();
+    auto c = [&](int64_t v) {
+      return arith::ConstantIntOp::create(rewriter, loc, i64, v).getResult();
+    };
+    Value count = arith::IndexCastOp::create(
+        rewriter, loc, i64, tensor::DimOp::create(rewriter, loc, flat, 0));
+    SmallVector<Value> entries;
+    Value known = c(1);
+    for (int64_t d = 0; d < to.getRank(); ++d) {
+      Value e = tensor::ExtractOp::create(
+          rewriter, loc, op.getShape(),
+          ValueRange{arith::ConstantIndexOp::create(rewriter, loc, d)});
+      if (!op.getAllowzero() && d < from.getRank()) {
+        Value in = arith::IndexCastOp::create(
+            rewriter, loc, i64, tensor::DimOp::create(rewriter, loc, input, d));
+        e = arith::SelectOp::create(
+            rewriter, loc,
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, e,
+                                  c(0)),
+            in, e);
+      }
+      Value inferred = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, e, c(-1));
+      known = arith::MulIOp::create(
+          rewriter, loc, known,
+          arith::SelectOp::create(rewriter, loc, inferred, c(1), e));
+      entries.push_back(e);
+    }
+    Value rest = arith::DivSIOp::create(
+        rewriter, loc, count,
+        arith::MaxSIOp::create(rewriter, loc, known, c(1)));
+    Value product = c(1);
+    for (Value &e : entries) {
+      Value inferred = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, e, c(-1));
+      e = arith::SelectOp::create(rewriter, loc, inferred, rest, e);
+      e = arith::MinSIOp::create(
+          rewriter, loc, arith::MaxSIOp::create(rewriter, loc, e, c(0)), count);
+      product = arith::MulIOp::create(rewriter, loc, product, e);
+    }
+    Value ok = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                     product, count);
+    SmallVector<OpFoldResult> sizes;
+    for (auto [d, e] : llvm::enumerate(entries)) {
+      Value safe = arith::SelectOp::create(rewriter, loc, ok, e,
+                                           d == 0 ? count : c(1));
+      Value size = arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(), safe);
+      sizes.push_back(to.isDynamicDim(d)
+                          ? OpFoldResult(size)
+                          : OpFoldResult(rewriter.getIndexAttr(to.getDimSize(d))));
+    }
+    return sizes;
   }
 
   /// The result's sizes: its static dims, and each dynamic one from the
@@ -625,6 +707,12 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
   }
 };
 
+/// One axis of a Slice whose parameters are read at run time: the i-th
+/// entry of starts/ends/axes/steps (axes and steps may be none).
+struct RunTimeSliceEntry {
+  Value start, end, axis, step; // i64
+};
+
 /// Slice: an extract_slice when every step is positive; otherwise a generic
 /// reading input[start + i * step] along each axis.
 struct SlicePattern : OnnxPattern<kop::SliceOp> {
@@ -691,13 +779,137 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
   /// Dynamic dims the slice leaves whole, and forward slices of static dims,
   /// their ends known at compile time or read at run time (x[:, :n] with n
   /// from a shape), each size clamped to the dim.
+  /// starts, ends, axes and steps read at run time: per dim of the input,
+  /// the entry whose axis it is (the last one, as entries should not
+  /// repeat an axis) gives start, step and size with the spec's clamping;
+  /// one generic reads input[start + i * step]. Every size is at most the
+  /// input's dim.
+  LogicalResult lowerRunTime(kop::SliceOp op, PatternRewriter &rewriter,
+                             RankedTensorType inType,
+                             RankedTensorType type) const {
+    Location loc = op.getLoc();
+    int64_t rank = inType.getRank();
+    auto entriesOf = [](Value v) -> int64_t {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      return t && t.getRank() == 1 && !t.isDynamicDim(0) &&
+                     isa<IntegerType>(t.getElementType())
+                 ? t.getDimSize(0)
+                 : -1;
+    };
+    if (op.getStartsAttrAttr() || type.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "slice attributes of this kind");
+    int64_t count = entriesOf(op.getStarts());
+    bool hasAxes = !isa<NoneType>(op.getAxesInput().getType()),
+         hasSteps = !isa<NoneType>(op.getSteps().getType());
+    if (count < 0 || entriesOf(op.getEnds()) != count ||
+        (hasAxes && entriesOf(op.getAxesInput()) != count) ||
+        (hasSteps && entriesOf(op.getSteps()) != count))
+      return rewriter.notifyMatchFailure(op, "starts/ends/axes/steps shapes");
+    Type i64 = rewriter.getI64Type();
+    auto c = [&](int64_t v) {
+      return arith::ConstantIntOp::create(rewriter, loc, i64, v).getResult();
+    };
+    auto read = [&](Value t, int64_t i) -> Value {
+      Value v = tensor::ExtractOp::create(
+          rewriter, loc, t,
+          ValueRange{arith::ConstantIndexOp::create(rewriter, loc, i)});
+      if (v.getType() != i64)
+        v = arith::ExtSIOp::create(rewriter, loc, i64, v);
+      return v;
+    };
+    auto sel = [&](Value cond, Value a, Value b) {
+      return arith::SelectOp::create(rewriter, loc, cond, a, b).getResult();
+    };
+    auto cmp = [&](arith::CmpIPredicate p, Value a, Value b) {
+      return arith::CmpIOp::create(rewriter, loc, p, a, b).getResult();
+    };
+    auto clamp = [&](Value v, Value lo, Value hi) {
+      return arith::MinSIOp::create(
+                 rewriter, loc, arith::MaxSIOp::create(rewriter, loc, v, lo), hi)
+          .getResult();
+    };
+    SmallVector<RunTimeSliceEntry> entries;
+    for (int64_t i = 0; i < count; ++i) {
+      RunTimeSliceEntry e;
+      e.start = read(op.getStarts(), i);
+      e.end = read(op.getEnds(), i);
+      e.axis = hasAxes ? read(op.getAxesInput(), i) : c(i);
+      e.axis = sel(cmp(arith::CmpIPredicate::slt, e.axis, c(0)),
+                   arith::AddIOp::create(rewriter, loc, e.axis, c(rank)),
+                   e.axis);
+      e.step = hasSteps ? read(op.getSteps(), i) : c(1);
+      e.step = sel(cmp(arith::CmpIPredicate::eq, e.step, c(0)), c(1), e.step);
+      entries.push_back(e);
+    }
+    SmallVector<Value> starts, steps, outSizes;
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value n = arith::IndexCastOp::create(
+          rewriter, loc, i64,
+          inType.isDynamicDim(d)
+              ? (Value)tensor::DimOp::create(rewriter, loc, op.getData(), d)
+              : (Value)arith::ConstantIndexOp::create(rewriter, loc,
+                                                      inType.getDimSize(d)));
+      Value start = c(0), step = c(1), size = n;
+      for (const RunTimeSliceEntry &e : entries) {
+        Value mine = cmp(arith::CmpIPredicate::eq, e.axis, c(d));
+        Value up = cmp(arith::CmpIPredicate::sgt, e.step, c(0));
+        Value s = sel(cmp(arith::CmpIPredicate::slt, e.start, c(0)),
+                      arith::AddIOp::create(rewriter, loc, e.start, n), e.start);
+        Value t = sel(cmp(arith::CmpIPredicate::slt, e.end, c(0)),
+                      arith::AddIOp::create(rewriter, loc, e.end, n), e.end);
+        Value nm1 = arith::SubIOp::create(rewriter, loc, n, c(1));
+        s = sel(up, clamp(s, c(0), n), clamp(s, c(0), nm1));
+        t = sel(up, clamp(t, c(0), n), clamp(t, c(-1), nm1));
+        // ceil((t - s) / step) for either sign of step, at least 0.
+        Value span = sel(up, arith::SubIOp::create(rewriter, loc, t, s),
+                         arith::SubIOp::create(rewriter, loc, s, t));
+        Value mag = sel(up, e.step,
+                        arith::SubIOp::create(rewriter, loc, c(0), e.step));
+        Value len = arith::CeilDivSIOp::create(
+            rewriter, loc, arith::MaxSIOp::create(rewriter, loc, span, c(0)),
+            mag);
+        start = sel(mine, s, start);
+        step = sel(mine, e.step, step);
+        size = sel(mine, len, size);
+      }
+      size = arith::MinSIOp::create(rewriter, loc, size, n); // a bound
+      Value idxSize = arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(), size);
+      if (type.isDynamicDim(d))
+        dynSizes.push_back(idxSize);
+      starts.push_back(arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(), start));
+      steps.push_back(arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(), step));
+    }
+    Value init = emptyTensor(rewriter, loc, type, dynSizes);
+    Value data = op.getData();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < rank; ++d)
+            at.push_back(arith::AddIOp::create(
+                b, l, starts[d],
+                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, d),
+                                      steps[d])));
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, data, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
   LogicalResult lowerDynamic(kop::SliceOp op, PatternRewriter &rewriter,
                              RankedTensorType inType,
                              RankedTensorType type) const {
     SmallVector<int64_t> starts, ends, axes, steps;
-    if (auto err = kop::getSliceParams(op, inType.getRank(), starts, ends,
-                                       axes, steps, /*runTimeEnds=*/true))
-      return rewriter.notifyMatchFailure(op, *err);
+    if (kop::getSliceParams(op, inType.getRank(), starts, ends, axes, steps,
+                            /*runTimeEnds=*/true))
+      return lowerRunTime(op, rewriter, inType, type);
     int64_t rank = inType.getRank();
     SmallVector<int64_t> shape(inType.getShape()), fixedEnds(ends);
     for (auto [i, a] : llvm::enumerate(axes)) {

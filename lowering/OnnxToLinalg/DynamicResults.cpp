@@ -38,6 +38,37 @@ namespace kiln {
 
 namespace {
 
+/// Whether `value` is index arithmetic on the symbolic dims (kiln.dim
+/// arguments) and constants alone, in the entry block; the ops it is
+/// computed from go into `slice`.
+bool fromDimsOnly(func::FuncOp func, Value value,
+                  SetVector<Operation *> &slice) {
+  Block &entry = func.getBody().front();
+  SmallVector<Value> work{value};
+  SetVector<Operation *> mine;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() != &entry ||
+          !func.getArgAttr(arg.getArgNumber(), "kiln.dim"))
+        return false;
+      continue;
+    }
+    Operation *def = v.getDefiningOp();
+    if (mine.contains(def) || slice.contains(def))
+      continue;
+    bool indexOnly = llvm::all_of(def->getOperandTypes(),
+                                  [](Type t) { return t.isIntOrIndex(); });
+    if (def->getBlock() != &entry || def->getNumRegions() || !isPure(def) ||
+        !indexOnly)
+      return false;
+    mine.insert(def);
+    llvm::append_range(work, def->getOperands());
+  }
+  slice.insert(mine.begin(), mine.end());
+  return true;
+}
+
 /// Whether loop-carried tensor `v` has the shape of the iteration argument
 /// `iterArg`: it is the argument, or the argument updated in place
 /// (tensor.insert, insert_slice into it, a linalg op writing it, or an
@@ -101,6 +132,8 @@ struct DynamicResultsPass
   /// anything else.
   LogicalResult buildShapesFunction(func::FuncOp func, ArrayRef<Value> values,
                                     ArrayRef<std::string> what);
+  /// The output dims known only after a run, in order of output and dim.
+  SmallVector<Value> valueDims;
 };
 
 LogicalResult DynamicResultsPass::run(func::FuncOp func) {
@@ -196,6 +229,7 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
     SmallVector<Value> left;
     SmallVector<std::string> leftWhat;
     SmallVector<Attribute> newDims;
+    valueDims.clear();
     for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
       auto entries = dyn_cast_or_null<DenseI64ArrayAttr>(resultDims[i]);
       if (!entries || sizes[i].empty()) {
@@ -218,10 +252,16 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
         } else if (k) {
           e = -1 - k.getInt();
           sizes[i][d] = value;
-        } else {
+        } else if (SetVector<Operation *> slice; fromDimsOnly(func, value, slice)) {
           sizes[i][d] = value;
           left.push_back(value);
           leftWhat.push_back(computedWhat[next]);
+        } else {
+          // Known only once the model has run (a Reshape to a shape read
+          // from an input): main_graph returns it, bounded like the rest.
+          e = kiln::kValueDim;
+          sizes[i][d] = value;
+          valueDims.push_back(value);
         }
         ++next;
       }
@@ -231,6 +271,17 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
     func->setAttr("kiln.result_dims", ArrayAttr::get(ctx, newDims));
     if (!left.empty() && failed(buildShapesFunction(func, left, leftWhat)))
       return failure();
+  }
+
+  // The value-dependent dims, bounded, as one more result (i64).
+  SmallVector<int64_t> valueMax;
+  for (Value v : valueDims) {
+    auto bound = kiln::upperBound(v, func);
+    if (!bound || *bound < 0)
+      return func.emitError()
+             << "an output dim depends on the values of the inputs and "
+                "Kiln finds no bound for it";
+    valueMax.push_back(*bound);
   }
 
   // Each dynamic result as a flat tensor at its largest size.
@@ -281,6 +332,18 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
         ArrayRef<OpFoldResult>{count},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
     ret->setOperand(i, out);
+  }
+  if (!valueDims.empty()) {
+    SmallVector<Value> values;
+    for (Value v : valueDims)
+      values.push_back(
+          arith::IndexCastOp::create(b, loc, b.getI64Type(), v));
+    Value packed = tensor::FromElementsOp::create(
+        b, loc,
+        RankedTensorType::get({(int64_t)values.size()}, b.getI64Type()),
+        values);
+    ret->insertOperands(ret->getNumOperands(), packed);
+    func->setAttr("kiln.value_dims_max", DenseI64ArrayAttr::get(ctx, valueMax));
   }
   func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
                                  ret->getOperandTypes()));

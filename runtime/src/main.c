@@ -222,7 +222,7 @@ static int resolve_dims(const kiln_model_info *m, const kiln_tensor *ins,
 static int32_t run_model(const kiln_model_info *m, const void **in_ptrs,
                          const int64_t **in_shapes, void **out_ptrs,
                          int64_t **out_shapes, void *arena) {
-  if (m->num_dims > 0)
+  if (!m->run)
     return m->run_dynamic((const void *const *)in_ptrs,
                           (const int64_t *const *)in_shapes,
                           (void *const *)out_ptrs,
@@ -333,8 +333,8 @@ int main(int argc, char **argv) {
                 m->name ? m->name : "?", (unsigned)m->abi_version,
                 (unsigned)KILN_ABI_VERSION);
   }
-  if ((m->num_dims > 0 ? !m->run_dynamic || !m->shapes || !m->dims
-                        : !m->run) ||
+  if ((!m->run && (!m->run_dynamic || !m->shapes ||
+                   (m->num_dims > 0 && !m->dims))) ||
       (m->num_inputs > 0 && !m->inputs) ||
       (m->num_outputs > 0 && !m->outputs) || m->num_inputs < 0 ||
       m->num_outputs < 0) {
@@ -396,7 +396,7 @@ int main(int argc, char **argv) {
   }
   for (k = 0; k < m->num_outputs; ++k)
     out_shapes[k] = outs[k].shape;
-  if (m->num_dims > 0) {
+  if (!m->run) {
     /* The model's own check has the last word; resolve_dims names the
      * input and dim for the common mistakes. */
     if (resolve_dims(m, ins, dims, pos) != 0)
@@ -438,12 +438,12 @@ int main(int argc, char **argv) {
       goto done;
     }
     /* A dynamic model's output shapes came from P_shapes. */
-    if (o->rank && m->num_dims == 0)
+    if (o->rank && m->run)
       memcpy(outs[k].shape, o->shape, sizeof(int64_t) * (size_t)o->rank);
     if (kiln_elem_size(o->elem_type) == 0 ||
         kiln_shape_bytes(o->rank, outs[k].shape, kiln_elem_size(o->elem_type),
                          &bytes) != 0 ||
-        (m->num_dims == 0 && bytes != o->byte_size)) {
+        (m->run && bytes != o->byte_size)) {
       fail("output %d ('%s') declares an inconsistent type, shape or "
            "byte_size",
            (int)k, o->name ? o->name : "?");
@@ -466,6 +466,19 @@ int main(int argc, char **argv) {
     fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
          kiln_status_string(rc), (int)rc);
     goto done;
+  }
+  /* A dim that depends on the input values is known now (P_shapes gave its
+   * bound, which sized the buffer). */
+  for (k = 0; k < m->num_outputs && !m->run; ++k) {
+    if (kiln_shape_bytes(outs[k].rank, outs[k].shape,
+                         kiln_elem_size(outs[k].elem_type), &bytes) != 0 ||
+        bytes > outs[k].byte_size) {
+      fail("model '%s' returned a shape for output '%s' beyond its bound",
+           m->name ? m->name : "?",
+           m->outputs[k].name ? m->outputs[k].name : "?");
+      goto done;
+    }
+    outs[k].byte_size = bytes;
   }
   if (bench > 0) {
     double median;

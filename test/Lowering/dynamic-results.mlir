@@ -58,14 +58,38 @@ func.func @main_graph(%x: tensor<?x4xf32>, %s: index {kiln.dim = 0 : i64}) -> te
 
 // -----
 
-// A dim read from the input's values (a data-dependent shape) is refused,
-// naming the output.
-// expected-error @+1 {{output 'y' dim 0 depends on the values of the inputs}}
+// A dim read from the input's values, clamped to a bound: main_graph returns
+// it in one more result (i64), kiln.result_dims marks it INT64_MIN + 1 and
+// kiln.value_dims_max gives its bound.
+// CHECK-LABEL: func.func @main_graph
+// CHECK-SAME: -> (tensor<8xf32> {onnx.name = "y"}, tensor<1xi64>)
+// CHECK-SAME: kiln.result_dims = [array<i64: -9223372036854775807>]
+// CHECK-SAME: kiln.value_dims_max = array<i64: 8>
+// CHECK: %[[N:.*]] = arith.minsi
+// CHECK: %[[V:.*]] = arith.index_cast %[[N]] : index to i64
+// CHECK: %[[DIMS:.*]] = tensor.from_elements %[[V]] : tensor<1xi64>
+// CHECK: return %{{.*}}, %[[DIMS]]
+// CHECK-NOT: main_graph_shapes
 func.func @main_graph(%x: tensor<?xi64>, %s: index {kiln.dim = 0 : i64}) -> (tensor<?xf32> {onnx.name = "y"})
     attributes {kiln.dims = ["S"], kiln.dim_max = array<i64: 64>,
                 kiln.result_dims = [array<i64: -9223372036854775808>]} {
   %c0 = arith.constant 0 : index
-  // expected-note @+1 {{through this op}}
+  %c8 = arith.constant 8 : index
+  %v = tensor.extract %x[%c0] : tensor<?xi64>
+  %i = arith.index_cast %v : i64 to index
+  %n = arith.minsi %i, %c8 : index
+  %e = tensor.empty(%n) : tensor<?xf32>
+  return %e : tensor<?xf32>
+}
+
+// -----
+
+// Without a bound it is refused.
+// expected-error @+1 {{an output dim depends on the values of the inputs and Kiln finds no bound for it}}
+func.func @main_graph(%x: tensor<?xi64>, %s: index {kiln.dim = 0 : i64}) -> (tensor<?xf32> {onnx.name = "y"})
+    attributes {kiln.dims = ["S"], kiln.dim_max = array<i64: 64>,
+                kiln.result_dims = [array<i64: -9223372036854775808>]} {
+  %c0 = arith.constant 0 : index
   %v = tensor.extract %x[%c0] : tensor<?xi64>
   %n = arith.index_cast %v : i64 to index
   %e = tensor.empty(%n) : tensor<?xf32>

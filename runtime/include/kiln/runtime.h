@@ -55,7 +55,10 @@ extern "C" {
 
 /* An output shape entry for a dim computed from the symbolic dims (a
  * convolution's output size, a concat's sum, a flatten's product): P_shapes
- * and P_run_dynamic write its value. Input dims are never computed. */
+ * and P_run_dynamic write its value. For a dim that depends on the input
+ * values (a Reshape to a shape given as an input), P_shapes writes its
+ * bound and P_run_dynamic its value after the run; such a model is dynamic
+ * (run NULL) even with no symbolic dim. Input dims are never computed. */
 #define KILN_DIM_COMPUTED (-INT64_MAX - 1)
 
 typedef enum kiln_status {
