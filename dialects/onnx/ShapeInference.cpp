@@ -1215,8 +1215,16 @@ LogicalResult SqueezeOp::inferShapes() {
   if (!t)
     return sameAsOperand(*this, getData());
   auto axes = getAxesOperandOrAttr(getAxesInput(), getAxes());
-  if (!axes)
-    return emitOpError("the axes input must be a constant");
+  if (!axes) {
+    // Axes read at run time: the rank is known from their count.
+    auto at = ranked(getAxesInput());
+    if (!at || at.getRank() != 1 || at.isDynamicDim(0) ||
+        at.getDimSize(0) < 1 || at.getDimSize(0) > t.getRank())
+      return emitOpError("the axes input must be a constant");
+    setResult(*this, 0, Shape(t.getRank() - at.getDimSize(0), kDyn),
+              t.getElementType());
+    return success();
+  }
   SmallVector<bool> drop(t.getRank(), false);
   if (axes->empty()) {
     for (int64_t i = 0; i < t.getRank(); ++i)
@@ -1244,8 +1252,15 @@ LogicalResult UnsqueezeOp::inferShapes() {
   if (!t)
     return sameAsOperand(*this, getData());
   auto axes = getAxesOperandOrAttr(getAxesInput(), getAxes());
-  if (!axes)
-    return emitOpError("the axes input must be a constant");
+  if (!axes) {
+    // Axes read at run time: the rank is known from their count.
+    auto at = ranked(getAxesInput());
+    if (!at || at.getRank() != 1 || at.isDynamicDim(0))
+      return emitOpError("the axes input must be a constant");
+    setResult(*this, 0, Shape(t.getRank() + at.getDimSize(0), kDyn),
+              t.getElementType());
+    return success();
+  }
   int64_t outRank = t.getRank() + axes->size();
   SmallVector<bool> inserted(outRank, false);
   for (int64_t a : *axes) {

@@ -253,6 +253,18 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     }
     SmallVector<OpFoldResult> sizes =
         dynamicSizes(op, rewriter, loc, input, flat, to);
+    if constexpr (std::is_same_v<OpTy, kop::SqueezeOp> ||
+                  std::is_same_v<OpTy, kop::UnsqueezeOp>)
+      if (sizes.empty() && !isa<NoneType>(op.getAxesInput().getType())) {
+        sizes = runTimeAxesSizes(op, rewriter, loc, input, flat, to);
+        if (!sizes.empty() && !cast<RankedTensorType>(flat.getType())
+                                   .isDynamicDim(0))
+          flat = tensor::CastOp::create(
+              rewriter, loc,
+              RankedTensorType::get({ShapedType::kDynamic},
+                                    to.getElementType()),
+              flat);
+      }
     if constexpr (std::is_same_v<OpTy, kop::ReshapeOp>)
       if (sizes.empty()) {
         sizes = runTimeSizes(op, rewriter, loc, input, flat, to);
@@ -277,6 +289,123 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, to,
                                                          flat, out, sizes));
     return success();
+  }
+
+  /// Squeeze / Unsqueeze with axes read at run time: each result dim is 1
+  /// where an axis is inserted, else the input dim it keeps (Unsqueeze), or
+  /// the input dims left after the squeezed ones (Squeeze). Axes that do not
+  /// fit (repeated, out of range) give [count, 1, ...], never a read past
+  /// the input.
+  SmallVector<OpFoldResult> runTimeAxesSizes(OpTy op,
+                                             PatternRewriter &rewriter,
+                                             Location loc, Value input,
+                                             Value flat,
+                                             RankedTensorType to) const {
+    auto from = cast<RankedTensorType>(input.getType());
+    Value axesIn = op.getAxesInput();
+    auto at = dyn_cast<RankedTensorType>(axesIn.getType());
+    if (!at || at.getRank() != 1 || at.isDynamicDim(0) ||
+        !isa<IntegerType>(at.getElementType()))
+      return {};
+    constexpr bool unsqueeze = std::is_same_v<OpTy, kop::UnsqueezeOp>;
+    int64_t inRank = from.getRank(), outRank = to.getRank(),
+            numAxes = at.getDimSize(0);
+    if (outRank != (unsqueeze ? inRank + numAxes : inRank - numAxes))
+      return {};
+    Type i64 = rewriter.getI64Type();
+    auto c = [&](int64_t v) {
+      return arith::ConstantIntOp::create(rewriter, loc, i64, v).getResult();
+    };
+    auto sel = [&](Value cond, Value a, Value b) {
+      return arith::SelectOp::create(rewriter, loc, cond, a, b).getResult();
+    };
+    auto eq = [&](Value a, Value b) {
+      return arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, a,
+                                   b)
+          .getResult();
+    };
+    auto asI64 = [&](Value b1) {
+      return arith::ExtUIOp::create(rewriter, loc, i64, b1).getResult();
+    };
+    int64_t axisRank = unsqueeze ? outRank : inRank;
+    SmallVector<Value> axes;
+    for (int64_t k = 0; k < numAxes; ++k) {
+      Value a = tensor::ExtractOp::create(
+          rewriter, loc, axesIn,
+          ValueRange{arith::ConstantIndexOp::create(rewriter, loc, k)});
+      if (a.getType() != i64)
+        a = arith::ExtSIOp::create(rewriter, loc, i64, a);
+      a = sel(arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt,
+                                    a, c(0)),
+              arith::AddIOp::create(rewriter, loc, a, c(axisRank)), a);
+      axes.push_back(a);
+    }
+    SmallVector<Value> in;
+    for (int64_t i = 0; i < inRank; ++i)
+      in.push_back(arith::IndexCastOp::create(
+          rewriter, loc, i64,
+          from.isDynamicDim(i)
+              ? (Value)tensor::DimOp::create(rewriter, loc, input, i)
+              : (Value)arith::ConstantIndexOp::create(rewriter, loc,
+                                                      from.getDimSize(i))));
+    auto isAxis = [&](int64_t p) {
+      Value any = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
+      for (Value a : axes)
+        any = arith::OrIOp::create(rewriter, loc, any, eq(a, c(p)));
+      return any;
+    };
+    SmallVector<Value> dims;
+    if (unsqueeze) {
+      for (int64_t p = 0; p < outRank; ++p) {
+        // The input dim at p: p less the axes before it.
+        Value before = c(0);
+        for (Value a : axes)
+          before = arith::AddIOp::create(
+              rewriter, loc, before,
+              asI64(arith::CmpIOp::create(
+                  rewriter, loc, arith::CmpIPredicate::slt, a, c(p))));
+        Value j = arith::SubIOp::create(rewriter, loc, c(p), before);
+        Value dim = c(1);
+        for (int64_t i = 0; i < inRank; ++i)
+          dim = sel(eq(j, c(i)), in[i], dim);
+        dims.push_back(sel(isAxis(p), c(1), dim));
+      }
+    } else {
+      SmallVector<Value> keep, prefix;
+      Value kept = c(0);
+      for (int64_t i = 0; i < inRank; ++i) {
+        Value k = arith::XOrIOp::create(
+            rewriter, loc, isAxis(i),
+            arith::ConstantIntOp::create(rewriter, loc, 1, 1));
+        keep.push_back(k);
+        prefix.push_back(kept);
+        kept = arith::AddIOp::create(rewriter, loc, kept, asI64(k));
+      }
+      for (int64_t q = 0; q < outRank; ++q) {
+        Value dim = c(1);
+        for (int64_t i = 0; i < inRank; ++i)
+          dim = sel(arith::AndIOp::create(rewriter, loc, keep[i],
+                                          eq(prefix[i], c(q))),
+                    in[i], dim);
+        dims.push_back(dim);
+      }
+    }
+    Value count = arith::IndexCastOp::create(
+        rewriter, loc, i64, tensor::DimOp::create(rewriter, loc, flat, 0));
+    Value product = c(1);
+    for (Value d : dims)
+      product = arith::MulIOp::create(rewriter, loc, product, d);
+    Value ok = eq(product, count);
+    SmallVector<OpFoldResult> sizes;
+    for (auto [p, d] : llvm::enumerate(dims)) {
+      Value size = arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(),
+          sel(ok, d, p == 0 ? count : c(1)));
+      sizes.push_back(to.isDynamicDim(p)
+                          ? OpFoldResult(size)
+                          : OpFoldResult(rewriter.getIndexAttr(to.getDimSize(p))));
+    }
+    return sizes;
   }
 
   /// A Reshape to a shape read at run time (an input): each entry, 0
