@@ -610,10 +610,14 @@ kiln::onnx::resolveReduceAxes(Operation *op, int64_t rank,
   if (auto a = op->getAttrOfType<DenseI64ArrayAttr>("axes"))
     attr = a.asArrayRef();
   auto raw = getAxesOperandOrAttr(axesInput, attr);
-  if (!raw)
+  // An axes input of no elements needs no values (an input of shape [0]).
+  auto axesType = dyn_cast<RankedTensorType>(axesInput.getType());
+  bool noAxes = axesType && axesType.hasStaticShape() &&
+                axesType.getNumElements() == 0;
+  if (!raw && !noAxes)
     return std::string("the axes input must be a constant");
   axes.clear();
-  if (raw->empty()) {
+  if (!raw || raw->empty()) {
     auto noop = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes");
     if (noop && noop.getInt())
       return std::nullopt;
@@ -627,7 +631,7 @@ kiln::onnx::resolveReduceAxes(Operation *op, int64_t rank,
       return "axis " + std::to_string(a) + " is out of range";
     axes.push_back(*n);
   }
-  llvm::sort(axes);
+  llvm::sort(axes); // (the empty case returned above)
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   return std::nullopt;
 }
@@ -1014,9 +1018,20 @@ static LogicalResult inferReduce(Operation *op, Type elem = nullptr) {
     return success();
   }
   SmallVector<int64_t> axes;
-  if (auto err = resolveReduceAxes(op, t.getRank(), axes))
-    return op->emitOpError(*err);
   bool keep = op->getAttrOfType<IntegerAttr>("keepdims").getInt();
+  if (auto err = resolveReduceAxes(op, t.getRank(), axes)) {
+    // Axes read at run time, keeping the reduced dims: the rank is the
+    // input's, a dim is 1 or its own size.
+    auto at = op->getNumOperands() > 1 ? ranked(op->getOperand(1))
+                                       : RankedTensorType();
+    if (!keep || !at || at.getRank() != 1 || !at.hasStaticShape())
+      return op->emitOpError(*err);
+    Shape out;
+    for (int64_t d : t.getShape())
+      out.push_back(d == 1 ? 1 : kDyn);
+    setResult(op, 0, out, elem);
+    return success();
+  }
   Shape out;
   for (int64_t i = 0; i < t.getRank(); ++i) {
     if (!llvm::is_contained(axes, i))

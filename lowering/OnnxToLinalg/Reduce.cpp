@@ -192,6 +192,97 @@ bool hasEpilogue(Kind kind) {
 template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
   bool dynamicDims() const override { return true; }
+
+  /// Axes read at run time (keepdims): the result has the input's rank, a
+  /// dim 1 where an axis names it; a loop nest over the input accumulates
+  /// x[i] into out[i with the reduced dims at 0] (not a tuned kernel).
+  LogicalResult lowerRunTimeAxes(OpTy op, PatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    Value x = op.getData();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Value axesIn = op->getOperand(1);
+    auto at = dyn_cast<RankedTensorType>(axesIn.getType());
+    Type elem = xt.getElementType();
+    int64_t rank = xt.getRank();
+    if (K == Kind::LogSumExp || !op.getKeepdims() || !at ||
+        at.getRank() != 1 || !at.hasStaticShape() ||
+        outType.getRank() != rank || !isa<IntegerType>(at.getElementType()))
+      return rewriter.notifyMatchFailure(op, "the axes input is not a constant");
+    Type i64 = rewriter.getI64Type();
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantIntOp::create(rewriter, loc, i64, v).getResult();
+    };
+    auto idx = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+    };
+    SmallVector<Value> reduced(rank,
+                               arith::ConstantIntOp::create(rewriter, loc, 0, 1));
+    for (int64_t k = 0; k < at.getDimSize(0); ++k) {
+      Value a = tensor::ExtractOp::create(rewriter, loc, axesIn,
+                                          ValueRange{idx(k)});
+      if (a.getType() != i64)
+        a = arith::ExtSIOp::create(rewriter, loc, i64, a);
+      a = arith::SelectOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a,
+                                c64(0)),
+          arith::AddIOp::create(rewriter, loc, a, c64(rank)), a);
+      for (int64_t d = 0; d < rank; ++d)
+        reduced[d] = arith::OrIOp::create(
+            rewriter, loc, reduced[d],
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, a,
+                                  c64(d)));
+    }
+    SmallVector<Value> inSizes, outSizes;
+    Value count = idx(1);
+    for (int64_t d = 0; d < rank; ++d) {
+      Value n = xt.isDynamicDim(d)
+                    ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
+                    : idx(xt.getDimSize(d));
+      inSizes.push_back(n);
+      Value size = arith::SelectOp::create(rewriter, loc, reduced[d], idx(1), n);
+      count = arith::MulIOp::create(
+          rewriter, loc, count,
+          arith::SelectOp::create(rewriter, loc, reduced[d], n, idx(1)));
+      if (outType.isDynamicDim(d))
+        outSizes.push_back(size);
+    }
+    Value init = filledTensor(rewriter, loc, outType,
+                              identityOf(K, rewriter, loc, elem), outSizes);
+    SmallVector<Value> lbs(rank, idx(0)), steps(rank, idx(1));
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, inSizes, steps, ValueRange{init},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange args) -> scf::ValueVector {
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < rank; ++d)
+            at.push_back(arith::SelectOp::create(
+                b, l, reduced[d], arith::ConstantIndexOp::create(b, l, 0),
+                ivs[d]));
+          Value acc = tensor::ExtractOp::create(b, l, args[0], at);
+          Value v = tensor::ExtractOp::create(b, l, x, ivs);
+          Value next = combine(K, b, l, acc, mapElement(K, b, l, v));
+          return {tensor::InsertOp::create(b, l, next, args[0], at).getResult()};
+        });
+    Value r = nest.results.front();
+    if (hasEpilogue(K)) {
+      Value n = arith::IndexCastOp::create(rewriter, loc, i64, count);
+      Value countElem =
+          isa<FloatType>(elem) ? (Value)arith::SIToFPOp::create(rewriter, loc,
+                                                                elem, n)
+          : elem.isInteger(64) ? n
+                               : (Value)arith::TruncIOp::create(rewriter, loc,
+                                                                elem, n);
+      r = buildElementwise(rewriter, loc, r, outType,
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             return finalize(K, b, l, a[0], countElem);
+                           });
+    }
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = op.getData();
@@ -205,7 +296,7 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "unsupported element type");
     SmallVector<int64_t> axes;
     if (auto err = onnx::resolveReduceAxes(op, xt.getRank(), axes))
-      return rewriter.notifyMatchFailure(op, *err);
+      return lowerRunTimeAxes(op, rewriter);
 
     // No axes (noop_with_empty_axes): each element reduces on its own.
     if (axes.empty()) {
