@@ -644,8 +644,14 @@ kiln::onnx::resolveSplitSizes(Operation *op, int64_t dimSize,
   sizes.clear();
   if (!isa<NoneType>(split.getSplitInput().getType())) {
     auto s = getConstantInts(split.getSplitInput());
-    if (!s)
-      return std::string("the split input must be a constant");
+    if (!s) {
+      // Sizes read at run time, one per output: each known then.
+      auto st = dyn_cast<RankedTensorType>(split.getSplitInput().getType());
+      if (!st || st.getRank() != 1 || st.getDimSize(0) != parts)
+        return std::string("the split input must be a constant");
+      sizes.assign(parts, kDyn);
+      return std::nullopt;
+    }
     sizes.assign(s->begin(), s->end());
   } else if (auto attr = split.getSplitAttr()) {
     sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());

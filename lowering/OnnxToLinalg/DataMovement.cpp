@@ -750,7 +750,8 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
     if (auto err = kop::resolveSplitSizes(op, inType.getDimSize(*axis), sizes))
       return rewriter.notifyMatchFailure(op, *err);
     Location loc = op.getLoc();
-    if (inType.isDynamicDim(*axis))
+    if (inType.isDynamicDim(*axis) ||
+        llvm::any_of(sizes, ShapedType::isDynamic))
       return lowerDynamicAxis(op, rewriter, *axis, sizes);
     SmallVector<int64_t> offsets(inType.getRank(), 0),
         strides(inType.getRank(), 1);
@@ -794,11 +795,20 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
     Value input = op.getInput();
     auto inType = cast<RankedTensorType>(input.getType());
     int64_t rank = inType.getRank(), parts = op.getNumResults();
-    Value n = tensor::DimOp::create(rewriter, loc, input, axis);
+    Value n = inType.isDynamicDim(axis)
+                  ? (Value)tensor::DimOp::create(rewriter, loc, input, axis)
+                  : (Value)arith::ConstantIndexOp::create(
+                        rewriter, loc, inType.getDimSize(axis));
     auto c = [&](int64_t v) {
       return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
     };
     Value chunk = arith::CeilDivSIOp::create(rewriter, loc, n, c(parts));
+    // Sizes read at run time (the split input): each clamped to what is
+    // left of the axis, in order.
+    Value splitIn = op.getSplitInput();
+    bool runTime = !isa<NoneType>(splitIn.getType()) &&
+                   !constantInts(splitIn);
+    Value taken = c(0);
     SmallVector<Value> results;
     int64_t fixedOffset = 0;
     for (auto [i, result] : llvm::enumerate(op.getResults())) {
@@ -811,7 +821,20 @@ struct SplitPattern : OnnxPattern<kop::SplitOp> {
                 ? OpFoldResult(
                       tensor::DimOp::create(rewriter, loc, input, d).getResult())
                 : OpFoldResult(rewriter.getIndexAttr(inType.getDimSize(d))));
-      if (ShapedType::isDynamic(given[i])) {
+      if (runTime) {
+        Value e = tensor::ExtractOp::create(rewriter, loc, splitIn,
+                                            ValueRange{c(i)});
+        e = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                       e);
+        // min(max(e, 0), n) first: a bound for kiln-plan-arena.
+        Value size = arith::MinSIOp::create(
+            rewriter, loc, arith::MaxSIOp::create(rewriter, loc, e, c(0)), n);
+        size = arith::MinSIOp::create(
+            rewriter, loc, size, arith::SubIOp::create(rewriter, loc, n, taken));
+        offsets[axis] = taken;
+        sizes[axis] = size;
+        taken = arith::AddIOp::create(rewriter, loc, taken, size);
+      } else if (ShapedType::isDynamic(given[i])) {
         Value start = arith::MinSIOp::create(
             rewriter, loc, arith::MulIOp::create(rewriter, loc, chunk, c(i)), n);
         Value left = arith::SubIOp::create(rewriter, loc, n, start);
