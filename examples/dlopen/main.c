@@ -184,6 +184,13 @@ int main(int argc, char **argv) {
          argv[1], (int)m->num_dims, m->dims ? m->dims[0].name : "?");
     goto done;
   }
+  if (!m->run && m->run_dynamic) {
+    /* Static inputs, but an output shape that depends on their values. */
+    fail("'%s' has outputs whose shapes depend on the input values (run "
+         "it with run_dynamic); this example runs static models only",
+         argv[1]);
+    goto done;
+  }
   if (!m->run || !m->name || m->num_inputs < 0 || m->num_outputs < 0 ||
       (m->num_inputs && !m->inputs) || (m->num_outputs && !m->outputs)) {
     fail("'%s': kiln_model is malformed", argv[1]);
