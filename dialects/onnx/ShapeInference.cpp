@@ -1030,11 +1030,15 @@ static LogicalResult inferReduce(Operation *op, Type elem = nullptr) {
     // input's, a dim is 1 or its own size.
     auto at = op->getNumOperands() > 1 ? ranked(op->getOperand(1))
                                        : RankedTensorType();
-    if (!keep || !at || at.getRank() != 1 || !at.hasStaticShape())
+    if (!at || at.getRank() != 1 || !at.hasStaticShape() ||
+        (!keep && at.getDimSize(0) > t.getRank()))
       return op->emitOpError(*err);
     Shape out;
-    for (int64_t d : t.getShape())
-      out.push_back(d == 1 ? 1 : kDyn);
+    if (keep)
+      for (int64_t d : t.getShape())
+        out.push_back(d == 1 ? 1 : kDyn);
+    else // the axes are distinct: their count is the rank lost
+      out.assign(t.getRank() - at.getDimSize(0), kDyn);
     setResult(op, 0, out, elem);
     return success();
   }

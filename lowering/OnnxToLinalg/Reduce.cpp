@@ -205,10 +205,17 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
     auto at = dyn_cast<RankedTensorType>(axesIn.getType());
     Type elem = xt.getElementType();
     int64_t rank = xt.getRank();
-    if (K == Kind::LogSumExp || !op.getKeepdims() || !at ||
-        at.getRank() != 1 || !at.hasStaticShape() ||
-        outType.getRank() != rank || !isa<IntegerType>(at.getElementType()))
+    bool keep = op.getKeepdims();
+    if (K == Kind::LogSumExp || !at || at.getRank() != 1 ||
+        !at.hasStaticShape() || !isa<IntegerType>(at.getElementType()) ||
+        outType.getRank() != (keep ? rank : rank - at.getDimSize(0)))
       return rewriter.notifyMatchFailure(op, "the axes input is not a constant");
+    // Without keepdims: reduced as with them, then the reduced dims dropped.
+    SmallVector<int64_t> keptShape;
+    for (int64_t d = 0; d < rank; ++d)
+      keptShape.push_back(xt.getDimSize(d) == 1 ? 1 : ShapedType::kDynamic);
+    RankedTensorType keptType =
+        keep ? outType : RankedTensorType::get(keptShape, elem);
     Type i64 = rewriter.getI64Type();
     auto c64 = [&](int64_t v) {
       return arith::ConstantIntOp::create(rewriter, loc, i64, v).getResult();
@@ -245,10 +252,10 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
       count = arith::MulIOp::create(
           rewriter, loc, count,
           arith::SelectOp::create(rewriter, loc, reduced[d], n, idx(1)));
-      if (outType.isDynamicDim(d))
+      if (keptType.isDynamicDim(d))
         outSizes.push_back(size);
     }
-    Value init = filledTensor(rewriter, loc, outType,
+    Value init = filledTensor(rewriter, loc, keptType,
                               identityOf(K, rewriter, loc, elem), outSizes);
     SmallVector<Value> lbs(rank, idx(0)), steps(rank, idx(1));
     scf::LoopNest nest = scf::buildLoopNest(
@@ -274,13 +281,79 @@ template <typename OpTy, Kind K> struct ReducePattern : OnnxPattern<OpTy> {
           : elem.isInteger(64) ? n
                                : (Value)arith::TruncIOp::create(rewriter, loc,
                                                                 elem, n);
-      r = buildElementwise(rewriter, loc, r, outType,
+      r = buildElementwise(rewriter, loc, r, keptType,
                            [&](OpBuilder &b, Location l, ValueRange a) {
                              return finalize(K, b, l, a[0], countElem);
                            });
     }
+    if (!keep)
+      r = dropReduced(rewriter, loc, r, reduced, inSizes, outType);
     rewriter.replaceOp(op, r);
     return success();
+  }
+
+  /// `r` (the kept dims' shape) without the reduced dims: result dim q is
+  /// the q-th input dim not reduced. Axes that repeat (fewer dims dropped
+  /// than the rank says) give [count, 1, ...]: never a read past `r`.
+  Value dropReduced(OpBuilder &b, Location loc, Value r,
+                    ArrayRef<Value> reduced, ArrayRef<Value> inSizes,
+                    RankedTensorType outType) const {
+    auto rt = cast<RankedTensorType>(r.getType());
+    auto idx = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    SmallVector<Value> prefix;
+    Value kept = idx(0);
+    for (Value red : reduced) {
+      prefix.push_back(kept);
+      kept = arith::AddIOp::create(
+          b, loc, kept, arith::SelectOp::create(b, loc, red, idx(0), idx(1)));
+    }
+    SmallVector<Value> dims;
+    Value product = idx(1);
+    for (int64_t q = 0; q < outType.getRank(); ++q) {
+      Value dim = idx(1);
+      for (auto [i, red] : llvm::enumerate(reduced)) {
+        Value mine = arith::AndIOp::create(
+            b, loc,
+            arith::XOrIOp::create(b, loc, red,
+                                  arith::ConstantIntOp::create(b, loc, 1, 1)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, prefix[i],
+                                  idx(q)));
+        dim = arith::SelectOp::create(b, loc, mine, inSizes[i], dim);
+      }
+      dims.push_back(dim);
+      product = arith::MulIOp::create(b, loc, product, dim);
+    }
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t d = 0; d < rt.getRank(); ++d)
+      all[0].push_back(d);
+    Value flat = rt.getRank() == 1
+                     ? r
+                     : (Value)tensor::CollapseShapeOp::create(b, loc, r, all);
+    Value count = tensor::DimOp::create(b, loc, flat, 0);
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, product,
+                                     count);
+    if (outType.getRank() == 0)
+      return tensor::CollapseShapeOp::create(
+          b, loc, outType,
+          tensor::CastOp::create(
+              b, loc, RankedTensorType::get({1}, outType.getElementType()),
+              flat),
+          ArrayRef<ReassociationIndices>{});
+    SmallVector<OpFoldResult> sizes;
+    for (auto [q, d] : llvm::enumerate(dims)) {
+      Value safe = arith::SelectOp::create(b, loc, ok, d, q == 0 ? count : idx(1));
+      sizes.push_back(outType.isDynamicDim(q)
+                          ? OpFoldResult(safe)
+                          : OpFoldResult(b.getIndexAttr(outType.getDimSize(q))));
+    }
+    if (outType.getRank() == 1)
+      return tensor::CastOp::create(b, loc, outType, flat);
+    SmallVector<ReassociationIndices> out(1);
+    for (int64_t q = 0; q < outType.getRank(); ++q)
+      out[0].push_back(q);
+    return tensor::ExpandShapeOp::create(b, loc, outType, flat, out, sizes);
   }
 
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
