@@ -253,28 +253,24 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     }
     SmallVector<OpFoldResult> sizes =
         dynamicSizes(op, rewriter, loc, input, flat, to);
+    // Sizes read at run time: the flat input as tensor<?>, which they expand.
+    auto runTime = [&](SmallVector<OpFoldResult> found) {
+      if (!found.empty() &&
+          !cast<RankedTensorType>(flat.getType()).isDynamicDim(0))
+        flat = tensor::CastOp::create(
+            rewriter, loc,
+            RankedTensorType::get({ShapedType::kDynamic}, to.getElementType()),
+            flat);
+      return found;
+    };
     if constexpr (std::is_same_v<OpTy, kop::SqueezeOp> ||
                   std::is_same_v<OpTy, kop::UnsqueezeOp>)
       if (sizes.empty() && !isa<NoneType>(op.getAxesInput().getType())) {
-        sizes = runTimeAxesSizes(op, rewriter, loc, input, flat, to);
-        if (!sizes.empty() && !cast<RankedTensorType>(flat.getType())
-                                   .isDynamicDim(0))
-          flat = tensor::CastOp::create(
-              rewriter, loc,
-              RankedTensorType::get({ShapedType::kDynamic},
-                                    to.getElementType()),
-              flat);
+        sizes = runTime(runTimeAxesSizes(op, rewriter, loc, input, flat, to));
       }
     if constexpr (std::is_same_v<OpTy, kop::ReshapeOp>)
       if (sizes.empty()) {
-        sizes = runTimeSizes(op, rewriter, loc, input, flat, to);
-        if (!sizes.empty() && !cast<RankedTensorType>(flat.getType())
-                                   .isDynamicDim(0))
-          flat = tensor::CastOp::create(
-              rewriter, loc,
-              RankedTensorType::get({ShapedType::kDynamic},
-                                    to.getElementType()),
-              flat);
+        sizes = runTime(runTimeSizes(op, rewriter, loc, input, flat, to));
       }
     if (sizes.empty())
       return rewriter.notifyMatchFailure(

@@ -45,6 +45,40 @@ Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d) {
   return tensor::DimOp::create(b, loc, v, d);
 }
 
+/// The integer-list attribute `name` of `op` when it has `count` values,
+/// else `count` times `fill`.
+SmallVector<int64_t> intsAttr(Operation *op, StringRef name, int64_t fill,
+                              size_t count) {
+  SmallVector<int64_t> v(count, fill);
+  if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name);
+      a && a.size() == (int64_t)count)
+    v.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+  return v;
+}
+
+/// The initial value of a convolution's result of `type` (N, M, spatial...)
+/// and dynamic `sizes`: the bias along M, or zero without one.
+Value biasOrZero(OpBuilder &b, Location loc, Value bias, RankedTensorType type,
+                 ValueRange sizes) {
+  if (isa<NoneType>(bias.getType()))
+    return filledTensor(b, loc, type,
+                        scalarConstant(b, loc, type.getElementType(), 0),
+                        sizes);
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps{
+      AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
+      b.getMultiDimIdentityMap(rank)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{bias},
+             ValueRange{emptyTensor(b, loc, type, sizes)}, maps,
+             SmallVector<IteratorType>(rank, IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, a[0]);
+             })
+      .getResult(0);
+}
+
 /// One spatial dim of a window op, at run time.
 struct Spatial {
   Value in, out, padBegin, padEnd;
@@ -65,11 +99,7 @@ FailureOr<SmallVector<Spatial>> geometry(OpBuilder &b, Location loc,
   if (kernel.size() != n)
     return failure();
   auto ints = [&](StringRef name, int64_t fill, size_t count) {
-    SmallVector<int64_t> v(count, fill);
-    if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name);
-        a && a.size() == (int64_t)count)
-      v.assign(a.asArrayRef().begin(), a.asArrayRef().end());
-    return v;
+    return intsAttr(op, name, fill, count);
   };
   SmallVector<int64_t> strides = ints("strides", 1, n),
                        dilations = ints("dilations", 1, n),
@@ -263,25 +293,7 @@ struct DynamicConvPattern : OpRewritePattern<kop::ConvOp> {
       wDims.push_back(kDim + i);
     }
     SmallVector<Value> sizes = resultSizes(type, n, m, *dims);
-    Value init;
-    if (!isa<NoneType>(op.getB().getType())) {
-      // The bias along m.
-      Value empty = emptyTensor(rewriter, loc, type, sizes);
-      SmallVector<AffineMap> maps{
-          AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
-          rewriter.getMultiDimIdentityMap(rank)};
-      init = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{type}, ValueRange{op.getB()},
-                 ValueRange{empty}, maps,
-                 SmallVector<IteratorType>(rank, IteratorType::parallel),
-                 [](OpBuilder &b, Location l, ValueRange a) {
-                   linalg::YieldOp::create(b, l, a[0]);
-                 })
-                 .getResult(0);
-    } else {
-      init = filledTensor(rewriter, loc, type,
-                          scalarConstant(rewriter, loc, elem, 0), sizes);
-    }
+    Value init = biasOrZero(rewriter, loc, op.getB(), type, sizes);
     SmallVector<AffineMap> maps{dimsMap(ctx, numDims, wDims),
                                 dimsMap(ctx, numDims, outDims)};
     SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
@@ -345,11 +357,7 @@ struct DynamicConvTransposePattern : OpRewritePattern<kop::ConvTransposeOp> {
     if (!kernelDims)
       return rewriter.notifyMatchFailure(op, "kernel_shape differs from W");
     auto ints = [&](StringRef name, int64_t fill, size_t count) {
-      SmallVector<int64_t> v(count, fill);
-      if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name);
-          a && a.size() == (int64_t)count)
-        v.assign(a.asArrayRef().begin(), a.asArrayRef().end());
-      return v;
+      return intsAttr(op, name, fill, count);
     };
     SmallVector<int64_t> strides = ints("strides", 1, sp),
                          dilations = ints("dilations", 1, sp),
@@ -412,24 +420,7 @@ struct DynamicConvTransposePattern : OpRewritePattern<kop::ConvTransposeOp> {
     Value cg = rewriter.createOrFold<arith::DivSIOp>(
         loc, dimValue(rewriter, loc, x, 1), c(group));
     SmallVector<Value> sizes = resultSizes(type, n, m, dims);
-    Value init;
-    if (!isa<NoneType>(op.getB().getType())) {
-      Value empty = emptyTensor(rewriter, loc, type, sizes);
-      SmallVector<AffineMap> maps{
-          AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
-          rewriter.getMultiDimIdentityMap(rank)};
-      init = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{type}, ValueRange{op.getB()},
-                 ValueRange{empty}, maps,
-                 SmallVector<IteratorType>(rank, IteratorType::parallel),
-                 [](OpBuilder &b, Location l, ValueRange a) {
-                   linalg::YieldOp::create(b, l, a[0]);
-                 })
-                 .getResult(0);
-    } else {
-      init = filledTensor(rewriter, loc, type,
-                          scalarConstant(rewriter, loc, elem, 0), sizes);
-    }
+    Value init = biasOrZero(rewriter, loc, op.getB(), type, sizes);
     // Dims n = 0, m = 1, o... = 2.., c = 2 + sp, k... = 3 + sp..; a
     // (C / G, k...) operand gives c and k their bounds.
     unsigned numDims = 3 + 2 * sp, cDim = 2 + sp, kDim = 3 + sp;
