@@ -30,6 +30,10 @@ constexpr int64_t kComputedDim = INT64_MIN;
 /// depends on the input values, returned by main_graph in one more result
 /// (i64, in order of output and dim) and bounded by `kiln.value_dims_max`.
 constexpr int64_t kValueDim = INT64_MIN + 1;
+/// In `kiln.value_dims_max`: a value-dependent dim whose bound is not a
+/// constant but a formula of the symbolic dims (one has no --max-dim),
+/// which main_graph_shapes computes in its place among the computed dims.
+constexpr int64_t kBoundByShapes = -2;
 
 /// Patterns lowering each onnx op family to linalg on tensors.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);

@@ -56,7 +56,27 @@ def DynamicResults : Pass<"kiln-dynamic-results", "::mlir::ModuleOp"> {
     caller learns the output shapes without running the model; a dim that
     depends on the input values, or that has no bound, is an error naming
     the output. Records `kiln.result_elems` (each result's largest element
-    count) on main_graph.
+    count) on main_graph. Where a dim has no bound the result stays flat of
+    exactly its size, and a value-dependent dim's bound may be a formula of
+    the dims (computed by main_graph_shapes in its place).
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def DynamicChecks : Pass<"kiln-dynamic-checks", "::mlir::ModuleOp"> {
+  let summary = "the shape conditions of main_graph as a function of its symbolic dims";
+  let description = [{
+    Right after the lowering to linalg (before canonicalization folds the
+    casts away), for a `main_graph` with symbolic dims: the sizes the ops
+    take to be equal (each operand dim of a linalg op and the size of its
+    loop dim, a tensor.cast's dynamic dim and the static size it becomes:
+    two symbolic dims meeting in a broadcast, a matmul's inner dims, a dim
+    meeting a fixed size) are resolved to index arithmetic on the symbolic
+    dims (as kiln-dynamic-results does), and those the dims decide become
+    `main_graph_check(dims...) -> i1`, which the entry points call before
+    running: shapes the model cannot take are refused, not run. Sizes read
+    from the input values are left to their lowerings.
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
@@ -94,21 +114,32 @@ def ExpandDynamicReshapes : Pass<"kiln-expand-dynamic-reshapes", "::mlir::func::
                            "::mlir::memref::MemRefDialect"];
 }
 
-def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
-  let summary = "place every static allocation in one arena argument";
+def PlanArena : Pass<"kiln-plan-arena", "::mlir::ModuleOp"> {
+  let summary = "place every allocation in one arena argument";
   let description = [{
-    Runs after bufferization. Each `memref.alloc` of static shape in the
+    Runs after bufferization, on each function. Each `memref.alloc` in the
     function's entry block gets a byte offset, chosen by liveness (first-fit,
     largest first) so that buffers alive at the same time never overlap, and
     becomes a `memref.view` into a new trailing function argument
     `memref<SIZExi8>` (the arena). Deallocations of planned buffers are
     removed. The arena size is recorded in the `kiln.arena_size` attribute.
+    A buffer of dynamic size takes the room of its size at the bounds of the
+    symbolic dims (`kiln.dim_max`).
 
     ```mlir
     %0 = memref.alloc() : memref<4xf32>
     // becomes
     %0 = memref.view %arena[%c64][] : memref<128xi8> to memref<4xf32>
     ```
+
+    Where a size has no bound (a symbolic dim without --max-dim), the plan
+    is made at run time: the buffers are placed as above at a reference
+    size of the unbounded dims, and at run time each buffer's offset is the
+    largest end of the buffers placed below it that it overlaps in time
+    (so no two such buffers share bytes, whatever the sizes). The arena is
+    then `memref<?xi8>` (`kiln.arena_dynamic`), and a new function
+    `main_graph_arena(dims) -> index` gives its size for the caller.
+    `kiln.dim_limit` is the largest dim for which no size overflows.
 
     An allocation inside `scf.forall` loops of static bounds (a kernel's
     task-private scratch) first becomes a view, at its iteration's slot, of
@@ -117,6 +148,8 @@ def PlanArena : Pass<"kiln-plan-arena", "::mlir::func::FuncOp"> {
   let options = [
     Option<"alignment", "alignment", "int64_t", "64",
            "byte alignment of every buffer and of the arena">,
+    Option<"indexBits", "index-bits", "unsigned", "64",
+           "bits of the target's index: a run-time plan's sizes must fit">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
@@ -353,6 +386,18 @@ def LowerParallelDispatch : Pass<"kiln-lower-parallel-dispatch", "::mlir::Module
     and task get internal linkage. The module also gets a weak serial
     `kiln_parallel_for` (runs the whole range on the calling thread), so an
     object links without the runtime; the runtime's pool overrides it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def PointerArgs : Pass<"kiln-pointer-args", "::mlir::ModuleOp"> {
+  let summary = "pass flat buffers of dynamic size as bare pointers";
+  let description = [{
+    Each `memref<?xT>` argument of a public function (the flat inputs,
+    outputs and arena of a model whose dims have no bound) becomes an
+    `!llvm.ptr`, and the memref is rebuilt from it at the entry (offset 0,
+    stride 1, size 0): the bare-pointer calling convention takes static
+    shapes only. Fails if the code reads such an argument's size.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

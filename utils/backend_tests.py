@@ -212,7 +212,7 @@ def run_test(job):
 
 
 def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
-                    dynamic=False):
+                    dynamic=None):
     start = time.monotonic()
 
     def result(status, reason=""):
@@ -226,7 +226,9 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
     if dynamic:
         # (no backend test keeps external data, which would need copying)
         symbolic = os.path.join(out_dir, "model.onnx")
-        kiln_args = kiln_args + make_dims_symbolic(model, symbolic)
+        bounds = make_dims_symbolic(model, symbolic)
+        if dynamic == "all":
+            kiln_args = kiln_args + bounds
         model = symbolic
     argv = [kiln, "compile", model, "--emit=exe", "-o", exe] + kiln_args
     rc, out, timed_out = run_command(argv, timeout)
@@ -405,9 +407,11 @@ def main():
                     help="run only the tests listed in --expected")
     ap.add_argument("--timeout", type=int, default=60,
                     help="seconds allowed for each compile and each run (default: 60)")
-    ap.add_argument("--dynamic-dims", choices=("none", "all"), default="none",
+    ap.add_argument("--dynamic-dims", choices=("none", "all", "unbounded"),
+                    default="none",
                     help="all: compile each test with every input dim of size > 1 "
-                    "symbolic (named nN for size N, bounded by --max-dim at 2N)")
+                    "symbolic (named nN for size N, bounded by --max-dim at 2N); "
+                    "unbounded: the same dims with no bound (arena sized at run time)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print every failure, not only the expected ones")
     args = ap.parse_args()
@@ -466,7 +470,7 @@ def main():
         kiln_args.append("--target=" + args.target)
     runner = tuple(shlex.split(args.runner)) if args.runner else ()
     keep = temp_work is None  # keep the files only in a folder the user named
-    dynamic = args.dynamic_dims == "all"
+    dynamic = args.dynamic_dims if args.dynamic_dims != "none" else None
     jobs = [(name, d, work, kiln, kiln_args, args.timeout, keep, runner, dynamic)
             for name, d in tests]
     print("backend: running %d tests with %s (-j %d)" % (len(jobs), kiln, args.jobs),

@@ -330,7 +330,8 @@ llvm::Value *EntryPointBuilder::checkArena(llvm::Value *userArena,
                                            const ErrorBlocks &errors) {
   // NULL selects the static arena; a caller's arena must be aligned.
   llvm::Value *isNull = b.CreateIsNull(userArena);
-  if (!arena && sig.arenaSize > 0) // no static arena: NULL is an error
+  // No static arena: NULL is an error (a run-time arena is never empty).
+  if (!arena && (sig.arenaSize > 0 || sig.arenaDynamic))
     check(isNull, errors.invalid, "arena_given");
   llvm::Value *addr = b.CreatePtrToInt(
       userArena, b.getIntNTy(m.getDataLayout().getPointerSizeInBits()));
@@ -357,14 +358,28 @@ EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
         dim = got; // the first place it appears defines it
         const DimSignature &d = sig.dims[-1 - want];
         bad = b.CreateICmpSLT(got, llvm::ConstantInt::get(i64, 0));
-        if (d.max > 0)
+        // Up to the --max-dim bound, or, without one, to where a size of
+        // the run-time arena plan would overflow.
+        int64_t max = d.max > 0 ? d.max : sig.dimLimit;
+        if (max > 0)
           bad = b.CreateOr(bad, b.CreateICmpSGT(
-                                    got, llvm::ConstantInt::get(i64, d.max)));
+                                    got, llvm::ConstantInt::get(i64, max)));
       } else {
         bad = b.CreateICmpNE(got, dim);
       }
       check(bad, errors.mismatch, "dim_ok");
     }
+  }
+  // What the model's ops take to be equal (two dims meeting in a
+  // broadcast, a matmul's inner dims): main_graph_check, from the dims.
+  if (llvm::Function *checkFn =
+          m.getFunction(sig.prefix + "_main_graph_check")) {
+    llvm::SmallVector<llvm::Value *> args;
+    for (llvm::Value *d : dims)
+      args.push_back(b.CreateSExtOrTrunc(
+          d ? d : b.getInt64(0), checkFn->getArg(args.size())->getType()));
+    check(b.CreateNot(b.CreateCall(checkFn, args)), errors.mismatch,
+          "shapes_agree");
   }
   return dims;
 }
@@ -409,10 +424,18 @@ void EntryPointBuilder::writeShapes(llvm::Value *shapes,
         v = llvm::ConstantInt::get(i64, d);
       else if (d != KILN_DIM_COMPUTED)
         v = dims[-1 - d];
-      else if (j < t.valueMax.size() && t.valueMax[j] >= 0)
+      else if (j < t.valueMax.size() && t.valueMax[j] != -1) {
+        // A value-dependent dim: after a run, its value; before, its bound
+        // (a constant, or main_graph_shapes's formula of the dims).
+        llvm::Value *bound =
+            t.valueMax[j] >= 0 ? llvm::ConstantInt::get(i64, t.valueMax[j])
+            : nextComputed < computed.size()
+                ? computed[nextComputed++]
+                : llvm::ConstantInt::get(i64, 0); // build() rejects this
         v = values ? (llvm::Value *)b.CreateLoad(
                          i64, b.CreateConstGEP1_64(i64, values, nextValue++))
-                   : llvm::ConstantInt::get(i64, t.valueMax[j]);
+                   : bound;
+      }
       else if (nextComputed < computed.size())
         v = computed[nextComputed++];
       else
@@ -460,13 +483,22 @@ llvm::Function *EntryPointBuilder::buildShapes() {
   auto dims = checkShapes(fn->getArg(0), errors);
   writeShapes(fn->getArg(1), dims);
   // The arena is one sample's (per-sample models) or planned at the maxima:
-  // the same for every shape accepted.
+  // the same for every shape accepted; or, with dims that have no bound,
+  // main_graph_arena computes it from them.
   llvm::Value *sizeOut = fn->getArg(2);
   auto *store = llvm::BasicBlock::Create(ctx, "write_arena_size", fn);
   auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
   b.CreateCondBr(b.CreateIsNull(sizeOut), done, store);
   b.SetInsertPoint(store);
-  b.CreateStore(b.getInt64(sig.arenaSize), sizeOut);
+  llvm::Value *size = b.getInt64(sig.arenaSize);
+  if (llvm::Function *arenaFn = m.getFunction(sig.prefix + "_main_graph_arena")) {
+    llvm::SmallVector<llvm::Value *> args;
+    for (llvm::Value *d : dims)
+      args.push_back(b.CreateSExtOrTrunc(
+          d, arenaFn->getArg(args.size())->getType()));
+    size = b.CreateZExt(b.CreateCall(arenaFn, args), b.getInt64Ty());
+  }
+  b.CreateStore(size, sizeOut);
   b.CreateBr(done);
   b.SetInsertPoint(done);
   b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
@@ -579,6 +611,8 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   for (const TensorSignature &t : sig.outputs)
     numComputed += llvm::count(t.shape, KILN_DIM_COMPUTED);
   numComputed -= sig.numValueDims();
+  for (const TensorSignature &t : sig.outputs) // bounds main_graph_shapes gives
+    numComputed += llvm::count(t.valueMax, kBoundByShapes);
   llvm::Function *shapesFn = m.getFunction("main_graph_shapes");
   size_t numShapes = 0;
   if (shapesFn)
@@ -600,6 +634,20 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   graph->setName(sig.prefix + "_main_graph");
   if (shapesFn)
     shapesFn->setName(sig.prefix + "_main_graph_shapes");
+  llvm::Function *arenaFn = m.getFunction("main_graph_arena");
+  if (sig.arenaDynamic != (arenaFn != nullptr) ||
+      (arenaFn && arenaFn->arg_size() != sig.dims.size()))
+    return llvm::createStringError(
+        "main_graph_arena and the arena's kind disagree");
+  if (arenaFn)
+    arenaFn->setName(sig.prefix + "_main_graph_arena");
+  llvm::Function *checkFn = m.getFunction("main_graph_check");
+  if (checkFn && (checkFn->arg_size() != sig.dims.size() ||
+                  !checkFn->getReturnType()->isIntegerTy(1)))
+    return llvm::createStringError("main_graph_check takes the dims and "
+                                   "returns i1");
+  if (checkFn)
+    checkFn->setName(sig.prefix + "_main_graph_check");
 
   llvm::GlobalVariable *arena = nullptr;
   if (sig.staticArena) {

@@ -32,7 +32,9 @@ struct TensorSignature {
   /// bound); 0 where bytesAtMax computes it from the dims' maxima.
   uint64_t boundBytes = 0;
   /// Per dim: the bound of a dim known only after a run (it depends on the
-  /// input values; main_graph returns it), else -1. Empty: none.
+  /// input values; main_graph returns it), kBoundByShapes where
+  /// main_graph_shapes computes the bound from the dims, else -1. Empty:
+  /// none.
   std::vector<int64_t> valueMax;
   bool isStatic() const {
     return llvm::all_of(shape, [](int64_t d) { return d >= 0; });
@@ -69,11 +71,17 @@ struct ModelSignature {
   size_t numValueDims() const {
     size_t n = 0;
     for (const TensorSignature &t : outputs)
-      n += llvm::count_if(t.valueMax, [](int64_t m) { return m >= 0; });
+      n += llvm::count_if(t.valueMax, [](int64_t m) { return m != -1; });
     return n;
   }
   uint64_t arenaSize = 0;
   uint64_t arenaAlign = 64;
+  /// The arena's size depends on the dims (some have no bound): P_shapes
+  /// computes it (main_graph_arena), and there is no static arena.
+  bool arenaDynamic = false;
+  /// With arenaDynamic: the largest value a dim without a bound may take
+  /// (larger ones would overflow a size; kiln.dim_limit).
+  int64_t dimLimit = 0;
   /// A static arena in the object that a NULL arena argument selects; bare
   /// metal has none (the caller always passes its memory).
   bool staticArena = true;

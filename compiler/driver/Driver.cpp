@@ -268,12 +268,13 @@ int markDynamic(mlir::func::FuncOp func,
 enum class DynamicMode {
   None,      // static
   PerSample, // a batch: compiled for one sample, run once per sample
-  General,   // dynamic shapes in the code, buffers planned at --max-dim
+  General,   // dynamic shapes in the code; buffers planned at the
+             // --max-dim bounds, or at run time for dims without one
 };
 
 /// Finds the symbolic dims the inputs keep and picks the mode: a batch dim
 /// (dim 0 of the inputs that have it, every sample computed on its own)
-/// runs per sample; otherwise every symbolic dim needs a --max-dim bound.
+/// runs per sample; otherwise the code has dynamic shapes.
 /// Sets `dims` and `batched` (the inputs with the batch). Returns an exit
 /// code on error (0: go on).
 int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
@@ -286,10 +287,6 @@ int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
   // name -> (input, dim) where it appears, names in order of appearance
   std::map<std::string, std::vector<std::pair<unsigned, int64_t>>> uses;
   std::vector<std::string> order;
-  auto inputName = [&](unsigned i) {
-    auto n = func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name");
-    return n ? n.str() : "input_" + std::to_string(i);
-  };
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     auto type =
         mlir::dyn_cast<mlir::RankedTensorType>(func.getArgumentTypes()[i]);
@@ -326,17 +323,7 @@ int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
     mode = DynamicMode::General;
     return markDynamic(func, dims);
   }
-  auto bounded = [&](const std::string &name) {
-    return options.maxDims.count(name) != 0;
-  };
-  bool allBounded = llvm::all_of(order, bounded);
-  auto advice = [](const std::string &name) {
-    return "give it a value, e.g. --dim " + name + "=1, or a bound to "
-           "compile it with dynamic shapes, e.g. --max-dim " + name + "=64";
-  };
   // The batch split, when it applies.
-  std::string why;
-  mlir::Operation *culprit = nullptr;
   const std::string &first = order[0];
   bool batchLike = order.size() == 1 &&
                    llvm::all_of(uses[first], [](auto use) {
@@ -353,31 +340,16 @@ int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
       mode = DynamicMode::PerSample;
       return 0;
     }
-    culprit = failure->op;
-    why = "input '" + inputName(uses[first][0].first) +
-          "' has symbolic dimension " + first +
-          "; Kiln compiles it by running the model once per sample, but '" +
-          failure->op->getName().getStringRef().str() + "' " +
-          failure->reason;
   }
-  if (allBounded) {
-    for (const std::string &name : order)
-      dims.push_back({name, options.maxDims.at(name)});
-    mode = DynamicMode::General;
-    return markDynamic(func, dims);
+  // Every other case: dynamic shapes in the code. Dims with a --max-dim
+  // bound get one arena at their maxima; without one (0), the arena's
+  // size and the buffers' offsets are computed from the dims at run time.
+  for (const std::string &name : order) {
+    auto max = options.maxDims.find(name);
+    dims.push_back({name, max == options.maxDims.end() ? 0 : max->second});
   }
-  std::string unbounded = *llvm::find_if(
-      order, [&](const std::string &n) { return !bounded(n); });
-  if (culprit) {
-    culprit->emitError() << why << ": " << advice(unbounded);
-    return 1;
-  }
-  auto [i, d] = uses[unbounded][0];
-  return fail("input '" + inputName(i) + "' has symbolic dimension " +
-              unbounded + " (dim " + std::to_string(d) + ")" +
-              (batchLike ? "" : ", which is not a batch (dim 0 of the "
-                                "inputs, one name)") +
-              ": " + advice(unbounded));
+  mode = DynamicMode::General;
+  return markDynamic(func, dims);
 }
 
 } // namespace
@@ -507,7 +479,10 @@ int kiln::compile(const CompileOptions &options) {
     signature->arenaSize = size.getInt();
   if (auto align = graph->getAttrOfType<mlir::IntegerAttr>("kiln.arena_align"))
     signature->arenaAlign = align.getInt();
-  signature->staticArena = !target.bareMetal;
+  signature->arenaDynamic = graph->hasAttr("kiln.arena_dynamic");
+  if (auto limit = graph->getAttrOfType<mlir::IntegerAttr>("kiln.dim_limit"))
+    signature->dimLimit = limit.getInt();
+  signature->staticArena = !target.bareMetal && !signature->arenaDynamic;
 
   auto tm = createTargetMachine(target, options.optLevel);
   if (!tm)

@@ -44,7 +44,8 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   h += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   h += fmt::format("#define {}_NUM_INPUTS {}\n", P, sig.inputs.size());
   h += fmt::format("#define {}_NUM_OUTPUTS {}\n", P, sig.outputs.size());
-  h += fmt::format("#define {}_ARENA_SIZE {}u\n", P, sig.arenaSize);
+  if (!sig.arenaDynamic) // else P_shapes gives it
+    h += fmt::format("#define {}_ARENA_SIZE {}u\n", P, sig.arenaSize);
   h += fmt::format("#define {}_ARENA_ALIGN {}u\n", P, sig.arenaAlign);
   h += fmt::format("#define {}_NUM_DIMS {}\n\n", P, sig.dims.size());
   for (size_t k = 0; k < sig.dims.size(); ++k) {
@@ -71,10 +72,11 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   describe(sig.outputs, "OUTPUT");
   h += fmt::format(
       "\n/* Runs the model. inputs/outputs: one pointer per tensor, in the order\n"
-      " * above, to dense row-major buffers. arena: {0}_ARENA_SIZE bytes aligned\n"
+      " * above, to dense row-major buffers. arena: {2} bytes aligned\n"
       " * to {0}_ARENA_ALIGN, {1}. Returns KILN_OK or a kiln_status code;\n"
       " * never allocates. */\n",
       P,
+      sig.arenaDynamic ? "as many as " + p + "_shapes says" : P + "_ARENA_SIZE",
       sig.staticArena
           ? "or NULL for the model's static arena (not\n * reentrant)"
           : "always given by the caller (NULL is\n * KILN_ERROR_INVALID_ARGUMENT: this target has no static arena)");
@@ -87,12 +89,13 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
         "int32_t {0}_run_dynamic(const void *const *inputs,\n"
         "    const int64_t *const *input_shapes, void *const *outputs,\n"
         "    int64_t *const *output_shapes, void *arena);\n\n"
-        "/* The output shapes and the arena size (here {1}_ARENA_SIZE for\n"
-        " * every batch) for these input shapes, or KILN_ERROR_SHAPE_MISMATCH.\n"
-        " * The model runs once per sample of the batch. */\n"
+        "/* The output shapes and the arena size ({1}) for these input\n"
+        " * shapes, or KILN_ERROR_SHAPE_MISMATCH. */\n"
         "int32_t {0}_shapes(const int64_t *const *input_shapes,\n"
         "    int64_t *const *output_shapes, uint64_t *arena_size);\n\n",
-        p, P);
+        p,
+        sig.arenaDynamic ? "computed from the dims"
+                         : P + "_ARENA_SIZE for every shape");
   h += fmt::format("/* Names, types and shapes of the inputs and outputs. */\n"
                    "extern const kiln_model_info {}_info;\n\n",
                    p);

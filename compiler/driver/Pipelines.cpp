@@ -46,6 +46,7 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
   if (options.optLevel >= 1 && options.target.matmulPadding)
     lowering.winogradMinTiles = options.target.winogradMinTiles;
   pm.addPass(createConvertOnnxToLinalg(lowering));
+  pm.addPass(createDynamicChecks());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createDynamicResults());
   if (options.optLevel >= 1) {
@@ -104,7 +105,8 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createWriteOutputsInPlace());
   PlanArenaOptions arena;
   arena.alignment = options.target.arenaAlign;
-  pm.addNestedPass<func::FuncOp>(createPlanArena(arena));
+  arena.indexBits = options.target.pointerBits;
+  pm.addPass(createPlanArena(arena));
 }
 
 void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -153,6 +155,7 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Upstream conversions take the index width as an option (they do not
   // read the data layout); every one of them gets the target's.
   unsigned bits = target.pointerBits;
+  pm.addPass(createPointerArgs());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(
       withIndexBits<FinalizeMemRefToLLVMConversionPassOptions>(bits)));
   pm.addPass(createArithToLLVMConversionPass(

@@ -1376,14 +1376,17 @@ struct RangePattern : OnnxPattern<kop::RangeOp> {
 
   /// An integer Range whose limit is known at run time only (positions
   /// 0..n-1 of a sequence): start + i * delta for i < n, n computed as ONNX
-  /// says and clamped to the bound kiln-dynamic-entry found (kiln.max_size).
+  /// says and clamped to the bound kiln-dynamic-entry found (kiln.max_size),
+  /// or, where the dim has no bound (kiln.size_from_dim), not clamped.
   LogicalResult lowerDynamic(kop::RangeOp op, PatternRewriter &rewriter,
                              RankedTensorType type) const {
     auto bound = op->getAttrOfType<IntegerAttr>("kiln.max_size");
+    bool fromDim = op->hasAttr("kiln.size_from_dim");
     auto it = dyn_cast<IntegerType>(type.getElementType());
     DenseElementsAttr start = constantElements(op.getStart());
     DenseElementsAttr delta = constantElements(op.getDelta());
-    if (!bound || !it || !start || !delta || start.getNumElements() != 1 ||
+    if ((!bound && !fromDim) || !it || !start || !delta ||
+        start.getNumElements() != 1 ||
         delta.getNumElements() != 1)
       return rewriter.notifyMatchFailure(
           op, "a Range of run-time length needs integer constant start and "
@@ -1404,7 +1407,8 @@ struct RangePattern : OnnxPattern<kop::RangeOp> {
         rewriter, loc, arith::SubIOp::create(rewriter, loc, limit, idx(first)),
         idx(step));
     n = arith::MaxSIOp::create(rewriter, loc, n, idx(0));
-    n = arith::MinSIOp::create(rewriter, loc, n, idx(bound.getInt()));
+    if (bound)
+      n = arith::MinSIOp::create(rewriter, loc, n, idx(bound.getInt()));
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{},
         ValueRange{emptyTensor(rewriter, loc, type, {n})},

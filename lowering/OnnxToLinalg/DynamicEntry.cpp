@@ -4,7 +4,8 @@
 // takes tensors of dynamic shape, which the bare-pointer entry convention
 // cannot pass. This pass gives it instead one `index` argument per symbolic
 // dim (appended, marked `kiln.dim`) and turns every dynamic input into a
-// flat tensor sized for the maxima:
+// flat tensor sized for the maxima (of dynamic size when a dim has no
+// bound, `kiln.dim_max` 0):
 //
 //   %x: tensor<?x8xf32>  ->  %flat: tensor<512xf32>, %s: index
 //   %x = expand_shape (extract_slice %flat[0][%s * 8][1]) to [%s, 8]
@@ -47,7 +48,9 @@ struct DynamicEntryPass
     unsigned numInputs = func.getNumArguments();
     // Sizes computed at run time from a symbolic dim (Range(0, n, 1) with n
     // from a shape) get their bound, while the dims still trace back to the
-    // inputs: the lowering clamps them to it.
+    // inputs: the lowering clamps them to it (kiln.max_size); a dim with no
+    // bound leaves them unclamped (kiln.size_from_dim).
+    SmallVector<std::pair<kiln::onnx::RangeOp, int64_t>> fromDim;
     func.walk([&](kiln::onnx::RangeOp range) {
       auto type = dyn_cast<RankedTensorType>(range.getType());
       if (!type || type.hasStaticShape())
@@ -70,6 +73,11 @@ struct DynamicEntryPass
           k = i;
       if (k < 0)
         return;
+      if (maxima[k] <= 0) { // no bound: the limit is the dim (below)
+        range->setAttr("kiln.size_from_dim", UnitAttr::get(ctx));
+        fromDim.push_back({range, k});
+        return;
+      }
       int64_t bound = std::max<int64_t>(
           llvm::divideCeil(maxima[k] - (*start)[0], (*delta)[0]), 0);
       range->setAttr("kiln.max_size",
@@ -87,6 +95,20 @@ struct DynamicEntryPass
     }
     OpBuilder b = OpBuilder::atBlockBegin(&entry);
     Location loc = func.getLoc();
+    // A Range whose limit is a dim with no bound reads it from the dim's
+    // argument (a size the run-time arena plan can compute from the dims),
+    // not from the shape tensor it was traced through.
+    for (auto [range, k] : fromDim) {
+      auto limitType = dyn_cast<RankedTensorType>(range.getLimit().getType());
+      if (!limitType || !limitType.hasStaticShape() ||
+          limitType.getNumElements() != 1 ||
+          !limitType.getElementType().isSignlessInteger())
+        continue;
+      Value limit = arith::IndexCastOp::create(
+          b, loc, limitType.getElementType(), dims[k]);
+      range.getLimitMutable().assign(
+          tensor::FromElementsOp::create(b, loc, limitType, limit));
+    }
     // Which symbolic dim each dynamic dim of an input is, from its names
     // (onnx.dim_params).
     auto symbolOf = [&](StringRef name) -> int64_t {
@@ -98,16 +120,21 @@ struct DynamicEntryPass
     // The dims' values and the flat size, from one entry per dim (>= 0: a
     // fixed size, else -1 - k).
     auto shapeOf = [&](ArrayRef<int64_t> entries, SmallVector<OpFoldResult> &sizes,
-                       int64_t &maxElems) -> Value {
+                       int64_t &maxElems, bool &unbounded) -> Value {
       Value count = arith::ConstantIndexOp::create(b, loc, 1);
       maxElems = 1;
+      unbounded = false;
       for (int64_t e : entries) {
         Value v = e >= 0 ? b.createOrFold<arith::ConstantIndexOp>(loc, e)
                          : dims[-1 - e];
         sizes.push_back(e >= 0 ? OpFoldResult(b.getIndexAttr(e))
                                : OpFoldResult(v));
         count = b.createOrFold<arith::MulIOp>(loc, count, v);
-        maxElems *= e >= 0 ? e : maxima[-1 - e];
+        // A dim without a bound (0) leaves the flat size dynamic.
+        if (e < 0 && maxima[-1 - e] <= 0)
+          unbounded = true;
+        else
+          maxElems *= e >= 0 ? e : maxima[-1 - e];
       }
       return count;
     };
@@ -137,7 +164,10 @@ struct DynamicEntryPass
       }
       SmallVector<OpFoldResult> sizes;
       int64_t maxElems;
-      Value count = shapeOf(entries, sizes, maxElems);
+      bool unbounded;
+      Value count = shapeOf(entries, sizes, maxElems, unbounded);
+      if (unbounded)
+        maxElems = ShapedType::kDynamic;
       auto flatType = RankedTensorType::get({maxElems}, type.getElementType());
       arg.setType(flatType);
       if (maxElems == 0) {

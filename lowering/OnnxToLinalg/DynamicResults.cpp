@@ -8,6 +8,10 @@
 //     ->  %flat = collapse_shape %y ; insert_slice %flat into
 //         tensor.empty() : tensor<512xf32> [0] [%n * 8] [1]
 //
+// Where a dim has no bound (a symbolic dim without --max-dim), the result
+// is flat of exactly its size, tensor<?xf32>; the caller sized its buffer
+// from P_shapes.
+//
 // A result dim is a fixed size, one of the symbolic dims (its index
 // argument), or computed from them (a convolution's output size, the sum of
 // a concat's inputs, a flatten's product): that one is `tensor.dim` of the
@@ -22,6 +26,7 @@
 #include "lowering/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
@@ -33,6 +38,7 @@ using namespace mlir;
 
 namespace kiln {
 #define GEN_PASS_DEF_DYNAMICRESULTS
+#define GEN_PASS_DEF_DYNAMICCHECKS
 #include "lowering/Passes.h.inc"
 } // namespace kiln
 
@@ -115,6 +121,218 @@ struct DimOfShapeKeepingLoop : OpRewritePattern<tensor::DimOp> {
   }
 };
 
+/// Resolves `values` (tensor.dim of main_graph's tensors) into index
+/// arithmetic on the symbolic dims where the ops' shapes allow.
+void resolve(SmallVectorImpl<Value> &values, OpBuilder &b, Location loc) {
+  // A holder keeps track of the values as the patterns replace them.
+  MLIRContext *ctx = b.getContext();
+  auto holder = UnrealizedConversionCastOp::create(
+      b, loc, ValueRange(values).getTypes(), values);
+  RewritePatternSet patterns(ctx);
+  tensor::DimOp::getCanonicalizationPatterns(patterns, ctx);
+  memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+  affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+  patterns.add<DimOfShapeKeepingLoop>(ctx);
+  FrozenRewritePatternSet frozen(std::move(patterns));
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  // The dims the holder's values are computed from, until none is left
+  // (each round resolves one more op of the chain back to the inputs).
+  for (int round = 0; round < 256; ++round) {
+    SetVector<Operation *> slice;
+    BackwardSliceOptions options;
+    options.omitBlockArguments = true;
+    options.filter = [](Operation *op) {
+      return op->getNumRegions() == 0 && llvm::all_of(op->getOperandTypes(),
+             [](Type t) { return t.isIntOrIndex() || isa<ShapedType>(t); });
+    };
+    (void)getBackwardSlice(holder.getOperation(), &slice, options);
+    SmallVector<Operation *> dimOps;
+    for (Operation *op : slice)
+      if (isa<tensor::DimOp>(op))
+        dimOps.push_back(op);
+    bool changed = false;
+    if (dimOps.empty() ||
+        failed(applyOpPatternsGreedily(dimOps, frozen, config, &changed)) ||
+        !changed)
+      break;
+  }
+  for (auto [i, operand] : llvm::enumerate(holder->getOperands()))
+    values[i] = operand;
+  holder->erase();
+}
+
+/// Clones the computations of `values` (index arithmetic on the symbolic
+/// dims) into a function `name` of the dims returning them; fails naming
+/// the first value that reads anything else.
+LogicalResult buildShapesFunction(func::FuncOp func, ArrayRef<Value> values,
+                                  ArrayRef<std::string> what, StringRef name) {
+  MLIRContext *ctx = func.getContext();
+  Block &entry = func.getBody().front();
+  // Everything the values are computed from must be pure index arithmetic
+  // in the entry block, on the symbolic dims and constants.
+  SetVector<Operation *> slice;
+  for (auto [value, name] : llvm::zip(values, what)) {
+    auto bad = [&](Operation *op) {
+      InFlightDiagnostic diag = func.emitError()
+                                << name
+                                << " depends on the values of the inputs, "
+                                   "not only on their shapes; Kiln cannot "
+                                   "size it yet";
+      if (op)
+        diag.attachNote(op->getLoc()) << "through this op";
+      return diag;
+    };
+    SmallVector<Value> work{value};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        if (arg.getOwner() != &entry ||
+            !func.getArgAttr(arg.getArgNumber(), "kiln.dim"))
+          return bad(nullptr);
+        continue;
+      }
+      Operation *def = v.getDefiningOp();
+      if (slice.contains(def))
+        continue;
+      bool indexOnly = llvm::all_of(def->getOperandTypes(), [](Type t) {
+        return t.isIntOrIndex();
+      });
+      if (def->getBlock() != &entry || def->getNumRegions() ||
+          !isPure(def) || !indexOnly)
+        return bad(def);
+      slice.insert(def);
+      llvm::append_range(work, def->getOperands());
+    }
+  }
+  ModuleOp module = func->getParentOfType<ModuleOp>();
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  SmallVector<Type> argTypes;
+  SmallVector<BlockArgument> dimArgs;
+  for (BlockArgument arg : func.getArguments())
+    if (func.getArgAttr(arg.getArgNumber(), "kiln.dim")) {
+      argTypes.push_back(arg.getType());
+      dimArgs.push_back(arg);
+    }
+  SmallVector<Type> resultTypes(ValueRange(values).getTypes());
+  if (auto old = module.lookupSymbol(name))
+    old->erase();
+  auto shapes = func::FuncOp::create(b, func.getLoc(), name,
+                                     FunctionType::get(ctx, argTypes,
+                                                       resultTypes));
+  shapes->setAttr("kiln.shape_function", UnitAttr::get(ctx));
+  Block *body = shapes.addEntryBlock();
+  IRMapping map;
+  for (auto [k, arg] : llvm::enumerate(dimArgs)) {
+    map.map(arg, body->getArgument(k));
+    shapes.setArgAttr(k, "kiln.dim", func.getArgAttr(arg.getArgNumber(),
+                                                    "kiln.dim"));
+  }
+  b.setInsertionPointToStart(body);
+  for (Operation &op : entry) // in block order: definitions first
+    if (slice.contains(&op))
+      b.clone(op, map);
+  SmallVector<Value> results;
+  for (Value v : values)
+    results.push_back(map.lookupOrDefault(v));
+  func::ReturnOp::create(b, func.getLoc(), results);
+  return success();
+}
+
+/// The sizes the ops take to be equal, as the function
+/// `main_graph_check(dims) -> i1` that the entry points call first.
+LogicalResult buildCheckFunction(func::FuncOp func) {
+  Block &entry = func.getBody().front();
+  OpBuilder b(func.getContext());
+  Location loc = func.getLoc();
+  // Pairs of sizes the ops take to be equal: each operand's dim of a linalg
+  // op and the first size seen for the same loop dim; a tensor.cast's
+  // dynamic dim and the static size it becomes.
+  SmallVector<Value> sizes;
+  for (Operation &op : entry) {
+    b.setInsertionPoint(&op);
+    auto sizeOf = [&](Value v, int64_t d) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!t.isDynamicDim(d))
+        return arith::ConstantIndexOp::create(b, loc, t.getDimSize(d));
+      return tensor::DimOp::create(b, loc, v, d);
+    };
+    // A cast to a static size (inference found the dim to be that size).
+    if (auto cast = dyn_cast<tensor::CastOp>(&op)) {
+      auto from = dyn_cast<RankedTensorType>(cast.getSource().getType());
+      auto to = dyn_cast<RankedTensorType>(cast.getType());
+      if (!from || !to || from.getRank() != to.getRank())
+        continue;
+      for (int64_t d = 0; d < from.getRank(); ++d)
+        if (from.isDynamicDim(d) && !to.isDynamicDim(d)) {
+          sizes.push_back(sizeOf(cast.getSource(), d));
+          sizes.push_back(sizeOf(cast.getResult(), d));
+        }
+      continue;
+    }
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
+    if (!linalgOp || !linalgOp.hasPureTensorSemantics())
+      continue;
+    DenseMap<unsigned, std::pair<Value, int64_t>> first;
+    for (OpOperand &operand : op.getOpOperands()) {
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type)
+        continue;
+      AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+      for (auto [i, e] : llvm::enumerate(map.getResults())) {
+        auto d = dyn_cast<AffineDimExpr>(e);
+        if (!d)
+          continue;
+        auto [it, inserted] =
+            first.try_emplace(d.getPosition(), operand.get(), (int64_t)i);
+        if (inserted)
+          continue;
+        auto [v0, i0] = it->second;
+        if (!cast<RankedTensorType>(v0.getType()).isDynamicDim(i0) &&
+            !type.isDynamicDim(i))
+          continue; // both static: the verifier saw to it
+        sizes.push_back(sizeOf(v0, i0));
+        sizes.push_back(sizeOf(operand.get(), i));
+      }
+    }
+  }
+  if (sizes.empty())
+    return success();
+  Operation *ret = entry.getTerminator();
+  b.setInsertionPoint(ret);
+  resolve(sizes, b, loc);
+  // The conditions that the dims decide (a size read from the input values
+  // is made consistent by its lowering, not checked here).
+  Value ok;
+  DenseSet<std::pair<Value, Value>> seen;
+  for (size_t k = 0; k + 1 < sizes.size(); k += 2) {
+    Value x = sizes[k], y = sizes[k + 1];
+    auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+    if (x == y || (cx && cy && *cx == *cy) ||
+        !seen.insert({x, y}).second)
+      continue;
+    SetVector<Operation *> slice;
+    if (!fromDimsOnly(func, x, slice) || !fromDimsOnly(func, y, slice))
+      continue;
+    Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+    ok = ok ? arith::AndIOp::create(b, loc, ok, same).getResult() : same;
+  }
+  if (!ok)
+    return success();
+  return buildShapesFunction(func, ok, {"a shape check"}, "main_graph_check");
+}
+
+struct DynamicChecksPass
+    : public kiln::impl::DynamicChecksBase<DynamicChecksPass> {
+  void runOnOperation() override {
+    auto func = getOperation().lookupSymbol<func::FuncOp>("main_graph");
+    if (!func || func.isExternal() || !func->hasAttr("kiln.dims"))
+      return;
+    if (failed(buildCheckFunction(func)))
+      signalPassFailure();
+  }
+};
+
 struct DynamicResultsPass
     : public kiln::impl::DynamicResultsBase<DynamicResultsPass> {
   void runOnOperation() override {
@@ -127,13 +345,12 @@ struct DynamicResultsPass
   }
 
   LogicalResult run(func::FuncOp func);
-  /// Clones the computations of `values` (index arithmetic on the symbolic
-  /// dims) into @main_graph_shapes; fails naming the first value that reads
-  /// anything else.
-  LogicalResult buildShapesFunction(func::FuncOp func, ArrayRef<Value> values,
-                                    ArrayRef<std::string> what);
+
+
   /// The output dims known only after a run, in order of output and dim.
   SmallVector<Value> valueDims;
+  /// Those whose bound main_graph_shapes computes (kBoundByShapes).
+  DenseSet<Value> boundByShapes;
 };
 
 LogicalResult DynamicResultsPass::run(func::FuncOp func) {
@@ -187,42 +404,10 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
     }
   }
 
-  // Resolve the computed dims into index arithmetic (a holder keeps track
-  // of the values as the patterns replace them).
+  // Resolve the computed dims into index arithmetic.
   if (!computed.empty()) {
-    auto holder = UnrealizedConversionCastOp::create(
-        b, loc, ValueRange(computed).getTypes(), computed);
-    RewritePatternSet patterns(ctx);
-    tensor::DimOp::getCanonicalizationPatterns(patterns, ctx);
-    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
-    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
-    patterns.add<DimOfShapeKeepingLoop>(ctx);
-    FrozenRewritePatternSet frozen(std::move(patterns));
-    GreedyRewriteConfig config;
-    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-    // The dims the holder's values are computed from, until none is left
-    // (each round resolves one more op of the chain back to the inputs).
-    for (int round = 0; round < 256; ++round) {
-      SetVector<Operation *> slice;
-      BackwardSliceOptions options;
-      options.omitBlockArguments = true;
-      options.filter = [](Operation *op) {
-        return op->getNumRegions() == 0 && llvm::all_of(op->getOperandTypes(),
-               [](Type t) { return t.isIntOrIndex() || isa<ShapedType>(t); });
-      };
-      (void)getBackwardSlice(holder.getOperation(), &slice, options);
-      SmallVector<Operation *> dimOps;
-      for (Operation *op : slice)
-        if (isa<tensor::DimOp>(op))
-          dimOps.push_back(op);
-      bool changed = false;
-      if (dimOps.empty() ||
-          failed(applyOpPatternsGreedily(dimOps, frozen, config, &changed)) ||
-          !changed)
-        break;
-    }
-    for (auto [i, operand] : llvm::enumerate(holder->getOperands()))
-      computed[i] = operand;
+    resolve(computed, b, loc);
+
     // Put them back into the sizes, in the same order; a dim that turns
     // out to be a symbolic dim or a constant is recorded as such.
     size_t next = 0;
@@ -230,6 +415,7 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
     SmallVector<std::string> leftWhat;
     SmallVector<Attribute> newDims;
     valueDims.clear();
+    boundByShapes.clear();
     for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
       auto entries = dyn_cast_or_null<DenseI64ArrayAttr>(resultDims[i]);
       if (!entries || sizes[i].empty()) {
@@ -258,24 +444,41 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
           leftWhat.push_back(computedWhat[next]);
         } else {
           // Known only once the model has run (a Reshape to a shape read
-          // from an input): main_graph returns it, bounded like the rest.
+          // from an input): main_graph returns it, bounded like the rest:
+          // by a constant, or, where a dim has no --max-dim, by a formula
+          // of the dims that main_graph_shapes computes.
           e = kiln::kValueDim;
           sizes[i][d] = value;
           valueDims.push_back(value);
+          if (!kiln::upperBound(value, func)) {
+            IRMapping self;
+            for (Value dim : dims)
+              if (dim)
+                self.map(dim, dim);
+            if (Value bound = kiln::buildUpperBound(value, func, b, self)) {
+              boundByShapes.insert(value);
+              left.push_back(bound);
+              leftWhat.push_back(computedWhat[next] + "'s bound");
+            }
+          }
         }
         ++next;
       }
       newDims.push_back(DenseI64ArrayAttr::get(ctx, updated));
     }
-    holder->erase();
     func->setAttr("kiln.result_dims", ArrayAttr::get(ctx, newDims));
-    if (!left.empty() && failed(buildShapesFunction(func, left, leftWhat)))
+    if (!left.empty() &&
+        failed(buildShapesFunction(func, left, leftWhat, "main_graph_shapes")))
       return failure();
   }
 
   // The value-dependent dims, bounded, as one more result (i64).
   SmallVector<int64_t> valueMax;
   for (Value v : valueDims) {
+    if (boundByShapes.contains(v)) {
+      valueMax.push_back(kiln::kBoundByShapes);
+      continue;
+    }
     auto bound = kiln::upperBound(v, func);
     if (!bound || *bound < 0)
       return func.emitError()
@@ -293,6 +496,7 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
       continue;
     }
     int64_t maxElems = 1;
+    bool unbounded = false; // a dim from a symbolic dim with no --max-dim
     Value count = arith::ConstantIndexOp::create(b, loc, 1);
     for (auto [d, size] : llvm::enumerate(sizes[i])) {
       std::optional<int64_t> bound = getConstantIntValue(size);
@@ -303,16 +507,23 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
         value = cast<Value>(size);
         bound = kiln::upperBound(value, func);
       }
-      if (!bound || *bound < 0)
+      count = b.createOrFold<arith::MulIOp>(loc, count, value);
+      if (!bound) {
+        // The value-dependent dims have bounds (checked above); the others
+        // are computed from the symbolic dims, and the caller sizes the
+        // result from P_shapes.
+        unbounded = true;
+        continue;
+      }
+      if (*bound < 0)
         return func.emitError() << resultName(i) << " dim " << d
                                 << ": Kiln finds no bound for its size";
       if (*bound && maxElems > (INT64_MAX >> 4) / *bound)
         return func.emitError() << resultName(i)
                                 << ": its size at the dims' maxima overflows";
       maxElems *= *bound;
-      count = b.createOrFold<arith::MulIOp>(loc, count, value);
     }
-    resultElems.push_back(maxElems);
+    resultElems.push_back(unbounded ? -1 : maxElems);
     if (maxElems == 0) { // nothing to write
       ret->setOperand(i, tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{0},
                                                  type.getElementType()));
@@ -324,6 +535,10 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
       for (int64_t d = 0; d < type.getRank(); ++d)
         all[0].push_back(d);
       flat = tensor::CollapseShapeOp::create(b, loc, v, all);
+    }
+    if (unbounded) { // exactly its size
+      ret->setOperand(i, flat);
+      continue;
     }
     Value empty =
         tensor::EmptyOp::create(b, loc, {maxElems}, type.getElementType());
@@ -348,82 +563,6 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
   func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
                                  ret->getOperandTypes()));
   func->setAttr("kiln.result_elems", DenseI64ArrayAttr::get(ctx, resultElems));
-  return success();
-}
-
-LogicalResult
-DynamicResultsPass::buildShapesFunction(func::FuncOp func,
-                                        ArrayRef<Value> values,
-                                        ArrayRef<std::string> what) {
-  MLIRContext *ctx = &getContext();
-  Block &entry = func.getBody().front();
-  // Everything the values are computed from must be pure index arithmetic
-  // in the entry block, on the symbolic dims and constants.
-  SetVector<Operation *> slice;
-  for (auto [value, name] : llvm::zip(values, what)) {
-    auto bad = [&](Operation *op) {
-      InFlightDiagnostic diag = func.emitError()
-                                << name
-                                << " depends on the values of the inputs, "
-                                   "not only on their shapes; Kiln cannot "
-                                   "size it yet";
-      if (op)
-        diag.attachNote(op->getLoc()) << "through this op";
-      return diag;
-    };
-    SmallVector<Value> work{value};
-    while (!work.empty()) {
-      Value v = work.pop_back_val();
-      if (auto arg = dyn_cast<BlockArgument>(v)) {
-        if (arg.getOwner() != &entry ||
-            !func.getArgAttr(arg.getArgNumber(), "kiln.dim"))
-          return bad(nullptr);
-        continue;
-      }
-      Operation *def = v.getDefiningOp();
-      if (slice.contains(def))
-        continue;
-      bool indexOnly = llvm::all_of(def->getOperandTypes(), [](Type t) {
-        return t.isIntOrIndex();
-      });
-      if (def->getBlock() != &entry || def->getNumRegions() ||
-          !isPure(def) || !indexOnly)
-        return bad(def);
-      slice.insert(def);
-      llvm::append_range(work, def->getOperands());
-    }
-  }
-  ModuleOp module = func->getParentOfType<ModuleOp>();
-  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  SmallVector<Type> argTypes;
-  SmallVector<BlockArgument> dimArgs;
-  for (BlockArgument arg : func.getArguments())
-    if (func.getArgAttr(arg.getArgNumber(), "kiln.dim")) {
-      argTypes.push_back(arg.getType());
-      dimArgs.push_back(arg);
-    }
-  SmallVector<Type> resultTypes(values.size(), IndexType::get(ctx));
-  if (auto old = module.lookupSymbol("main_graph_shapes"))
-    old->erase();
-  auto shapes = func::FuncOp::create(b, func.getLoc(), "main_graph_shapes",
-                                     FunctionType::get(ctx, argTypes,
-                                                       resultTypes));
-  shapes->setAttr("kiln.shape_function", UnitAttr::get(ctx));
-  Block *body = shapes.addEntryBlock();
-  IRMapping map;
-  for (auto [k, arg] : llvm::enumerate(dimArgs)) {
-    map.map(arg, body->getArgument(k));
-    shapes.setArgAttr(k, "kiln.dim", func.getArgAttr(arg.getArgNumber(),
-                                                    "kiln.dim"));
-  }
-  b.setInsertionPointToStart(body);
-  for (Operation &op : entry) // in block order: definitions first
-    if (slice.contains(&op))
-      b.clone(op, map);
-  SmallVector<Value> results;
-  for (Value v : values)
-    results.push_back(map.lookupOrDefault(v));
-  func::ReturnOp::create(b, func.getLoc(), results);
   return success();
 }
 

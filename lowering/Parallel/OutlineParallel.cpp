@@ -85,6 +85,10 @@ std::optional<int64_t> tripCount(Value lb, Value ub, Value step) {
   return *u > *l ? (*u - *l + *s - 1) / *s : 0;
 }
 
+/// The size a symbolic dim without a bound counts as when estimating a
+/// loop's work (a sequence length of the order of the zoo's).
+constexpr int64_t kNominalDim = 128;
+
 /// Trip counts of every dimension of a loop (nullopt if one is not static;
 /// with `func`, a dynamic upper bound counts at its bound, as
 /// lowering/Memory/Bounds.h evaluates it).
@@ -95,7 +99,7 @@ std::optional<SmallVector<int64_t>> tripCounts(Operation *op,
     auto t = tripCount(lb, ub, step);
     if (!t && func) {
       auto l = getConstantIntValue(lb), s = getConstantIntValue(step);
-      auto u = kiln::upperBound(ub, func);
+      auto u = kiln::upperBound(ub, func, 0, kNominalDim);
       if (l && s && u && *s > 0)
         t = *u > *l ? (*u - *l + *s - 1) / *s : 0;
     }
@@ -189,7 +193,21 @@ std::string nodeName(Location loc) {
 struct Extent {
   Value root;
   int64_t begin = 0, end = std::numeric_limits<int64_t>::max();
+  /// A buffer of a run-time arena plan (its view of the arena): distinct
+  /// ones that one loop uses are alive together, which the plan keeps
+  /// apart whatever their offsets.
+  Operation *slot = nullptr;
 };
+
+/// Whether `v` is the arena argument of a function whose buffers are
+/// placed at run time (kiln-plan-arena, kiln.arena_dynamic).
+bool isRunTimeArena(Value v) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  auto func = arg ? dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp())
+                  : nullptr;
+  return func && func.getArgAttr(arg.getArgNumber(), "kiln.arena") &&
+         func->hasAttr("kiln.arena_dynamic");
+}
 
 int64_t byteSize(MemRefType t) {
   Type elem = t.getElementType();
@@ -202,6 +220,13 @@ std::optional<Extent> extentOf(Value v) {
   while (true) {
     if (auto view = v.getDefiningOp<memref::ViewOp>()) {
       auto offset = getConstantIntValue(view.getByteShift());
+      if (isRunTimeArena(view.getSource())) {
+        if (!viewRange)
+          viewRange = Extent{Value(), 0, std::numeric_limits<int64_t>::max(),
+                             view};
+        v = view.getSource();
+        continue;
+      }
       if (!offset)
         return std::nullopt;
       int64_t bytes = 0;
@@ -241,7 +266,8 @@ std::optional<Extent> extentOf(Value v) {
 }
 
 bool disjoint(const Extent &a, const Extent &b) {
-  return a.root != b.root || a.end <= b.begin || b.end <= a.begin;
+  return a.root != b.root || (a.slot && b.slot && a.slot != b.slot) ||
+         a.end <= b.begin || b.end <= a.begin;
 }
 
 /// The values defined outside `region` that its operations may write
@@ -363,10 +389,11 @@ void buildTaskBody(OpBuilder &b, Location loc, scf::ParallelOp loop,
               lb, l, rest(loop.getLowerBound()), rest(loop.getUpperBound()),
               rest(loop.getStep()),
               [&](OpBuilder &pb, Location, ValueRange ivs) {
+                // (a local copy: the induction vars may come as a
+                // temporary, which a range-for would not keep alive)
+                SmallVector<Value> olds(loop.getInductionVars());
                 for (auto [old, iv] :
-                     llvm::zip(ValueRange(loop.getInductionVars())
-                                   .drop_front(lead),
-                               ivs))
+                     llvm::zip(ArrayRef<Value>(olds).drop_front(lead), ivs))
                   map.map(old, iv);
                 cloneBody(pb);
               });
@@ -472,8 +499,8 @@ struct OutlineParallelPass
     return true;
   }
 
-  /// A loop with dynamic bounds (shapes bounded by --max-dim): outlined
-  /// like a static one when it would be big enough at the bounds. Its trip
+  /// A loop with dynamic bounds: outlined like a static one when it would
+  /// be big enough at the bounds (--max-dim, else kNominalDim). Its trip
   /// counts are computed before the call and passed in, and each captured
   /// buffer of dynamic shape crosses as its base pointer, offset, sizes and
   /// strides, rebuilt inside (noalias where the arena plan keeps it apart).
@@ -489,7 +516,7 @@ struct OutlineParallelPass
     for (auto [lb, ub, st] : llvm::zip(loop.getLowerBound(),
                                        loop.getUpperBound(), loop.getStep())) {
       auto l = getConstantIntValue(lb), s = getConstantIntValue(st);
-      auto u = kiln::upperBound(ub, func);
+      auto u = kiln::upperBound(ub, func, 0, kNominalDim);
       if (!l || !s || !u || *s <= 0)
         return false;
       maxTrips.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);

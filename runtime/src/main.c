@@ -174,10 +174,13 @@ static void print_info(void) {
     else
       printf("dim %s: any size\n", m->dims[i].name);
   }
-  printf("arena: %llu bytes (align %llu)%s\n",
-         (unsigned long long)m->arena_size,
-         (unsigned long long)m->arena_align,
-         m->num_dims > 0 && m->arena_size == 0 ? ", by the input shapes" : "");
+  if (!m->run && m->arena_size == 0)
+    printf("arena: sized by the input shapes (align %llu)\n",
+           (unsigned long long)m->arena_align);
+  else
+    printf("arena: %llu bytes (align %llu)\n",
+           (unsigned long long)m->arena_size,
+           (unsigned long long)m->arena_align);
 }
 
 /* The values of a dynamic model's symbolic dims from the inputs read (each

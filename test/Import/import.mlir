@@ -10,13 +10,16 @@
 // RUN: not kiln compile %t/missing.onnx -o %t/m 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: kiln compile %t/flatten_chain.onnx -o %t/dyn && %t/dyn --info | FileCheck %s --check-prefix=DYN
 // RUN: kiln compile %t/flatten_chain.onnx --max-dim N=5 -o %t/dyn5 && %t/dyn5 --info | FileCheck %s --check-prefix=MAX
-// RUN: not kiln compile %t/batch_mix.onnx -o %t/x 2>&1 | FileCheck %s --check-prefix=MIX
-// RUN: not kiln compile %t/seq_dim.onnx -o %t/s 2>&1 | FileCheck %s --check-prefix=SEQ
+// RUN: kiln compile %t/batch_mix.onnx -o %t/x && %t/x --info | FileCheck %s --check-prefix=MIX
+// RUN: kiln compile %t/seq_dim.onnx -o %t/s && %t/s --info | FileCheck %s --check-prefix=SEQ
 // RUN: kiln compile %t/seq_dim.onnx --max-dim S=16 -o %t/seq && %t/seq --info | FileCheck %s --check-prefix=SEQMAX
 // RUN: not kiln compile %t/flatten_chain.onnx --max-dim M=5 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADMAX
 // RUN: kiln compile %t/flatten_chain.onnx --compile-to=onnx | FileCheck %s --check-prefix=PARAMS
 // RUN: not kiln compile %t/flatten_chain.onnx --dim n=2 -o %t/f 2>&1 | FileCheck %s --check-prefix=BADDIM
-// RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f %t/x %t/s
+// RUN: kiln compile %t/two_dims.onnx -o %t/two && %t/two %t/three.npy %t/three.npy --output-dir %t/two_ok
+// RUN: not %t/two %t/three.npy %t/four.npy --output-dir %t/two_ab 2>&1 | FileCheck %s --check-prefix=TWO
+// RUN: not %t/two %t/four.npy %t/four.npy --output-dir %t/two_c 2>&1 | FileCheck %s --check-prefix=TWO
+// RUN: not ls %t/u %t/b %t/e %t/g %t/t %t/m %t/f
 
 // The shape chain folds away; the batch comes from --dim.
 // CHAIN: module attributes {onnx.opset = 13 : i64, onnx.opset_imports = {ai.onnx = 13 : i64, com.example = 1 : i64}}
@@ -49,13 +52,25 @@
 // DYN: 0: z float32[N,48]
 // DYN-NEXT: dim N: any size
 // MAX: dim N: 0 to 5
-// MIX: error: node 'total': input 'x' has symbolic dimension N; Kiln compiles it by running the model once per sample, but 'onnx.ReduceSum' works along the batch dim, across samples: give it a value, e.g. --dim N=1, or a bound to compile it with dynamic shapes, e.g. --max-dim N=64
-// SEQ: error: input 'x' has symbolic dimension S (dim 1), which is not a batch (dim 0 of the inputs, one name): give it a value, e.g. --dim S=1, or a bound to compile it with dynamic shapes, e.g. --max-dim S=64
+// A symbolic dim that is not a batch the model splits (the ReduceSum sums
+// across samples), or not dim 0, and has no bound: dynamic shapes, and an
+// arena whose size P_shapes computes from the dims.
+// MIX: 0: x float32[N,4]
+// MIX: 0: y float32[1,4]
+// MIX-NEXT: dim N: any size
+// MIX-NEXT: arena: sized by the input shapes (align {{[0-9]+}})
+// SEQ: 0: x float32[1,S,4]
+// SEQ: 0: y float32[1,S,4]
+// SEQ-NEXT: dim S: any size
+// SEQ-NEXT: arena: sized by the input shapes
 // With a bound, any symbolic dim is compiled with dynamic shapes, its
 // buffers planned at the bound.
 // SEQMAX: 0: x float32[1,S,4]
 // SEQMAX: 0: y float32[1,S,4]
 // SEQMAX-NEXT: dim S: 0 to 16
+// Dims that the ops take to be equal are checked before the run: A and B
+// meet in a broadcast, and A meets the constant's 3.
+// TWO: error: model 'two_dims' does not accept these input shapes: tensor shape mismatch (status 6)
 // BADMAX: error: --max-dim names 'M', which no input dimension left symbolic has
 // PARAMS: func.func @main_graph(%{{.*}}: tensor<?x3x4x4xf32> {onnx.dim_params = ["N", "", "", ""], onnx.name = "x"}
 

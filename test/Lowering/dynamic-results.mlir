@@ -95,3 +95,27 @@ func.func @main_graph(%x: tensor<?xi64>, %s: index {kiln.dim = 0 : i64}) -> (ten
   %e = tensor.empty(%n) : tensor<?xf32>
   return %e : tensor<?xf32>
 }
+
+// -----
+
+// A dim read from the input's values, clamped to a symbolic dim that has no
+// bound (kiln.dim_max 0): its bound is that dim, a formula that
+// main_graph_shapes returns in its place (kiln.value_dims_max -2), and the
+// result is flat of exactly its size.
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME: -> (tensor<?xf32> {onnx.name = "y"}, tensor<1xi64>)
+// CHECK-SAME: kiln.result_dims = [array<i64: -9223372036854775807>]
+// CHECK-SAME: kiln.result_elems = array<i64: -1>
+// CHECK-SAME: kiln.value_dims_max = array<i64: -2>
+// CHECK: func.func @main_graph_shapes(%[[S:.*]]: index {kiln.dim = 0 : i64}) -> index
+// CHECK: return %[[S]]
+func.func @main_graph(%x: tensor<?xi64>, %s: index {kiln.dim = 0 : i64}) -> (tensor<?xf32> {onnx.name = "y"})
+    attributes {kiln.dims = ["S"], kiln.dim_max = array<i64: 0>,
+                kiln.result_dims = [array<i64: -9223372036854775808>]} {
+  %c0 = arith.constant 0 : index
+  %v = tensor.extract %x[%c0] : tensor<?xi64>
+  %i = arith.index_cast %v : i64 to index
+  %n = arith.minsi %i, %s : index
+  %e = tensor.empty(%n) : tensor<?xf32>
+  return %e : tensor<?xf32>
+}

@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-plan-arena))' -split-input-file -verify-diagnostics
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(kiln-plan-arena)' -split-input-file -verify-diagnostics
 
 // Scratch inside a parallel loop of dynamic bounds cannot be given a slot
 // per iteration.

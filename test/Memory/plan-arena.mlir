@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-plan-arena))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(kiln-plan-arena)' -split-input-file | FileCheck %s
 
 // Three buffers in a chain: %a dies when %c is made, so %c reuses its bytes;
 // %b is live across both and gets its own.

@@ -13,7 +13,8 @@
 # With ZOO_LENGTHS (e.g. "16 128 384"; bert and gpt), each model is exported
 # with a symbolic sequence length `seq` instead (folder
 # <model>_dynseq_op<opset>, test_data_set_<i> for the i-th length), compiled
-# once with --max-dim seq=<the largest length>, and checked at every length.
+# once with --max-dim seq=<the largest length> (with ZOO_UNBOUNDED=1: with no
+# bound, the arena sized at run time), and checked at every length.
 #
 # usage: zoo.sh [MODEL ...]   (default: the list below)
 # Environment: KILN (default build/bin/kiln), KILN_BUILD_DIR (default build),
@@ -42,7 +43,7 @@ export_flags=()
 # The sizes checked, one test data set each, and the compile flags.
 SIZES=${BATCHES:-$LENGTHS}
 compile_flags=()
-if [[ -n $LENGTHS ]]; then
+if [[ -n $LENGTHS && -z ${ZOO_UNBOUNDED:-} ]]; then
   max_len=$(tr ' ' '\n' <<<"$LENGTHS" | sort -n | tail -1)
   compile_flags=(--max-dim "seq=$max_len")
 fi

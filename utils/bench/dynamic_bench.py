@@ -4,8 +4,9 @@
 For each model exported with one symbolic input dim (a folder
 <model>_dynbatch_op17 or <model>_dynseq_op17 of test/e2e/zoo.sh,
 test_data_set_<i> holding the i-th size), compiles the model with kiln -O3
-once with the dim left symbolic (one executable for every size; --max-dim at
-the largest size of the data sets for a dim other than a batch) and once per
+once with the dim left symbolic (one executable for every size; for a dim
+other than a batch, once with --max-dim at the largest size of the data sets
+and once with no bound, per --modes) and once per
 size with --dim NAME=N. Then, for each size and thread count, alternates the
 two executables (`--bench`, each repetition from its own copy, as bench.py
 does) and prints a markdown table: the best median of each, and their ratio
@@ -76,33 +77,45 @@ def bench_model(model_dir, args):
         pbs = sorted(glob.glob(os.path.join(ds, "input_*.pb")))
         inputs = to_npy(pbs, os.path.join(work, os.path.basename(ds)))
         sets.append((size_of(inputs[k], d), inputs))
-    # A batch (dim 0) runs per sample with no bound; other dims need one.
-    bound = [] if d == 0 else ["--max-dim", "%s=%d" % (dim, max(n for n, _ in sets))]
-    dynamic = compile_model(args, model, os.path.join(work, "dynamic"), bound)
+    # A batch (dim 0) runs per sample (mode "batch"); another dim is built
+    # bounded (--max-dim at the largest size: one arena) and unbounded (the
+    # arena sized at run time), as --modes asks.
+    if d == 0:
+        modes = {"batch": []}
+    else:
+        largest = max(n for n, _ in sets)
+        modes = {m: (["--max-dim", "%s=%d" % (dim, largest)]
+                     if m == "bounded" else [])
+                 for m in args.modes}
+    dynamic = {m: compile_model(args, model, os.path.join(work, "dynamic_" + m),
+                                flags)
+               for m, flags in modes.items()}
     rows = []
     for n, inputs in sets:
         static = compile_model(args, model, os.path.join(work, "static_%d" % n),
                                ["--dim", "%s=%d" % (dim, n)])
         for t in args.threads:
-            best = {"dynamic": None, "static": None}
-            est = None
-            for r in range(args.reps):
-                for kind, exes in (("dynamic", dynamic), ("static", static)):
-                    out = os.path.join(work, "out_" + kind)
-                    runs = pick_runs(args.runs, est, args)
-                    m = bench_once([exes[r]] + inputs +
-                                   ["--bench", str(runs), "--threads", str(t),
-                                    "--output-dir", out, "--output-format", "npy"],
-                                   args, kind)
-                    est = m[0]
-                    if best[kind] is None or m[0] < best[kind][0]:
-                        best[kind] = m
-            diff, _ = max_abs_diff(os.path.join(work, "out_dynamic"),
-                                   os.path.join(work, "out_static"))
-            dm, sm = best["dynamic"][0], best["static"][0]
-            log("  %s=%d, %d thread(s): dynamic %.3f ms, static %.3f ms, ratio %.3f"
-                % (dim, n, t, dm, sm, dm / sm))
-            rows.append((name, "%s=%d" % (dim, n), t, dm, sm, dm / sm, diff))
+            for mode, exes_dyn in dynamic.items():
+                best = {"dynamic": None, "static": None}
+                est = None
+                for r in range(args.reps):
+                    for kind, exes in (("dynamic", exes_dyn), ("static", static)):
+                        out = os.path.join(work, "out_" + kind)
+                        runs = pick_runs(args.runs, est, args)
+                        m = bench_once([exes[r]] + inputs +
+                                       ["--bench", str(runs), "--threads", str(t),
+                                        "--output-dir", out, "--output-format", "npy"],
+                                       args, kind)
+                        est = m[0]
+                        if best[kind] is None or m[0] < best[kind][0]:
+                            best[kind] = m
+                diff, _ = max_abs_diff(os.path.join(work, "out_dynamic"),
+                                       os.path.join(work, "out_static"))
+                dm, sm = best["dynamic"][0], best["static"][0]
+                log("  %s=%d, %s, %d thread(s): dynamic %.3f ms, static %.3f ms, "
+                    "ratio %.3f" % (dim, n, mode, t, dm, sm, dm / sm))
+                rows.append((name, "%s=%d" % (dim, n), mode, t, dm, sm, dm / sm,
+                             diff))
     return rows
 
 
@@ -112,6 +125,9 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="*")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--modes", default="bounded,unbounded",
+                    help="builds of a dim other than a batch: bounded "
+                    "(--max-dim at the largest size), unbounded (no bound)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--runs", type=int, default=20, help="minimum timed runs")
     ap.add_argument("--target-s", type=float, default=1.0)
@@ -125,6 +141,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench", "dynamic"))
     args = ap.parse_args()
     args.threads = [int(t) for t in args.threads.split(",")]
+    args.modes = [m for m in args.modes.split(",") if m]
     models = args.models or [os.path.join(ROOT, "build", "e2e", "zoo", m)
                              for m in ("resnet18_dynbatch_op17", "bert_dynseq_op17")]
     rows = []
@@ -133,10 +150,12 @@ def main():
             rows += bench_model(m, args)
     except (BenchError, subprocess.CalledProcessError) as e:
         sys.exit("error: %s" % e)
-    print("| model | size | threads | dynamic ms | static ms | dynamic / static | max abs diff |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for name, n, t, d, s, ratio, diff in rows:
-        print("| %s | %s | %d | %.2f | %.2f | %.3f | %.2g |" % (name, n, t, d, s, ratio, diff))
+    print("| model | size | dynamic build | threads | dynamic ms | static ms | "
+          "dynamic / static | max abs diff |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for name, n, mode, t, d, s, ratio, diff in rows:
+        print("| %s | %s | %s | %d | %.2f | %.2f | %.3f | %.2g |"
+              % (name, n, mode, t, d, s, ratio, diff))
 
 
 if __name__ == "__main__":

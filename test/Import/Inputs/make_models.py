@@ -89,8 +89,8 @@ data = open(os.path.join(out, "conv_weights.onnx"), "rb").read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
     f.write(data[: len(data) // 2])
 
-# Symbolic dims that cannot stay symbolic: a batch reduced across samples,
-# and a symbolic dim that is not the batch.
+# Symbolic dims that are not a batch the model splits: a batch reduced
+# across samples, and a symbolic dim that is not the batch.
 save("batch_mix",
      [helper.make_node("ReduceSum", ["x", "axes"], ["y"], name="total",
                        keepdims=1)],
@@ -101,3 +101,15 @@ save("seq_dim",
      [helper.make_node("Relu", ["x"], ["y"], name="relu")],
      [helper.make_tensor_value_info("x", f32, [1, "S", 4])],
      [helper.make_tensor_value_info("y", f32, [1, "S", 4])], [])
+
+# Two dims the model takes to be equal (a broadcast of A with B, and A with
+# a fixed 3), and inputs that agree or not.
+save("two_dims",
+     [helper.make_node("Add", ["x", "y"], ["s"], name="add"),
+      helper.make_node("Add", ["s", "c"], ["z"], name="add_c")],
+     [helper.make_tensor_value_info("x", f32, ["A"]),
+      helper.make_tensor_value_info("y", f32, ["B"])],
+     [helper.make_tensor_value_info("z", f32, None)],
+     [numpy_helper.from_array(np.ones(3, np.float32), "c")])
+for name, n in (("three", 3), ("four", 4)):
+    np.save(os.path.join(out, name + ".npy"), np.arange(n, dtype=np.float32))

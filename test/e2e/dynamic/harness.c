@@ -1,7 +1,9 @@
-/* The dynamic-batch ABI of a compiled model, from C, with the heap watched.
+/* The dynamic ABI of compiled models, from C, with the heap watched.
  *
  * Links `dyn` (classifier.onnx compiled with the batch left symbolic,
- * --max-dim N=4) and `fixed` (the same model with --dim N=3). Checks:
+ * --max-dim N=4) and `fixed` (the same model with --dim N=3); `spatial`
+ * (spatial.onnx, image size H x W symbolic with no bound: the arena's size
+ * comes from spatial_shapes) and `spatial8` (--dim H=8 --dim W=8). Checks:
  *   - dyn_shapes: output shape [N,10] and the arena size for N = 3;
  *   - dyn_run_dynamic at N = 3 performs no heap allocation (malloc, calloc,
  *     realloc, aligned_alloc and posix_memalign are replaced here and fail
@@ -10,7 +12,10 @@
  *     each sample) and the static build at N = 3 (to rounding);
  *   - N = 0 runs and writes nothing; N = 5 (over the max), a wrong fixed
  *     dim, a NULL shape array and a misaligned arena are refused with the
- *     documented codes.
+ *     documented codes;
+ *   - spatial: the arena size grows with H x W; a run at 8 x 8 in an arena
+ *     of that size allocates nothing and equals spatial8; 16 x 24 runs;
+ *     a NULL arena and a dim past the overflow limit are refused.
  * Prints one line per check and exits 1 if any failed. */
 #include <math.h>
 #include <stdint.h>
@@ -20,6 +25,8 @@
 
 #include "dyn.h"
 #include "fixed.h"
+#include "spatial.h"
+#include "spatial8.h"
 
 /* A bump allocator standing in for the C library's, which counts calls
  * made while `watching` is set. */
@@ -62,6 +69,61 @@ static int failures;
 static void check(int ok, const char *what) {
   printf("%s %s\n", ok ? "PASS" : "FAIL", what);
   failures += !ok;
+}
+
+/* spatial: dims with no bound, the arena sized by spatial_shapes. */
+static void check_spatial(void) {
+  enum { C = 8, OUT = 10 };
+  static float x[3 * 16 * 24], y[OUT], r[C * 16 * 24], ys[OUT], rs[C * 64];
+  int64_t in_shape[4] = {1, 3, 8, 8}, y_shape[2], r_shape[4];
+  const int64_t *in_shapes[1] = {in_shape};
+  int64_t *out_shapes[2] = {y_shape, r_shape};
+  const void *ins[1] = {x};
+  void *outs[2] = {y, r}, *outs_s[2] = {ys, rs};
+  uint64_t small = 0, large = 0;
+  unsigned char *arena2;
+  int32_t rc;
+  int i, close = 1;
+
+  for (i = 0; i < 3 * 16 * 24; ++i)
+    x[i] = (float)((i * 53 % 97) - 48) / 24.0f;
+  rc = spatial_shapes(in_shapes, out_shapes, &small);
+  check(rc == KILN_OK && y_shape[0] == 1 && y_shape[1] == OUT &&
+            r_shape[1] == C && r_shape[2] == 8 && r_shape[3] == 8 && small > 0,
+        "spatial_shapes at 8 x 8: output shapes and an arena size");
+  in_shape[2] = 16;
+  in_shape[3] = 24;
+  rc = spatial_shapes(in_shapes, NULL, &large);
+  check(rc == KILN_OK && large > small,
+        "spatial_shapes at 16 x 24: a larger arena");
+  arena2 = aligned_alloc(SPATIAL_ARENA_ALIGN, large);
+  in_shape[2] = in_shape[3] = 8;
+  watching = 1;
+  heap_calls = 0;
+  rc = spatial_run_dynamic(ins, in_shapes, outs, out_shapes, arena2);
+  watching = 0;
+  check(rc == KILN_OK && r_shape[2] == 8, "spatial_run_dynamic at 8 x 8");
+  check(heap_calls == 0, "no heap allocation inside spatial_run_dynamic");
+  rc = spatial8_run(ins, outs_s, NULL);
+  for (i = 0; i < OUT; ++i)
+    close &= fabsf(ys[i] - y[i]) <= 1e-5f + 1e-4f * fabsf(ys[i]);
+  for (i = 0; i < C * 64; ++i)
+    close &= fabsf(rs[i] - r[i]) <= 1e-5f + 1e-4f * fabsf(rs[i]);
+  check(rc == KILN_OK && close, "equals the static build (--dim H=8 W=8)");
+  in_shape[2] = 16;
+  in_shape[3] = 24;
+  rc = spatial_run_dynamic(ins, in_shapes, outs, out_shapes, arena2);
+  check(rc == KILN_OK && r_shape[2] == 16 && r_shape[3] == 24,
+        "spatial_run_dynamic at 16 x 24 in the same arena");
+  check(spatial_run_dynamic(ins, in_shapes, outs, out_shapes, NULL) ==
+            KILN_ERROR_INVALID_ARGUMENT,
+        "no static arena: NULL is KILN_ERROR_INVALID_ARGUMENT");
+  in_shape[2] = (int64_t)1 << 50;
+  check(spatial_shapes(in_shapes, NULL, &large) == KILN_ERROR_SHAPE_MISMATCH,
+        "H = 2^50 (sizes would overflow): KILN_ERROR_SHAPE_MISMATCH");
+  check(spatial_info.num_dims == 2 && spatial_info.dims[0].max == 0 &&
+            spatial_info.arena_size == 0 && spatial_info.run == NULL,
+        "spatial_info: dims with no bound, arena size 0 (from the shapes)");
 }
 
 int main(void) {
@@ -140,5 +202,6 @@ int main(void) {
             dyn_info.inputs[0].shape[0] == -1 &&
             dyn_info.inputs[0].byte_size == 4u * IN * sizeof(float),
         "dyn_info: dim N up to 4, shape entry -1, byte size at the max");
+  check_spatial();
   return failures ? 1 : 0;
 }

@@ -39,3 +39,27 @@ graph = helper.make_graph(
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 onnx.checker.check_model(model)
 onnx.save(model, os.path.join(out, "classifier.onnx"))
+
+# A model whose image size is symbolic (H, W; not a batch): compiled with no
+# bound, its arena's size is computed from H and W at run time.
+inits2 = [
+    numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32) * 0.3, "w"),
+    numpy_helper.from_array(rng.standard_normal(8).astype(np.float32) * 0.1, "b"),
+    numpy_helper.from_array(rng.standard_normal((10, 8)).astype(np.float32) * 0.3, "fc"),
+    numpy_helper.from_array(rng.standard_normal(10).astype(np.float32) * 0.1, "fcb"),
+]
+nodes2 = [
+    helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c"], ["r"], name="relu"),
+    helper.make_node("GlobalAveragePool", ["r"], ["p"], name="pool"),
+    helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+    helper.make_node("Gemm", ["f", "fc", "fcb"], ["y"], name="fc", transB=1),
+]
+graph2 = helper.make_graph(
+    nodes2, "spatial",
+    [helper.make_tensor_value_info("x", f32, [1, 3, "H", "W"])],
+    [helper.make_tensor_value_info("y", f32, [1, 10]),
+     helper.make_tensor_value_info("r", f32, [1, 8, "H", "W"])], inits2)
+model2 = helper.make_model(graph2, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model2)
+onnx.save(model2, os.path.join(out, "spatial.onnx"))
