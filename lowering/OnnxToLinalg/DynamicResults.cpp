@@ -247,8 +247,10 @@ LogicalResult buildCheckFunction(func::FuncOp func) {
   Location loc = func.getLoc();
   // Pairs of sizes the ops take to be equal: each operand's dim of a linalg
   // op and the first size seen for the same loop dim; a tensor.cast's
-  // dynamic dim and the static size it becomes.
+  // dynamic dim and the static size it becomes; a slice's source and its
+  // sizes. And pairs in order: a slice's end and its whole's dim.
   SmallVector<Value> sizes;
+  SmallVector<arith::CmpIPredicate> preds; // one per pair
   for (Operation &op : entry) {
     b.setInsertionPoint(&op);
     auto sizeOf = [&](Value v, int64_t d) -> Value {
@@ -257,6 +259,47 @@ LogicalResult buildCheckFunction(func::FuncOp func) {
         return arith::ConstantIndexOp::create(b, loc, t.getDimSize(d));
       return tensor::DimOp::create(b, loc, v, d);
     };
+    auto equal = [&](Value x, Value y) {
+      sizes.push_back(x);
+      sizes.push_back(y);
+      preds.push_back(arith::CmpIPredicate::eq);
+    };
+    // A slice (unit strides) lies within its whole: offset + size <= dim.
+    auto within = [&](Value whole, ArrayRef<OpFoldResult> offsets,
+                      ArrayRef<OpFoldResult> lengths,
+                      ArrayRef<OpFoldResult> strides) {
+      auto t = cast<RankedTensorType>(whole.getType());
+      for (auto [d, offset, length, stride] :
+           llvm::enumerate(offsets, lengths, strides)) {
+        auto one = getConstantIntValue(stride);
+        if (!one || *one != 1 ||
+            (!t.isDynamicDim(d) && getConstantIntValue(offset) &&
+             getConstantIntValue(length)))
+          continue;
+        sizes.push_back(b.createOrFold<arith::AddIOp>(
+            loc, getValueOrCreateConstantIndexOp(b, loc, offset),
+            getValueOrCreateConstantIndexOp(b, loc, length)));
+        sizes.push_back(sizeOf(whole, d));
+        preds.push_back(arith::CmpIPredicate::ule);
+      }
+    };
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(&op)) {
+      within(insert.getDest(), insert.getMixedOffsets(),
+             insert.getMixedSizes(), insert.getMixedStrides());
+      // The source is as large as the slice it fills.
+      auto src = insert.getSourceType();
+      if (src.getRank() == (int64_t)insert.getMixedSizes().size())
+        for (auto [d, length] : llvm::enumerate(insert.getMixedSizes()))
+          if (src.isDynamicDim(d) || !getConstantIntValue(length))
+            equal(sizeOf(insert.getSource(), d),
+                  getValueOrCreateConstantIndexOp(b, loc, length));
+      continue;
+    }
+    if (auto extract = dyn_cast<tensor::ExtractSliceOp>(&op)) {
+      within(extract.getSource(), extract.getMixedOffsets(),
+             extract.getMixedSizes(), extract.getMixedStrides());
+      continue;
+    }
     // A cast to a static size (inference found the dim to be that size).
     if (auto cast = dyn_cast<tensor::CastOp>(&op)) {
       auto from = dyn_cast<RankedTensorType>(cast.getSource().getType());
@@ -264,10 +307,8 @@ LogicalResult buildCheckFunction(func::FuncOp func) {
       if (!from || !to || from.getRank() != to.getRank())
         continue;
       for (int64_t d = 0; d < from.getRank(); ++d)
-        if (from.isDynamicDim(d) && !to.isDynamicDim(d)) {
-          sizes.push_back(sizeOf(cast.getSource(), d));
-          sizes.push_back(sizeOf(cast.getResult(), d));
-        }
+        if (from.isDynamicDim(d) && !to.isDynamicDim(d))
+          equal(sizeOf(cast.getSource(), d), sizeOf(cast.getResult(), d));
       continue;
     }
     auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
@@ -291,8 +332,7 @@ LogicalResult buildCheckFunction(func::FuncOp func) {
         if (!cast<RankedTensorType>(v0.getType()).isDynamicDim(i0) &&
             !type.isDynamicDim(i))
           continue; // both static: the verifier saw to it
-        sizes.push_back(sizeOf(v0, i0));
-        sizes.push_back(sizeOf(operand.get(), i));
+        equal(sizeOf(v0, i0), sizeOf(operand.get(), i));
       }
     }
   }
@@ -304,17 +344,18 @@ LogicalResult buildCheckFunction(func::FuncOp func) {
   // The conditions that the dims decide (a size read from the input values
   // is made consistent by its lowering, not checked here).
   Value ok;
-  DenseSet<std::pair<Value, Value>> seen;
-  for (size_t k = 0; k + 1 < sizes.size(); k += 2) {
-    Value x = sizes[k], y = sizes[k + 1];
+  DenseSet<std::tuple<Value, Value, int>> seen;
+  for (auto [k, pred] : llvm::enumerate(preds)) {
+    Value x = sizes[2 * k], y = sizes[2 * k + 1];
     auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
-    if (x == y || (cx && cy && *cx == *cy) ||
-        !seen.insert({x, y}).second)
+    bool holds = cx && cy &&
+                 (pred == arith::CmpIPredicate::eq ? *cx == *cy : *cx <= *cy);
+    if (x == y || holds || !seen.insert({x, y, (int)pred}).second)
       continue;
     SetVector<Operation *> slice;
     if (!fromDimsOnly(func, x, slice) || !fromDimsOnly(func, y, slice))
       continue;
-    Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+    Value same = arith::CmpIOp::create(b, loc, pred, x, y);
     ok = ok ? arith::AndIOp::create(b, loc, ok, same).getResult() : same;
   }
   if (!ok)
