@@ -58,7 +58,9 @@ int main(int argc, char **argv) {
                          "(repeatable)");
   compileCmd->add_option("--max-dim", maxDims,
                          "largest value a symbolic input dimension left "
-                         "symbolic accepts, NAME=N (repeatable)");
+                         "symbolic accepts, NAME=N (repeatable): one arena of "
+                         "fixed size; without it the arena's size is "
+                         "computed from the input shapes");
   compileCmd->add_flag("--time", options.timing,
                        "print the time each phase takes");
 
