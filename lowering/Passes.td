@@ -89,7 +89,9 @@ def TileDynamicRows : Pass<"kiln-tile-dynamic-rows", "::mlir::func::FuncOp"> {
     over blocks of `rows` x `cols` (and `depth` along K), each block of A,
     B and C zero-padded to that static size where the dims run out: every
     matmul left has a static shape for kiln-tile-contractions. Static dims
-    are one whole block.
+    are one whole block. Dynamic rows run as an even number of whole blocks
+    (shared evenly by two or four threads), then blocks of `tail-rows` for
+    the rest.
   }];
   let options = [
     Option<"rows", "rows", "int64_t", "32", "rows per block">,

@@ -181,12 +181,15 @@ struct TileDynamicRowsPass
     if (!m.dynamic) {
       result = rowBlock(b, m, idx(b, 0), idx(b, m.block), c);
     } else {
-      // Whole blocks first; the rest (fewer than a block) in blocks of
+      // Whole blocks first; the rest (fewer than two blocks) in blocks of
       // `tailRows` (a register tile), so a short sequence pads fewer rows.
-      Value step = idx(b, m.block);
+      // An even number of whole blocks, so that two threads (or four)
+      // share them evenly: an odd one left goes to the tail (at 128 rows,
+      // 4 blocks of 24 and 4 of 8, not 5 of 24 and 1 of 8).
+      Value step = idx(b, m.block), pair = idx(b, 2 * m.block);
       Value full = arith::MulIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, m.size, step), step);
-      Value rest = arith::RemUIOp::create(b, loc, m.size, step);
+          b, loc, arith::DivUIOp::create(b, loc, m.size, pair), pair);
+      Value rest = arith::RemUIOp::create(b, loc, m.size, pair);
       // Whole blocks: static rows, nothing to pad.
       result = rowLoop(c, Dim{false, m.block, step}, idx(b, 0), full);
       int64_t small = std::min<int64_t>(tailRows, m.block);
