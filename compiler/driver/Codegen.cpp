@@ -238,8 +238,14 @@ private:
   /// NULL where there is one.
   llvm::Value *checkArena(llvm::Value *userArena, llvm::GlobalVariable *arena,
                           const ErrorBlocks &errors);
+  /// A call of the shape function `<prefix>_main_graph_<what>` (shapes,
+  /// arena, check: index arithmetic on the dims), or null if the model has
+  /// none.
+  llvm::Value *callOnDims(llvm::StringRef what,
+                          llvm::ArrayRef<llvm::Value *> dims);
   /// Checks the input shapes (fixed dims as declared, each symbolic dim the
-  /// same everywhere, from 0 to its max) and returns the symbolic dims.
+  /// same everywhere, from 0 to its max, and main_graph_check) and returns
+  /// the symbolic dims.
   llvm::SmallVector<llvm::Value *> checkShapes(llvm::Value *shapes,
                                                const ErrorBlocks &errors);
   /// Writes each output's shape where `shapes` and its entry are non-NULL;
@@ -341,6 +347,18 @@ llvm::Value *EntryPointBuilder::checkArena(llvm::Value *userArena,
   return arena ? b.CreateSelect(isNull, arena, userArena) : userArena;
 }
 
+llvm::Value *EntryPointBuilder::callOnDims(llvm::StringRef what,
+                                           llvm::ArrayRef<llvm::Value *> dims) {
+  llvm::Function *fn = m.getFunction(sig.prefix + "_main_graph_" + what.str());
+  if (!fn)
+    return nullptr;
+  llvm::SmallVector<llvm::Value *> args;
+  for (llvm::Value *d : dims)
+    args.push_back(b.CreateSExtOrTrunc(d ? d : b.getInt64(0),
+                                       fn->getArg(args.size())->getType()));
+  return b.CreateCall(fn, args);
+}
+
 llvm::SmallVector<llvm::Value *>
 EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
   auto *i64 = b.getInt64Ty();
@@ -372,13 +390,8 @@ EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
   }
   // What the model's ops take to be equal (two dims meeting in a
   // broadcast, a matmul's inner dims): main_graph_check, from the dims.
-  if (llvm::Function *checkFn =
-          m.getFunction(sig.prefix + "_main_graph_check")) {
-    llvm::SmallVector<llvm::Value *> args;
-    for (llvm::Value *d : dims)
-      args.push_back(b.CreateSExtOrTrunc(
-          d ? d : b.getInt64(0), checkFn->getArg(args.size())->getType()));
-    check(b.CreateNot(b.CreateCall(checkFn, args)), errors.mismatch,
+  if (llvm::Value *ok = callOnDims("check", dims)) {
+    check(b.CreateNot(ok), errors.mismatch,
           "shapes_agree");
   }
   return dims;
@@ -397,13 +410,7 @@ void EntryPointBuilder::writeShapes(llvm::Value *shapes,
   // The computed dims, in order of output and dim: main_graph_shapes's
   // results (kiln-dynamic-results), from the symbolic dims.
   llvm::SmallVector<llvm::Value *> computed;
-  if (llvm::Function *shapesFn =
-          m.getFunction(sig.prefix + "_main_graph_shapes")) {
-    llvm::SmallVector<llvm::Value *> args;
-    for (llvm::Value *d : dims)
-      args.push_back(b.CreateSExtOrTrunc(
-          d, shapesFn->getArg(args.size())->getType()));
-    llvm::Value *r = b.CreateCall(shapesFn, args);
+  if (llvm::Value *r = callOnDims("shapes", dims)) {
     if (r->getType()->isStructTy()) {
       for (unsigned k = 0; k < r->getType()->getStructNumElements(); ++k)
         computed.push_back(b.CreateSExt(b.CreateExtractValue(r, k), i64));
@@ -491,12 +498,8 @@ llvm::Function *EntryPointBuilder::buildShapes() {
   b.CreateCondBr(b.CreateIsNull(sizeOut), done, store);
   b.SetInsertPoint(store);
   llvm::Value *size = b.getInt64(sig.arenaSize);
-  if (llvm::Function *arenaFn = m.getFunction(sig.prefix + "_main_graph_arena")) {
-    llvm::SmallVector<llvm::Value *> args;
-    for (llvm::Value *d : dims)
-      args.push_back(b.CreateSExtOrTrunc(
-          d, arenaFn->getArg(args.size())->getType()));
-    size = b.CreateZExt(b.CreateCall(arenaFn, args), b.getInt64Ty());
+  if (llvm::Value *computed = callOnDims("arena", dims)) {
+    size = b.CreateZExt(computed, b.getInt64Ty());
   }
   b.CreateStore(size, sizeOut);
   b.CreateBr(done);

@@ -48,6 +48,25 @@ Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
                                  type.getElementType(), dynSizes);
 }
 
+Value gatherByCoords(
+    OpBuilder &b, Location loc, RankedTensorType type, Value init,
+    Value source,
+    function_ref<Value(OpBuilder &, Location, int64_t, Value)> coord) {
+  int64_t rank = type.getRank();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &gb, Location l, ValueRange) {
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < rank; ++d)
+          at.push_back(coord(gb, l, d, linalg::IndexOp::create(gb, l, d)));
+        linalg::YieldOp::create(
+            gb, l, tensor::ExtractOp::create(gb, l, source, at).getResult());
+      });
+  return generic.getResult(0);
+}
+
 SmallVector<Value> broadcastSizes(OpBuilder &b, Location loc,
                                   ValueRange inputs, RankedTensorType type) {
   SmallVector<Value> sizes;

@@ -23,6 +23,16 @@ mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type,
                         mlir::ValueRange dynSizes = {});
 
+/// A tensor of `type` (into `init`) read element by element from `source`:
+/// out[i...] = source[coord(0, i_0), coord(1, i_1), ...], `coord` built in
+/// the body from dim d's index i_d (Slice, Tile and Pad of run-time shape).
+mlir::Value gatherByCoords(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+    mlir::Value init, mlir::Value source,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, int64_t,
+                                   mlir::Value)>
+        coord);
+
 /// The sizes of the dynamic dims of `type`, an elementwise result of
 /// `inputs` (broadcast, right-aligned): each from an input dynamic there.
 llvm::SmallVector<mlir::Value> broadcastSizes(mlir::OpBuilder &b,

@@ -1032,22 +1032,13 @@ struct SlicePattern : OnnxPattern<kop::SliceOp> {
           rewriter, loc, rewriter.getIndexType(), step));
     }
     Value init = emptyTensor(rewriter, loc, type, dynSizes);
-    Value data = op.getData();
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          SmallVector<Value> at;
-          for (int64_t d = 0; d < rank; ++d)
-            at.push_back(arith::AddIOp::create(
-                b, l, starts[d],
-                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, d),
-                                      steps[d])));
-          linalg::YieldOp::create(
-              b, l, tensor::ExtractOp::create(b, l, data, at).getResult());
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, gatherByCoords(rewriter, loc, type, init, op.getData(),
+                           [&](OpBuilder &b, Location l, int64_t d, Value i) {
+                             return arith::AddIOp::create(
+                                 b, l, starts[d],
+                                 arith::MulIOp::create(b, l, i, steps[d]));
+                           }));
     return success();
   }
 
@@ -1317,23 +1308,14 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
             arith::ConstantIndexOp::create(rewriter, loc, (*repeats)[d])));
     }
     Value init = emptyTensor(rewriter, loc, type, outSizes);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          SmallVector<Value> at;
-          for (int64_t d = 0; d < rank; ++d) {
-            Value i = linalg::IndexOp::create(b, l, d);
-            at.push_back((*repeats)[d] == 1
-                             ? i
-                             : (Value)arith::RemUIOp::create(b, l, i,
-                                                             inSizes[d]));
-          }
-          linalg::YieldOp::create(
-              b, l, tensor::ExtractOp::create(b, l, x, at).getResult());
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, gatherByCoords(rewriter, loc, type, init, x,
+                           [&](OpBuilder &b, Location l, int64_t d, Value i) {
+                             return (*repeats)[d] == 1
+                                        ? i
+                                        : (Value)arith::RemUIOp::create(
+                                              b, l, i, inSizes[d]);
+                           }));
     return success();
   }
 };

@@ -248,6 +248,40 @@ AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
   return AffineMap::get(numDims, 0, exprs, ctx);
 }
 
+/// What Conv and ConvTranspose read off their op alike: the types, the
+/// spatial rank, the group and the kernel's sizes (index values).
+struct ConvOperands {
+  RankedTensorType xt, wt, type;
+  Type elem;
+  int64_t sp, group;
+  SmallVector<Value> kernel;
+};
+
+template <typename OpTy>
+FailureOr<ConvOperands> readConv(OpTy op, PatternRewriter &rewriter) {
+  ConvOperands c;
+  c.xt = cast<RankedTensorType>(op.getX().getType());
+  c.wt = cast<RankedTensorType>(op.getW().getType());
+  c.type = cast<RankedTensorType>(op.getType());
+  c.elem = c.type.getElementType();
+  int64_t rank = c.xt.getRank();
+  c.sp = rank - 2;
+  c.group = op.getGroup();
+  if (c.sp < 1 || c.wt.getRank() != rank || c.group < 1 ||
+      !c.elem.isIntOrFloat())
+    return rewriter.notifyMatchFailure(op, "unsupported " +
+                                               op->getName().getStringRef());
+  auto kernelDims = kop::mergeKernel(c.wt, op.getKernelShape());
+  if (!kernelDims)
+    return rewriter.notifyMatchFailure(op, "kernel_shape differs from W");
+  for (int64_t i = 0; i < c.sp; ++i)
+    c.kernel.push_back(
+        ShapedType::isDynamic((*kernelDims)[i])
+            ? dimValue(rewriter, op.getLoc(), op.getW(), 2 + i)
+            : indexConst(rewriter, op.getLoc(), (*kernelDims)[i]));
+  return c;
+}
+
 //===----------------------------------------------------------------------===//
 // Conv
 //===----------------------------------------------------------------------===//
@@ -259,25 +293,16 @@ struct DynamicConvPattern : OpRewritePattern<kop::ConvOp> {
                                 PatternRewriter &rewriter) const override {
     if (allStatic(op) || failed(requireRankedShapes(op, rewriter)))
       return failure();
+    auto conv = readConv(op, rewriter);
+    if (failed(conv))
+      return failure();
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     Value x = op.getX(), w = op.getW();
-    auto xt = cast<RankedTensorType>(x.getType());
-    auto wt = cast<RankedTensorType>(w.getType());
-    auto type = cast<RankedTensorType>(op.getType());
-    Type elem = type.getElementType();
-    int64_t rank = xt.getRank(), sp = rank - 2, group = op.getGroup();
-    if (sp < 1 || wt.getRank() != rank || group < 1 || !elem.isIntOrFloat())
-      return rewriter.notifyMatchFailure(op, "unsupported Conv");
-    auto kernelDims = kop::mergeKernel(wt, op.getKernelShape());
-    if (!kernelDims)
-      return rewriter.notifyMatchFailure(op, "kernel_shape differs from W");
-    SmallVector<Value> kernel;
-    for (int64_t i = 0; i < sp; ++i)
-      kernel.push_back(ShapedType::isDynamic((*kernelDims)[i])
-                           ? dimValue(rewriter, loc, w, 2 + i)
-                           : indexConst(rewriter, loc, (*kernelDims)[i]));
-    auto dims = geometry(rewriter, loc, op, x, kernel, false);
+    RankedTensorType type = conv->type;
+    Type elem = conv->elem;
+    int64_t sp = conv->sp, group = conv->group;
+    auto dims = geometry(rewriter, loc, op, x, conv->kernel, false);
     if (failed(dims))
       return rewriter.notifyMatchFailure(op, "bad window attributes");
     Value n = dimValue(rewriter, loc, x, 0), m = dimValue(rewriter, loc, w, 0);
@@ -343,19 +368,15 @@ struct DynamicConvTransposePattern : OpRewritePattern<kop::ConvTransposeOp> {
                                 PatternRewriter &rewriter) const override {
     if (allStatic(op) || failed(requireRankedShapes(op, rewriter)))
       return failure();
+    auto conv = readConv(op, rewriter);
+    if (failed(conv))
+      return failure();
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     Value x = op.getX(), w = op.getW();
-    auto xt = cast<RankedTensorType>(x.getType());
-    auto wt = cast<RankedTensorType>(w.getType());
-    auto type = cast<RankedTensorType>(op.getType());
-    Type elem = type.getElementType();
-    int64_t rank = xt.getRank(), sp = rank - 2, group = op.getGroup();
-    if (sp < 1 || wt.getRank() != rank || group < 1 || !elem.isIntOrFloat())
-      return rewriter.notifyMatchFailure(op, "unsupported ConvTranspose");
-    auto kernelDims = kop::mergeKernel(wt, op.getKernelShape());
-    if (!kernelDims)
-      return rewriter.notifyMatchFailure(op, "kernel_shape differs from W");
+    RankedTensorType type = conv->type;
+    Type elem = conv->elem;
+    int64_t sp = conv->sp, group = conv->group;
     auto ints = [&](StringRef name, int64_t fill, size_t count) {
       return intsAttr(op, name, fill, count);
     };
@@ -381,9 +402,7 @@ struct DynamicConvTransposePattern : OpRewritePattern<kop::ConvTransposeOp> {
       if (s.stride < 1 || s.dilation < 1)
         return rewriter.notifyMatchFailure(op, "bad strides or dilations");
       s.in = dimValue(rewriter, loc, x, 2 + i);
-      s.kernel = ShapedType::isDynamic((*kernelDims)[i])
-                     ? dimValue(rewriter, loc, w, 2 + i)
-                     : c((*kernelDims)[i]);
+      s.kernel = conv->kernel[i];
       // full = s * (in - 1) + output_padding + (k - 1) * d + 1
       Value full = rewriter.createOrFold<arith::AddIOp>(
           loc,

@@ -856,25 +856,13 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
         return rewriter.notifyMatchFailure(op, "padding an empty dimension");
     Value init = emptyTensor(rewriter, loc, type, outSizes);
     rewriter.replaceOp(
-        op, linalg::GenericOp::create(
-                rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-                SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-                SmallVector<utils::IteratorType>(rank,
-                                                 utils::IteratorType::parallel),
-                [&](OpBuilder &b, Location l, ValueRange) {
-                  SmallVector<Value> coords;
-                  for (int64_t d = 0; d < rank; ++d) {
-                    Value i = indexAt(b, l, d);
-                    coords.push_back(low[d] == 0 && high[d] == 0
-                                         ? i
-                                         : padSource(b, l, mode, i, low[d],
-                                                     inSizes[d]));
-                  }
-                  linalg::YieldOp::create(
-                      b, l, tensor::ExtractOp::create(b, l, x, coords)
-                                .getResult());
-                })
-                .getResult(0));
+        op, gatherByCoords(rewriter, loc, type, init, x,
+                           [&](OpBuilder &b, Location l, int64_t d, Value i) {
+                             return low[d] == 0 && high[d] == 0
+                                        ? i
+                                        : padSource(b, l, mode, i, low[d],
+                                                    inSizes[d]);
+                           }));
     return success();
   }
 };
