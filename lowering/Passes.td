@@ -28,7 +28,7 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
-def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::func::FuncOp"> {
+def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::ModuleOp"> {
   let summary = "symbolic dims as index arguments; dynamic inputs as flat buffers sized for the maxima";
   let description = [{
     For a `main_graph` with `kiln.dims` (names) and `kiln.dim_max`: appends
@@ -37,9 +37,18 @@ def DynamicEntry : Pass<"kiln-dynamic-entry", "::mlir::func::FuncOp"> {
     dims through extract_slice and expand_shape. The bare-pointer entry
     convention then passes every input as a pointer; kiln-dynamic-results
     does the results once they are lowered.
+
+    A result dim whose size comes from input values (Expand to a shape that
+    is an input, Tile, ConstantOfShape, Range, OneHot, Pad with run-time
+    operands) becomes a derived dim: one more index argument (`kiln.dim`
+    after the symbolic dims, no bound; `kiln.dim_args` on the op names it),
+    computed before the run by `main_graph_dims(inputs..., dims...) ->
+    (i1 valid, index...)`.
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 def DynamicResults : Pass<"kiln-dynamic-results", "::mlir::ModuleOp"> {

@@ -174,6 +174,8 @@ void kiln::readDynamicResults(mlir::ModuleOp module, ModelSignature &sig) {
   auto valueMax =
       func->getAttrOfType<mlir::DenseI64ArrayAttr>("kiln.value_dims_max");
   size_t nextValue = 0;
+  if (auto derived = func->getAttrOfType<mlir::IntegerAttr>("kiln.derived_dims"))
+    sig.numDerived = derived.getInt();
   if (!elems || elems.size() != (int64_t)sig.outputs.size() || !dims ||
       dims.size() != sig.outputs.size())
     return;
@@ -221,7 +223,7 @@ private:
   llvm::Function *buildRun(llvm::Function *graph, llvm::GlobalVariable *arena);
   llvm::Function *buildRunDynamic(llvm::Function *graph,
                                   llvm::GlobalVariable *arena);
-  llvm::Function *buildShapes();
+  llvm::Function *buildShapes(bool withInputs);
   llvm::Constant *dimInfos();
 
   /// Blocks of the function being built that return an error code.
@@ -245,9 +247,11 @@ private:
                           llvm::ArrayRef<llvm::Value *> dims);
   /// Checks the input shapes (fixed dims as declared, each symbolic dim the
   /// same everywhere, from 0 to its max, and main_graph_check) and returns
-  /// the symbolic dims.
-  llvm::SmallVector<llvm::Value *> checkShapes(llvm::Value *shapes,
-                                               const ErrorBlocks &errors);
+  /// the symbolic dims, then the derived ones (main_graph_dims, from the
+  /// inputs `ins`).
+  llvm::SmallVector<llvm::Value *>
+  checkShapes(llvm::Value *shapes, const ErrorBlocks &errors,
+              llvm::ArrayRef<llvm::Value *> ins);
   /// Writes each output's shape where `shapes` and its entry are non-NULL;
   /// the dims known only after a run from `values` (main_graph's i64
   /// buffer), or their bounds when it is null.
@@ -360,7 +364,8 @@ llvm::Value *EntryPointBuilder::callOnDims(llvm::StringRef what,
 }
 
 llvm::SmallVector<llvm::Value *>
-EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
+EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors,
+                               llvm::ArrayRef<llvm::Value *> ins) {
   auto *i64 = b.getInt64Ty();
   llvm::SmallVector<llvm::Value *> dims(sig.dims.size(), nullptr);
   llvm::SmallVector<llvm::Value *> shapePtrs;
@@ -386,6 +391,27 @@ EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors) {
         bad = b.CreateICmpNE(got, dim);
       }
       check(bad, errors.mismatch, "dim_ok");
+    }
+  }
+  // The derived dims, from the input values: main_graph_dims says whether
+  // they are valid (no negative size, shapes that broadcast), and each
+  // must stay where no size of the run-time arena plan overflows.
+  if (llvm::Function *derive =
+          m.getFunction(sig.prefix + "_main_graph_dims")) {
+    llvm::SmallVector<llvm::Value *> args(ins.begin(), ins.end());
+    for (llvm::Value *d : dims)
+      args.push_back(b.CreateSExtOrTrunc(d ? d : b.getInt64(0),
+                                         derive->getArg(args.size())->getType()));
+    llvm::Value *r = b.CreateCall(derive, args);
+    check(b.CreateNot(b.CreateExtractValue(r, 0)), errors.mismatch,
+          "values_valid");
+    for (size_t k = 0; k < sig.numDerived; ++k) {
+      llvm::Value *d = b.CreateSExt(b.CreateExtractValue(r, k + 1), i64);
+      llvm::Value *bad = b.CreateICmpSLT(d, b.getInt64(0));
+      if (sig.dimLimit > 0)
+        bad = b.CreateOr(bad, b.CreateICmpSGT(d, b.getInt64(sig.dimLimit)));
+      check(bad, errors.mismatch, "derived_dim_ok");
+      dims.push_back(d);
     }
   }
   // What the model's ops take to be equal (two dims meeting in a
@@ -478,21 +504,32 @@ llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
   return run;
 }
 
-llvm::Function *EntryPointBuilder::buildShapes() {
+llvm::Function *EntryPointBuilder::buildShapes(bool withInputs) {
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = b.getInt32Ty();
-  auto *fnTy = llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy}, false);
-  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
-                                    sig.prefix + "_shapes", m);
+  llvm::SmallVector<llvm::Type *> params(withInputs ? 4 : 3, ptrTy);
+  auto *fnTy = llvm::FunctionType::get(i32, params, false);
+  auto *fn = llvm::Function::Create(
+      fnTy, llvm::GlobalValue::ExternalLinkage,
+      sig.prefix + (withInputs ? "_shapes_of" : "_shapes"), m);
   auto *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
   ErrorBlocks errors = errorBlocks(fn);
   b.SetInsertPoint(entry);
-  auto dims = checkShapes(fn->getArg(0), errors);
-  writeShapes(fn->getArg(1), dims);
+  if (!withInputs && sig.numDerived > 0) {
+    // Sizes that depend on the input values: P_shapes_of.
+    b.CreateRet(llvm::ConstantInt::get(i32, KILN_ERROR_NEEDS_INPUTS));
+    return fn;
+  }
+  unsigned first = withInputs ? 1 : 0;
+  llvm::SmallVector<llvm::Value *> ins;
+  if (withInputs)
+    loadPointers(fn->getArg(0), sig.inputs.size(), errors.invalid, ins);
+  auto dims = checkShapes(fn->getArg(first), errors, ins);
+  writeShapes(fn->getArg(first + 1), dims);
   // The arena is one sample's (per-sample models) or planned at the maxima:
   // the same for every shape accepted; or, with dims that have no bound,
   // main_graph_arena computes it from them.
-  llvm::Value *sizeOut = fn->getArg(2);
+  llvm::Value *sizeOut = fn->getArg(first + 2);
   auto *store = llvm::BasicBlock::Create(ctx, "write_arena_size", fn);
   auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
   b.CreateCondBr(b.CreateIsNull(sizeOut), done, store);
@@ -524,7 +561,7 @@ llvm::Function *EntryPointBuilder::buildRunDynamic(
   llvm::SmallVector<llvm::Value *> ins, outs;
   loadPointers(fn->getArg(0), sig.inputs.size(), errors.invalid, ins);
   loadPointers(fn->getArg(2), sig.outputs.size(), errors.invalid, outs);
-  auto dims = checkShapes(fn->getArg(1), errors);
+  auto dims = checkShapes(fn->getArg(1), errors, ins);
   llvm::Value *arenaArg = checkArena(fn->getArg(4), arena, errors);
   if (!sig.perSample) {
     // Dynamic shapes in the code: main_graph takes the dims after the
@@ -602,8 +639,9 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   llvm::Function *graph = m.getFunction("main_graph");
   if (!graph)
     return llvm::createStringError("lowered module has no main_graph");
+  size_t numDims = sig.dims.size() + sig.numDerived;
   size_t expected = sig.inputs.size() + sig.outputs.size() +
-                    (sig.perSample ? 0 : sig.dims.size()) +
+                    (sig.perSample ? 0 : numDims) +
                     (sig.numValueDims() ? 1 : 0);
   if (graph->arg_size() != expected && graph->arg_size() != expected + 1)
     return llvm::createStringError("main_graph takes " +
@@ -622,7 +660,7 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
     numShapes = shapesFn->getReturnType()->isStructTy()
                     ? shapesFn->getReturnType()->getStructNumElements()
                     : 1;
-  if (numShapes != numComputed || (shapesFn && shapesFn->arg_size() != sig.dims.size()))
+  if (numShapes != numComputed || (shapesFn && shapesFn->arg_size() != numDims))
     return llvm::createStringError(
         "main_graph_shapes does not compute the " +
         std::to_string(numComputed) + " computed output dims");
@@ -639,18 +677,29 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
     shapesFn->setName(sig.prefix + "_main_graph_shapes");
   llvm::Function *arenaFn = m.getFunction("main_graph_arena");
   if (sig.arenaDynamic != (arenaFn != nullptr) ||
-      (arenaFn && arenaFn->arg_size() != sig.dims.size()))
+      (arenaFn && arenaFn->arg_size() != numDims))
     return llvm::createStringError(
         "main_graph_arena and the arena's kind disagree");
   if (arenaFn)
     arenaFn->setName(sig.prefix + "_main_graph_arena");
   llvm::Function *checkFn = m.getFunction("main_graph_check");
-  if (checkFn && (checkFn->arg_size() != sig.dims.size() ||
+  if (checkFn && (checkFn->arg_size() != numDims ||
                   !checkFn->getReturnType()->isIntegerTy(1)))
     return llvm::createStringError("main_graph_check takes the dims and "
                                    "returns i1");
   if (checkFn)
     checkFn->setName(sig.prefix + "_main_graph_check");
+  llvm::Function *dimsFn = m.getFunction("main_graph_dims");
+  if ((dimsFn != nullptr) != (sig.numDerived > 0) ||
+      (dimsFn && (dimsFn->arg_size() != sig.inputs.size() + sig.dims.size() ||
+                  !dimsFn->getReturnType()->isStructTy() ||
+                  dimsFn->getReturnType()->getStructNumElements() !=
+                      sig.numDerived + 1)))
+    return llvm::createStringError("main_graph_dims takes the inputs and the "
+                                   "dims and returns a flag and the derived "
+                                   "dims");
+  if (dimsFn)
+    dimsFn->setName(sig.prefix + "_main_graph_dims");
 
   llvm::GlobalVariable *arena = nullptr;
   if (sig.staticArena) {
@@ -670,14 +719,16 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   llvm::Constant *run = dynamic ? null : buildRun(graph, arena);
   llvm::Constant *runDynamic =
       dynamic ? buildRunDynamic(graph, arena) : null;
-  llvm::Constant *shapes = dynamic ? buildShapes() : null;
+  llvm::Constant *shapes = dynamic ? buildShapes(false) : null;
+  llvm::Constant *shapesOf = dynamic ? buildShapes(true) : null;
 
   // struct kiln_model_info { u32 abi; const char*; i32; i32; const info*;
   //                          const info*; u64; u64; run fn*; i32;
-  //                          const dim*; run_dynamic fn*; shapes fn* }
+  //                          const dim*; run_dynamic fn*; shapes fn*;
+  //                          shapes_of fn*; i32 }
   auto *modelTy = llvm::StructType::get(
       ctx, {i32, ptrTy, i32, i32, ptrTy, ptrTy, i64, i64, ptrTy, i32, ptrTy,
-            ptrTy, ptrTy});
+            ptrTy, ptrTy, ptrTy, i32});
   auto *info = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(
@@ -690,7 +741,8 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
            llvm::ConstantInt::get(i64, sig.arenaSize),
            llvm::ConstantInt::get(i64, sig.arenaAlign), run,
            llvm::ConstantInt::get(i32, sig.dims.size()), dimInfos(),
-           runDynamic, shapes}),
+           runDynamic, shapes, shapesOf,
+           llvm::ConstantInt::get(i32, sig.numDerived > 0 ? 1 : 0)}),
       sig.prefix + "_info");
   if (exportModelSymbol)
     llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, "kiln_model",

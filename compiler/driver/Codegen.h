@@ -62,7 +62,7 @@ struct ModelSignature {
   /// Whether the entry point takes and gives shapes (P_run_dynamic): there
   /// are symbolic dims, or an output's shape depends on the input values.
   bool isDynamic() const {
-    return !dims.empty() ||
+    return !dims.empty() || numDerived > 0 ||
            llvm::any_of(outputs, [](const TensorSignature &t) {
              return !t.isStatic();
            });
@@ -74,6 +74,10 @@ struct ModelSignature {
       n += llvm::count_if(t.valueMax, [](int64_t m) { return m != -1; });
     return n;
   }
+  /// Dims whose sizes come from input values (kiln-dynamic-entry's derived
+  /// dims): main_graph_dims computes them from the inputs, and main_graph
+  /// and the shape functions take them after `dims`.
+  size_t numDerived = 0;
   uint64_t arenaSize = 0;
   uint64_t arenaAlign = 64;
   /// The arena's size depends on the dims (some have no bound): P_shapes

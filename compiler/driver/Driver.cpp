@@ -310,10 +310,16 @@ int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
     // Static inputs, but an output whose shape depends on their values (a
     // Reshape to a shape that is an input): dynamic code with no symbolic
     // dims; the entry point returns the output shapes a run produced.
+    // Static inputs, but a value inside whose shape depends on their values
+    // (Expand to a shape that is an input): the same.
     auto results = func.getResultTypes();
-    bool valueShaped = llvm::any_of(results, [](mlir::Type t) {
+    auto dynamic = [](mlir::Type t) {
       auto r = mlir::dyn_cast<mlir::RankedTensorType>(t);
       return r && !r.hasStaticShape();
+    };
+    bool valueShaped = llvm::any_of(results, dynamic);
+    func.walk([&](mlir::Operation *op) {
+      valueShaped |= llvm::any_of(op->getResultTypes(), dynamic);
     });
     bool unranked = llvm::any_of(results, [](mlir::Type t) {
       return !mlir::isa<mlir::RankedTensorType>(t);

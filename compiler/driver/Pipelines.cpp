@@ -39,7 +39,7 @@ template <typename Options> static Options withIndexBits(unsigned bits) {
 void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(onnx::createOnnxInferShapes());
-  pm.addNestedPass<func::FuncOp>(createDynamicEntry());
+  pm.addPass(createDynamicEntry());
   ConvertOnnxToLinalgOptions lowering;
   // The Winograd transforms are slow generics unless kiln-tile-contractions
   // replaces them, which it does where it may pad.

@@ -6,6 +6,7 @@
 #include "dialects/onnx/ShapeHelpers.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 namespace kiln {
@@ -159,6 +160,22 @@ struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {
   /// to be that size, not 1).
   virtual bool dynamicDims() const { return false; }
 };
+
+/// kiln-dynamic-entry's derived dims (DerivedDims.cpp): gives `func`
+/// (main_graph, its first `numInputs` arguments the inputs, `dims` its
+/// symbolic dims' arguments) one more index argument per dim whose size
+/// comes from input values (Expand's shape, Tile's repeats, ...), appended
+/// to `dims`, and builds `main_graph_dims` computing them. Returns that
+/// function, null when there are none.
+mlir::FailureOr<mlir::func::FuncOp>
+deriveDims(mlir::func::FuncOp func, unsigned numInputs,
+           llvm::SmallVectorImpl<mlir::Value> &dims);
+
+/// The sizes of the dynamic dims of `type`, the result of `op`, where
+/// kiln-dynamic-entry made them derived dims (`kiln.dim_args`); nullopt
+/// otherwise.
+std::optional<llvm::SmallVector<mlir::Value>>
+derivedSizes(mlir::Operation *op, mlir::RankedTensorType type);
 
 } // namespace kiln
 

@@ -1207,10 +1207,67 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
 
 struct ExpandPattern : OnnxPattern<kop::ExpandOp> {
   using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+
+  /// Dynamic dims: the result's sizes are derived dims (a shape read at run
+  /// time) or the input's; an input dim known only at run time reads index
+  /// 0 where it is 1 (broadcast) and i elsewhere.
+  LogicalResult lowerDynamic(kop::ExpandOp op,
+                             PatternRewriter &rewriter) const {
+    Value x = op.getInput();
+    auto inType = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank(), inRank = inType.getRank();
+    if (inRank > rank)
+      return rewriter.notifyMatchFailure(op, "input has a higher rank");
+    Location loc = op.getLoc();
+    SmallVector<Value> outSizes;
+    if (auto derived = derivedSizes(op, type)) {
+      outSizes = *derived;
+    } else {
+      for (int64_t d = 0; d < rank; ++d) {
+        if (!type.isDynamicDim(d))
+          continue;
+        int64_t p = d - (rank - inRank);
+        if (p < 0 || !inType.isDynamicDim(p))
+          return rewriter.notifyMatchFailure(
+              op, "a result dim from the shape's values, not derived");
+        outSizes.push_back(tensor::DimOp::create(rewriter, loc, x, p));
+      }
+    }
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{},
+        ValueRange{emptyTensor(rewriter, loc, type, outSizes)},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          for (int64_t p = 0; p < inRank; ++p) {
+            Value i = linalg::IndexOp::create(b, l, p + rank - inRank);
+            if (!inType.isDynamicDim(p)) {
+              at.push_back(inType.getDimSize(p) == 1 ? zero : i);
+              continue;
+            }
+            Value n = tensor::DimOp::create(b, l, x, p);
+            Value one = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq, n,
+                arith::ConstantIndexOp::create(b, l, 1));
+            at.push_back(arith::SelectOp::create(b, l, one, zero, i));
+          }
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, x, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
   LogicalResult lower(kop::ExpandOp op,
                       PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getInput().getType());
     auto type = cast<RankedTensorType>(op.getType());
+    if (!inType.hasStaticShape() || !type.hasStaticShape())
+      return lowerDynamic(op, rewriter);
     // Shape inference folded the shape operand into the result type.
     auto expected = kop::broadcastShapes(inType.getShape(), type.getShape());
     if (!expected || ArrayRef<int64_t>(*expected) != type.getShape())
@@ -1282,18 +1339,23 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
     return success();
   }
 
-  /// Dynamic dims: the repeats must be constants; out[i] = x[i mod n] with
-  /// n read at run time.
+  /// Dynamic dims: the repeats are constants, or the result's dims are
+  /// derived dims (repeats read at run time); out[i] = x[i mod n] with n
+  /// read at run time.
   LogicalResult lowerDynamic(kop::TileOp op, PatternRewriter &rewriter) const {
     Value x = op.getInput();
     auto inType = cast<RankedTensorType>(x.getType());
     auto type = cast<RankedTensorType>(op.getType());
     int64_t rank = type.getRank();
     auto repeats = constantInts(op.getRepeats());
-    if (!repeats || (int64_t)repeats->size() != rank ||
-        inType.getRank() != rank ||
-        llvm::any_of(*repeats, [](int64_t r) { return r < 0; }))
-      return rewriter.notifyMatchFailure(op, "repeats are not constants");
+    auto derived = derivedSizes(op, type);
+    if (inType.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "result rank differs from input");
+    if (!derived &&
+        (!repeats || (int64_t)repeats->size() != rank ||
+         llvm::any_of(*repeats, [](int64_t r) { return r < 0; })))
+      return rewriter.notifyMatchFailure(
+          op, "repeats are neither constants nor derived dims");
     Location loc = op.getLoc();
     SmallVector<Value> inSizes, outSizes;
     for (int64_t d = 0; d < rank; ++d) {
@@ -1302,19 +1364,29 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
               ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
               : (Value)arith::ConstantIndexOp::create(rewriter, loc,
                                                       inType.getDimSize(d)));
-      if (type.isDynamicDim(d))
+      if (type.isDynamicDim(d) && !derived)
         outSizes.push_back(arith::MulIOp::create(
             rewriter, loc, inSizes[d],
             arith::ConstantIndexOp::create(rewriter, loc, (*repeats)[d])));
     }
+    if (derived)
+      outSizes = *derived; // repeats read at run time (main_graph_dims)
+    // Repeats known to be 1 keep the index; a dim of 1 reads index 0.
+    auto keeps = [&](int64_t d) {
+      return repeats && (int64_t)repeats->size() == rank && (*repeats)[d] == 1;
+    };
     Value init = emptyTensor(rewriter, loc, type, outSizes);
     rewriter.replaceOp(
         op, gatherByCoords(rewriter, loc, type, init, x,
                            [&](OpBuilder &b, Location l, int64_t d, Value i) {
-                             return (*repeats)[d] == 1
-                                        ? i
-                                        : (Value)arith::RemUIOp::create(
-                                              b, l, i, inSizes[d]);
+                             if (keeps(d))
+                               return i;
+                             if (!inType.isDynamicDim(d) &&
+                                 inType.getDimSize(d) == 1)
+                               return (Value)arith::ConstantIndexOp::create(
+                                   b, l, 0);
+                             return (Value)arith::RemUIOp::create(
+                                 b, l, i, inSizes[d]);
                            }));
     return success();
   }
@@ -1326,6 +1398,8 @@ struct TilePattern : OnnxPattern<kop::TileOp> {
 
 struct ConstantOfShapePattern : OnnxPattern<kop::ConstantOfShapeOp> {
   using OnnxPattern::OnnxPattern;
+  /// A shape read at run time: its dims are derived dims.
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::ConstantOfShapeOp op,
                       PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -1342,11 +1416,18 @@ struct ConstantOfShapePattern : OnnxPattern<kop::ConstantOfShapeOp> {
     }
     if (!value || value.getType() != elem)
       return rewriter.notifyMatchFailure(op, "value type differs from result");
-    if (replaceIfEmpty(op, rewriter))
+    SmallVector<Value> sizes;
+    if (!type.hasStaticShape()) {
+      auto derived = derivedSizes(op, type);
+      if (!derived)
+        return rewriter.notifyMatchFailure(op, "a shape not derived");
+      sizes = *derived;
+    } else if (replaceIfEmpty(op, rewriter)) {
       return success();
+    }
     Location loc = op.getLoc();
     Value scalar = arith::ConstantOp::create(rewriter, loc, value);
-    rewriter.replaceOp(op, filledTensor(rewriter, loc, type, scalar));
+    rewriter.replaceOp(op, filledTensor(rewriter, loc, type, scalar, sizes));
     return success();
   }
 };
@@ -1362,6 +1443,8 @@ struct RangePattern : OnnxPattern<kop::RangeOp> {
   /// or, where the dim has no bound (kiln.size_from_dim), not clamped.
   LogicalResult lowerDynamic(kop::RangeOp op, PatternRewriter &rewriter,
                              RankedTensorType type) const {
+    if (auto derived = derivedSizes(op, type))
+      return lowerDerived(op, rewriter, type, (*derived)[0]);
     auto bound = op->getAttrOfType<IntegerAttr>("kiln.max_size");
     bool fromDim = op->hasAttr("kiln.size_from_dim");
     auto it = dyn_cast<IntegerType>(type.getElementType());
@@ -1401,6 +1484,37 @@ struct RangePattern : OnnxPattern<kop::RangeOp> {
           Value v = arith::AddIOp::create(
               b, l, scalarConstant(b, l, it, first),
               arith::MulIOp::create(b, l, i, scalarConstant(b, l, it, step)));
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
+  /// start, limit and delta read at run time: the length is a derived dim
+  /// (main_graph_dims computes it as ONNX says); out[i] = start + i * delta.
+  LogicalResult lowerDerived(kop::RangeOp op, PatternRewriter &rewriter,
+                             RankedTensorType type, Value n) const {
+    Type elem = type.getElementType();
+    Location loc = op.getLoc();
+    auto scalar = [&](Value t) -> Value {
+      auto tt = cast<RankedTensorType>(t.getType());
+      SmallVector<Value> at(tt.getRank(),
+                            arith::ConstantIndexOp::create(rewriter, loc, 0));
+      return tensor::ExtractOp::create(rewriter, loc, t, at);
+    };
+    Value start = scalar(op.getStart()), delta = scalar(op.getDelta());
+    if (start.getType() != elem || delta.getType() != elem)
+      return rewriter.notifyMatchFailure(op, "operand types differ");
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{},
+        ValueRange{emptyTensor(rewriter, loc, type, {n})},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                               linalg::IndexOp::create(b, l, 0));
+          Value v = addV(b, l, start,
+                         mulV(b, l, convertScalar(b, l, i, elem), delta));
           linalg::YieldOp::create(b, l, v);
         });
     rewriter.replaceOp(op, generic.getResult(0));

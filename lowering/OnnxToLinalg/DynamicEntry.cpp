@@ -34,15 +34,19 @@ namespace {
 struct DynamicEntryPass
     : public kiln::impl::DynamicEntryBase<DynamicEntryPass> {
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
+    SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
+    for (func::FuncOp func : funcs)
+      if (failed(runOnFunc(func)))
+        return signalPassFailure();
+  }
+
+  LogicalResult runOnFunc(func::FuncOp func) {
     auto names = func->getAttrOfType<ArrayAttr>("kiln.dims");
     auto maxima = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
     if (!names || func.isExternal())
-      return;
-    if (!maxima || maxima.size() != names.size()) {
-      func.emitError("kiln.dims needs kiln.dim_max");
-      return signalPassFailure();
-    }
+      return success();
+    if (!maxima || maxima.size() != names.size())
+      return func.emitError("kiln.dims needs kiln.dim_max");
     MLIRContext *ctx = &getContext();
     Block &entry = func.getBody().front();
     unsigned numInputs = func.getNumArguments();
@@ -89,10 +93,17 @@ struct DynamicEntryPass
       unsigned at = func.getNumArguments();
       if (failed(func.insertArgument(at, IndexType::get(ctx),
                                      DictionaryAttr::get(ctx), func.getLoc())))
-        return signalPassFailure();
+        return failure();
       func.setArgAttr(at, "kiln.dim", IntegerAttr::get(IntegerType::get(ctx, 64), k));
       dims.push_back(func.getArgument(at));
     }
+    // Dims whose sizes come from input values, computed by main_graph_dims.
+    auto derived = kiln::deriveDims(func, numInputs, dims);
+    if (failed(derived))
+      return failure();
+    func::FuncOp dimsFn = *derived;
+    names = func->getAttrOfType<ArrayAttr>("kiln.dims");
+    maxima = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
     OpBuilder b = OpBuilder::atBlockBegin(&entry);
     Location loc = func.getLoc();
     // A Range whose limit is a dim with no bound reads it from the dim's
@@ -156,9 +167,8 @@ struct DynamicEntryPass
         if (type.isDynamicDim(d) && params && d < (int64_t)params.size())
           k = symbolOf(cast<StringAttr>(params[d]).getValue());
         if (type.isDynamicDim(d) && k < 0) {
-          func.emitError("input ") << i << " dim " << d
-                                   << " is dynamic without a symbolic dim";
-          return signalPassFailure();
+          return func.emitError("input ") << i << " dim " << d
+                                          << " is dynamic without a symbolic dim";
         }
         entries.push_back(type.isDynamicDim(d) ? -1 - k : type.getDimSize(d));
       }
@@ -194,6 +204,16 @@ struct DynamicEntryPass
     Operation *ret = entry.getTerminator();
     func.setType(FunctionType::get(ctx, entry.getArgumentTypes(),
                                    ret->getOperandTypes()));
+    // main_graph_dims takes the inputs as main_graph now does (it reads
+    // only static ones, which keep their type).
+    if (dimsFn) {
+      Block &body = dimsFn.getBody().front();
+      for (unsigned i = 0; i < numInputs; ++i)
+        body.getArgument(i).setType(func.getArgument(i).getType());
+      dimsFn.setType(FunctionType::get(ctx, body.getArgumentTypes(),
+                                       dimsFn.getResultTypes()));
+    }
+    return success();
   }
 };
 

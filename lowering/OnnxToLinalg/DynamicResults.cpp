@@ -409,6 +409,12 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
         dims.resize(k.getInt() + 1);
       dims[k.getInt()] = arg;
     }
+  // The dims the caller gives (the derived ones, computed from the input
+  // values, come after them): an output dim that is a derived dim is
+  // computed like one made of dims.
+  int64_t numSymbolic = dims.size();
+  if (auto derived = func->getAttrOfType<IntegerAttr>("kiln.derived_dims"))
+    numSymbolic -= derived.getInt();
   auto resultName = [&](unsigned i) {
     auto name = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
     return "output '" + (name ? name.str() : std::to_string(i)) + "'";
@@ -476,7 +482,7 @@ LogicalResult DynamicResultsPass::run(func::FuncOp func) {
         if (auto c = getConstantIntValue(value)) {
           e = *c;
           sizes[i][d] = b.getIndexAttr(*c);
-        } else if (k) {
+        } else if (k && k.getInt() < numSymbolic) {
           e = -1 - k.getInt();
           sizes[i][d] = value;
         } else if (SetVector<Operation *> slice; fromDimsOnly(func, value, slice)) {

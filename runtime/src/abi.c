@@ -25,6 +25,8 @@ const char *kiln_status_string(int32_t status) {
     return "out of memory";
   case KILN_ERROR_UNSUPPORTED:
     return "unsupported feature or data type";
+  case KILN_ERROR_NEEDS_INPUTS:
+    return "the model's sizes depend on input values (use P_shapes_of)";
   default:
     return "unknown error";
   }

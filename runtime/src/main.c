@@ -336,7 +336,7 @@ int main(int argc, char **argv) {
                 m->name ? m->name : "?", (unsigned)m->abi_version,
                 (unsigned)KILN_ABI_VERSION);
   }
-  if ((!m->run && (!m->run_dynamic || !m->shapes ||
+  if ((!m->run && (!m->run_dynamic || !m->shapes || !m->shapes_of ||
                    (m->num_dims > 0 && !m->dims))) ||
       (m->num_inputs > 0 && !m->inputs) ||
       (m->num_outputs > 0 && !m->outputs) || m->num_inputs < 0 ||
@@ -404,11 +404,15 @@ int main(int argc, char **argv) {
      * input and dim for the common mistakes. */
     if (resolve_dims(m, ins, dims, pos) != 0)
       goto done;
-    rc = m->shapes((const int64_t *const *)in_shapes,
-                   (int64_t *const *)out_shapes, &arena_size);
+    /* With the input values: sizes inside may come from them. */
+    rc = m->shapes_of((const void *const *)in_ptrs,
+                      (const int64_t *const *)in_shapes,
+                      (int64_t *const *)out_shapes, &arena_size);
     if (rc != KILN_OK) {
-      fail("model '%s' does not accept these input shapes: %s (status %d)",
-           m->name ? m->name : "?", kiln_status_string(rc), (int)rc);
+      fail("model '%s' does not accept these input%s: %s (status %d)",
+           m->name ? m->name : "?",
+           m->shapes_need_inputs ? " shapes and values" : " shapes",
+           kiln_status_string(rc), (int)rc);
       goto done;
     }
   }

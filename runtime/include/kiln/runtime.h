@@ -34,6 +34,19 @@
  * KILN_ERROR_SHAPE_MISMATCH for shapes the model does not accept. NULL
  * `output_shapes` (or a NULL entry) or `arena_size` is not written.
  *
+ * Where sizes inside the model come from input *values* (Expand to a shape
+ * that is an input, Tile by run-time repeats, Range, ConstantOfShape, ...;
+ * P_info.shapes_need_inputs is 1), the shapes and the arena size need the
+ * inputs too:
+ *
+ *   int32_t P_shapes_of(const void *const *inputs,
+ *                       const int64_t *const *input_shapes,
+ *                       int64_t *const *output_shapes, uint64_t *arena_size);
+ *
+ * (defined for every dynamic model; P_shapes of such a model returns
+ * KILN_ERROR_NEEDS_INPUTS). Values that give no valid size (a negative
+ * dim, shapes that do not broadcast) are KILN_ERROR_SHAPE_MISMATCH.
+ *
  * Shared libraries and executables built by `kiln compile` also define the
  * unprefixed symbol `kiln_model` (same type as P_info), so a program can
  * dlopen a model it has never seen and discover its signature.
@@ -50,8 +63,9 @@ extern "C" {
 
 /* 2: kiln_model_info gained the symbolic dimensions and the dynamic entry
  * points (fields after `run`); static models are unchanged otherwise.
- * 3: an output dim may be KILN_DIM_COMPUTED. */
-#define KILN_ABI_VERSION 3
+ * 3: an output dim may be KILN_DIM_COMPUTED.
+ * 4: P_shapes_of and shapes_need_inputs (sizes from input values). */
+#define KILN_ABI_VERSION 4
 
 /* An output shape entry for a dim computed from the symbolic dims (a
  * convolution's output size, a concat's sum, a flatten's product): P_shapes
@@ -71,6 +85,8 @@ typedef enum kiln_status {
   KILN_ERROR_SHAPE_MISMATCH = 6,   /* tensor shape differs */
   KILN_ERROR_OUT_OF_MEMORY = 7,    /* runtime helpers only, never P_run */
   KILN_ERROR_UNSUPPORTED = 8,      /* e.g. a data type the runtime lacks */
+  KILN_ERROR_NEEDS_INPUTS = 9,     /* P_shapes of a model whose sizes depend
+                                      on input values: call P_shapes_of */
 } kiln_status;
 
 /* ONNX TensorProto.DataType codes used for element types. */
@@ -126,6 +142,10 @@ typedef int32_t (*kiln_run_dynamic_fn)(const void *const *inputs,
 typedef int32_t (*kiln_shapes_fn)(const int64_t *const *input_shapes,
                                   int64_t *const *output_shapes,
                                   uint64_t *arena_size);
+typedef int32_t (*kiln_shapes_of_fn)(const void *const *inputs,
+                                     const int64_t *const *input_shapes,
+                                     int64_t *const *output_shapes,
+                                     uint64_t *arena_size);
 
 typedef struct kiln_model_info {
   uint32_t abi_version;  /* KILN_ABI_VERSION */
@@ -142,6 +162,11 @@ typedef struct kiln_model_info {
   const kiln_dim_info *dims;
   kiln_run_dynamic_fn run_dynamic; /* P_run_dynamic; NULL when static */
   kiln_shapes_fn shapes;           /* P_shapes; NULL when static */
+  /* ABI 4 */
+  kiln_shapes_of_fn shapes_of;     /* P_shapes_of; NULL when static */
+  int32_t shapes_need_inputs;      /* 1: sizes depend on input values, so
+                                      P_shapes cannot tell them: use
+                                      shapes_of */
 } kiln_model_info;
 
 /* A short English description of a status code. */
