@@ -375,12 +375,14 @@ namespace {
 struct ResizeInput {
   bool present = false;
   std::optional<SmallVector<double>> values;
+  Value operand;
 };
 
 ResizeInput readResizeInput(Value v) {
   ResizeInput in;
   if (!v || isNone(v))
     return in;
+  in.operand = v;
   in.values = getConstantFloats(v);
   if (in.values)
     in.present = !in.values->empty();
@@ -394,7 +396,8 @@ ResizeInput readResizeInput(Value v) {
 
 std::optional<std::string> kiln::onnx::resolveResize(Operation *op,
                                                      ArrayRef<int64_t> inShape,
-                                                     ResizeParams &p) {
+                                                     ResizeParams &p,
+                                                     bool allowRuntime) {
   int64_t rank = inShape.size();
   p.scales.assign(rank, 1.0);
   p.outShape.assign(inShape.begin(), inShape.end());
@@ -458,7 +461,14 @@ std::optional<std::string> kiln::onnx::resolveResize(Operation *op,
     return std::string(scales.present ? "takes scales or sizes, not both"
                                       : "needs scales or sizes");
   const ResizeInput &given = scales.present ? scales : sizes;
-  // The output shape depends on the values: Kiln needs them at compile time.
+  // The output shape depends on the values: Kiln needs them at compile
+  // time, or reads them at run time where the caller can (derived dims).
+  if (!given.values && allowRuntime && (int64_t)axes.size() == rank &&
+      given.operand) {
+    (scales.present ? p.runtimeScales : p.runtimeSizes) = given.operand;
+    p.outShape.assign(rank, kDyn);
+    return std::nullopt;
+  }
   if (!given.values)
     return std::string(scales.present ? "scales" : "sizes") +
            " must be a constant";
@@ -514,8 +524,10 @@ static LogicalResult inferResize(Operation *op, Value x) {
     setUnranked(op, 0, elemOf(x));
     return success();
   }
+  // Scales or sizes read at run time leave every dim unknown (kiln's
+  // derived dims compute them before the run).
   ResizeParams p;
-  if (auto err = resolveResize(op, t.getShape(), p))
+  if (auto err = resolveResize(op, t.getShape(), p, /*allowRuntime=*/true))
     return op->emitOpError(*err);
   setResult(op, 0, p.outShape, t.getElementType());
   return success();

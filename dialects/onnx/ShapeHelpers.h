@@ -168,15 +168,19 @@ struct ResizeParams {
   bool excludeOutside = false;
   llvm::SmallVector<double> scales; // one per dimension
   Shape outShape;                   // dynamic where unknown
+  /// With allowRuntime, the operand whose values are known at run time only
+  /// (the other one null); `scales` and `outShape` then say nothing.
+  mlir::Value runtimeScales, runtimeSizes;
 };
 
 /// Resolves the parameters of a Resize or Upsample op for an input shape
 /// (`outShape` is dynamic where the input is). Returns an error message for
 /// invalid or unsupported attributes, and when scales or sizes are not
-/// constants.
+/// constants (unless `allowRuntime`: then runtimeScales or runtimeSizes).
 std::optional<std::string> resolveResize(mlir::Operation *op,
                                          llvm::ArrayRef<int64_t> inShape,
-                                         ResizeParams &params);
+                                         ResizeParams &params,
+                                         bool allowRuntime = false);
 
 
 //===----------------------------------------------------------------------===//

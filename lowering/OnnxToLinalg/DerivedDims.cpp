@@ -595,6 +595,43 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
             }
             return success();
           })
+          .Case<kop::ResizeOp, kop::UpsampleOp>(
+              [&](Operation *r) -> LogicalResult {
+                Value x = r->getOperand(0);
+                auto xt = cast<RankedTensorType>(x.getType());
+                kop::ResizeParams p;
+                if (kop::resolveResize(r, xt.getShape(), p,
+                                       /*allowRuntime=*/true) ||
+                    xt.getRank() != rank)
+                  return failure();
+                Value given = p.runtimeSizes ? p.runtimeSizes : p.runtimeScales;
+                if (!given)
+                  return failure();
+                auto values = elements(given);
+                if (failed(values) || (int64_t)values->size() != rank)
+                  return failure();
+                for (int64_t d = 0; d < rank; ++d) {
+                  auto in = dimOf(x, d);
+                  if (failed(in))
+                    return failure();
+                  Value v = (*values)[d];
+                  if (p.runtimeSizes) {
+                    dims[d] = toI64(v);
+                  } else {
+                    // floor(in * scale), the scale positive
+                    Value zf = arith::ConstantFloatOp::create(
+                        b, loc, b.getF64Type(), APFloat(0.0));
+                    Value sf = toF64(v);
+                    require(arith::CmpFOp::create(
+                        b, loc, arith::CmpFPredicate::OGT, sf, zf));
+                    dims[d] = toI64(math::FloorOp::create(
+                        b, loc, arith::MulFOp::create(b, loc, toF64(*in), sf)));
+                  }
+                  // Never empty: an interpolation reads its neighbours.
+                  require(cmp(arith::CmpIPredicate::sge, dims[d], one));
+                }
+                return success();
+              })
           .Default([](Operation *) { return failure(); });
   if (failed(rule))
     return failure();
@@ -625,6 +662,12 @@ bool takesSizesFromValues(Operation *op) {
       })
       .Case([&](kop::OneHotOp o) { return notConstant(o.getDepth()); })
       .Case([&](kop::PadOp p) { return notConstant(p.getPadsInput()); })
+      .Case<kop::ResizeOp, kop::UpsampleOp>([&](Operation *r) {
+        auto xt = cast<RankedTensorType>(r->getOperand(0).getType());
+        kop::ResizeParams p;
+        return !kop::resolveResize(r, xt.getShape(), p, true) &&
+               (p.runtimeScales || p.runtimeSizes);
+      })
       .Default([](Operation *) { return false; });
 }
 

@@ -598,14 +598,247 @@ AxisTaps computeTaps(const onnx::ResizeParams &p, int64_t in, int64_t out,
   return t;
 }
 
+/// The source coordinate of output coordinate `o` (f64 values), computed at
+/// run time like sourceCoordinate.
+Value sourceCoordinateAt(OpBuilder &b, Location l, StringRef m, Value o,
+                         Value in, Value out, Value scale) {
+  auto c = [&](double v) {
+    return arith::ConstantFloatOp::create(b, l, b.getF64Type(), APFloat(v));
+  };
+  auto add = [&](Value x, Value y) { return arith::AddFOp::create(b, l, x, y); };
+  auto sub = [&](Value x, Value y) { return arith::SubFOp::create(b, l, x, y); };
+  auto mul = [&](Value x, Value y) { return arith::MulFOp::create(b, l, x, y); };
+  auto div = [&](Value x, Value y) { return arith::DivFOp::create(b, l, x, y); };
+  Value lengthResized = mul(scale, in);
+  Value centre = div(add(o, c(0.5)), scale); // (o + 0.5) / scale
+  if (m == "align_corners") {
+    Value one = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                      lengthResized, c(1));
+    return arith::SelectOp::create(
+        b, l, one, c(0),
+        div(mul(o, sub(in, c(1))), sub(lengthResized, c(1))));
+  }
+  if (m == "asymmetric")
+    return div(o, scale);
+  if (m == "tf_half_pixel_for_nn")
+    return centre;
+  if (m == "pytorch_half_pixel") {
+    Value more = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                       lengthResized, c(1));
+    return arith::SelectOp::create(b, l, more, sub(centre, c(0.5)), c(0));
+  }
+  if (m == "half_pixel_symmetric") {
+    Value adjustment = div(out, lengthResized);
+    Value offset = mul(div(in, c(2)), sub(c(1), adjustment));
+    return add(offset, sub(centre, c(0.5)));
+  }
+  return sub(centre, c(0.5)); // half_pixel
+}
+
 template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  /// Scales or sizes read at run time: the result's dims are derived dims.
+  bool dynamicDims() const override { return true; }
+
+  /// Scales or sizes known at run time only: one generic computing each
+  /// output element's taps as it goes (the source coordinate, the nearest
+  /// index or the linear/cubic weights in f64, as computeTaps does at
+  /// compile time).
+  LogicalResult lowerDerived(OpTy op, PatternRewriter &rewriter,
+                             ArrayRef<Value> outSizes) const {
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = xt.getElementType();
+    int64_t rank = xt.getRank();
+    onnx::ResizeParams p;
+    if (auto err = onnx::resolveResize(op, xt.getShape(), p, true))
+      return rewriter.notifyMatchFailure(op, *err);
+    if (!p.runtimeScales && !p.runtimeSizes)
+      return rewriter.notifyMatchFailure(op, "no run-time scales or sizes");
+    if (p.mode != "nearest" && !isa<FloatType>(elem))
+      return rewriter.notifyMatchFailure(op, "interpolation needs floats");
+    for (int64_t d = 0; d < rank; ++d)
+      if (xt.getDimSize(d) == 0)
+        return rewriter.notifyMatchFailure(op, "resizing an empty tensor");
+    FloatType f64 = rewriter.getF64Type();
+    auto toF64 = [&](OpBuilder &b, Location l, Value v) -> Value {
+      if (isa<IndexType>(v.getType()))
+        v = arith::IndexCastOp::create(b, l, b.getI64Type(), v);
+      if (isa<IntegerType>(v.getType()))
+        return arith::SIToFPOp::create(b, l, f64, v);
+      return v.getType() == f64 ? v : arith::ExtFOp::create(b, l, f64, v);
+    };
+    // Per dim: the input and output sizes (index) and the scale (f64).
+    SmallVector<Value> in, out, scale;
+    for (int64_t d = 0, k = 0; d < rank; ++d) {
+      in.push_back(xt.isDynamicDim(d)
+                       ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
+                       : (Value)arith::ConstantIndexOp::create(
+                             rewriter, loc, xt.getDimSize(d)));
+      out.push_back(outType.isDynamicDim(d)
+                        ? outSizes[k++]
+                        : (Value)arith::ConstantIndexOp::create(
+                              rewriter, loc, outType.getDimSize(d)));
+      if (p.runtimeScales) {
+        Value at = arith::ConstantIndexOp::create(rewriter, loc, d);
+        scale.push_back(toF64(
+            rewriter, loc,
+            tensor::ExtractOp::create(rewriter, loc, p.runtimeScales, at)));
+      } else {
+        scale.push_back(arith::DivFOp::create(rewriter, loc,
+                                              toF64(rewriter, loc, out[d]),
+                                              toF64(rewriter, loc, in[d])));
+      }
+    }
+    Value init = emptyTensor(rewriter, loc, outType, outSizes);
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    Value y = generic(
+        rewriter, loc, ValueRange{}, {rewriter.getMultiDimIdentityMap(rank)},
+        init, iters, [&](OpBuilder &b, Location l, ValueRange) {
+          auto c = [&](double v) {
+            return arith::ConstantFloatOp::create(b, l, f64, APFloat(v));
+          };
+          auto idx = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(b, l, v);
+          };
+          // Per dim, per tap: (index, weight or null).
+          SmallVector<SmallVector<std::pair<Value, Value>>> taps(rank);
+          for (int64_t d = 0; d < rank; ++d) {
+            Value o = toF64(b, l, linalg::IndexOp::create(b, l, d));
+            Value inF = toF64(b, l, in[d]);
+            Value pos = sourceCoordinateAt(b, l, p.coordMode, o, inF,
+                                           toF64(b, l, out[d]), scale[d]);
+            Value fl = math::FloorOp::create(b, l, pos);
+            Value r = arith::SubFOp::create(b, l, pos, fl);
+            Value whole = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                                pos, fl);
+            Value last = arith::SubIOp::create(b, l, in[d], idx(1));
+            auto toIndex = [&](Value v) -> Value {
+              return arith::IndexCastOp::create(
+                  b, l, b.getIndexType(),
+                  arith::FPToSIOp::create(b, l, b.getI64Type(), v));
+            };
+            auto clamp = [&](Value i) -> Value {
+              return arith::MinSIOp::create(
+                  b, l, arith::MaxSIOp::create(b, l, i, idx(0)), last);
+            };
+            if (p.mode == "nearest") {
+              auto pick = [&](arith::CmpFPredicate pred, double t) -> Value {
+                Value up = arith::CmpFOp::create(b, l, pred, r, c(t));
+                return arith::SelectOp::create(
+                    b, l, up, arith::AddFOp::create(b, l, fl, c(1)), fl);
+              };
+              StringRef nm = p.nearestMode;
+              Value chosen;
+              if (nm == "simple") {
+                Value down = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OLT, scale[d], c(1));
+                chosen = arith::SelectOp::create(
+                    b, l, down, math::CeilOp::create(b, l, pos), fl);
+              } else if (nm == "floor") {
+                chosen = fl;
+              } else if (nm == "ceil") {
+                chosen = pick(arith::CmpFPredicate::OGT, 0);
+              } else if (nm == "round_prefer_ceil") {
+                chosen = pick(arith::CmpFPredicate::OGE, 0.5);
+              } else {
+                chosen = pick(arith::CmpFPredicate::OGT, 0.5);
+              }
+              taps[d].push_back({clamp(toIndex(chosen)), Value()});
+              continue;
+            }
+            // The taps left of x (x itself counts as right of the one
+            // before), then their weights.
+            Value base = arith::SelectOp::create(
+                b, l, whole, arith::SubFOp::create(b, l, pos, c(1)), fl);
+            r = arith::SelectOp::create(b, l, whole, c(1), r);
+            SmallVector<std::pair<Value, Value>> raw; // (f64 index, weight)
+            if (p.mode == "linear") {
+              raw.push_back({base, arith::SubFOp::create(b, l, c(1), r)});
+              raw.push_back({arith::AddFOp::create(b, l, base, c(1)), r});
+            } else {
+              // cubicCoeffs(r, a), at run time
+              double a = p.cubicA;
+              Value s1 = arith::SubFOp::create(b, l, c(1), r);
+              auto outer = [&](Value t) -> Value { // t = r + 1 or s + 1
+                // ((a t - 5a) t + 8a) t - 4a
+                Value v = arith::SubFOp::create(
+                    b, l, arith::MulFOp::create(b, l, c(a), t), c(5 * a));
+                v = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, v, t),
+                                          c(8 * a));
+                return arith::SubFOp::create(
+                    b, l, arith::MulFOp::create(b, l, v, t), c(4 * a));
+              };
+              auto inner = [&](Value t) -> Value { // ((a+2) t - (a+3)) t t + 1
+                Value v = arith::SubFOp::create(
+                    b, l, arith::MulFOp::create(b, l, c(a + 2), t), c(a + 3));
+                v = arith::MulFOp::create(
+                    b, l, arith::MulFOp::create(b, l, v, t), t);
+                return arith::AddFOp::create(b, l, v, c(1));
+              };
+              SmallVector<Value> cs{
+                  outer(arith::AddFOp::create(b, l, r, c(1))), inner(r),
+                  inner(s1), outer(arith::AddFOp::create(b, l, s1, c(1)))};
+              for (int64_t t = 0; t < 4; ++t)
+                raw.push_back(
+                    {arith::AddFOp::create(b, l, base, c(t - 1)), cs[t]});
+            }
+            if (p.excludeOutside) {
+              Value sum = c(0);
+              for (auto &[i, w] : raw) {
+                Value outside = arith::OrIOp::create(
+                    b, l,
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, i,
+                                          c(0)),
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, i,
+                                          inF));
+                w = arith::SelectOp::create(b, l, outside, c(0), w);
+                sum = arith::AddFOp::create(b, l, sum, w);
+              }
+              Value zero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                                 sum, c(0));
+              Value by = arith::SelectOp::create(b, l, zero, c(1), sum);
+              for (auto &[i, w] : raw)
+                w = arith::DivFOp::create(b, l, w, by);
+            }
+            for (auto [i, w] : raw)
+              taps[d].push_back(
+                  {clamp(toIndex(i)), arith::TruncFOp::create(b, l, elem, w)});
+          }
+          // Interpolates dim `d` onward at the coordinates chosen so far.
+          SmallVector<Value> coords;
+          std::function<Value(int64_t)> interp = [&](int64_t d) -> Value {
+            if (d == rank)
+              return tensor::ExtractOp::create(b, l, x, coords);
+            Value acc;
+            for (auto [i, w] : taps[d]) {
+              coords.push_back(i);
+              Value v = interp(d + 1);
+              coords.pop_back();
+              if (w)
+                v = arith::MulFOp::create(b, l, w, v);
+              acc = acc ? arith::AddFOp::create(b, l, acc, v).getResult() : v;
+            }
+            return acc;
+          };
+          return interp(0);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     Value x = op.getX();
     auto xt = cast<RankedTensorType>(x.getType());
     auto outType = cast<RankedTensorType>(op.getType());
+    if (auto derived = derivedSizes(op, outType))
+      return lowerDerived(op, rewriter, *derived);
+    if (failed(requireStaticShapes(op, rewriter)))
+      return failure();
     Type elem = xt.getElementType();
     int64_t rank = xt.getRank();
     onnx::ResizeParams p;

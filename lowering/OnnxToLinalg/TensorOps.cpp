@@ -333,6 +333,8 @@ template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
 /// axis, values[0] elsewhere. The depth is the result's dimension.
 struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
   using OnnxPattern::OnnxPattern;
+  /// A depth read at run time: the result's dims are derived dims.
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(kop::OneHotOp op,
                       PatternRewriter &rewriter) const override {
     auto idxType = cast<RankedTensorType>(op.getIndices().getType());
@@ -344,10 +346,23 @@ struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
       return rewriter.notifyMatchFailure(op, "axis is out of range");
     if (valType.getNumElements() != 2)
       return rewriter.notifyMatchFailure(op, "values must hold two elements");
-    if (replaceIfEmpty(op, rewriter))
-      return success();
-    int64_t axis = *axisOr, depth = type.getDimSize(axis);
+    int64_t axis = *axisOr;
     Location loc = op.getLoc();
+    SmallVector<Value> sizes;
+    Value depth; // index
+    if (!type.hasStaticShape()) {
+      auto derived = derivedSizes(op, type);
+      if (!derived)
+        return rewriter.notifyMatchFailure(op, "a depth not derived");
+      sizes = *derived;
+      depth = type.isDynamicDim(axis)
+                  ? sizes[type.getDynamicDimIndex(axis)]
+                  : indexConst(rewriter, loc, type.getDimSize(axis));
+    } else if (replaceIfEmpty(op, rewriter)) {
+      return success();
+    } else {
+      depth = indexConst(rewriter, loc, type.getDimSize(axis));
+    }
     Value off = extractElement(rewriter, loc, op.getValues(), 0);
     Value on = extractElement(rewriter, loc, op.getValues(), 1);
     MLIRContext *ctx = rewriter.getContext();
@@ -357,15 +372,15 @@ struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
     Type i64 = rewriter.getI64Type();
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{op.getIndices()},
-        ValueRange{emptyTensor(rewriter, loc, type)}, maps, iters,
+        ValueRange{emptyTensor(rewriter, loc, type, sizes)}, maps, iters,
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value idx = convertScalar(b, l, args[0], i64);
           Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
                                             idx, scalarConstant(b, l, i64, 0));
           idx = arith::SelectOp::create(
               b, l, neg,
-              arith::AddIOp::create(b, l, idx,
-                                    scalarConstant(b, l, i64, depth)),
+              arith::AddIOp::create(
+                  b, l, idx, arith::IndexCastOp::create(b, l, i64, depth)),
               idx);
           Value at = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
           Value hot =
@@ -750,10 +765,10 @@ struct SpaceToDepthPattern : OnnxPattern<kop::SpaceToDepthOp> {
 /// `i` in reflect, edge or wrap mode, with `low` elements added in front.
 /// `n`: the input's size along the dim (an index value, maybe known only at
 /// run time; a size of 1 reflects to itself, the period is then at least 1).
-Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
+Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, Value low,
                 Value n) {
   auto c = [&](int64_t v) { return indexConst(b, l, v); };
-  Value j = arith::SubIOp::create(b, l, i, c(low));
+  Value j = arith::SubIOp::create(b, l, i, low);
   std::optional<int64_t> fixed = getConstantIntValue(n);
   Value last = fixed ? c(*fixed - 1) : arith::SubIOp::create(b, l, n, c(1));
   auto clamp = [&](Value v) -> Value {
@@ -789,11 +804,88 @@ Value padSource(OpBuilder &b, Location l, StringRef mode, Value i, int64_t low,
 struct PadPattern : OnnxPattern<kop::PadOp> {
   using OnnxPattern::OnnxPattern;
   bool dynamicDims() const override { return true; }
+  /// Pads read at run time: the result's dims are derived dims, and one
+  /// generic reads the input at the position the mode gives (the constant
+  /// outside it in constant mode).
+  LogicalResult lowerDerived(kop::PadOp op, PatternRewriter &rewriter,
+                             ArrayRef<Value> outSizes) const {
+    Value x = op.getData();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto padsType = dyn_cast<RankedTensorType>(op.getPadsInput().getType());
+    int64_t rank = xt.getRank();
+    if (!padsType || !padsType.hasStaticShape() ||
+        padsType.getNumElements() != 2 * rank)
+      return rewriter.notifyMatchFailure(op, "pads of another length");
+    for (int64_t d = 0; d < rank; ++d)
+      if (xt.getDimSize(d) == 0)
+        return rewriter.notifyMatchFailure(op, "padding an empty dimension");
+    Location loc = op.getLoc();
+    SmallVector<Value> low, inSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      low.push_back(arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(),
+          extractElement(rewriter, loc, op.getPadsInput(), d)));
+      inSizes.push_back(
+          xt.isDynamicDim(d)
+              ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
+              : (Value)indexConst(rewriter, loc, xt.getDimSize(d)));
+    }
+    Value init = emptyTensor(rewriter, loc, type, outSizes);
+    StringRef mode = op.getMode();
+    if (mode != "constant") {
+      rewriter.replaceOp(
+          op, gatherByCoords(rewriter, loc, type, init, x,
+                             [&](OpBuilder &b, Location l, int64_t d, Value i) {
+                               return padSource(b, l, mode, i, low[d],
+                                                inSizes[d]);
+                             }));
+      return success();
+    }
+    Type elem = xt.getElementType();
+    Value value =
+        !isNone(op.getConstantValue())
+            ? extractElement(rewriter, loc, op.getConstantValue())
+            : scalarConstant(rewriter, loc, elem,
+                             op.getValue() ? op.getValue()->convertToDouble()
+                                           : 0.0);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<IteratorType>(rank, IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value inside;
+          SmallVector<Value> at;
+          Value zero = indexConst(b, l, 0);
+          for (int64_t d = 0; d < rank; ++d) {
+            Value j = arith::SubIOp::create(b, l, indexAt(b, l, d), low[d]);
+            Value in = arith::AndIOp::create(
+                b, l,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j, zero),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, j,
+                                      inSizes[d]));
+            inside = inside ? arith::AndIOp::create(b, l, inside, in) : in;
+            Value last = arith::SubIOp::create(b, l, inSizes[d],
+                                               indexConst(b, l, 1));
+            at.push_back(arith::MaxSIOp::create(
+                b, l, arith::MinSIOp::create(b, l, j, last), zero));
+          }
+          Value v = tensor::ExtractOp::create(b, l, x, at);
+          if (inside)
+            v = arith::SelectOp::create(b, l, inside, v, value);
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
   LogicalResult lower(kop::PadOp op, PatternRewriter &rewriter) const override {
     Value x = op.getData();
     auto xt = cast<RankedTensorType>(x.getType());
     auto type = cast<RankedTensorType>(op.getType());
     int64_t rank = xt.getRank();
+    if (auto derived = derivedSizes(op, type))
+      return lowerDerived(op, rewriter, *derived);
     SmallVector<int64_t> low, high;
     if (auto err = kop::resolvePads(op, rank, low, high, constantInts))
       return rewriter.notifyMatchFailure(op, *err);
@@ -860,7 +952,8 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
                            [&](OpBuilder &b, Location l, int64_t d, Value i) {
                              return low[d] == 0 && high[d] == 0
                                         ? i
-                                        : padSource(b, l, mode, i, low[d],
+                                        : padSource(b, l, mode, i,
+                                                    indexConst(b, l, low[d]),
                                                     inSizes[d]);
                            }));
     return success();
