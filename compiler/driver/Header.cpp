@@ -92,10 +92,20 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
         "/* The output shapes and the arena size ({1}) for these input\n"
         " * shapes, or KILN_ERROR_SHAPE_MISMATCH. */\n"
         "int32_t {0}_shapes(const int64_t *const *input_shapes,\n"
+        "    int64_t *const *output_shapes, uint64_t *arena_size);\n\n"
+        "/* The same for these inputs{2}. */\n"
+        "int32_t {0}_shapes_of(const void *const *inputs,\n"
+        "    const int64_t *const *input_shapes,\n"
         "    int64_t *const *output_shapes, uint64_t *arena_size);\n\n",
         p,
-        sig.arenaDynamic ? "computed from the dims"
-                         : P + "_ARENA_SIZE for every shape");
+        sig.numDerived > 0 ? "computed from the dims and the input values"
+        : sig.arenaDynamic ? "computed from the dims"
+                           : P + "_ARENA_SIZE for every shape",
+        sig.numDerived > 0
+            ? ": sizes in this model come from input values, so\n"
+              " * only this one can tell them (" + p +
+                  "_shapes returns\n * KILN_ERROR_NEEDS_INPUTS)"
+            : "");
   h += fmt::format("/* Names, types and shapes of the inputs and outputs. */\n"
                    "extern const kiln_model_info {}_info;\n\n",
                    p);

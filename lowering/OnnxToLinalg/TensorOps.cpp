@@ -349,19 +349,16 @@ struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
     int64_t axis = *axisOr;
     Location loc = op.getLoc();
     SmallVector<Value> sizes;
-    Value depth; // index
+    Value depth; // index, where known at run time only
     if (!type.hasStaticShape()) {
       auto derived = derivedSizes(op, type);
       if (!derived)
         return rewriter.notifyMatchFailure(op, "a depth not derived");
       sizes = *derived;
-      depth = type.isDynamicDim(axis)
-                  ? sizes[type.getDynamicDimIndex(axis)]
-                  : indexConst(rewriter, loc, type.getDimSize(axis));
+      if (type.isDynamicDim(axis))
+        depth = sizes[type.getDynamicDimIndex(axis)];
     } else if (replaceIfEmpty(op, rewriter)) {
       return success();
-    } else {
-      depth = indexConst(rewriter, loc, type.getDimSize(axis));
     }
     Value off = extractElement(rewriter, loc, op.getValues(), 0);
     Value on = extractElement(rewriter, loc, op.getValues(), 1);
@@ -380,7 +377,9 @@ struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
           idx = arith::SelectOp::create(
               b, l, neg,
               arith::AddIOp::create(
-                  b, l, idx, arith::IndexCastOp::create(b, l, i64, depth)),
+                  b, l, idx,
+                  depth ? (Value)arith::IndexCastOp::create(b, l, i64, depth)
+                        : scalarConstant(b, l, i64, type.getDimSize(axis))),
               idx);
           Value at = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
           Value hot =

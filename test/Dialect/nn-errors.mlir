@@ -31,15 +31,6 @@ func.func @resize_scale_count(%x: tensor<1x1x4x4xf32>) -> tensor<*xf32> {
 
 // -----
 
-func.func @resize_runtime_scales(%x: tensor<1x1x2x3xf32>, %s: tensor<4xf32>) -> tensor<*xf32> {
-  %none = onnx.NoValue
-  // expected-error @+1 {{scales must be a constant}}
-  %y = onnx.Resize %x, %none, %s, %none : (tensor<1x1x2x3xf32>, none, tensor<4xf32>, none) -> tensor<*xf32>
-  return %y : tensor<*xf32>
-}
-
-// -----
-
 func.func @resize_linear_int(%x: tensor<1x1x4x4xi32>, %s: tensor<4xf32>) -> tensor<*xi32> {
   %none = onnx.NoValue
   // expected-error @+1 {{mode linear needs a floating-point input}}

@@ -15,7 +15,11 @@
  *     documented codes;
  *   - spatial: the arena size grows with H x W; a run at 8 x 8 in an arena
  *     of that size allocates nothing and equals spatial8; 16 x 24 runs;
- *     a NULL arena and a dim past the overflow limit are refused.
+ *     a NULL arena and a dim past the overflow limit are refused;
+ *   - tiled (a Softmax of a Tile by repeats that are an input): P_shapes
+ *     says it needs the inputs, P_shapes_of gives the output shape and the
+ *     arena size from the repeats, the run allocates nothing and computes;
+ *     negative repeats are refused.
  * Prints one line per check and exits 1 if any failed. */
 #include <math.h>
 #include <stdint.h>
@@ -27,6 +31,7 @@
 #include "fixed.h"
 #include "spatial.h"
 #include "spatial8.h"
+#include "tiled.h"
 
 /* A bump allocator standing in for the C library's, which counts calls
  * made while `watching` is set. */
@@ -126,6 +131,55 @@ static void check_spatial(void) {
         "spatial_info: dims with no bound, arena size 0 (from the shapes)");
 }
 
+/* tiled: sizes from the values of an input. */
+static void check_tiled(void) {
+  static float x[6] = {-1, 2, -3, 4, -5, 6}, y[12 * 12];
+  int64_t reps[2] = {2, 3};
+  int64_t x_shape[2] = {2, 3}, reps_shape[1] = {2}, y_shape[2] = {0, 0};
+  const int64_t *in_shapes[2] = {x_shape, reps_shape};
+  int64_t *out_shapes[1] = {y_shape};
+  const void *ins[2] = {x, reps};
+  void *outs[1] = {y};
+  uint64_t size = 0, larger = 0;
+  unsigned char *arena3;
+  int32_t rc;
+  int i, j, ok = 1;
+
+  check(tiled_info.shapes_need_inputs == 1 && tiled_info.shapes_of != NULL &&
+            tiled_shapes(in_shapes, out_shapes, &size) ==
+                KILN_ERROR_NEEDS_INPUTS,
+        "tiled: P_shapes needs the inputs (KILN_ERROR_NEEDS_INPUTS)");
+  rc = tiled_shapes_of(ins, in_shapes, out_shapes, &size);
+  check(rc == KILN_OK && y_shape[0] == 4 && y_shape[1] == 9 && size > 0,
+        "tiled_shapes_of with repeats 2, 3: output 4 x 9 and an arena size");
+  reps[0] = 6;
+  reps[1] = 4;
+  rc = tiled_shapes_of(ins, in_shapes, NULL, &larger);
+  check(rc == KILN_OK && larger > size, "repeats 6, 4: a larger arena");
+  arena3 = aligned_alloc(TILED_ARENA_ALIGN, larger);
+  watching = 1;
+  heap_calls = 0;
+  rc = tiled_run_dynamic(ins, in_shapes, outs, out_shapes, arena3);
+  watching = 0;
+  for (i = 0; i < 12; ++i) {
+    const float *row = x + (i % 2) * 3;
+    float sum = 0;
+    for (j = 0; j < 12; ++j)
+      sum += expf(row[j % 3]);
+    for (j = 0; j < 12; ++j)
+      ok &= fabsf(y[i * 12 + j] - expf(row[j % 3]) / sum) <= 1e-6f;
+  }
+  check(rc == KILN_OK && y_shape[0] == 12 && y_shape[1] == 12 && ok,
+        "tiled_run_dynamic with repeats 6, 4: the softmax of the tiled input");
+  check(heap_calls == 0, "no heap allocation inside tiled_run_dynamic");
+  reps[0] = -1;
+  check(tiled_shapes_of(ins, in_shapes, NULL, &size) ==
+                KILN_ERROR_SHAPE_MISMATCH &&
+            tiled_run_dynamic(ins, in_shapes, outs, out_shapes, arena3) ==
+                KILN_ERROR_SHAPE_MISMATCH,
+        "negative repeats: KILN_ERROR_SHAPE_MISMATCH");
+}
+
 int main(void) {
   enum { B = 3, IN = 3 * 8 * 8, OUT = 10 };
   static float x[4 * IN + 1], y[4 * OUT], y1[B * OUT], ys[B * OUT];
@@ -203,5 +257,6 @@ int main(void) {
             dyn_info.inputs[0].byte_size == 4u * IN * sizeof(float),
         "dyn_info: dim N up to 4, shape entry -1, byte size at the max");
   check_spatial();
+  check_tiled();
   return failures ? 1 : 0;
 }

@@ -63,3 +63,19 @@ graph2 = helper.make_graph(
 model2 = helper.make_model(graph2, opset_imports=[helper.make_opsetid("", 13)])
 onnx.checker.check_model(model2)
 onnx.save(model2, os.path.join(out, "spatial.onnx"))
+
+# A model whose sizes come from an input's values (a Softmax of a Tile by
+# run-time repeats): its dims are derived before the run, so the shapes and
+# the arena size need the inputs (P_shapes_of).
+nodes3 = [
+    helper.make_node("Tile", ["x", "reps"], ["t"], name="tile"),
+    helper.make_node("Softmax", ["t"], ["y"], name="softmax", axis=1),
+]
+graph3 = helper.make_graph(
+    nodes3, "tiled",
+    [helper.make_tensor_value_info("x", f32, [2, 3]),
+     helper.make_tensor_value_info("reps", TensorProto.INT64, [2])],
+    [helper.make_tensor_value_info("y", f32, ["R", "C"])])
+model3 = helper.make_model(graph3, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model3)
+onnx.save(model3, os.path.join(out, "tiled.onnx"))
