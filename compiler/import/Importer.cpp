@@ -365,6 +365,7 @@ static StringRef renameAttribute(StringRef opType, StringRef attr) {
   if (opType == "Clip" && attr == "max") return "max_attr";
   if (opType == "Slice" && attr == "starts") return "starts_attr";
   if (opType == "Slice" && attr == "ends") return "ends_attr";
+  if (opType == "TopK" && attr == "k") return "k_attr";
   return attr;
 }
 

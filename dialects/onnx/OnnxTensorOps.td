@@ -209,4 +209,61 @@ def Onnx_EyeLikeOp : Onnx_ShapeOp<"EyeLike"> {
   let results = (outs AnyTensor:$output);
 }
 
+//===----------------------------------------------------------------------===//
+// Outputs whose size depends on the values
+//===----------------------------------------------------------------------===//
+
+def Onnx_TopKOp : Onnx_ShapeOp<"TopK"> {
+  let summary = "the k largest (or smallest) elements along an axis, with their indices";
+  let description = [{
+    ONNX `TopK`. Before opset 10 `k` is an attribute (`k_attr` here); from
+    10 it is the `K` input (one int64), which may be known at run time only: the result's
+    dim along `axis` is then a derived dim. Equal elements keep their order
+    (the lower index first); the results are sorted whatever `sorted` says.
+
+    ```mlir
+    %v, %i = onnx.TopK %x, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, TensorOrNone:$K,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<I64Attr, "1">:$largest,
+                   DefaultValuedAttr<I64Attr, "1">:$sorted,
+                   OptionalAttr<I64Attr>:$k_attr);
+  let results = (outs AnyTensor:$Values, AnyTensor:$Indices);
+}
+
+def Onnx_CompressOp : Onnx_ShapeOp<"Compress"> {
+  let summary = "the slices along an axis where a condition holds";
+  let description = [{
+    ONNX `Compress` (opset 9, 11): the slices of `input` along `axis` (or
+    the elements of the flattened input, without `axis`) whose entry of the
+    1-D bool `condition` is true; entries past the condition's end count as
+    false. The result's size along the axis is the number of true entries,
+    known only once the model runs: it is bounded by the input's.
+
+    ```mlir
+    %y = onnx.Compress %x, %c {axis = 0 : i64} : (tensor<3x2xf32>, tensor<3xi1>) -> tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$condition,
+                   OptionalAttr<I64Attr>:$axis);
+  let results = (outs AnyTensor:$output);
+}
+
+def Onnx_NonZeroOp : Onnx_ShapeOp<"NonZero"> {
+  let summary = "the indices of the nonzero elements";
+  let description = [{
+    ONNX `NonZero` (opset 9, 13): an int64 tensor of shape [rank, n], column
+    j the coordinates of the j-th nonzero element in row-major order. n is
+    known only once the model runs: it is bounded by the element count.
+
+    ```mlir
+    %y = onnx.NonZero %x : (tensor<2x2xi1>) -> tensor<2x?xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+}
+
 #endif // KILN_ONNX_TENSOR_OPS_TD

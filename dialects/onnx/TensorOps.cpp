@@ -444,3 +444,89 @@ LogicalResult EyeLikeOp::inferShapes() {
     elem = getElementTypeForOnnx(getContext(), *dtype);
   return sameAsOperand(*this, getInput(), elem);
 }
+
+//===----------------------------------------------------------------------===//
+// TopK, Compress, NonZero
+//===----------------------------------------------------------------------===//
+
+LogicalResult TopKOp::verify() {
+  if (elemOf(getX()).isInteger(1))
+    return emitOpError("does not take bool operands");
+  if (isNone(getK()) == !getKAttr())
+    return emitOpError("takes k as an input (opset 10 on) or an attribute "
+                       "(before), one of them");
+  if (!isNone(getK())) {
+    if (elemOf(getK()) != IntegerType::get(getContext(), 64))
+      return emitOpError("K must be int64");
+    if (auto t = ranked(getK()); t && t.hasStaticShape() &&
+                                 t.getNumElements() != 1)
+      return emitOpError("K must hold one element");
+  }
+  if (failed(verifyFlag(*this, "largest")) ||
+      failed(verifyFlag(*this, "sorted")))
+    return failure();
+  return success();
+}
+
+LogicalResult TopKOp::inferShapes() {
+  Type elem = elemOf(getX());
+  Type i64 = IntegerType::get(getContext(), 64);
+  auto t = ranked(getX());
+  if (!t) {
+    getValues().setType(UnrankedTensorType::get(elem));
+    getIndices().setType(UnrankedTensorType::get(i64));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), t.getRank());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  int64_t k = kDyn;
+  if (auto attr = getKAttr())
+    k = *attr;
+  else if (auto ks = getConstantInts(getK()); ks && ks->size() == 1)
+    k = ks->front();
+  int64_t n = t.getDimSize(*axis);
+  if (k != kDyn && (k < 0 || (n != kDyn && k > n)))
+    return emitOpError("k = ") << k << " is not within the axis' " << n
+                               << " elements";
+  Shape out(t.getShape());
+  out[*axis] = k;
+  getValues().setType(RankedTensorType::get(out, elem));
+  getIndices().setType(RankedTensorType::get(out, i64));
+  return success();
+}
+
+LogicalResult CompressOp::verify() {
+  if (!elemOf(getCondition()).isInteger(1))
+    return emitOpError("condition must be bool");
+  if (auto c = ranked(getCondition()); c && c.getRank() != 1)
+    return emitOpError("condition must be 1-D");
+  return success();
+}
+
+LogicalResult CompressOp::inferShapes() {
+  Type elem = elemOf(getInput());
+  auto t = ranked(getInput());
+  if (!t)
+    return setUnranked(*this, elem);
+  if (!getAxis()) {
+    setResult(*this, {kDyn}, elem);
+    return success();
+  }
+  auto axis = normalizeAxis(*getAxis(), t.getRank());
+  if (!axis)
+    return emitOpError("axis ") << *getAxis() << " is out of range";
+  Shape out(t.getShape());
+  out[*axis] = kDyn;
+  setResult(*this, out, elem);
+  return success();
+}
+
+LogicalResult NonZeroOp::verify() { return success(); }
+
+LogicalResult NonZeroOp::inferShapes() {
+  Type i64 = IntegerType::get(getContext(), 64);
+  auto t = ranked(getX());
+  setResult(*this, {t ? t.getRank() : kDyn, kDyn}, i64);
+  return success();
+}

@@ -595,6 +595,23 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
             }
             return success();
           })
+          .Case([&](kop::TopKOp t) -> LogicalResult {
+            auto k = elements(t.getK());
+            auto axis = kop::normalizeAxis(t.getAxis(), rank);
+            if (failed(k) || k->size() != 1 || !axis)
+              return failure();
+            for (int64_t d = 0; d < rank; ++d) {
+              auto x = dimOf(t.getX(), d);
+              if (failed(x))
+                return failure();
+              dims[d] = *x;
+            }
+            // 0 <= k <= the axis' length
+            nonNegative((*k)[0]);
+            require(cmp(arith::CmpIPredicate::sle, (*k)[0], dims[*axis]));
+            dims[*axis] = (*k)[0];
+            return success();
+          })
           .Case<kop::ResizeOp, kop::UpsampleOp>(
               [&](Operation *r) -> LogicalResult {
                 Value x = r->getOperand(0);
@@ -661,6 +678,7 @@ bool takesSizesFromValues(Operation *op) {
                !r->hasAttr("kiln.size_from_dim");
       })
       .Case([&](kop::OneHotOp o) { return notConstant(o.getDepth()); })
+      .Case([&](kop::TopKOp t) { return notConstant(t.getK()); })
       .Case([&](kop::PadOp p) { return notConstant(p.getPadsInput()); })
       .Case<kop::ResizeOp, kop::UpsampleOp>([&](Operation *r) {
         auto xt = cast<RankedTensorType>(r->getOperand(0).getType());
@@ -682,7 +700,7 @@ FailureOr<func::FuncOp> deriveDims(func::FuncOp func, unsigned numInputs,
   auto maxima = func->getAttrOfType<DenseI64ArrayAttr>("kiln.dim_max");
   SmallVector<Operation *> candidates;
   func.walk([&](Operation *op) {
-    if (op->getNumResults() == 1 && takesSizesFromValues(op))
+    if (op->getNumResults() >= 1 && takesSizesFromValues(op))
       candidates.push_back(op);
   });
   if (candidates.empty())
@@ -728,7 +746,8 @@ FailureOr<func::FuncOp> deriveDims(func::FuncOp func, unsigned numInputs,
       newNames.push_back(StringAttr::get(
           ctx, "derived" + std::to_string(k - names.size())));
       newMax.push_back(0); // no bound: the arena is planned at run time
-      eval.derived[{op->getResult(0), d}] = size;
+      for (Value r : op->getResults()) // TopK's two results: one shape
+        eval.derived[{r, d}] = size;
       results.push_back(size);
     }
     op->setAttr("kiln.dim_args", DenseI64ArrayAttr::get(ctx, argOf));

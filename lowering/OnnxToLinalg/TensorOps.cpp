@@ -959,6 +959,323 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// TopK, Compress, NonZero: sizes that depend on the values
+//===----------------------------------------------------------------------===//
+
+/// The map of an iteration space of `rank` + 1 dims reading a tensor of
+/// `rank` dims with its dim `axis` taken from the extra last loop dim.
+AffineMap axisFromLast(MLIRContext *ctx, int64_t rank, int64_t axis) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+  return AffineMap::get(rank + 1, 0, exprs, ctx);
+}
+
+/// The first `rank` of `rank` + 1 loop dims.
+AffineMap leadingDims(MLIRContext *ctx, int64_t rank) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank + 1, 0, exprs, ctx);
+}
+
+/// The 1-D bool or number tensor `c` as int64 zeros and ones.
+Value asOnes(OpBuilder &b, Location loc, Value c) {
+  auto ct = cast<RankedTensorType>(c.getType());
+  auto type = RankedTensorType::get(ct.getShape(), b.getI64Type());
+  return buildElementwise(b, loc, c, type,
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            Value v = a[0];
+                            Value nonzero =
+                                isF(v) ? (Value)arith::CmpFOp::create(
+                                             nb, l, arith::CmpFPredicate::UNE,
+                                             v, cst(nb, l, v, 0))
+                                       : (Value)arith::CmpIOp::create(
+                                             nb, l, arith::CmpIPredicate::ne,
+                                             v, cst(nb, l, v, 0));
+                            return arith::ExtUIOp::create(nb, l,
+                                                          nb.getI64Type(),
+                                                          nonzero);
+                          });
+}
+
+/// The number of ones in the 1-D int64 tensor `ones`, as an index no larger
+/// than `bound` (the size a buffer is planned for).
+Value countOnes(OpBuilder &b, Location loc, Value ones, Value bound) {
+  MLIRContext *ctx = b.getContext();
+  auto zeroD = RankedTensorType::get({}, b.getI64Type());
+  Value init = filledTensor(b, loc, zeroD, scalarConstant(b, loc, b.getI64Type(), 0));
+  auto sum = linalg::GenericOp::create(
+      b, loc, TypeRange{zeroD}, ValueRange{ones}, ValueRange{init},
+      SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(1, ctx),
+                             AffineMap::get(1, 0, {}, ctx)},
+      SmallVector<IteratorType>{IteratorType::reduction},
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        linalg::YieldOp::create(nb, l,
+                                ValueRange{arith::AddIOp::create(nb, l, a[0], a[1])});
+      });
+  Value n = tensor::ExtractOp::create(b, loc, sum.getResult(0), ValueRange{});
+  n = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+  return arith::MinSIOp::create(b, loc, n, bound);
+}
+
+/// TopK: each element's rank along the axis (how many come before it:
+/// larger, or equal at a lower index), then output j is the element of
+/// rank j. Quadratic in the axis' length; the values and indices come out
+/// sorted. k known at run time only is a derived dim.
+struct TopKPattern : OnnxPattern<kop::TopKOp> {
+  using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+  LogicalResult lower(kop::TopKOp op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto vt = cast<RankedTensorType>(op.getValues().getType());
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    int64_t rank = xt.getRank();
+    auto axisOr = kop::normalizeAxis(op.getAxis(), rank);
+    if (!axisOr || vt.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "axis is out of range");
+    int64_t axis = *axisOr;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<Value> outSizes;
+    if (auto derived = derivedSizes(op, vt)) {
+      outSizes = *derived;
+    } else {
+      for (int64_t d = 0; d < rank; ++d) {
+        if (!vt.isDynamicDim(d))
+          continue;
+        if (d == axis)
+          return rewriter.notifyMatchFailure(op, "k is neither a constant nor "
+                                                 "a derived dim");
+        outSizes.push_back(tensor::DimOp::create(rewriter, loc, x, d));
+      }
+    }
+    Type i64 = rewriter.getI64Type();
+    bool largest = op.getLargest() != 0;
+    // ranks[p] = #{m : x[m] before x[p]} along the axis
+    auto rankType = RankedTensorType::get(xt.getShape(), i64);
+    Value zeros = filledTensor(rewriter, loc, rankType,
+                               scalarConstant(rewriter, loc, i64, 0),
+                               dimsOf(rewriter, loc, rankType, x));
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    iters.push_back(IteratorType::reduction);
+    auto ranks = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rankType}, ValueRange{x, x}, ValueRange{zeros},
+        SmallVector<AffineMap>{leadingDims(ctx, rank),
+                               axisFromLast(ctx, rank, axis),
+                               leadingDims(ctx, rank)},
+        iters, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value self = a[0], other = a[1];
+          Value before, equal;
+          if (isF(self)) {
+            before = arith::CmpFOp::create(
+                b, l,
+                largest ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
+                other, self);
+            equal = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                          other, self);
+          } else {
+            before = arith::CmpIOp::create(
+                b, l,
+                largest ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt,
+                other, self);
+            equal = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                          other, self);
+          }
+          Value lower = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                              indexAt(b, l, rank),
+                                              indexAt(b, l, axis));
+          Value counts = arith::OrIOp::create(
+              b, l, before, arith::AndIOp::create(b, l, equal, lower));
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::AddIOp::create(
+                  b, l, a[2], arith::ExtUIOp::create(b, l, i64, counts))});
+        });
+    // out[.., j, ..] = the element of rank j, and its index
+    Type elem = xt.getElementType();
+    Value initV = filledTensor(rewriter, loc, vt,
+                               scalarConstant(rewriter, loc, elem, 0), outSizes);
+    Value initI = filledTensor(rewriter, loc, it,
+                               scalarConstant(rewriter, loc, i64, 0), outSizes);
+    auto pick = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{vt, it},
+        ValueRange{ranks.getResult(0), x}, ValueRange{initV, initI},
+        SmallVector<AffineMap>{axisFromLast(ctx, rank, axis),
+                               axisFromLast(ctx, rank, axis),
+                               leadingDims(ctx, rank), leadingDims(ctx, rank)},
+        iters, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value j = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[0], j);
+          Value i = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, rank));
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, hit, a[1], a[2]),
+                         arith::SelectOp::create(b, l, hit, i, a[3])});
+        });
+    rewriter.replaceOp(op, pick.getResults());
+    return success();
+  }
+};
+
+/// Compress: an entry's place in the result is the number of true entries
+/// before it (an exclusive running sum of the condition); the result's
+/// size, the number of true entries, is known at run time only and
+/// clamped to the input's (its bound).
+struct CompressPattern : OnnxPattern<kop::CompressOp> {
+  using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+  LogicalResult lower(kop::CompressOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t axis = 0;
+    if (auto a = op.getAxis()) {
+      auto n = kop::normalizeAxis(*a, xt.getRank());
+      if (!n)
+        return rewriter.notifyMatchFailure(op, "axis is out of range");
+      axis = *n;
+    } else {
+      if (xt.getRank() == 0)
+        return rewriter.notifyMatchFailure(op, "a scalar input");
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < xt.getRank(); ++d)
+        all[0].push_back(d);
+      x = tensor::CollapseShapeOp::create(rewriter, loc, x, all);
+      xt = cast<RankedTensorType>(x.getType());
+    }
+    int64_t rank = xt.getRank();
+    if (type.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "result rank differs");
+    // Only the first min(len(condition), n) entries count.
+    Value cond = op.getCondition();
+    Value n = tensor::DimOp::create(rewriter, loc, x, axis);
+    Value len = tensor::DimOp::create(rewriter, loc, cond, 0);
+    Value m = arith::MinSIOp::create(rewriter, loc, n, len);
+    auto slice1D = [&](Value v) -> Value {
+      return tensor::ExtractSliceOp::create(
+          rewriter, loc, v, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{m},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
+    };
+    Value ones = asOnes(rewriter, loc, slice1D(cond));
+    Value before = buildCumSum(rewriter, loc, ones, 0, /*exclusive=*/true,
+                               /*reverse=*/false);
+    Value count = countOnes(rewriter, loc, ones, n);
+    // x along the axis cut to m entries
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+        sizes, strides(rank, rewriter.getIndexAttr(1));
+    for (int64_t d = 0; d < rank; ++d)
+      sizes.push_back(d == axis ? OpFoldResult(m)
+                                : tensor::getMixedSize(rewriter, loc, x, d));
+    Value xm = tensor::ExtractSliceOp::create(rewriter, loc, x, offsets, sizes,
+                                              strides);
+    SmallVector<Value> outSizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (type.isDynamicDim(d))
+        outSizes.push_back(d == axis
+                               ? count
+                               : (Value)tensor::DimOp::create(rewriter, loc, x, d));
+    Type elem = xt.getElementType();
+    Value init = filledTensor(rewriter, loc, type,
+                              scalarConstant(rewriter, loc, elem, 0), outSizes);
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    iters.push_back(IteratorType::reduction);
+    AffineMap entry = AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, ctx));
+    Type i64 = rewriter.getI64Type();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{ones, before, xm},
+        ValueRange{init},
+        SmallVector<AffineMap>{entry, entry, axisFromLast(ctx, rank, axis),
+                               leadingDims(ctx, rank)},
+        iters, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value j = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, axis));
+          Value hit = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[0],
+                                    scalarConstant(b, l, i64, 1)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[1], j));
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::SelectOp::create(b, l, hit, a[2], a[3])});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// NonZero: over the flattened input, an element's column is the number of
+/// nonzero elements before it; row d holds its coordinate along dim d.
+struct NonZeroPattern : OnnxPattern<kop::NonZeroOp> {
+  using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+  LogicalResult lower(kop::NonZeroOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = xt.getRank();
+    if (rank == 0 || type.getRank() != 2 || type.getDimSize(0) != rank)
+      return rewriter.notifyMatchFailure(op, "a scalar input");
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t d = 0; d < rank; ++d)
+      all[0].push_back(d);
+    Value flat = rank == 1 ? x
+                           : (Value)tensor::CollapseShapeOp::create(
+                                 rewriter, loc, x, all);
+    Value ones = asOnes(rewriter, loc, flat);
+    Value before = buildCumSum(rewriter, loc, ones, 0, true, false);
+    Value total = tensor::DimOp::create(rewriter, loc, flat, 0);
+    Value count = countOnes(rewriter, loc, ones, total);
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(xt.isDynamicDim(d)
+                         ? (Value)tensor::DimOp::create(rewriter, loc, x, d)
+                         : (Value)indexConst(rewriter, loc, xt.getDimSize(d)));
+    Type i64 = rewriter.getI64Type();
+    Value init = filledTensor(rewriter, loc, type,
+                              scalarConstant(rewriter, loc, i64, 0), {count});
+    AffineMap entry = AffineMap::get(3, 0, getAffineDimExpr(2, ctx));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{ones, before},
+        ValueRange{init},
+        SmallVector<AffineMap>{entry, entry, leadingDims(ctx, 2)},
+        SmallVector<IteratorType>{IteratorType::parallel,
+                                  IteratorType::parallel,
+                                  IteratorType::reduction},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value j = arith::IndexCastOp::create(b, l, i64, indexAt(b, l, 1));
+          Value hit = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[0],
+                                    scalarConstant(b, l, i64, 1)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[1], j));
+          // The coordinate along the row's dim of flat position i.
+          Value i = indexAt(b, l, 2), row = indexAt(b, l, 0);
+          Value coord = indexConst(b, l, 0), rest = i;
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            Value c = arith::RemUIOp::create(b, l, rest, dims[d]);
+            rest = arith::DivUIOp::create(b, l, rest, dims[d]);
+            Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                               row, indexConst(b, l, d));
+            coord = arith::SelectOp::create(b, l, here, c, coord);
+          }
+          Value v = arith::IndexCastOp::create(b, l, i64, coord);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::SelectOp::create(b, l, hit, v, a[2])});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
@@ -966,5 +1283,6 @@ void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
                GatherElementsPattern, ScatterPattern<kop::ScatterElementsOp>,
                ScatterPattern<kop::ScatterOp>, OneHotPattern, CumSumPattern,
                HardmaxPattern, DepthToSpacePattern, SpaceToDepthPattern,
-               PadPattern>(patterns.getContext());
+               PadPattern, TopKPattern, CompressPattern, NonZeroPattern>(
+      patterns.getContext());
 }
