@@ -117,3 +117,25 @@ func.func @same_shape(%x: tensor<2x3x3xi64>, %a: tensor<i32>, %h: tensor<3x4xf32
   %s = onnx.ScatterElements %d, %i, %u {axis = 1 : i64} : (tensor<1x5xf32>, tensor<1x2xi64>, tensor<1x2xf32>) -> tensor<*xf32>
   return %t, %c, %m, %s : tensor<*xi64>, tensor<*xi64>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// Sizes that depend on the values: TopK's axis is k where k is a constant,
+// else unknown; Compress's axis and NonZero's count are unknown.
+// CHECK-LABEL: func.func @value_sized
+// CHECK: onnx.TopK {{.*}} -> (tensor<3x2xf32>, tensor<3x2xi64>)
+// CHECK: onnx.TopK {{.*}} -> (tensor<3x?xf32>, tensor<3x?xi64>)
+// CHECK: onnx.Compress {{.*}} -> tensor<?x4xf32>
+// CHECK: onnx.Compress {{.*}} -> tensor<?xf32>
+// CHECK: onnx.NonZero {{.*}} -> tensor<2x?xi64>
+func.func @value_sized(%x: tensor<3x4xf32>, %k: tensor<1xi64>, %c: tensor<3xi1>)
+    -> (tensor<*xf32>, tensor<*xi64>, tensor<*xf32>, tensor<*xi64>,
+        tensor<*xf32>, tensor<*xf32>, tensor<*xi64>) {
+  %two = onnx.Constant(dense<[2]> : tensor<1xi64>) : tensor<1xi64>
+  %v, %i = onnx.TopK %x, %two {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<*xf32>, tensor<*xi64>)
+  %v2, %i2 = onnx.TopK %x, %k {axis = -1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<*xf32>, tensor<*xi64>)
+  %a = onnx.Compress %x, %c {axis = 0 : i64} : (tensor<3x4xf32>, tensor<3xi1>) -> tensor<*xf32>
+  %b = onnx.Compress %x, %c : (tensor<3x4xf32>, tensor<3xi1>) -> tensor<*xf32>
+  %n = onnx.NonZero %x : (tensor<3x4xf32>) -> tensor<*xi64>
+  return %v, %i, %v2, %i2, %a, %b, %n : tensor<*xf32>, tensor<*xi64>, tensor<*xf32>, tensor<*xi64>, tensor<*xf32>, tensor<*xf32>, tensor<*xi64>
+}

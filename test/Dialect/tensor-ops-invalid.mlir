@@ -200,3 +200,20 @@ func.func @eyelike_dtype(%x: tensor<3x3xf32>) -> tensor<*xf32> {
   %y = onnx.EyeLike %x {dtype = 99 : i64} : (tensor<3x3xf32>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+func.func @topk_too_many(%x: tensor<3x4xf32>) -> (tensor<*xf32>, tensor<*xi64>) {
+  %k = onnx.Constant(dense<[5]> : tensor<1xi64>) : tensor<1xi64>
+  // expected-error @+1 {{k = 5 is not within the axis' 4 elements}}
+  %v, %i = onnx.TopK %x, %k : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<*xf32>, tensor<*xi64>)
+  return %v, %i : tensor<*xf32>, tensor<*xi64>
+}
+
+// -----
+
+func.func @compress_condition(%x: tensor<3x4xf32>, %c: tensor<3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{condition must be bool}}
+  %y = onnx.Compress %x, %c : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

@@ -337,3 +337,42 @@ func.func @trilu_empty(%x: tensor<0x5xi64>) -> tensor<0x5xi64> {
   %y = onnx.Trilu %x, %none : (tensor<0x5xi64>, none) -> tensor<0x5xi64>
   return %y : tensor<0x5xi64>
 }
+
+// -----
+
+// TopK: each element's rank along the axis (a reduction over the extra
+// loop dim: larger, or equal at a lower index), then one reduction picking
+// the element of rank j and its index.
+// CHECK-DAG: #[[SELF:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[OTHER:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @topk
+// CHECK: %[[RANKS:.*]] = linalg.generic {indexing_maps = [#[[SELF]], #[[OTHER]], #[[SELF]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf oeq
+// CHECK: arith.cmpi ult
+// CHECK: linalg.generic {indexing_maps = [#[[OTHER]], #[[OTHER]], #[[SELF]], #[[SELF]]]
+// CHECK-SAME: ins(%[[RANKS]], %{{.*}} : tensor<3x4xi64>, tensor<3x4xf32>)
+// CHECK-SAME: outs(%{{.*}}, %{{.*}} : tensor<3x2xf32>, tensor<3x2xi64>)
+func.func @topk(%x: tensor<3x4xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>) {
+  %k = onnx.Constant(dense<[2]> : tensor<1xi64>) : tensor<1xi64>
+  %v, %i = onnx.TopK %x, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
+  return %v, %i : tensor<3x2xf32>, tensor<3x2xi64>
+}
+
+// -----
+
+// Compress: the count of true entries (clamped to the axis' size, the
+// bound its buffer is planned for) sizes the result; an entry's place is
+// the exclusive running count before it.
+// CHECK-LABEL: func.func @compress
+// CHECK: %[[N:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
+// CHECK: %[[C:.*]] = arith.index_cast %[[N]] : i64 to index
+// CHECK: %[[COUNT:.*]] = arith.minsi %[[C]], %{{.*}} : index
+// CHECK: tensor.empty(%[[COUNT]]) : tensor<?x2xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.select
+func.func @compress(%x: tensor<3x2xf32>, %c: tensor<3xi1>) -> tensor<?x2xf32> {
+  %y = onnx.Compress %x, %c {axis = 0 : i64} : (tensor<3x2xf32>, tensor<3xi1>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
