@@ -266,4 +266,25 @@ def Onnx_NonZeroOp : Onnx_ShapeOp<"NonZero"> {
   let results = (outs AnyTensor:$Y);
 }
 
+def Onnx_UniqueOp : Onnx_ShapeOp<"Unique"> {
+  let summary = "the distinct slices (or elements) of a tensor";
+  let description = [{
+    ONNX `Unique` (opset 11): the distinct slices of `X` along `axis` (the
+    distinct elements of the flattened X without `axis`), sorted ascending
+    (lexicographically for slices) or, with `sorted` = 0, in the order they
+    first appear; `indices`, where each first appears; `inverse_indices`,
+    for each slice of X its place in Y; `counts`, how often each appears.
+    The number of distinct ones is known only once the model runs: it is
+    bounded by the number of slices.
+
+    ```mlir
+    %y, %i, %v, %c = onnx.Unique %x {sorted = 1 : i64} : (tensor<6xf32>) -> (tensor<?xf32>, tensor<?xi64>, tensor<6xi64>, tensor<?xi64>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$X, OptionalAttr<I64Attr>:$axis,
+                   DefaultValuedAttr<I64Attr, "1">:$sorted);
+  let results = (outs AnyTensor:$Y, AnyTensor:$indices,
+                 AnyTensor:$inverse_indices, AnyTensor:$counts);
+}
+
 #endif // KILN_ONNX_TENSOR_OPS_TD

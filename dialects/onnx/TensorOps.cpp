@@ -530,3 +530,38 @@ LogicalResult NonZeroOp::inferShapes() {
   setResult(*this, {t ? t.getRank() : kDyn, kDyn}, i64);
   return success();
 }
+
+LogicalResult UniqueOp::verify() { return verifyFlag(*this, "sorted"); }
+
+LogicalResult UniqueOp::inferShapes() {
+  Type elem = elemOf(getX());
+  Type i64 = IntegerType::get(getContext(), 64);
+  auto t = ranked(getX());
+  auto set = [&](Value v, ArrayRef<int64_t> shape, Type e) {
+    v.setType(RankedTensorType::get(shape, e));
+  };
+  if (!t) {
+    getY().setType(UnrankedTensorType::get(elem));
+    for (Value v : {getIndices(), getInverseIndices(), getCounts()})
+      set(v, {kDyn}, i64);
+    return success();
+  }
+  int64_t n = 1;
+  if (auto a = getAxis()) {
+    auto axis = normalizeAxis(*a, t.getRank());
+    if (!axis)
+      return emitOpError("axis ") << *a << " is out of range";
+    Shape out(t.getShape());
+    out[*axis] = kDyn;
+    set(getY(), out, elem);
+    n = t.getDimSize(*axis);
+  } else {
+    set(getY(), {kDyn}, elem);
+    for (int64_t d : t.getShape())
+      n = d == kDyn || n == kDyn ? kDyn : n * d;
+  }
+  set(getIndices(), {kDyn}, i64);
+  set(getInverseIndices(), {n}, i64);
+  set(getCounts(), {kDyn}, i64);
+  return success();
+}

@@ -1276,6 +1276,206 @@ struct NonZeroPattern : OnnxPattern<kop::NonZeroOp> {
   }
 };
 
+/// Unique, on the input seen as n slices of w elements ([n, w]: the axis
+/// moved to the front, the rest flattened; without an axis [N, 1]), pairwise:
+/// the first element where slices s and t differ (w where none), so s
+/// repeats t when they are equal and s < t in order when s's element there
+/// is smaller. A slice is the first of its kind when no earlier one equals
+/// it; its place in Y is the number of firsts smaller than it (sorted) or
+/// before its first occurrence (not sorted): that is inverse_indices, and Y,
+/// indices and counts are reductions over the slices, like Compress's.
+/// Quadratic in n; the number of distinct slices is known at run time only
+/// and bounded by n.
+struct UniquePattern : OnnxPattern<kop::UniqueOp> {
+  using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+  LogicalResult lower(kop::UniqueOp op,
+                      PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    if (!xt.hasStaticShape() || xt.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "an input of static, nonzero size");
+    Type elem = xt.getElementType();
+    Type i64 = rewriter.getI64Type();
+    int64_t rank = xt.getRank();
+    std::optional<int64_t> axis;
+    if (auto a = op.getAxis()) {
+      axis = kop::normalizeAxis(*a, rank);
+      if (!axis)
+        return rewriter.notifyMatchFailure(op, "axis is out of range");
+    }
+    // The [n, w] view.
+    int64_t n = axis ? xt.getDimSize(*axis) : xt.getNumElements();
+    int64_t w = xt.getNumElements() / n;
+    Value front = x;
+    if (axis && *axis != 0) {
+      SmallVector<int64_t> perm{*axis}, shape{xt.getDimSize(*axis)};
+      for (int64_t d = 0; d < rank; ++d)
+        if (d != *axis) {
+          perm.push_back(d);
+          shape.push_back(xt.getDimSize(d));
+        }
+      Value init = emptyTensor(rewriter, loc, RankedTensorType::get(shape, elem));
+      front = linalg::TransposeOp::create(rewriter, loc, x, init, perm)
+                  .getResult()[0];
+    }
+    Value v = reshapeTensor(rewriter, loc, front,
+                            RankedTensorType::get({n, w}, elem));
+    auto c = [&](OpBuilder &b, Location l, int64_t k) {
+      return scalarConstant(b, l, i64, k);
+    };
+    auto asI64 = [&](OpBuilder &b, Location l, int64_t dim) -> Value {
+      return arith::IndexCastOp::create(b, l, i64, indexAt(b, l, dim));
+    };
+    auto map = [&](int64_t dims, ArrayRef<int64_t> which) {
+      SmallVector<AffineExpr> exprs;
+      for (int64_t d : which)
+        exprs.push_back(getAffineDimExpr(d, ctx));
+      return AffineMap::get(dims, 0, exprs, ctx);
+    };
+    auto par = IteratorType::parallel, red = IteratorType::reduction;
+    auto reduce = [&](RankedTensorType type, ValueRange ins,
+                      ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iters,
+                      int64_t initValue, ValueRange dynSizes,
+                      function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+      Value init = filledTensor(rewriter, loc, type,
+                                scalarConstant(rewriter, loc,
+                                               type.getElementType(), initValue),
+                                dynSizes);
+      return linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{type}, ins, ValueRange{init}, maps,
+                 iters,
+                 [&](OpBuilder &b, Location l, ValueRange a) {
+                   linalg::YieldOp::create(b, l, ValueRange{body(b, l, a)});
+                 })
+          .getResult(0);
+    };
+    auto ne = [&](OpBuilder &b, Location l, Value p, Value q) -> Value {
+      return isF(p) ? (Value)arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, p, q)
+                    : (Value)arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, p, q);
+    };
+    auto lt = [&](OpBuilder &b, Location l, Value p, Value q) -> Value {
+      return isF(p) ? (Value)arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, p, q)
+                    : (Value)arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, p, q);
+    };
+    auto eqI = [&](OpBuilder &b, Location l, Value p, Value q) -> Value {
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, p, q);
+    };
+    auto sltI = [&](OpBuilder &b, Location l, Value p, Value q) -> Value {
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, p, q);
+    };
+    auto nn = RankedTensorType::get({n, n}, i64);
+    auto vecN = RankedTensorType::get({n}, i64);
+    // fd[s, t]: the first k where slices s and t differ, w where none.
+    Value fd = reduce(nn, {v, v}, {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
+                      {par, par, red}, w, {},
+                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        Value cand = arith::SelectOp::create(
+                            b, l, ne(b, l, a[0], a[1]), asI64(b, l, 2), c(b, l, w));
+                        return arith::MinSIOp::create(b, l, a[2], cand);
+                      });
+    // first[s]: 1 unless an earlier slice equals s. f[s]: the first equal one.
+    Value first = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, 1, {},
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value dup = arith::AndIOp::create(
+                               b, l, eqI(b, l, a[0], c(b, l, w)),
+                               sltI(b, l, asI64(b, l, 1), asI64(b, l, 0)));
+                           return arith::SelectOp::create(b, l, dup, c(b, l, 0), a[1]);
+                         });
+    // place[s]: Y's entry for slice s (= inverse_indices).
+    Value place;
+    if (op.getSorted() != 0) {
+      // #{t first : slice t < slice s}
+      place = reduce(vecN, {fd, first}, {map(2, {1, 0}), map(2, {1}), map(2, {0})},
+                     {par, red}, 0, {},
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       Value k = a[0]; // fd[t, s]
+                       Value differ = sltI(b, l, k, c(b, l, w));
+                       Value kk = arith::IndexCastOp::create(
+                           b, l, b.getIndexType(),
+                           arith::MinSIOp::create(b, l, k, c(b, l, w - 1)));
+                       Value tv = tensor::ExtractOp::create(
+                           b, l, v, ValueRange{indexAt(b, l, 1), kk});
+                       Value sv = tensor::ExtractOp::create(
+                           b, l, v, ValueRange{indexAt(b, l, 0), kk});
+                       Value smaller = arith::AndIOp::create(
+                           b, l, arith::AndIOp::create(b, l, differ, lt(b, l, tv, sv)),
+                           eqI(b, l, a[1], c(b, l, 1)));
+                       return arith::AddIOp::create(
+                           b, l, a[2], arith::ExtUIOp::create(b, l, i64, smaller));
+                     });
+    } else {
+      Value f = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, n, {},
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         Value same = eqI(b, l, a[0], c(b, l, w));
+                         return arith::MinSIOp::create(
+                             b, l, a[1],
+                             arith::SelectOp::create(b, l, same, asI64(b, l, 1),
+                                                     c(b, l, n)));
+                       });
+      // #{t first : t < f[s]}
+      place = reduce(vecN, {f, first}, {map(2, {0}), map(2, {1}), map(2, {0})},
+                     {par, red}, 0, {},
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       Value counts = arith::AndIOp::create(
+                           b, l, sltI(b, l, asI64(b, l, 1), a[0]),
+                           eqI(b, l, a[1], c(b, l, 1)));
+                       return arith::AddIOp::create(
+                           b, l, a[2], arith::ExtUIOp::create(b, l, i64, counts));
+                     });
+    }
+    Value u = countOnes(rewriter, loc, first, indexConst(rewriter, loc, n));
+    // Y: slice s at place[s] where s is a first.
+    auto yType = cast<RankedTensorType>(op.getY().getType());
+    int64_t yAxis = axis ? *axis : 0;
+    Value src = axis ? x : reshapeTensor(rewriter, loc, x,
+                                         RankedTensorType::get({n}, elem));
+    int64_t yRank = yType.getRank();
+    SmallVector<Value> ySizes;
+    for (int64_t d = 0; d < yRank; ++d)
+      if (yType.isDynamicDim(d))
+        ySizes.push_back(u);
+    SmallVector<IteratorType> yIters(yRank, par);
+    yIters.push_back(red);
+    AffineMap slice = map(yRank + 1, {yRank});
+    Value y = reduce(yType, {first, place, src},
+                     {slice, slice, axisFromLast(ctx, yRank, yAxis),
+                      leadingDims(ctx, yRank)},
+                     yIters, 0, ySizes,
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       Value hit = arith::AndIOp::create(
+                           b, l, eqI(b, l, a[0], c(b, l, 1)),
+                           eqI(b, l, a[1], asI64(b, l, yAxis)));
+                       return arith::SelectOp::create(b, l, hit, a[2], a[3]);
+                     });
+    auto vecU = [&](Value r) { return cast<RankedTensorType>(r.getType()); };
+    Value indices = reduce(vecU(op.getIndices()), {first, place},
+                           {map(2, {1}), map(2, {1}), map(2, {0})}, {par, red}, 0,
+                           {u}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             Value hit = arith::AndIOp::create(
+                                 b, l, eqI(b, l, a[0], c(b, l, 1)),
+                                 eqI(b, l, a[1], asI64(b, l, 0)));
+                             return arith::SelectOp::create(b, l, hit,
+                                                            asI64(b, l, 1), a[2]);
+                           });
+    Value counts = reduce(vecU(op.getCounts()), {place},
+                          {map(2, {1}), map(2, {0})}, {par, red}, 0, {u},
+                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value hit = eqI(b, l, a[0], asI64(b, l, 0));
+                            return arith::AddIOp::create(
+                                b, l, a[1], arith::ExtUIOp::create(b, l, i64, hit));
+                          });
+    Value inverse = place;
+    if (inverse.getType() != op.getInverseIndices().getType())
+      inverse = tensor::CastOp::create(rewriter, loc,
+                                       op.getInverseIndices().getType(), inverse);
+    rewriter.replaceOp(op, ValueRange{y, indices, inverse, counts});
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
@@ -1283,6 +1483,7 @@ void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
                GatherElementsPattern, ScatterPattern<kop::ScatterElementsOp>,
                ScatterPattern<kop::ScatterOp>, OneHotPattern, CumSumPattern,
                HardmaxPattern, DepthToSpacePattern, SpaceToDepthPattern,
-               PadPattern, TopKPattern, CompressPattern, NonZeroPattern>(
+               PadPattern, TopKPattern, CompressPattern, NonZeroPattern,
+               UniquePattern>(
       patterns.getContext());
 }

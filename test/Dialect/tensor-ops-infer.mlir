@@ -139,3 +139,17 @@ func.func @value_sized(%x: tensor<3x4xf32>, %k: tensor<1xi64>, %c: tensor<3xi1>)
   %n = onnx.NonZero %x : (tensor<3x4xf32>) -> tensor<*xi64>
   return %v, %i, %v2, %i2, %a, %b, %n : tensor<*xf32>, tensor<*xi64>, tensor<*xf32>, tensor<*xi64>, tensor<*xf32>, tensor<*xf32>, tensor<*xi64>
 }
+
+// -----
+
+// Unique: the number of distinct slices is unknown; inverse_indices has one
+// entry per slice.
+// CHECK-LABEL: func.func @unique
+// CHECK: onnx.Unique {{.*}} -> (tensor<?xf32>, tensor<?xi64>, tensor<12xi64>, tensor<?xi64>)
+// CHECK: onnx.Unique {{.*}} -> (tensor<3x?xf32>, tensor<?xi64>, tensor<4xi64>, tensor<?xi64>)
+func.func @unique(%x: tensor<3x4xf32>)
+    -> (tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>, tensor<*xf32>) {
+  %y, %i, %v, %c = onnx.Unique %x : (tensor<3x4xf32>) -> (tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>)
+  %y2, %i2, %v2, %c2 = onnx.Unique %x {axis = 1 : i64, sorted = 0 : i64} : (tensor<3x4xf32>) -> (tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>)
+  return %y, %i, %v, %c, %y2 : tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>, tensor<*xf32>
+}
