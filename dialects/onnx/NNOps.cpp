@@ -546,3 +546,31 @@ LogicalResult UpsampleOp::verify() {
 }
 
 LogicalResult UpsampleOp::inferShapes() { return inferResize(*this, getX()); }
+
+//===----------------------------------------------------------------------===//
+// NonMaxSuppression
+//===----------------------------------------------------------------------===//
+
+LogicalResult NonMaxSuppressionOp::verify() {
+  auto boxes = dyn_cast<RankedTensorType>(getBoxes().getType());
+  auto scores = dyn_cast<RankedTensorType>(getScores().getType());
+  if (getCenterPointBox() != 0 && getCenterPointBox() != 1)
+    return emitOpError("center_point_box must be 0 or 1");
+  if (boxes && (boxes.getRank() != 3 ||
+                (!boxes.isDynamicDim(2) && boxes.getDimSize(2) != 4)))
+    return emitOpError("boxes must be [batches, boxes, 4]");
+  if (scores && scores.getRank() != 3)
+    return emitOpError("scores must be [batches, classes, boxes]");
+  if (boxes && scores && boxes.hasStaticShape() && scores.hasStaticShape() &&
+      (boxes.getDimSize(0) != scores.getDimSize(0) ||
+       boxes.getDimSize(1) != scores.getDimSize(2)))
+    return emitOpError("boxes ") << boxes << " and scores " << scores
+                                 << " disagree on batches or boxes";
+  return success();
+}
+
+LogicalResult NonMaxSuppressionOp::inferShapes() {
+  getSelectedIndices().setType(RankedTensorType::get(
+      {ShapedType::kDynamic, 3}, IntegerType::get(getContext(), 64)));
+  return success();
+}

@@ -174,4 +174,28 @@ def Onnx_UpsampleOp : Onnx_Op<"Upsample"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Onnx_NonMaxSuppressionOp : Onnx_Op<"NonMaxSuppression"> {
+  let summary = "boxes kept by greedy non-maximum suppression, per batch and class";
+  let description = [{
+    ONNX `NonMaxSuppression` (opset 10, 11). For each batch and class, the
+    boxes by descending score (above `score_threshold`), each kept unless
+    its intersection over union with one kept before exceeds
+    `iou_threshold`, at most `max_output_boxes_per_class` of them (0 or
+    absent: none). `boxes` are [y1, x1, y2, x2] corners in either order, or
+    [x_center, y_center, width, height] with `center_point_box` = 1. The
+    result holds one [batch, class, box] row per kept box; how many is
+    known only once the model runs, bounded by batches x classes x boxes.
+
+    ```mlir
+    %y = onnx.NonMaxSuppression %boxes, %scores, %max, %iou, %score : (tensor<1x6x4xf32>, tensor<1x1x6xf32>, tensor<1xi64>, tensor<1xf32>, tensor<1xf32>) -> tensor<?x3xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$boxes, AnyTensor:$scores,
+                   TensorOrNone:$max_output_boxes_per_class,
+                   TensorOrNone:$iou_threshold, TensorOrNone:$score_threshold,
+                   DefaultValuedAttr<I64Attr, "0">:$center_point_box);
+  let results = (outs AnyTensor:$selected_indices);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // KILN_ONNX_NN_OPS_TD

@@ -81,3 +81,12 @@ func.func @layer_norm_scale(%x: tensor<2x3xf32>, %s: tensor<4xf32>) -> (tensor<*
   %y:3 = onnx.LayerNormalization %x, %s, %none : (tensor<2x3xf32>, tensor<4xf32>, none) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %y#0, %y#1, %y#2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+func.func @nms_mismatch(%b: tensor<1x6x4xf32>, %s: tensor<1x2x5xf32>) -> tensor<*xi64> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{disagree on batches or boxes}}
+  %y = onnx.NonMaxSuppression %b, %s, %none, %none, %none : (tensor<1x6x4xf32>, tensor<1x2x5xf32>, none, none, none) -> tensor<*xi64>
+  return %y : tensor<*xi64>
+}

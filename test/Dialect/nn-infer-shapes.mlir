@@ -85,3 +85,15 @@ func.func @upsample_input(%x: tensor<1x1x2x3xf32>) -> tensor<*xf32> {
   %y = onnx.Upsample %x, %s : (tensor<1x1x2x3xf32>, tensor<4xf32>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+// NonMaxSuppression: one [batch, class, box] row per kept box, how many
+// known at run time only.
+// CHECK-LABEL: func.func @nms
+// CHECK: onnx.NonMaxSuppression {{.*}} -> tensor<?x3xi64>
+func.func @nms(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<1xi64>) -> tensor<*xi64> {
+  %none = onnx.NoValue
+  %y = onnx.NonMaxSuppression %b, %s, %m, %none, %none : (tensor<1x6x4xf32>, tensor<1x2x6xf32>, tensor<1xi64>, none, none) -> tensor<*xi64>
+  return %y : tensor<*xi64>
+}

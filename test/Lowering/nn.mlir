@@ -257,3 +257,27 @@ func.func @resize_linear(%x: tensor<1x1x2x3xf32>) -> tensor<1x1x4x6xf32> {
   %y = onnx.Resize %x, %none, %s, %none {mode = "linear", coordinate_transformation_mode = "pytorch_half_pixel"} : (tensor<1x1x2x3xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x6xf32>
   return %y : tensor<1x1x4x6xf32>
 }
+
+// -----
+
+// NonMaxSuppression: the boxes put in order of score (ranks, then the box
+// of each rank), then one loop per batch and class over them, a box kept
+// (three inserts into the rows, one into the kept list) unless one kept
+// before overlaps it too much; the result is the rows written.
+// CHECK-LABEL: func.func @nms
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: %[[LOOP:.*]]:2 = scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %c0) -> (tensor<12x3xi64>, index)
+// CHECK: scf.for {{.*}} -> (tensor<12x3xi64>, index, tensor<6xindex>, index)
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} -> (i1)
+// CHECK: arith.divf
+// CHECK: arith.cmpf ogt
+// CHECK: tensor.insert
+// CHECK: %[[N:.*]] = arith.minsi %[[LOOP]]#1, %c12
+// CHECK: tensor.extract_slice %[[LOOP]]#0[0, 0] [%[[N]], 3] [1, 1]
+func.func @nms(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<1xi64>, %t: tensor<1xf32>) -> tensor<?x3xi64> {
+  %none = onnx.NoValue
+  %y = onnx.NonMaxSuppression %b, %s, %m, %t, %none : (tensor<1x6x4xf32>, tensor<1x2x6xf32>, tensor<1xi64>, tensor<1xf32>, none) -> tensor<?x3xi64>
+  return %y : tensor<?x3xi64>
+}
