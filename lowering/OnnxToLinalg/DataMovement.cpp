@@ -251,8 +251,6 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
       rewriter.replaceOp(op, reshapeTensor(rewriter, loc, count, to));
       return success();
     }
-    SmallVector<OpFoldResult> sizes =
-        dynamicSizes(op, rewriter, loc, input, flat, to);
     // Sizes read at run time: the flat input as tensor<?>, which they expand.
     auto runTime = [&](SmallVector<OpFoldResult> found) {
       if (!found.empty() &&
@@ -263,6 +261,20 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
             flat);
       return found;
     };
+    // A shape read from an input: derived dims (main_graph_dims checked
+    // that their product is the element count).
+    SmallVector<OpFoldResult> sizes;
+    if (auto derived = derivedSizes(op, to)) {
+      size_t k = 0;
+      SmallVector<OpFoldResult> found;
+      for (int64_t d = 0; d < to.getRank(); ++d)
+        found.push_back(to.isDynamicDim(d)
+                            ? OpFoldResult((*derived)[k++])
+                            : OpFoldResult(rewriter.getIndexAttr(to.getDimSize(d))));
+      sizes = runTime(found);
+    } else {
+      sizes = dynamicSizes(op, rewriter, loc, input, flat, to);
+    }
     if constexpr (std::is_same_v<OpTy, kop::SqueezeOp> ||
                   std::is_same_v<OpTy, kop::UnsqueezeOp>)
       if (sizes.empty() && !isa<NoneType>(op.getAxesInput().getType())) {

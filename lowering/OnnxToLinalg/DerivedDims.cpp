@@ -81,6 +81,8 @@ public:
 
   /// The elements of `v` (static shape, few elements), or failure.
   FailureOr<SmallVector<Value>> elements(Value v, int depth = 0);
+  /// elements() without the memo.
+  FailureOr<SmallVector<Value>> evaluate(Value v, int depth);
   /// Dim `d` of `v` as an index, or failure.
   FailureOr<Value> dim(Value v, int64_t d);
   /// The derived dims of `op`'s result, computed from its size rule; the
@@ -89,6 +91,12 @@ public:
 
   void require(Value cond) { ok = arith::AndIOp::create(b, loc, ok, cond); }
   Value okFlag() const { return ok; }
+  /// Undoes the conditions required since `okFlag()` returned `saved` (an
+  /// op left to its lowering).
+  void restore(Value saved) { ok = saved; }
+  /// Whether an evaluation read an input's values (not only dims) since
+  /// this was last reset.
+  bool readValues = false;
   OpBuilder &builder() { return b; }
   /// Dims of op results already derived: main_graph_dims's index values.
   DenseMap<std::pair<Value, int64_t>, Value> derived;
@@ -128,6 +136,7 @@ private:
   Location loc;
   Value ok;
   DenseMap<Value, SmallVector<Value>> memo;
+  DenseSet<Value> fromValues; // memo entries that read input values
 };
 
 Value Evaluator::normalize(Value v, Type elem) {
@@ -232,8 +241,20 @@ FailureOr<SmallVector<Value>> Evaluator::binary(Operation *op, Value x,
 }
 
 FailureOr<SmallVector<Value>> Evaluator::elements(Value v, int depth) {
-  if (auto it = memo.find(v); it != memo.end())
+  if (auto it = memo.find(v); it != memo.end()) {
+    readValues |= fromValues.contains(v);
     return it->second;
+  }
+  bool before = readValues;
+  readValues = false;
+  auto result = evaluate(v, depth);
+  if (readValues)
+    fromValues.insert(v);
+  readValues |= before;
+  return result;
+}
+
+FailureOr<SmallVector<Value>> Evaluator::evaluate(Value v, int depth) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (depth > 32 || !type || !type.hasStaticShape() ||
       type.getNumElements() > kMaxElements)
@@ -254,6 +275,7 @@ FailureOr<SmallVector<Value>> Evaluator::elements(Value v, int depth) {
     if (arg.getOwner() != &graph.front() || arg.getArgNumber() >= numInputs)
       return failure();
     Value t = dimsFn.getArgument(arg.getArgNumber());
+    readValues = true;
     SmallVector<int64_t> strides = stridesOf(type.getShape());
     for (int64_t i = 0; i < n; ++i) {
       SmallVector<Value> at;
@@ -595,6 +617,49 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
             }
             return success();
           })
+          .Case([&](kop::ReshapeOp r) -> LogicalResult {
+            auto s = elements(r.getShape());
+            auto dt = dyn_cast<RankedTensorType>(r.getData().getType());
+            if (failed(s) || (int64_t)s->size() != rank || !dt)
+              return failure();
+            Value count = one;
+            SmallVector<Value> in;
+            for (int64_t d = 0; d < dt.getRank(); ++d) {
+              auto x = dimOf(r.getData(), d);
+              if (failed(x))
+                return failure();
+              in.push_back(*x);
+              count = arith::MulIOp::create(b, loc, count, *x);
+            }
+            // 0 copies the input's dim (unless allowzero); one -1 takes
+            // what the others leave of the element count.
+            Value known = one, inferred = zero;
+            SmallVector<Value> e(*s);
+            for (int64_t d = 0; d < rank; ++d) {
+              if (!r.getAllowzero() && d < dt.getRank())
+                e[d] = select(cmp(arith::CmpIPredicate::eq, e[d], zero),
+                              in[d], e[d]);
+              require(cmp(arith::CmpIPredicate::sge, e[d], i64(-1)));
+              Value minus = cmp(arith::CmpIPredicate::eq, e[d], i64(-1));
+              inferred = arith::AddIOp::create(
+                  b, loc, inferred,
+                  arith::ExtUIOp::create(b, loc, b.getI64Type(), minus));
+              known = arith::MulIOp::create(b, loc, known,
+                                            select(minus, one, e[d]));
+            }
+            require(cmp(arith::CmpIPredicate::sle, inferred, one));
+            Value knownZero = cmp(arith::CmpIPredicate::eq, known, zero);
+            Value rest = arith::DivSIOp::create(b, loc, count,
+                                                select(knownZero, one, known));
+            Value product = one;
+            for (int64_t d = 0; d < rank; ++d) {
+              dims[d] = select(cmp(arith::CmpIPredicate::eq, e[d], i64(-1)),
+                               rest, e[d]);
+              product = arith::MulIOp::create(b, loc, product, dims[d]);
+            }
+            require(cmp(arith::CmpIPredicate::eq, product, count));
+            return success();
+          })
           .Case([&](kop::TopKOp t) -> LogicalResult {
             auto k = elements(t.getK());
             auto axis = kop::normalizeAxis(t.getAxis(), rank);
@@ -679,6 +744,9 @@ bool takesSizesFromValues(Operation *op) {
       })
       .Case([&](kop::OneHotOp o) { return notConstant(o.getDepth()); })
       .Case([&](kop::TopKOp t) { return notConstant(t.getK()); })
+      // Only where the shape reads input values (see deriveDims): shapes
+      // made of dims are resolved by the lowering, within --max-dim bounds.
+      .Case([&](kop::ReshapeOp r) { return notConstant(r.getShape()); })
       .Case([&](kop::PadOp p) { return notConstant(p.getPadsInput()); })
       .Case<kop::ResizeOp, kop::UpsampleOp>([&](Operation *r) {
         auto xt = cast<RankedTensorType>(r->getOperand(0).getType());
@@ -724,9 +792,13 @@ FailureOr<func::FuncOp> deriveDims(func::FuncOp func, unsigned numInputs,
   SmallVector<int64_t> newMax(maxima.asArrayRef());
   for (Operation *op : candidates) {
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    Value saved = eval.okFlag();
+    eval.readValues = false;
     auto sizes = eval.resultDims(op);
-    if (failed(sizes))
-      continue; // its lowering explains
+    if (failed(sizes) || (isa<kop::ReshapeOp>(op) && !eval.readValues)) {
+      eval.restore(saved);
+      continue; // its lowering explains, or resolves it from the dims
+    }
     SmallVector<int64_t> argOf(type.getRank(), -1);
     for (int64_t d = 0; d < type.getRank(); ++d) {
       if (!type.isDynamicDim(d))

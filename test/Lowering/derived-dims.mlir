@@ -77,6 +77,9 @@ func.func @main_graph(%n: tensor<i32>) -> tensor<?xf32>
 // CHECK-SAME: (%{{.*}}: tensor<?xf32>, %{{.*}}: tensor<1xi64>, %[[S:.*]]: index) -> (i1, index)
 // CHECK: arith.index_cast %[[S]] : index to i64
 // CHECK: arith.muli
+// LOWERED-LABEL: func.func @main_graph(
+// LOWERED: tensor.empty(%arg3) : tensor<?xf32>
+// LOWERED: arith.remui
 func.func @main_graph(%x: tensor<?xf32> {onnx.dim_params = ["S"]}, %r: tensor<1xi64>) -> tensor<?xf32>
     attributes {kiln.dims = ["S"], kiln.dim_max = array<i64: 0>,
                 kiln.result_dims = [array<i64: -9223372036854775808>]} {
@@ -105,6 +108,34 @@ func.func @main_graph(%x: tensor<1x1x2x3xf32>, %s: tensor<4xf32>) -> tensor<?x?x
   %none = onnx.NoValue
   %y = onnx.Resize %x, %none, %s, %none {mode = "linear"} : (tensor<1x1x2x3xf32>, none, tensor<4xf32>, none) -> tensor<?x?x?x?xf32>
   return %y : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// A Reshape to a shape that is an input: derived dims, with Reshape's rule
+// (0 copies the input's dim, -1 takes what the others leave) and its
+// product checked against the element count; before, a shape of the wrong
+// product could only be clamped. A Reshape whose shape is made of dims
+// (Shape of an input) is left to the lowering (no values read).
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME: kiln.derived_dims = 2 : i64
+// CHECK: onnx.Reshape %{{.*}}, %{{.*}} {kiln.dim_args = array<i64: 4, 5>}
+// CHECK: onnx.Reshape %{{.*}}, %{{.*}} : (tensor<?x6xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+// CHECK-LABEL: func.func @main_graph_dims
+// CHECK-SAME: (%{{.*}}: tensor<2x6xf32>, %{{.*}}: tensor<2xi64>, %{{.*}}: tensor<?xf32>, %{{.*}}: index) -> (i1, index, index)
+// CHECK: arith.divsi
+// CHECK: arith.cmpi sle
+// LOWERED-LABEL: func.func @main_graph(
+// LOWERED: tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [%arg4, %arg5]
+func.func @main_graph(%x: tensor<2x6xf32>, %shape: tensor<2xi64>, %y: tensor<?x6xf32> {onnx.dim_params = ["S", ""]})
+    -> (tensor<?x?xf32>, tensor<?x?xf32>)
+    attributes {kiln.dims = ["S"], kiln.dim_max = array<i64: 0>,
+                kiln.result_dims = [array<i64: -9223372036854775808, -9223372036854775808>,
+                                    array<i64: -9223372036854775808, -9223372036854775808>]} {
+  %r = onnx.Reshape %x, %shape : (tensor<2x6xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  %s = onnx.Shape %y : (tensor<?x6xf32>) -> tensor<2xi64>
+  %q = onnx.Reshape %y, %s : (tensor<?x6xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %r, %q : tensor<?x?xf32>, tensor<?x?xf32>
 }
 
 // -----
