@@ -161,6 +161,18 @@ def numbered(folder, prefix):
     return [p for _, p in sorted(found)]
 
 
+# Operand positions whose dims the operator fixes (None: every dim of the
+# input, e.g. a shape operand's length, the rank of a result; else the dims).
+SHAPE_OPERANDS = {
+    "Reshape": {1: None}, "Expand": {1: None}, "Tile": {1: None},
+    "ConstantOfShape": {0: None}, "Slice": {1: None, 2: None, 3: None, 4: None},
+    "Pad": {1: None, 3: None}, "Resize": {1: None, 2: None, 3: None},
+    "Upsample": {1: None}, "Squeeze": {1: None}, "Unsqueeze": {1: None},
+    "Reduce": {1: None}, "Split": {1: None}, "TopK": {1: None},
+    "OneHot": {1: None, 2: None}, "NonMaxSuppression": {0: [2]},
+}
+
+
 def make_dims_symbolic(model_path, out_path):
     """Writes a copy of the model whose graph inputs have every dimension of
     size > 1 symbolic, and returns the --max-dim arguments that bound them.
@@ -169,14 +181,26 @@ def make_dims_symbolic(model_path, out_path):
     data share one symbol, as an exporter names the dims that must agree;
     each is bounded at 2N, so the buffers are planned larger than the data.
     Size-1 (broadcast) and size-0 dims stay static: a symbolic dim of size 1
-    would ask for run-time broadcasting, which Kiln does not compile. The
-    graph's declared output and intermediate shapes are dropped (they would
-    pin the dims again); inputs that are initializers stay constant.
+    would ask for run-time broadcasting, which Kiln does not compile. So do
+    the dims the operator fixes rather than the data (SHAPE_OPERANDS): the
+    length of an input that gives a shape, axes, sizes, scales, pads or
+    repeats is the rank of a result or of the input it describes, and a
+    box has 4 coordinates. The graph's declared output and intermediate
+    shapes are dropped (they would pin the dims again); inputs that are
+    initializers stay constant.
     """
     import onnx
     model = onnx.load(model_path, load_external_data=False)
     graph = model.graph
     constants = {t.name for t in graph.initializer}
+    fixed = {}  # input name -> dims the operator fixes (None: all of them)
+    for node in graph.node:
+        op = "Reduce" if node.op_type.startswith("Reduce") else node.op_type
+        for position, dims in SHAPE_OPERANDS.get(op, {}).items():
+            if position < len(node.input) and node.input[position]:
+                name = node.input[position]
+                old = fixed.get(name, set())
+                fixed[name] = None if dims is None or old is None else old | set(dims)
     names = {}
     for value in graph.input:
         if value.name in constants or not value.type.HasField("tensor_type"):
@@ -184,7 +208,11 @@ def make_dims_symbolic(model_path, out_path):
         tensor = value.type.tensor_type
         if not tensor.HasField("shape"):
             continue
-        for dim in tensor.shape.dim:
+        if value.name in fixed and fixed[value.name] is None:
+            continue
+        for i, dim in enumerate(tensor.shape.dim):
+            if i in fixed.get(value.name, ()):
+                continue
             if dim.HasField("dim_value") and dim.dim_value > 1:
                 size = dim.dim_value
                 dim.ClearField("dim_value")
@@ -410,7 +438,9 @@ def main():
     ap.add_argument("--dynamic-dims", choices=("none", "all", "unbounded"),
                     default="none",
                     help="all: compile each test with every input dim of size > 1 "
-                    "symbolic (named nN for size N, bounded by --max-dim at 2N); "
+                    "symbolic (named nN for size N, bounded by --max-dim at 2N; "
+                    "the dims an operator fixes, such as a shape input's length, "
+                    "stay static); "
                     "unbounded: the same dims with no bound (arena sized at run time)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print every failure, not only the expected ones")

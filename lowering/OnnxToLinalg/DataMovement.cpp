@@ -230,7 +230,16 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
         to.getRank() == 0)
       return rewriter.notifyMatchFailure(op, "dynamic reshape of this kind");
     Location loc = op.getLoc();
-    if (auto direct = reshapeTensor(rewriter, loc, input, to)) {
+    // A Reshape between equal dynamic types may still move elements
+    // between dims ([2, 3, 4] to [2, 6, 2] as tensor<?x?x?>), and one to a
+    // shape read from an input has its sizes from main_graph_dims: neither
+    // is a view of the input's dims.
+    bool sizesFromShape =
+        std::is_same_v<OpTy, kop::ReshapeOp> &&
+        ((from == to && !from.hasStaticShape()) || derivedSizes(op, to));
+    if (Value direct = sizesFromShape
+                           ? Value()
+                           : reshapeTensor(rewriter, loc, input, to)) {
       rewriter.replaceOp(op, direct);
       return success();
     }

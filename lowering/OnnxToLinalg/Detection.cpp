@@ -46,21 +46,28 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
     Value boxes = op.getBoxes(), scores = op.getScores();
     auto bt = cast<RankedTensorType>(boxes.getType());
     auto st = cast<RankedTensorType>(scores.getType());
-    if (!bt.hasStaticShape() || !st.hasStaticShape() ||
-        !isa<FloatType>(st.getElementType()) ||
+    if (bt.getRank() != 3 || st.getRank() != 3 || bt.isDynamicDim(2) ||
+        bt.getDimSize(2) != 4 || !isa<FloatType>(st.getElementType()) ||
         bt.getElementType() != st.getElementType())
       return rewriter.notifyMatchFailure(
-          op, "boxes and scores of static shape and one float type");
-    int64_t batches = st.getDimSize(0), classes = st.getDimSize(1),
-            n = st.getDimSize(2);
-    if (bt.getDimSize(0) != batches || bt.getDimSize(1) != n ||
-        bt.getDimSize(2) != 4)
-      return rewriter.notifyMatchFailure(op, "boxes and scores disagree");
+          op, "boxes [batches, boxes, 4] and scores of one float type");
     Type f = st.getElementType();
     Type i64 = rewriter.getI64Type();
     Type idx = rewriter.getIndexType();
     auto ic = [&](OpBuilder &b, Location l, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, l, v);
+    };
+    // The sizes (index values; dims known at run time where dynamic).
+    auto dimOf = [&](Value t, int64_t d) -> Value {
+      auto tt = cast<RankedTensorType>(t.getType());
+      return tt.isDynamicDim(d)
+                 ? (Value)tensor::DimOp::create(rewriter, loc, t, d)
+                 : ic(rewriter, loc, tt.getDimSize(d));
+    };
+    Value batches = dimOf(scores, 0), classes = dimOf(scores, 1),
+          n = dimOf(scores, 2);
+    auto mulI = [&](Value x, Value y) {
+      return rewriter.createOrFold<arith::MulIOp>(loc, x, y);
     };
     auto fc = [&](OpBuilder &b, Location l, double v) -> Value {
       return scalarConstant(b, l, f, v);
@@ -71,8 +78,7 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
                                  scalarConstant(rewriter, loc, i64, 0));
     maxOut = arith::IndexCastOp::create(rewriter, loc, idx, maxOut);
     maxOut = arith::MaxSIOp::create(
-        rewriter, loc,
-        arith::MinSIOp::create(rewriter, loc, maxOut, ic(rewriter, loc, n)),
+        rewriter, loc, arith::MinSIOp::create(rewriter, loc, maxOut, n),
         ic(rewriter, loc, 0));
     Value iouMax = scalarOperand(rewriter, loc, op.getIouThreshold(),
                                  fc(rewriter, loc, 0));
@@ -90,9 +96,10 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
     };
     auto par = utils::IteratorType::parallel,
          red = utils::IteratorType::reduction;
-    auto cube = RankedTensorType::get({batches, classes, n}, i64);
+    auto cube = RankedTensorType::get(st.getShape(), i64);
     Value zeros = filledTensor(rewriter, loc, cube,
-                               scalarConstant(rewriter, loc, i64, 0));
+                               scalarConstant(rewriter, loc, i64, 0),
+                               dimsOf(rewriter, loc, cube, scores));
     Value rank =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{cube}, ValueRange{scores, scores},
@@ -194,20 +201,27 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
 
     // The pass: rows [batch, class, box] into `out`, the boxes kept for the
     // current class in `kept`.
-    int64_t cap = batches * classes * n;
-    auto outType = RankedTensorType::get({cap, 3}, i64);
-    Value out = filledTensor(rewriter, loc, outType,
-                             scalarConstant(rewriter, loc, i64, 0));
-    Value kept0 = emptyTensor(rewriter, loc, RankedTensorType::get({n}, idx));
+    Value pairs = mulI(batches, classes);
+    Value capV = mulI(pairs, n);
+    std::optional<int64_t> capFixed = getConstantIntValue(capV);
+    auto outType = RankedTensorType::get(
+        {capFixed ? *capFixed : ShapedType::kDynamic, 3}, i64);
+    Value out = filledTensor(
+        rewriter, loc, outType, scalarConstant(rewriter, loc, i64, 0),
+        capFixed ? ValueRange{} : ValueRange{capV});
+    std::optional<int64_t> nFixed = getConstantIntValue(n);
+    Value kept0 = emptyTensor(
+        rewriter, loc,
+        RankedTensorType::get({nFixed ? *nFixed : ShapedType::kDynamic}, idx),
+        nFixed ? ValueRange{} : ValueRange{n});
     Value zeroI = ic(rewriter, loc, 0), oneI = ic(rewriter, loc, 1);
     auto perClass = scf::ForOp::create(
-        rewriter, loc, zeroI, ic(rewriter, loc, batches * classes), oneI,
-        ValueRange{out, zeroI},
+        rewriter, loc, zeroI, pairs, oneI, ValueRange{out, zeroI},
         [&](OpBuilder &b, Location l, Value p, ValueRange outer) {
-          Value batch = arith::DivUIOp::create(b, l, p, ic(b, l, classes));
-          Value cls = arith::RemUIOp::create(b, l, p, ic(b, l, classes));
+          Value batch = arith::DivUIOp::create(b, l, p, classes);
+          Value cls = arith::RemUIOp::create(b, l, p, classes);
           auto perBox = scf::ForOp::create(
-              b, l, ic(b, l, 0), ic(b, l, n), ic(b, l, 1),
+              b, l, ic(b, l, 0), n, ic(b, l, 1),
               ValueRange{outer[0], outer[1], kept0, ic(b, l, 0)},
               [&](OpBuilder &b, Location l, Value r, ValueRange st) {
                 Value box = arith::IndexCastOp::create(
@@ -278,8 +292,8 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
               b, l, ValueRange{perBox.getResult(0), perBox.getResult(1)});
         });
     // The first rows, as many as were kept (at most the bound).
-    Value count = arith::MinSIOp::create(rewriter, loc, perClass.getResult(1),
-                                         ic(rewriter, loc, cap));
+    Value count =
+        arith::MinSIOp::create(rewriter, loc, perClass.getResult(1), capV);
     Value result = tensor::ExtractSliceOp::create(
         rewriter, loc, perClass.getResult(0),
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),

@@ -1295,8 +1295,8 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
     MLIRContext *ctx = rewriter.getContext();
     Value x = op.getX();
     auto xt = cast<RankedTensorType>(x.getType());
-    if (!xt.hasStaticShape() || xt.getNumElements() == 0)
-      return rewriter.notifyMatchFailure(op, "an input of static, nonzero size");
+    if (xt.getRank() == 0 || llvm::is_contained(xt.getShape(), 0))
+      return rewriter.notifyMatchFailure(op, "an input of rank >= 1, not empty");
     Type elem = xt.getElementType();
     Type i64 = rewriter.getI64Type();
     int64_t rank = xt.getRank();
@@ -1306,23 +1306,57 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
       if (!axis)
         return rewriter.notifyMatchFailure(op, "axis is out of range");
     }
-    // The [n, w] view.
-    int64_t n = axis ? xt.getDimSize(*axis) : xt.getNumElements();
-    int64_t w = xt.getNumElements() / n;
+    // The [n, w] view: the axis moved to the front and the rest collapsed,
+    // or the flattened input as one column.
     Value front = x;
     if (axis && *axis != 0) {
       SmallVector<int64_t> perm{*axis}, shape{xt.getDimSize(*axis)};
+      SmallVector<Value> dyn;
+      if (xt.isDynamicDim(*axis))
+        dyn.push_back(tensor::DimOp::create(rewriter, loc, x, *axis));
       for (int64_t d = 0; d < rank; ++d)
         if (d != *axis) {
           perm.push_back(d);
           shape.push_back(xt.getDimSize(d));
+          if (xt.isDynamicDim(d))
+            dyn.push_back(tensor::DimOp::create(rewriter, loc, x, d));
         }
-      Value init = emptyTensor(rewriter, loc, RankedTensorType::get(shape, elem));
+      Value init =
+          emptyTensor(rewriter, loc, RankedTensorType::get(shape, elem), dyn);
       front = linalg::TransposeOp::create(rewriter, loc, x, init, perm)
                   .getResult()[0];
     }
-    Value v = reshapeTensor(rewriter, loc, front,
-                            RankedTensorType::get({n, w}, elem));
+    auto collapse = [&](Value t, SmallVector<ReassociationIndices> groups) {
+      return tensor::CollapseShapeOp::create(rewriter, loc, t, groups)
+          .getResult();
+    };
+    SmallVector<ReassociationIndices> all(1), rest(2);
+    for (int64_t d = 0; d < rank; ++d) {
+      all[0].push_back(d);
+      rest[d == 0 ? 0 : 1].push_back(d);
+    }
+    Value flat = rank == 1 ? x : collapse(x, all); // [N]
+    Value v;
+    if (axis && rank > 1) {
+      v = collapse(front, rest);
+    } else {
+      Value column = axis ? front : flat;
+      auto ct = cast<RankedTensorType>(column.getType());
+      SmallVector<OpFoldResult> outShape{
+          tensor::getMixedSize(rewriter, loc, column, 0),
+          rewriter.getIndexAttr(1)};
+      v = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get({ct.getDimSize(0), 1}, elem), column,
+          SmallVector<ReassociationIndices>{{0, 1}}, outShape);
+    }
+    auto vt = cast<RankedTensorType>(v.getType());
+    Value nIdx = tensor::DimOp::create(rewriter, loc, v, 0);
+    Value wIdx = tensor::DimOp::create(rewriter, loc, v, 1);
+    Value nV = arith::IndexCastOp::create(rewriter, loc, i64, nIdx);
+    Value wV = arith::IndexCastOp::create(rewriter, loc, i64, wIdx);
+    Value wLast = arith::SubIOp::create(rewriter, loc, wV,
+                                        scalarConstant(rewriter, loc, i64, 1));
     auto c = [&](OpBuilder &b, Location l, int64_t k) {
       return scalarConstant(b, l, i64, k);
     };
@@ -1338,12 +1372,9 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
     auto par = IteratorType::parallel, red = IteratorType::reduction;
     auto reduce = [&](RankedTensorType type, ValueRange ins,
                       ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iters,
-                      int64_t initValue, ValueRange dynSizes,
+                      Value initValue, ValueRange dynSizes,
                       function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-      Value init = filledTensor(rewriter, loc, type,
-                                scalarConstant(rewriter, loc,
-                                               type.getElementType(), initValue),
-                                dynSizes);
+      Value init = filledTensor(rewriter, loc, type, initValue, dynSizes);
       return linalg::GenericOp::create(
                  rewriter, loc, TypeRange{type}, ins, ValueRange{init}, maps,
                  iters,
@@ -1366,21 +1397,27 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
     auto sltI = [&](OpBuilder &b, Location l, Value p, Value q) -> Value {
       return arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, p, q);
     };
+    int64_t n = vt.getDimSize(0);
     auto nn = RankedTensorType::get({n, n}, i64);
     auto vecN = RankedTensorType::get({n}, i64);
+    SmallVector<Value> nnSizes, nSizes;
+    if (ShapedType::isDynamic(n)) {
+      nnSizes = {nIdx, nIdx};
+      nSizes = {nIdx};
+    }
     // fd[s, t]: the first k where slices s and t differ, w where none.
     Value fd = reduce(nn, {v, v}, {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
-                      {par, par, red}, w, {},
+                      {par, par, red}, wV, nnSizes,
                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                         Value cand = arith::SelectOp::create(
-                            b, l, ne(b, l, a[0], a[1]), asI64(b, l, 2), c(b, l, w));
+                            b, l, ne(b, l, a[0], a[1]), asI64(b, l, 2), wV);
                         return arith::MinSIOp::create(b, l, a[2], cand);
                       });
     // first[s]: 1 unless an earlier slice equals s. f[s]: the first equal one.
-    Value first = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, 1, {},
+    Value first = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, c(rewriter, loc, 1), nSizes,
                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                            Value dup = arith::AndIOp::create(
-                               b, l, eqI(b, l, a[0], c(b, l, w)),
+                               b, l, eqI(b, l, a[0], wV),
                                sltI(b, l, asI64(b, l, 1), asI64(b, l, 0)));
                            return arith::SelectOp::create(b, l, dup, c(b, l, 0), a[1]);
                          });
@@ -1389,13 +1426,13 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
     if (op.getSorted() != 0) {
       // #{t first : slice t < slice s}
       place = reduce(vecN, {fd, first}, {map(2, {1, 0}), map(2, {1}), map(2, {0})},
-                     {par, red}, 0, {},
+                     {par, red}, c(rewriter, loc, 0), nSizes,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value k = a[0]; // fd[t, s]
-                       Value differ = sltI(b, l, k, c(b, l, w));
+                       Value differ = sltI(b, l, k, wV);
                        Value kk = arith::IndexCastOp::create(
                            b, l, b.getIndexType(),
-                           arith::MinSIOp::create(b, l, k, c(b, l, w - 1)));
+                           arith::MinSIOp::create(b, l, k, wLast));
                        Value tv = tensor::ExtractOp::create(
                            b, l, v, ValueRange{indexAt(b, l, 1), kk});
                        Value sv = tensor::ExtractOp::create(
@@ -1407,17 +1444,17 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                            b, l, a[2], arith::ExtUIOp::create(b, l, i64, smaller));
                      });
     } else {
-      Value f = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, n, {},
+      Value f = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, nV, nSizes,
                        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         Value same = eqI(b, l, a[0], c(b, l, w));
+                         Value same = eqI(b, l, a[0], wV);
                          return arith::MinSIOp::create(
                              b, l, a[1],
                              arith::SelectOp::create(b, l, same, asI64(b, l, 1),
-                                                     c(b, l, n)));
+                                                     nV));
                        });
       // #{t first : t < f[s]}
       place = reduce(vecN, {f, first}, {map(2, {0}), map(2, {1}), map(2, {0})},
-                     {par, red}, 0, {},
+                     {par, red}, c(rewriter, loc, 0), nSizes,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value counts = arith::AndIOp::create(
                            b, l, sltI(b, l, asI64(b, l, 1), a[0]),
@@ -1426,24 +1463,25 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                            b, l, a[2], arith::ExtUIOp::create(b, l, i64, counts));
                      });
     }
-    Value u = countOnes(rewriter, loc, first, indexConst(rewriter, loc, n));
+    Value u = countOnes(rewriter, loc, first, nIdx);
     // Y: slice s at place[s] where s is a first.
     auto yType = cast<RankedTensorType>(op.getY().getType());
     int64_t yAxis = axis ? *axis : 0;
-    Value src = axis ? x : reshapeTensor(rewriter, loc, x,
-                                         RankedTensorType::get({n}, elem));
+    Value src = axis ? x : flat;
     int64_t yRank = yType.getRank();
     SmallVector<Value> ySizes;
     for (int64_t d = 0; d < yRank; ++d)
       if (yType.isDynamicDim(d))
-        ySizes.push_back(u);
+        ySizes.push_back(d == yAxis ? u
+                                    : (Value)tensor::DimOp::create(rewriter,
+                                                                   loc, src, d));
     SmallVector<IteratorType> yIters(yRank, par);
     yIters.push_back(red);
     AffineMap slice = map(yRank + 1, {yRank});
     Value y = reduce(yType, {first, place, src},
                      {slice, slice, axisFromLast(ctx, yRank, yAxis),
                       leadingDims(ctx, yRank)},
-                     yIters, 0, ySizes,
+                     yIters, scalarConstant(rewriter, loc, elem, 0), ySizes,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value hit = arith::AndIOp::create(
                            b, l, eqI(b, l, a[0], c(b, l, 1)),
@@ -1452,8 +1490,8 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                      });
     auto vecU = [&](Value r) { return cast<RankedTensorType>(r.getType()); };
     Value indices = reduce(vecU(op.getIndices()), {first, place},
-                           {map(2, {1}), map(2, {1}), map(2, {0})}, {par, red}, 0,
-                           {u}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           {map(2, {1}), map(2, {1}), map(2, {0})}, {par, red},
+                           c(rewriter, loc, 0), {u}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                              Value hit = arith::AndIOp::create(
                                  b, l, eqI(b, l, a[0], c(b, l, 1)),
                                  eqI(b, l, a[1], asI64(b, l, 0)));
@@ -1461,7 +1499,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                                                             asI64(b, l, 1), a[2]);
                            });
     Value counts = reduce(vecU(op.getCounts()), {place},
-                          {map(2, {1}), map(2, {0})}, {par, red}, 0, {u},
+                          {map(2, {1}), map(2, {0})}, {par, red}, c(rewriter, loc, 0), {u},
                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value hit = eqI(b, l, a[0], asI64(b, l, 0));
                             return arith::AddIOp::create(
