@@ -175,7 +175,8 @@ static void print_info(void) {
       printf("dim %s: any size\n", m->dims[i].name);
   }
   if (!m->run && m->arena_size == 0)
-    printf("arena: sized by the input shapes (align %llu)\n",
+    printf("arena: sized by the input shapes%s (align %llu)\n",
+           m->shapes_need_inputs ? " and values" : "",
            (unsigned long long)m->arena_align);
   else
     printf("arena: %llu bytes (align %llu)\n",
