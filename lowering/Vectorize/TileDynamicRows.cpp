@@ -68,6 +68,21 @@ struct TileDynamicRowsPass
         k = dimOf(a, at, 1, depth);
     OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
     Value pad0 = kiln::scalarConstant(b, loc, elem, 0);
+    // C filled with a constant (a product from zero): each block's
+    // accumulator starts as that constant (the kernels then start from
+    // registers), and C itself need not be filled first: every element of
+    // it is written by a block.
+    auto fill = c.getDefiningOp<linalg::FillOp>();
+    Value fillValue = fill ? fill.getInputs()[0] : Value();
+    if (fillValue && !matchPattern(fillValue, m_Constant()))
+      fillValue = Value();
+    if (fillValue) {
+      SmallVector<Value> dyn;
+      for (int64_t d = 0; d < 2; ++d)
+        if (ct.isDynamicDim(d))
+          dyn.push_back(tensor::DimOp::create(b, loc, c, d));
+      c = tensor::EmptyOp::create(b, loc, ct.getShape(), elem, dyn);
+    }
     // The block of `v` at (r, q) of sizes (rs, qs), zero-padded to the
     // static (br, bq) where the sizes are dynamic.
     auto block = [&](OpBuilder &ib, Value v, Value r, Value q, Value rs,
@@ -126,8 +141,15 @@ struct TileDynamicRowsPass
       return over(ib, n, rows, [&](OpBuilder &jb, Value j, Value cn) {
         Value nj = extent(jb, n, j);
         Value r0 = idx(jb, 0);
-        Value acc0 = block(jb, cn, r0, j, mi, nj, rm, n);
         auto blockC = RankedTensorType::get({rm.block, n.block}, elem);
+        Value acc0 =
+            fillValue
+                ? linalg::FillOp::create(
+                      jb, loc, fillValue,
+                      ValueRange{tensor::EmptyOp::create(jb, loc, blockC.getShape(),
+                                                         elem)})
+                      .getResult(0)
+                : block(jb, cn, r0, j, mi, nj, rm, n);
         Value acc = over(jb, k, acc0, [&](OpBuilder &kb, Value kk, Value acc) {
           Value ks = extent(kb, k, kk);
           Value ab = block(kb, a, i, kk, mi, ks, rm, k);
