@@ -296,6 +296,16 @@ template <typename OpTy> struct ReshapeLikePattern : OnnxPattern<OpTy> {
     if (sizes.empty())
       return rewriter.notifyMatchFailure(
           op, "cannot tell the sizes of the result's dynamic dims");
+    // No elements whatever the other dims (a fixed 0): an empty result of
+    // those sizes (a view would collapse a fixed 0 with dynamic dims).
+    if (llvm::is_contained(from.getShape(), 0)) {
+      SmallVector<Value> dyn;
+      for (auto [d, size] : llvm::enumerate(sizes))
+        if (to.isDynamicDim(d))
+          dyn.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+      rewriter.replaceOp(op, emptyTensor(rewriter, loc, to, dyn));
+      return success();
+    }
     if (to.getRank() == 1) {
       rewriter.replaceOp(op, tensor::CastOp::create(rewriter, loc, to, flat));
       return success();
