@@ -408,8 +408,13 @@ EntryPointBuilder::checkShapes(llvm::Value *shapes, const ErrorBlocks &errors,
     for (size_t k = 0; k < sig.numDerived; ++k) {
       llvm::Value *d = b.CreateSExt(b.CreateExtractValue(r, k + 1), i64);
       llvm::Value *bad = b.CreateICmpSLT(d, b.getInt64(0));
-      if (sig.dimLimit > 0)
-        bad = b.CreateOr(bad, b.CreateICmpSGT(d, b.getInt64(sig.dimLimit)));
+      // Where no arena buffer grows with it (no kiln.dim_limit), the
+      // bound the plan would give: 2^40 on 64-bit targets, 2^30 on 32-bit.
+      int64_t limit = sig.dimLimit > 0 ? sig.dimLimit
+                      : m.getDataLayout().getPointerSizeInBits() >= 64
+                          ? int64_t(1) << 40
+                          : int64_t(1) << 30;
+      bad = b.CreateOr(bad, b.CreateICmpSGT(d, b.getInt64(limit)));
       check(bad, errors.mismatch, "derived_dim_ok");
       dims.push_back(d);
     }

@@ -448,6 +448,14 @@ int main(int argc, char **argv) {
     /* A dynamic model's output shapes came from P_shapes. */
     if (o->rank && m->run)
       memcpy(outs[k].shape, o->shape, sizeof(int64_t) * (size_t)o->rank);
+    if (!m->run && kiln_elem_size(o->elem_type) != 0 &&
+        kiln_shape_bytes(o->rank, outs[k].shape, kiln_elem_size(o->elem_type),
+                         &bytes) != 0) {
+      fail("output %d ('%s') would be too large for these inputs (its size "
+           "overflows)",
+           (int)k, o->name ? o->name : "?");
+      goto done;
+    }
     if (kiln_elem_size(o->elem_type) == 0 ||
         kiln_shape_bytes(o->rank, outs[k].shape, kiln_elem_size(o->elem_type),
                          &bytes) != 0 ||

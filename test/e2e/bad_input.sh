@@ -404,6 +404,36 @@ else
   FAILED+=(exe_dynamic_setup)
 fi
 
+# A model whose sizes come from an input's values (tiled.onnx: Tile by the
+# repeats input): negative repeats, and repeats whose output would overflow,
+# are refused before the run with a message, never a crash.
+if "$KILN" compile "$DYN/tiled.onnx" -o "$DYN/tiled" 2>/dev/null &&
+  "$PY" - "$DYN" <<'PYEOF'
+import sys
+import numpy as np
+d = sys.argv[1]
+np.save(d + "/x23.npy", np.ones((2, 3), np.float32))
+np.save(d + "/reps_ok.npy", np.array([2, 2], np.int64))
+np.save(d + "/reps_negative.npy", np.array([-1, 2], np.int64))
+np.save(d + "/reps_huge.npy", np.array([1 << 39, 1 << 39], np.int64))
+PYEOF
+then
+  if "$DYN/tiled" "$DYN/x23.npy" "$DYN/reps_ok.npy" --output-dir "$DYN/tiled_out" >/dev/null 2>&1; then
+    expect_error exe_values_negative_repeats --absent "$WORK/cases/negrep.out" \
+      --match "does not accept these input shapes and values" -- \
+      "$DYN/tiled" "$DYN/x23.npy" "$DYN/reps_negative.npy" --output-dir "$WORK/cases/negrep.out"
+    expect_error exe_values_huge_repeats --absent "$WORK/cases/hugerep.out" \
+      --match "too large|does not accept" -- \
+      "$DYN/tiled" "$DYN/x23.npy" "$DYN/reps_huge.npy" --output-dir "$WORK/cases/hugerep.out"
+  else
+    echo "FAIL exe_values_setup: the tiled model does not run with repeats 2, 2"
+    FAILED+=(exe_values_setup)
+  fi
+else
+  echo "FAIL exe_values_setup: could not build the tiled model"
+  FAILED+=(exe_values_setup)
+fi
+
 # Output folders that cannot be made or written.
 d=$(fresh exe_output_dir_parent_is_file)
 printf 'x\n' >"$d/file"
