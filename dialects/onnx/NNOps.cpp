@@ -436,9 +436,18 @@ std::optional<std::string> kiln::onnx::resolveResize(Operation *op,
       scales = readResizeInput(r.getScales());
       sizes = readResizeInput(r.getSizes());
     }
-    if (p.coordMode == "tf_crop_and_resize")
-      return std::string("coordinate_transformation_mode tf_crop_and_resize "
-                         "is not supported");
+    // Crop and resize: the roi, and sizes read at run time (the run-time
+    // path computes each coordinate from the roi; scales would size the
+    // result from the roi too).
+    if (p.coordMode == "tf_crop_and_resize") {
+      ResizeInput roi = readResizeInput(r.getRoi());
+      if (!allowRuntime || roi.values || !roi.present || scales.present ||
+          !sizes.present || sizes.values)
+        return std::string("coordinate_transformation_mode tf_crop_and_resize "
+                           "is supported with a run-time roi and sizes only");
+      p.runtimeRoi = roi.operand;
+      p.extrapolation = r.getExtrapolationValue().convertToDouble();
+    }
     if (r.getAntialias() != 0)
       return std::string("antialias is not supported");
     if (r.getKeepAspectRatioPolicy() != "stretch")

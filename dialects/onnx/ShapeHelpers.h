@@ -171,6 +171,10 @@ struct ResizeParams {
   /// With allowRuntime, the operand whose values are known at run time only
   /// (the other one null); `scales` and `outShape` then say nothing.
   mlir::Value runtimeScales, runtimeSizes;
+  /// tf_crop_and_resize (run time only): the roi operand, and the value of
+  /// output elements whose source lies outside the input.
+  mlir::Value runtimeRoi;
+  double extrapolation = 0;
 };
 
 /// Resolves the parameters of a Resize or Upsample op for an input shape

@@ -670,6 +670,10 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
         return arith::SIToFPOp::create(b, l, f64, v);
       return v.getType() == f64 ? v : arith::ExtFOp::create(b, l, f64, v);
     };
+    // An f64 value as an element (f32 rounds).
+    auto toElem = [&](OpBuilder &b, Location l, Value v) -> Value {
+      return elem == f64 ? v : (Value)arith::TruncFOp::create(b, l, elem, v);
+    };
     // Per dim: the input and output sizes (index) and the scale (f64).
     SmallVector<Value> in, out, scale;
     for (int64_t d = 0, k = 0; d < rank; ++d) {
@@ -705,11 +709,51 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
           };
           // Per dim, per tap: (index, weight or null).
           SmallVector<SmallVector<std::pair<Value, Value>>> taps(rank);
+          Value outside; // tf_crop_and_resize: a source outside the input
           for (int64_t d = 0; d < rank; ++d) {
             Value o = toF64(b, l, linalg::IndexOp::create(b, l, d));
             Value inF = toF64(b, l, in[d]);
-            Value pos = sourceCoordinateAt(b, l, p.coordMode, o, inF,
-                                           toF64(b, l, out[d]), scale[d]);
+            Value pos;
+            if (p.runtimeRoi) {
+              // start (in - 1) + o (end - start)(in - 1) / (out - 1), or
+              // the roi's middle for one output element.
+              auto roiAt = [&](int64_t i) -> Value {
+                return toF64(b, l,
+                             tensor::ExtractOp::create(
+                                 b, l, p.runtimeRoi,
+                                 ValueRange{arith::ConstantIndexOp::create(
+                                     b, l, i)}));
+              };
+              Value start = roiAt(d), end = roiAt(d + rank);
+              Value span = arith::SubFOp::create(b, l, inF, c(1));
+              Value outF = toF64(b, l, out[d]);
+              Value many = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OGT, outF, c(1));
+              Value step = arith::DivFOp::create(
+                  b, l,
+                  arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, end, start),
+                                        span),
+                  arith::SelectOp::create(b, l, many,
+                                          arith::SubFOp::create(b, l, outF, c(1)),
+                                          c(1)));
+              Value along = arith::AddFOp::create(
+                  b, l, arith::MulFOp::create(b, l, start, span),
+                  arith::MulFOp::create(b, l, o, step));
+              Value middle = arith::MulFOp::create(
+                  b, l,
+                  arith::MulFOp::create(b, l, arith::AddFOp::create(b, l, start, end),
+                                        c(0.5)),
+                  span);
+              pos = arith::SelectOp::create(b, l, many, along, middle);
+              Value out = arith::OrIOp::create(
+                  b, l,
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, pos, c(0)),
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, pos, span));
+              outside = outside ? arith::OrIOp::create(b, l, outside, out) : out;
+            } else {
+              pos = sourceCoordinateAt(b, l, p.coordMode, o, inF,
+                                       toF64(b, l, out[d]), scale[d]);
+            }
             Value fl = math::FloorOp::create(b, l, pos);
             Value r = arith::SubFOp::create(b, l, pos, fl);
             Value whole = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
@@ -805,7 +849,7 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
             }
             for (auto [i, w] : raw)
               taps[d].push_back(
-                  {clamp(toIndex(i)), arith::TruncFOp::create(b, l, elem, w)});
+                  {clamp(toIndex(i)), toElem(b, l, w)});
           }
           // Interpolates dim `d` onward at the coordinates chosen so far.
           SmallVector<Value> coords;
@@ -823,7 +867,12 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
             }
             return acc;
           };
-          return interp(0);
+          Value v = interp(0);
+          if (outside)
+            v = arith::SelectOp::create(
+                b, l, outside,
+                toElem(b, l, c(p.extrapolation)), v);
+          return v;
         });
     rewriter.replaceOp(op, y);
     return success();

@@ -3,7 +3,7 @@
 func.func @resize_crop(%x: tensor<1x1x4x4xf32>, %roi: tensor<8xf32>) -> tensor<*xf32> {
   %none = onnx.NoValue
   %sz = onnx.Constant(dense<[1, 1, 3, 3]> : tensor<4xi64>) : tensor<4xi64>
-  // expected-error @+1 {{coordinate_transformation_mode tf_crop_and_resize is not supported}}
+  // expected-error @+1 {{tf_crop_and_resize is supported with a run-time roi and sizes only}}
   %y = onnx.Resize %x, %roi, %none, %sz {coordinate_transformation_mode = "tf_crop_and_resize", mode = "linear"} : (tensor<1x1x4x4xf32>, tensor<8xf32>, none, tensor<4xi64>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
