@@ -447,3 +447,72 @@ Value transposeMatrix(OpBuilder &b, Location loc, Value m) {
 }
 
 } // namespace kiln
+
+AffineMap kiln::dimsMap(MLIRContext *ctx, unsigned numDims,
+                        ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+AffineMap kiln::leadingDims(MLIRContext *ctx, int64_t rank) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank + 1, 0, exprs, ctx);
+}
+
+AffineMap kiln::axisFromLast(MLIRContext *ctx, int64_t rank, int64_t axis) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+  return AffineMap::get(rank + 1, 0, exprs, ctx);
+}
+
+Value kiln::rankAlong(OpBuilder &b, Location loc, Value x, int64_t axis,
+                      bool largest) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  Type i64 = b.getI64Type();
+  auto type = RankedTensorType::get(xt.getShape(), i64);
+  Value zeros = filledTensor(b, loc, type, scalarConstant(b, loc, i64, 0),
+                             dimsOf(b, loc, type, x));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{x, x}, ValueRange{zeros},
+      SmallVector<AffineMap>{leadingDims(ctx, rank),
+                             axisFromLast(ctx, rank, axis),
+                             leadingDims(ctx, rank)},
+      iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value self = a[0], other = a[1];
+        Value before, equal;
+        if (isF(self)) {
+          before = arith::CmpFOp::create(
+              nb, l,
+              largest ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
+              other, self);
+          equal = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                        other, self);
+        } else {
+          before = arith::CmpIOp::create(
+              nb, l,
+              largest ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt,
+              other, self);
+          equal = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, other,
+                                        self);
+        }
+        Value lower = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::ult, linalg::IndexOp::create(nb, l, rank),
+            linalg::IndexOp::create(nb, l, axis));
+        Value counts = arith::OrIOp::create(
+            nb, l, before, arith::AndIOp::create(nb, l, equal, lower));
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::AddIOp::create(
+                nb, l, a[2], arith::ExtUIOp::create(nb, l, i64, counts))});
+      });
+  return generic.getResult(0);
+}

@@ -161,6 +161,23 @@ struct OnnxPattern : public mlir::OpRewritePattern<OpTy> {
   virtual bool dynamicDims() const { return false; }
 };
 
+/// The map of `numDims` loop dims reading loop dims `dims`, in order.
+mlir::AffineMap dimsMap(mlir::MLIRContext *ctx, unsigned numDims,
+                        llvm::ArrayRef<int64_t> dims);
+/// The first `rank` of `rank` + 1 loop dims.
+mlir::AffineMap leadingDims(mlir::MLIRContext *ctx, int64_t rank);
+/// The map of `rank` + 1 loop dims reading a tensor of `rank` dims with
+/// its dim `axis` taken from the extra last loop dim.
+mlir::AffineMap axisFromLast(mlir::MLIRContext *ctx, int64_t rank,
+                             int64_t axis);
+
+/// Each element's rank along `axis` of `x` (int64, x's shape): how many
+/// elements of its line come before it, larger (or smaller, without
+/// `largest`) or equal at a lower index. Quadratic in the axis' length
+/// (TopK, the score order of NonMaxSuppression).
+mlir::Value rankAlong(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                      int64_t axis, bool largest);
+
 /// kiln-dynamic-entry's derived dims (DerivedDims.cpp): gives `func`
 /// (main_graph, its first `numInputs` arguments the inputs, `dims` its
 /// symbolic dims' arguments) one more index argument per dim whose size

@@ -79,13 +79,6 @@ SmallVector<AffineExpr> windowExprs(MLIRContext *ctx,
   return exprs;
 }
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : dims)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(numDims, 0, exprs, ctx);
-}
-
 //===----------------------------------------------------------------------===//
 // Conv
 //===----------------------------------------------------------------------===//
@@ -499,7 +492,7 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
                                    getAffineDimExpr(1, ctx),
                                    getAffineDimExpr(cDim, ctx)};
     llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
-    SmallVector<unsigned> wDims{1, 2, cDim}, yDims{0, 1, 2};
+    SmallVector<int64_t> wDims{1, 2, cDim}, yDims{0, 1, 2};
     for (int64_t i = 0; i < sp; ++i) {
       wDims.push_back(kDim + i);
       yDims.push_back(oDim + i);
@@ -544,7 +537,7 @@ Value buildWindowReduction(
   SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
                                  getAffineDimExpr(1, ctx)};
   llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
-  SmallVector<unsigned> kDims, yDims{0, 1};
+  SmallVector<int64_t> kDims, yDims{0, 1};
   for (unsigned i = 0; i < sp; ++i) {
     kDims.push_back(kDim + i);
     yDims.push_back(oDim + i);

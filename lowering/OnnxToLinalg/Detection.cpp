@@ -88,47 +88,18 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
 
     // rank[b, c, i]: how many boxes come before box i (higher score, or the
     // same at a lower index); order[b, c, r]: the box of rank r.
-    auto map = [&](int64_t dims, ArrayRef<int64_t> which) {
-      SmallVector<AffineExpr> exprs;
-      for (int64_t d : which)
-        exprs.push_back(getAffineDimExpr(d, ctx));
-      return AffineMap::get(dims, 0, exprs, ctx);
-    };
     auto par = utils::IteratorType::parallel,
          red = utils::IteratorType::reduction;
     auto cube = RankedTensorType::get(st.getShape(), i64);
     Value zeros = filledTensor(rewriter, loc, cube,
                                scalarConstant(rewriter, loc, i64, 0),
                                dimsOf(rewriter, loc, cube, scores));
-    Value rank =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{cube}, ValueRange{scores, scores},
-            ValueRange{zeros},
-            SmallVector<AffineMap>{map(4, {0, 1, 2}), map(4, {0, 1, 3}),
-                                   map(4, {0, 1, 2})},
-            SmallVector<utils::IteratorType>{par, par, par, red},
-            [&](OpBuilder &b, Location l, ValueRange a) {
-              Value higher = arith::CmpFOp::create(
-                  b, l, arith::CmpFPredicate::OGT, a[1], a[0]);
-              Value tie = arith::AndIOp::create(
-                  b, l,
-                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a[1],
-                                        a[0]),
-                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
-                                        linalg::IndexOp::create(b, l, 3),
-                                        linalg::IndexOp::create(b, l, 2)));
-              Value before = arith::OrIOp::create(b, l, higher, tie);
-              linalg::YieldOp::create(
-                  b, l,
-                  ValueRange{arith::AddIOp::create(
-                      b, l, a[2], arith::ExtUIOp::create(b, l, i64, before))});
-            })
-            .getResult(0);
+    Value rank = rankAlong(rewriter, loc, scores, 2, /*largest=*/true);
     Value order =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{cube}, ValueRange{rank},
             ValueRange{zeros},
-            SmallVector<AffineMap>{map(4, {0, 1, 3}), map(4, {0, 1, 2})},
+            SmallVector<AffineMap>{dimsMap(ctx, 4, {0, 1, 3}), dimsMap(ctx, 4, {0, 1, 2})},
             SmallVector<utils::IteratorType>{par, par, par, red},
             [&](OpBuilder &b, Location l, ValueRange a) {
               Value r = arith::IndexCastOp::create(

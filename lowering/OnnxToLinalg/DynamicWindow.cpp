@@ -241,13 +241,6 @@ Value readCell(OpBuilder &b, Location l, Value x, Value n, Value channel,
   return arith::SelectOp::create(b, l, cell.inside, v, padValue);
 }
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : dims)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(numDims, 0, exprs, ctx);
-}
-
 /// What Conv and ConvTranspose read off their op alike: the types, the
 /// spatial rank, the group and the kernel's sizes (index values).
 struct ConvOperands {
@@ -312,7 +305,7 @@ struct DynamicConvPattern : OpRewritePattern<kop::ConvOp> {
 
     // Dims n = 0, m = 1, o... = 2.., c = 2 + sp, k... = 3 + sp..
     unsigned numDims = 3 + 2 * sp, cDim = 2 + sp, kDim = 3 + sp;
-    SmallVector<unsigned> outDims{0, 1}, wDims{1, cDim};
+    SmallVector<int64_t> outDims{0, 1}, wDims{1, cDim};
     for (int64_t i = 0; i < sp; ++i) {
       outDims.push_back(2 + i);
       wDims.push_back(kDim + i);
@@ -443,7 +436,7 @@ struct DynamicConvTransposePattern : OpRewritePattern<kop::ConvTransposeOp> {
     // Dims n = 0, m = 1, o... = 2.., c = 2 + sp, k... = 3 + sp..; a
     // (C / G, k...) operand gives c and k their bounds.
     unsigned numDims = 3 + 2 * sp, cDim = 2 + sp, kDim = 3 + sp;
-    SmallVector<unsigned> outDims{0, 1}, boundDims{cDim};
+    SmallVector<int64_t> outDims{0, 1}, boundDims{cDim};
     SmallVector<OpFoldResult> boundSizes{getAsOpFoldResult(cg)};
     for (int64_t i = 0; i < sp; ++i) {
       outDims.push_back(2 + i);
@@ -522,7 +515,7 @@ SmallVector<Value> windowReduce(OpBuilder &b, Location loc, Value x,
                                 BodyT body) {
   MLIRContext *ctx = b.getContext();
   unsigned sp = kernel.size(), numDims = 2 + 2 * sp, kDim = 2 + sp;
-  SmallVector<unsigned> kDims, outDims{0, 1};
+  SmallVector<int64_t> kDims, outDims{0, 1};
   for (unsigned i = 0; i < sp; ++i) {
     kDims.push_back(kDim + i);
     outDims.push_back(2 + i);

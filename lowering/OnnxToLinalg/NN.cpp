@@ -36,13 +36,6 @@ int64_t floorDiv(int64_t a, int64_t b) {
 }
 int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<int64_t> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d : dims)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(numDims, 0, exprs, ctx);
-}
-
 SmallVector<int64_t> range(int64_t begin, int64_t end) {
   SmallVector<int64_t> r;
   for (int64_t i = begin; i < end; ++i)
@@ -598,6 +591,29 @@ AxisTaps computeTaps(const onnx::ResizeParams &p, int64_t in, int64_t out,
   return t;
 }
 
+/// The element of `x` interpolated from its taps: for each dim, (index,
+/// weight or null for 1) pairs; the weighted sum over every combination,
+/// one dim after another.
+Value interpolate(OpBuilder &b, Location l, Value x,
+                  ArrayRef<SmallVector<std::pair<Value, Value>>> taps) {
+  SmallVector<Value> coords;
+  std::function<Value(size_t)> at = [&](size_t d) -> Value {
+    if (d == taps.size())
+      return tensor::ExtractOp::create(b, l, x, coords);
+    Value acc;
+    for (auto [idx, w] : taps[d]) {
+      coords.push_back(idx);
+      Value v = at(d + 1);
+      coords.pop_back();
+      if (w)
+        v = arith::MulFOp::create(b, l, w, v);
+      acc = acc ? arith::AddFOp::create(b, l, acc, v).getResult() : v;
+    }
+    return acc;
+  };
+  return at(0);
+}
+
 /// The source coordinate of output coordinate `o` (f64 values), computed at
 /// run time like sourceCoordinate.
 Value sourceCoordinateAt(OpBuilder &b, Location l, StringRef m, Value o,
@@ -851,23 +867,7 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
               taps[d].push_back(
                   {clamp(toIndex(i)), toElem(b, l, w)});
           }
-          // Interpolates dim `d` onward at the coordinates chosen so far.
-          SmallVector<Value> coords;
-          std::function<Value(int64_t)> interp = [&](int64_t d) -> Value {
-            if (d == rank)
-              return tensor::ExtractOp::create(b, l, x, coords);
-            Value acc;
-            for (auto [i, w] : taps[d]) {
-              coords.push_back(i);
-              Value v = interp(d + 1);
-              coords.pop_back();
-              if (w)
-                v = arith::MulFOp::create(b, l, w, v);
-              acc = acc ? arith::AddFOp::create(b, l, acc, v).getResult() : v;
-            }
-            return acc;
-          };
-          Value v = interp(0);
+          Value v = interpolate(b, l, x, taps);
           if (outside)
             v = arith::SelectOp::create(
                 b, l, outside,
@@ -974,23 +974,7 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
               taps[i].push_back({idx, w});
             }
           }
-          // Interpolates dim `i` onward at the coordinates chosen so far.
-          SmallVector<Value> coords;
-          std::function<Value(int64_t)> interp = [&](int64_t i) -> Value {
-            if (i == rank)
-              return tensor::ExtractOp::create(b, l, x, coords);
-            Value acc;
-            for (auto [idx, w] : taps[i]) {
-              coords.push_back(idx);
-              Value v = interp(i + 1);
-              coords.pop_back();
-              if (w)
-                v = arith::MulFOp::create(b, l, w, v);
-              acc = acc ? arith::AddFOp::create(b, l, acc, v).getResult() : v;
-            }
-            return acc;
-          };
-          return interp(0);
+          return interpolate(b, l, x, taps);
         });
     rewriter.replaceOp(op, y);
     return success();

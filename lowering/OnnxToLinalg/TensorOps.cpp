@@ -963,23 +963,6 @@ struct PadPattern : OnnxPattern<kop::PadOp> {
 // TopK, Compress, NonZero: sizes that depend on the values
 //===----------------------------------------------------------------------===//
 
-/// The map of an iteration space of `rank` + 1 dims reading a tensor of
-/// `rank` dims with its dim `axis` taken from the extra last loop dim.
-AffineMap axisFromLast(MLIRContext *ctx, int64_t rank, int64_t axis) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d = 0; d < rank; ++d)
-    exprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
-  return AffineMap::get(rank + 1, 0, exprs, ctx);
-}
-
-/// The first `rank` of `rank` + 1 loop dims.
-AffineMap leadingDims(MLIRContext *ctx, int64_t rank) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d = 0; d < rank; ++d)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(rank + 1, 0, exprs, ctx);
-}
-
 /// The 1-D bool or number tensor `c` as int64 zeros and ones.
 Value asOnes(OpBuilder &b, Location loc, Value c) {
   auto ct = cast<RankedTensorType>(c.getType());
@@ -1054,46 +1037,9 @@ struct TopKPattern : OnnxPattern<kop::TopKOp> {
     }
     Type i64 = rewriter.getI64Type();
     bool largest = op.getLargest() != 0;
-    // ranks[p] = #{m : x[m] before x[p]} along the axis
-    auto rankType = RankedTensorType::get(xt.getShape(), i64);
-    Value zeros = filledTensor(rewriter, loc, rankType,
-                               scalarConstant(rewriter, loc, i64, 0),
-                               dimsOf(rewriter, loc, rankType, x));
+    Value ranks = rankAlong(rewriter, loc, x, axis, largest);
     SmallVector<IteratorType> iters(rank, IteratorType::parallel);
     iters.push_back(IteratorType::reduction);
-    auto ranks = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{rankType}, ValueRange{x, x}, ValueRange{zeros},
-        SmallVector<AffineMap>{leadingDims(ctx, rank),
-                               axisFromLast(ctx, rank, axis),
-                               leadingDims(ctx, rank)},
-        iters, [&](OpBuilder &b, Location l, ValueRange a) {
-          Value self = a[0], other = a[1];
-          Value before, equal;
-          if (isF(self)) {
-            before = arith::CmpFOp::create(
-                b, l,
-                largest ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
-                other, self);
-            equal = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
-                                          other, self);
-          } else {
-            before = arith::CmpIOp::create(
-                b, l,
-                largest ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt,
-                other, self);
-            equal = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                          other, self);
-          }
-          Value lower = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
-                                              indexAt(b, l, rank),
-                                              indexAt(b, l, axis));
-          Value counts = arith::OrIOp::create(
-              b, l, before, arith::AndIOp::create(b, l, equal, lower));
-          linalg::YieldOp::create(
-              b, l,
-              ValueRange{arith::AddIOp::create(
-                  b, l, a[2], arith::ExtUIOp::create(b, l, i64, counts))});
-        });
     // out[.., j, ..] = the element of rank j, and its index
     Type elem = xt.getElementType();
     Value initV = filledTensor(rewriter, loc, vt,
@@ -1102,7 +1048,7 @@ struct TopKPattern : OnnxPattern<kop::TopKOp> {
                                scalarConstant(rewriter, loc, i64, 0), outSizes);
     auto pick = linalg::GenericOp::create(
         rewriter, loc, TypeRange{vt, it},
-        ValueRange{ranks.getResult(0), x}, ValueRange{initV, initI},
+        ValueRange{ranks, x}, ValueRange{initV, initI},
         SmallVector<AffineMap>{axisFromLast(ctx, rank, axis),
                                axisFromLast(ctx, rank, axis),
                                leadingDims(ctx, rank), leadingDims(ctx, rank)},
@@ -1363,12 +1309,6 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
     auto asI64 = [&](OpBuilder &b, Location l, int64_t dim) -> Value {
       return arith::IndexCastOp::create(b, l, i64, indexAt(b, l, dim));
     };
-    auto map = [&](int64_t dims, ArrayRef<int64_t> which) {
-      SmallVector<AffineExpr> exprs;
-      for (int64_t d : which)
-        exprs.push_back(getAffineDimExpr(d, ctx));
-      return AffineMap::get(dims, 0, exprs, ctx);
-    };
     auto par = IteratorType::parallel, red = IteratorType::reduction;
     auto reduce = [&](RankedTensorType type, ValueRange ins,
                       ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iters,
@@ -1406,7 +1346,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
       nSizes = {nIdx};
     }
     // fd[s, t]: the first k where slices s and t differ, w where none.
-    Value fd = reduce(nn, {v, v}, {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
+    Value fd = reduce(nn, {v, v}, {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {1, 2}), dimsMap(ctx, 3, {0, 1})},
                       {par, par, red}, wV, nnSizes,
                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                         Value cand = arith::SelectOp::create(
@@ -1414,7 +1354,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                         return arith::MinSIOp::create(b, l, a[2], cand);
                       });
     // first[s]: 1 unless an earlier slice equals s. f[s]: the first equal one.
-    Value first = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, c(rewriter, loc, 1), nSizes,
+    Value first = reduce(vecN, {fd}, {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})}, {par, red}, c(rewriter, loc, 1), nSizes,
                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                            Value dup = arith::AndIOp::create(
                                b, l, eqI(b, l, a[0], wV),
@@ -1425,7 +1365,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
     Value place;
     if (op.getSorted() != 0) {
       // #{t first : slice t < slice s}
-      place = reduce(vecN, {fd, first}, {map(2, {1, 0}), map(2, {1}), map(2, {0})},
+      place = reduce(vecN, {fd, first}, {dimsMap(ctx, 2, {1, 0}), dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
                      {par, red}, c(rewriter, loc, 0), nSizes,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value k = a[0]; // fd[t, s]
@@ -1444,7 +1384,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                            b, l, a[2], arith::ExtUIOp::create(b, l, i64, smaller));
                      });
     } else {
-      Value f = reduce(vecN, {fd}, {map(2, {0, 1}), map(2, {0})}, {par, red}, nV, nSizes,
+      Value f = reduce(vecN, {fd}, {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})}, {par, red}, nV, nSizes,
                        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                          Value same = eqI(b, l, a[0], wV);
                          return arith::MinSIOp::create(
@@ -1453,7 +1393,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                                                      nV));
                        });
       // #{t first : t < f[s]}
-      place = reduce(vecN, {f, first}, {map(2, {0}), map(2, {1}), map(2, {0})},
+      place = reduce(vecN, {f, first}, {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
                      {par, red}, c(rewriter, loc, 0), nSizes,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value counts = arith::AndIOp::create(
@@ -1477,7 +1417,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                                                                    loc, src, d));
     SmallVector<IteratorType> yIters(yRank, par);
     yIters.push_back(red);
-    AffineMap slice = map(yRank + 1, {yRank});
+    AffineMap slice = dimsMap(ctx, yRank + 1, {yRank});
     Value y = reduce(yType, {first, place, src},
                      {slice, slice, axisFromLast(ctx, yRank, yAxis),
                       leadingDims(ctx, yRank)},
@@ -1490,7 +1430,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                      });
     auto vecU = [&](Value r) { return cast<RankedTensorType>(r.getType()); };
     Value indices = reduce(vecU(op.getIndices()), {first, place},
-                           {map(2, {1}), map(2, {1}), map(2, {0})}, {par, red},
+                           {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, {par, red},
                            c(rewriter, loc, 0), {u}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                              Value hit = arith::AndIOp::create(
                                  b, l, eqI(b, l, a[0], c(b, l, 1)),
@@ -1499,7 +1439,7 @@ struct UniquePattern : OnnxPattern<kop::UniqueOp> {
                                                             asI64(b, l, 1), a[2]);
                            });
     Value counts = reduce(vecU(op.getCounts()), {place},
-                          {map(2, {1}), map(2, {0})}, {par, red}, c(rewriter, loc, 0), {u},
+                          {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, {par, red}, c(rewriter, loc, 0), {u},
                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value hit = eqI(b, l, a[0], asI64(b, l, 0));
                             return arith::AddIOp::create(
