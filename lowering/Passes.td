@@ -408,7 +408,9 @@ def PointerArgs : Pass<"kiln-pointer-args", "::mlir::ModuleOp"> {
     outputs and arena of a model whose dims have no bound) becomes an
     `!llvm.ptr`, and the memref is rebuilt from it at the entry (offset 0,
     stride 1, size 0): the bare-pointer calling convention takes static
-    shapes only. Fails if the code reads such an argument's size.
+    shapes only. Fails if the code reads such an argument's size. A static
+    memref with no elements (memref<3x0x5xT>), which that convention also
+    refuses, is passed the same way with its static sizes and strides.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -111,29 +111,46 @@ SmallVector<Value> parallelGeneric(OpBuilder &b, Location loc, ValueRange ins,
   return SmallVector<Value>(op.getResults());
 }
 
-SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> v) {
-  SmallVector<OpFoldResult> out;
-  for (int64_t x : v)
-    out.push_back(b.getIndexAttr(x));
-  return out;
+using Sizes = ArrayRef<OpFoldResult>;
+
+/// The ranked type of `sizes` (dynamic where a size is a value).
+RankedTensorType typeOf(Sizes sizes, Type elem) {
+  SmallVector<int64_t> shape;
+  for (OpFoldResult s : sizes)
+    shape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
+  return RankedTensorType::get(shape, elem);
 }
 
-/// The static slice `sizes` at `offsets` (unit strides) of `v`, as `type`
-/// (which may drop unit dims).
-Value slice(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> offsets,
-            ArrayRef<int64_t> sizes, RankedTensorType type) {
-  SmallVector<int64_t> strides(offsets.size(), 1);
-  return tensor::ExtractSliceOp::create(b, loc, type, v, indexAttrs(b, offsets),
-                                        indexAttrs(b, sizes),
-                                        indexAttrs(b, strides));
+/// The slice `sizes` at `offsets` (unit strides) of `v`, as a tensor of
+/// `kept` (`sizes` without the unit dims the slice drops).
+Value slice(OpBuilder &b, Location loc, Value v, Sizes offsets, Sizes sizes,
+            Sizes kept) {
+  Type elem = cast<RankedTensorType>(v.getType()).getElementType();
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, typeOf(kept, elem), v, offsets,
+                                        sizes, strides);
 }
 /// `v` inserted into `into` as the slice `sizes` at `offsets`.
+Value insert(OpBuilder &b, Location loc, Value v, Value into, Sizes offsets,
+             Sizes sizes) {
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  return tensor::InsertSliceOp::create(b, loc, v, into, offsets, sizes,
+                                       strides);
+}
+
+/// The static forms of both.
+Value slice(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> offsets,
+            ArrayRef<int64_t> sizes, ArrayRef<int64_t> kept) {
+  MLIRContext *ctx = b.getContext();
+  return slice(b, loc, v, getAsIndexOpFoldResult(ctx, offsets),
+               getAsIndexOpFoldResult(ctx, sizes),
+               getAsIndexOpFoldResult(ctx, kept));
+}
 Value insert(OpBuilder &b, Location loc, Value v, Value into,
              ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
-  SmallVector<int64_t> strides(offsets.size(), 1);
-  return tensor::InsertSliceOp::create(b, loc, v, into, indexAttrs(b, offsets),
-                                       indexAttrs(b, sizes),
-                                       indexAttrs(b, strides));
+  MLIRContext *ctx = b.getContext();
+  return insert(b, loc, v, into, getAsIndexOpFoldResult(ctx, offsets),
+                getAsIndexOpFoldResult(ctx, sizes));
 }
 
 Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
@@ -141,7 +158,9 @@ Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
   SmallVector<int64_t> shape;
   for (int64_t p : perm)
     shape.push_back(t.getDimSize(p));
-  Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
+  auto outType = RankedTensorType::get(shape, t.getElementType());
+  Value init =
+      emptyTensor(b, loc, outType, dimsOf(b, loc, outType, v, perm));
   return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
 }
 
@@ -157,21 +176,27 @@ Value matmul(OpBuilder &b, Location loc, Value a, Value bm, Value init) {
 /// cols x rows. Constant weights are transposed now, at compile time, into a
 /// new constant; anything else by a linalg.transpose.
 Value transposedWeights(OpBuilder &b, Location loc, Value all, int64_t d,
-                        int64_t rows, int64_t cols) {
+                        int64_t rows, OpFoldResult cols) {
   auto type = cast<RankedTensorType>(all.getType());
   Type elem = type.getElementType();
-  auto outType = RankedTensorType::get({cols, rows}, elem);
   bool splat;
   std::optional<ArrayRef<char>> bytes = constantBytes(all, splat);
   size_t width = elem.getIntOrFloatBitWidth() / 8;
-  if (bytes && splat && bytes->size() == width)
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::getFromRawBuffer(outType, *bytes));
-  if (bytes && bytes->size() == (size_t)type.getNumElements() * width)
-    return transposedConstant(b, loc, bytes->data() + d * rows * cols * width,
-                              elem, rows, cols);
-  Value w = slice(b, loc, all, {d, 0, 0}, {1, rows, cols},
-                  RankedTensorType::get({rows, cols}, elem));
+  if (bytes && type.hasStaticShape()) {
+    int64_t c = type.getDimSize(2);
+    if (splat && bytes->size() == width)
+      return arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::getFromRawBuffer(
+              RankedTensorType::get({c, rows}, elem), *bytes));
+    if (bytes->size() == (size_t)type.getNumElements() * width)
+      return transposedConstant(b, loc, bytes->data() + d * rows * c * width,
+                                elem, rows, c);
+  }
+  Value w = slice(b, loc, all, {b.getIndexAttr(d), b.getIndexAttr(0),
+                                b.getIndexAttr(0)},
+                  {b.getIndexAttr(1), b.getIndexAttr(rows), cols},
+                  {b.getIndexAttr(rows), cols});
   return transpose(b, loc, w, {1, 0});
 }
 
@@ -190,8 +215,6 @@ public:
       inputForget = lstm.getInputForget() != 0;
     H = p.hidden;
     GH = p.gates * H;
-    batch = p.batch;
-    seq = p.seq;
   }
 
   LogicalResult run();
@@ -201,12 +224,18 @@ private:
     Value v = i < op->getNumOperands() ? op->getOperand(i) : Value();
     return v && !isa<NoneType>(v.getType()) ? v : Value();
   }
+  OpFoldResult ix(int64_t v) { return b.getIndexAttr(v); }
   RankedTensorType tensorType(ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elem);
   }
-  Value zeros(ArrayRef<int64_t> shape) {
-    return filledTensor(b, loc, tensorType(shape),
-                        scalarConstant(b, loc, elem, 0));
+  /// A tensor.empty of `sizes`.
+  Value empty(OpBuilder &ib, Location l, Sizes sizes) {
+    return tensor::EmptyOp::create(ib, l, sizes, elem);
+  }
+  Value zeros(Sizes sizes) {
+    return linalg::FillOp::create(b, loc, scalarConstant(b, loc, elem, 0),
+                                  empty(b, loc, sizes))
+        .getResult(0);
   }
   /// x clipped to [-clip, clip] when the op has `clip`.
   Value clipped(OpBuilder &nb, Location l, Value x) {
@@ -217,7 +246,7 @@ private:
   }
   /// Columns [gate * H, (gate + 1) * H) of a batch x (gates * H) tensor.
   Value gate(OpBuilder &nb, Location l, Value v, int64_t gate) {
-    return slice(nb, l, v, {0, gate * H}, {batch, H}, tensorType({batch, H}));
+    return slice(nb, l, v, {ix(0), ix(gate * H)}, {N, ix(H)}, {N, ix(H)});
   }
   AffineMap rowMap() {
     return AffineMap::get(2, 0, {getAffineDimExpr(0, b.getContext())},
@@ -248,8 +277,9 @@ private:
   Type elem;
   std::optional<double> clip;
   bool linearBeforeReset = false, inputForget = false;
-  int64_t H, GH, batch, seq;
-  Value lens; // sequence_lens, or null
+  int64_t H, GH;
+  OpFoldResult S, N, I; // seq, batch and input size (values where dynamic)
+  Value lens;           // sequence_lens, or null
 };
 
 Value RecurrentLowering::reverseInTime(Value x) {
@@ -261,14 +291,15 @@ Value RecurrentLowering::reverseInTime(Value x) {
     ins.push_back(lens);
     maps.push_back(AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx));
   }
-  Value init = emptyTensor(b, loc, type);
+  Value init = emptyTensor(b, loc, type, dimsOf(b, loc, type, x));
+  Value seq = getValueOrCreateConstantIndexOp(b, loc, S);
   return parallelGeneric(
       b, loc, ins, maps, init,
       [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
         Value t = linalg::IndexOp::create(nb, l, 0);
         Value bi = linalg::IndexOp::create(nb, l, 1);
         Value f = linalg::IndexOp::create(nb, l, 2);
-        Value len = indexConst(nb, l, seq);
+        Value len = seq;
         if (lens) {
           // Clamped to [0, seq]: out-of-range lengths read no further.
           Value given =
@@ -291,52 +322,59 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
   bool isLSTM = p.gates == 4, isGRU = p.gates == 3;
   int64_t perDir = isLSTM ? 3 : isGRU ? 2 : 1;
   ArrayRef<Act> acts = ArrayRef<Act>(p.activations).slice(d * perDir, perDir);
-  int64_t I = p.input;
   bool needY = !op->getResult(0).use_empty();
 
   // Weights, transposed so that the contractions walk them row by row.
   Value wT = transposedWeights(b, loc, operand(1), d, GH, I);
-  Value rT = transposedWeights(b, loc, operand(2), d, GH, H);
+  Value rT = transposedWeights(b, loc, operand(2), d, GH, ix(H));
 
   // The biases added to X * W^T: Wb + Rb, except GRU's Rbh with
   // linear_before_reset, which is added inside the reset product.
   Value bias, rbh;
   if (Value bAll = operand(3)) {
-    Value wb = slice(b, loc, bAll, {d, 0}, {1, GH}, tensorType({GH}));
-    Value rb = slice(b, loc, bAll, {d, GH}, {1, GH}, tensorType({GH}));
+    Value wb = slice(b, loc, bAll, {d, 0}, {1, GH}, {GH});
+    Value rb = slice(b, loc, bAll, {d, GH}, {1, GH}, {GH});
     bias = buildElementwise(b, loc, ValueRange{wb, rb}, tensorType({GH}),
                             [](OpBuilder &nb, Location l, ValueRange a) {
                               return addV(nb, l, a[0], a[1]);
                             });
     if (isGRU && linearBeforeReset) {
-      Value wbh = slice(b, loc, bAll, {d, 2 * H}, {1, H}, tensorType({H}));
-      bias = insert(b, loc, wbh, bias, {2 * H}, {H});
-      rbh = slice(b, loc, bAll, {d, GH + 2 * H}, {1, H}, tensorType({H}));
+      Value wbh = slice(b, loc, bAll, {d, 2 * H}, {1, H}, {H});
+      bias = insert(b, loc, wbh, bias, ArrayRef<int64_t>{2 * H},
+                    ArrayRef<int64_t>{H});
+      rbh = slice(b, loc, bAll, {d, GH + 2 * H}, {1, H}, {H});
     }
   }
 
   // XW = X * W^T + bias for every step at once.
   Value x = reverse ? reverseInTime(xTimeMajor) : xTimeMajor;
-  x = reshapeTensor(b, loc, x, tensorType({seq * batch, I}));
-  auto xwType = tensorType({seq * batch, GH});
-  Value xwInit = bias ? buildElementwise(b, loc, bias, xwType,
-                                         [](OpBuilder &, Location,
-                                            ValueRange a) { return a[0]; })
-                      : zeros({seq * batch, GH});
+  SmallVector<ReassociationIndices> steps{{0, 1}, {2}};
+  x = tensor::CollapseShapeOp::create(b, loc, x, steps);
+  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+  Value xwInit = bias ? parallelGeneric(b, loc, bias, {colMap()},
+                                        empty(b, loc, {rows, ix(GH)}),
+                                        [](OpBuilder &, Location,
+                                           ValueRange a) -> SmallVector<Value> {
+                                          return {a[0]};
+                                        })[0]
+                      : zeros({rows, ix(GH)});
   Value xw = matmul(b, loc, x, wT, xwInit);
-  xw = reshapeTensor(b, loc, xw, tensorType({seq, batch, GH}));
+  SmallVector<OpFoldResult> xwSizes{S, N, ix(GH)};
+  xw = tensor::ExpandShapeOp::create(b, loc, typeOf(xwSizes, elem), xw, steps,
+                                     xwSizes);
 
   // Initial states. A given one is copied into a buffer of its own: the
   // loop updates the state in place, and the operand may be a graph input,
   // which the model must not write.
   auto state = [&](Value init) -> Value {
     if (!init)
-      return zeros({batch, H});
-    Value s = p.batchFirst ? slice(b, loc, init, {0, d, 0}, {batch, 1, H},
-                                   tensorType({batch, H}))
-                           : slice(b, loc, init, {d, 0, 0}, {1, batch, H},
-                                   tensorType({batch, H}));
-    return bufferization::AllocTensorOp::create(b, loc, tensorType({batch, H}),
+      return zeros({N, ix(H)});
+    Value s = p.batchFirst
+                  ? slice(b, loc, init, {ix(0), ix(d), ix(0)},
+                          {N, ix(1), ix(H)}, {N, ix(H)})
+                  : slice(b, loc, init, {ix(d), ix(0), ix(0)},
+                          {ix(1), N, ix(H)}, {N, ix(H)});
+    return bufferization::AllocTensorOp::create(b, loc, cast<RankedTensorType>(s.getType()),
                                                 ValueRange{}, s);
   };
   Value h0 = state(operand(5));
@@ -344,43 +382,47 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
   SmallVector<Value> peeps; // i, o, f
   if (Value pAll = isLSTM ? operand(7) : Value())
     for (int64_t k = 0; k < 3; ++k)
-      peeps.push_back(slice(b, loc, pAll, {d, k * H}, {1, H}, tensorType({H})));
+      peeps.push_back(slice(b, loc, pAll, {d, k * H}, {1, H}, {H}));
   bool peep = !peeps.empty();
 
   // Loop-carried: H, [C], [Y], then the scratch buffers of the step. The
   // buffers start as bufferization.alloc_tensor, not tensor.empty: empties
   // of one type fold into one value, and one-shot bufferization then hands
   // the same buffer to every iter_arg it starts.
-  auto buffer = [&](ArrayRef<int64_t> shape) -> Value {
-    return bufferization::AllocTensorOp::create(b, loc, tensorType(shape),
-                                                ValueRange{});
+  auto buffer = [&](Sizes sizes) -> Value {
+    SmallVector<Value> dyn;
+    for (OpFoldResult s : sizes)
+      if (auto v = dyn_cast<Value>(s))
+        dyn.push_back(v);
+    return bufferization::AllocTensorOp::create(b, loc, typeOf(sizes, elem),
+                                                dyn);
   };
   SmallVector<Value> inits{h0};
   if (isLSTM)
     inits.push_back(c0);
   if (needY)
-    inits.push_back(buffer({seq, batch, H}));
+    inits.push_back(buffer({S, N, ix(H)}));
   unsigned scratchBegin = inits.size();
   bool twoStep = isGRU && !linearBeforeReset;
   if (twoStep) {
     // H * Rz^T; H * Rr^T, then r (.) H over it; (r (.) H) * Rh^T. Each is
     // a chain of in-place ops on its own carried buffer.
     for (int i = 0; i < 3; ++i)
-      inits.push_back(buffer({batch, H}));
+      inits.push_back(buffer({N, ix(H)}));
   } else {
-    inits.push_back(buffer({batch, GH}));
+    inits.push_back(buffer({N, ix(GH)}));
   }
   SmallVector<Value> rTgates; // Rz^T, Rr^T, Rh^T
   if (twoStep)
     for (int64_t k = 0; k < 3; ++k)
       rTgates.push_back(
-          slice(b, loc, rT, {0, k * H}, {H, H}, tensorType({H, H})));
+          slice(b, loc, rT, {0, k * H}, {H, H}, {H, H}));
 
   MLIRContext *ctx = b.getContext();
   AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
   Value zero = scalarConstant(b, loc, elem, 0);
   auto loop = scf::ForOp::create(
-      b, loc, indexConst(b, loc, 0), indexConst(b, loc, seq),
+      b, loc, indexConst(b, loc, 0), getValueOrCreateConstantIndexOp(b, loc, S),
       indexConst(b, loc, 1), inits,
       [&](OpBuilder &lb, Location l, Value t, ValueRange iter) {
         unsigned next = 0;
@@ -392,14 +434,9 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
         SmallVector<OpFoldResult> rowOffsets{t, lb.getIndexAttr(0),
                                              lb.getIndexAttr(0)};
         SmallVector<OpFoldResult> unit(3, lb.getIndexAttr(1));
-        Value xwT = tensor::ExtractSliceOp::create(
-            lb, l, tensorType({batch, GH}), xw, rowOffsets,
-            SmallVector<OpFoldResult>{lb.getIndexAttr(1),
-                                      lb.getIndexAttr(batch),
-                                      lb.getIndexAttr(GH)},
-            unit);
-        SmallVector<OpFoldResult> ySizes{
-            lb.getIndexAttr(1), lb.getIndexAttr(batch), lb.getIndexAttr(H)};
+        Value xwT = slice(lb, l, xw, rowOffsets, {ix(1), N, ix(GH)},
+                          {N, ix(GH)});
+        SmallVector<OpFoldResult> ySizes{ix(1), N, ix(H)};
         Value tI32 = arith::IndexCastOp::create(lb, l, lb.getI32Type(), t);
         auto fill = [&](Value buf) {
           return linalg::FillOp::create(lb, l, zero, buf).getResult(0);
@@ -428,7 +465,7 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
         // whose values the body does not read would be replaced by
         // tensor.empty by the elementwise-fusion cleanups anyway.)
         auto fresh = [&]() {
-          return emptyTensor(lb, l, tensorType({batch, H}));
+          return empty(lb, l, {N, ix(H)});
         };
         auto into = [&](Value v, Value dest) -> Value {
           return bufferization::MaterializeInDestinationOp::create(lb, l, v,
@@ -577,7 +614,7 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
       return parallelGeneric(
           b, loc, ValueRange{s, lens},
           {AffineMap::getMultiDimIdentityMap(2, ctx), rowMap()},
-          emptyTensor(b, loc, tensorType({batch, H})),
+          empty(b, loc, {N, ix(H)}),
           [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
             Value pos = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt,
                                               a[1], cst(nb, l, a[1], 0));
@@ -594,31 +631,39 @@ void RecurrentLowering::direction(int64_t d, bool reverse, Value xTimeMajor,
 LogicalResult RecurrentLowering::run() {
   lens = operand(4);
   Value x = operand(0);
+  S = tensor::getMixedSize(b, loc, x, p.batchFirst ? 1 : 0);
+  N = tensor::getMixedSize(b, loc, x, p.batchFirst ? 0 : 1);
+  I = tensor::getMixedSize(b, loc, x, 2);
   Value xTimeMajor = p.batchFirst ? transpose(b, loc, x, {1, 0, 2}) : x;
   int64_t D = p.numDirections;
 
-  SmallVector<Value> results;
-  for (Value res : op->getResults())
-    results.push_back(
-        emptyTensor(b, loc, cast<RankedTensorType>(res.getType())));
+  OpFoldResult dirs = ix(D), hidden = ix(H);
+  SmallVector<Value> results{
+      p.batchFirst ? empty(b, loc, {N, S, dirs, hidden})
+                   : empty(b, loc, {S, dirs, N, hidden})};
+  for (size_t i = 1; i < op->getNumResults(); ++i)
+    results.push_back(p.batchFirst ? empty(b, loc, {N, dirs, hidden})
+                                   : empty(b, loc, {dirs, N, hidden}));
   for (int64_t d = 0; d < D; ++d) {
     Value y, hT, cT;
     direction(d, p.reverse || d == 1, xTimeMajor, y, hT, cT);
     if (y) {
       if (p.batchFirst)
         results[0] = insert(b, loc, transpose(b, loc, y, {1, 0, 2}), results[0],
-                            {0, 0, d, 0}, {batch, seq, 1, H});
+                            {ix(0), ix(0), ix(d), ix(0)}, {N, S, ix(1), hidden});
       else
-        results[0] =
-            insert(b, loc, y, results[0], {0, d, 0, 0}, {seq, 1, batch, H});
+        results[0] = insert(b, loc, y, results[0], {ix(0), ix(d), ix(0), ix(0)},
+                            {S, ix(1), N, hidden});
     }
     SmallVector<Value> finals{hT};
     if (cT)
       finals.push_back(cT);
     for (auto [i, s] : llvm::enumerate(finals)) {
       Value &res = results[i + 1];
-      res = p.batchFirst ? insert(b, loc, s, res, {0, d, 0}, {batch, 1, H})
-                         : insert(b, loc, s, res, {d, 0, 0}, {1, batch, H});
+      res = p.batchFirst ? insert(b, loc, s, res, {ix(0), ix(d), ix(0)},
+                                  {N, ix(1), hidden})
+                         : insert(b, loc, s, res, {ix(d), ix(0), ix(0)},
+                                  {ix(1), N, hidden});
     }
   }
   b.replaceOp(op, results);
@@ -627,10 +672,15 @@ LogicalResult RecurrentLowering::run() {
 
 template <typename OpTy> struct RecurrentPattern : OnnxPattern<OpTy> {
   using OnnxPattern<OpTy>::OnnxPattern;
+  bool dynamicDims() const override { return true; }
   LogicalResult lower(OpTy op, PatternRewriter &rewriter) const override {
     kop::RecurrentParams p;
     if (auto err = kop::resolveRecurrent(op, p))
       return rewriter.notifyMatchFailure(op, *err);
+    if (ShapedType::isDynamic(p.hidden))
+      return rewriter.notifyMatchFailure(
+          op, "the hidden size must be known: give hidden_size or R of "
+              "static shape");
     return RecurrentLowering(op, rewriter, p).run();
   }
 };

@@ -71,18 +71,14 @@ struct TileDynamicRowsPass
     // C filled with a constant (a product from zero): each block's
     // accumulator starts as that constant (the kernels then start from
     // registers), and C itself need not be filled first: every element of
-    // it is written by a block.
+    // it is written by a block. The blocks write into the fill's
+    // destination (a buffer carried by a loop stays that buffer).
     auto fill = c.getDefiningOp<linalg::FillOp>();
     Value fillValue = fill ? fill.getInputs()[0] : Value();
     if (fillValue && !matchPattern(fillValue, m_Constant()))
       fillValue = Value();
-    if (fillValue) {
-      SmallVector<Value> dyn;
-      for (int64_t d = 0; d < 2; ++d)
-        if (ct.isDynamicDim(d))
-          dyn.push_back(tensor::DimOp::create(b, loc, c, d));
-      c = tensor::EmptyOp::create(b, loc, ct.getShape(), elem, dyn);
-    }
+    if (fillValue)
+      c = fill.getOutputs()[0];
     // The block of `v` at (r, q) of sizes (rs, qs), zero-padded to the
     // static (br, bq) where the sizes are dynamic.
     auto block = [&](OpBuilder &ib, Value v, Value r, Value q, Value rs,

@@ -15,7 +15,7 @@
 // CHECK: %[[WB:.*]] = tensor.extract_slice %[[B]][0, 0] [1, 64] [1, 1]
 // CHECK: %[[RB:.*]] = tensor.extract_slice %[[B]][0, 64] [1, 64] [1, 1]
 // CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%[[WB]], %[[RB]] :
-// CHECK: %[[X2:.*]] = tensor.expand_shape {{.*}} into tensor<10x8xf32>
+// CHECK: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<5x2x8xf32> into tensor<10x8xf32>
 // CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[BIAS]] : tensor<64xf32>) outs(%{{.*}} : tensor<10x64xf32>)
 // CHECK: %[[XW:.*]] = linalg.matmul ins(%[[X2]], %[[WT]] : tensor<10x8xf32>, tensor<8x64xf32>) outs(%[[INIT]] : tensor<10x64xf32>)
 // CHECK: %[[XW3:.*]] = tensor.expand_shape {{.*}} into tensor<5x2x64xf32>
@@ -145,4 +145,28 @@ func.func @rnn_initial_state(%x: tensor<2x3x4xf32>, %w: tensor<1x4x4xf32>, %r: t
   %none = onnx.NoValue
   %y:2 = onnx.RNN %x, %w, %r, %none, %none, %h {hidden_size = 4 : i64, layout = 1 : i64} : (tensor<2x3x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, none, none, tensor<2x1x4xf32>) -> (tensor<2x3x1x4xf32>, tensor<2x1x4xf32>)
   return %y#1 : tensor<2x1x4xf32>
+}
+
+// -----
+
+// Dynamic seq, batch and input size (the hidden size comes from the
+// attribute): the steps run to X's dim 0, the carried buffers take the batch
+// from X's dim 1, and X * W^T collapses seq x batch into one dynamic row dim.
+// CHECK-LABEL: func.func @rnn_dynamic
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x?x?xf32>, %[[W:[^:]*]]: tensor<1x?x?xf32>
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[SEQ:.*]] = tensor.dim %[[X]], %[[C0]]
+// CHECK-DAG: %[[N:.*]] = tensor.dim %[[X]], %[[C1]]
+// CHECK: %[[WS:.*]] = tensor.extract_slice %[[W]][0, 0, 0] [1, 4, %{{.*}}] [1, 1, 1] : tensor<1x?x?xf32> to tensor<4x?xf32>
+// CHECK: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x?x?xf32> into tensor<?x?xf32>
+// CHECK: %[[XW:.*]] = linalg.matmul ins(%[[X2]], %{{.*}} : tensor<?x?xf32>, tensor<?x4xf32>) outs(%{{.*}} : tensor<?x4xf32>)
+// CHECK: tensor.expand_shape %[[XW]] {{\[\[}}0, 1], [2]] output_shape [%[[SEQ]], %[[N]], 4] : tensor<?x4xf32> into tensor<?x?x4xf32>
+// CHECK: %[[G:.*]] = bufferization.alloc_tensor(%[[N]]) : tensor<?x4xf32>
+// CHECK: scf.for %{{.*}} = %[[C0]] to %[[SEQ]] step %[[C1]] iter_args({{.*}}) -> (tensor<?x4xf32>, tensor<?x?x4xf32>, tensor<?x4xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<4x4xf32>)
+func.func @rnn_dynamic(%x: tensor<?x?x?xf32>, %w: tensor<1x?x?xf32>, %r: tensor<1x?x?xf32>) -> (tensor<?x1x?x4xf32>, tensor<1x?x4xf32>) {
+  %none = onnx.NoValue
+  %y:2 = onnx.RNN %x, %w, %r, %none, %none, %none {hidden_size = 4 : i64} : (tensor<?x?x?xf32>, tensor<1x?x?xf32>, tensor<1x?x?xf32>, none, none, none) -> (tensor<?x1x?x4xf32>, tensor<1x?x4xf32>)
+  return %y#0, %y#1 : tensor<?x1x?x4xf32>, tensor<1x?x4xf32>
 }

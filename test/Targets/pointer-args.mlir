@@ -28,3 +28,30 @@ func.func @main_graph(%x: memref<?xf32>, %out: memref<index>) {
   memref.store %d, %out[] : memref<index>
   return
 }
+
+// -----
+
+// A static memref with no elements, zero not its first dim (a zero-size
+// input or output): the bare-pointer convention of convert-func-to-llvm
+// refuses it, so it is passed as a pointer too, its descriptor rebuilt with
+// the static sizes and row-major strides. Other static arguments stay.
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: !llvm.ptr, %{{[a-z0-9]+}}: memref<i64>)
+// CHECK: %[[C0:.*]] = llvm.mlir.constant(0 : i64)
+// CHECK: llvm.insertvalue %[[C0]], %{{.*}}[2] : !llvm.struct<(ptr, ptr, i64, array<3 x i64>, array<3 x i64>)>
+// CHECK: %[[C3:.*]] = llvm.mlir.constant(3 : i64)
+// CHECK: llvm.insertvalue %[[C3]], %{{.*}}[3, 0]
+// CHECK: llvm.insertvalue %[[C0]], %{{.*}}[4, 0]
+// CHECK: llvm.insertvalue %[[C0]], %{{.*}}[3, 1]
+// CHECK: %[[C5:.*]] = llvm.mlir.constant(5 : i64)
+// CHECK: llvm.insertvalue %[[C5]], %{{.*}}[4, 1]
+// CHECK: llvm.insertvalue %[[C5]], %{{.*}}[3, 2]
+// CHECK: %[[C1:.*]] = llvm.mlir.constant(1 : i64)
+// CHECK: llvm.insertvalue %[[C1]], %{{.*}}[4, 2]
+// CHECK: %[[X:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<3x0x5xi64>
+// CHECK: call @use(%[[X]])
+func.func private @use(memref<3x0x5xi64>)
+func.func @main_graph(%x: memref<3x0x5xi64>, %k: memref<i64>) {
+  func.call @use(%x) : (memref<3x0x5xi64>) -> ()
+  return
+}
