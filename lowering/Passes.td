@@ -99,8 +99,9 @@ def TileDynamicRows : Pass<"kiln-tile-dynamic-rows", "::mlir::func::FuncOp"> {
     B and C zero-padded to that static size where the dims run out: every
     matmul left has a static shape for kiln-tile-contractions. Static dims
     are one whole block. Dynamic rows run as an even number of whole blocks
-    (shared evenly by two or four threads), then blocks of `tail-rows` for
-    the rest.
+    and blocks of `tail-rows` for the rest, in one parallel loop that
+    alternates the two kinds (so that threads taking contiguous shares of
+    it get about as many rows each).
   }];
   let options = [
     Option<"rows", "rows", "int64_t", "32", "rows per block">,

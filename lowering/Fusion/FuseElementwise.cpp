@@ -36,15 +36,34 @@ struct FuseElementwisePass
   using FuseElementwiseBase::FuseElementwiseBase;
   /// Whether the linalg op owning `operand` reads each of its elements once
   /// (not through a broadcast): as many iterations as elements, or, with
-  /// dynamic sizes, a permutation map.
+  /// dynamic sizes, a map that takes each loop dim at most once, the loops
+  /// it leaves out of size 1 and its constant results 0 on dims of size 1
+  /// ((d0, d1, d2) -> (0, d1, d2) over a loop of 1 x ? x N).
   static bool readOnce(OpOperand *operand) {
     auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
     auto type = dyn_cast<ShapedType>(operand->get().getType());
     if (!consumer || !type)
       return true;
     SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
-    if (!type.hasStaticShape() || ShapedType::isDynamicShape(ranges))
-      return consumer.getMatchingIndexingMap(operand).isPermutation();
+    if (!type.hasStaticShape() || ShapedType::isDynamicShape(ranges)) {
+      AffineMap map = consumer.getMatchingIndexingMap(operand);
+      llvm::SmallBitVector read(map.getNumDims());
+      for (auto [i, e] : llvm::enumerate(map.getResults())) {
+        if (auto d = dyn_cast<AffineDimExpr>(e)) {
+          if (read.test(d.getPosition()))
+            return false;
+          read.set(d.getPosition());
+          continue;
+        }
+        auto c = dyn_cast<AffineConstantExpr>(e);
+        if (!c || c.getValue() != 0 || type.getDimSize(i) != 1)
+          return false;
+      }
+      for (unsigned d = 0; d < map.getNumDims(); ++d)
+        if (!read.test(d) && ranges[d] != 1)
+          return false;
+      return true;
+    }
     int64_t iterations = 1;
     for (int64_t r : ranges)
       iterations *= r;
