@@ -20,6 +20,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -97,6 +98,19 @@ public:
 private:
   mlir::ScopedDiagnosticHandler handler;
 };
+
+/// A path as Make reads it in a rule: spaces, '#' and '$' escaped.
+std::string makeEscaped(llvm::StringRef path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '#')
+      out += '\\';
+    if (c == '$')
+      out += '$';
+    out += c;
+  }
+  return out;
+}
 
 int fail(const std::string &msg) {
   llvm::errs() << "error: " << msg << "\n";
@@ -360,6 +374,11 @@ int planDynamic(mlir::ModuleOp module, const CompileOptions &options,
 
 } // namespace
 
+std::string kiln::versionString() {
+  return std::string("kiln ") + KILN_VERSION +
+         " (LLVM/MLIR " LLVM_VERSION_STRING ")";
+}
+
 int kiln::compile(const CompileOptions &options) {
   Timer timer(options.timing);
   auto resolved = resolveTarget(options.target, options.cpu);
@@ -600,6 +619,28 @@ int kiln::compile(const CompileOptions &options) {
       return fail("cannot write '" + headerName + "': " + ec.message());
     os << generateHeader(*signature);
   }
+  // The depfile, like a C compiler's -MD -MF: the output depends on the
+  // model, its external data and the compiler itself.
+  std::optional<OutputFile> depFile;
+  if (!options.depFile.empty()) {
+    depFile.emplace(options.depFile);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(depFile->tempPath(), ec);
+    if (ec)
+      return fail("cannot write '" + options.depFile + "': " + ec.message());
+    std::vector<std::string> inputs{options.input};
+    for (const ImportedModel *m : {&*model, sample ? &*sample : nullptr})
+      if (m)
+        for (const std::string &f : m->externalFiles)
+          if (!llvm::is_contained(inputs, f))
+            inputs.push_back(f);
+    if (!options.compilerPath.empty())
+      inputs.push_back(options.compilerPath);
+    os << makeEscaped(options.output) << ":";
+    for (const std::string &f : inputs)
+      os << " \\\n  " << makeEscaped(f);
+    os << "\n";
+  }
   if (!out.commit())
     return fail("cannot write '" + options.output +
                 "' (is it a folder, or in a folder that does not exist?)");
@@ -607,5 +648,7 @@ int kiln::compile(const CompileOptions &options) {
     llvm::sys::fs::remove(options.output);
     return fail("cannot write '" + headerName + "'");
   }
+  if (depFile && !depFile->commit())
+    return fail("cannot write '" + options.depFile + "'");
   return 0;
 }

@@ -39,7 +39,15 @@ struct CompileOptions {
   std::string runtimeDir;
   /// Print the time each phase takes to stderr.
   bool timing = false;
+  /// Where to write a Make-style depfile naming what the output depends on
+  /// (the model, its external-data files, `compilerPath`); empty: none.
+  std::string depFile;
+  /// The kiln executable (listed in the depfile: a new compiler rebuilds).
+  std::string compilerPath;
 };
+
+/// "kiln <version> (LLVM/MLIR <version>)".
+std::string versionString();
 
 /// The emit kind implied by an output file name (.o, .a, .so, else exe).
 EmitKind emitKindForPath(const std::string &path);

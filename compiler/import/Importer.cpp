@@ -178,6 +178,10 @@ FailureOr<StringRef> Importer::tensorBytes(const ::onnx::TensorProto &tensor,
            failure();
   StringRef bytes = all.substr(offset, length < 0 ? StringRef::npos : length);
   model.externalData.push_back(std::move(*buf));
+  SmallString<256> listed(llvm::sys::path::parent_path(path));
+  llvm::sys::path::append(listed, location);
+  if (!llvm::is_contained(model.externalFiles, listed.str()))
+    model.externalFiles.push_back(std::string(listed));
   return bytes;
 }
 

@@ -34,6 +34,10 @@ struct ImportedModel {
   ImportedModel(ImportedModel &&);
   std::unique_ptr<onnx::ModelProto> proto;
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> externalData;
+  /// The external-data files read, each once, as the model's folder joined
+  /// with the location the model gives (what a build system's depfile
+  /// lists).
+  std::vector<std::string> externalFiles;
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 

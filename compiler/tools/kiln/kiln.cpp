@@ -1,6 +1,7 @@
 //===- kiln.cpp - the kiln command line -----------------------------------===//
 //
 //   kiln compile model.onnx -o model.so [--emit=...] [--name=...] [-O3] ...
+//   kiln --version
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/driver/Driver.h"
@@ -15,6 +16,7 @@
 
 int main(int argc, char **argv) {
   CLI::App app{"Kiln: compiles ONNX models to native code"};
+  app.set_version_flag("--version", kiln::versionString());
   app.require_subcommand(1);
   CLI::App *compileCmd = app.add_subcommand("compile", "compile an ONNX model");
 
@@ -63,9 +65,26 @@ int main(int argc, char **argv) {
                          "computed from the input shapes");
   compileCmd->add_flag("--time", options.timing,
                        "print the time each phase takes");
+  bool depDefault = false;
+  compileCmd->add_option("--depfile,--MF", options.depFile,
+                         "write a Make-style depfile (the output depends on "
+                         "the model, its external data and kiln); also -MF "
+                         "FILE, as a C compiler takes it");
+  compileCmd->add_flag("--MD", depDefault,
+                       "write the depfile to OUTPUT.d (also -MD)");
+
+  // -MD and -MF as a C compiler spells them (CLI11 takes one-letter short
+  // options only).
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::string &a : args)
+    if (a == "-MD" || a == "-MF")
+      a = "-" + a;
+  std::vector<char *> argp;
+  for (std::string &a : args)
+    argp.push_back(a.data());
 
   try {
-    app.parse(argc, argv);
+    app.parse((int)argp.size(), argp.data());
   } catch (const CLI::ParseError &e) {
     if (e.get_exit_code() == 0)
       return app.exit(e);
@@ -129,11 +148,19 @@ int main(int argc, char **argv) {
       return 2;
     }
 
+  if (depDefault && options.depFile.empty()) {
+    if (options.output.empty()) {
+      std::cerr << "error: -MD needs an output file (-o FILE)\n";
+      return 2;
+    }
+    options.depFile = options.output + ".d";
+  }
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      argv[0], reinterpret_cast<void *>(&main));
+  options.compilerPath = exe;
   if (const char *dir = std::getenv("KILN_RUNTIME_DIR")) {
     options.runtimeDir = dir;
   } else {
-    std::string exe = llvm::sys::fs::getMainExecutable(
-        argv[0], reinterpret_cast<void *>(&main));
     llvm::SmallString<256> libDir(llvm::sys::path::parent_path(
         llvm::sys::path::parent_path(exe)));
     llvm::sys::path::append(libDir, "lib");
