@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build tools
-  cmake ninja-build g++ gcc make ccache git pkgconf
+  cmake ninja-build g++ gcc make ccache git pkgconf meson dpkg-dev
   # LLVM / MLIR 22
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
   # libraries

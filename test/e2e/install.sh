@@ -2,7 +2,7 @@
 # The installed package as a user meets it: `cmake --install` to a fresh
 # prefix, then examples/cmake-consumer built against it (Ninja and Unix
 # Makefiles; with a cross toolchain file for aarch64, run under qemu, when
-# the cross compiler is there), checking that the installed kiln finds its
+# the cross compiler is there) and examples/meson-consumer, checking that the installed kiln finds its
 # own runtime, that a no-change rebuild does not run kiln and that touching
 # the model or its external data does; a program linked with pkg-config's
 # flags; and kiln's depfile and --version.
@@ -36,7 +36,7 @@ for dep in "$work/model/tinynet.onnx" "$work/model/tinynet.weights" "$kiln"; do
   grep -qF "$dep" "$work/t.o.d" || fail "depfile lacks $dep: $(cat "$work/t.o.d")"
 done
 head -1 "$work/t.o.d" | grep -qF "$work/t.o:" || fail "depfile target"
-# The installed kiln links executables with its own runtime (../lib).
+# The installed kiln links executables with its own runtime (../lib/kiln).
 env -u KILN_RUNTIME_DIR "$kiln" compile "$src/examples/tinynet/model.onnx" \
   -o "$work/tinynet-exe"
 "$work/tinynet-exe" --output-dir "$work/out" "$src/examples/tinynet/input_0.pb" \
@@ -68,6 +68,23 @@ for gen in Ninja "Unix Makefiles"; do
   rebuild_runs_kiln "$dir" || fail "$gen: changed external data was not recompiled"
   "$dir/classify" >/dev/null || fail "$gen: classify after the rebuild"
 done
+
+# Meson: kiln as a custom_target with its depfile, the runtime from
+# pkg-config (examples/meson-consumer).
+dir="$work/consumer-meson"
+PATH="$work/prefix/bin:$PATH" PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" \
+  meson setup "$dir" "$src/examples/meson-consumer" \
+  -Dmodel="$work/model/tinynet.onnx" >"$dir.log" 2>&1 || { cat "$dir.log"; fail "meson setup"; }
+meson_runs_kiln() {
+  meson compile -C "$dir" >"$dir.log" 2>&1 || { cat "$dir.log"; fail "meson compile"; }
+  grep -q "Generating tinynet" "$dir.log"
+}
+meson_runs_kiln || fail "meson: kiln did not run"
+"$dir/classify" | grep -q "^sum 1.0000" || fail "meson: classify"
+! meson_runs_kiln || fail "meson: a no-change rebuild ran kiln"
+sleep 1
+touch "$work/model/tinynet.weights"
+meson_runs_kiln || fail "meson: changed external data was not recompiled"
 
 # pkg-config: the object and its header, linked by hand.
 PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --exists kiln-runtime \

@@ -161,10 +161,14 @@ int main(int argc, char **argv) {
   if (const char *dir = std::getenv("KILN_RUNTIME_DIR")) {
     options.runtimeDir = dir;
   } else {
+    // Installed: <prefix>/lib/kiln; in the build tree: build/lib.
     llvm::SmallString<256> libDir(llvm::sys::path::parent_path(
         llvm::sys::path::parent_path(exe)));
     llvm::sys::path::append(libDir, "lib");
-    options.runtimeDir = std::string(libDir);
+    llvm::SmallString<256> installed(libDir);
+    llvm::sys::path::append(installed, "kiln");
+    options.runtimeDir = std::string(
+        llvm::sys::fs::is_directory(installed) ? installed : libDir);
   }
   return kiln::compile(options);
 }
