@@ -583,3 +583,74 @@ LogicalResult NonMaxSuppressionOp::inferShapes() {
       {ShapedType::kDynamic, 3}, IntegerType::get(getContext(), 64)));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+//===----------------------------------------------------------------------===//
+
+/// The checks the two losses share: `input` N x C (x d1 ... dk) floats,
+/// `target` N (x d1 ... dk) int32/int64 indices, `weight` C floats, a
+/// known reduction.
+static LogicalResult verifyLoss(Operation *op, Value input, Value target,
+                                Value weight, StringRef reduction) {
+  if (failed(verifyFloat(op, input, "the input")))
+    return failure();
+  Type t = elemOf(target);
+  if (!t.isInteger(32) && !t.isInteger(64))
+    return op->emitOpError("the target must be int32 or int64, got ") << t;
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return op->emitOpError("reduction must be none, sum or mean, got '")
+           << reduction << "'";
+  if (!isNone(weight) && elemOf(weight) != elemOf(input))
+    return op->emitOpError("the weight must have the input's element type");
+  auto in = ranked(input), tg = ranked(target);
+  if (in && in.getRank() < 2)
+    return op->emitOpError("the input must be N x C (x d1 ... dk)");
+  if (in && tg) {
+    if (tg.getRank() != in.getRank() - 1)
+      return op->emitOpError("the target must have rank ")
+             << in.getRank() - 1 << " (the input's without C)";
+    for (int64_t i = 0; i < tg.getRank(); ++i) {
+      int64_t a = tg.getDimSize(i), b = in.getDimSize(i == 0 ? 0 : i + 1);
+      if (a != kDyn && b != kDyn && a != b)
+        return op->emitOpError("the target's dim ")
+               << i << " is " << a << ", the input's is " << b;
+    }
+  }
+  if (!isNone(weight))
+    return checkVector(op, weight, in ? in.getDimSize(1) : kDyn, "the weight");
+  return success();
+}
+
+/// The loss: the target's shape for reduction "none", else a scalar.
+static void setLossType(Operation *op, Value target, Type elem,
+                        StringRef reduction) {
+  if (reduction != "none")
+    return setResult(op, 0, {}, elem);
+  if (auto t = ranked(target))
+    return setResult(op, 0, t.getShape(), elem);
+  setUnranked(op, 0, elem);
+}
+
+LogicalResult NegativeLogLikelihoodLossOp::verify() {
+  return verifyLoss(*this, getInput(), getTarget(), getWeight(),
+                    getReduction());
+}
+
+LogicalResult NegativeLogLikelihoodLossOp::inferShapes() {
+  setLossType(*this, getTarget(), elemOf(getInput()), getReduction());
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyLossOp::verify() {
+  return verifyLoss(*this, getScores(), getLabels(), getWeights(),
+                    getReduction());
+}
+
+LogicalResult SoftmaxCrossEntropyLossOp::inferShapes() {
+  Type elem = elemOf(getScores());
+  setLossType(*this, getLabels(), elem, getReduction());
+  if (getLogProb())
+    getLogProb().setType(getScores().getType());
+  return success();
+}

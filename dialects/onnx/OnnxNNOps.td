@@ -199,3 +199,46 @@ def Onnx_NonMaxSuppressionOp : Onnx_Op<"NonMaxSuppression"> {
 }
 
 #endif // KILN_ONNX_NN_OPS_TD
+
+def Onnx_NegativeLogLikelihoodLossOp : Onnx_Op<"NegativeLogLikelihoodLoss"> {
+  let summary = "the negative log-likelihood of the target classes";
+  let description = [{
+    ONNX `NegativeLogLikelihoodLoss` (opset 12, 13): for `input` N x C
+    (x d1 ... dk) and `target` N (x d1 ... dk) of class indices,
+    `loss[n][d] = -input[n][target[n][d]][d] * weight[target[n][d]]`
+    (weight 1 without `weight`), 0 where the target is `ignore_index`.
+    `reduction` "none" gives that tensor, "sum" its sum, "mean" (the
+    default) its sum divided by the sum of the weights taken. A target out
+    of [0, C) that is not `ignore_index` (an invalid input) reads the
+    nearest class, never out of bounds.
+
+    ```mlir
+    %l = onnx.NegativeLogLikelihoodLoss %x, %t, %none {reduction = "sum"} : (tensor<3x5xf32>, tensor<3xi64>, none) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$target,
+                   TensorOrNone:$weight, OptionalAttr<I64Attr>:$ignore_index,
+                   DefaultValuedStrAttr<StrAttr, "mean">:$reduction);
+  let results = (outs AnyTensor:$loss);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_SoftmaxCrossEntropyLossOp : Onnx_Op<"SoftmaxCrossEntropyLoss"> {
+  let summary = "cross entropy of a softmax over the classes";
+  let description = [{
+    ONNX `SoftmaxCrossEntropyLoss` (opset 12, 13): `log_prob` is the log of
+    the softmax of `scores` (N x C x d1 ... dk) over the classes (dim 1),
+    and the loss is `NegativeLogLikelihoodLoss(log_prob, labels, weights)`
+    with the same `ignore_index` and `reduction`. The second result,
+    `log_prob`, is optional.
+
+    ```mlir
+    %l, %p = onnx.SoftmaxCrossEntropyLoss %x, %t, %none : (tensor<3x5xf32>, tensor<3xi64>, none) -> (tensor<f32>, tensor<3x5xf32>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$scores, AnyTensor:$labels,
+                   TensorOrNone:$weights, OptionalAttr<I64Attr>:$ignore_index,
+                   DefaultValuedStrAttr<StrAttr, "mean">:$reduction);
+  let results = (outs AnyTensor:$output, Optional<AnyTensor>:$log_prob);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}

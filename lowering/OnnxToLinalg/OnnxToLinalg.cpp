@@ -26,6 +26,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateTensorOpsPatterns(patterns);
     kiln::populateNNPatterns(patterns);
     kiln::populateRNNPatterns(patterns);
+    kiln::populateLossPatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);

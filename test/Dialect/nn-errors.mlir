@@ -90,3 +90,29 @@ func.func @nms_mismatch(%b: tensor<1x6x4xf32>, %s: tensor<1x2x5xf32>) -> tensor<
   %y = onnx.NonMaxSuppression %b, %s, %none, %none, %none : (tensor<1x6x4xf32>, tensor<1x2x5xf32>, none, none, none) -> tensor<*xi64>
   return %y : tensor<*xi64>
 }
+
+// -----
+
+func.func @loss_target_rank(%x: tensor<3x5x4xf32>, %t: tensor<3xi64>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{the target must have rank 2 (the input's without C)}}
+  %y = onnx.NegativeLogLikelihoodLoss %x, %t, %none : (tensor<3x5x4xf32>, tensor<3xi64>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @loss_reduction(%x: tensor<3x5xf32>, %t: tensor<3xi64>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{reduction must be none, sum or mean, got 'max'}}
+  %y = onnx.SoftmaxCrossEntropyLoss %x, %t, %none {reduction = "max"} : (tensor<3x5xf32>, tensor<3xi64>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @loss_weight(%x: tensor<3x5xf32>, %t: tensor<3xi64>, %w: tensor<4xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{the weight has 4 elements, expected 5}}
+  %y = onnx.NegativeLogLikelihoodLoss %x, %t, %w : (tensor<3x5xf32>, tensor<3xi64>, tensor<4xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

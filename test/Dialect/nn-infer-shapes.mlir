@@ -97,3 +97,19 @@ func.func @nms(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<1xi64>) 
   %y = onnx.NonMaxSuppression %b, %s, %m, %none, %none : (tensor<1x6x4xf32>, tensor<1x2x6xf32>, tensor<1xi64>, none, none) -> tensor<*xi64>
   return %y : tensor<*xi64>
 }
+
+// -----
+
+// The losses: the target's shape with reduction "none", else a scalar;
+// SoftmaxCrossEntropyLoss's log_prob has the scores' shape.
+// CHECK-LABEL: func.func @losses
+// CHECK: onnx.NegativeLogLikelihoodLoss {{.*}} -> tensor<3x4xf32>
+// CHECK: onnx.NegativeLogLikelihoodLoss {{.*}} -> tensor<f32>
+// CHECK: onnx.SoftmaxCrossEntropyLoss {{.*}} -> (tensor<f32>, tensor<3x5x4xf32>)
+func.func @losses(%x: tensor<3x5x4xf32>, %t: tensor<3x4xi64>, %w: tensor<5xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  %none = onnx.NoValue
+  %a = onnx.NegativeLogLikelihoodLoss %x, %t, %w {reduction = "none"} : (tensor<3x5x4xf32>, tensor<3x4xi64>, tensor<5xf32>) -> tensor<*xf32>
+  %b = onnx.NegativeLogLikelihoodLoss %x, %t, %none {ignore_index = -1 : i64} : (tensor<3x5x4xf32>, tensor<3x4xi64>, none) -> tensor<*xf32>
+  %c:2 = onnx.SoftmaxCrossEntropyLoss %x, %t, %w {reduction = "sum"} : (tensor<3x5x4xf32>, tensor<3x4xi64>, tensor<5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %a, %b, %c#0, %c#1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}

@@ -281,3 +281,47 @@ func.func @nms(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<1xi64>, 
   %y = onnx.NonMaxSuppression %b, %s, %m, %t, %none : (tensor<1x6x4xf32>, tensor<1x2x6xf32>, tensor<1xi64>, tensor<1xf32>, none) -> tensor<?x3xi64>
   return %y : tensor<?x3xi64>
 }
+
+// -----
+
+// NegativeLogLikelihoodLoss, mean: one generic over the target picks each
+// row's class (clamped into [0, C)), its weight, and zeros both where the
+// target is ignore_index; the mean is the sum of the losses over the sum of
+// the weights taken.
+// CHECK-LABEL: func.func @nll_mean
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<3x5xf32>, %[[T:[^:]*]]: tensor<3xi64>, %[[W:[^:]*]]: tensor<5xf32>)
+// CHECK: %[[P:.*]]:2 = linalg.generic {{.*}} ins(%[[T]] : tensor<3xi64>)
+// CHECK: %[[C:.*]] = arith.maxsi %{{.*}}, %{{.*}} : index
+// CHECK: %[[XV:.*]] = tensor.extract %[[X]][%{{.*}}, %[[C]]]
+// CHECK: %[[WV:.*]] = tensor.extract %[[W]][%[[C]]]
+// CHECK: %[[KEPT:.*]] = arith.cmpi ne, %{{.*}}, %c2_i64
+// CHECK: linalg.yield
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[P]]#0 : tensor<3xf32>)
+// CHECK: %[[SW:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[P]]#1 : tensor<3xf32>)
+// CHECK: arith.divf
+func.func @nll_mean(%x: tensor<3x5xf32>, %t: tensor<3xi64>, %w: tensor<5xf32>) -> tensor<f32> {
+  %y = onnx.NegativeLogLikelihoodLoss %x, %t, %w {ignore_index = 2 : i64} : (tensor<3x5xf32>, tensor<3xi64>, tensor<5xf32>) -> tensor<f32>
+  return %y : tensor<f32>
+}
+
+// -----
+
+// SoftmaxCrossEntropyLoss: the log-softmax over dim 1 (a max and a sum of
+// exponentials reducing it, then x - max - log(sum)), returned as log_prob,
+// then the loss as above (reduction none: no sum).
+// CHECK-LABEL: func.func @sce_none
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK: math.exp
+// CHECK: %[[LP:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: math.log
+// CHECK: %[[L:.*]]:2 = linalg.generic {{.*}} ins(%{{.*}} : tensor<2x4xi64>)
+// CHECK: tensor.extract %[[LP]]
+// CHECK-NOT: iterator_types = ["reduction"
+// CHECK: return %[[L]]#0, %[[LP]]
+func.func @sce_none(%x: tensor<2x3x4xf32>, %t: tensor<2x4xi64>) -> (tensor<2x4xf32>, tensor<2x3x4xf32>) {
+  %none = onnx.NoValue
+  %y:2 = onnx.SoftmaxCrossEntropyLoss %x, %t, %none {reduction = "none"} : (tensor<2x3x4xf32>, tensor<2x4xi64>, none) -> (tensor<2x4xf32>, tensor<2x3x4xf32>)
+  return %y#0, %y#1 : tensor<2x4xf32>, tensor<2x3x4xf32>
+}
