@@ -7,7 +7,10 @@ set -euo pipefail
 
 PACKAGES=(
   # build tools
-  cmake ninja-build g++ gcc make ccache git pkgconf meson dpkg-dev
+  cmake ninja-build g++ gcc make ccache git
+  # the package and its consumers (ctest install, deb): pkg-config, Meson,
+  # dpkg-shlibdeps and file (cpack's DEB dependencies)
+  pkgconf meson dpkg-dev file
   # LLVM / MLIR 22
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
   # libraries
