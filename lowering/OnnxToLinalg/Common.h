@@ -90,6 +90,12 @@ mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value reshapeTensor(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value v, mlir::RankedTensorType to);
 
+/// softmax(x) (or, with `log`, its log) over `axes`: m = max(x), s =
+/// sum(exp(x - m)), then exp(x - m) / s or x - m - log(s) (Reduce.cpp;
+/// Softmax, LogSoftmax, SoftmaxCrossEntropyLoss).
+mlir::Value softmaxOver(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                        llvm::ArrayRef<int64_t> axes, bool log);
+
 /// Lowest / highest finite value of a scalar type (for max/min identities).
 mlir::Value lowestValue(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t);
 mlir::Value highestValue(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t);

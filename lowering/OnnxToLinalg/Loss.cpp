@@ -9,9 +9,8 @@
 //
 // then reduction "none" returns loss, "sum" its sum and "mean" its sum over
 // the sum of w. SoftmaxCrossEntropyLoss takes the log-softmax of its scores
-// over the classes first (the max, then the sum of exponentials, both
-// reducing dim 1, then x - max - log(sum)), which is also its optional
-// second result.
+// over the classes first (`softmaxOver` dim 1, as LogSoftmax), which is also
+// its optional second result.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
@@ -104,61 +103,6 @@ Value nllLoss(OpBuilder &b, Location loc, Value x, Value target, Value weight,
       ValueRange{divV(b, loc, total, weights)});
 }
 
-/// log(softmax(x)) over dim 1 of `x` (N x C x d...).
-Value logSoftmaxOverClasses(OpBuilder &b, Location loc, Value x) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  Type elem = xt.getElementType();
-  int64_t rank = xt.getRank();
-  SmallVector<int64_t> rest{xt.getDimSize(0)};
-  SmallVector<int64_t> keep{0};
-  for (int64_t d = 2; d < rank; ++d) {
-    rest.push_back(xt.getDimSize(d));
-    keep.push_back(d);
-  }
-  auto reducedType = RankedTensorType::get(rest, elem);
-  MLIRContext *ctx = b.getContext();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap reduced = dimsMap(ctx, rank, keep);
-  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
-  iters[1] = IteratorType::reduction;
-  auto reduce = [&](ValueRange ins, double start, BodyFn body) {
-    SmallVector<AffineMap> maps{id};
-    for (size_t i = 1; i < ins.size(); ++i)
-      maps.push_back(reduced);
-    maps.push_back(reduced);
-    Value init = filledTensor(b, loc, reducedType,
-                              scalarConstant(b, loc, elem, start),
-                              dimsOf(b, loc, reducedType, x, keep));
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{reducedType}, ins, ValueRange{init}, maps,
-               iters,
-               [&](OpBuilder &nb, Location l, ValueRange a) {
-                 linalg::YieldOp::create(nb, l, body(nb, l, a));
-               })
-        .getResult(0);
-  };
-  Value max = reduce(ValueRange{x}, -INFINITY,
-                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                       return arith::MaximumFOp::create(nb, l, a[0], a[1]);
-                     });
-  Value sum = reduce(
-      ValueRange{x, max}, 0, [](OpBuilder &nb, Location l, ValueRange a) {
-        Value e = math::ExpOp::create(nb, l, subV(nb, l, a[0], a[1]));
-        return addV(nb, l, a[2], e);
-      });
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{xt}, ValueRange{x, max, sum},
-             ValueRange{emptyTensor(b, loc, xt, dimsOf(b, loc, xt, x))},
-             SmallVector<AffineMap>{id, reduced, reduced, id},
-             SmallVector<IteratorType>(rank, IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange a) {
-               Value shifted = subV(nb, l, a[0], a[1]);
-               linalg::YieldOp::create(
-                   nb, l, subV(nb, l, shifted, math::LogOp::create(nb, l, a[2])));
-             })
-      .getResult(0);
-}
-
 Value optional(Value v) { return isa<NoneType>(v.getType()) ? Value() : v; }
 
 struct NllLossPattern : OnnxPattern<kop::NegativeLogLikelihoodLossOp> {
@@ -180,7 +124,8 @@ struct SoftmaxCrossEntropyPattern
   LogicalResult lower(kop::SoftmaxCrossEntropyLossOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value logProb = logSoftmaxOverClasses(rewriter, loc, op.getScores());
+    Value logProb = softmaxOver(rewriter, loc, op.getScores(), {1},
+                                /*log=*/true);
     Value loss = nllLoss(rewriter, loc, logProb, op.getLabels(),
                          optional(op.getWeights()), op.getIgnoreIndex(),
                          op.getReduction());

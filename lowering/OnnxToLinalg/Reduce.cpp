@@ -545,31 +545,34 @@ template <typename OpTy, bool IsLog> struct SoftmaxPattern : OnnxPattern<OpTy> {
     if (coerced2D)
       for (int64_t i = axis + 1; i < rank; ++i)
         axes.push_back(i);
-
-    Value m =
-        reduce(rewriter, loc, x, axes, {}, lowestValue(rewriter, loc, elem),
-               [](OpBuilder &b, Location l, ValueRange a) {
-                 return maxV(b, l, a[1], a[0]);
-               });
-    Value s = reduce(
-        rewriter, loc, x, axes, m, scalarConstant(rewriter, loc, elem, 0),
-        [](OpBuilder &b, Location l, ValueRange a) {
-          return addV(b, l, a[2], expV(b, l, subV(b, l, a[0], a[1])));
-        });
-    Value y =
-        buildOverAxes(rewriter, loc, xt, axes, x, ValueRange{m, s}, nullptr,
-                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        Value shifted = subV(b, l, a[0], a[1]);
-                        if (IsLog)
-                          return subV(b, l, shifted, logV(b, l, a[2]));
-                        return divV(b, l, expV(b, l, shifted), a[2]);
-                      });
-    rewriter.replaceOp(op, y);
+    rewriter.replaceOp(op, softmaxOver(rewriter, loc, x, axes, IsLog));
     return success();
   }
 };
 
 } // namespace
+
+Value kiln::softmaxOver(OpBuilder &b, Location loc, Value x,
+                        ArrayRef<int64_t> axes, bool log) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  Type elem = xt.getElementType();
+  Value m = reduce(b, loc, x, axes, {}, lowestValue(b, loc, elem),
+                   [](OpBuilder &nb, Location l, ValueRange a) {
+                     return maxV(nb, l, a[1], a[0]);
+                   });
+  Value s = reduce(b, loc, x, axes, m, scalarConstant(b, loc, elem, 0),
+                   [](OpBuilder &nb, Location l, ValueRange a) {
+                     return addV(nb, l, a[2],
+                                 expV(nb, l, subV(nb, l, a[0], a[1])));
+                   });
+  return buildOverAxes(b, loc, xt, axes, x, ValueRange{m, s}, nullptr,
+                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                         Value shifted = subV(nb, l, a[0], a[1]);
+                         if (log)
+                           return subV(nb, l, shifted, logV(nb, l, a[2]));
+                         return divV(nb, l, expV(nb, l, shifted), a[2]);
+                       });
+}
 
 void kiln::populateReducePatterns(RewritePatternSet &patterns) {
   patterns
