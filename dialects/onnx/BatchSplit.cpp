@@ -590,15 +590,6 @@ LogicalResult Checker::visit(Operation *op) {
           return shapeArithmetic(o);
         return elementwise(o, o->getOperands());
       })
-      .Case<ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp, SqrtOp, NegOp, AbsOp,
-            ErfOp, CeilOp, FloorOp, RoundOp, ReciprocalOp, SignOp, SinOp,
-            CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp,
-            AcoshOp, AtanhOp, SoftsignOp, SoftplusOp, HardSwishOp, MishOp,
-            NotOp, IsNaNOp, LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp,
-            SeluOp, HardSigmoidOp, PowOp, AndOp, OrOp, XorOp, EqualOp, LessOp,
-            LessOrEqualOp, GreaterOp, GreaterOrEqualOp, PReluOp, ModOp, MaxOp,
-            MinOp, SumOp, MeanOp, WhereOp>(
-          [&](Operation *o) { return elementwise(o, o->getOperands()); })
       .Case<ClipOp, CastLikeOp>([&](Operation *o) {
         for (Value v : o->getOperands().drop_front())
           if (sees(v))
@@ -729,6 +720,8 @@ LogicalResult Checker::visit(Operation *op) {
         return success();
       })
       .Default([&](Operation *o) {
+        if (o->hasTrait<kiln::onnx::OnnxTrait::Elementwise>())
+          return elementwise(o, o->getOperands());
         return fail(o, "is not known to keep samples apart");
       });
 }

@@ -19,18 +19,6 @@ using llvm::SmallVector;
 static constexpr int64_t kDyn = ShapedType::kDynamic;
 
 namespace {
-RankedTensorType ranked(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
-Type elemOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
-bool isNone(Value v) { return isa<NoneType>(v.getType()); }
-
-void setResult(Operation *op, unsigned i, ArrayRef<int64_t> shape, Type elem) {
-  op->getResult(i).setType(RankedTensorType::get(shape, elem));
-}
-void setUnranked(Operation *op, unsigned i, Type elem) {
-  op->getResult(i).setType(UnrankedTensorType::get(elem));
-}
 
 int64_t floorDiv(int64_t a, int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));

@@ -14,6 +14,28 @@
 #include "dialects/onnx/OnnxDialect.h.inc"
 #include "dialects/onnx/OnnxInterfaces.h.inc"
 
+namespace kiln::onnx::OnnxTrait {
+/// Marks ops whose result elements each depend only on the elements at the
+/// same (numpy-broadcast) position of their operands.
+template <typename ConcreteType>
+class Elementwise
+    : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {};
+} // namespace kiln::onnx::OnnxTrait
+
+namespace kiln::onnx {
+/// What the operands of an elementwise family may hold.
+enum class OperandKind { Any, Same, Numeric, Float, Bool };
+/// The family rules the ODS base classes of OnnxElementwiseOps.td call
+/// (ElementwiseOps.cpp).
+mlir::LogicalResult verifyUnary(mlir::Operation *op, OperandKind kind);
+mlir::LogicalResult inferUnary(mlir::Operation *op, bool boolResult);
+mlir::LogicalResult verifyBinary(mlir::Operation *op, OperandKind kind);
+mlir::LogicalResult verifyVariadic(mlir::Operation *op);
+/// The numpy broadcast of all operands, of the first operand's element
+/// type (bool with `boolResult`).
+mlir::LogicalResult inferBroadcast(mlir::Operation *op, bool boolResult);
+} // namespace kiln::onnx
+
 #define GET_OP_CLASSES
 #include "dialects/onnx/OnnxOps.h.inc"
 

@@ -18,46 +18,6 @@ using namespace kiln::onnx;
 #include "dialects/onnx/OnnxOps.cpp.inc"
 
 namespace {
-Type elemOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
-bool isFloat(Value v) { return isa<FloatType>(elemOf(v)); }
-bool isBool(Value v) { return elemOf(v).isInteger(1); }
-
-/// Ranked operand and result must have compatible shapes.
-LogicalResult verifySameShape(Operation *op, Value in, Value out) {
-  auto a = dyn_cast<RankedTensorType>(in.getType());
-  auto b = dyn_cast<RankedTensorType>(out.getType());
-  if (a && b && failed(verifyCompatibleShape(a.getShape(), b.getShape())))
-    return op->emitOpError("result shape differs from the operand shape");
-  return success();
-}
-
-LogicalResult verifyFloatUnary(Operation *op) {
-  if (!isFloat(op->getOperand(0)))
-    return op->emitOpError("expects a floating-point operand, got ")
-           << elemOf(op->getOperand(0));
-  return verifySameShape(op, op->getOperand(0), op->getResult(0));
-}
-
-LogicalResult verifyNumericUnary(Operation *op) {
-  if (isBool(op->getOperand(0)))
-    return op->emitOpError("does not take bool operands");
-  return verifySameShape(op, op->getOperand(0), op->getResult(0));
-}
-
-LogicalResult verifyBinary(Operation *op, bool boolOperands) {
-  Value a = op->getOperand(0), b = op->getOperand(1);
-  if (boolOperands && (!isBool(a) || !isBool(b)))
-    return op->emitOpError("expects bool operands");
-  if (!boolOperands && elemOf(a) != elemOf(b) && !isa<PowOp>(op))
-    return op->emitOpError("operand element types differ: ")
-           << elemOf(a) << " and " << elemOf(b);
-  auto ta = dyn_cast<RankedTensorType>(a.getType());
-  auto tb = dyn_cast<RankedTensorType>(b.getType());
-  if (ta && tb && !broadcastShapes(ta.getShape(), tb.getShape()))
-    return op->emitOpError("operand shapes do not broadcast");
-  return success();
-}
-
 /// Window attributes must have one value (pads: two) per spatial dimension.
 LogicalResult verifyWindowAttrs(Operation *op, Value x) {
   auto t = dyn_cast<RankedTensorType>(x.getType());
@@ -97,60 +57,6 @@ LogicalResult ConstantOp::verify() {
 
 #define KILN_VERIFY(OP, EXPR)                                                  \
   LogicalResult OP::verify() { return EXPR; }
-KILN_VERIFY(ReluOp, verifyNumericUnary(*this))
-KILN_VERIFY(NegOp, verifyNumericUnary(*this))
-KILN_VERIFY(AbsOp, verifyNumericUnary(*this))
-KILN_VERIFY(SignOp, verifyNumericUnary(*this))
-KILN_VERIFY(IdentityOp, verifySameShape(*this, getX(), getY()))
-KILN_VERIFY(SigmoidOp, verifyFloatUnary(*this))
-KILN_VERIFY(TanhOp, verifyFloatUnary(*this))
-KILN_VERIFY(ExpOp, verifyFloatUnary(*this))
-KILN_VERIFY(LogOp, verifyFloatUnary(*this))
-KILN_VERIFY(SqrtOp, verifyFloatUnary(*this))
-KILN_VERIFY(ErfOp, verifyFloatUnary(*this))
-KILN_VERIFY(CeilOp, verifyFloatUnary(*this))
-KILN_VERIFY(FloorOp, verifyFloatUnary(*this))
-KILN_VERIFY(RoundOp, verifyFloatUnary(*this))
-KILN_VERIFY(ReciprocalOp, verifyFloatUnary(*this))
-KILN_VERIFY(SinOp, verifyFloatUnary(*this))
-KILN_VERIFY(CosOp, verifyFloatUnary(*this))
-KILN_VERIFY(TanOp, verifyFloatUnary(*this))
-KILN_VERIFY(AsinOp, verifyFloatUnary(*this))
-KILN_VERIFY(AcosOp, verifyFloatUnary(*this))
-KILN_VERIFY(AtanOp, verifyFloatUnary(*this))
-KILN_VERIFY(SinhOp, verifyFloatUnary(*this))
-KILN_VERIFY(CoshOp, verifyFloatUnary(*this))
-KILN_VERIFY(AsinhOp, verifyFloatUnary(*this))
-KILN_VERIFY(AcoshOp, verifyFloatUnary(*this))
-KILN_VERIFY(AtanhOp, verifyFloatUnary(*this))
-KILN_VERIFY(SoftsignOp, verifyFloatUnary(*this))
-KILN_VERIFY(SoftplusOp, verifyFloatUnary(*this))
-KILN_VERIFY(HardSwishOp, verifyFloatUnary(*this))
-KILN_VERIFY(MishOp, verifyFloatUnary(*this))
-KILN_VERIFY(LeakyReluOp, verifyFloatUnary(*this))
-KILN_VERIFY(EluOp, verifyFloatUnary(*this))
-KILN_VERIFY(ThresholdedReluOp, verifyFloatUnary(*this))
-KILN_VERIFY(SeluOp, verifyFloatUnary(*this))
-KILN_VERIFY(HardSigmoidOp, verifyFloatUnary(*this))
-KILN_VERIFY(IsNaNOp, isFloat(getX()) ? success()
-                                     : emitOpError("expects a float operand"))
-KILN_VERIFY(NotOp, isBool(getX()) ? verifySameShape(*this, getX(), getY())
-                                  : emitOpError("expects a bool operand"))
-KILN_VERIFY(AddOp, verifyBinary(*this, false))
-KILN_VERIFY(SubOp, verifyBinary(*this, false))
-KILN_VERIFY(MulOp, verifyBinary(*this, false))
-KILN_VERIFY(DivOp, verifyBinary(*this, false))
-KILN_VERIFY(PowOp, verifyBinary(*this, false))
-KILN_VERIFY(ModOp, verifyBinary(*this, false))
-KILN_VERIFY(PReluOp, verifyBinary(*this, false))
-KILN_VERIFY(EqualOp, verifyBinary(*this, false))
-KILN_VERIFY(LessOp, verifyBinary(*this, false))
-KILN_VERIFY(LessOrEqualOp, verifyBinary(*this, false))
-KILN_VERIFY(GreaterOp, verifyBinary(*this, false))
-KILN_VERIFY(GreaterOrEqualOp, verifyBinary(*this, false))
-KILN_VERIFY(AndOp, verifyBinary(*this, true))
-KILN_VERIFY(OrOp, verifyBinary(*this, true))
-KILN_VERIFY(XorOp, verifyBinary(*this, true))
 KILN_VERIFY(ReduceSumOp, verifyKeepdims(*this))
 KILN_VERIFY(ReduceMeanOp, verifyKeepdims(*this))
 KILN_VERIFY(ReduceMaxOp, verifyKeepdims(*this))
@@ -169,47 +75,6 @@ KILN_VERIFY(GlobalAveragePoolOp, verifyWindowAttrs(*this, getX()))
 KILN_VERIFY(GlobalMaxPoolOp, verifyWindowAttrs(*this, getX()))
 #undef KILN_VERIFY
 
-LogicalResult CeluOp::verify() {
-  if (getAlpha().convertToFloat() == 0.0f)
-    return emitOpError("alpha must not be 0");
-  return verifyFloatUnary(*this);
-}
-
-LogicalResult CastOp::verify() {
-  if (!getElementTypeForOnnx(getContext(), getTo()))
-    return emitOpError("unsupported target type code ") << getTo();
-  return verifySameShape(*this, getInput(), getOutput());
-}
-
-LogicalResult ClipOp::verify() {
-  for (Value bound : {getMin(), getMax()})
-    if (auto t = dyn_cast<RankedTensorType>(bound.getType()))
-      if (t.getNumElements() != 1)
-        return emitOpError("min and max must be scalars");
-  return verifySameShape(*this, getInput(), getOutput());
-}
-
-static LogicalResult verifyVariadic(Operation *op) {
-  if (op->getNumOperands() == 0)
-    return op->emitOpError("needs at least one input");
-  Type elem = elemOf(op->getOperand(0));
-  for (Value v : op->getOperands())
-    if (elemOf(v) != elem)
-      return op->emitOpError("inputs have different element types");
-  return success();
-}
-LogicalResult MaxOp::verify() { return verifyVariadic(*this); }
-LogicalResult MinOp::verify() { return verifyVariadic(*this); }
-LogicalResult SumOp::verify() { return verifyVariadic(*this); }
-LogicalResult MeanOp::verify() { return verifyVariadic(*this); }
-
-LogicalResult WhereOp::verify() {
-  if (!isBool(getCondition()))
-    return emitOpError("condition must be a bool tensor");
-  if (elemOf(getX()) != elemOf(getY()))
-    return emitOpError("X and Y have different element types");
-  return success();
-}
 
 LogicalResult MatMulOp::verify() {
   if (elemOf(getA()) != elemOf(getB()))

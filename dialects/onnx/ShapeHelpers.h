@@ -9,6 +9,8 @@
 #define KILN_DIALECTS_ONNX_SHAPEHELPERS_H
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -18,6 +20,65 @@
 namespace kiln::onnx {
 
 using Shape = llvm::SmallVector<int64_t, 4>;
+
+//===----------------------------------------------------------------------===//
+// Small helpers of the verifiers and shape rules
+//===----------------------------------------------------------------------===//
+
+inline mlir::RankedTensorType ranked(mlir::Value v) {
+  return mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
+}
+inline mlir::Type elemOf(mlir::Value v) {
+  return mlir::cast<mlir::ShapedType>(v.getType()).getElementType();
+}
+inline bool isNone(mlir::Value v) { return mlir::isa<mlir::NoneType>(v.getType()); }
+inline bool isFloat(mlir::Value v) { return mlir::isa<mlir::FloatType>(elemOf(v)); }
+inline bool isBool(mlir::Value v) { return elemOf(v).isInteger(1); }
+inline mlir::Type boolType(mlir::Operation *op) {
+  return mlir::IntegerType::get(op->getContext(), 1);
+}
+inline mlir::Type i64Type(mlir::Operation *op) {
+  return mlir::IntegerType::get(op->getContext(), 64);
+}
+/// Sets result `i` (0 by default) to a ranked or unranked tensor type.
+inline void setResult(mlir::Operation *op, unsigned i,
+                      llvm::ArrayRef<int64_t> shape, mlir::Type elem) {
+  op->getResult(i).setType(mlir::RankedTensorType::get(shape, elem));
+}
+inline void setResult(mlir::Operation *op, llvm::ArrayRef<int64_t> shape,
+                      mlir::Type elem) {
+  setResult(op, 0, shape, elem);
+}
+inline void setUnranked(mlir::Operation *op, unsigned i, mlir::Type elem) {
+  op->getResult(i).setType(mlir::UnrankedTensorType::get(elem));
+}
+inline mlir::LogicalResult setUnranked(mlir::Operation *op, mlir::Type elem) {
+  setUnranked(op, 0, elem);
+  return mlir::success();
+}
+/// Result 0 takes `v`'s shape, with element type `elem` (v's by default).
+inline mlir::LogicalResult sameAsOperand(mlir::Operation *op, mlir::Value v,
+                                         mlir::Type elem = nullptr) {
+  if (!elem)
+    elem = elemOf(v);
+  if (auto t = ranked(v))
+    setResult(op, 0, t.getShape(), elem);
+  else
+    setUnranked(op, 0, elem);
+  return mlir::success();
+}
+/// Ranked operand and result must have compatible shapes.
+inline mlir::LogicalResult verifySameShape(mlir::Operation *op, mlir::Value in,
+                                           mlir::Value out) {
+  auto a = ranked(in), b = ranked(out);
+  if (a && b && mlir::failed(mlir::verifyCompatibleShape(a.getShape(),
+                                                         b.getShape())))
+    return op->emitOpError("result shape differs from the operand shape");
+  return mlir::success();
+}
+/// Result 0 takes the numpy broadcast of `values`' shapes.
+mlir::LogicalResult broadcastAll(mlir::Operation *op, mlir::ValueRange values,
+                                 mlir::Type elem);
 
 /// Numpy broadcast of two shapes (dynamic dims allowed); nullopt when they
 /// do not broadcast.

@@ -178,17 +178,13 @@ static std::optional<SmallVector<int64_t>> partialInts(Value v, int depth) {
 
 /// Ops whose result has the shape of their first operand.
 static bool keepsShape(Operation *op) {
+  if (op->hasTrait<kiln::onnx::OnnxTrait::Elementwise>())
+    return op->getNumOperands() == 1;
   return op->getNumOperands() >= 1 &&
-         isa<ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp, SqrtOp, NegOp, AbsOp,
-             ErfOp, CeilOp, FloorOp, RoundOp, ReciprocalOp, SignOp, SinOp,
-             CosOp, SoftsignOp, SoftplusOp, HardSwishOp, MishOp, NotOp,
-             IdentityOp, IsNaNOp, LeakyReluOp, EluOp, CeluOp,
-             ThresholdedReluOp, SeluOp, HardSigmoidOp, CastOp, CastLikeOp,
-             ClipOp, DropoutOp, SoftmaxOp, LogSoftmaxOp, HardmaxOp,
-             LayerNormalizationOp, InstanceNormalizationOp,
-             GroupNormalizationOp, BatchNormalizationOp, CumSumOp, TriluOp,
-             AcosOp, AsinOp, AtanOp, AcoshOp, AsinhOp, AtanhOp, SinhOp,
-             CoshOp, TanOp>(op);
+         isa<CastOp, CastLikeOp, ClipOp, DropoutOp, SoftmaxOp, LogSoftmaxOp,
+             HardmaxOp, LayerNormalizationOp, InstanceNormalizationOp,
+             GroupNormalizationOp, BatchNormalizationOp, CumSumOp, TriluOp>(
+             op);
 }
 
 namespace {
@@ -735,28 +731,10 @@ int64_t kiln::onnx::getSoftmaxAxis(Operation *op, int64_t rank,
 //===----------------------------------------------------------------------===//
 
 namespace {
-RankedTensorType ranked(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
-Type elemOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
+} // namespace
 
-void setResult(Operation *op, unsigned i, ArrayRef<int64_t> shape, Type elem) {
-  op->getResult(i).setType(RankedTensorType::get(shape, elem));
-}
-void setUnranked(Operation *op, unsigned i, Type elem) {
-  op->getResult(i).setType(UnrankedTensorType::get(elem));
-}
-LogicalResult sameAsOperand(Operation *op, Value v, Type elem = nullptr) {
-  if (!elem)
-    elem = elemOf(v);
-  if (auto t = ranked(v))
-    setResult(op, 0, t.getShape(), elem);
-  else
-    setUnranked(op, 0, elem);
-  return success();
-}
-
-LogicalResult broadcastAll(Operation *op, ValueRange values, Type elem) {
+LogicalResult kiln::onnx::broadcastAll(Operation *op, ValueRange values,
+                                       Type elem) {
   Shape shape;
   for (Value v : values) {
     auto t = ranked(v);
@@ -773,8 +751,7 @@ LogicalResult broadcastAll(Operation *op, ValueRange values, Type elem) {
   return success();
 }
 
-Type boolType(Operation *op) { return IntegerType::get(op->getContext(), 1); }
-Type i64Type(Operation *op) { return IntegerType::get(op->getContext(), 64); }
+namespace {
 
 LogicalResult inferWindow(Operation *op, Value x, ArrayRef<int64_t> kernel,
                           int64_t channels) {
@@ -806,98 +783,9 @@ LogicalResult inferWindow(Operation *op, Value x, ArrayRef<int64_t> kernel,
 }
 } // namespace
 
-#define KILN_INFER_UNARY(OP)                                                   \
-  LogicalResult OP::inferShapes() { return sameAsOperand(*this, getX()); }
-KILN_INFER_UNARY(ReluOp)
-KILN_INFER_UNARY(SigmoidOp)
-KILN_INFER_UNARY(TanhOp)
-KILN_INFER_UNARY(ExpOp)
-KILN_INFER_UNARY(LogOp)
-KILN_INFER_UNARY(SqrtOp)
-KILN_INFER_UNARY(NegOp)
-KILN_INFER_UNARY(AbsOp)
-KILN_INFER_UNARY(ErfOp)
-KILN_INFER_UNARY(CeilOp)
-KILN_INFER_UNARY(FloorOp)
-KILN_INFER_UNARY(RoundOp)
-KILN_INFER_UNARY(ReciprocalOp)
-KILN_INFER_UNARY(SignOp)
-KILN_INFER_UNARY(SinOp)
-KILN_INFER_UNARY(CosOp)
-KILN_INFER_UNARY(TanOp)
-KILN_INFER_UNARY(AsinOp)
-KILN_INFER_UNARY(AcosOp)
-KILN_INFER_UNARY(AtanOp)
-KILN_INFER_UNARY(SinhOp)
-KILN_INFER_UNARY(CoshOp)
-KILN_INFER_UNARY(AsinhOp)
-KILN_INFER_UNARY(AcoshOp)
-KILN_INFER_UNARY(AtanhOp)
-KILN_INFER_UNARY(SoftsignOp)
-KILN_INFER_UNARY(SoftplusOp)
-KILN_INFER_UNARY(HardSwishOp)
-KILN_INFER_UNARY(MishOp)
-KILN_INFER_UNARY(NotOp)
-KILN_INFER_UNARY(IdentityOp)
-KILN_INFER_UNARY(LeakyReluOp)
-KILN_INFER_UNARY(EluOp)
-KILN_INFER_UNARY(CeluOp)
-KILN_INFER_UNARY(ThresholdedReluOp)
-KILN_INFER_UNARY(SeluOp)
-KILN_INFER_UNARY(HardSigmoidOp)
-#undef KILN_INFER_UNARY
-
-LogicalResult IsNaNOp::inferShapes() {
-  return sameAsOperand(*this, getX(), boolType(*this));
-}
-
 LogicalResult ConstantOp::inferShapes() {
   getResult().setType(cast<TensorType>(getValue().getType()));
   return success();
-}
-
-LogicalResult CastOp::inferShapes() {
-  Type elem = getElementTypeForOnnx(getContext(), getTo());
-  if (!elem)
-    return emitOpError("unsupported target type code ") << getTo();
-  return sameAsOperand(*this, getInput(), elem);
-}
-
-LogicalResult ClipOp::inferShapes() { return sameAsOperand(*this, getInput()); }
-
-#define KILN_INFER_BINARY(OP, ELEM)                                            \
-  LogicalResult OP::inferShapes() {                                            \
-    return broadcastAll(*this, {getA(), getB()}, ELEM);                        \
-  }
-KILN_INFER_BINARY(AddOp, elemOf(getA()))
-KILN_INFER_BINARY(SubOp, elemOf(getA()))
-KILN_INFER_BINARY(MulOp, elemOf(getA()))
-KILN_INFER_BINARY(DivOp, elemOf(getA()))
-KILN_INFER_BINARY(PowOp, elemOf(getA()))
-KILN_INFER_BINARY(ModOp, elemOf(getA()))
-KILN_INFER_BINARY(PReluOp, elemOf(getA()))
-KILN_INFER_BINARY(AndOp, boolType(*this))
-KILN_INFER_BINARY(OrOp, boolType(*this))
-KILN_INFER_BINARY(XorOp, boolType(*this))
-KILN_INFER_BINARY(EqualOp, boolType(*this))
-KILN_INFER_BINARY(LessOp, boolType(*this))
-KILN_INFER_BINARY(LessOrEqualOp, boolType(*this))
-KILN_INFER_BINARY(GreaterOp, boolType(*this))
-KILN_INFER_BINARY(GreaterOrEqualOp, boolType(*this))
-#undef KILN_INFER_BINARY
-
-#define KILN_INFER_VARIADIC(OP)                                                \
-  LogicalResult OP::inferShapes() {                                            \
-    return broadcastAll(*this, getData_0(), elemOf(getData_0().front()));      \
-  }
-KILN_INFER_VARIADIC(MaxOp)
-KILN_INFER_VARIADIC(MinOp)
-KILN_INFER_VARIADIC(SumOp)
-KILN_INFER_VARIADIC(MeanOp)
-#undef KILN_INFER_VARIADIC
-
-LogicalResult WhereOp::inferShapes() {
-  return broadcastAll(*this, {getCondition(), getX(), getY()}, elemOf(getX()));
 }
 
 LogicalResult MatMulOp::inferShapes() {

@@ -15,37 +15,9 @@ static constexpr int64_t kDyn = ShapedType::kDynamic;
 
 namespace {
 
-RankedTensorType ranked(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
-Type elemOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
-bool isNone(Value v) { return isa<NoneType>(v.getType()); }
 bool isIndexType(Type t) { return t.isInteger(32) || t.isInteger(64); }
 
-void setResult(Operation *op, ArrayRef<int64_t> shape, Type elem) {
-  op->getResult(0).setType(RankedTensorType::get(shape, elem));
-}
-LogicalResult setUnranked(Operation *op, Type elem) {
-  op->getResult(0).setType(UnrankedTensorType::get(elem));
-  return success();
-}
-LogicalResult sameAsOperand(Operation *op, Value v, Type elem = nullptr) {
-  if (!elem)
-    elem = elemOf(v);
-  auto t = ranked(v);
-  if (!t)
-    return setUnranked(op, elem);
-  setResult(op, t.getShape(), elem);
-  return success();
-}
 
-/// Ranked operand and result must have compatible shapes.
-LogicalResult verifySameShape(Operation *op, Value in, Value out) {
-  auto a = ranked(in), b = ranked(out);
-  if (a && b && failed(verifyCompatibleShape(a.getShape(), b.getShape())))
-    return op->emitOpError("result shape differs from the operand shape");
-  return success();
-}
 
 /// A ranked operand that must hold one element (a scalar or a 1-element
 /// tensor).

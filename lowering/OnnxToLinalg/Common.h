@@ -11,6 +11,17 @@
 
 namespace kiln {
 
+using onnx::elemOf;
+using onnx::isNone;
+
+/// Index attributes of `values`, as sizes or offsets of slices.
+inline llvm::SmallVector<mlir::OpFoldResult>
+indexAttrs(mlir::OpBuilder &b, llvm::ArrayRef<int64_t> values) {
+  return llvm::map_to_vector(values, [&](int64_t v) -> mlir::OpFoldResult {
+    return b.getIndexAttr(v);
+  });
+}
+
 /// The op's result as a static ranked tensor type, or null.
 mlir::RankedTensorType staticResultType(mlir::Operation *op, unsigned i = 0);
 

@@ -24,11 +24,6 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
-  return llvm::map_to_vector(
-      values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
-}
-
 /// Reshapes a static tensor to `to` (same number of elements) with a single
 /// collapse_shape or expand_shape where the shapes allow one, else through
 /// the 1-D form. Rank-0 tensors take an empty reassociation.

@@ -24,8 +24,6 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-bool isNone(Value v) { return isa<NoneType>(v.getType()); }
-
 /// Element `i` (in row-major order) of a static tensor, read at run time.
 Value extractElement(OpBuilder &b, Location loc, Value t, int64_t i = 0) {
   auto type = cast<RankedTensorType>(t.getType());
