@@ -119,6 +119,42 @@ def load_tensor(path):
     return numpy_helper.to_array(t)
 
 
+BF16_RTOL = 2.0 ** -7  # one bfloat16 ulp, relative
+
+
+def bfloat16_ios(model_path):
+    """Positions of the model's (non-initializer) inputs and outputs of
+    element type BFLOAT16."""
+    import onnx
+    m = onnx.load(model_path, load_external_data=False)
+    inits = {t.name for t in m.graph.initializer}
+    ins = [v for v in m.graph.input if v.name not in inits]
+    bf16 = onnx.TensorProto.BFLOAT16
+    pick = lambda vs: {i for i, v in enumerate(vs)
+                       if v.type.HasField("tensor_type") and v.type.tensor_type.elem_type == bf16}
+    return pick(ins), pick(m.graph.output)
+
+
+def retag_bfloat16(src, dst):
+    """ONNX's test data stores bfloat16 inputs as UINT16 tensors of their
+    bits: the same bytes, tagged BFLOAT16, written to dst."""
+    import onnx
+    t = onnx.TensorProto()
+    with open(src, "rb") as f:
+        t.ParseFromString(f.read())
+    if t.data_type != onnx.TensorProto.UINT16:
+        return src
+    t.data_type = onnx.TensorProto.BFLOAT16
+    with open(dst, "wb") as f:
+        f.write(t.SerializeToString())
+    return dst
+
+
+def bfloat16_bits_to_float(bits):
+    import numpy as np
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
 def compare(expected, actual, what, rtol=None, atol=None):
     """Returns None when they agree, else a short reason."""
     rtol = RTOL if rtol is None else rtol
@@ -275,13 +311,18 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
     if os.path.isfile(tol_file):
         with open(tol_file) as f:
             tol = tuple(float(x) for x in f.read().split()[:2])
+    import numpy as np
+    bf16_inputs, bf16_outputs = bfloat16_ios(model)
     for ds in data_sets:
         ds_dir = os.path.join(test_dir, ds)
         res_dir = os.path.join(out_dir, ds)
         shutil.rmtree(res_dir, ignore_errors=True)
         os.makedirs(res_dir)
+        inputs = [retag_bfloat16(f, os.path.join(res_dir, "bf16_" + os.path.basename(f)))
+                  if i in bf16_inputs else f
+                  for i, f in enumerate(numbered(ds_dir, "input"))]
         rc, out, timed_out = run_command(
-            list(runner) + [exe] + numbered(ds_dir, "input") + ["--output-dir", res_dir],
+            list(runner) + [exe] + inputs + ["--output-dir", res_dir],
             timeout)
         if timed_out:
             return result("timeout", "%s: run timed out after %d s" % (ds, timeout))
@@ -303,7 +344,13 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
                 actual = load_tensor(got_path)
             except Exception as e:
                 return result("mismatch", "%s: cannot read %s: %s" % (ds, base, e))
-            why = compare(expected, actual, "%s/%s" % (ds, base[:-3]), *tol)
+            rtol, atol = tol
+            if int(base[len("output_"):-3]) in bf16_outputs and expected.dtype == np.uint16:
+                # bfloat16 references are stored as their bits (numpy has no
+                # bfloat16); compare the values to one bfloat16 ulp.
+                expected = bfloat16_bits_to_float(expected)
+                rtol = BF16_RTOL
+            why = compare(expected, actual, "%s/%s" % (ds, base[:-3]), rtol, atol)
             if why:
                 return result("mismatch", why)
     return result("pass")

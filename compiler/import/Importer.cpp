@@ -123,7 +123,7 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &type,
            failure();
   const auto &tt = type.tensor_type();
   Type elem = kop::getElementTypeForOnnx(&ctx, tt.elem_type());
-  if (!elem || elem.isUnsignedInteger() || elem.isF16() || elem.isBF16())
+  if (!elem)
     return error(fileLoc()) << what << " has element type "
                             << ::onnx::TensorProto_DataType_Name(
                                    (::onnx::TensorProto_DataType)tt.elem_type())
@@ -188,7 +188,7 @@ FailureOr<StringRef> Importer::tensorBytes(const ::onnx::TensorProto &tensor,
 FailureOr<ElementsAttr>
 Importer::convertTensor(const ::onnx::TensorProto &tensor, Location loc) {
   Type elem = kop::getElementTypeForOnnx(&ctx, tensor.data_type());
-  if (!elem || elem.isUnsignedInteger() || elem.isF16() || elem.isBF16())
+  if (!elem)
     return error(loc) << "tensor '" << tensor.name() << "' has element type "
                       << ::onnx::TensorProto_DataType_Name(
                              (::onnx::TensorProto_DataType)tensor.data_type())
@@ -221,6 +221,12 @@ Importer::convertTensor(const ::onnx::TensorProto &tensor, Location loc) {
       for (float v : tensor.float_data()) put(v);
     else if (elem.isF64())
       for (double v : tensor.double_data()) put(v);
+    else if (elem.isUnsignedInteger(64))
+      for (uint64_t v : tensor.uint64_data()) put(v);
+    else if (elem.isUnsignedInteger(32))
+      for (uint64_t v : tensor.uint64_data()) put((uint32_t)v);
+    else if (elem.isF16() || elem.isBF16())
+      for (int32_t v : tensor.int32_data()) put((uint16_t)v);
     else if (elem.isInteger(64))
       for (int64_t v : tensor.int64_data()) put(v);
     else if (elem.isInteger(32))

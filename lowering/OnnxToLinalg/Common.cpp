@@ -131,7 +131,15 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value v = body(nb, nloc, args.drop_back());
+        // float16 and bfloat16 compute in f32 (ONNX allows it; libm and the
+        // inline math take f32).
+        SmallVector<Value> xs;
+        for (Value x : args.drop_back())
+          xs.push_back(x.getType().isF16() || x.getType().isBF16()
+                           ? convertScalar(nb, nloc, x, nb.getF32Type())
+                           : x);
+        Value v = convertScalar(nb, nloc, body(nb, nloc, xs),
+                                resultType.getElementType());
         linalg::YieldOp::create(nb, nloc, v);
       });
   return generic.getResult(0);
@@ -195,25 +203,102 @@ Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
                                    b.getIntegerAttr(type, (int64_t)value));
 }
 
+/// f32 to bf16, rounding to nearest even, in integer ops (x86 and Arm
+/// C libraries of Debian 12 have no __truncsfbf2 for the instruction
+/// selector's libcall).
+static Value truncToBF16(OpBuilder &b, Location loc, Value f32) {
+  Type i32 = b.getI32Type(), i16 = b.getIntegerType(16);
+  auto c = [&](uint32_t v) {
+    return arith::ConstantOp::create(b, loc, i32, b.getIntegerAttr(i32, v));
+  };
+  Value bits = arith::BitcastOp::create(b, loc, i32, f32);
+  Value lsb = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bits, c(16)), c(1));
+  Value bias = arith::AddIOp::create(b, loc, lsb, c(0x7fff));
+  Value rounded = arith::ShRUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, bits, bias), c(16));
+  // NaN stays a (quiet) NaN rather than rounding into infinity.
+  Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, f32,
+                                      f32);
+  Value nan = arith::OrIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bits, c(16)), c(0x40));
+  Value r = arith::SelectOp::create(b, loc, isNaN, nan, rounded);
+  return arith::BitcastOp::create(b, loc, b.getBF16Type(),
+                                  arith::TruncIOp::create(b, loc, i16, r));
+}
+
+/// f16 to f32 (exact) in integer ops: riscv64's libgcc 12 has no
+/// __extendhfsf2 for the instruction selector's libcall.
+static Value extendF16(OpBuilder &b, Location loc, Value f16) {
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto c = [&](uint32_t v) {
+    return arith::ConstantOp::create(b, loc, i32, b.getIntegerAttr(i32, v));
+  };
+  Value h = arith::ExtUIOp::create(
+      b, loc, i32,
+      arith::BitcastOp::create(b, loc, b.getIntegerType(16), f16));
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, h, c(0x8000)), c(16));
+  Value exp = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, h, c(10)), c(0x1f));
+  Value mant = arith::AndIOp::create(b, loc, h, c(0x3ff));
+  Value mant23 = arith::ShLIOp::create(b, loc, mant, c(13));
+  // Normal: rebias the exponent (15 -> 127); all-ones: Inf or NaN.
+  Value normal = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(b, loc, arith::AddIOp::create(b, loc, exp, c(112)),
+                            c(23)),
+      mant23);
+  Value special = arith::OrIOp::create(b, loc, c(0x7f800000), mant23);
+  // Zero and subnormals: mant * 2^-24, exact in f32.
+  Value sub = arith::BitcastOp::create(
+      b, loc, i32,
+      arith::MulFOp::create(
+          b, loc, arith::UIToFPOp::create(b, loc, f32, mant),
+          arith::ConstantOp::create(b, loc, f32,
+                                    b.getFloatAttr(f32, 0x1p-24))));
+  auto is = [&](uint32_t e) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp, c(e));
+  };
+  Value mag = arith::SelectOp::create(
+      b, loc, is(0), sub, arith::SelectOp::create(b, loc, is(31), special, normal));
+  return arith::BitcastOp::create(b, loc, f32,
+                                  arith::OrIOp::create(b, loc, sign, mag));
+}
+
 Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
   Type from = v.getType();
   if (from == to)
     return v;
   auto fromF = dyn_cast<FloatType>(from), toF = dyn_cast<FloatType>(to);
+  bool fromU = from.isUnsignedInteger() || from.isInteger(1);
   if (fromF && toF) {
+    if (from.isF16())
+      return convertScalar(b, loc, extendF16(b, loc, v), to);
     if (fromF.getWidth() < toF.getWidth())
       return arith::ExtFOp::create(b, loc, to, v);
+    if (to.isBF16()) {
+      if (!from.isF32())
+        v = arith::TruncFOp::create(b, loc, b.getF32Type(), v);
+      return truncToBF16(b, loc, v);
+    }
     return arith::TruncFOp::create(b, loc, to, v);
   }
+  if (from.isF16())
+    return convertScalar(b, loc, extendF16(b, loc, v), to);
   if (fromF) {
     if (to.isInteger(1)) {
       Value zero = scalarConstant(b, loc, from, 0.0);
       return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
     }
+    if (to.isUnsignedInteger())
+      return arith::FPToUIOp::create(b, loc, to, v);
     return arith::FPToSIOp::create(b, loc, to, v);
   }
   if (toF) {
-    if (from.isInteger(1))
+    if (to.isBF16())
+      return truncToBF16(b, loc, convertScalar(b, loc, v, b.getF32Type()));
+    if (fromU)
       return arith::UIToFPOp::create(b, loc, to, v);
     return arith::SIToFPOp::create(b, loc, to, v);
   }
@@ -223,8 +308,10 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
   }
   if (fw < tw)
-    return from.isInteger(1) ? (Value)arith::ExtUIOp::create(b, loc, to, v)
-                             : (Value)arith::ExtSIOp::create(b, loc, to, v);
+    return fromU ? (Value)arith::ExtUIOp::create(b, loc, to, v)
+                 : (Value)arith::ExtSIOp::create(b, loc, to, v);
+  if (fw == tw) // signed and unsigned of one width: the same bits
+    return arith::BitcastOp::create(b, loc, to, v);
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
@@ -286,9 +373,10 @@ Value lowestValue(OpBuilder &b, Location loc, Type t) {
         b, loc, t,
         b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), true)));
   unsigned w = t.getIntOrFloatBitWidth();
+  bool u = w == 1 || t.isUnsignedInteger();
   return arith::ConstantOp::create(
       b, loc, t,
-      b.getIntegerAttr(t, w == 1 ? APInt(1, 0) : APInt::getSignedMinValue(w)));
+      b.getIntegerAttr(t, u ? APInt(w, 0) : APInt::getSignedMinValue(w)));
 }
 
 Value highestValue(OpBuilder &b, Location loc, Type t) {
@@ -297,9 +385,10 @@ Value highestValue(OpBuilder &b, Location loc, Type t) {
         b, loc, t,
         b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), false)));
   unsigned w = t.getIntOrFloatBitWidth();
+  bool u = w == 1 || t.isUnsignedInteger();
   return arith::ConstantOp::create(
       b, loc, t,
-      b.getIntegerAttr(t, w == 1 ? APInt(1, 1) : APInt::getSignedMaxValue(w)));
+      b.getIntegerAttr(t, u ? APInt::getMaxValue(w) : APInt::getSignedMaxValue(w)));
 }
 
 Value padTensor(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> low,
@@ -327,6 +416,18 @@ Value cst(OpBuilder &b, Location loc, Value like, double v) {
   return scalarConstant(b, loc, like.getType(), v);
 }
 
+arith::CmpIPredicate forType(arith::CmpIPredicate p, Type t) {
+  if (!t.isUnsignedInteger())
+    return p;
+  switch (p) {
+  case arith::CmpIPredicate::slt: return arith::CmpIPredicate::ult;
+  case arith::CmpIPredicate::sle: return arith::CmpIPredicate::ule;
+  case arith::CmpIPredicate::sgt: return arith::CmpIPredicate::ugt;
+  case arith::CmpIPredicate::sge: return arith::CmpIPredicate::uge;
+  default: return p;
+  }
+}
+
 Value addV(OpBuilder &b, Location l, Value x, Value y) {
   return isF(x) ? (Value)arith::AddFOp::create(b, l, x, y)
                 : (Value)arith::AddIOp::create(b, l, x, y);
@@ -340,8 +441,11 @@ Value mulV(OpBuilder &b, Location l, Value x, Value y) {
                 : (Value)arith::MulIOp::create(b, l, x, y);
 }
 Value divV(OpBuilder &b, Location l, Value x, Value y) {
-  return isF(x) ? (Value)arith::DivFOp::create(b, l, x, y)
-                : (Value)arith::DivSIOp::create(b, l, x, y);
+  if (isF(x))
+    return arith::DivFOp::create(b, l, x, y);
+  if (x.getType().isUnsignedInteger())
+    return arith::DivUIOp::create(b, l, x, y);
+  return arith::DivSIOp::create(b, l, x, y);
 }
 // Float max and min propagate NaN (arith.maximumf/minimumf) but need not
 // order -0 below +0 (`nsz`): no ONNX op asks for that order, and honouring
@@ -350,12 +454,16 @@ Value divV(OpBuilder &b, Location l, Value x, Value y) {
 Value maxV(OpBuilder &b, Location l, Value x, Value y) {
   return isF(x) ? (Value)arith::MaximumFOp::create(b, l, x, y,
                                                    arith::FastMathFlags::nsz)
-                : (Value)arith::MaxSIOp::create(b, l, x, y);
+      : x.getType().isUnsignedInteger()
+          ? (Value)arith::MaxUIOp::create(b, l, x, y)
+          : (Value)arith::MaxSIOp::create(b, l, x, y);
 }
 Value minV(OpBuilder &b, Location l, Value x, Value y) {
   return isF(x) ? (Value)arith::MinimumFOp::create(b, l, x, y,
                                                    arith::FastMathFlags::nsz)
-                : (Value)arith::MinSIOp::create(b, l, x, y);
+      : x.getType().isUnsignedInteger()
+          ? (Value)arith::MinUIOp::create(b, l, x, y)
+          : (Value)arith::MinSIOp::create(b, l, x, y);
 }
 
 std::optional<ArrayRef<char>> constantBytes(Value v, bool &splat) {

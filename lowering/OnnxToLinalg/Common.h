@@ -6,6 +6,7 @@
 #include "dialects/onnx/ShapeHelpers.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
@@ -119,6 +120,11 @@ mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 /// Scalar arithmetic on float or (signless) integer values, picking the
 /// arith op by type; used inside linalg.generic bodies.
 bool isF(mlir::Value v);
+/// `p` for values of type `t`: the unsigned form of an ordering predicate
+/// where `t` is an unsigned integer type. (ONNX's unsigned types stay
+/// unsigned through the lowering, which picks unsigned arith ops for them;
+/// convert-onnx-to-linalg makes every type signless at its end.)
+mlir::arith::CmpIPredicate forType(mlir::arith::CmpIPredicate p, mlir::Type t);
 mlir::Value cst(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
                 double v);
 mlir::Value addV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,

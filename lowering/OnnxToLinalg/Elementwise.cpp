@@ -16,9 +16,12 @@ namespace {
 Value cmpV(OpBuilder &b, Location l, arith::CmpFPredicate f,
            arith::CmpIPredicate i, Value x, Value y) {
   return isF(x) ? (Value)arith::CmpFOp::create(b, l, f, x, y)
-                : (Value)arith::CmpIOp::create(b, l, i, x, y);
+                : (Value)arith::CmpIOp::create(b, l, forType(i, x.getType()),
+                                               x, y);
 }
 Value ltZero(OpBuilder &b, Location l, Value x) {
+  if (x.getType().isUnsignedInteger())
+    return arith::ConstantOp::create(b, l, b.getBoolAttr(false));
   return cmpV(b, l, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, x,
               cst(b, l, x, 0));
 }
@@ -59,6 +62,8 @@ BODY(NegOp) {
 }
 BODY(AbsOp) {
   (void)op;
+  if (a[0].getType().isUnsignedInteger())
+    return a[0];
   return isF(a[0]) ? (Value)math::AbsFOp::create(b, l, a[0])
                    : (Value)math::AbsIOp::create(b, l, a[0]);
 }
@@ -202,6 +207,8 @@ BODY(ModOp) {
   Value x = a[0], y = a[1];
   if (isF(x))
     return arith::RemFOp::create(b, l, x, y);
+  if (x.getType().isUnsignedInteger())
+    return arith::RemUIOp::create(b, l, x, y);
   Value r = arith::RemSIOp::create(b, l, x, y);
   if (op.getFmod())
     return r;

@@ -1,6 +1,7 @@
 //===- OnnxToLinalg.cpp - the convert-onnx-to-linalg pass -----------------===//
 #include "lowering/OnnxToLinalg/Common.h"
 
+#include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
@@ -63,7 +64,18 @@ struct ConvertOnnxToLinalgPass
       return WalkResult::interrupt();
     });
     if (left.wasInterrupted())
-      signalPassFailure();
+      return signalPassFailure();
+    // ONNX's unsigned integer types reach here as ui8..ui64 (the patterns
+    // chose unsigned arith ops by them); from here on the bits are signless.
+    AttrTypeReplacer signless;
+    signless.addReplacement([](IntegerType t) -> std::optional<Type> {
+      if (t.isSignless())
+        return std::nullopt;
+      return IntegerType::get(t.getContext(), t.getWidth());
+    });
+    signless.recursivelyReplaceElementsIn(module, /*replaceAttrs=*/true,
+                                          /*replaceLocs=*/false,
+                                          /*replaceTypes=*/true);
   }
 };
 } // namespace

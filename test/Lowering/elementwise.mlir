@@ -49,3 +49,39 @@ func.func @relu(%a: tensor<4xf32>) -> tensor<4xf32> {
   %y = onnx.Relu %a : (tensor<4xf32>) -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// Unsigned operands pick unsigned arith ops; the lowered IR is signless.
+// CHECK-LABEL: func.func @unsigned
+// CHECK-SAME: (%{{.*}}: tensor<4xi8>, %{{.*}}: tensor<4xi8>) -> (tensor<4xi8>, tensor<4xi1>, tensor<4xi8>, tensor<4xf32>)
+// CHECK: arith.divui %{{.*}}, %{{.*}} : i8
+// CHECK: arith.cmpi ult, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.maxui %{{.*}}, %{{.*}} : i8
+// CHECK: arith.uitofp %{{.*}} : i8 to f32
+// CHECK-NOT: ui8
+func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> (tensor<4xui8>, tensor<4xi1>, tensor<4xui8>, tensor<4xf32>) {
+  %d = onnx.Div %a, %b : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  %l = onnx.Less %a, %b : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xi1>
+  %m = onnx.Max %a, %b : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  %f = onnx.Cast %a {to = 1 : i64} : (tensor<4xui8>) -> tensor<4xf32>
+  return %d, %l, %m, %f : tensor<4xui8>, tensor<4xi1>, tensor<4xui8>, tensor<4xf32>
+}
+
+// -----
+
+// float16 computes in f32 (widened by integer ops, exactly) and rounds back;
+// f32 to bfloat16 rounds to nearest even in integer ops.
+// CHECK-LABEL: func.func @half
+// CHECK: linalg.generic
+// CHECK: arith.bitcast %{{.*}} : f16 to i16
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: linalg.generic
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: arith.bitcast %{{.*}} : i16 to bf16
+func.func @half(%a: tensor<4xf16>, %b: tensor<4xf16>, %c: tensor<4xf32>) -> (tensor<4xf16>, tensor<4xbf16>) {
+  %m = onnx.Max %a, %b : (tensor<4xf16>, tensor<4xf16>) -> tensor<4xf16>
+  %t = onnx.Cast %c {to = 16 : i64} : (tensor<4xf32>) -> tensor<4xbf16>
+  return %m, %t : tensor<4xf16>, tensor<4xbf16>
+}
