@@ -49,6 +49,7 @@ void populateTensorOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateNNPatterns(mlir::RewritePatternSet &patterns);
 void populateRNNPatterns(mlir::RewritePatternSet &patterns);
 void populateLossPatterns(mlir::RewritePatternSet &patterns);
+void populateQuantPatterns(mlir::RewritePatternSet &patterns);
 /// NonMaxSuppression (Detection.cpp): scf loops on tensors.
 void populateDetectionPatterns(mlir::RewritePatternSet &patterns);
 

@@ -358,6 +358,7 @@ static int fixedOperandCount(RegisteredOperationName name) {
   if (name.hasTrait<OpTrait::OneOperand>()) return 1;
 #define KILN_N(K) if (name.hasTrait<OpTrait::NOperands<K>::Impl>()) return K;
   KILN_N(2) KILN_N(3) KILN_N(4) KILN_N(5) KILN_N(6) KILN_N(7) KILN_N(8)
+  KILN_N(9)
 #undef KILN_N
   return -1;
 }
@@ -399,6 +400,24 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
       return error(loc) << "input '" << in << "' is not defined before use",
              failure();
     operands.push_back(it->second);
+  }
+  // PRelu before opset 7 applies a 1-D slope of C values along the channel
+  // axis (dim 1), not numpy-style along the last: make it [C, 1, ..., 1].
+  if (node.op_type() == "PRelu" && opset < 7 && operands.size() == 2) {
+    auto x = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto slope = dyn_cast<RankedTensorType>(operands[1].getType());
+    if (x && slope && x.getRank() > 2 && slope.getRank() == 1 &&
+        slope.getDimSize(0) != 1) {
+      SmallVector<int64_t> axes, shape{slope.getDimSize(0)};
+      for (int64_t i = 1; i + 1 < x.getRank(); ++i) {
+        axes.push_back(i);
+        shape.push_back(1);
+      }
+      auto unsqueeze = kop::UnsqueezeOp::create(
+          builder, loc, RankedTensorType::get(shape, slope.getElementType()),
+          operands[1], noValue(), builder.getDenseI64ArrayAttr(axes));
+      operands[1] = unsqueeze.getResult();
+    }
   }
   int want = fixedOperandCount(*name);
   if (want >= 0) {

@@ -78,6 +78,14 @@ def Onnx_MishOp : Onnx_UnaryOp<"Mish", "y = x * tanh(softplus(x)).">;
 def Onnx_NotOp : Onnx_UnaryOp<"Not", "logical negation of a bool tensor.", "Bool">;
 def Onnx_IdentityOp : Onnx_UnaryOp<"Identity", "y = x.", "Any"> { let hasFolder = 1; }
 def Onnx_IsNaNOp : Onnx_UnaryOp<"IsNaN", "true where x is NaN.", "Float", 1>;
+def Onnx_IsInfOp : Onnx_UnaryOp<"IsInf", "true where x is +inf (with detect_positive) or -inf (with detect_negative).", "Float", 1> {
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<I64Attr, "1">:$detect_negative,
+                   DefaultValuedAttr<I64Attr, "1">:$detect_positive);
+}
+def Onnx_ShrinkOp : Onnx_UnaryOp<"Shrink", "y = x < -lambd ? x + bias : x > lambd ? x - bias : 0.", "Numeric"> {
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "0.0">:$bias,
+                   DefaultValuedAttr<F32Attr, "0.5">:$lambd);
+}
 
 class Onnx_UnaryAlphaOp<string mnemonic, string spec, string alpha>
     : Onnx_UnaryOp<mnemonic, spec> {
@@ -120,10 +128,15 @@ class Onnx_BinaryOp<string mnemonic, string spec, string operands = "Same",
   let arguments = (ins AnyTensor:$A, AnyTensor:$B);
   let results = (outs AnyTensor:$C);
   let assemblyFormat = "$A `,` $B attr-dict `:` functional-type(operands, results)";
+  // Checks beyond the family's: the body of a function of `op`.
+  code extraVerify = "return ::mlir::success();";
   let extraClassDefinition = [{
     ::mlir::LogicalResult $cppClass::verify() {
-      return ::kiln::onnx::verifyBinary(
-          *this, ::kiln::onnx::OperandKind::}] # operands # [{);
+      if (::mlir::failed(::kiln::onnx::verifyBinary(
+              *this, ::kiln::onnx::OperandKind::}] # operands # [{)))
+        return ::mlir::failure();
+      [[maybe_unused]] $cppClass op = *this;
+      }] # extraVerify # [{
     }
     ::mlir::LogicalResult $cppClass::inferShapes() {
       return ::kiln::onnx::inferBroadcast(*this, }] # !if(boolResult, "true", "false") # [{);
@@ -147,6 +160,17 @@ def Onnx_GreaterOrEqualOp : Onnx_BinaryOp<"GreaterOrEqual", "c = (a >= b), a boo
 def Onnx_PReluOp : Onnx_BinaryOp<"PRelu", "c = a < 0 ? b * a : a (b is the slope).">;
 def Onnx_ModOp : Onnx_BinaryOp<"Mod", "the remainder; with fmod = 1 it takes the dividend's sign, else the divisor's."> {
   let arguments = (ins AnyTensor:$A, AnyTensor:$B, DefaultValuedAttr<I64Attr, "0">:$fmod);
+}
+
+def Onnx_BitShiftOp : Onnx_BinaryOp<"BitShift", "c = a << b (direction LEFT) or a >> b (RIGHT), of unsigned integers; shifts by the width or more give 0."> {
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, StrAttr:$direction);
+  let extraVerify = [{
+    if (!elemOf(op.getA()).isUnsignedInteger())
+      return op.emitOpError("expects unsigned integer operands");
+    if (op.getDirection() != "LEFT" && op.getDirection() != "RIGHT")
+      return op.emitOpError("direction must be LEFT or RIGHT");
+    return ::mlir::success();
+  }];
 }
 
 class Onnx_VariadicOp<string mnemonic, string spec>

@@ -198,7 +198,6 @@ def Onnx_NonMaxSuppressionOp : Onnx_Op<"NonMaxSuppression"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-#endif // KILN_ONNX_NN_OPS_TD
 
 def Onnx_NegativeLogLikelihoodLossOp : Onnx_Op<"NegativeLogLikelihoodLoss"> {
   let summary = "the negative log-likelihood of the target classes";
@@ -242,3 +241,5 @@ def Onnx_SoftmaxCrossEntropyLossOp : Onnx_Op<"SoftmaxCrossEntropyLoss"> {
   let results = (outs AnyTensor:$output, Optional<AnyTensor>:$log_prob);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
+
+#endif // KILN_ONNX_NN_OPS_TD

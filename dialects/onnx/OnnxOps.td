@@ -379,5 +379,6 @@ def Onnx_DropoutOp : Onnx_ShapeOp<"Dropout"> {
 include "dialects/onnx/OnnxTensorOps.td"
 include "dialects/onnx/OnnxNNOps.td"
 include "dialects/onnx/OnnxRNNOps.td"
+include "dialects/onnx/OnnxQuantOps.td"
 
 #endif // KILN_ONNX_OPS_TD

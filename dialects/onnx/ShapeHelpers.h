@@ -67,6 +67,15 @@ inline mlir::LogicalResult sameAsOperand(mlir::Operation *op, mlir::Value v,
     setUnranked(op, 0, elem);
   return mlir::success();
 }
+/// MatMul's shape rule for result 0 of `op`, of element type `elem`.
+mlir::LogicalResult inferMatMulShape(mlir::Operation *op, mlir::Value a,
+                                     mlir::Value b, mlir::Type elem);
+/// Conv's shape rule (input x, weights w, window attributes of `op`) for
+/// result 0, of element type `elem`.
+mlir::LogicalResult
+inferConvShape(mlir::Operation *op, mlir::Value x, mlir::Value w,
+               int64_t group, std::optional<llvm::ArrayRef<int64_t>> kernelShape,
+               mlir::Type elem);
 /// Ranked operand and result must have compatible shapes.
 inline mlir::LogicalResult verifySameShape(mlir::Operation *op, mlir::Value in,
                                            mlir::Value out) {

@@ -788,14 +788,15 @@ LogicalResult ConstantOp::inferShapes() {
   return success();
 }
 
-LogicalResult MatMulOp::inferShapes() {
-  auto a = ranked(getA()), b = ranked(getB());
+LogicalResult kiln::onnx::inferMatMulShape(Operation *op, Value av, Value bv,
+                                          Type elem) {
+  auto a = ranked(av), b = ranked(bv);
   if (!a || !b) {
-    setUnranked(*this, 0, elemOf(getA()));
+    setUnranked(op, 0, elem);
     return success();
   }
   if (a.getRank() == 0 || b.getRank() == 0)
-    return emitOpError("operands must have rank 1 or more");
+    return op->emitOpError("operands must have rank 1 or more");
   Shape sa(a.getShape()), sb(b.getShape());
   bool aVec = sa.size() == 1, bVec = sb.size() == 1;
   if (aVec)
@@ -804,18 +805,22 @@ LogicalResult MatMulOp::inferShapes() {
     sb.push_back(1);
   int64_t ka = sa.back(), kb = sb[sb.size() - 2];
   if (ka != kDyn && kb != kDyn && ka != kb)
-    return emitOpError("inner dimensions differ: ") << ka << " and " << kb;
+    return op->emitOpError("inner dimensions differ: ") << ka << " and " << kb;
   auto batch = broadcastShapes(ArrayRef<int64_t>(sa).drop_back(2),
                                ArrayRef<int64_t>(sb).drop_back(2));
   if (!batch)
-    return emitOpError("batch dimensions do not broadcast");
+    return op->emitOpError("batch dimensions do not broadcast");
   Shape out = *batch;
   if (!aVec)
     out.push_back(sa[sa.size() - 2]);
   if (!bVec)
     out.push_back(sb.back());
-  setResult(*this, 0, out, a.getElementType());
+  setResult(op, 0, out, elem);
   return success();
+}
+
+LogicalResult MatMulOp::inferShapes() {
+  return inferMatMulShape(*this, getA(), getB(), elemOf(getA()));
 }
 
 LogicalResult GemmOp::inferShapes() {
@@ -842,27 +847,38 @@ LogicalResult GemmOp::inferShapes() {
   return success();
 }
 
-LogicalResult ConvOp::inferShapes() {
-  auto w = ranked(getW());
-  if (!w || !ranked(getX())) {
-    setUnranked(*this, 0, elemOf(getX()));
+LogicalResult kiln::onnx::inferConvShape(
+    Operation *op, Value x, Value wv, int64_t group,
+    std::optional<ArrayRef<int64_t>> kernelShape, Type elem) {
+  auto w = ranked(wv);
+  if (!w || !ranked(x)) {
+    setUnranked(op, 0, elem);
     return success();
   }
-  if (w.getRank() != ranked(getX()).getRank())
-    return emitOpError("weights rank ")
+  if (w.getRank() != ranked(x).getRank())
+    return op->emitOpError("weights rank ")
            << w.getRank() << " differs from input rank "
-           << ranked(getX()).getRank();
-  int64_t cin = ranked(getX()).getDimSize(1);
-  if (cin != kDyn && !w.isDynamicDim(1) && w.getDimSize(1) * getGroup() != cin)
-    return emitOpError("input channels (")
+           << ranked(x).getRank();
+  int64_t cin = ranked(x).getDimSize(1);
+  if (cin != kDyn && !w.isDynamicDim(1) && w.getDimSize(1) * group != cin)
+    return op->emitOpError("input channels (")
            << cin << ") differ from weight channels x group ("
-           << w.getDimSize(1) << " x " << getGroup() << ")";
-  if (!w.isDynamicDim(0) && w.getDimSize(0) % getGroup() != 0)
-    return emitOpError("output channels are not divisible by group");
-  auto kernel = mergeKernel(w, getKernelShape());
+           << w.getDimSize(1) << " x " << group << ")";
+  if (!w.isDynamicDim(0) && w.getDimSize(0) % group != 0)
+    return op->emitOpError("output channels are not divisible by group");
+  auto kernel = mergeKernel(w, kernelShape);
   if (!kernel)
-    return emitOpError("kernel_shape differs from the weights");
-  return inferWindow(*this, getX(), *kernel, w.getDimSize(0));
+    return op->emitOpError("kernel_shape differs from the weights");
+  if (failed(inferWindow(op, x, *kernel, w.getDimSize(0))))
+    return failure();
+  op->getResult(0).setType(
+      cast<TensorType>(op->getResult(0).getType()).clone(elem));
+  return success();
+}
+
+LogicalResult ConvOp::inferShapes() {
+  return inferConvShape(*this, getX(), getW(), getGroup(), getKernelShape(),
+                        elemOf(getX()));
 }
 
 LogicalResult MaxPoolOp::inferShapes() {

@@ -162,6 +162,44 @@ BODY(CastOp) {
   return convertScalar(b, l, a[0],
                        cast<ShapedType>(op.getType()).getElementType());
 }
+BODY(IsInfOp) {
+  Value x = a[0];
+  auto ft = cast<FloatType>(x.getType());
+  auto inf = [&](bool neg) -> Value {
+    return arith::ConstantOp::create(
+        b, l, ft, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), neg)));
+  };
+  Value r = arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+  if (op.getDetectPositive())
+    r = arith::OrIOp::create(
+        b, l, r, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, inf(false)));
+  if (op.getDetectNegative())
+    r = arith::OrIOp::create(
+        b, l, r, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, inf(true)));
+  return r;
+}
+BODY(ShrinkOp) {
+  Value x = a[0];
+  double lambd = op.getLambd().convertToDouble(), bias = op.getBias().convertToDouble();
+  Value lo = cmpV(b, l, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                  x, cst(b, l, x, -lambd));
+  Value hi = cmpV(b, l, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+                  x, cst(b, l, x, lambd));
+  return selectV(b, l, lo, addV(b, l, x, cst(b, l, x, bias)),
+                 selectV(b, l, hi, subV(b, l, x, cst(b, l, x, bias)),
+                         cst(b, l, x, 0)));
+}
+BODY(BitShiftOp) {
+  Value x = a[0], y = a[1];
+  unsigned width = x.getType().getIntOrFloatBitWidth();
+  Value shifted = op.getDirection() == "LEFT"
+                      ? (Value)arith::ShLIOp::create(b, l, x, y)
+                      : (Value)arith::ShRUIOp::create(b, l, x, y);
+  // arith's shifts by the width or more are poison; numpy's give 0.
+  Value tooFar = arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge, y,
+                                       cst(b, l, y, width));
+  return selectV(b, l, tooFar, cst(b, l, x, 0), shifted);
+}
 BODY(AddOp) { (void)op; return addV(b, l, a[0], a[1]); }
 BODY(SubOp) { (void)op; return subV(b, l, a[0], a[1]); }
 BODY(MulOp) { (void)op; return mulV(b, l, a[0], a[1]); }
@@ -379,7 +417,8 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
       ElementwisePattern<kop::AtanhOp>, ElementwisePattern<kop::SoftsignOp>,
       ElementwisePattern<kop::SoftplusOp>, ElementwisePattern<kop::HardSwishOp>,
       ElementwisePattern<kop::MishOp>, ElementwisePattern<kop::NotOp>,
-      ElementwisePattern<kop::IsNaNOp>,
+      ElementwisePattern<kop::IsNaNOp>, ElementwisePattern<kop::IsInfOp>,
+      ElementwisePattern<kop::ShrinkOp>, ElementwisePattern<kop::BitShiftOp>,
       ElementwisePattern<kop::LeakyReluOp>, ElementwisePattern<kop::EluOp>,
       ElementwisePattern<kop::CeluOp>, ElementwisePattern<kop::ThresholdedReluOp>,
       ElementwisePattern<kop::SeluOp>, ElementwisePattern<kop::HardSigmoidOp>,

@@ -28,6 +28,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateNNPatterns(patterns);
     kiln::populateRNNPatterns(patterns);
     kiln::populateLossPatterns(patterns);
+    kiln::populateQuantPatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);

@@ -1,0 +1,33 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @scale_length(%x: tensor<2x3xf32>, %s: tensor<4xf32>) -> tensor<2x3xui8> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{y_scale has 4 values for an axis of size 3}}
+  %y = onnx.QuantizeLinear %x, %s, %n {axis = 1 : i64} : (tensor<2x3xf32>, tensor<4xf32>, none) -> tensor<2x3xui8>
+  return %y : tensor<2x3xui8>
+}
+
+// -----
+
+func.func @zero_point_type(%x: tensor<2x3xui8>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{x_zero_point has element type 'i8', x 'ui8'}}
+  %y = onnx.DequantizeLinear %x, %s, %z : (tensor<2x3xui8>, tensor<f32>, tensor<i8>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @float_product(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>) -> tensor<2x2xi32> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{expects 8-bit integer operands}}
+  %y = onnx.MatMulInteger %a, %b, %n, %n : (tensor<2x3xf32>, tensor<3x2xf32>, none, none) -> tensor<2x2xi32>
+  return %y : tensor<2x2xi32>
+}
+
+// -----
+
+func.func @shift_signed(%a: tensor<4xi8>, %b: tensor<4xi8>) -> tensor<4xi8> {
+  // expected-error @+1 {{expects unsigned integer operands}}
+  %y = onnx.BitShift %a, %b {direction = "LEFT"} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
+  return %y : tensor<4xi8>
+}
