@@ -532,6 +532,34 @@ static LogicalResult inferResize(Operation *op, Value x) {
 
 LogicalResult ResizeOp::inferShapes() { return inferResize(*this, getX()); }
 
+LogicalResult GridSampleOp::verify() {
+  if (!llvm::is_contained({"bilinear", "nearest", "bicubic"}, getMode()))
+    return emitOpError("unknown mode '") << getMode() << "'";
+  if (!llvm::is_contained({"zeros", "border", "reflection"}, getPaddingMode()))
+    return emitOpError("unknown padding_mode '") << getPaddingMode() << "'";
+  if (!isa<FloatType>(elemOf(getX())) || elemOf(getGrid()) != elemOf(getX()))
+    return emitOpError("X and grid must be float tensors of one type");
+  auto x = ranked(getX()), g = ranked(getGrid());
+  if (x && x.getRank() != 4)
+    return emitOpError("X must be 4-D (N x C x H x W)");
+  if (g && (g.getRank() != 4 || (!g.isDynamicDim(3) && g.getDimSize(3) != 2)))
+    return emitOpError("grid must be N x Ho x Wo x 2");
+  if (x && g && !x.isDynamicDim(0) && !g.isDynamicDim(0) &&
+      x.getDimSize(0) != g.getDimSize(0))
+    return emitOpError("X and grid have different batch sizes");
+  return success();
+}
+
+LogicalResult GridSampleOp::inferShapes() {
+  auto x = ranked(getX()), g = ranked(getGrid());
+  if (!x || !g)
+    return setUnranked(*this, elemOf(getX()));
+  setResult(*this,
+            {x.getDimSize(0), x.getDimSize(1), g.getDimSize(1), g.getDimSize(2)},
+            elemOf(getX()));
+  return success();
+}
+
 LogicalResult UpsampleOp::verify() {
   if (!llvm::is_contained({"nearest", "linear", "bilinear"}, getMode()))
     return emitOpError("unknown mode '") << getMode() << "'";

@@ -174,6 +174,24 @@ def Onnx_UpsampleOp : Onnx_Op<"Upsample"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Onnx_GridSampleOp : Onnx_Op<"GridSample"> {
+  let summary = "samples an image at the points of a grid";
+  let description = [{
+    ONNX `GridSample` (opset 16): X is N x C x H x W, grid N x Ho x Wo x 2
+    of (x, y) points normalized to [-1, 1] (the corner pixels' centres with
+    `align_corners`, their outer edges without); Y (N x C x Ho x Wo) takes X
+    at each point by `mode` bilinear, nearest (half to even) or bicubic (A =
+    -0.75), with points outside read as 0 (`padding_mode` zeros), clamped
+    to the border, or reflected at it.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$grid,
+                   DefaultValuedAttr<I64Attr, "0">:$align_corners,
+                   DefaultValuedStrAttr<StrAttr, "bilinear">:$mode,
+                   DefaultValuedStrAttr<StrAttr, "zeros">:$padding_mode);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 def Onnx_NonMaxSuppressionOp : Onnx_Op<"NonMaxSuppression"> {
   let summary = "boxes kept by greedy non-maximum suppression, per batch and class";
   let description = [{

@@ -91,6 +91,20 @@ def Onnx_GemmOp : Onnx_Op<"Gemm"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Onnx_EinsumOp : Onnx_Op<"Einsum"> {
+  let summary = "a sum of products named by an Einstein summation equation";
+  let description = [{
+    ONNX `Einsum` (opset 12): `equation` names each input's dims with
+    letters ("bij,bjk->bik"); letters missing from the output (after "->",
+    or without it those that appear once, in alphabetical order) are summed
+    over. A repeated letter in one input takes its diagonal; "..." stands
+    for the dims not named, which broadcast.
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$Inputs, StrAttr:$equation);
+  let results = (outs AnyTensor:$Output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 class Onnx_WindowOp<string mnemonic> : Onnx_Op<mnemonic> {
   let results = (outs AnyTensor:$Y);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";

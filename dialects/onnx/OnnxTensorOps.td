@@ -193,6 +193,35 @@ def Onnx_ScatterOp : Onnx_ScatterBase<"Scatter"> {
                    DefaultValuedAttr<I64Attr, "0">:$axis);
 }
 
+def Onnx_GatherNDOp : Onnx_ShapeOp<"GatherND"> {
+  let summary = "takes slices of data at index tuples";
+  let description = [{
+    ONNX `GatherND` (opsets 11-13): the last dim of `indices` (k entries)
+    indexes the first k dims of data after the `batch_dims` shared leading
+    dims; the result has shape indices.shape[:-1] + data.shape[batch_dims +
+    k:]. Negative indices count from the end; an index out of range (an
+    invalid input) is clamped, never read out of bounds.
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs AnyTensor:$output);
+}
+
+def Onnx_ScatterNDOp : Onnx_ShapeOp<"ScatterND"> {
+  let summary = "writes slices into a copy of data at index tuples";
+  let description = [{
+    ONNX `ScatterND` (opsets 11-16): for each index tuple (the last dim of
+    `indices`, k entries), the slice of `updates` at the tuple's position
+    replaces (or with `reduction` add, mul, max, min combines with) the
+    slice of data it names; updates has shape indices.shape[:-1] +
+    data.shape[k:]. Tuples are applied in order. Indices out of range are
+    clamped.
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$updates,
+                   DefaultValuedStrAttr<StrAttr, "none">:$reduction);
+  let results = (outs AnyTensor:$output);
+}
+
 def Onnx_EyeLikeOp : Onnx_ShapeOp<"EyeLike"> {
   let summary = "a 2-D tensor with ones on a diagonal";
   let description = [{

@@ -67,6 +67,19 @@ inline mlir::LogicalResult sameAsOperand(mlir::Operation *op, mlir::Value v,
     setUnranked(op, 0, elem);
   return mlir::success();
 }
+/// An Einsum equation resolved against its inputs' ranks: one loop dim per
+/// letter (and per dim of "..."); each input's and the output's dims as loop
+/// dims; the size of each loop dim (dynamic where no input fixes it, 1 where
+/// every input broadcasts it).
+struct EinsumSpec {
+  llvm::SmallVector<llvm::SmallVector<int64_t>> inputs;
+  llvm::SmallVector<int64_t> output;
+  llvm::SmallVector<int64_t> sizes;
+};
+std::optional<std::string>
+resolveEinsum(llvm::StringRef equation,
+              llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes, EinsumSpec &spec);
+
 /// MatMul's shape rule for result 0 of `op`, of element type `elem`.
 mlir::LogicalResult inferMatMulShape(mlir::Operation *op, mlir::Value a,
                                      mlir::Value b, mlir::Type elem);

@@ -10,6 +10,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include <map>
 #include <numeric>
 
 using namespace mlir;
@@ -821,6 +823,137 @@ LogicalResult kiln::onnx::inferMatMulShape(Operation *op, Value av, Value bv,
 
 LogicalResult MatMulOp::inferShapes() {
   return inferMatMulShape(*this, getA(), getB(), elemOf(getA()));
+}
+
+std::optional<std::string>
+kiln::onnx::resolveEinsum(StringRef equation, ArrayRef<ArrayRef<int64_t>> shapes,
+                          EinsumSpec &spec) {
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ')
+      eq += c;
+  StringRef all(eq);
+  auto [lhs, rhs] = all.split("->");
+  bool explicitOut = all.contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != shapes.size())
+    return "the equation names " + std::to_string(terms.size()) +
+           " inputs, the op has " + std::to_string(shapes.size());
+  // Loop dims: "..." dims first (as many as the widest input needs), then
+  // letters in order of appearance.
+  int64_t ellipsis = 0;
+  SmallVector<int64_t> named(terms.size());
+  for (auto [t, term] : llvm::enumerate(terms)) {
+    size_t dots = term.find("...");
+    int64_t letters = term.size() - (dots == StringRef::npos ? 0 : 3);
+    for (char c : term)
+      if (c != '.' && !llvm::isAlpha(c))
+        return std::string("'") + c + "' is not a letter";
+    if (dots == StringRef::npos && letters != (int64_t)shapes[t].size())
+      return "input " + std::to_string(t) + " has rank " +
+             std::to_string(shapes[t].size()) + ", its term '" + term.str() +
+             "' names " + std::to_string(letters) + " dims";
+    if (dots != StringRef::npos) {
+      if (letters > (int64_t)shapes[t].size())
+        return "input " + std::to_string(t) + " has fewer dims than '" +
+               term.str() + "' names";
+      ellipsis = std::max<int64_t>(ellipsis, shapes[t].size() - letters);
+    }
+    named[t] = letters;
+  }
+  std::map<char, int64_t> dimOf;
+  int64_t numDims = ellipsis;
+  auto letterDim = [&](char c) {
+    auto [it, fresh] = dimOf.try_emplace(c, numDims);
+    if (fresh)
+      ++numDims;
+    return it->second;
+  };
+  std::map<char, int> count;
+  spec.inputs.clear();
+  for (auto [t, term] : llvm::enumerate(terms)) {
+    SmallVector<int64_t> dims;
+    int64_t rank = shapes[t].size(), own = rank - named[t];
+    for (size_t i = 0; i < term.size(); ++i) {
+      if (term[i] == '.') {
+        for (int64_t e = 0; e < own; ++e)
+          dims.push_back(ellipsis - own + e);
+        i += 2;
+        continue;
+      }
+      ++count[term[i]];
+      dims.push_back(letterDim(term[i]));
+    }
+    spec.inputs.push_back(dims);
+  }
+  spec.output.clear();
+  if (explicitOut) {
+    for (size_t i = 0; i < rhs.size(); ++i) {
+      if (rhs[i] == '.') {
+        for (int64_t e = 0; e < ellipsis; ++e)
+          spec.output.push_back(e);
+        i += 2;
+        continue;
+      }
+      if (!dimOf.count(rhs[i]))
+        return std::string("output letter '") + rhs[i] +
+               "' names no input dim";
+      spec.output.push_back(dimOf[rhs[i]]);
+    }
+  } else {
+    for (int64_t e = 0; e < ellipsis; ++e)
+      spec.output.push_back(e);
+    for (auto [c, n] : count) // alphabetical
+      if (n == 1)
+        spec.output.push_back(dimOf[c]);
+  }
+  spec.sizes.assign(numDims, 1);
+  SmallVector<bool> known(numDims, false);
+  for (auto [t, dims] : llvm::enumerate(spec.inputs))
+    for (auto [i, d] : llvm::enumerate(dims)) {
+      int64_t size = shapes[t][i];
+      if (size == 1 && d < ellipsis)
+        continue; // broadcast
+      if (size == ShapedType::kDynamic) {
+        if (!known[d])
+          spec.sizes[d] = size;
+        continue;
+      }
+      if (known[d] && spec.sizes[d] != size)
+        return "dim sizes " + std::to_string(spec.sizes[d]) + " and " +
+               std::to_string(size) + " meet at one letter";
+      spec.sizes[d] = size;
+      known[d] = true;
+    }
+  return std::nullopt;
+}
+
+LogicalResult EinsumOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  for (Value v : getInputs())
+    if (elemOf(v) != elemOf(getInputs().front()))
+      return emitOpError("inputs have different element types");
+  return success();
+}
+
+LogicalResult EinsumOp::inferShapes() {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value v : getInputs()) {
+    auto t = ranked(v);
+    if (!t)
+      return setUnranked(*this, elemOf(v));
+    shapes.push_back(t.getShape());
+  }
+  EinsumSpec spec;
+  if (auto err = resolveEinsum(getEquation(), shapes, spec))
+    return emitOpError("equation '") << getEquation() << "': " << *err;
+  SmallVector<int64_t> out;
+  for (int64_t d : spec.output)
+    out.push_back(spec.sizes[d]);
+  setResult(*this, out, elemOf(getInputs().front()));
+  return success();
 }
 
 LogicalResult GemmOp::inferShapes() {

@@ -398,6 +398,79 @@ LogicalResult ScatterOp::inferShapes() {
 }
 
 //===----------------------------------------------------------------------===//
+// GatherND, ScatterND
+//===----------------------------------------------------------------------===//
+
+/// k, the length of an index tuple, when indices are ranked with a static
+/// last dim; checks it against data's rank less `batch`.
+static FailureOr<int64_t> tupleLength(Operation *op, Value data, Value indices,
+                                      int64_t batch) {
+  auto d = ranked(data), i = ranked(indices);
+  if (!isIndexType(elemOf(indices)))
+    return op->emitOpError("indices must be int32 or int64");
+  if (!d || !i)
+    return (int64_t)ShapedType::kDynamic;
+  if (i.getRank() < 1)
+    return op->emitOpError("indices must have rank 1 or more");
+  if (batch < 0 || batch >= std::min(d.getRank(), i.getRank()))
+    return op->emitOpError("batch_dims ") << batch << " is out of range";
+  int64_t k = i.getShape().back();
+  if (k == ShapedType::kDynamic)
+    return op->emitOpError("the last dim of indices must be static");
+  if (k < 1 || k > d.getRank() - batch)
+    return op->emitOpError("index tuples of ")
+           << k << " entries do not fit data of rank " << d.getRank();
+  for (int64_t b = 0; b < batch; ++b)
+    if (!d.isDynamicDim(b) && !i.isDynamicDim(b) &&
+        d.getDimSize(b) != i.getDimSize(b))
+      return op->emitOpError("batch dim ") << b << " differs";
+  return k;
+}
+
+LogicalResult GatherNDOp::verify() {
+  return failure(failed(tupleLength(*this, getData(), getIndices(),
+                                    getBatchDims())));
+}
+
+LogicalResult GatherNDOp::inferShapes() {
+  auto k = tupleLength(*this, getData(), getIndices(), getBatchDims());
+  if (failed(k))
+    return failure();
+  auto d = ranked(getData()), i = ranked(getIndices());
+  if (!d || !i)
+    return setUnranked(*this, elemOf(getData()));
+  SmallVector<int64_t> shape(i.getShape().drop_back());
+  llvm::append_range(shape, d.getShape().drop_front(getBatchDims() + *k));
+  setResult(*this, shape, elemOf(getData()));
+  return success();
+}
+
+LogicalResult ScatterNDOp::verify() {
+  if (!llvm::is_contained({"none", "add", "mul", "max", "min"},
+                          getReduction()))
+    return emitOpError("unknown reduction '") << getReduction() << "'";
+  if (elemOf(getUpdates()) != elemOf(getData()))
+    return emitOpError("updates must have the data's element type");
+  auto k = tupleLength(*this, getData(), getIndices(), 0);
+  if (failed(k))
+    return failure();
+  auto d = ranked(getData()), i = ranked(getIndices()),
+       u = ranked(getUpdates());
+  if (d && i && u) {
+    SmallVector<int64_t> want(i.getShape().drop_back());
+    llvm::append_range(want, d.getShape().drop_front(*k));
+    if (failed(verifyCompatibleShape(want, u.getShape())))
+      return emitOpError("updates must have shape indices.shape[:-1] + "
+                         "data.shape[k:]");
+  }
+  return verifySameShape(*this, getData(), getOutput());
+}
+
+LogicalResult ScatterNDOp::inferShapes() {
+  return sameAsOperand(*this, getData());
+}
+
+//===----------------------------------------------------------------------===//
 // EyeLike
 //===----------------------------------------------------------------------===//
 

@@ -441,6 +441,55 @@ struct GemmPattern : OnnxPattern<kop::GemmOp> {
 
 } // namespace
 
+namespace {
+/// Einsum: one linalg.generic with a loop dim per letter (and per "..."
+/// dim), each input read through its letters (a repeated letter reads the
+/// diagonal, a broadcast dim index 0), the letters not in the output
+/// reduced: out += in_0 * in_1 * ...
+struct EinsumPattern : OnnxPattern<kop::EinsumOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::EinsumOp op,
+                      PatternRewriter &rewriter) const override {
+    SmallVector<ArrayRef<int64_t>> shapes;
+    for (Value v : op.getInputs())
+      shapes.push_back(cast<RankedTensorType>(v.getType()).getShape());
+    kop::EinsumSpec spec;
+    if (kop::resolveEinsum(op.getEquation(), shapes, spec))
+      return rewriter.notifyMatchFailure(op, "invalid equation");
+    MLIRContext *ctx = rewriter.getContext();
+    unsigned n = spec.sizes.size();
+    SmallVector<AffineMap> maps;
+    for (auto [t, dims] : llvm::enumerate(spec.inputs)) {
+      SmallVector<AffineExpr> exprs;
+      for (auto [i, d] : llvm::enumerate(dims))
+        exprs.push_back(shapes[t][i] == 1 && spec.sizes[d] != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : getAffineDimExpr(d, ctx));
+      maps.push_back(AffineMap::get(n, 0, exprs, ctx));
+    }
+    maps.push_back(dimsMap(ctx, n, spec.output));
+    SmallVector<utils::IteratorType> iters(n, utils::IteratorType::reduction);
+    for (int64_t d : spec.output)
+      iters[d] = utils::IteratorType::parallel;
+    auto type = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    Value init = filledTensor(
+        rewriter, loc, type,
+        scalarConstant(rewriter, loc, type.getElementType(), 0));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, op.getInputs(), ValueRange{init}, maps,
+        iters, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value p = args[0];
+          for (Value x : args.drop_front().drop_back())
+            p = mulV(b, l, p, x);
+          linalg::YieldOp::create(b, l, addV(b, l, args.back(), p));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+} // namespace
+
 void kiln::populateMatMulPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulPattern, GemmPattern>(patterns.getContext());
+  patterns.add<MatMulPattern, GemmPattern, EinsumPattern>(patterns.getContext());
 }

@@ -983,7 +983,163 @@ template <typename OpTy> struct ResizePattern : OnnxPattern<OpTy> {
 
 } // namespace
 
+namespace {
+/// GridSample, one generic over Y: each element reads its grid point, maps
+/// it to pixel coordinates, and sums the taps of its mode (each tap's
+/// coordinates padded by padding_mode, read as 0 outside with zeros).
+struct GridSamplePattern : OnnxPattern<kop::GridSampleOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::GridSampleOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    if (type.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "empty result");
+    Location loc = op.getLoc();
+    Value x = op.getX(), grid = op.getGrid();
+    bool align = op.getAlignCorners();
+    StringRef mode = op.getMode(), pad = op.getPaddingMode();
+    int64_t h = xType.getDimSize(2), w = xType.getDimSize(3);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{},
+        ValueRange{emptyTensor(rewriter, loc, type)},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(4)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value n = linalg::IndexOp::create(b, l, 0);
+          Value c = linalg::IndexOp::create(b, l, 1);
+          Value i = linalg::IndexOp::create(b, l, 2);
+          Value j = linalg::IndexOp::create(b, l, 3);
+          auto idx = [&](int64_t v) -> Value {
+            return arith::ConstantIndexOp::create(b, l, v);
+          };
+          Value gx = tensor::ExtractOp::create(b, l, grid,
+                                               ValueRange{n, i, j, idx(0)});
+          Value gy = tensor::ExtractOp::create(b, l, grid,
+                                               ValueRange{n, i, j, idx(1)});
+          auto k = [&](double v) { return cst(b, l, gx, v); };
+          auto add = [&](Value p, Value q) { return addV(b, l, p, q); };
+          auto sub = [&](Value p, Value q) { return subV(b, l, p, q); };
+          auto mul = [&](Value p, Value q) { return mulV(b, l, p, q); };
+          auto floorV = [&](Value p) -> Value {
+            return math::FloorOp::create(b, l, p);
+          };
+          // [-1, 1] to pixel coordinates.
+          auto unnormalize = [&](Value g, int64_t size) {
+            return align ? mul(mul(add(g, k(1)), k(0.5)), k(size - 1))
+                         : mul(sub(mul(add(g, k(1)), k(size)), k(1)), k(0.5));
+          };
+          auto clip = [&](Value p, int64_t size) {
+            return minV(b, l, maxV(b, l, p, k(0)), k(size - 1));
+          };
+          auto reflect = [&](Value p, double lo2, double hi2) -> Value {
+            if (lo2 == hi2)
+              return k(0);
+            double lo = lo2 / 2, span = (hi2 - lo2) / 2;
+            Value a = math::AbsFOp::create(b, l, sub(p, k(lo)));
+            Value flips = floorV(divV(b, l, a, k(span)));
+            Value extra = sub(a, mul(flips, k(span)));
+            Value odd = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OEQ,
+                sub(flips, mul(floorV(mul(flips, k(0.5))), k(2))), k(1));
+            return arith::SelectOp::create(b, l, odd,
+                                           add(sub(k(span), extra), k(lo)),
+                                           add(extra, k(lo)));
+          };
+          // padding_mode applied to a coordinate.
+          auto padCoord = [&](Value p, int64_t size) -> Value {
+            if (pad == "border")
+              return clip(p, size);
+            if (pad == "reflection")
+              return clip(align ? reflect(p, 0, 2 * (size - 1))
+                                : reflect(p, -1, 2 * size - 1),
+                          size);
+            return p;
+          };
+          // X at float pixel coordinates (whole numbers), 0 outside.
+          auto tap = [&](Value py, Value px) -> Value {
+            Value inside = arith::AndIOp::create(
+                b, l,
+                arith::AndIOp::create(
+                    b, l,
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, px,
+                                          k(0)),
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, px,
+                                          k(w - 1))),
+                arith::AndIOp::create(
+                    b, l,
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, py,
+                                          k(0)),
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, py,
+                                          k(h - 1))));
+            auto index = [&](Value p, int64_t size) -> Value {
+              Value q = arith::FPToSIOp::create(b, l, b.getI64Type(),
+                                                clip(p, size));
+              return arith::IndexCastOp::create(b, l, b.getIndexType(), q);
+            };
+            Value v = tensor::ExtractOp::create(
+                b, l, x, ValueRange{n, c, index(py, h), index(px, w)});
+            return arith::SelectOp::create(b, l, inside, v, k(0));
+          };
+          Value ux = unnormalize(gx, w), uy = unnormalize(gy, h);
+          Value result;
+          if (mode == "nearest") {
+            Value px = math::RoundEvenOp::create(b, l, padCoord(ux, w));
+            Value py = math::RoundEvenOp::create(b, l, padCoord(uy, h));
+            result = tap(py, px);
+          } else if (mode == "bilinear") {
+            Value px = padCoord(ux, w), py = padCoord(uy, h);
+            Value x0 = floorV(px), y0 = floorV(py);
+            Value x1 = add(x0, k(1)), y1 = add(y0, k(1));
+            Value tx = sub(px, x0), ty = sub(py, y0);
+            Value sx = sub(k(1), tx), sy = sub(k(1), ty);
+            result = add(add(mul(tap(y0, x0), mul(sx, sy)),
+                             mul(tap(y0, x1), mul(tx, sy))),
+                         add(mul(tap(y1, x0), mul(sx, ty)),
+                             mul(tap(y1, x1), mul(tx, ty))));
+          } else {
+            // Bicubic: 4 x 4 taps around floor(u), each padded.
+            Value x0 = floorV(ux), y0 = floorV(uy);
+            Value tx = sub(ux, x0), ty = sub(uy, y0);
+            auto coeffs = [&](Value t) {
+              // Keys' cubic with A = -0.75 at distances 1 + t, t, 1 - t, 2 - t.
+              double a = -0.75;
+              auto near = [&](Value d) { // |d| <= 1
+                return add(mul(mul(sub(mul(k(a + 2), d), k(a + 3)), d), d),
+                           k(1));
+              };
+              auto far = [&](Value d) { // 1 < |d| < 2
+                return sub(mul(add(mul(sub(mul(k(a), d), k(5 * a)), d),
+                                   k(8 * a)),
+                               d),
+                           k(4 * a));
+              };
+              return SmallVector<Value>{far(add(t, k(1))), near(t),
+                                        near(sub(k(1), t)),
+                                        far(sub(k(2), t))};
+            };
+            SmallVector<Value> cx = coeffs(tx), cy = coeffs(ty);
+            result = k(0);
+            for (int dy = 0; dy < 4; ++dy) {
+              Value row = k(0);
+              Value py = padCoord(add(y0, k(dy - 1)), h);
+              for (int dx = 0; dx < 4; ++dx) {
+                Value px = padCoord(add(x0, k(dx - 1)), w);
+                row = add(row, mul(tap(py, px), cx[dx]));
+              }
+              result = add(result, mul(row, cy[dy]));
+            }
+          }
+          linalg::YieldOp::create(b, l, result);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+} // namespace
+
 void kiln::populateNNPatterns(RewritePatternSet &patterns) {
+  patterns.add<GridSamplePattern>(patterns.getContext());
   patterns.add<LayerNormalizationPattern, InstanceNormalizationPattern,
                GroupNormalizationPattern, ConvTransposePattern,
                ResizePattern<kop::ResizeOp>, ResizePattern<kop::UpsampleOp>>(

@@ -150,17 +150,16 @@ struct DynamicQuantizeLinearPattern
           DenseElementsAttr::get(scalar,
                                  r.getFloatAttr(scalar.getElementType(), v)));
     };
-    auto reduce = [&]<typename OpTy>(OpTy *) {
-      return make<OpTy>(r, loc, scalar, {x, none(r, loc)},
-                        {r.getNamedAttr("keepdims", r.getI64IntegerAttr(0))});
-    };
+    NamedAttribute flat = r.getNamedAttr("keepdims", r.getI64IntegerAttr(0));
     // The range always holds 0, so that 0 quantizes exactly.
     Value lo = make<kop::MinOp>(
         r, loc, scalar,
-        {reduce((kop::ReduceMinOp *)nullptr), constant(0)});
+        {make<kop::ReduceMinOp>(r, loc, scalar, {x, none(r, loc)}, {flat}),
+         constant(0)});
     Value hi = make<kop::MaxOp>(
         r, loc, scalar,
-        {reduce((kop::ReduceMaxOp *)nullptr), constant(0)});
+        {make<kop::ReduceMaxOp>(r, loc, scalar, {x, none(r, loc)}, {flat}),
+         constant(0)});
     Value scale = make<kop::DivOp>(
         r, loc, scalar,
         {make<kop::SubOp>(r, loc, scalar, {hi, lo}), constant(255)});

@@ -327,6 +327,111 @@ template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
   }
 };
 
+/// The data coordinates of index tuple `tuple` (the leading coords of
+/// indices, without its last dim): `batch` leading coords, then the k
+/// entries of the tuple, normalized against data's dims.
+SmallVector<Value> tupleCoords(OpBuilder &b, Location l, Value data,
+                               Value indices, ArrayRef<Value> tuple,
+                               int64_t batch, int64_t k) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  SmallVector<Value> coords(tuple.take_front(batch));
+  SmallVector<Value> at(tuple);
+  at.push_back(Value());
+  for (int64_t t = 0; t < k; ++t) {
+    at.back() = indexConst(b, l, t);
+    Value idx = tensor::ExtractOp::create(b, l, indices, at);
+    int64_t d = batch + t;
+    coords.push_back(
+        dataType.isDynamicDim(d)
+            ? normalizeIndex(b, l, idx, tensor::DimOp::create(b, l, data, d))
+            : normalizeIndex(b, l, idx, dataType.getDimSize(d)));
+  }
+  return coords;
+}
+
+/// GatherND: one generic over the result; each element reads its index
+/// tuple, then data at the tuple followed by the trailing coords.
+struct GatherNDPattern : OnnxPattern<kop::GatherNDOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::GatherNDOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    int64_t k = idxType.getShape().back(), batch = op.getBatchDims();
+    int64_t q = idxType.getRank() - 1, rank = type.getRank();
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    Location loc = op.getLoc();
+    Value data = op.getData(), indices = op.getIndices();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{},
+        ValueRange{emptyTensor(rewriter, loc, type)},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> tuple;
+          for (int64_t d = 0; d < q; ++d)
+            tuple.push_back(indexAt(b, l, d));
+          SmallVector<Value> coords =
+              tupleCoords(b, l, data, indices, tuple, batch, k);
+          for (int64_t d = q; d < rank; ++d)
+            coords.push_back(indexAt(b, l, d));
+          linalg::YieldOp::create(
+              b, l, ValueRange{tensor::ExtractOp::create(b, l, data, coords)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// ScatterND: a fresh copy of data, then one tensor.insert per element of
+/// updates in an scf.for nest, in order (repeated tuples: the last wins, or
+/// the reduction combines).
+struct ScatterNDPattern : OnnxPattern<kop::ScatterNDOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ScatterNDOp op,
+                      PatternRewriter &rewriter) const override {
+    auto dataType = cast<RankedTensorType>(op.getData().getType());
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    auto updType = cast<RankedTensorType>(op.getUpdates().getType());
+    int64_t k = idxType.getShape().back(), q = idxType.getRank() - 1;
+    if (updType.getNumElements() == 0) {
+      rewriter.replaceOp(op, op.getData());
+      return success();
+    }
+    Location loc = op.getLoc();
+    StringRef reduction = op.getReduction();
+    Value init = bufferization::AllocTensorOp::create(
+        rewriter, loc, dataType, ValueRange{}, op.getData());
+    SmallVector<Value> lbs(updType.getRank(), indexConst(rewriter, loc, 0)),
+        steps(updType.getRank(), indexConst(rewriter, loc, 1)), ubs;
+    for (int64_t size : updType.getShape())
+      ubs.push_back(indexConst(rewriter, loc, size));
+    Value data = op.getData(), indices = op.getIndices(),
+          updates = op.getUpdates();
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, ValueRange{init},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange args) -> scf::ValueVector {
+          SmallVector<Value> coords = tupleCoords(
+              b, l, data, indices, SmallVector<Value>(ivs.take_front(q)), 0, k);
+          llvm::append_range(coords, ivs.drop_front(q));
+          Value upd = tensor::ExtractOp::create(b, l, updates, ivs);
+          if (reduction != "none") {
+            Value old = tensor::ExtractOp::create(b, l, args[0], coords);
+            upd = reduction == "add"   ? addV(b, l, old, upd)
+                  : reduction == "mul" ? mulV(b, l, old, upd)
+                  : reduction == "max" ? maxV(b, l, old, upd)
+                                       : minV(b, l, old, upd);
+          }
+          return {
+              tensor::InsertOp::create(b, l, upd, args[0], coords).getResult()};
+        });
+    rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
 /// OneHot: out[p] = values[1] where p[axis] is the index at p without
 /// axis, values[0] elsewhere. The depth is the result's dimension.
 struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
@@ -1460,6 +1565,6 @@ void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
                ScatterPattern<kop::ScatterOp>, OneHotPattern, CumSumPattern,
                HardmaxPattern, DepthToSpacePattern, SpaceToDepthPattern,
                PadPattern, TopKPattern, CompressPattern, NonZeroPattern,
-               UniquePattern>(
+               UniquePattern, GatherNDPattern, ScatterNDPattern>(
       patterns.getContext());
 }
