@@ -50,6 +50,7 @@ void populateNNPatterns(mlir::RewritePatternSet &patterns);
 void populateRNNPatterns(mlir::RewritePatternSet &patterns);
 void populateLossPatterns(mlir::RewritePatternSet &patterns);
 void populateQuantPatterns(mlir::RewritePatternSet &patterns);
+void populateRandomPatterns(mlir::RewritePatternSet &patterns);
 /// NonMaxSuppression (Detection.cpp): scf loops on tensors.
 void populateDetectionPatterns(mlir::RewritePatternSet &patterns);
 

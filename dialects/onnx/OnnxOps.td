@@ -394,5 +394,6 @@ include "dialects/onnx/OnnxTensorOps.td"
 include "dialects/onnx/OnnxNNOps.td"
 include "dialects/onnx/OnnxRNNOps.td"
 include "dialects/onnx/OnnxQuantOps.td"
+include "dialects/onnx/OnnxRandomOps.td"
 
 #endif // KILN_ONNX_OPS_TD

@@ -29,6 +29,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateRNNPatterns(patterns);
     kiln::populateLossPatterns(patterns);
     kiln::populateQuantPatterns(patterns);
+    kiln::populateRandomPatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
