@@ -532,6 +532,30 @@ static LogicalResult inferResize(Operation *op, Value x) {
 
 LogicalResult ResizeOp::inferShapes() { return inferResize(*this, getX()); }
 
+LogicalResult LRNOp::verify() {
+  if (getSize() < 1)
+    return emitOpError("size must be positive");
+  if (!isFloat(getX()))
+    return emitOpError("expects a float input");
+  if (auto x = ranked(getX()); x && x.getRank() < 3)
+    return emitOpError("expects an input of rank 3 or more");
+  return verifySameShape(*this, getX(), getY());
+}
+LogicalResult LRNOp::inferShapes() { return sameAsOperand(*this, getX()); }
+
+LogicalResult MeanVarianceNormalizationOp::verify() {
+  if (!isFloat(getX()))
+    return emitOpError("expects a float input");
+  if (auto x = ranked(getX()))
+    for (int64_t a : getAxes().value_or(ArrayRef<int64_t>(kMvnAxes)))
+      if (!normalizeAxis(a, x.getRank()))
+        return emitOpError("axis ") << a << " is out of range";
+  return verifySameShape(*this, getX(), getY());
+}
+LogicalResult MeanVarianceNormalizationOp::inferShapes() {
+  return sameAsOperand(*this, getX());
+}
+
 LogicalResult GridSampleOp::verify() {
   if (!llvm::is_contained({"bilinear", "nearest", "bicubic"}, getMode()))
     return emitOpError("unknown mode '") << getMode() << "'";

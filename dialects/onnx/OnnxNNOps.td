@@ -78,6 +78,32 @@ def Onnx_GroupNormalizationOp : Onnx_Op<"GroupNormalization"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Onnx_LRNOp : Onnx_Op<"LRN"> {
+  let summary = "local response normalization across channels";
+  let description = [{
+    ONNX `LRN` (opset 13): `y = x / (bias + alpha / size * square_sum) ^
+    beta`, square_sum[n, c, ...] the sum of x^2 over the channels
+    c - floor((size - 1) / 2) .. c + ceil((size - 1) / 2) that exist.
+  }];
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "0.0001">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.75">:$beta,
+                   DefaultValuedAttr<F32Attr, "1.0">:$bias, I64Attr:$size);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_MeanVarianceNormalizationOp : Onnx_Op<"MeanVarianceNormalization"> {
+  let summary = "normalization to zero mean and unit variance over axes";
+  let description = [{
+    ONNX `MeanVarianceNormalization` (opset 13, its function body):
+    `(X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9)`, the expectations over
+    `axes` (0, 2, 3 by default).
+  }];
+  let arguments = (ins AnyTensor:$X, OptionalAttr<DenseI64ArrayAttr>:$axes);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 //===----------------------------------------------------------------------===//
 // Transposed convolution.
 //===----------------------------------------------------------------------===//

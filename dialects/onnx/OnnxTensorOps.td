@@ -222,6 +222,19 @@ def Onnx_ScatterNDOp : Onnx_ShapeOp<"ScatterND"> {
   let results = (outs AnyTensor:$output);
 }
 
+def Onnx_ReverseSequenceOp : Onnx_ShapeOp<"ReverseSequence"> {
+  let summary = "reverses the first sequence_lens[b] steps of each batch entry";
+  let description = [{
+    ONNX `ReverseSequence` (opset 10): along `time_axis`, batch entry b
+    (along `batch_axis`) has its first sequence_lens[b] elements reversed
+    and the rest copied. Lengths are clamped to [0, the time axis' size].
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$sequence_lens,
+                   DefaultValuedAttr<I64Attr, "1">:$batch_axis,
+                   DefaultValuedAttr<I64Attr, "0">:$time_axis);
+  let results = (outs AnyTensor:$Y);
+}
+
 def Onnx_EyeLikeOp : Onnx_ShapeOp<"EyeLike"> {
   let summary = "a 2-D tensor with ones on a diagonal";
   let description = [{

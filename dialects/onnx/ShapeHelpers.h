@@ -80,6 +80,9 @@ std::optional<std::string>
 resolveEinsum(llvm::StringRef equation,
               llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes, EinsumSpec &spec);
 
+/// MeanVarianceNormalization's default axes.
+inline constexpr int64_t kMvnAxes[] = {0, 2, 3};
+
 /// MatMul's shape rule for result 0 of `op`, of element type `elem`.
 mlir::LogicalResult inferMatMulShape(mlir::Operation *op, mlir::Value a,
                                      mlir::Value b, mlir::Type elem);

@@ -471,6 +471,31 @@ LogicalResult ScatterNDOp::inferShapes() {
 }
 
 //===----------------------------------------------------------------------===//
+// ReverseSequence
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReverseSequenceOp::verify() {
+  if (!isIndexType(elemOf(getSequenceLens())))
+    return emitOpError("sequence_lens must be int32 or int64");
+  auto x = ranked(getInput()), lens = ranked(getSequenceLens());
+  if (x) {
+    if (x.getRank() < 2)
+      return emitOpError("expects an input of rank 2 or more");
+    int64_t b = getBatchAxis(), t = getTimeAxis();
+    if ((b != 0 && b != 1) || (t != 0 && t != 1) || b == t)
+      return emitOpError("batch_axis and time_axis must be 0 and 1");
+    if (lens && (lens.getRank() != 1 ||
+                 (!lens.isDynamicDim(0) && !x.isDynamicDim(b) &&
+                  lens.getDimSize(0) != x.getDimSize(b))))
+      return emitOpError("sequence_lens must have one entry per batch entry");
+  }
+  return verifySameShape(*this, getInput(), getY());
+}
+LogicalResult ReverseSequenceOp::inferShapes() {
+  return sameAsOperand(*this, getInput());
+}
+
+//===----------------------------------------------------------------------===//
 // EyeLike
 //===----------------------------------------------------------------------===//
 

@@ -15,6 +15,20 @@ namespace kiln {
 using onnx::elemOf;
 using onnx::isNone;
 
+/// A one-result onnx op of result type `type`: patterns that rewrite an op
+/// into simpler onnx ops (lowered by their own patterns) build them so.
+template <typename OpTy>
+mlir::Value makeOnnx(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
+                     mlir::ValueRange operands,
+                     llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+  return OpTy::create(b, loc, mlir::TypeRange{type}, operands, attrs)
+      ->getResult(0);
+}
+/// An absent optional operand.
+inline mlir::Value noValue(mlir::OpBuilder &b, mlir::Location loc) {
+  return onnx::NoValueOp::create(b, loc, b.getNoneType());
+}
+
 /// Index attributes of `values`, as sizes or offsets of slices.
 inline llvm::SmallVector<mlir::OpFoldResult>
 indexAttrs(mlir::OpBuilder &b, llvm::ArrayRef<int64_t> values) {

@@ -1138,8 +1138,108 @@ struct GridSamplePattern : OnnxPattern<kop::GridSampleOp> {
 };
 } // namespace
 
+namespace {
+/// LRN: x^2 padded with zeros along C, summed over a window of `size`
+/// channels (a reduction dim), then y = x / (bias + alpha / size * sum)^beta.
+struct LRNPattern : OnnxPattern<kop::LRNOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::LRNOp op, PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank(), size = op.getSize();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value sq = buildElementwise(rewriter, loc, op.getX(), type,
+                                [&](OpBuilder &b, Location l, ValueRange a) {
+                                  return mulV(b, l, a[0], a[0]);
+                                });
+    SmallVector<int64_t> low(rank, 0), high(rank, 0);
+    low[1] = (size - 1) / 2;
+    high[1] = size - 1 - low[1];
+    Value padded = padTensor(rewriter, loc, sq, low, high,
+                             scalarConstant(rewriter, loc,
+                                            type.getElementType(), 0));
+    // sum[d0..] += padded[d0, d1 + r, d2..], r the extra last loop dim.
+    SmallVector<AffineExpr> in;
+    for (int64_t d = 0; d < rank; ++d)
+      in.push_back(d == 1 ? getAffineDimExpr(1, ctx) + getAffineDimExpr(rank, ctx)
+                          : getAffineDimExpr(d, ctx));
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    // The window's extent, for the loop bounds (its values are not read).
+    Value window = emptyTensor(
+        rewriter, loc, RankedTensorType::get({size}, type.getElementType()));
+    Value sum = linalg::GenericOp::create(
+                    rewriter, loc, TypeRange{type}, ValueRange{padded, window},
+                    ValueRange{filledTensor(
+                        rewriter, loc, type,
+                        scalarConstant(rewriter, loc, type.getElementType(), 0))},
+                    ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, in, ctx),
+                                        dimsMap(ctx, rank + 1, {rank}),
+                                        leadingDims(ctx, rank)},
+                    iters,
+                    [&](OpBuilder &b, Location l, ValueRange a) {
+                      linalg::YieldOp::create(b, l, addV(b, l, a[2], a[0]));
+                    },
+                    /*loopSizes*/ ArrayRef<NamedAttribute>{})
+                    .getResult(0);
+    double alpha = op.getAlpha().convertToDouble() / size,
+           beta = op.getBeta().convertToDouble(),
+           bias = op.getBias().convertToDouble();
+    Value y = buildElementwise(
+        rewriter, loc, ValueRange{op.getX(), sum}, type,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value base = addV(b, l, cst(b, l, a[1], bias),
+                            mulV(b, l, cst(b, l, a[1], alpha), a[1]));
+          return divV(b, l, a[0],
+                      math::PowFOp::create(b, l, base, cst(b, l, base, beta)));
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// MeanVarianceNormalization, as its function body in onnx ops.
+struct MVNPattern : OnnxPattern<kop::MeanVarianceNormalizationOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::MeanVarianceNormalizationOp op,
+                      PatternRewriter &r) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    SmallVector<int64_t> axes(
+        op.getAxes().value_or(ArrayRef<int64_t>(kop::kMvnAxes)));
+    SmallVector<int64_t> kept(type.getShape());
+    for (int64_t &a : axes) {
+      a = *kop::normalizeAxis(a, type.getRank());
+      kept[a] = 1;
+    }
+    auto statType = type.clone(kept);
+    auto mean = [&](Value v) {
+      return makeOnnx<kop::ReduceMeanOp>(
+          r, loc, statType, {v, noValue(r, loc)},
+          {r.getNamedAttr("axes", r.getDenseI64ArrayAttr(axes))});
+    };
+    Value x = op.getX();
+    Value m = mean(x);
+    Value ex2 = mean(makeOnnx<kop::MulOp>(r, loc, type, {x, x}));
+    Value var = makeOnnx<kop::SubOp>(
+        r, loc, statType, {ex2, makeOnnx<kop::MulOp>(r, loc, statType, {m, m})});
+    auto scalar = RankedTensorType::get({}, type.getElementType());
+    Value eps = kop::ConstantOp::create(
+        r, loc, scalar,
+        DenseElementsAttr::get(scalar,
+                               r.getFloatAttr(type.getElementType(), 1e-9)));
+    Value std = makeOnnx<kop::AddOp>(
+        r, loc, statType, {makeOnnx<kop::SqrtOp>(r, loc, statType, {var}), eps});
+    r.replaceOp(op, makeOnnx<kop::DivOp>(
+                        r, loc, type,
+                        {makeOnnx<kop::SubOp>(r, loc, type, {x, m}), std}));
+    return success();
+  }
+};
+} // namespace
+
 void kiln::populateNNPatterns(RewritePatternSet &patterns) {
-  patterns.add<GridSamplePattern>(patterns.getContext());
+  patterns.add<GridSamplePattern, LRNPattern, MVNPattern>(patterns.getContext());
   patterns.add<LayerNormalizationPattern, InstanceNormalizationPattern,
                GroupNormalizationPattern, ConvTransposePattern,
                ResizePattern<kop::ResizeOp>, ResizePattern<kop::UpsampleOp>>(

@@ -20,20 +20,9 @@ namespace {
 
 constexpr int64_t kOnnxFloat = 1, kOnnxInt32 = 6;
 
-/// A one-result onnx op of result type `type`.
-template <typename OpTy>
-Value make(PatternRewriter &r, Location loc, Type type, ValueRange operands,
-           ArrayRef<NamedAttribute> attrs = {}) {
-  return OpTy::create(r, loc, TypeRange{type}, operands, attrs)->getResult(0);
-}
-
-Value none(PatternRewriter &r, Location loc) {
-  return kop::NoValueOp::create(r, loc, r.getNoneType());
-}
-
 Value castTo(PatternRewriter &r, Location loc, Value v, Type elem,
              int64_t code) {
-  return make<kop::CastOp>(
+  return makeOnnx<kop::CastOp>(
       r, loc, cast<RankedTensorType>(v.getType()).clone(elem), {v},
       {r.getNamedAttr("to", r.getI64IntegerAttr(code))});
 }
@@ -52,8 +41,8 @@ Value alongAxis(PatternRewriter &r, Location loc, Value p, int64_t axis,
     axes.push_back(i - axis);
     shape.push_back(1);
   }
-  return make<kop::UnsqueezeOp>(
-      r, loc, t.clone(shape), {p, none(r, loc)},
+  return makeOnnx<kop::UnsqueezeOp>(
+      r, loc, t.clone(shape), {p, noValue(r, loc)},
       {r.getNamedAttr("axes", r.getDenseI64ArrayAttr(axes))});
 }
 
@@ -67,7 +56,7 @@ Value shifted(PatternRewriter &r, Location loc, Value v, Value zp,
     return c;
   int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
   Value z = alongAxis(r, loc, castTo(r, loc, zp, i32, kOnnxInt32), axis, rank);
-  return make<kop::SubOp>(r, loc, c.getType(), {c, z});
+  return makeOnnx<kop::SubOp>(r, loc, c.getType(), {c, z});
 }
 
 /// The lowest and highest values of an integer type.
@@ -152,29 +141,29 @@ struct DynamicQuantizeLinearPattern
     };
     NamedAttribute flat = r.getNamedAttr("keepdims", r.getI64IntegerAttr(0));
     // The range always holds 0, so that 0 quantizes exactly.
-    Value lo = make<kop::MinOp>(
+    Value lo = makeOnnx<kop::MinOp>(
         r, loc, scalar,
-        {make<kop::ReduceMinOp>(r, loc, scalar, {x, none(r, loc)}, {flat}),
+        {makeOnnx<kop::ReduceMinOp>(r, loc, scalar, {x, noValue(r, loc)}, {flat}),
          constant(0)});
-    Value hi = make<kop::MaxOp>(
+    Value hi = makeOnnx<kop::MaxOp>(
         r, loc, scalar,
-        {make<kop::ReduceMaxOp>(r, loc, scalar, {x, none(r, loc)}, {flat}),
+        {makeOnnx<kop::ReduceMaxOp>(r, loc, scalar, {x, noValue(r, loc)}, {flat}),
          constant(0)});
-    Value scale = make<kop::DivOp>(
+    Value scale = makeOnnx<kop::DivOp>(
         r, loc, scalar,
-        {make<kop::SubOp>(r, loc, scalar, {hi, lo}), constant(255)});
-    Value zpf = make<kop::RoundOp>(
+        {makeOnnx<kop::SubOp>(r, loc, scalar, {hi, lo}), constant(255)});
+    Value zpf = makeOnnx<kop::RoundOp>(
         r, loc, scalar,
-        {make<kop::ClipOp>(
+        {makeOnnx<kop::ClipOp>(
             r, loc, scalar,
-            {make<kop::DivOp>(
+            {makeOnnx<kop::DivOp>(
                  r, loc, scalar,
-                 {make<kop::NegOp>(r, loc, scalar, {lo}), scale}),
+                 {makeOnnx<kop::NegOp>(r, loc, scalar, {lo}), scale}),
              constant(0), constant(255)})});
     Type u8 = cast<RankedTensorType>(op.getYZeroPoint().getType())
                   .getElementType();
     Value zp = castTo(r, loc, zpf, u8, /*UINT8*/ 2);
-    Value y = make<kop::QuantizeLinearOp>(r, loc, op.getY().getType(),
+    Value y = makeOnnx<kop::QuantizeLinearOp>(r, loc, op.getY().getType(),
                                           {x, scale, zp});
     r.replaceOp(op, {y, scale, zp});
     return success();
@@ -191,7 +180,7 @@ struct MatMulIntegerPattern : OnnxPattern<kop::MatMulIntegerOp> {
     // a_zero_point per row of A (dim -2), b_zero_point per column of B.
     Value a = shifted(r, loc, op.getA(), op.getAZeroPoint(), std::max<int64_t>(ra - 2, 0));
     Value b = shifted(r, loc, op.getB(), op.getBZeroPoint(), rb - 1);
-    r.replaceOp(op, make<kop::MatMulOp>(r, loc, op.getType(), {a, b}));
+    r.replaceOp(op, makeOnnx<kop::MatMulOp>(r, loc, op.getType(), {a, b}));
     return success();
   }
 };
@@ -214,8 +203,8 @@ struct ConvIntegerPattern : OnnxPattern<kop::ConvIntegerOp> {
     // x_zero_point is one value; w_zero_point one per output channel.
     Value x = shifted(r, loc, op.getX(), op.getXZeroPoint(), 0);
     Value w = shifted(r, loc, op.getW(), op.getWZeroPoint(), 0);
-    r.replaceOp(op, make<kop::ConvOp>(r, loc, op.getType(),
-                                      {x, w, none(r, loc)}, convAttrs(op)));
+    r.replaceOp(op, makeOnnx<kop::ConvOp>(r, loc, op.getType(),
+                                      {x, w, noValue(r, loc)}, convAttrs(op)));
     return success();
   }
 };
@@ -227,8 +216,8 @@ Value requantize(PatternRewriter &r, Location loc, Value acc, Value scale,
   Type f = cast<ShapedType>(scale.getType()).getElementType();
   Value af = castTo(r, loc, acc, f, kOnnxFloat);
   Value scaled =
-      make<kop::MulOp>(r, loc, accType.clone(f), {af, scale});
-  return make<kop::QuantizeLinearOp>(r, loc, resultType,
+      makeOnnx<kop::MulOp>(r, loc, accType.clone(f), {af, scale});
+  return makeOnnx<kop::QuantizeLinearOp>(r, loc, resultType,
                                      {scaled, yScale, yZp});
 }
 
@@ -238,14 +227,14 @@ struct QLinearMatMulPattern : OnnxPattern<kop::QLinearMatMulOp> {
                       PatternRewriter &r) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value acc = make<kop::MatMulIntegerOp>(
+    Value acc = makeOnnx<kop::MatMulIntegerOp>(
         r, loc, type.clone(r.getI32Type()),
         {op.getA(), op.getB(), op.getAZeroPoint(), op.getBZeroPoint()});
     auto st = cast<RankedTensorType>(op.getAScale().getType());
     Value scale;
     if (st.getNumElements() == 1 &&
         cast<RankedTensorType>(op.getBScale().getType()).getNumElements() == 1)
-      scale = make<kop::MulOp>(r, loc, st, {op.getAScale(), op.getBScale()});
+      scale = makeOnnx<kop::MulOp>(r, loc, st, {op.getAScale(), op.getBScale()});
     else
       return r.notifyMatchFailure(op, "per-row or per-column scales");
     r.replaceOp(op, requantize(r, loc, acc, scale, op.getYScale(),
@@ -263,14 +252,14 @@ struct QLinearConvPattern : OnnxPattern<kop::QLinearConvOp> {
     int64_t rank = type.getRank();
     auto accType = type.clone(r.getI32Type());
     SmallVector<NamedAttribute> attrs = convAttrs(op);
-    Value acc = make<kop::ConvIntegerOp>(
+    Value acc = makeOnnx<kop::ConvIntegerOp>(
         r, loc, accType,
         {op.getX(), op.getW(), op.getXZeroPoint(), op.getWZeroPoint()}, attrs);
     if (!isNone(op.getB()))
-      acc = make<kop::AddOp>(r, loc, accType,
+      acc = makeOnnx<kop::AddOp>(r, loc, accType,
                              {acc, alongAxis(r, loc, op.getB(), 1, rank)});
     Value ws = alongAxis(r, loc, op.getWScale(), 1, rank);
-    Value scale = make<kop::MulOp>(r, loc, ws.getType(), {ws, op.getXScale()});
+    Value scale = makeOnnx<kop::MulOp>(r, loc, ws.getType(), {ws, op.getXScale()});
     r.replaceOp(op, requantize(r, loc, acc, scale, op.getYScale(),
                                op.getYZeroPoint(), type));
     return success();

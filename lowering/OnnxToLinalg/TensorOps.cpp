@@ -432,6 +432,47 @@ struct ScatterNDPattern : OnnxPattern<kop::ScatterNDOp> {
   }
 };
 
+/// ReverseSequence: one generic over the result; element (b, t, ...) reads
+/// t' = len[b] - 1 - t where t < len[b], else t.
+struct ReverseSequencePattern : OnnxPattern<kop::ReverseSequenceOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::ReverseSequenceOp op,
+                      PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (replaceIfEmpty(op, rewriter))
+      return success();
+    int64_t bAxis = op.getBatchAxis(), tAxis = op.getTimeAxis();
+    int64_t steps = type.getDimSize(tAxis), rank = type.getRank();
+    Value input = op.getInput(), lens = op.getSequenceLens();
+    Location loc = op.getLoc();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{},
+        ValueRange{emptyTensor(rewriter, loc, type)},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(indexAt(b, l, d));
+          Value len = tensor::ExtractOp::create(b, l, lens, coords[bAxis]);
+          len = arith::IndexCastOp::create(b, l, b.getIndexType(), len);
+          len = arith::MinSIOp::create(
+              b, l, arith::MaxSIOp::create(b, l, len, indexConst(b, l, 0)),
+              indexConst(b, l, steps));
+          Value t = coords[tAxis];
+          Value inside =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, t, len);
+          Value flipped = arith::SubIOp::create(
+              b, l, arith::SubIOp::create(b, l, len, indexConst(b, l, 1)), t);
+          coords[tAxis] = arith::SelectOp::create(b, l, inside, flipped, t);
+          linalg::YieldOp::create(
+              b, l, ValueRange{tensor::ExtractOp::create(b, l, input, coords)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 /// OneHot: out[p] = values[1] where p[axis] is the index at p without
 /// axis, values[0] elsewhere. The depth is the result's dimension.
 struct OneHotPattern : OnnxPattern<kop::OneHotOp> {
@@ -1565,6 +1606,7 @@ void kiln::populateTensorOpsPatterns(RewritePatternSet &patterns) {
                ScatterPattern<kop::ScatterOp>, OneHotPattern, CumSumPattern,
                HardmaxPattern, DepthToSpacePattern, SpaceToDepthPattern,
                PadPattern, TopKPattern, CompressPattern, NonZeroPattern,
-               UniquePattern, GatherNDPattern, ScatterNDPattern>(
+               UniquePattern, GatherNDPattern, ScatterNDPattern,
+               ReverseSequencePattern>(
       patterns.getContext());
 }
