@@ -153,3 +153,38 @@ func.func @unique(%x: tensor<3x4xf32>)
   %y2, %i2, %v2, %c2 = onnx.Unique %x {axis = 1 : i64, sorted = 0 : i64} : (tensor<3x4xf32>) -> (tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>)
   return %y, %i, %v, %c, %y2 : tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>, tensor<*xf32>
 }
+
+// -----
+
+// GatherND: indices.shape[:-1] + data.shape[batch_dims + k:].
+// CHECK-LABEL: func.func @gather_nd
+// CHECK: onnx.GatherND {{.*}} -> tensor<2x3x5xf32>
+func.func @gather_nd(%d: tensor<2x4x5xf32>, %i: tensor<2x3x1xi64>) -> tensor<*xf32> {
+  %y = onnx.GatherND %d, %i {batch_dims = 1 : i64} : (tensor<2x4x5xf32>, tensor<2x3x1xi64>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+// Einsum: the output's letters, "..." first when implicit.
+// CHECK-LABEL: func.func @einsum
+// CHECK: onnx.Einsum {{.*}} -> tensor<2x3x5xf32>
+// CHECK: onnx.Einsum {{.*}} -> tensor<7x4xf32>
+// CHECK: onnx.Einsum {{.*}} -> tensor<f32>
+func.func @einsum(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>, %c: tensor<7x4x4xf32>, %v: tensor<6xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  %m = onnx.Einsum %a, %b {equation = "bij, bjk -> bik"} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<*xf32>
+  %d = onnx.Einsum %c {equation = "...ii->...i"} : (tensor<7x4x4xf32>) -> tensor<*xf32>
+  %s = onnx.Einsum %v, %v {equation = "i,i"} : (tensor<6xf32>, tensor<6xf32>) -> tensor<*xf32>
+  return %m, %d, %s : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @grid_sample
+// CHECK: onnx.GridSample {{.*}} -> tensor<1x3x5x6xf32>
+// CHECK: onnx.Bernoulli {{.*}} -> tensor<4xf64>
+func.func @grid_sample(%x: tensor<1x3x8x8xf32>, %g: tensor<1x5x6x2xf32>, %p: tensor<4xf32>) -> (tensor<*xf32>, tensor<*xf64>) {
+  %y = onnx.GridSample %x, %g {mode = "bicubic"} : (tensor<1x3x8x8xf32>, tensor<1x5x6x2xf32>) -> tensor<*xf32>
+  %b = onnx.Bernoulli %p {dtype = 11 : i64} : (tensor<4xf32>) -> tensor<*xf64>
+  return %y, %b : tensor<*xf32>, tensor<*xf64>
+}

@@ -39,7 +39,7 @@
 // EXT: onnx.Constant(dense_resource<w> : tensor<32x64xf32>)
 // EXT: onnx.MatMul {{.*}} -> tensor<1x64xf32>
 
-// UNSUP: error: unsupported ops: Einsum (opset 13) at nodes 'es1', 'es2'; com.example.MyOp (opset 1) at node 'custom1'
+// UNSUP: error: unsupported ops: StringNormalizer (opset 13) at nodes 'sn1', 'sn2'; com.example.MyOp (opset 1) at node 'custom1'
 // NODE: error: node 'proj': 'onnx.MatMul' op inner dimensions differ: 3 and 4
 // ESCAPE: error: {{.*}}external data location '../escape.bin' leaves the model's folder
 // GARBAGE: error: {{.*}}is not an ONNX model

@@ -376,3 +376,40 @@ func.func @compress(%x: tensor<3x2xf32>, %c: tensor<3xi1>) -> tensor<?x2xf32> {
   %y = onnx.Compress %x, %c {axis = 0 : i64} : (tensor<3x2xf32>, tensor<3xi1>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// Einsum: one generic; a repeated letter reads the diagonal, the letter
+// missing from the output is a reduction.
+// CHECK-DAG: #[[DIAG:.*]] = affine_map<(d0, d1) -> (d0, d1, d1)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @einsum_diagonal
+// CHECK: linalg.generic {indexing_maps = [#[[DIAG]], #[[OUT]]], iterator_types = ["parallel", "parallel"]}
+func.func @einsum_diagonal(%x: tensor<3x5x5xf32>) -> tensor<3x5xf32> {
+  %y = onnx.Einsum %x {equation = "...ii->...i"} : (tensor<3x5x5xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[SUM:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @einsum_sum
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[SUM]]], iterator_types = ["parallel", "reduction"]}
+func.func @einsum_sum(%x: tensor<3x4xf32>) -> tensor<3xf32> {
+  %y = onnx.Einsum %x {equation = "ij->i"} : (tensor<3x4xf32>) -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}
+
+// -----
+
+// GatherND reads its index tuple, then data at it.
+// CHECK-LABEL: func.func @gather_nd
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<2x2xi64>
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<2x2xi64>
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : tensor<3x4x5xf32>
+func.func @gather_nd(%d: tensor<3x4x5xf32>, %i: tensor<2x2xi64>) -> tensor<2x5xf32> {
+  %y = onnx.GatherND %d, %i : (tensor<3x4x5xf32>, tensor<2x2xi64>) -> tensor<2x5xf32>
+  return %y : tensor<2x5xf32>
+}

@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+// RUN: kiln-opt %s --onnx-infer-shapes -split-input-file -verify-diagnostics
 
 func.func @scale_length(%x: tensor<2x3xf32>, %s: tensor<4xf32>) -> tensor<2x3xui8> {
   %n = onnx.NoValue
@@ -30,4 +30,28 @@ func.func @shift_signed(%a: tensor<4xi8>, %b: tensor<4xi8>) -> tensor<4xi8> {
   // expected-error @+1 {{expects unsigned integer operands}}
   %y = onnx.BitShift %a, %b {direction = "LEFT"} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
   return %y : tensor<4xi8>
+}
+
+// -----
+
+func.func @einsum_rank(%a: tensor<2x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{equation 'ijk->i': input 0 has rank 2, its term 'ijk' names 3 dims}}
+  %y = onnx.Einsum %a {equation = "ijk->i"} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @gather_nd_tuple(%d: tensor<2x3xf32>, %i: tensor<4x3xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{index tuples of 3 entries do not fit data of rank 2}}
+  %y = onnx.GatherND %d, %i : (tensor<2x3xf32>, tensor<4x3xi64>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @grid_mode(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{unknown mode 'cubic'}}
+  %y = onnx.GridSample %x, %g {mode = "cubic"} : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
 }
