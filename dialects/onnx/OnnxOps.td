@@ -105,6 +105,17 @@ def Onnx_EinsumOp : Onnx_Op<"Einsum"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Onnx_DetOp : Onnx_Op<"Det"> {
+  let summary = "determinants of square matrices";
+  let description = [{
+    ONNX `Det` (opset 11): X is [*, M, M]; the result [*] holds each
+    matrix's determinant (Gaussian elimination with partial pivoting).
+  }];
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 class Onnx_WindowOp<string mnemonic> : Onnx_Op<mnemonic> {
   let results = (outs AnyTensor:$Y);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";

@@ -956,6 +956,26 @@ LogicalResult EinsumOp::inferShapes() {
   return success();
 }
 
+LogicalResult DetOp::verify() {
+  if (!isFloat(getX()))
+    return emitOpError("expects a float input");
+  auto x = ranked(getX());
+  if (x && (x.getRank() < 2 ||
+            (!x.isDynamicDim(x.getRank() - 1) &&
+             !x.isDynamicDim(x.getRank() - 2) &&
+             x.getDimSize(x.getRank() - 1) != x.getDimSize(x.getRank() - 2))))
+    return emitOpError("expects square matrices in the last two dims");
+  return success();
+}
+
+LogicalResult DetOp::inferShapes() {
+  auto x = ranked(getX());
+  if (!x)
+    return setUnranked(*this, elemOf(getX()));
+  setResult(*this, x.getShape().drop_back(2), elemOf(getX()));
+  return success();
+}
+
 LogicalResult GemmOp::inferShapes() {
   auto a = ranked(getA()), b = ranked(getB());
   if (!a || !b) {

@@ -6,6 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/OnnxToLinalg/Common.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -490,6 +493,116 @@ struct EinsumPattern : OnnxPattern<kop::EinsumOp> {
 };
 } // namespace
 
+namespace {
+/// Det: each matrix of a copy of X eliminated in place (scf loops on
+/// tensors), pivoting on the largest entry of the column; the determinant
+/// is the product of the pivots, negated once per row swap (0 once a pivot
+/// is 0).
+struct DetPattern : OnnxPattern<kop::DetOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::DetOp op, PatternRewriter &rewriter) const override {
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t m = xType.getShape().back();
+    int64_t batch = type.getNumElements();
+    if (batch == 0)
+      return rewriter.notifyMatchFailure(op, "no matrices");
+    Location loc = op.getLoc();
+    Type f = xType.getElementType();
+    auto cubeType = RankedTensorType::get({batch, m, m}, f);
+    Value cube = reshapeTensor(rewriter, loc, op.getX(), cubeType);
+    Value work = bufferization::AllocTensorOp::create(
+        rewriter, loc, cubeType, ValueRange{}, cube);
+    auto flatType = RankedTensorType::get({batch}, f);
+    Value dets = emptyTensor(rewriter, loc, flatType);
+    auto c = [&](OpBuilder &b, Location l, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, l, v);
+    };
+    auto fc = [&](OpBuilder &b, Location l, double v) {
+      return scalarConstant(b, l, f, v);
+    };
+    auto at = [&](OpBuilder &b, Location l, Value t, Value bi, Value i,
+                  Value j) -> Value {
+      return tensor::ExtractOp::create(b, l, t, ValueRange{bi, i, j});
+    };
+    auto put = [&](OpBuilder &b, Location l, Value v, Value t, Value bi,
+                   Value i, Value j) -> Value {
+      return tensor::InsertOp::create(b, l, v, t, ValueRange{bi, i, j});
+    };
+    auto perMatrix = scf::ForOp::create(
+        rewriter, loc, c(rewriter, loc, 0), c(rewriter, loc, batch),
+        c(rewriter, loc, 1), ValueRange{work, dets},
+        [&](OpBuilder &b, Location l, Value bi, ValueRange st) {
+          auto perColumn = scf::ForOp::create(
+              b, l, c(b, l, 0), c(b, l, m), c(b, l, 1),
+              ValueRange{st[0], fc(b, l, 1)},
+              [&](OpBuilder &b, Location l, Value k, ValueRange cs) {
+                Value w = cs[0];
+                // The row of the largest |entry| in column k from row k.
+                auto pivot = scf::ForOp::create(
+                    b, l, k, c(b, l, m), c(b, l, 1),
+                    ValueRange{fc(b, l, -1), k},
+                    [&](OpBuilder &b, Location l, Value i, ValueRange best) {
+                      Value v = math::AbsFOp::create(b, l, at(b, l, w, bi, i, k));
+                      Value better = arith::CmpFOp::create(
+                          b, l, arith::CmpFPredicate::OGT, v, best[0]);
+                      scf::YieldOp::create(
+                          b, l,
+                          ValueRange{arith::SelectOp::create(b, l, better, v, best[0]),
+                                     arith::SelectOp::create(b, l, better, i, best[1])});
+                    });
+                Value p = pivot.getResult(1);
+                auto swap = scf::ForOp::create(
+                    b, l, c(b, l, 0), c(b, l, m), c(b, l, 1), ValueRange{w},
+                    [&](OpBuilder &b, Location l, Value j, ValueRange t) {
+                      Value rk = at(b, l, t[0], bi, k, j);
+                      Value rp = at(b, l, t[0], bi, p, j);
+                      Value u = put(b, l, rp, t[0], bi, k, j);
+                      scf::YieldOp::create(b, l, put(b, l, rk, u, bi, p, j));
+                    });
+                w = swap.getResult(0);
+                Value swapped = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::ne, p, k);
+                Value det = arith::SelectOp::create(
+                    b, l, swapped, arith::NegFOp::create(b, l, cs[1]), cs[1]);
+                Value piv = at(b, l, w, bi, k, k);
+                det = arith::MulFOp::create(b, l, det, piv);
+                Value zero = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OEQ, piv, fc(b, l, 0));
+                auto rows = scf::ForOp::create(
+                    b, l, arith::AddIOp::create(b, l, k, c(b, l, 1)),
+                    c(b, l, m), c(b, l, 1), ValueRange{w},
+                    [&](OpBuilder &b, Location l, Value i, ValueRange t) {
+                      Value factor = arith::SelectOp::create(
+                          b, l, zero, fc(b, l, 0),
+                          arith::DivFOp::create(b, l, at(b, l, t[0], bi, i, k),
+                                                piv));
+                      auto cols = scf::ForOp::create(
+                          b, l, k, c(b, l, m), c(b, l, 1), ValueRange{t[0]},
+                          [&](OpBuilder &b, Location l, Value j, ValueRange u) {
+                            Value v = arith::SubFOp::create(
+                                b, l, at(b, l, u[0], bi, i, j),
+                                arith::MulFOp::create(b, l, factor,
+                                                      at(b, l, u[0], bi, k, j)));
+                            scf::YieldOp::create(b, l,
+                                                 put(b, l, v, u[0], bi, i, j));
+                          });
+                      scf::YieldOp::create(b, l, cols.getResult(0));
+                    });
+                scf::YieldOp::create(b, l, ValueRange{rows.getResult(0), det});
+              });
+          Value out = tensor::InsertOp::create(b, l, perColumn.getResult(1),
+                                               st[1], ValueRange{bi});
+          scf::YieldOp::create(b, l, ValueRange{perColumn.getResult(0), out});
+        });
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc,
+                                         perMatrix.getResult(1), type));
+    return success();
+  }
+};
+} // namespace
+
 void kiln::populateMatMulPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulPattern, GemmPattern, EinsumPattern>(patterns.getContext());
+  patterns.add<MatMulPattern, GemmPattern, EinsumPattern, DetPattern>(
+      patterns.getContext());
 }

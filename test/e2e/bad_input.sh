@@ -65,15 +65,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 d = sys.argv[1]
 # A valid model whose only node is an op Kiln does not support.
-a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 3])
-b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [3, 4])
-y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])
-node = helper.make_node("Einsum", ["a", "b"], ["y"], name="the_einsum_node",
-                        equation="ij,jk->ik")
-m = helper.make_model(helper.make_graph([node], "einsum", [a, b], [y]),
-                      opset_imports=[helper.make_opsetid("", 13)])
+a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 1, 4, 4])
+b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4])
+i = helper.make_tensor_value_info("i", TensorProto.INT64, [1])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 2, 2])
+node = helper.make_node("RoiAlign", ["a", "b", "i"], ["y"], name="the_roialign_node",
+                        output_height=2, output_width=2)
+m = helper.make_model(helper.make_graph([node], "roialign", [a, b, i], [y]),
+                      opset_imports=[helper.make_opsetid("", 16)])
 onnx.checker.check_model(m)
-onnx.save(m, d + "/einsum.onnx")
+onnx.save(m, d + "/unsupported.onnx")
 
 # A valid model a bare-metal target cannot compile: exp on float64 would be a
 # libm call.
@@ -231,8 +232,8 @@ for emit in obj staticlib so exe; do
 
   d=$(fresh "compile_unsupported_op.$emit")
   expect_error "compile_unsupported_op.$emit" --empty "$d" \
-    --match "Einsum" --match "the_einsum_node" -- \
-    "$KILN" compile "$IN/einsum.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+    --match "RoiAlign" --match "the_roialign_node" -- \
+    "$KILN" compile "$IN/unsupported.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
 
   # -o names an existing folder: it must stay as it was, with nothing beside it.
   d=$(fresh "compile_output_is_folder.$emit")

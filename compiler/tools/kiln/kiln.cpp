@@ -4,6 +4,7 @@
 //   kiln --version
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/driver/Check.h"
 #include "compiler/driver/Driver.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -19,6 +20,11 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", kiln::versionString());
   app.require_subcommand(1);
   CLI::App *compileCmd = app.add_subcommand("compile", "compile an ONNX model");
+  CLI::App *checkCmd = app.add_subcommand(
+      "check", "report what a model needs and whether Kiln compiles it");
+  kiln::CheckOptions checkOptions;
+  checkCmd->add_option("model", checkOptions.input, "the .onnx file")->required();
+  checkCmd->add_flag("--json", checkOptions.json, "print JSON");
 
   kiln::CompileOptions options;
   std::string emit, compileTo;
@@ -91,6 +97,8 @@ int main(int argc, char **argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   }
+  if (checkCmd->parsed())
+    return kiln::check(checkOptions);
 
   if (!emit.empty())
     options.emit = emit == "obj"         ? kiln::EmitKind::Object
