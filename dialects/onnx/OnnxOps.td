@@ -182,17 +182,20 @@ def Onnx_GlobalMaxPoolOp : Onnx_WindowOp<"GlobalMaxPool"> {
 }
 
 def Onnx_BatchNormalizationOp : Onnx_Op<"BatchNormalization"> {
-  let summary = "batch normalization in inference mode";
+  let summary = "batch normalization";
   let description = [{
-    ONNX `BatchNormalization` with running statistics:
-    y = scale * (x - mean) / sqrt(var + epsilon) + B, per channel (axis 1).
+    ONNX `BatchNormalization`: y = scale * (x - mean) / sqrt(var + epsilon)
+    + B, per channel (axis 1). In inference, mean and var are the inputs;
+    with `training_mode` they are the batch's (over every axis but 1,
+    population variance), and the two further results are the running
+    statistics input_mean * momentum + mean * (1 - momentum), and so for var.
   }];
   let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$B,
                    AnyTensor:$input_mean, AnyTensor:$input_var,
                    DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
                    DefaultValuedAttr<F32Attr, "0.9">:$momentum,
                    DefaultValuedAttr<I64Attr, "0">:$training_mode);
-  let results = (outs AnyTensor:$Y);
+  let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$running_stats);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 

@@ -1066,8 +1066,12 @@ LogicalResult GlobalMaxPoolOp::inferShapes() {
 }
 
 LogicalResult BatchNormalizationOp::inferShapes() {
-  if (getTrainingMode())
-    return emitOpError("training mode is not supported");
+  if (getRunningStats().size() > 2 ||
+      (getTrainingMode() && getRunningStats().size() == 1))
+    return emitOpError("takes Y or, in training, Y and both running "
+                       "statistics as its outputs");
+  for (Value r : getRunningStats())
+    r.setType(getInputMean().getType());
   return sameAsOperand(*this, getX());
 }
 

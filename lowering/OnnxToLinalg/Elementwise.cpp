@@ -346,7 +346,9 @@ struct BatchNormPattern : OnnxPattern<kop::BatchNormalizationOp> {
   LogicalResult lower(kop::BatchNormalizationOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getType());
+    if (op.getTrainingMode() || !op.getRunningStats().empty())
+      return rewriter.notifyMatchFailure(op, "training mode");
+    auto type = cast<RankedTensorType>(op.getY().getType());
     if (type.getRank() < 2)
       return rewriter.notifyMatchFailure(op, "input rank below 2");
     SmallVector<int64_t> paramShape(type.getRank() - 1, 1);

@@ -1238,8 +1238,88 @@ struct MVNPattern : OnnxPattern<kop::MeanVarianceNormalizationOp> {
 };
 } // namespace
 
+namespace {
+/// BatchNormalization in training mode, in onnx ops: the batch's mean and
+/// (population) variance over every axis but 1, Y from them, and the
+/// running statistics.
+struct BatchNormTrainingPattern : OnnxPattern<kop::BatchNormalizationOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::BatchNormalizationOp op,
+                      PatternRewriter &r) const override {
+    if (!op.getTrainingMode())
+      return r.notifyMatchFailure(op, "inference mode");
+    auto type = cast<RankedTensorType>(op.getY().getType());
+    int64_t rank = type.getRank();
+    if (rank < 2)
+      return r.notifyMatchFailure(op, "input rank below 2");
+    Location loc = op.getLoc();
+    SmallVector<int64_t> axes{0}, kept(rank, 1), inner;
+    for (int64_t d = 2; d < rank; ++d) {
+      axes.push_back(d);
+      inner.push_back(d - 1);
+    }
+    kept[1] = type.getDimSize(1);
+    auto keptType = type.clone(kept);
+    auto chanType = cast<RankedTensorType>(op.getInputMean().getType());
+    auto axesAttr = r.getNamedAttr("axes", r.getDenseI64ArrayAttr(axes));
+    auto mean = [&](Value v, bool keep) {
+      return makeOnnx<kop::ReduceMeanOp>(
+          r, loc, keep ? keptType : chanType, {v, noValue(r, loc)},
+          {axesAttr, r.getNamedAttr("keepdims", r.getI64IntegerAttr(keep))});
+    };
+    // [C] as [C, 1, ...] to broadcast along axis 1.
+    auto perChannel = [&](Value v) -> Value {
+      if (inner.empty())
+        return v;
+      return makeOnnx<kop::UnsqueezeOp>(
+          r, loc, keptType.clone(ArrayRef<int64_t>(kept).drop_front()),
+          {v, noValue(r, loc)},
+          {r.getNamedAttr("axes", r.getDenseI64ArrayAttr(inner))});
+    };
+    auto scalar = [&](double v) -> Value {
+      auto t = RankedTensorType::get({}, type.getElementType());
+      return kop::ConstantOp::create(
+          r, loc, t,
+          DenseElementsAttr::get(t, r.getFloatAttr(type.getElementType(), v)));
+    };
+    Value x = op.getX();
+    Value m = mean(x, true);
+    Value d = makeOnnx<kop::SubOp>(r, loc, type, {x, m});
+    Value sq = makeOnnx<kop::MulOp>(r, loc, type, {d, d});
+    Value v = mean(sq, true);
+    Value denom = makeOnnx<kop::SqrtOp>(
+        r, loc, keptType,
+        {makeOnnx<kop::AddOp>(r, loc, keptType,
+                              {v, scalar(op.getEpsilon().convertToDouble())})});
+    Value y = makeOnnx<kop::AddOp>(
+        r, loc, type,
+        {makeOnnx<kop::MulOp>(
+             r, loc, type,
+             {makeOnnx<kop::DivOp>(r, loc, type, {d, denom}),
+              perChannel(op.getScale())}),
+         perChannel(op.getB())});
+    SmallVector<Value> results{y};
+    if (!op.getRunningStats().empty()) {
+      double momentum = op.getMomentum().convertToDouble();
+      auto running = [&](Value old, Value now) {
+        return makeOnnx<kop::AddOp>(
+            r, loc, chanType,
+            {makeOnnx<kop::MulOp>(r, loc, chanType, {old, scalar(momentum)}),
+             makeOnnx<kop::MulOp>(r, loc, chanType,
+                                  {now, scalar(1 - momentum)})});
+      };
+      results.push_back(running(op.getInputMean(), mean(x, false)));
+      results.push_back(running(op.getInputVar(), mean(sq, false)));
+    }
+    r.replaceOp(op, results);
+    return success();
+  }
+};
+} // namespace
+
 void kiln::populateNNPatterns(RewritePatternSet &patterns) {
-  patterns.add<GridSamplePattern, LRNPattern, MVNPattern>(patterns.getContext());
+  patterns.add<GridSamplePattern, LRNPattern, MVNPattern,
+               BatchNormTrainingPattern>(patterns.getContext());
   patterns.add<LayerNormalizationPattern, InstanceNormalizationPattern,
                GroupNormalizationPattern, ConvTransposePattern,
                ResizePattern<kop::ResizeOp>, ResizePattern<kop::UpsampleOp>>(
