@@ -145,6 +145,37 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
   return generic.getResult(0);
 }
 
+Value generateTensor(
+    OpBuilder &b, Location loc, RankedTensorType type,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element) {
+  int64_t rank = type.getRank();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{},
+      ValueRange{emptyTensor(b, loc, type)},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        SmallVector<Value> ivs;
+        for (int64_t d = 0; d < rank; ++d)
+          ivs.push_back(linalg::IndexOp::create(nb, l, d));
+        linalg::YieldOp::create(nb, l, ValueRange{element(nb, l, ivs)});
+      });
+  return generic.getResult(0);
+}
+
+Value scatterCombine(OpBuilder &b, Location l, StringRef reduction, Value old,
+                     Value update) {
+  if (reduction == "add")
+    return addV(b, l, old, update);
+  if (reduction == "mul")
+    return mulV(b, l, old, update);
+  if (reduction == "max")
+    return maxV(b, l, old, update);
+  if (reduction == "min")
+    return minV(b, l, old, update);
+  return update;
+}
+
 /// The number of elements of `x` over `axes`, as a scalar of `elem`: a
 /// constant, or computed from the dims where some are dynamic (nullptr for
 /// one element).

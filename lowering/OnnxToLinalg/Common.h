@@ -60,6 +60,22 @@ mlir::Value gatherByCoords(
                                    mlir::Value)>
         coord);
 
+/// A static tensor of `type` computed element by element: `element` gets
+/// the element's coordinates (linalg.index) and returns its value. One
+/// linalg.generic with no inputs (gathers that read their sources with
+/// tensor.extract).
+mlir::Value generateTensor(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   llvm::ArrayRef<mlir::Value>)>
+        element);
+
+/// `old` combined with `update` by a scatter's `reduction` (none: update;
+/// add, mul, max, min).
+mlir::Value scatterCombine(mlir::OpBuilder &b, mlir::Location l,
+                           llvm::StringRef reduction, mlir::Value old,
+                           mlir::Value update);
+
 /// The sizes of the dynamic dims of `type`, an elementwise result of
 /// `inputs` (broadcast, right-aligned): each from an input dynamic there.
 llvm::SmallVector<mlir::Value> broadcastSizes(mlir::OpBuilder &b,

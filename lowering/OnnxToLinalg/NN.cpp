@@ -1000,16 +1000,10 @@ struct GridSamplePattern : OnnxPattern<kop::GridSampleOp> {
     bool align = op.getAlignCorners();
     StringRef mode = op.getMode(), pad = op.getPaddingMode();
     int64_t h = xType.getDimSize(2), w = xType.getDimSize(3);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{},
-        ValueRange{emptyTensor(rewriter, loc, type)},
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(4)},
-        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          Value n = linalg::IndexOp::create(b, l, 0);
-          Value c = linalg::IndexOp::create(b, l, 1);
-          Value i = linalg::IndexOp::create(b, l, 2);
-          Value j = linalg::IndexOp::create(b, l, 3);
+    Value y = generateTensor(
+        rewriter, loc, type,
+        [&](OpBuilder &b, Location l, ArrayRef<Value> ivs) -> Value {
+          Value n = ivs[0], c = ivs[1], i = ivs[2], j = ivs[3];
           auto idx = [&](int64_t v) -> Value {
             return arith::ConstantIndexOp::create(b, l, v);
           };
@@ -1130,9 +1124,9 @@ struct GridSamplePattern : OnnxPattern<kop::GridSampleOp> {
               result = add(result, mul(row, cy[dy]));
             }
           }
-          linalg::YieldOp::create(b, l, result);
+          return result;
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, y);
     return success();
   }
 };

@@ -358,28 +358,21 @@ struct GatherNDPattern : OnnxPattern<kop::GatherNDOp> {
     auto type = cast<RankedTensorType>(op.getType());
     auto idxType = cast<RankedTensorType>(op.getIndices().getType());
     int64_t k = idxType.getShape().back(), batch = op.getBatchDims();
-    int64_t q = idxType.getRank() - 1, rank = type.getRank();
+    int64_t q = idxType.getRank() - 1;
     if (replaceIfEmpty(op, rewriter))
       return success();
     Location loc = op.getLoc();
     Value data = op.getData(), indices = op.getIndices();
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{},
-        ValueRange{emptyTensor(rewriter, loc, type)},
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          SmallVector<Value> tuple;
-          for (int64_t d = 0; d < q; ++d)
-            tuple.push_back(indexAt(b, l, d));
-          SmallVector<Value> coords =
-              tupleCoords(b, l, data, indices, tuple, batch, k);
-          for (int64_t d = q; d < rank; ++d)
-            coords.push_back(indexAt(b, l, d));
-          linalg::YieldOp::create(
-              b, l, ValueRange{tensor::ExtractOp::create(b, l, data, coords)});
+    Value y = generateTensor(
+        rewriter, loc, type,
+        [&](OpBuilder &b, Location l, ArrayRef<Value> ivs) -> Value {
+          SmallVector<Value> coords = tupleCoords(
+              b, l, data, indices, SmallVector<Value>(ivs.take_front(q)),
+              batch, k);
+          llvm::append_range(coords, ivs.drop_front(q));
+          return tensor::ExtractOp::create(b, l, data, coords);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, y);
     return success();
   }
 };
@@ -417,13 +410,10 @@ struct ScatterNDPattern : OnnxPattern<kop::ScatterNDOp> {
               b, l, data, indices, SmallVector<Value>(ivs.take_front(q)), 0, k);
           llvm::append_range(coords, ivs.drop_front(q));
           Value upd = tensor::ExtractOp::create(b, l, updates, ivs);
-          if (reduction != "none") {
-            Value old = tensor::ExtractOp::create(b, l, args[0], coords);
-            upd = reduction == "add"   ? addV(b, l, old, upd)
-                  : reduction == "mul" ? mulV(b, l, old, upd)
-                  : reduction == "max" ? maxV(b, l, old, upd)
-                                       : minV(b, l, old, upd);
-          }
+          if (reduction != "none")
+            upd = scatterCombine(
+                b, l, reduction,
+                tensor::ExtractOp::create(b, l, args[0], coords), upd);
           return {
               tensor::InsertOp::create(b, l, upd, args[0], coords).getResult()};
         });
@@ -442,18 +432,13 @@ struct ReverseSequencePattern : OnnxPattern<kop::ReverseSequenceOp> {
     if (replaceIfEmpty(op, rewriter))
       return success();
     int64_t bAxis = op.getBatchAxis(), tAxis = op.getTimeAxis();
-    int64_t steps = type.getDimSize(tAxis), rank = type.getRank();
+    int64_t steps = type.getDimSize(tAxis);
     Value input = op.getInput(), lens = op.getSequenceLens();
     Location loc = op.getLoc();
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{},
-        ValueRange{emptyTensor(rewriter, loc, type)},
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          SmallVector<Value> coords;
-          for (int64_t d = 0; d < rank; ++d)
-            coords.push_back(indexAt(b, l, d));
+    Value y = generateTensor(
+        rewriter, loc, type,
+        [&](OpBuilder &b, Location l, ArrayRef<Value> ivs) -> Value {
+          SmallVector<Value> coords(ivs);
           Value len = tensor::ExtractOp::create(b, l, lens, coords[bAxis]);
           len = arith::IndexCastOp::create(b, l, b.getIndexType(), len);
           len = arith::MinSIOp::create(
@@ -465,10 +450,9 @@ struct ReverseSequencePattern : OnnxPattern<kop::ReverseSequenceOp> {
           Value flipped = arith::SubIOp::create(
               b, l, arith::SubIOp::create(b, l, len, indexConst(b, l, 1)), t);
           coords[tAxis] = arith::SelectOp::create(b, l, inside, flipped, t);
-          linalg::YieldOp::create(
-              b, l, ValueRange{tensor::ExtractOp::create(b, l, input, coords)});
+          return tensor::ExtractOp::create(b, l, input, coords);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, y);
     return success();
   }
 };
