@@ -34,6 +34,12 @@ mlir::LogicalResult verifyVariadic(mlir::Operation *op);
 /// The numpy broadcast of all operands, of the first operand's element
 /// type (bool with `boolResult`).
 mlir::LogicalResult inferBroadcast(mlir::Operation *op, bool boolResult);
+/// The window family (SignalOps.cpp): a scalar integer size, a float
+/// output_datatype; a 1-D result of `size` elements.
+mlir::LogicalResult verifyCosineWindow(mlir::Operation *op, mlir::Value size,
+                                 int64_t dataType);
+mlir::LogicalResult inferCosineWindow(mlir::Operation *op, mlir::Value size,
+                                int64_t dataType);
 } // namespace kiln::onnx
 
 #define GET_OP_CLASSES

@@ -409,5 +409,6 @@ include "dialects/onnx/OnnxNNOps.td"
 include "dialects/onnx/OnnxRNNOps.td"
 include "dialects/onnx/OnnxQuantOps.td"
 include "dialects/onnx/OnnxRandomOps.td"
+include "dialects/onnx/OnnxSignalOps.td"
 
 #endif // KILN_ONNX_OPS_TD

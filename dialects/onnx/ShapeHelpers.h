@@ -56,6 +56,23 @@ inline mlir::LogicalResult setUnranked(mlir::Operation *op, mlir::Type elem) {
   setUnranked(op, 0, elem);
   return mlir::success();
 }
+/// A ranked operand that must hold one element (a scalar or a 1-element
+/// tensor).
+inline mlir::LogicalResult verifyScalar(mlir::Operation *op, mlir::Value v,
+                                        llvm::StringRef what) {
+  if (auto t = ranked(v))
+    if (t.hasStaticShape() && t.getNumElements() != 1)
+      return op->emitOpError(what) << " must be a scalar";
+  return mlir::success();
+}
+/// An integer attribute that must be 0 or 1 where present.
+inline mlir::LogicalResult verifyFlag(mlir::Operation *op,
+                                      llvm::StringRef name) {
+  auto a = op->getAttrOfType<mlir::IntegerAttr>(name);
+  if (a && a.getInt() != 0 && a.getInt() != 1)
+    return op->emitOpError(name) << " must be 0 or 1";
+  return mlir::success();
+}
 /// Result 0 takes `v`'s shape, with element type `elem` (v's by default).
 inline mlir::LogicalResult sameAsOperand(mlir::Operation *op, mlir::Value v,
                                          mlir::Type elem = nullptr) {

@@ -17,24 +17,6 @@ namespace {
 
 bool isIndexType(Type t) { return t.isInteger(32) || t.isInteger(64); }
 
-
-
-/// A ranked operand that must hold one element (a scalar or a 1-element
-/// tensor).
-LogicalResult verifyScalar(Operation *op, Value v, StringRef what) {
-  if (auto t = ranked(v))
-    if (t.hasStaticShape() && t.getNumElements() != 1)
-      return op->emitOpError(what) << " must be a scalar";
-  return success();
-}
-
-LogicalResult verifyFlag(Operation *op, StringRef name) {
-  auto a = op->getAttrOfType<IntegerAttr>(name);
-  if (a && a.getInt() != 0 && a.getInt() != 1)
-    return op->emitOpError(name) << " must be 0 or 1";
-  return success();
-}
-
 LogicalResult verifyRank(Operation *op, Value v, int64_t rank) {
   if (auto t = ranked(v))
     if (t.getRank() != rank)

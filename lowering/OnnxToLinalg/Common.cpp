@@ -147,11 +147,12 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
 
 Value generateTensor(
     OpBuilder &b, Location loc, RankedTensorType type,
-    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element) {
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element,
+    ValueRange dynSizes) {
   int64_t rank = type.getRank();
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, ValueRange{},
-      ValueRange{emptyTensor(b, loc, type)},
+      ValueRange{emptyTensor(b, loc, type, dynSizes)},
       ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange) {
@@ -161,6 +162,18 @@ Value generateTensor(
         linalg::YieldOp::create(nb, l, ValueRange{element(nb, l, ivs)});
       });
   return generic.getResult(0);
+}
+
+Value extractElement(OpBuilder &b, Location loc, Value t, int64_t i) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<Value> coords;
+  for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+    coords.push_back(
+        arith::ConstantIndexOp::create(b, loc, i % type.getDimSize(d)));
+    i /= type.getDimSize(d);
+  }
+  std::reverse(coords.begin(), coords.end());
+  return tensor::ExtractOp::create(b, loc, t, coords);
 }
 
 Value scatterCombine(OpBuilder &b, Location l, StringRef reduction, Value old,

@@ -60,15 +60,20 @@ mlir::Value gatherByCoords(
                                    mlir::Value)>
         coord);
 
-/// A static tensor of `type` computed element by element: `element` gets
-/// the element's coordinates (linalg.index) and returns its value. One
-/// linalg.generic with no inputs (gathers that read their sources with
-/// tensor.extract).
+/// A tensor of `type` (`dynSizes`: one per dynamic dim) computed element by
+/// element: `element` gets the element's coordinates (linalg.index) and
+/// returns its value. One linalg.generic with no inputs (gathers that read
+/// their sources with tensor.extract).
 mlir::Value generateTensor(
     mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                    llvm::ArrayRef<mlir::Value>)>
-        element);
+        element,
+    mlir::ValueRange dynSizes = {});
+
+/// Element `i` (in row-major order) of a static tensor, read at run time.
+mlir::Value extractElement(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value t, int64_t i = 0);
 
 /// `old` combined with `update` by a scatter's `reduction` (none: update;
 /// add, mul, max, min).

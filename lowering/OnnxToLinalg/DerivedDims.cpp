@@ -580,6 +580,67 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
             dims[0] = arith::MaxSIOp::create(b, loc, count, zero);
             return success();
           })
+          .Case<kop::HannWindowOp, kop::HammingWindowOp,
+                kop::BlackmanWindowOp>([&](Operation *w) -> LogicalResult {
+            auto size = elements(w->getOperand(0));
+            if (failed(size) || size->size() != 1 || rank != 1)
+              return failure();
+            dims[0] = toI64((*size)[0]);
+            nonNegative(dims[0]);
+            return success();
+          })
+          .Case([&](kop::STFTOp s) -> LogicalResult {
+            auto step = elements(s.getFrameStep());
+            auto n = dimOf(s.getSignal(), 1), batch = dimOf(s.getSignal(), 0);
+            if (failed(step) || step->size() != 1 || failed(n) ||
+                failed(batch) || rank != 4)
+              return failure();
+            Value length;
+            if (!kop::isNone(s.getWindow())) {
+              auto w = dimOf(s.getWindow(), 0);
+              if (failed(w))
+                return failure();
+              length = *w;
+            } else {
+              auto l = elements(s.getFrameLength());
+              if (failed(l) || l->size() != 1)
+                return failure();
+              length = toI64((*l)[0]);
+            }
+            Value st = toI64((*step)[0]);
+            require(cmp(arith::CmpIPredicate::sgt, st, zero));
+            require(cmp(arith::CmpIPredicate::sgt, length, zero));
+            require(cmp(arith::CmpIPredicate::sle, length, *n));
+            dims[0] = *batch;
+            dims[1] = arith::AddIOp::create(
+                b, loc,
+                arith::DivSIOp::create(
+                    b, loc, arith::SubIOp::create(b, loc, *n, length),
+                    select(cmp(arith::CmpIPredicate::sgt, st, zero), st, one)),
+                one);
+            dims[2] = s.getOnesided()
+                          ? arith::AddIOp::create(
+                                b, loc,
+                                arith::DivSIOp::create(b, loc, length, i64(2)),
+                                one)
+                          : length;
+            dims[3] = i64(2);
+            return success();
+          })
+          .Case([&](kop::MelWeightMatrixOp m) -> LogicalResult {
+            auto bins = elements(m.getNumMelBins());
+            auto dft = elements(m.getDftLength());
+            if (failed(bins) || failed(dft) || bins->size() != 1 ||
+                dft->size() != 1 || rank != 2)
+              return failure();
+            Value nb = toI64((*bins)[0]), nd = toI64((*dft)[0]);
+            require(cmp(arith::CmpIPredicate::sgt, nb, zero));
+            require(cmp(arith::CmpIPredicate::sgt, nd, zero));
+            dims[0] = arith::AddIOp::create(
+                b, loc, arith::DivSIOp::create(b, loc, nd, i64(2)), one);
+            dims[1] = nb;
+            return success();
+          })
           .Case([&](kop::OneHotOp o) -> LogicalResult {
             auto depth = elements(o.getDepth());
             auto axis = kop::normalizeAxis(o.getAxis(), rank);
@@ -743,6 +804,16 @@ bool takesSizesFromValues(Operation *op) {
                !r->hasAttr("kiln.size_from_dim");
       })
       .Case([&](kop::OneHotOp o) { return notConstant(o.getDepth()); })
+      .Case<kop::HannWindowOp, kop::HammingWindowOp, kop::BlackmanWindowOp>(
+          [&](Operation *w) { return notConstant(w->getOperand(0)); })
+      .Case([&](kop::STFTOp s) {
+        return notConstant(s.getFrameStep()) ||
+               (kop::isNone(s.getWindow()) && notConstant(s.getFrameLength()));
+      })
+      .Case([&](kop::MelWeightMatrixOp m) {
+        return notConstant(m.getNumMelBins()) ||
+               notConstant(m.getDftLength());
+      })
       .Case([&](kop::TopKOp t) { return notConstant(t.getK()); })
       // Only where the shape reads input values (see deriveDims): shapes
       // made of dims are resolved by the lowering, within --max-dim bounds.

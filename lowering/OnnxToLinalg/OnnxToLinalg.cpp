@@ -30,6 +30,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateLossPatterns(patterns);
     kiln::populateQuantPatterns(patterns);
     kiln::populateRandomPatterns(patterns);
+    kiln::populateSignalPatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);

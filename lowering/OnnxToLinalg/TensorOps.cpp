@@ -24,19 +24,6 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// Element `i` (in row-major order) of a static tensor, read at run time.
-Value extractElement(OpBuilder &b, Location loc, Value t, int64_t i = 0) {
-  auto type = cast<RankedTensorType>(t.getType());
-  SmallVector<Value> coords;
-  for (int64_t d = type.getRank() - 1; d >= 0; --d) {
-    coords.push_back(
-        arith::ConstantIndexOp::create(b, loc, i % type.getDimSize(d)));
-    i /= type.getDimSize(d);
-  }
-  std::reverse(coords.begin(), coords.end());
-  return tensor::ExtractOp::create(b, loc, t, coords);
-}
-
 Value indexAt(OpBuilder &b, Location loc, int64_t dim) {
   return linalg::IndexOp::create(b, loc, dim);
 }

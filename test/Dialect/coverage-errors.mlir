@@ -55,3 +55,30 @@ func.func @grid_mode(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2x2xf32>) -> tensor
   %y = onnx.GridSample %x, %g {mode = "cubic"} : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+func.func @window_size_float(%n: tensor<f32>) -> tensor<*xf32> {
+  // expected-error @+1 {{size must hold an integer}}
+  %w = onnx.HannWindow %n : (tensor<f32>) -> tensor<*xf32>
+  return %w : tensor<*xf32>
+}
+
+// -----
+
+func.func @dft_axis_last(%x: tensor<2x8x1xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{axis 2 is out of range for rank 3 (the last dim holds the complex parts)}}
+  %y = onnx.DFT %x, %none {axis = 2 : i64} : (tensor<2x8x1xf32>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @stft_long_frame(%s: tensor<1x8x1xf32>, %w: tensor<16xf32>) -> tensor<*xf32> {
+  %step = onnx.Constant(dense<4> : tensor<i64>) : tensor<i64>
+  %none = onnx.NoValue
+  // expected-error @+1 {{frame_length 16 exceeds the signal's length 8}}
+  %y = onnx.STFT %s, %step, %w, %none : (tensor<1x8x1xf32>, tensor<i64>, tensor<16xf32>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

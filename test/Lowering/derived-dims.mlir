@@ -155,3 +155,26 @@ func.func @main_graph(%s: tensor<2x2xi64>) -> tensor<?x?xf32>
   %c = onnx.ConstantOfShape %sum : (tensor<2xi64>) -> tensor<?x?xf32>
   return %c : tensor<?x?xf32>
 }
+
+// -----
+
+// STFT's frame step and length read at run time: frames = (128 - L) / step
+// + 1 and bins = L / 2 + 1 are derived dims, with step > 0 and 0 < L <= 128
+// required.
+// CHECK-LABEL: func.func @main_graph(
+// CHECK: onnx.STFT {{.*}} {kiln.dim_args = array<i64: -1, 3, 4, -1>}
+// CHECK-LABEL: func.func @main_graph_dims
+// CHECK: arith.cmpi sgt
+// CHECK: arith.cmpi sle
+// CHECK: arith.divsi
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}} : i1, index, index
+// LOWERED-LABEL: func.func @main_graph(
+// LOWERED: linalg.generic
+// LOWERED: scf.for
+func.func @main_graph(%s: tensor<1x128x1xf32>, %step: tensor<i64>, %len: tensor<i64>) -> tensor<1x?x?x2xf32>
+    attributes {kiln.dims = [], kiln.dim_max = array<i64>,
+                kiln.result_dims = [array<i64: 1, -9223372036854775808, -9223372036854775808, 2>]} {
+  %none = onnx.NoValue
+  %y = onnx.STFT %s, %step, %none, %len : (tensor<1x128x1xf32>, tensor<i64>, none, tensor<i64>) -> tensor<1x?x?x2xf32>
+  return %y : tensor<1x?x?x2xf32>
+}
