@@ -597,6 +597,97 @@ LogicalResult UpsampleOp::verify() {
 LogicalResult UpsampleOp::inferShapes() { return inferResize(*this, getX()); }
 
 //===----------------------------------------------------------------------===//
+// MaxUnpool, RoiAlign
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaxUnpoolOp::verify() {
+  auto x = ranked(getX()), i = ranked(getI());
+  size_t sp = getKernelShape().size();
+  if (!isa<IntegerType>(elemOf(getI())) || isBool(getI()))
+    return emitOpError("I must hold integer indices");
+  if (x && (x.getRank() < 3 || (size_t)x.getRank() != sp + 2))
+    return emitOpError("X must be N x C x (")
+           << sp << " spatial dims of kernel_shape)";
+  if (x && i && failed(verifyCompatibleShape(x.getShape(), i.getShape())))
+    return emitOpError("X and I must have the same shape");
+  if ((getStrides() && getStrides()->size() != sp) ||
+      (getPads() && getPads()->size() != 2 * sp))
+    return emitOpError("strides and pads must have one (pads: two) value "
+                       "per spatial dim");
+  if (!isNone(getOutputShape()))
+    if (auto s = ranked(getOutputShape());
+        s && (s.getRank() != 1 ||
+              (x && !s.isDynamicDim(0) && s.getDimSize(0) != x.getRank())))
+      return emitOpError("output_shape must hold one value per dim of X");
+  return success();
+}
+
+LogicalResult MaxUnpoolOp::inferShapes() {
+  auto x = ranked(getX());
+  if (!x)
+    return setUnranked(*this, elemOf(getX()));
+  int64_t rank = x.getRank();
+  Shape out(rank, kDyn);
+  if (!isNone(getOutputShape())) {
+    if (auto c = getConstantInts(getOutputShape())) {
+      for (int64_t d = 0; d < rank; ++d)
+        if ((*c)[d] < 0)
+          return emitOpError("output_shape has a negative dim ") << (*c)[d];
+      out.assign(c->begin(), c->end());
+    }
+  } else {
+    out[0] = x.getDimSize(0);
+    out[1] = x.getDimSize(1);
+    for (int64_t i = 0; i + 2 < rank; ++i) {
+      int64_t in = x.getDimSize(i + 2);
+      if (in == kDyn)
+        continue;
+      int64_t stride = getStrides() ? (*getStrides())[i] : 1;
+      int64_t pads = getPads() ? (*getPads())[i] + (*getPads())[i + rank - 2] : 0;
+      out[i + 2] = (in - 1) * stride + getKernelShape()[i] - pads;
+      if (out[i + 2] < 0)
+        return emitOpError("the unpooled spatial dim ")
+               << i << " would be negative";
+    }
+  }
+  setResult(*this, out, elemOf(getX()));
+  return success();
+}
+
+LogicalResult RoiAlignOp::verify() {
+  if (!llvm::is_contained({"avg", "max"}, getMode()))
+    return emitOpError("unknown mode '") << getMode() << "'";
+  if (auto m = getCoordinateTransformationMode();
+      m && !llvm::is_contained({"half_pixel", "output_half_pixel"}, *m))
+    return emitOpError("unknown coordinate_transformation_mode '") << *m << "'";
+  if (!isFloat(getX()) || elemOf(getRois()) != elemOf(getX()))
+    return emitOpError("X and rois must be float tensors of one type");
+  if (getOutputHeight() < 1 || getOutputWidth() < 1 || getSamplingRatio() < 0)
+    return emitOpError("output sizes must be positive and sampling_ratio "
+                       "not negative");
+  auto x = ranked(getX()), r = ranked(getRois()), b = ranked(getBatchIndices());
+  if (x && x.getRank() != 4)
+    return emitOpError("X must be 4-D (N x C x H x W)");
+  if (r && (r.getRank() != 2 || (!r.isDynamicDim(1) && r.getDimSize(1) != 4)))
+    return emitOpError("rois must be R x 4");
+  if (b && b.getRank() != 1)
+    return emitOpError("batch_indices must be 1-D");
+  if (r && b && !r.isDynamicDim(0) && !b.isDynamicDim(0) &&
+      r.getDimSize(0) != b.getDimSize(0))
+    return emitOpError("rois and batch_indices have different counts");
+  return success();
+}
+
+LogicalResult RoiAlignOp::inferShapes() {
+  auto x = ranked(getX()), r = ranked(getRois());
+  setResult(*this,
+            {r ? r.getDimSize(0) : kDyn, x ? x.getDimSize(1) : kDyn,
+             getOutputHeight(), getOutputWidth()},
+            elemOf(getX()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // NonMaxSuppression
 //===----------------------------------------------------------------------===//
 

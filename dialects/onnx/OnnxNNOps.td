@@ -218,6 +218,49 @@ def Onnx_GridSampleOp : Onnx_Op<"GridSample"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Onnx_MaxUnpoolOp : Onnx_Op<"MaxUnpool"> {
+  let summary = "scatters pooled maxima back to where MaxPool found them";
+  let description = [{
+    ONNX `MaxUnpool` (opsets 9, 11): a zero tensor of the unpooled shape
+    ((in - 1) * stride + kernel - pads per spatial dim, or `output_shape`,
+    which may be read at run time) takes X[i] where I[i] (MaxPool's
+    Indices) points: a row-major position in the default unpooled shape,
+    whose coordinates are kept in a larger `output_shape` (the extra
+    cells at the end of each dim stay 0). Positions outside the result are
+    skipped.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$I, TensorOrNone:$output_shape,
+                   DenseI64ArrayAttr:$kernel_shape,
+                   OptionalAttr<DenseI64ArrayAttr>:$pads,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Onnx_RoiAlignOp : Onnx_Op<"RoiAlign"> {
+  let summary = "pools regions of interest by bilinear sampling";
+  let description = [{
+    ONNX `RoiAlign` (opsets 10, 16): X is N x C x H x W, rois R x 4 boxes
+    (x1, y1, x2, y2) in input coordinates times `spatial_scale`, and
+    batch_indices (R) the image of each. Y (R x C x output_height x
+    output_width) averages (`mode` avg) or takes the largest weighted corner
+    of (max) a grid of bilinear samples per bin: `sampling_ratio` per side,
+    or ceil(bin size) when 0. `coordinate_transformation_mode` half_pixel
+    (opset 16's default) shifts the boxes by -0.5; output_half_pixel (opset
+    10's behaviour) does not, and makes boxes at least 1 x 1.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$rois,
+                   AnyTensor:$batch_indices,
+                   OptionalAttr<StrAttr>:$coordinate_transformation_mode,
+                   DefaultValuedStrAttr<StrAttr, "avg">:$mode,
+                   DefaultValuedAttr<I64Attr, "1">:$output_height,
+                   DefaultValuedAttr<I64Attr, "1">:$output_width,
+                   DefaultValuedAttr<I64Attr, "0">:$sampling_ratio,
+                   DefaultValuedAttr<F32Attr, "1.0">:$spatial_scale);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 def Onnx_NonMaxSuppressionOp : Onnx_Op<"NonMaxSuppression"> {
   let summary = "boxes kept by greedy non-maximum suppression, per batch and class";
   let description = [{

@@ -141,8 +141,12 @@ def Onnx_MaxPoolOp : Onnx_WindowOp<"MaxPool"> {
   let summary = "N-d max pooling";
   let description = [{
     ONNX `MaxPool` over windows of `kernel_shape` with strides, dilations,
-    padding (padded cells never win) and `ceil_mode`.
+    padding (padded cells never win) and `ceil_mode`. The optional second
+    result `Indices` (int64) holds where each maximum is, as a row-major
+    index into X (`storage_order` 1: the spatial dims column-major); the
+    first of equal maxima wins.
   }];
+  let results = (outs AnyTensor:$Y, Optional<AnyTensor>:$Indices);
   let arguments = (ins AnyTensor:$X,
                    DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
                    DefaultValuedAttr<I64Attr, "0">:$ceil_mode,

@@ -1036,8 +1036,16 @@ LogicalResult ConvOp::inferShapes() {
 
 LogicalResult MaxPoolOp::inferShapes() {
   auto x = ranked(getX());
-  return inferWindow(*this, getX(), getKernelShape(),
-                     x ? x.getDimSize(1) : kDyn);
+  if (failed(inferWindow(*this, getX(), getKernelShape(),
+                         x ? x.getDimSize(1) : kDyn)))
+    return failure();
+  if (getIndices()) {
+    if (auto y = ranked(getY()))
+      setResult(*this, 1, y.getShape(), i64Type(*this));
+    else
+      setUnranked(*this, 1, i64Type(*this));
+  }
+  return success();
 }
 
 LogicalResult AveragePoolOp::inferShapes() {

@@ -15,6 +15,7 @@
 #include "lowering/OnnxToLinalg/Common.h"
 #include "lowering/OnnxToLinalg/Winograd.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cstring>
@@ -560,12 +561,99 @@ Value buildWindowReduction(
       .getResult(0);
 }
 
+/// MaxPool with its Indices: one generic over the padded input with two
+/// accumulators, the maximum and its position in the unpadded X (row-major;
+/// `columnMajor`: the spatial dims column-major), replaced only by a
+/// strictly larger value (padding holds the lowest value, so never wins).
+std::pair<Value, Value> buildWindowArgMax(OpBuilder &b, Location loc, Value x,
+                                          RankedTensorType xType,
+                                          Value initValue, Value initIndex,
+                                          const onnx::WindowGeometry &g,
+                                          bool columnMajor) {
+  MLIRContext *ctx = b.getContext();
+  auto outType = cast<RankedTensorType>(initValue.getType());
+  auto idxType = cast<RankedTensorType>(initIndex.getType());
+  unsigned sp = g.kernel.size(), numDims = 2 + 2 * sp, kDim = 2, oDim = 2 + sp;
+  SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
+                                 getAffineDimExpr(1, ctx)};
+  llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
+  SmallVector<int64_t> kDims, yDims{0, 1};
+  for (unsigned i = 0; i < sp; ++i) {
+    kDims.push_back(kDim + i);
+    yDims.push_back(oDim + i);
+  }
+  Value window =
+      tensor::EmptyOp::create(b, loc, g.kernel, outType.getElementType());
+  AffineMap yMap = dimsMap(ctx, numDims, yDims);
+  SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
+                              dimsMap(ctx, numDims, kDims), yMap, yMap};
+  SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
+  for (unsigned i = 0; i < sp; ++i)
+    iters[kDim + i] = IteratorType::reduction;
+  ArrayRef<int64_t> shape = xType.getShape();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType, idxType}, ValueRange{x, window},
+      ValueRange{initValue, initIndex}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        auto idx = [&](unsigned d) {
+          return arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                            linalg::IndexOp::create(nb, l, d))
+              .getResult();
+        };
+        auto c64 = [&](int64_t v) {
+          return arith::ConstantIntOp::create(nb, l, v, 64).getResult();
+        };
+        // The cell's unpadded spatial coordinates.
+        SmallVector<Value> pos;
+        for (unsigned i = 0; i < sp; ++i)
+          pos.push_back(arith::SubIOp::create(
+              nb, l,
+              arith::AddIOp::create(
+                  nb, l,
+                  arith::MulIOp::create(nb, l, idx(oDim + i),
+                                        c64(g.strides[i])),
+                  arith::MulIOp::create(nb, l, idx(kDim + i),
+                                        c64(g.dilations[i]))),
+              c64(g.padBegin[i])));
+        Value flat = arith::AddIOp::create(
+            nb, l, arith::MulIOp::create(nb, l, idx(0), c64(shape[1])),
+            idx(1));
+        if (columnMajor) {
+          Value inner = c64(0), stride = c64(1);
+          for (unsigned i = 0; i < sp; ++i) {
+            inner = arith::AddIOp::create(
+                nb, l, inner, arith::MulIOp::create(nb, l, pos[i], stride));
+            stride = arith::MulIOp::create(nb, l, stride, c64(shape[2 + i]));
+          }
+          flat = arith::AddIOp::create(
+              nb, l, arith::MulIOp::create(nb, l, flat, stride), inner);
+        } else {
+          for (unsigned i = 0; i < sp; ++i)
+            flat = arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, flat, c64(shape[2 + i])),
+                pos[i]);
+        }
+        Value larger =
+            isa<FloatType>(a[0].getType())
+                ? (Value)arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               a[0], a[2])
+                : (Value)arith::CmpIOp::create(
+                      nb, l, forType(arith::CmpIPredicate::sgt, a[0].getType()),
+                      a[0], a[2]);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, larger, a[0], a[2]),
+                       arith::SelectOp::create(nb, l, larger, flat, a[3])});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
 struct MaxPoolPattern : OnnxPattern<kop::MaxPoolOp> {
   using OnnxPattern::OnnxPattern;
   LogicalResult lower(kop::MaxPoolOp op,
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto outType = cast<RankedTensorType>(op.getType());
+    auto outType = cast<RankedTensorType>(op.getY().getType());
     Type elem = outType.getElementType();
     onnx::WindowGeometry g;
     if (auto err = geometryOf(op, op.getKernelShape(), op.getCeilMode(), g))
@@ -576,6 +664,17 @@ struct MaxPoolPattern : OnnxPattern<kop::MaxPoolOp> {
     Value lowest = lowestValue(rewriter, loc, elem);
     Value x = padWindowInput(rewriter, loc, op.getX(), g, lowest);
     Value init = filledTensor(rewriter, loc, outType, lowest);
+    if (Value indices = op.getIndices()) {
+      auto idxType = cast<RankedTensorType>(indices.getType());
+      auto [y, where] = buildWindowArgMax(
+          rewriter, loc, x, cast<RankedTensorType>(op.getX().getType()), init,
+          filledTensor(rewriter, loc, idxType,
+                       scalarConstant(rewriter, loc, idxType.getElementType(),
+                                      0)),
+          g, op.getStorageOrder() == 1);
+      rewriter.replaceOp(op, {y, where});
+      return success();
+    }
     // 2-D f32: the named op, which kiln-tile-contractions vectorizes along
     // the output rows like a depthwise convolution.
     if (g.kernel.size() == 2 && elem.isF32()) {
@@ -745,13 +844,123 @@ struct GlobalPoolPattern : OnnxPattern<OpTy> {
   }
 };
 
+/// MaxUnpool: a zero tensor, then one scf.for over X's elements inserting
+/// X[i] at the coordinates of the row-major position I[i] (skipped when
+/// outside the result). The result's sizes may be derived dims
+/// (output_shape read at run time).
+struct MaxUnpoolPattern : OnnxPattern<kop::MaxUnpoolOp> {
+  using OnnxPattern::OnnxPattern;
+  bool dynamicDims() const override { return true; }
+  LogicalResult lower(kop::MaxUnpoolOp op,
+                      PatternRewriter &rewriter) const override {
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    auto iType = cast<RankedTensorType>(op.getI().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!xType.hasStaticShape() || !iType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "X of dynamic shape");
+    SmallVector<Value> sizes;
+    if (!type.hasStaticShape()) {
+      auto derived = derivedSizes(op, type);
+      if (!derived)
+        return rewriter.notifyMatchFailure(op, "output_shape not derived");
+      sizes = *derived;
+    }
+    Location loc = op.getLoc();
+    Type elem = type.getElementType();
+    Value out = filledTensor(rewriter, loc, type,
+                             scalarConstant(rewriter, loc, elem, 0), sizes);
+    // Indices count in the default unpooled shape ((in - 1) * stride +
+    // kernel - pads); with output_shape, each lands at the same coordinates
+    // of the result (ONNX's reference), skipped where those lie outside it.
+    Type i64 = rewriter.getI64Type();
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> unpooled{xType.getDimSize(0), xType.getDimSize(1)};
+    for (int64_t i = 0; i + 2 < rank; ++i) {
+      int64_t stride = op.getStrides() ? (*op.getStrides())[i] : 1;
+      int64_t pads =
+          op.getPads() ? (*op.getPads())[i] + (*op.getPads())[i + rank - 2] : 0;
+      unpooled.push_back((xType.getDimSize(i + 2) - 1) * stride +
+                         op.getKernelShape()[i] - pads);
+    }
+    SmallVector<Value> dims;
+    for (int64_t d = 0, k = 0; d < rank; ++d)
+      dims.push_back(type.isDynamicDim(d)
+                         ? (Value)arith::IndexCastOp::create(rewriter, loc, i64,
+                                                             sizes[k++])
+                         : scalarConstant(rewriter, loc, i64,
+                                          type.getDimSize(d)));
+    int64_t total = 1;
+    for (int64_t d : unpooled)
+      total *= d;
+    int64_t n = xType.getNumElements();
+    Value x = reshapeTensor(rewriter, loc, op.getX(),
+                            RankedTensorType::get({n}, xType.getElementType()));
+    Value idx = reshapeTensor(
+        rewriter, loc, op.getI(),
+        RankedTensorType::get({n}, iType.getElementType()));
+    auto ic = [&](OpBuilder &b, Location l, int64_t v) {
+      return arith::ConstantIndexOp::create(b, l, v);
+    };
+    auto loop = scf::ForOp::create(
+        rewriter, loc, ic(rewriter, loc, 0), ic(rewriter, loc, n),
+        ic(rewriter, loc, 1), ValueRange{out},
+        [&](OpBuilder &b, Location l, Value i, ValueRange acc) {
+          Value v = tensor::ExtractOp::create(b, l, x, i);
+          Value at = convertScalar(b, l, tensor::ExtractOp::create(b, l, idx, i),
+                                   i64);
+          auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+            return arith::CmpIOp::create(b, l, p, x, y).getResult();
+          };
+          Value inside = arith::AndIOp::create(
+              b, l,
+              cmp(arith::CmpIPredicate::sge, at, scalarConstant(b, l, i64, 0)),
+              cmp(arith::CmpIPredicate::slt, at,
+                  scalarConstant(b, l, i64, total)));
+          // Guarded: a negative index must not reach the division.
+          at = arith::SelectOp::create(b, l, inside, at,
+                                       scalarConstant(b, l, i64, 0));
+          SmallVector<Value> coords(rank);
+          Value rest = at;
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            Value size = scalarConstant(b, l, i64, unpooled[d]);
+            coords[d] = arith::RemSIOp::create(b, l, rest, size);
+            rest = arith::DivSIOp::create(b, l, rest, size);
+            inside = arith::AndIOp::create(
+                b, l, inside, cmp(arith::CmpIPredicate::slt, coords[d], dims[d]));
+            coords[d] = arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                                   coords[d]);
+          }
+          auto put = scf::IfOp::create(
+              b, l, inside,
+              [&](OpBuilder &b, Location l) {
+                scf::YieldOp::create(
+                    b, l,
+                    ValueRange{tensor::InsertOp::create(b, l, v, acc[0], coords)});
+              },
+              [&](OpBuilder &b, Location l) {
+                scf::YieldOp::create(b, l, acc);
+              });
+          scf::YieldOp::create(b, l, put.getResults());
+        });
+    Value result = loop.getResult(0);
+    // Derived sizes: a copy into a tensor of those sizes, so that the
+    // result's dims resolve to them (an scf.for result's do not).
+    if (!sizes.empty())
+      result = linalg::CopyOp::create(rewriter, loc, result,
+                                      emptyTensor(rewriter, loc, type, sizes))
+                   .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateConvPatterns(RewritePatternSet &patterns,
                                 bool convAsMatmul, int64_t winogradMinTiles) {
   patterns.add<ConvPattern>(patterns.getContext(), convAsMatmul,
                             winogradMinTiles);
-  patterns.add<MaxPoolPattern, AveragePoolPattern,
+  patterns.add<MaxPoolPattern, AveragePoolPattern, MaxUnpoolPattern,
                GlobalPoolPattern<kop::GlobalAveragePoolOp, false>,
                GlobalPoolPattern<kop::GlobalMaxPoolOp, true>>(
       patterns.getContext());

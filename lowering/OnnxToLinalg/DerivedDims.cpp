@@ -641,6 +641,16 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
             dims[1] = nb;
             return success();
           })
+          .Case([&](kop::MaxUnpoolOp u) -> LogicalResult {
+            auto shape = elements(u.getOutputShape());
+            if (failed(shape) || (int64_t)shape->size() != rank)
+              return failure();
+            for (int64_t d = 0; d < rank; ++d) {
+              dims[d] = toI64((*shape)[d]);
+              nonNegative(dims[d]);
+            }
+            return success();
+          })
           .Case([&](kop::OneHotOp o) -> LogicalResult {
             auto depth = elements(o.getDepth());
             auto axis = kop::normalizeAxis(o.getAxis(), rank);
@@ -804,6 +814,10 @@ bool takesSizesFromValues(Operation *op) {
                !r->hasAttr("kiln.size_from_dim");
       })
       .Case([&](kop::OneHotOp o) { return notConstant(o.getDepth()); })
+      .Case([&](kop::MaxUnpoolOp u) {
+        return !kop::isNone(u.getOutputShape()) &&
+               notConstant(u.getOutputShape());
+      })
       .Case<kop::HannWindowOp, kop::HammingWindowOp, kop::BlackmanWindowOp>(
           [&](Operation *w) { return notConstant(w->getOperand(0)); })
       .Case([&](kop::STFTOp s) {

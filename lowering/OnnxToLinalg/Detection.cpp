@@ -1,4 +1,4 @@
-//===- Detection.cpp - NonMaxSuppression to loops on tensors --------------===//
+//===- Detection.cpp - NonMaxSuppression and RoiAlign to loops on tensors -===//
 //
 // Greedy non-maximum suppression is sequential by nature (whether a box is
 // kept depends on the boxes kept before it), so it is scf loops on tensors:
@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -277,8 +278,157 @@ struct NonMaxSuppressionPattern : OnnxPattern<kop::NonMaxSuppressionOp> {
   }
 };
 
+/// RoiAlign: one generic over Y; each element reads its box and image, then
+/// sums (avg) or takes the largest of (max) bilinear samples on a grid of
+/// its bin in two scf.for loops (the grid's size may depend on the box).
+struct RoiAlignPattern : OnnxPattern<kop::RoiAlignOp> {
+  using OnnxPattern::OnnxPattern;
+  LogicalResult lower(kop::RoiAlignOp op,
+                      PatternRewriter &rewriter) const override {
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    Type elem = type.getElementType();
+    // opset 16 defaults to half_pixel; opset 10 behaved as output_half_pixel.
+    StringRef mode = op.getCoordinateTransformationMode().value_or(
+        kop::getOpsetVersion(op) >= 16 ? "half_pixel" : "output_half_pixel");
+    bool halfPixel = mode == "half_pixel", isMax = op.getMode() == "max";
+    int64_t height = xType.getDimSize(2), width = xType.getDimSize(3);
+    int64_t ratio = op.getSamplingRatio();
+    double scale = op.getSpatialScale().convertToDouble();
+    Value x = op.getX(), rois = op.getRois(), batches = op.getBatchIndices();
+    int64_t numImages = xType.getDimSize(0);
+    Value y = generateTensor(
+        rewriter, loc, type, [&](OpBuilder &b, Location l, ArrayRef<Value> at) {
+          auto c = [&](double v) { return scalarConstant(b, l, elem, v); };
+          auto ic = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(b, l, v).getResult();
+          };
+          auto roi = [&](int64_t k) {
+            Value v = tensor::ExtractOp::create(b, l, rois,
+                                                ValueRange{at[0], ic(k)});
+            return subV(b, l, mulV(b, l, v, c(scale)), c(halfPixel ? 0.5 : 0));
+          };
+          Value x0 = roi(0), y0 = roi(1), x1 = roi(2), y1 = roi(3);
+          Value roiW = subV(b, l, x1, x0), roiH = subV(b, l, y1, y0);
+          if (!halfPixel) {
+            roiW = maxV(b, l, roiW, c(1));
+            roiH = maxV(b, l, roiH, c(1));
+          }
+          Value binH = divV(b, l, roiH, c(type.getDimSize(2)));
+          Value binW = divV(b, l, roiW, c(type.getDimSize(3)));
+          // Samples per side: the attribute, or ceil(bin size).
+          auto grid = [&](Value bin) -> Value {
+            if (ratio > 0)
+              return ic(ratio);
+            Value n = arith::FPToSIOp::create(
+                b, l, b.getI64Type(), math::CeilOp::create(b, l, bin));
+            return arith::IndexCastOp::create(
+                b, l, b.getIndexType(),
+                arith::MaxSIOp::create(
+                    b, l, n, arith::ConstantIntOp::create(b, l, 1, 64)));
+          };
+          Value gridH = grid(binH), gridW = grid(binW);
+          Value image = arith::IndexCastOp::create(
+              b, l, b.getIndexType(),
+              tensor::ExtractOp::create(b, l, batches, ValueRange{at[0]}));
+          image = arith::MinUIOp::create(b, l, image, ic(numImages - 1));
+          auto toF = [&](Value index) {
+            return convertScalar(
+                b, l,
+                arith::IndexCastOp::create(b, l, b.getI64Type(), index), elem);
+          };
+          // Sample point k (of n) of bin p along a side starting at `start`.
+          auto point = [&](Value start, Value bin, Value p, Value k, Value n) {
+            Value frac = divV(b, l, addV(b, l, toF(k), c(0.5)), toF(n));
+            return addV(b, l, start,
+                        mulV(b, l, addV(b, l, toF(p), frac), bin));
+          };
+          Value init = isMax ? lowestValue(b, l, elem) : c(0);
+          auto rows = scf::ForOp::create(
+              b, l, ic(0), gridH, ic(1), ValueRange{init},
+              [&](OpBuilder &b, Location l, Value iy, ValueRange accY) {
+                Value py = point(y0, binH, at[2], iy, gridH);
+                auto cols = scf::ForOp::create(
+                    b, l, ic(0), gridW, ic(1), accY,
+                    [&](OpBuilder &b, Location l, Value ix, ValueRange acc) {
+                      Value px = point(x0, binW, at[3], ix, gridW);
+                      Value v = bilinearCorners(b, l, x, image, at[1], py, px,
+                                                height, width, isMax);
+                      scf::YieldOp::create(
+                          b, l,
+                          ValueRange{isMax ? maxV(b, l, acc[0], v)
+                                           : addV(b, l, acc[0], v)});
+                    });
+                scf::YieldOp::create(b, l, cols.getResults());
+              });
+          Value r = rows.getResult(0);
+          if (isMax)
+            return r;
+          Value count = mulV(b, l, toF(gridH), toF(gridW));
+          return divV(b, l, r, count);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+
+  /// The bilinear sample of x[image, channel] at (py, px), RoiAlign's way:
+  /// 0 beyond one pixel outside the image, coordinates clamped to it; the
+  /// weighted sum of the four corners, or (max) the largest weighted one.
+  static Value bilinearCorners(OpBuilder &b, Location l, Value x, Value image,
+                               Value channel, Value py, Value px,
+                               int64_t height, int64_t width, bool isMax) {
+    Type elem = py.getType();
+    auto c = [&](double v) { return scalarConstant(b, l, elem, v); };
+    auto lt = [&](Value p, Value q) {
+      return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, p, q);
+    };
+    Value outside = arith::OrIOp::create(
+        b, l,
+        arith::OrIOp::create(b, l, lt(py, c(-1)), lt(c(height), py)),
+        arith::OrIOp::create(b, l, lt(px, c(-1)), lt(c(width), px)));
+    // Per axis: the low and high cell (index) and the weight of the high.
+    auto axis = [&](Value p, int64_t size) {
+      p = maxV(b, l, p, c(0));
+      Value low = arith::FPToSIOp::create(b, l, b.getI64Type(), p);
+      Value last = arith::ConstantIntOp::create(b, l, size - 1, 64);
+      Value atEnd = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, low,
+                                          last);
+      low = arith::SelectOp::create(b, l, atEnd, last, low);
+      Value high = arith::SelectOp::create(
+          b, l, atEnd, last,
+          arith::AddIOp::create(b, l, low,
+                                arith::ConstantIntOp::create(b, l, 1, 64)));
+      Value lowF = convertScalar(b, l, low, elem);
+      Value frac = arith::SelectOp::create(b, l, atEnd, c(0),
+                                           subV(b, l, p, lowF));
+      auto idx = [&](Value v) {
+        return arith::IndexCastOp::create(b, l, b.getIndexType(), v)
+            .getResult();
+      };
+      return std::make_tuple(idx(low), idx(high), frac);
+    };
+    auto [yl, yh, ly] = axis(py, height);
+    auto [xl, xh, lx] = axis(px, width);
+    Value hy = subV(b, l, c(1), ly), hx = subV(b, l, c(1), lx);
+    auto read = [&](Value yy, Value xx) {
+      return tensor::ExtractOp::create(b, l, x,
+                                       ValueRange{image, channel, yy, xx})
+          .getResult();
+    };
+    Value t[4] = {mulV(b, l, mulV(b, l, hy, hx), read(yl, xl)),
+                  mulV(b, l, mulV(b, l, hy, lx), read(yl, xh)),
+                  mulV(b, l, mulV(b, l, ly, hx), read(yh, xl)),
+                  mulV(b, l, mulV(b, l, ly, lx), read(yh, xh))};
+    Value v = isMax ? maxV(b, l, maxV(b, l, t[0], t[1]), maxV(b, l, t[2], t[3]))
+                    : addV(b, l, addV(b, l, t[0], t[1]), addV(b, l, t[2], t[3]));
+    return arith::SelectOp::create(b, l, outside, c(0), v);
+  }
+};
+
 } // namespace
 
 void kiln::populateDetectionPatterns(RewritePatternSet &patterns) {
-  patterns.add<NonMaxSuppressionPattern>(patterns.getContext());
+  patterns.add<NonMaxSuppressionPattern, RoiAlignPattern>(
+      patterns.getContext());
 }

@@ -113,3 +113,19 @@ func.func @losses(%x: tensor<3x5x4xf32>, %t: tensor<3x4xi64>, %w: tensor<5xf32>)
   %c:2 = onnx.SoftmaxCrossEntropyLoss %x, %t, %w {reduction = "sum"} : (tensor<3x5x4xf32>, tensor<3x4xi64>, tensor<5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %a, %b, %c#0, %c#1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// MaxUnpool's default shape: (in - 1) * stride + kernel - pads; MaxPool's
+// Indices take Y's shape as int64; RoiAlign gives R x C x h x w.
+// CHECK-LABEL: func.func @unpool_roialign
+// CHECK: onnx.MaxPool {{.*}} -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>)
+// CHECK: onnx.MaxUnpool {{.*}} -> tensor<1x2x5x6xf32>
+// CHECK: onnx.RoiAlign {{.*}} -> tensor<4x2x2x3xf32>
+func.func @unpool_roialign(%x: tensor<1x2x6x6xf32>, %r: tensor<4x4xf32>, %b: tensor<4xi64>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %none = onnx.NoValue
+  %y, %i = onnx.MaxPool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x2x6x6xf32>) -> (tensor<*xf32>, tensor<*xi64>)
+  %u = onnx.MaxUnpool %y, %i, %none {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 1, 0, 0, 0>} : (tensor<*xf32>, tensor<*xi64>, none) -> tensor<*xf32>
+  %a = onnx.RoiAlign %x, %r, %b {output_height = 2 : i64, output_width = 3 : i64} : (tensor<1x2x6x6xf32>, tensor<4x4xf32>, tensor<4xi64>) -> tensor<*xf32>
+  return %u, %a : tensor<*xf32>, tensor<*xf32>
+}

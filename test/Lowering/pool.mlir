@@ -137,3 +137,52 @@ func.func @global_max(%x: tensor<2x3x4xf32>) -> tensor<2x3x1xf32> {
   %y = onnx.GlobalMaxPool %x : (tensor<2x3x4xf32>) -> tensor<2x3x1xf32>
   return %y : tensor<2x3x1xf32>
 }
+
+// -----
+
+// MaxPool with Indices: one generic with two accumulators; the position of
+// each window cell in X (row-major, less the padding) goes with the value
+// wherever the value is strictly larger.
+// CHECK-LABEL: func.func @maxpool_indices
+// CHECK: %[[G:.*]]:2 = linalg.generic
+// CHECK-SAME: outs(%{{.*}}, %{{.*}} : tensor<1x1x5x5xf32>, tensor<1x1x5x5xi64>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: arith.select
+// CHECK: return %[[G]]#0, %[[G]]#1
+func.func @maxpool_indices(%x: tensor<1x1x5x5xf32>) -> (tensor<1x1x5x5xf32>, tensor<1x1x5x5xi64>) {
+  %y, %i = onnx.MaxPool %x {kernel_shape = array<i64: 5, 5>, pads = array<i64: 2, 2, 2, 2>} : (tensor<1x1x5x5xf32>) -> (tensor<1x1x5x5xf32>, tensor<1x1x5x5xi64>)
+  return %y, %i : tensor<1x1x5x5xf32>, tensor<1x1x5x5xi64>
+}
+
+// -----
+
+// MaxUnpool: zeros, then an scf.for over X inserting each value where its
+// index points (guarded by an scf.if).
+// CHECK-LABEL: func.func @maxunpool
+// CHECK: linalg.fill
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: tensor.insert
+// CHECK: return %{{.*}} : tensor<1x1x4x4xf32>
+func.func @maxunpool(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32> {
+  %none = onnx.NoValue
+  %y = onnx.MaxUnpool %x, %i, %none {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, none) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// RoiAlign: a generic over Y; the sampling grid of each bin is two scf.for
+// loops reading X with tensor.extract.
+// CHECK-LABEL: func.func @roialign
+// CHECK: linalg.generic
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: tensor.extract %{{.*}} : tensor<1x1x10x10xf32>
+// CHECK: arith.divf
+// CHECK: -> tensor<3x1x5x5xf32>
+func.func @roialign(%x: tensor<1x1x10x10xf32>, %r: tensor<3x4xf32>, %b: tensor<3xi64>) -> tensor<3x1x5x5xf32> {
+  %y = onnx.RoiAlign %x, %r, %b {output_height = 5 : i64, output_width = 5 : i64, sampling_ratio = 2 : i64} : (tensor<1x1x10x10xf32>, tensor<3x4xf32>, tensor<3xi64>) -> tensor<3x1x5x5xf32>
+  return %y : tensor<3x1x5x5xf32>
+}
