@@ -64,15 +64,15 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 d = sys.argv[1]
-# A valid model whose only node is an op Kiln does not support.
-a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 1, 4, 4])
-b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4])
-i = helper.make_tensor_value_info("i", TensorProto.INT64, [1])
-y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 2, 2])
-node = helper.make_node("RoiAlign", ["a", "b", "i"], ["y"], name="the_roialign_node",
-                        output_height=2, output_width=2)
-m = helper.make_model(helper.make_graph([node], "roialign", [a, b, i], [y]),
-                      opset_imports=[helper.make_opsetid("", 16)])
+# A valid model whose only node is an op Kiln does not support (a
+# traditional-ML operator).
+a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 4])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+node = helper.make_node("Binarizer", ["a"], ["y"], name="the_binarizer_node",
+                        domain="ai.onnx.ml", threshold=0.5)
+m = helper.make_model(helper.make_graph([node], "binarizer", [a], [y]),
+                      opset_imports=[helper.make_opsetid("", 16),
+                                     helper.make_opsetid("ai.onnx.ml", 1)])
 onnx.checker.check_model(m)
 onnx.save(m, d + "/unsupported.onnx")
 
@@ -232,7 +232,7 @@ for emit in obj staticlib so exe; do
 
   d=$(fresh "compile_unsupported_op.$emit")
   expect_error "compile_unsupported_op.$emit" --empty "$d" \
-    --match "RoiAlign" --match "the_roialign_node" -- \
+    --match "Binarizer" --match "the_binarizer_node" -- \
     "$KILN" compile "$IN/unsupported.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
 
   # -o names an existing folder: it must stay as it was, with nothing beside it.
