@@ -414,5 +414,6 @@ include "dialects/onnx/OnnxRNNOps.td"
 include "dialects/onnx/OnnxQuantOps.td"
 include "dialects/onnx/OnnxRandomOps.td"
 include "dialects/onnx/OnnxSignalOps.td"
+include "dialects/onnx/OnnxTextOps.td"
 
 #endif // KILN_ONNX_OPS_TD

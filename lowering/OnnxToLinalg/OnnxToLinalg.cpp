@@ -31,6 +31,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateQuantPatterns(patterns);
     kiln::populateRandomPatterns(patterns);
     kiln::populateSignalPatterns(patterns);
+    kiln::populateTextPatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);

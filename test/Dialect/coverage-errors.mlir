@@ -82,3 +82,11 @@ func.func @stft_long_frame(%s: tensor<1x8x1xf32>, %w: tensor<16xf32>) -> tensor<
   %y = onnx.STFT %s, %step, %w, %none : (tensor<1x8x1xf32>, tensor<i64>, tensor<16xf32>, none) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+func.func @tfidf_indexes(%x: tensor<6xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{ngram_indexes has 2 entries for 3 pool n-grams}}
+  %y = onnx.TfIdfVectorizer %x {max_gram_length = 2 : i64, min_gram_length = 1 : i64, max_skip_count = 0 : i64, mode = "TF", ngram_counts = array<i64: 0, 2>, ngram_indexes = array<i64: 0, 1>, pool_int64s = array<i64: 1, 2, 3, 4>} : (tensor<6xi64>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

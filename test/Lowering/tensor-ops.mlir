@@ -413,3 +413,22 @@ func.func @gather_nd(%d: tensor<3x4x5xf32>, %i: tensor<2x2xi64>) -> tensor<2x5xf
   %y = onnx.GatherND %d, %i : (tensor<3x4x5xf32>, tensor<2x2xi64>) -> tensor<2x5xf32>
   return %y : tensor<2x5xf32>
 }
+
+// -----
+
+// TfIdfVectorizer: the pool's n-grams in constant tables per output slot
+// (length, tokens, weight); a generic over Y counting matches in scf.for
+// loops over gap size, start and token.
+// CHECK-LABEL: func.func @tfidf
+// CHECK-DAG: arith.constant dense<[0, 0, 0, 0, 2, 2, 2]> : tensor<7xi64>
+// CHECK-DAG: arith.constant dense<{{\[}}[0, 0], [0, 0], [0, 0], [0, 0], [5, 6], [7, 8], [6, 7]]> : tensor<7x2xi64>
+// CHECK: linalg.generic
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.cmpi eq
+// CHECK: -> tensor<2x7xf32>
+func.func @tfidf(%x: tensor<2x6xi32>) -> tensor<2x7xf32> {
+  %y = onnx.TfIdfVectorizer %x {max_gram_length = 2 : i64, min_gram_length = 2 : i64, max_skip_count = 5 : i64, mode = "TF", ngram_counts = array<i64: 0, 4>, ngram_indexes = array<i64: 0, 1, 2, 3, 4, 5, 6>, pool_int64s = array<i64: 2, 3, 5, 4, 5, 6, 7, 8, 6, 7>} : (tensor<2x6xi32>) -> tensor<2x7xf32>
+  return %y : tensor<2x7xf32>
+}
