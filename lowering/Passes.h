@@ -53,6 +53,7 @@ void populateQuantPatterns(mlir::RewritePatternSet &patterns);
 void populateRandomPatterns(mlir::RewritePatternSet &patterns);
 void populateSignalPatterns(mlir::RewritePatternSet &patterns);
 void populateTextPatterns(mlir::RewritePatternSet &patterns);
+void populateControlFlowPatterns(mlir::RewritePatternSet &patterns);
 /// NonMaxSuppression (Detection.cpp): scf loops on tensors.
 void populateDetectionPatterns(mlir::RewritePatternSet &patterns);
 

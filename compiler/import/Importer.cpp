@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/Importer.h"
+
+#include <functional>
 #include "dialects/onnx/OnnxDialect.h"
 
 #include "onnx.pb.h"
@@ -24,6 +26,7 @@
 #include "llvm/Support/Path.h"
 
 #include <fmt/format.h>
+#include <functional>
 #include <map>
 
 using namespace mlir;
@@ -93,6 +96,14 @@ private:
   LogicalResult importNode(const ::onnx::NodeProto &node, int index);
   LogicalResult importConstantNode(const ::onnx::NodeProto &node,
                                    Location loc);
+  /// If, Loop and Scan: their graph attributes become regions.
+  LogicalResult importControlFlow(const ::onnx::NodeProto &node,
+                                  Location loc, ArrayRef<Value> operands);
+  /// Imports `graph` into `block`, whose arguments stand for its inputs,
+  /// ending it with onnx.Yield of its outputs. Names of the graphs around
+  /// it stay visible; its own names do not leak out.
+  LogicalResult importSubgraph(const ::onnx::GraphProto &graph, Block *block,
+                               Location loc);
 
   MLIRContext &ctx;
   ImportedModel &model;
@@ -102,6 +113,7 @@ private:
   int64_t opset = 0;
   std::map<std::string, Value> values;
   Value none;
+  Block *entryBlock = nullptr; // main_graph's, where onnx.NoValue goes
   unsigned blobCounter = 0;
 };
 
@@ -307,7 +319,8 @@ Importer::convertAttribute(const ::onnx::AttributeProto &attr, Location loc) {
 Value Importer::noValue() {
   if (!none) {
     OpBuilder::InsertionGuard g(builder);
-    builder.setInsertionPointToStart(builder.getInsertionBlock());
+    builder.setInsertionPointToStart(entryBlock ? entryBlock
+                                                : builder.getInsertionBlock());
     none = kop::NoValueOp::create(builder, builder.getUnknownLoc(),
                                   builder.getNoneType());
   }
@@ -419,6 +432,9 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
       operands[1] = unsqueeze.getResult();
     }
   }
+  if (node.op_type() == "If" || node.op_type() == "Loop" ||
+      node.op_type() == "Scan")
+    return importControlFlow(node, loc, operands);
   int want = fixedOperandCount(*name);
   if (want >= 0) {
     if ((int)operands.size() > want)
@@ -486,6 +502,109 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
   return success();
 }
 
+LogicalResult Importer::importSubgraph(const ::onnx::GraphProto &graph,
+                                       Block *block, Location loc) {
+  if (graph.input_size() != (int)block->getNumArguments())
+    return error(loc) << "subgraph '" << graph.name() << "' has "
+                      << graph.input_size() << " inputs; expected "
+                      << block->getNumArguments(),
+           failure();
+  std::map<std::string, Value> outer = values;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(block);
+  for (auto [i, in] : llvm::enumerate(graph.input()))
+    values[in.name()] = block->getArgument(i);
+  for (const auto &init : graph.initializer()) {
+    Location l = NameLoc::get(builder.getStringAttr(init.name()), loc);
+    auto value = convertTensor(init, l);
+    if (failed(value))
+      return failure();
+    values[init.name()] =
+        kop::ConstantOp::create(builder, l, value->getType(), *value);
+  }
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (failed(importNode(graph.node(i), i)))
+      return failure();
+  SmallVector<Value> results;
+  for (const auto &out : graph.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end())
+      return error(loc) << "subgraph output '" << out.name()
+                        << "' is not produced by any node",
+             failure();
+    results.push_back(it->second);
+  }
+  kop::YieldOp::create(builder, loc, results);
+  values = std::move(outer);
+  return success();
+}
+
+LogicalResult Importer::importControlFlow(const ::onnx::NodeProto &node,
+                                          Location loc,
+                                          ArrayRef<Value> operandsIn) {
+  StringRef type = node.op_type();
+  OperationState state(loc, "onnx." + type.str());
+  SmallVector<Value> operands(operandsIn);
+  std::map<std::string, const ::onnx::GraphProto *> graphs;
+  for (const auto &a : node.attribute()) {
+    if (a.type() == ::onnx::AttributeProto::GRAPH) {
+      graphs[a.name()] = &a.g();
+      continue;
+    }
+    auto attr = convertAttribute(a, loc);
+    if (failed(attr))
+      return failure();
+    state.addAttribute(a.name(), *attr);
+  }
+  if (type == "Loop")
+    while (operands.size() < 2)
+      operands.push_back(noValue());
+  // Opset 8's Scan: a batch dim first and sequence_lens as input 0.
+  if (type == "Scan" && opset < 9) {
+    if (operands.empty() || !isa<NoneType>(operands[0].getType()))
+      return error(loc) << "Scan (opset 8) with sequence_lens is not "
+                           "supported",
+             failure();
+    operands.erase(operands.begin());
+    state.addAttribute("batched", builder.getUnitAttr());
+  }
+  state.addOperands(operands);
+  SmallVector<StringRef> regionNames =
+      type == "If" ? SmallVector<StringRef>{"then_branch", "else_branch"}
+                   : SmallVector<StringRef>{"body"};
+  for (StringRef r : regionNames) {
+    if (!graphs.count(r.str()))
+      return error(loc) << type << " has no '" << r << "' subgraph",
+             failure();
+    state.addRegion();
+  }
+  Type placeholder = UnrankedTensorType::get(builder.getF32Type());
+  state.addTypes(SmallVector<Type>(node.output_size(), placeholder));
+  Operation *op = builder.create(state);
+  for (auto [i, r] : llvm::enumerate(regionNames)) {
+    SmallVector<Type> argTypes;
+    if (auto loop = dyn_cast<kop::LoopOp>(op))
+      argTypes = kop::loopBodyTypes(loop);
+    else if (auto scan = dyn_cast<kop::ScanOp>(op))
+      argTypes = kop::scanBodyTypes(scan);
+    Block *block = new Block();
+    op->getRegion(i).push_back(block);
+    for (Type t : argTypes)
+      block->addArgument(t, loc);
+    if (failed(importSubgraph(*graphs[r.str()], block, loc)))
+      return failure();
+  }
+  if (failed(verify(op)))
+    return failure();
+  if (failed(cast<kop::ShapeInferenceOpInterface>(op).inferShapes()) ||
+      failed(verify(op)))
+    return failure();
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = op->getResult(i);
+  return success();
+}
+
 LogicalResult Importer::run() {
   auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
@@ -520,21 +639,30 @@ LogicalResult Importer::run() {
   std::map<std::string, int64_t> domainOpset;
   for (const auto &o : proto.opset_import())
     domainOpset[o.domain()] = o.version();
-  for (int i = 0; i < graph.node_size(); ++i) {
-    const auto &node = graph.node(i);
-    bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
-                 (node.op_type() == "Constant" ||
-                  RegisteredOperationName::lookup("onnx." + node.op_type(),
-                                                  &ctx));
-    if (!known) {
-      std::string key = node.domain().empty()
-                            ? node.op_type()
-                            : node.domain() + "." + node.op_type();
-      unsupported[key].push_back(node.name().empty()
-                                     ? fmt::format("#{}", i)
-                                     : node.name());
-    }
-  }
+  // Subgraphs (If branches, Loop and Scan bodies) count too.
+  std::function<void(const ::onnx::GraphProto &)> scan =
+      [&](const ::onnx::GraphProto &g) {
+        for (int i = 0; i < g.node_size(); ++i) {
+          const auto &node = g.node(i);
+          for (const auto &a : node.attribute())
+            if (a.type() == ::onnx::AttributeProto::GRAPH)
+              scan(a.g());
+          bool known =
+              (node.domain().empty() || node.domain() == "ai.onnx") &&
+              (node.op_type() == "Constant" ||
+               RegisteredOperationName::lookup("onnx." + node.op_type(),
+                                               &ctx));
+          if (!known) {
+            std::string key = node.domain().empty()
+                                  ? node.op_type()
+                                  : node.domain() + "." + node.op_type();
+            unsupported[key].push_back(node.name().empty()
+                                           ? fmt::format("#{}", i)
+                                           : node.name());
+          }
+        }
+      };
+  scan(graph);
   if (!unsupported.empty()) {
     std::string list;
     for (auto &[op, nodes] : unsupported) {
@@ -617,6 +745,7 @@ LogicalResult Importer::run() {
       builder, fileLoc(), "main_graph",
       builder.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
+  entryBlock = entry;
   builder.setInsertionPointToStart(entry);
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));

@@ -51,6 +51,12 @@ namespace kiln::onnx {
 /// (module attribute `onnx.opset`); `fallback` when none is recorded.
 int64_t getOpsetVersion(mlir::Operation *op, int64_t fallback = 17);
 
+/// The argument types of a Loop body (iteration number, condition, the
+/// carried values) and of a Scan body (the state, then one slice of each
+/// scan input), from the op's operands.
+llvm::SmallVector<mlir::Type> loopBodyTypes(LoopOp op);
+llvm::SmallVector<mlir::Type> scanBodyTypes(ScanOp op);
+
 /// Element type for an ONNX TensorProto.DataType code, or null.
 mlir::Type getElementTypeForOnnx(mlir::MLIRContext *ctx, int64_t dataType);
 /// ONNX TensorProto.DataType code for an element type, or 0.

@@ -415,5 +415,6 @@ include "dialects/onnx/OnnxQuantOps.td"
 include "dialects/onnx/OnnxRandomOps.td"
 include "dialects/onnx/OnnxSignalOps.td"
 include "dialects/onnx/OnnxTextOps.td"
+include "dialects/onnx/OnnxControlFlowOps.td"
 
 #endif // KILN_ONNX_OPS_TD

@@ -76,8 +76,8 @@ int64_t byteSize(MemRefType t) {
 
 /// Replaces `alloc`, nested in scf.forall loops of static bounds (inside
 /// `block`), by a view of a buffer with one slot per iteration of those
-/// loops, allocated in `block`; one nested in sequential loops and branches
-/// only moves to `block`. Fails on any other nesting.
+/// loops, allocated in `block`; one nested in sequential loops (scf.for,
+/// scf.while: If, Loop, Scan bodies) and branches only moves to `block`. Fails on any other nesting.
 LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
                               int64_t alignment) {
   MemRefType t = alloc.getType();
@@ -119,7 +119,7 @@ LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
       }
       uppers.push_back(ub);
       loops.push_back(forall);
-    } else if (!isa<scf::ForOp, scf::IfOp>(p)) {
+    } else if (!isa<scf::ForOp, scf::WhileOp, scf::IfOp>(p)) {
       return failure();
     }
   }
@@ -132,7 +132,7 @@ LogicalResult hoistTaskBuffer(memref::AllocOp alloc, Block &block,
     while (!work.empty()) {
       Value v = work.pop_back_val();
       for (Operation *user : v.getUsers()) {
-        if (isa<scf::YieldOp>(user))
+        if (isa<scf::YieldOp, scf::ConditionOp>(user))
           return failure();
         if (auto view = dyn_cast<ViewLikeOpInterface>(user))
           if (view.getViewSource() == v)

@@ -164,6 +164,14 @@ Value generateTensor(
   return generic.getResult(0);
 }
 
+Value pinSizes(OpBuilder &b, Location loc, Value v, ValueRange sizes) {
+  if (sizes.empty())
+    return v;
+  auto type = cast<RankedTensorType>(v.getType());
+  return linalg::CopyOp::create(b, loc, v, emptyTensor(b, loc, type, sizes))
+      .getResult(0);
+}
+
 Value extractElement(OpBuilder &b, Location loc, Value t, int64_t i) {
   auto type = cast<RankedTensorType>(t.getType());
   SmallVector<Value> coords;

@@ -71,6 +71,12 @@ mlir::Value generateTensor(
         element,
     mlir::ValueRange dynSizes = {});
 
+/// `v` (a loop's result, whose dims do not resolve through the loop) copied
+/// into a tensor of `sizes` (one per dynamic dim of its type, derived
+/// dims), so that later passes find its dims; `v` itself when static.
+mlir::Value pinSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                     mlir::ValueRange sizes);
+
 /// Element `i` (in row-major order) of a static tensor, read at run time.
 mlir::Value extractElement(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value t, int64_t i = 0);

@@ -942,14 +942,7 @@ struct MaxUnpoolPattern : OnnxPattern<kop::MaxUnpoolOp> {
               });
           scf::YieldOp::create(b, l, put.getResults());
         });
-    Value result = loop.getResult(0);
-    // Derived sizes: a copy into a tensor of those sizes, so that the
-    // result's dims resolve to them (an scf.for result's do not).
-    if (!sizes.empty())
-      result = linalg::CopyOp::create(rewriter, loc, result,
-                                      emptyTensor(rewriter, loc, type, sizes))
-                   .getResult(0);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, pinSizes(rewriter, loc, loop.getResult(0), sizes));
     return success();
   }
 };

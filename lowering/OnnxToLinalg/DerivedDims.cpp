@@ -391,7 +391,8 @@ FailureOr<SmallVector<Value>> Evaluator::evaluate(Value v, int depth) {
     out = *r;
     return done();
   }
-  if (isa<kop::NegOp, kop::AbsOp, kop::FloorOp, kop::CeilOp>(op)) {
+  if (isa<kop::NegOp, kop::AbsOp, kop::FloorOp, kop::CeilOp, kop::ReluOp>(
+          op)) {
     auto xs = operand(op->getOperand(0));
     if (failed(xs))
       return failure();
@@ -403,6 +404,12 @@ FailureOr<SmallVector<Value>> Evaluator::evaluate(Value v, int depth) {
       else if (isa<kop::AbsOp>(op))
         r = fl ? (Value)math::AbsFOp::create(b, loc, x)
                : (Value)math::AbsIOp::create(b, loc, x);
+      else if (isa<kop::ReluOp>(op))
+        r = fl ? (Value)arith::MaximumFOp::create(
+                     b, loc, x,
+                     arith::ConstantFloatOp::create(b, loc, b.getF64Type(),
+                                                    APFloat(0.0)))
+               : (Value)arith::MaxSIOp::create(b, loc, x, i64(0));
       else if (!fl)
         r = x;
       else if (isa<kop::FloorOp>(op))
@@ -480,8 +487,19 @@ FailureOr<SmallVector<Value>> Evaluator::evaluate(Value v, int depth) {
   return failure();
 }
 
+/// The result whose dims an op's size rule gives: the first scan output of
+/// a Loop (its rows; the other scan outputs share them), else result 0.
+unsigned derivedResult(Operation *op) {
+  if (auto loop = dyn_cast<kop::LoopOp>(op))
+    return loop.getVInitial().size();
+  return 0;
+}
+
 FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
-  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (op->getNumResults() <= derivedResult(op))
+    return failure();
+  auto type =
+      dyn_cast<RankedTensorType>(op->getResult(derivedResult(op)).getType());
   if (!type)
     return failure();
   int64_t rank = type.getRank();
@@ -641,6 +659,30 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
             dims[1] = nb;
             return success();
           })
+          .Case([&](kop::LoopOp l) -> LogicalResult {
+            // Rows: M, or 0 when cond is false (the body passes the
+            // condition through, so nothing stops the loop early).
+            if (kop::isNone(l.getM()) || !l.conditionPassesThrough())
+              return failure();
+            auto m = elements(l.getM());
+            if (failed(m) || m->size() != 1)
+              return failure();
+            Value rows = arith::MaxSIOp::create(b, loc, toI64((*m)[0]), zero);
+            if (!kop::isNone(l.getCond())) {
+              auto c = elements(l.getCond());
+              if (failed(c) || c->size() != 1)
+                return failure();
+              rows = select(cmp(arith::CmpIPredicate::ne, toI64((*c)[0]), zero),
+                            rows, zero);
+            }
+            dims[0] = rows;
+            for (int64_t d = 1; d < rank; ++d) {
+              if (type.isDynamicDim(d))
+                return failure();
+              dims[d] = i64(type.getDimSize(d));
+            }
+            return success();
+          })
           .Case([&](kop::MaxUnpoolOp u) -> LogicalResult {
             auto shape = elements(u.getOutputShape());
             if (failed(shape) || (int64_t)shape->size() != rank)
@@ -798,7 +840,10 @@ FailureOr<SmallVector<Value>> Evaluator::resultDims(Operation *op) {
 /// Whether `op` is one whose result size comes from operand values, and
 /// those values are not constants (which shape inference has folded).
 bool takesSizesFromValues(Operation *op) {
-  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (op->getNumResults() <= derivedResult(op))
+    return false;
+  auto type =
+      dyn_cast<RankedTensorType>(op->getResult(derivedResult(op)).getType());
   if (!type || type.hasStaticShape())
     return false;
   auto notConstant = [](Value v) {
@@ -814,6 +859,7 @@ bool takesSizesFromValues(Operation *op) {
                !r->hasAttr("kiln.size_from_dim");
       })
       .Case([&](kop::OneHotOp o) { return notConstant(o.getDepth()); })
+      .Case([&](kop::LoopOp) { return true; })
       .Case([&](kop::MaxUnpoolOp u) {
         return !kop::isNone(u.getOutputShape()) &&
                notConstant(u.getOutputShape());
@@ -876,7 +922,8 @@ FailureOr<func::FuncOp> deriveDims(func::FuncOp func, unsigned numInputs,
   SmallVector<Attribute> newNames(names.begin(), names.end());
   SmallVector<int64_t> newMax(maxima.asArrayRef());
   for (Operation *op : candidates) {
-    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    auto type =
+        cast<RankedTensorType>(op->getResult(derivedResult(op)).getType());
     Value saved = eval.okFlag();
     eval.readValues = false;
     auto sizes = eval.resultDims(op);
@@ -903,7 +950,8 @@ FailureOr<func::FuncOp> deriveDims(func::FuncOp func, unsigned numInputs,
       newNames.push_back(StringAttr::get(
           ctx, "derived" + std::to_string(k - names.size())));
       newMax.push_back(0); // no bound: the arena is planned at run time
-      for (Value r : op->getResults()) // TopK's two results: one shape
+      // TopK's two results: one shape; a Loop's scan outputs: their rows.
+      for (Value r : op->getResults().drop_front(derivedResult(op)))
         eval.derived[{r, d}] = size;
       results.push_back(size);
     }

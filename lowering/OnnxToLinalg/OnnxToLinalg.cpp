@@ -32,6 +32,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateRandomPatterns(patterns);
     kiln::populateSignalPatterns(patterns);
     kiln::populateTextPatterns(patterns);
+    kiln::populateControlFlowPatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);

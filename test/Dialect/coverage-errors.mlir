@@ -90,3 +90,27 @@ func.func @tfidf_indexes(%x: tensor<6xi64>) -> tensor<*xf32> {
   %y = onnx.TfIdfVectorizer %x {max_gram_length = 2 : i64, min_gram_length = 1 : i64, max_skip_count = 0 : i64, mode = "TF", ngram_counts = array<i64: 0, 2>, ngram_indexes = array<i64: 0, 1>, pool_int64s = array<i64: 1, 2, 3, 4>} : (tensor<6xi64>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+func.func @if_mismatch(%c: tensor<i1>, %x: tensor<4xf32>, %i: tensor<4xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{output 0 has type 'tensor<4xf32>' in then_branch but 'tensor<4xi64>' in else_branch}}
+  %y = onnx.If %c : tensor<i1> -> tensor<*xf32> {
+    onnx.Yield %x : tensor<4xf32>
+  } else {
+    onnx.Yield %i : tensor<4xi64>
+  }
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @loop_body_args(%v: tensor<2xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{body takes 2 inputs; expected 3 (iteration number, condition, loop-carried values)}}
+  %r = onnx.Loop(%none, %none) init(%v) : (none, none, tensor<2xf32>) -> tensor<*xf32> {
+  ^bb0(%i: tensor<i64>, %c: tensor<i1>):
+    onnx.Yield %c, %v : tensor<i1>, tensor<2xf32>
+  }
+  return %r : tensor<*xf32>
+}

@@ -15,18 +15,21 @@ func.func @task_buffer_dynamic(%n: index, %out: memref<?xf32>) {
 
 // -----
 
-// Nor scratch inside a loop other than scf.for / scf.forall nests.
-func.func @in_while(%out: memref<4xf32>) {
+// Scratch in a sequential loop (here scf.while, an ONNX Loop) moves out of
+// it and is reused by every iteration; not when the loop carries it from
+// one iteration to the next.
+func.func @carried_by_while(%out: memref<4xf32>, %init: memref<4xf32>) {
   %c0 = arith.constant 0 : index
   %true = arith.constant true
-  scf.while : () -> () {
-    scf.condition(%true)
+  %r = scf.while (%m = %init) : (memref<4xf32>) -> memref<4xf32> {
+    scf.condition(%true) %m : memref<4xf32>
   } do {
+  ^bb0(%m: memref<4xf32>):
     // expected-error @+1 {{cannot place this allocation in the arena}}
     %t = memref.alloc() : memref<4xf32>
-    %v = memref.load %t[%c0] : memref<4xf32>
-    memref.store %v, %out[%c0] : memref<4xf32>
-    scf.yield
+    %v = memref.load %m[%c0] : memref<4xf32>
+    memref.store %v, %t[%c0] : memref<4xf32>
+    scf.yield %t : memref<4xf32>
   }
   return
 }
