@@ -14,6 +14,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -102,29 +103,38 @@ int kiln::check(const CheckOptions &options) {
   for (const auto &o : proto.opset_import())
     opsets[o.domain().empty() ? "ai.onnx" : o.domain()] = o.version();
 
-  // Op types of the main graph (subgraphs' ops count with their If/Loop).
+  // Op types of the main graph and of its subgraphs (If branches, Loop and
+  // Scan bodies).
   std::map<std::string, OpUse> ops;
   std::vector<std::string> blocking;
   const auto &graph = proto.graph();
-  for (int i = 0; i < graph.node_size(); ++i) {
-    const auto &node = graph.node(i);
-    bool onnxDomain = node.domain().empty() || node.domain() == "ai.onnx";
-    std::string key =
-        onnxDomain ? node.op_type() : node.domain() + "." + node.op_type();
-    OpUse &use = ops[key];
-    ++use.count;
-    use.opset = opsets[onnxDomain ? "ai.onnx" : node.domain()];
-    use.supported =
-        onnxDomain && (node.op_type() == "Constant" ||
-                       mlir::RegisteredOperationName::lookup(
-                           "onnx." + node.op_type(), &ctx));
-    std::string name = node.name().empty() ? "#" + std::to_string(i)
-                                           : node.name();
-    if (use.nodes.size() < 5)
-      use.nodes.push_back(name);
-    if (!use.supported)
-      blocking.push_back("node '" + name + "' (" + key + "): not supported");
-  }
+  std::function<void(const ::onnx::GraphProto &)> visit =
+      [&](const ::onnx::GraphProto &g) {
+        for (int i = 0; i < g.node_size(); ++i) {
+          const auto &node = g.node(i);
+          bool onnxDomain = node.domain().empty() || node.domain() == "ai.onnx";
+          std::string key = onnxDomain ? node.op_type()
+                                       : node.domain() + "." + node.op_type();
+          OpUse &use = ops[key];
+          ++use.count;
+          use.opset = opsets[onnxDomain ? "ai.onnx" : node.domain()];
+          use.supported =
+              onnxDomain && (node.op_type() == "Constant" ||
+                             mlir::RegisteredOperationName::lookup(
+                                 "onnx." + node.op_type(), &ctx));
+          std::string name = node.name().empty() ? "#" + std::to_string(i)
+                                                 : node.name();
+          if (use.nodes.size() < 5)
+            use.nodes.push_back(name);
+          if (!use.supported)
+            blocking.push_back("node '" + name + "' (" + key +
+                               "): not supported");
+          for (const auto &a : node.attribute())
+            if (a.type() == ::onnx::AttributeProto::GRAPH)
+              visit(a.g());
+        }
+      };
+  visit(graph);
 
   // With every op known, the importer's verdict: attributes, types, shapes.
   std::vector<std::string> importErrors;

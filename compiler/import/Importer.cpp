@@ -462,7 +462,14 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
       return error(loc) << node.op_type() << " output " << i << " ('"
                         << node.output(i) << "') is not supported",
              failure();
+  // Until shape inference sets them: a tensor, or a sequence for the ops
+  // that make one (their result type is checked before inference).
   Type placeholder = UnrankedTensorType::get(builder.getF32Type());
+  if (llvm::is_contained({"SequenceEmpty", "SequenceConstruct",
+                          "SequenceInsert", "SequenceErase",
+                          "SplitToSequence"},
+                         node.op_type()))
+    placeholder = kop::SeqType::get(&ctx, cast<TensorType>(placeholder));
   state.addTypes(SmallVector<Type>(results, placeholder));
 
   Operation *op = builder.create(state);

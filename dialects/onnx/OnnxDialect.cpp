@@ -4,6 +4,7 @@
 #include "kiln/runtime.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace kiln::onnx;
@@ -11,10 +12,17 @@ using namespace kiln::onnx;
 #include "dialects/onnx/OnnxDialect.cpp.inc"
 #include "dialects/onnx/OnnxInterfaces.cpp.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "dialects/onnx/OnnxTypes.cpp.inc"
+
 void OnnxDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "dialects/onnx/OnnxOps.cpp.inc"
+      >();
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/onnx/OnnxTypes.cpp.inc"
       >();
 }
 

@@ -42,6 +42,9 @@ mlir::LogicalResult inferCosineWindow(mlir::Operation *op, mlir::Value size,
                                 int64_t dataType);
 } // namespace kiln::onnx
 
+#define GET_TYPEDEF_CLASSES
+#include "dialects/onnx/OnnxTypes.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/onnx/OnnxOps.h.inc"
 
@@ -56,6 +59,24 @@ int64_t getOpsetVersion(mlir::Operation *op, int64_t fallback = 17);
 /// scan input), from the op's operands.
 llvm::SmallVector<mlir::Type> loopBodyTypes(LoopOp op);
 llvm::SmallVector<mlir::Type> scanBodyTypes(ScanOp op);
+
+/// One element of a sequence whose structure is known at compile time: a
+/// tensor value, or piece `index` of a SplitToSequence.
+struct SeqElement {
+  mlir::Value value;
+  SplitToSequenceOp split;
+  int64_t index = 0;
+};
+/// The elements of `seq`, built from SequenceEmpty / SequenceConstruct /
+/// SplitToSequence by SequenceInsert / SequenceErase at constant positions;
+/// nullopt otherwise (or when a position is out of range).
+std::optional<llvm::SmallVector<SeqElement>> resolveSequence(mlir::Value seq);
+/// The pieces of a SplitToSequence along its axis: their offsets and
+/// lengths, when the input's dim and the split are known; nullopt else.
+std::optional<std::pair<llvm::SmallVector<int64_t>, llvm::SmallVector<int64_t>>>
+splitPieces(SplitToSequenceOp op);
+/// The type of a SequenceAt of `e`.
+mlir::Type seqElementType(const SeqElement &e);
 
 /// Element type for an ONNX TensorProto.DataType code, or null.
 mlir::Type getElementTypeForOnnx(mlir::MLIRContext *ctx, int64_t dataType);

@@ -22,6 +22,7 @@ def Onnx_Dialect : Dialect {
   }];
   let cppNamespace = "::kiln::onnx";
   let hasConstantMaterializer = 1;
+  let useDefaultTypePrinterParser = 1;
 }
 
 #endif // KILN_ONNX_DIALECT_TD

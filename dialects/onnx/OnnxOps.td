@@ -416,5 +416,6 @@ include "dialects/onnx/OnnxRandomOps.td"
 include "dialects/onnx/OnnxSignalOps.td"
 include "dialects/onnx/OnnxTextOps.td"
 include "dialects/onnx/OnnxControlFlowOps.td"
+include "dialects/onnx/OnnxSequenceOps.td"
 
 #endif // KILN_ONNX_OPS_TD

@@ -33,6 +33,7 @@ struct ConvertOnnxToLinalgPass
     kiln::populateSignalPatterns(patterns);
     kiln::populateTextPatterns(patterns);
     kiln::populateControlFlowPatterns(patterns);
+    kiln::populateSequencePatterns(patterns);
     kiln::populateDetectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
