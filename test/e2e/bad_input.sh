@@ -86,6 +86,28 @@ m = helper.make_model(helper.make_graph([node], "exp64", [x], [z]),
 onnx.checker.check_model(m)
 onnx.save(m, d + "/exp64.onnx")
 
+# Control flow with a broken subgraph: an If without its else_branch, and a
+# Loop body taking one input where it must take two (iteration, condition).
+c = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+k = helper.make_node("Constant", [], ["t"],
+                     value=helper.make_tensor("v", TensorProto.FLOAT, [2], [1, 2]))
+then = helper.make_graph([k], "then", [],
+                         [helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])])
+node = helper.make_node("If", ["c"], ["y"], then_branch=then, name="the_if_node")
+m = helper.make_model(helper.make_graph([node], "g", [c], [y]),
+                      opset_imports=[helper.make_opsetid("", 13)])
+onnx.save(m, d + "/if_no_else.onnx")
+body = helper.make_graph(
+    [helper.make_node("Identity", ["cin"], ["cout"])], "body",
+    [helper.make_tensor_value_info("cin", TensorProto.BOOL, [])],
+    [helper.make_tensor_value_info("cout", TensorProto.BOOL, [])])
+trip = helper.make_tensor_value_info("M", TensorProto.INT64, [])
+node = helper.make_node("Loop", ["M", ""], [], body=body, name="the_loop_node")
+m = helper.make_model(helper.make_graph([node], "g", [trip], []),
+                      opset_imports=[helper.make_opsetid("", 13)])
+onnx.save(m, d + "/loop_bad_body.onnx")
+
 
 def save(name, x):
     if name.endswith(".npy"):
@@ -234,6 +256,16 @@ for emit in obj staticlib so exe; do
   expect_error "compile_unsupported_op.$emit" --empty "$d" \
     --match "Binarizer" --match "the_binarizer_node" -- \
     "$KILN" compile "$IN/unsupported.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  d=$(fresh "compile_if_no_else.$emit")
+  expect_error "compile_if_no_else.$emit" --empty "$d" \
+    --match "the_if_node" --match "no 'else_branch' subgraph" -- \
+    "$KILN" compile "$IN/if_no_else.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
+
+  d=$(fresh "compile_loop_bad_body.$emit")
+  expect_error "compile_loop_bad_body.$emit" --empty "$d" \
+    --match "the_loop_node" --match "has 1 inputs; expected 2" -- \
+    "$KILN" compile "$IN/loop_bad_body.onnx" --emit=$emit -o "$(out_for "$d" $emit)"
 
   # -o names an existing folder: it must stay as it was, with nothing beside it.
   d=$(fresh "compile_output_is_folder.$emit")
