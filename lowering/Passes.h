@@ -54,6 +54,9 @@ void populateRandomPatterns(mlir::RewritePatternSet &patterns);
 void populateSignalPatterns(mlir::RewritePatternSet &patterns);
 void populateTextPatterns(mlir::RewritePatternSet &patterns);
 void populateControlFlowPatterns(mlir::RewritePatternSet &patterns);
+/// Why an onnx.If, Loop or Scan cannot be lowered (ControlFlow.cpp); nullopt
+/// when it can, or for other ops.
+std::optional<std::string> controlFlowLimit(mlir::Operation *op);
 void populateSequencePatterns(mlir::RewritePatternSet &patterns);
 /// NonMaxSuppression (Detection.cpp): scf loops on tensors.
 void populateDetectionPatterns(mlir::RewritePatternSet &patterns);

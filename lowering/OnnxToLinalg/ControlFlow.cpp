@@ -90,6 +90,20 @@ Value sliceAt(OpBuilder &b, Location l, Value x, int64_t axis, Value at,
                                         x, offsets, sizes, strides);
 }
 
+/// Where a value of type `t` must be static for the lowering: the reason
+/// when it is not.
+std::optional<std::string> needStatic(Type t, const Twine &what) {
+  auto r = dyn_cast<RankedTensorType>(t);
+  if (r && r.hasStaticShape())
+    return std::nullopt;
+  std::string type;
+  llvm::raw_string_ostream os(type);
+  os << t;
+  return (what + " has a shape Kiln cannot fix before the model runs (" +
+          type + "); loops and branches lower with static shapes")
+      .str();
+}
+
 //===----------------------------------------------------------------------===//
 // If
 //===----------------------------------------------------------------------===//
@@ -97,6 +111,8 @@ Value sliceAt(OpBuilder &b, Location l, Value x, int64_t axis, Value at,
 struct IfPattern : OnnxPattern<kop::IfOp> {
   using OnnxPattern::OnnxPattern;
   LogicalResult lower(kop::IfOp op, PatternRewriter &rewriter) const override {
+    if (auto why = controlFlowLimit(op))
+      return rewriter.notifyMatchFailure(op, *why);
     Location loc = op.getLoc();
     Value cond = extractElement(rewriter, loc, op.getCond());
     auto ifOp = scf::IfOp::create(rewriter, loc, op.getResultTypes(), cond,
@@ -133,30 +149,13 @@ struct LoopPattern : OnnxPattern<kop::LoopOp> {
                       PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     unsigned numV = op.getVInitial().size(), numScan = op.getNumScanOutputs();
-    for (unsigned i = 0; i < numV; ++i)
-      if (!cast<RankedTensorType>(op.getResult(i).getType()).hasStaticShape())
-        return rewriter.notifyMatchFailure(
-            op, "a loop-carried value whose shape changes across iterations");
+    if (auto why = controlFlowLimit(op))
+      return rewriter.notifyMatchFailure(op, *why);
     Value rows;
-    if (numScan) {
-      if (!op.conditionPassesThrough())
-        return rewriter.notifyMatchFailure(
-            op, "scan outputs of a Loop whose body computes its condition "
-                "(their size is known only once it has run)");
-      auto first = cast<RankedTensorType>(op.getResult(numV).getType());
-      for (unsigned i = numV; i < op.getNumResults(); ++i) {
-        auto t = cast<RankedTensorType>(op.getResult(i).getType());
-        if (llvm::is_contained(t.getShape().drop_front(), ShapedType::kDynamic))
-          return rewriter.notifyMatchFailure(op,
-                                             "a scan output of dynamic shape");
-      }
-      if (first.isDynamicDim(0)) {
-        auto derived = derivedSizes(op, first);
-        if (!derived || derived->empty())
-          return rewriter.notifyMatchFailure(op, "the trip count not derived");
-        rows = (*derived)[0];
-      }
-    }
+    auto first = numScan ? cast<RankedTensorType>(op.getResult(numV).getType())
+                         : RankedTensorType();
+    if (first && first.isDynamicDim(0))
+      rows = (*derivedSizes(op, first))[0];
     Type i64 = rewriter.getI64Type(), i1 = rewriter.getI1Type();
     Value limit =
         isNone(op.getM())
@@ -235,6 +234,8 @@ struct LoopPattern : OnnxPattern<kop::LoopOp> {
 struct ScanPattern : OnnxPattern<kop::ScanOp> {
   using OnnxPattern::OnnxPattern;
   LogicalResult lower(kop::ScanOp op, PatternRewriter &rewriter) const override {
+    if (auto why = controlFlowLimit(op))
+      return rewriter.notifyMatchFailure(op, *why);
     Location loc = op.getLoc();
     unsigned numState = op.getNumState();
     unsigned numScanIn = op.getNumScanInputs();
@@ -336,6 +337,56 @@ struct ScanPattern : OnnxPattern<kop::ScanOp> {
 };
 
 } // namespace
+
+std::optional<std::string> kiln::controlFlowLimit(Operation *op) {
+  auto body = [&](Region &r) {
+    return cast<kop::YieldOp>(r.front().getTerminator());
+  };
+  if (auto ifOp = dyn_cast<kop::IfOp>(op)) {
+    for (auto [i, t] : llvm::enumerate(ifOp.getResultTypes()))
+      if (auto why = needStatic(t, "output " + Twine(i) +
+                                       " (the branches' values merged)"))
+        return why;
+    return std::nullopt;
+  }
+  if (auto loop = dyn_cast<kop::LoopOp>(op)) {
+    unsigned numV = loop.getVInitial().size();
+    kop::YieldOp y = body(loop.getBody());
+    for (unsigned i = 0; i < numV; ++i)
+      if (auto why = needStatic(loop.getResult(i).getType(),
+                                "loop-carried value " + Twine(i)))
+        return why;
+    if (loop.getNumScanOutputs() == 0)
+      return std::nullopt;
+    if (!loop.conditionPassesThrough())
+      return std::string("a Loop whose body computes its condition has scan "
+                         "outputs, whose row count is known only once it "
+                         "has run");
+    for (unsigned i = numV; i < loop.getNumResults(); ++i)
+      if (auto why = needStatic(y.getOperand(1 + i).getType(),
+                                "the row of scan output " + Twine(i - numV)))
+        return why;
+    auto first = cast<RankedTensorType>(loop.getResult(numV).getType());
+    if (first.isDynamicDim(0)) {
+      auto derived = derivedSizes(loop, first);
+      if (!derived || derived->empty())
+        return std::string("the trip count M cannot be computed from the "
+                           "inputs before the loop runs, and it sizes the "
+                           "scan outputs");
+    }
+    return std::nullopt;
+  }
+  if (auto scan = dyn_cast<kop::ScanOp>(op)) {
+    for (Value v : scan.getInputs())
+      if (auto why = needStatic(v.getType(), "a Scan input"))
+        return why;
+    for (auto [i, t] : llvm::enumerate(scan.getResultTypes()))
+      if (auto why = needStatic(t, "output " + Twine(i)))
+        return why;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
 
 void kiln::populateControlFlowPatterns(RewritePatternSet &patterns) {
   patterns.add<IfPattern, LoopPattern, ScanPattern>(patterns.getContext());

@@ -48,10 +48,16 @@ struct ConvertOnnxToLinalgPass
           !op->hasTrait<OpTrait::ConstantLike>())
         onlyConstantsLeft = false;
     });
-    WalkResult left = module.walk([&](Operation *op) {
+    // Outer ops first: a loop or branch left unlowered explains itself
+    // rather than the ops of its body.
+    WalkResult left = module.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (op->getDialect() != getContext().getLoadedDialect("onnx") ||
           (!onlyConstantsLeft && op->hasTrait<OpTrait::ConstantLike>()))
         return WalkResult::advance();
+      if (auto why = kiln::controlFlowLimit(op)) {
+        op->emitError() << "'" << op->getName() << "': " << *why;
+        return WalkResult::interrupt();
+      }
       // Most patterns lower static shapes only: say which value.
       for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getOperandTypes()),
                                        SmallVector<Type>(op->getResultTypes()))) {
