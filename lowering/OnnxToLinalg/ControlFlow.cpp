@@ -352,10 +352,17 @@ std::optional<std::string> kiln::controlFlowLimit(Operation *op) {
   if (auto loop = dyn_cast<kop::LoopOp>(op)) {
     unsigned numV = loop.getVInitial().size();
     kop::YieldOp y = body(loop.getBody());
-    for (unsigned i = 0; i < numV; ++i)
+    // What the body yields must be known to keep the carried shape: a
+    // shape found only at run time could differ, unchecked.
+    for (unsigned i = 0; i < numV; ++i) {
       if (auto why = needStatic(loop.getResult(i).getType(),
                                 "loop-carried value " + Twine(i)))
         return why;
+      if (auto why = needStatic(y.getOperand(1 + i).getType(),
+                                "the next value of loop-carried value " +
+                                    Twine(i)))
+        return why;
+    }
     if (loop.getNumScanOutputs() == 0)
       return std::nullopt;
     if (!loop.conditionPassesThrough())
@@ -382,6 +389,11 @@ std::optional<std::string> kiln::controlFlowLimit(Operation *op) {
         return why;
     for (auto [i, t] : llvm::enumerate(scan.getResultTypes()))
       if (auto why = needStatic(t, "output " + Twine(i)))
+        return why;
+    kop::YieldOp y = body(scan.getBody());
+    for (unsigned i = 0; i < scan.getNumState(); ++i)
+      if (auto why = needStatic(y.getOperand(i).getType(),
+                                "the next value of state " + Twine(i)))
         return why;
     return std::nullopt;
   }

@@ -28,3 +28,19 @@ func.func @if_shapes(%c: tensor<i1>, %x: tensor<4xf32>, %y: tensor<3xf32>) -> te
   }
   return %r : tensor<?xf32>
 }
+
+// -----
+
+// The next value of a carried tensor must have a shape known when
+// compiling: one found only at run time could differ from the value's.
+func.func @carried_unknown(%v: tensor<2xf32>, %shape: tensor<1xi64>) -> tensor<2xf32> {
+  %m = onnx.Constant(dense<3> : tensor<i64>) : tensor<i64>
+  %none = onnx.NoValue
+  // expected-error @+1 {{'onnx.Loop': the next value of loop-carried value 0 has a shape Kiln cannot fix before the model runs (tensor<?xf32>)}}
+  %r = onnx.Loop(%m, %none) init(%v) : (tensor<i64>, none, tensor<2xf32>) -> tensor<2xf32> {
+  ^bb0(%i: tensor<i64>, %c: tensor<i1>, %acc: tensor<2xf32>):
+    %n = onnx.Reshape %acc, %shape : (tensor<2xf32>, tensor<1xi64>) -> tensor<?xf32>
+    onnx.Yield %c, %n : tensor<i1>, tensor<?xf32>
+  }
+  return %r : tensor<2xf32>
+}
