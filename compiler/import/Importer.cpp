@@ -99,6 +99,12 @@ private:
   /// If, Loop and Scan: their graph attributes become regions.
   LogicalResult importControlFlow(const ::onnx::NodeProto &node,
                                   Location loc, ArrayRef<Value> operands);
+  /// Imports `graph`'s initializers and nodes at the insertion point (its
+  /// inputs already in `values`) and returns its outputs; `what` names it
+  /// in errors ("graph", "subgraph").
+  FailureOr<SmallVector<Value>>
+  importGraphBody(const ::onnx::GraphProto &graph, Location loc,
+                  StringRef what);
   /// Imports `graph` into `block`, whose arguments stand for its inputs,
   /// ending it with onnx.Yield of its outputs. Names of the graphs around
   /// it stay visible; its own names do not leak out.
@@ -509,18 +515,9 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
   return success();
 }
 
-LogicalResult Importer::importSubgraph(const ::onnx::GraphProto &graph,
-                                       Block *block, Location loc) {
-  if (graph.input_size() != (int)block->getNumArguments())
-    return error(loc) << "subgraph '" << graph.name() << "' has "
-                      << graph.input_size() << " inputs; expected "
-                      << block->getNumArguments(),
-           failure();
-  std::map<std::string, Value> outer = values;
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToEnd(block);
-  for (auto [i, in] : llvm::enumerate(graph.input()))
-    values[in.name()] = block->getArgument(i);
+FailureOr<SmallVector<Value>>
+Importer::importGraphBody(const ::onnx::GraphProto &graph, Location loc,
+                          StringRef what) {
   for (const auto &init : graph.initializer()) {
     Location l = NameLoc::get(builder.getStringAttr(init.name()), loc);
     auto value = convertTensor(init, l);
@@ -536,12 +533,30 @@ LogicalResult Importer::importSubgraph(const ::onnx::GraphProto &graph,
   for (const auto &out : graph.output()) {
     auto it = values.find(out.name());
     if (it == values.end())
-      return error(loc) << "subgraph output '" << out.name()
+      return error(loc) << what << " output '" << out.name()
                         << "' is not produced by any node",
              failure();
     results.push_back(it->second);
   }
-  kop::YieldOp::create(builder, loc, results);
+  return results;
+}
+
+LogicalResult Importer::importSubgraph(const ::onnx::GraphProto &graph,
+                                       Block *block, Location loc) {
+  if (graph.input_size() != (int)block->getNumArguments())
+    return error(loc) << "subgraph '" << graph.name() << "' has "
+                      << graph.input_size() << " inputs; expected "
+                      << block->getNumArguments(),
+           failure();
+  std::map<std::string, Value> outer = values;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(block);
+  for (auto [i, in] : llvm::enumerate(graph.input()))
+    values[in.name()] = block->getArgument(i);
+  auto results = importGraphBody(graph, loc, "subgraph");
+  if (failed(results))
+    return failure();
+  kop::YieldOp::create(builder, loc, *results);
   values = std::move(outer);
   return success();
 }
@@ -766,29 +781,10 @@ LogicalResult Importer::run() {
     values[name] = entry->getArgument(i);
   }
 
-  for (const auto &init : graph.initializer()) {
-    Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc());
-    auto value = convertTensor(init, loc);
-    if (failed(value))
-      return failure();
-    values[init.name()] =
-        kop::ConstantOp::create(builder, loc, value->getType(), *value);
-  }
-
-  for (int i = 0; i < graph.node_size(); ++i)
-    if (failed(importNode(graph.node(i), i)))
-      return failure();
-
-  SmallVector<Value> results;
-  for (const auto &out : graph.output()) {
-    auto it = values.find(out.name());
-    if (it == values.end())
-      return error(fileLoc()) << "graph output '" << out.name()
-                              << "' is not produced by any node",
-             failure();
-    results.push_back(it->second);
-  }
-  func::ReturnOp::create(builder, fileLoc(), results);
+  auto results = importGraphBody(graph, fileLoc(), "graph");
+  if (failed(results))
+    return failure();
+  func::ReturnOp::create(builder, fileLoc(), *results);
   if (failed(kop::inferShapesAndFold(func)))
     return failure();
   for (auto [i, out] : llvm::enumerate(graph.output()))

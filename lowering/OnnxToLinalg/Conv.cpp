@@ -526,14 +526,18 @@ struct ConvPattern : OnnxPattern<kop::ConvOp> {
 // Pooling
 //===----------------------------------------------------------------------===//
 
-/// out[n, c, o...] = combine(out, x[n, c, o * s + k * d]) over the kernel
-/// dims k, reading the already padded `x` and accumulating into `init`.
-Value buildWindowReduction(
-    OpBuilder &b, Location loc, Value x, Value init,
-    const onnx::WindowGeometry &g,
-    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+/// The loop nest of a pooling generic over (n, c, k..., o...): its maps
+/// reading x[n, c, o * s + k * d], a kernel-shaped operand (it only gives
+/// the kernel loops their bounds) and the output [n, c, o...]; the kernel
+/// loops reduce.
+struct PoolLoops {
+  Value window;
+  SmallVector<AffineMap> maps; // x, window, output
+  SmallVector<IteratorType> iters;
+};
+PoolLoops poolLoops(OpBuilder &b, Location loc, const onnx::WindowGeometry &g,
+                    Type elem) {
   MLIRContext *ctx = b.getContext();
-  auto outType = cast<RankedTensorType>(init.getType());
   unsigned sp = g.kernel.size(), numDims = 2 + 2 * sp, kDim = 2, oDim = 2 + sp;
   SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
                                  getAffineDimExpr(1, ctx)};
@@ -543,15 +547,27 @@ Value buildWindowReduction(
     kDims.push_back(kDim + i);
     yDims.push_back(oDim + i);
   }
-  // The kernel-shaped operand only gives the kernel loops their bounds.
-  Value window =
-      tensor::EmptyOp::create(b, loc, g.kernel, outType.getElementType());
-  SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
-                              dimsMap(ctx, numDims, kDims),
-                              dimsMap(ctx, numDims, yDims)};
-  SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
+  PoolLoops loops;
+  loops.window = tensor::EmptyOp::create(b, loc, g.kernel, elem);
+  loops.maps = {AffineMap::get(numDims, 0, xExprs, ctx),
+                dimsMap(ctx, numDims, kDims), dimsMap(ctx, numDims, yDims)};
+  loops.iters.assign(numDims, IteratorType::parallel);
   for (unsigned i = 0; i < sp; ++i)
-    iters[kDim + i] = IteratorType::reduction;
+    loops.iters[kDim + i] = IteratorType::reduction;
+  return loops;
+}
+
+/// out[n, c, o...] = combine(out, x[n, c, o * s + k * d]) over the kernel
+/// dims k, reading the already padded `x` and accumulating into `init`.
+Value buildWindowReduction(
+    OpBuilder &b, Location loc, Value x, Value init,
+    const onnx::WindowGeometry &g,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto outType = cast<RankedTensorType>(init.getType());
+  PoolLoops loops = poolLoops(b, loc, g, outType.getElementType());
+  Value window = loops.window;
+  SmallVector<AffineMap> maps = loops.maps;
+  SmallVector<IteratorType> iters = loops.iters;
   return linalg::GenericOp::create(
              b, loc, TypeRange{outType}, ValueRange{x, window},
              ValueRange{init}, maps, iters,
@@ -570,26 +586,14 @@ std::pair<Value, Value> buildWindowArgMax(OpBuilder &b, Location loc, Value x,
                                           Value initValue, Value initIndex,
                                           const onnx::WindowGeometry &g,
                                           bool columnMajor) {
-  MLIRContext *ctx = b.getContext();
   auto outType = cast<RankedTensorType>(initValue.getType());
   auto idxType = cast<RankedTensorType>(initIndex.getType());
-  unsigned sp = g.kernel.size(), numDims = 2 + 2 * sp, kDim = 2, oDim = 2 + sp;
-  SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx),
-                                 getAffineDimExpr(1, ctx)};
-  llvm::append_range(xExprs, windowExprs(ctx, g, kDim, oDim));
-  SmallVector<int64_t> kDims, yDims{0, 1};
-  for (unsigned i = 0; i < sp; ++i) {
-    kDims.push_back(kDim + i);
-    yDims.push_back(oDim + i);
-  }
-  Value window =
-      tensor::EmptyOp::create(b, loc, g.kernel, outType.getElementType());
-  AffineMap yMap = dimsMap(ctx, numDims, yDims);
-  SmallVector<AffineMap> maps{AffineMap::get(numDims, 0, xExprs, ctx),
-                              dimsMap(ctx, numDims, kDims), yMap, yMap};
-  SmallVector<IteratorType> iters(numDims, IteratorType::parallel);
-  for (unsigned i = 0; i < sp; ++i)
-    iters[kDim + i] = IteratorType::reduction;
+  unsigned sp = g.kernel.size(), kDim = 2, oDim = 2 + sp;
+  PoolLoops loops = poolLoops(b, loc, g, outType.getElementType());
+  Value window = loops.window;
+  SmallVector<AffineMap> maps = loops.maps;
+  maps.push_back(maps.back()); // the index accumulator, like the output
+  SmallVector<IteratorType> iters = loops.iters;
   ArrayRef<int64_t> shape = xType.getShape();
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{outType, idxType}, ValueRange{x, window},
