@@ -58,6 +58,11 @@ void populateControlFlowPatterns(mlir::RewritePatternSet &patterns);
 /// when it can, or for other ops.
 std::optional<std::string> controlFlowLimit(mlir::Operation *op);
 void populateSequencePatterns(mlir::RewritePatternSet &patterns);
+/// The end of convert-onnx-to-linalg for sequences and optionals: their
+/// types become the runtime's handles (!llvm.ptr; an optional tensor its
+/// tensor), and main_graph's sequence results are marked `kiln.sequence`
+/// ("sequence" or "optional") for kiln-sequence-outputs.
+void lowerSequenceTypes(mlir::ModuleOp module);
 /// NonMaxSuppression (Detection.cpp): scf loops on tensors.
 void populateDetectionPatterns(mlir::RewritePatternSet &patterns);
 

@@ -24,7 +24,9 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::scf::SCFDialect", "::mlir::bufferization::BufferizationDialect"
+    "::mlir::scf::SCFDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::func::FuncDialect"
   ];
 }
 
@@ -339,6 +341,21 @@ def DistinctResults : Pass<"kiln-distinct-results", "::mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
+}
+
+def SequenceOutputs : Pass<"kiln-sequence-outputs", "::mlir::ModuleOp"> {
+  let summary = "sequence outputs to the caller's kiln_sequence, and the run's status";
+  let description = [{
+    Runs after buffer-results-to-out-params, on a function that uses the
+    runtime's sequences (a `kiln_run_begin` call, or results marked
+    `kiln.sequence`). Each such result (a handle, !llvm.ptr) becomes an
+    argument in the outputs' place (inputs, then outputs in order): the
+    caller's kiln_sequence, which `kiln_seq_export` fills before the
+    function returns. The function then returns the run's status
+    (`kiln_run_end`, i32), which the entry point passes on.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def WriteOutputsInPlace : Pass<"kiln-write-outputs-in-place", "::mlir::func::FuncOp"> {

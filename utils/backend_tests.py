@@ -7,7 +7,9 @@ input_<i>.pb and output_<i>.pb. For each test this compiles the model to an
 executable (`kiln compile model.onnx --emit=exe -O1 -o WORK/<test>/model`), runs
 it on every data set (`model input_0.pb ... --output-dir DIR`) and compares each
 DIR/output_<i>.pb with the reference: same shape, same dtype kind, floats within
-rtol 1e-3 / atol 1e-5 (NaNs equal), everything else exactly. A test folder
+rtol 1e-3 / atol 1e-5 (NaNs equal), everything else exactly; a sequence or
+optional output (a SequenceProto / OptionalProto) must hold the same: a value or
+none, as many elements, each compared so. A test folder
 may hold tolerance.txt ("RTOL ATOL") for an algorithm that rounds differently
 (Kiln's own kernel tests: Winograd convolutions).
 
@@ -148,6 +150,45 @@ def retag_bfloat16(src, dst):
     with open(dst, "wb") as f:
         f.write(t.SerializeToString())
     return dst
+
+
+def handle_outputs(model_path):
+    """{position: "sequence_type" or "optional_type"} of the model's outputs
+    that are sequences or optionals."""
+    import onnx
+    m = onnx.load(model_path, load_external_data=False)
+    return {i: v.type.WhichOneof("value") for i, v in enumerate(m.graph.output)
+            if v.type.WhichOneof("value") in ("sequence_type", "optional_type")}
+
+
+def load_handle(path, kind):
+    """A SequenceProto as a list of arrays; an OptionalProto as None or its
+    value (an array or a list)."""
+    import onnx
+    from onnx import numpy_helper
+    msg = onnx.SequenceProto() if kind == "sequence_type" else onnx.OptionalProto()
+    with open(path, "rb") as f:
+        msg.ParseFromString(f.read())
+    if kind == "sequence_type":
+        return numpy_helper.to_list(msg)
+    return numpy_helper.to_optional(msg)
+
+
+def compare_handle(expected, actual, what, rtol=None, atol=None):
+    """compare() for the values load_handle returns."""
+    def kind(v):
+        return "none" if v is None else "a sequence" if isinstance(v, list) else "a tensor"
+    if kind(expected) != kind(actual):
+        return "%s: %s, expected %s" % (what, kind(actual), kind(expected))
+    if not isinstance(expected, list):
+        return None if expected is None else compare(expected, actual, what, rtol, atol)
+    if len(expected) != len(actual):
+        return "%s: %d elements, expected %d" % (what, len(actual), len(expected))
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        why = compare_handle(e, a, "%s[%d]" % (what, i), rtol, atol)
+        if why:
+            return why
+    return None
 
 
 def bfloat16_bits_to_float(bits):
@@ -349,6 +390,7 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
             tol = tuple(float(x) for x in f.read().split()[:2])
     import numpy as np
     bf16_inputs, bf16_outputs = bfloat16_ios(model)
+    handles = handle_outputs(model)
     for ds in data_sets:
         ds_dir = os.path.join(test_dir, ds)
         res_dir = os.path.join(out_dir, ds)
@@ -371,9 +413,23 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
             got_path = os.path.join(res_dir, base)
             if not os.path.isfile(got_path):
                 return result("mismatch", "%s: %s not written" % (ds, base))
+            kind = handles.get(int(base[len("output_"):-3]))
+            if kind:
+                try:
+                    expected = load_handle(ref, kind)
+                except Exception as e:
+                    return result("mismatch", "%s: cannot read reference %s: %s" % (ds, base, e))
+                try:
+                    actual = load_handle(got_path, kind)
+                except Exception as e:
+                    return result("mismatch", "%s: cannot read %s: %s" % (ds, base, e))
+                why = compare_handle(expected, actual, "%s/%s" % (ds, base[:-3]), *tol)
+                if why:
+                    return result("mismatch", why)
+                continue
             try:
                 expected = load_tensor(ref)
-            except Exception as e:  # sequences, optionals: not tensors
+            except Exception as e:
                 return result("mismatch", "%s: cannot read reference %s as a tensor: %s"
                               % (ds, base, e))
             try:

@@ -123,7 +123,58 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
     t.bytes = ranked.getNumElements() * elementBytes(t.onnxType);
     return t;
   };
+  // A sequence or an optional: its element, with -1 for any size.
+  auto describeHandle = [&](mlir::Type type, mlir::StringAttr name,
+                            std::string fallback)
+      -> std::optional<TensorSignature> {
+    if (!onnx::isSeqOrOpt(type))
+      return std::nullopt;
+    TensorSignature t;
+    t.name = name ? name.str() : fallback;
+    mlir::Type elem = type;
+    bool optional = false;
+    if (auto opt = mlir::dyn_cast<onnx::OptType>(elem)) {
+      optional = true;
+      elem = opt.getElementType();
+    }
+    bool seq = false;
+    if (auto s = mlir::dyn_cast<onnx::SeqType>(elem)) {
+      seq = true;
+      elem = s.getElementType();
+    }
+    t.kind = seq ? (optional ? KILN_KIND_OPTIONAL_SEQUENCE : KILN_KIND_SEQUENCE)
+                 : KILN_KIND_OPTIONAL_TENSOR;
+    auto tensor = mlir::cast<mlir::TensorType>(elem);
+    t.onnxType = onnx::getOnnxDataType(tensor.getElementType());
+    t.rank = -1;
+    if (auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(tensor)) {
+      t.rank = ranked.getRank();
+      for (int64_t d : ranked.getShape())
+        t.shape.push_back(mlir::ShapedType::isDynamic(d) ? -1 : d);
+    }
+    if (!seq) { // an optional tensor is a buffer of its fixed shape
+      if (!tensor.hasStaticShape())
+        return std::nullopt;
+      t.bytes = tensor.getNumElements() * elementBytes(t.onnxType);
+    }
+    return t;
+  };
+  auto handleError = [&](llvm::StringRef what) {
+    return llvm::createStringError(
+        what.str() + " is an optional tensor of a shape not fixed when "
+                     "compiling; Kiln passes optional tensors as buffers of "
+                     "a static shape");
+  };
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto name = func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name");
+    if (onnx::isSeqOrOpt(func.getArgumentTypes()[i])) {
+      auto t = describeHandle(func.getArgumentTypes()[i], name,
+                              "input_" + std::to_string(i));
+      if (!t)
+        return handleError("input '" + (name ? name.str() : "?") + "'");
+      sig.inputs.push_back(*t);
+      continue;
+    }
     auto t = describe(func.getArgumentTypes()[i],
                       func.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name"),
                       "input_" + std::to_string(i),
@@ -133,6 +184,18 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
     sig.inputs.push_back(*t);
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto name = func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name");
+    if (onnx::isSeqOrOpt(func.getResultTypes()[i])) {
+      auto t = describeHandle(func.getResultTypes()[i], name,
+                              "output_" + std::to_string(i));
+      if (!t || t->kind == KILN_KIND_OPTIONAL_TENSOR)
+        return llvm::createStringError(
+            "output '" + (name ? name.str() : "?") +
+            "' is an optional tensor; Kiln's outputs may be tensors, "
+            "sequences and optional sequences");
+      sig.outputs.push_back(*t);
+      continue;
+    }
     auto t = describe(func.getResultTypes()[i],
                       func.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name"),
                       "output_" + std::to_string(i), nullptr,
@@ -142,6 +205,14 @@ llvm::Expected<ModelSignature> kiln::readSignature(mlir::ModuleOp module,
       return t.takeError();
     sig.outputs.push_back(*t);
   }
+  bool handles = llvm::any_of(
+      llvm::concat<const TensorSignature>(sig.inputs, sig.outputs),
+      [](const TensorSignature &t) { return t.kind != KILN_KIND_TENSOR; });
+  if (handles && sig.isDynamic())
+    return llvm::createStringError(
+        "a model with sequence or optional inputs or outputs compiles with "
+        "static tensor shapes only (give symbolic dimensions a value with "
+        "--dim NAME=N)");
   return sig;
 }
 
@@ -235,6 +306,9 @@ private:
   void check(llvm::Value *bad, llvm::BasicBlock *onBad, const char *name);
   /// Loads `n` non-NULL pointers from the array `array` (itself non-NULL).
   void loadPointers(llvm::Value *array, size_t n, llvm::BasicBlock *invalid,
+                    llvm::SmallVectorImpl<llvm::Value *> &out,
+                    const std::vector<TensorSignature> *nullable);
+  void loadPointers(llvm::Value *array, size_t n, llvm::BasicBlock *invalid,
                     llvm::SmallVectorImpl<llvm::Value *> &out);
   /// The arena to pass on: the caller's (aligned), or the static one for
   /// NULL where there is one.
@@ -270,8 +344,9 @@ EntryPointBuilder::tensorInfos(const std::vector<TensorSignature> &ts,
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = b.getInt32Ty();
   auto *i64 = b.getInt64Ty();
-  // struct kiln_tensor_info { const char*; i32; i32; const i64*; u64; }
-  auto *infoTy = llvm::StructType::get(ctx, {ptrTy, i32, i32, ptrTy, i64});
+  // struct kiln_tensor_info { const char*; i32; i32; const i64*; u64; i32 }
+  auto *infoTy =
+      llvm::StructType::get(ctx, {ptrTy, i32, i32, ptrTy, i64, i32});
   std::vector<llvm::Constant *> infos;
   for (size_t i = 0; i < ts.size(); ++i) {
     const auto &t = ts[i];
@@ -286,8 +361,16 @@ EntryPointBuilder::tensorInfos(const std::vector<TensorSignature> &ts,
     infos.push_back(llvm::ConstantStruct::get(
         infoTy, {cstring(t.name, kind + "_name_" + std::to_string(i)),
                  llvm::ConstantInt::get(i32, t.onnxType),
-                 llvm::ConstantInt::get(i32, t.shape.size()), shape,
-                 llvm::ConstantInt::get(i64, sig.bytesAtMax(t))}));
+                 llvm::ConstantInt::get(
+                     i32, t.kind == KILN_KIND_TENSOR ? (int64_t)t.shape.size()
+                                                     : t.rank),
+                 shape,
+                 llvm::ConstantInt::get(
+                     i64, t.kind == KILN_KIND_SEQUENCE ||
+                                  t.kind == KILN_KIND_OPTIONAL_SEQUENCE
+                              ? 0
+                              : sig.bytesAtMax(t)),
+                 llvm::ConstantInt::get(i32, t.kind)}));
   }
   if (infos.empty())
     return llvm::ConstantPointerNull::get(ptrTy);
@@ -323,6 +406,13 @@ void EntryPointBuilder::check(llvm::Value *bad, llvm::BasicBlock *onBad,
 void EntryPointBuilder::loadPointers(llvm::Value *array, size_t n,
                                      llvm::BasicBlock *invalid,
                                      llvm::SmallVectorImpl<llvm::Value *> &out) {
+  loadPointers(array, n, invalid, out, nullptr);
+}
+
+void EntryPointBuilder::loadPointers(
+    llvm::Value *array, size_t n, llvm::BasicBlock *invalid,
+    llvm::SmallVectorImpl<llvm::Value *> &out,
+    const std::vector<TensorSignature> *nullable) {
   if (n == 0)
     return;
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
@@ -330,7 +420,12 @@ void EntryPointBuilder::loadPointers(llvm::Value *array, size_t n,
   for (size_t i = 0; i < n; ++i) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, array, i);
     llvm::Value *p = b.CreateLoad(ptrTy, slot);
-    check(b.CreateIsNull(p), invalid, "pointer_ok");
+    // An optional input may be NULL: it holds no value.
+    bool mayBeNull = nullable && i < nullable->size() &&
+                     ((*nullable)[i].kind == KILN_KIND_OPTIONAL_TENSOR ||
+                      (*nullable)[i].kind == KILN_KIND_OPTIONAL_SEQUENCE);
+    if (!mayBeNull)
+      check(b.CreateIsNull(p), invalid, "pointer_ok");
     out.push_back(p);
   }
 }
@@ -498,14 +593,18 @@ llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
   ErrorBlocks errors = errorBlocks(run);
   b.SetInsertPoint(entry);
   llvm::SmallVector<llvm::Value *> args;
-  loadPointers(run->getArg(0), sig.inputs.size(), errors.invalid, args);
+  loadPointers(run->getArg(0), sig.inputs.size(), errors.invalid, args,
+               &sig.inputs);
   loadPointers(run->getArg(1), sig.outputs.size(), errors.invalid, args);
   args.push_back(checkArena(run->getArg(2), arena, errors));
   // main_graph's parameters: inputs, outputs, then the arena (if planned).
   if (graph->arg_size() != args.size())
     args.pop_back();
-  b.CreateCall(graph, args);
-  b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
+  llvm::Value *status = b.CreateCall(graph, args);
+  // A model with sequences returns the status of its run (kiln_run_end).
+  b.CreateRet(graph->getReturnType()->isIntegerTy(32)
+                  ? status
+                  : llvm::ConstantInt::get(i32, KILN_OK));
   return run;
 }
 

@@ -36,7 +36,14 @@ struct TensorSignature {
   /// main_graph_shapes computes the bound from the dims, else -1. Empty:
   /// none.
   std::vector<int64_t> valueMax;
+  /// KILN_KIND_*: for a sequence or an optional, the fields above describe
+  /// its element (shape: -1 for a dim of any size; empty with rank -1 when
+  /// not declared).
+  int32_t kind = KILN_KIND_TENSOR;
+  int32_t rank = 0;
   bool isStatic() const {
+    if (kind == KILN_KIND_SEQUENCE || kind == KILN_KIND_OPTIONAL_SEQUENCE)
+      return true; // its elements' sizes are the run's business
     return llvm::all_of(shape, [](int64_t d) { return d >= 0; });
   }
 };

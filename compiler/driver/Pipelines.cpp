@@ -97,6 +97,7 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createSequenceOutputs());
   // In-place inserts bufferize to copies of a subview onto an identical
   // subview of the same buffer: CSE makes them one value, and the
   // canonicalizer erases the copy to itself.

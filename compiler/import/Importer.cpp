@@ -135,9 +135,28 @@ Location Importer::nodeLoc(const ::onnx::NodeProto &node, int index) {
 
 FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &type,
                                       StringRef what) {
+  if (type.has_sequence_type() || type.has_optional_type()) {
+    bool seq = type.has_sequence_type();
+    const ::onnx::TypeProto &inner = seq ? type.sequence_type().elem_type()
+                                         : type.optional_type().elem_type();
+    bool innerOk = inner.has_tensor_type() ||
+                   (!seq && inner.has_sequence_type());
+    if (!innerOk)
+      return error(fileLoc()) << what << " is " << (seq ? "a sequence" : "an optional")
+                              << " of something other than "
+                              << (seq ? "tensors" : "a tensor or a sequence")
+                              << " (maps and nested sequences are not supported)",
+             failure();
+    auto elem = convertType(inner, what);
+    if (failed(elem))
+      return failure();
+    if (seq)
+      return Type(kop::SeqType::get(&ctx, cast<TensorType>(*elem)));
+    return Type(kop::OptType::get(&ctx, *elem));
+  }
   if (!type.has_tensor_type())
-    return error(fileLoc()) << what << " is not a tensor (sequences, maps and "
-                               "optionals are not supported)",
+    return error(fileLoc()) << what << " is not a tensor, a sequence or an "
+                               "optional (maps are not supported)",
            failure();
   const auto &tt = type.tensor_type();
   Type elem = kop::getElementTypeForOnnx(&ctx, tt.elem_type());
@@ -314,6 +333,12 @@ Importer::convertAttribute(const ::onnx::AttributeProto &attr, Location loc) {
       return failure();
     return Attribute(*t);
   }
+  case A::TYPE_PROTO: {
+    auto t = convertType(attr.tp(), "attribute '" + attr.name() + "'");
+    if (failed(t))
+      return failure();
+    return Attribute(TypeAttr::get(*t));
+  }
   default:
     return error(loc) << "attribute '" << attr.name() << "' has kind "
                       << A::AttributeType_Name(attr.type())
@@ -422,6 +447,12 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
   }
   // PRelu before opset 7 applies a 1-D slope of C values along the channel
   // axis (dim 1), not numpy-style along the last: make it [C, 1, ..., 1].
+  // Identity of a sequence or an optional is its input.
+  if (node.op_type() == "Identity" && operands.size() == 1 &&
+      node.output_size() == 1 && kop::isSeqOrOpt(operands[0].getType())) {
+    values[node.output(0)] = operands[0];
+    return success();
+  }
   if (node.op_type() == "PRelu" && opset < 7 && operands.size() == 2) {
     auto x = dyn_cast<RankedTensorType>(operands[0].getType());
     auto slope = dyn_cast<RankedTensorType>(operands[1].getType());
@@ -439,7 +470,7 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
     }
   }
   if (node.op_type() == "If" || node.op_type() == "Loop" ||
-      node.op_type() == "Scan")
+      node.op_type() == "Scan" || node.op_type() == "SequenceMap")
     return importControlFlow(node, loc, operands);
   int want = fixedOperandCount(*name);
   if (want >= 0) {
@@ -476,6 +507,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
                           "SplitToSequence"},
                          node.op_type()))
     placeholder = kop::SeqType::get(&ctx, cast<TensorType>(placeholder));
+  if (node.op_type() == "Optional")
+    placeholder = kop::OptType::get(&ctx, placeholder);
   state.addTypes(SmallVector<Type>(results, placeholder));
 
   Operation *op = builder.create(state);
@@ -594,6 +627,10 @@ LogicalResult Importer::importControlFlow(const ::onnx::NodeProto &node,
   SmallVector<StringRef> regionNames =
       type == "If" ? SmallVector<StringRef>{"then_branch", "else_branch"}
                    : SmallVector<StringRef>{"body"};
+  if (type == "SequenceMap" &&
+      (operands.empty() || !isa<kop::SeqType>(operands[0].getType())))
+    return error(loc) << "SequenceMap's first input must be a sequence",
+           failure();
   for (StringRef r : regionNames) {
     if (!graphs.count(r.str()))
       return error(loc) << type << " has no '" << r << "' subgraph",
@@ -601,6 +638,8 @@ LogicalResult Importer::importControlFlow(const ::onnx::NodeProto &node,
     state.addRegion();
   }
   Type placeholder = UnrankedTensorType::get(builder.getF32Type());
+  if (type == "SequenceMap")
+    placeholder = kop::SeqType::get(&ctx, cast<TensorType>(placeholder));
   state.addTypes(SmallVector<Type>(node.output_size(), placeholder));
   Operation *op = builder.create(state);
   for (auto [i, r] : llvm::enumerate(regionNames)) {
@@ -609,6 +648,8 @@ LogicalResult Importer::importControlFlow(const ::onnx::NodeProto &node,
       argTypes = kop::loopBodyTypes(loop);
     else if (auto scan = dyn_cast<kop::ScanOp>(op))
       argTypes = kop::scanBodyTypes(scan);
+    else if (auto map = dyn_cast<kop::SequenceMapOp>(op))
+      argTypes = kop::sequenceMapBodyTypes(map);
     Block *block = new Block();
     op->getRegion(i).push_back(block);
     for (Type t : argTypes)
@@ -784,6 +825,14 @@ LogicalResult Importer::run() {
   auto results = importGraphBody(graph, fileLoc(), "graph");
   if (failed(results))
     return failure();
+  // An output the graph declares a sequence may be an optional here (a
+  // Loop carrying an optional sequence that its body replaces): its value.
+  for (auto [i, out] : llvm::enumerate(graph.output())) {
+    auto opt = dyn_cast<kop::OptType>((*results)[i].getType());
+    if (opt && out.type().has_sequence_type())
+      (*results)[i] = kop::OptionalGetElementOp::create(
+          builder, fileLoc(), opt.getElementType(), (*results)[i]);
+  }
   func::ReturnOp::create(builder, fileLoc(), *results);
   if (failed(kop::inferShapesAndFold(func)))
     return failure();

@@ -19,6 +19,18 @@ static YieldOp yieldOf(Region &r) {
 static Type mergeTypes(Type a, Type b) {
   if (a == b)
     return a;
+  if (auto sa = dyn_cast<SeqType>(a), sb = dyn_cast<SeqType>(b); sa && sb) {
+    Type e = mergeTypes(sa.getElementType(), sb.getElementType());
+    return e ? SeqType::get(a.getContext(), cast<TensorType>(e)) : Type();
+  }
+  // An optional and a value of its kind: an optional (a Loop may carry an
+  // optional sequence that its body replaces by a sequence).
+  auto oa = dyn_cast<OptType>(a), ob = dyn_cast<OptType>(b);
+  if (oa || ob) {
+    Type e = mergeTypes(oa ? oa.getElementType() : a,
+                        ob ? ob.getElementType() : b);
+    return e ? OptType::get(a.getContext(), e) : Type();
+  }
   auto sa = dyn_cast<ShapedType>(a), sb = dyn_cast<ShapedType>(b);
   if (!sa || !sb || sa.getElementType() != sb.getElementType())
     return nullptr;
@@ -259,8 +271,15 @@ SmallVector<Type> kiln::onnx::loopBodyTypes(LoopOp op) {
   MLIRContext *ctx = op.getContext();
   SmallVector<Type> types{RankedTensorType::get({}, IntegerType::get(ctx, 64)),
                           RankedTensorType::get({}, IntegerType::get(ctx, 1))};
-  for (Value v : op.getVInitial())
-    types.push_back(v.getType());
+  // A carried sequence may gain elements of other shapes in the body:
+  // inside it, its elements' shapes are not known.
+  for (Value v : op.getVInitial()) {
+    Type t = v.getType();
+    if (auto seq = dyn_cast<SeqType>(t))
+      t = SeqType::get(ctx, UnrankedTensorType::get(
+                                seq.getElementType().getElementType()));
+    types.push_back(t);
+  }
   return types;
 }
 

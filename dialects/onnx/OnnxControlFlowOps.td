@@ -11,7 +11,7 @@
 #define KILN_ONNX_CONTROL_FLOW_OPS_TD
 
 def Onnx_YieldOp : Op<Onnx_Dialect, "Yield",
-    [Pure, Terminator, ParentOneOf<["IfOp", "LoopOp", "ScanOp"]>]> {
+    [Pure, Terminator, ParentOneOf<["IfOp", "LoopOp", "ScanOp", "SequenceMapOp"]>]> {
   let summary = "the outputs of a subgraph";
   let description = [{
     Ends the region of an If branch or a Loop or Scan body with the

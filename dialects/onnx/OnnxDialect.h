@@ -59,6 +59,12 @@ int64_t getOpsetVersion(mlir::Operation *op, int64_t fallback = 17);
 /// scan input), from the op's operands.
 llvm::SmallVector<mlir::Type> loopBodyTypes(LoopOp op);
 llvm::SmallVector<mlir::Type> scanBodyTypes(ScanOp op);
+/// The argument types of a SequenceMap body: each sequence's element type,
+/// each tensor's own type.
+llvm::SmallVector<mlir::Type> sequenceMapBodyTypes(SequenceMapOp op);
+/// Whether `t` is a value Kiln keeps as a run-time handle when it is not
+/// resolved at compile time: a sequence or an optional.
+inline bool isSeqOrOpt(mlir::Type t) { return llvm::isa<SeqType, OptType>(t); }
 
 /// One element of a sequence whose structure is known at compile time: a
 /// tensor value, or piece `index` of a SplitToSequence.

@@ -30,6 +30,16 @@ def Onnx_SeqType : TypeDef<Onnx_Dialect, "Seq"> {
 def Onnx_AnySeq : Type<CPred<"::llvm::isa<::kiln::onnx::SeqType>($_self)">,
                        "sequence", "::kiln::onnx::SeqType">;
 
+def Onnx_OptType : TypeDef<Onnx_Dialect, "Opt"> {
+  let mnemonic = "opt";
+  let summary = "an ONNX optional: a tensor or a sequence, or nothing";
+  let parameters = (ins "::mlir::Type":$elementType);
+  let assemblyFormat = "`<` $elementType `>`";
+}
+
+def Onnx_AnyOpt : Type<CPred<"::llvm::isa<::kiln::onnx::OptType>($_self)">,
+                       "optional", "::kiln::onnx::OptType">;
+
 class Onnx_SeqOp<string mnemonic, string spec> : Onnx_Op<mnemonic> {
   let summary = spec;
   let description = "ONNX `" # mnemonic # "` (opset 11 on): " # spec # ".";
@@ -93,6 +103,47 @@ def Onnx_ConcatFromSequenceOp : Onnx_SeqOp<"ConcatFromSequence",
   let arguments = (ins Onnx_AnySeq:$input_sequence, I64Attr:$axis,
                    DefaultValuedAttr<I64Attr, "0">:$new_axis);
   let results = (outs AnyTensor:$concat_result);
+}
+
+def Onnx_SequenceMapOp : Onnx_Op<"SequenceMap"> {
+  let summary = "the body applied to each element of the input sequences";
+  let description = [{
+    ONNX `SequenceMap` (opset 17): for each position i of `input_sequence`,
+    the body runs on element i of it and of every sequence among
+    `additional_inputs` (tensors there are passed whole), and each of its
+    outputs is appended to the matching output sequence.
+  }];
+  let arguments = (ins Onnx_AnySeq:$input_sequence,
+                   Variadic<AnyType>:$additional_inputs);
+  let results = (outs Variadic<Onnx_AnySeq>:$out_sequence);
+  let regions = (region SizedRegion<1>:$body);
+}
+
+class Onnx_OptionalOp<string mnemonic, string spec> : Onnx_SeqOp<mnemonic, spec> {
+  let description = "ONNX `" # mnemonic # "` (opset 15 on): " # spec # ".";
+}
+
+def Onnx_OptionalOp : Onnx_OptionalOp<"Optional",
+    "an optional holding `input`, or, without it, an empty optional of the "
+    "type `type` names"> {
+  let arguments = (ins AnyType:$input, OptionalAttr<TypeAttr>:$type);
+  let results = (outs Onnx_AnyOpt:$output);
+}
+
+def Onnx_OptionalHasElementOp : Onnx_OptionalOp<"OptionalHasElement",
+    "whether the optional holds a value (a bool scalar; true for a tensor or "
+    "sequence, false without an input)"> {
+  let arguments = (ins AnyType:$input);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def Onnx_OptionalGetElementOp : Onnx_OptionalOp<"OptionalGetElement",
+    "the value the optional holds (an error when empty; a tensor or "
+    "sequence is its own value)"> {
+  let arguments = (ins AnyType:$input);
+  let results = (outs AnyType:$output);
+  let hasFolder = 1;
 }
 
 #endif // KILN_ONNX_SEQUENCE_OPS_TD

@@ -336,3 +336,100 @@ LogicalResult ConcatFromSequenceOp::inferShapes() {
   setResult(*this, out, elem);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// SequenceMap and the optionals
+//===----------------------------------------------------------------------===//
+
+SmallVector<Type> kiln::onnx::sequenceMapBodyTypes(SequenceMapOp op) {
+  SmallVector<Type> types;
+  for (Value v : op->getOperands())
+    types.push_back(isa<SeqType>(v.getType()) ? seqElem(v) : v.getType());
+  return types;
+}
+
+LogicalResult SequenceMapOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getNumOperands())
+    return emitOpError("body has ")
+           << body.getNumArguments() << " inputs; expected "
+           << getNumOperands();
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield || yield.getNumOperands() != getNumResults())
+    return emitOpError("body must yield one tensor per output sequence");
+  for (Value v : getAdditionalInputs())
+    if (!isa<TensorType, SeqType>(v.getType()))
+      return emitOpError("additional inputs must be tensors or sequences");
+  for (Type t : yield.getOperandTypes())
+    if (!isa<TensorType>(t))
+      return emitOpError("body outputs must be tensors");
+  return success();
+}
+LogicalResult SequenceMapOp::inferShapes() {
+  auto yield = cast<YieldOp>(getBody().front().getTerminator());
+  for (auto [r, t] : llvm::zip(getResults(), yield.getOperandTypes()))
+    r.setType(SeqType::get(getContext(), cast<TensorType>(t)));
+  return success();
+}
+
+/// The type an Optional holds: its input's, or its `type` attribute's.
+static Type optionalContent(OptionalOp op) {
+  if (!isNone(op.getInput()))
+    return op.getInput().getType();
+  return op.getType() ? *op.getType() : Type();
+}
+
+LogicalResult OptionalOp::verify() {
+  Type t = optionalContent(*this);
+  if (!t)
+    return emitOpError("needs an input or a 'type' attribute");
+  if (!isa<TensorType, SeqType>(t))
+    return emitOpError("holds a tensor or a sequence, not ") << t;
+  return success();
+}
+LogicalResult OptionalOp::inferShapes() {
+  getResult().setType(OptType::get(getContext(), optionalContent(*this)));
+  return success();
+}
+
+LogicalResult OptionalHasElementOp::verify() { return success(); }
+LogicalResult OptionalHasElementOp::inferShapes() {
+  setResult(*this, {}, IntegerType::get(getContext(), 1));
+  return success();
+}
+OpFoldResult OptionalHasElementOp::fold(FoldAdaptor) {
+  // Known where the optional is built here, or is no optional at all.
+  std::optional<bool> has;
+  if (isNone(getInput()))
+    has = false;
+  else if (!isa<OptType>(getInput().getType()))
+    has = true;
+  else if (auto opt = getInput().getDefiningOp<OptionalOp>())
+    has = !isNone(opt.getInput());
+  auto type = dyn_cast<RankedTensorType>(getType());
+  if (!has || !type)
+    return {};
+  return DenseElementsAttr::get(type, *has);
+}
+
+LogicalResult OptionalGetElementOp::verify() {
+  if (isNone(getInput()))
+    return emitOpError("has no input");
+  return success();
+}
+LogicalResult OptionalGetElementOp::inferShapes() {
+  Type t = getInput().getType();
+  if (auto opt = dyn_cast<OptType>(t))
+    t = opt.getElementType();
+  getResult().setType(t);
+  return success();
+}
+OpFoldResult OptionalGetElementOp::fold(FoldAdaptor) {
+  if (!isa<OptType>(getInput().getType()))
+    return getInput();
+  if (auto opt = getInput().getDefiningOp<OptionalOp>();
+      opt && !isNone(opt.getInput()) &&
+      opt.getInput().getType() == getType())
+    return opt.getInput();
+  return {};
+}

@@ -18,7 +18,7 @@ RankedTensorType staticResultType(Operation *op, unsigned i) {
 
 LogicalResult requireStaticShapes(Operation *op, PatternRewriter &rewriter) {
   auto isStatic = [](Type t) {
-    if (isa<NoneType>(t))
+    if (isa<NoneType>(t) || kiln::onnx::isSeqOrOpt(t))
       return true;
     auto r = dyn_cast<RankedTensorType>(t);
     return r && r.hasStaticShape();
@@ -34,7 +34,8 @@ LogicalResult requireStaticShapes(Operation *op, PatternRewriter &rewriter) {
 
 LogicalResult requireRankedShapes(Operation *op, PatternRewriter &rewriter) {
   auto ranked = [](Type t) {
-    return isa<NoneType>(t) || isa<RankedTensorType>(t);
+    return isa<NoneType>(t) || isa<RankedTensorType>(t) ||
+           kiln::onnx::isSeqOrOpt(t);
   };
   if (!llvm::all_of(op->getOperandTypes(), ranked) ||
       !llvm::all_of(op->getResultTypes(), ranked))

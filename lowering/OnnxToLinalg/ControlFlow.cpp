@@ -25,6 +25,9 @@ namespace {
 Value castTo(OpBuilder &b, Location l, Value v, Type t) {
   if (v.getType() == t)
     return v;
+  // Sequences of different element shapes are one run-time handle.
+  if (kop::isSeqOrOpt(t))
+    return UnrealizedConversionCastOp::create(b, l, t, v).getResult(0);
   return tensor::CastOp::create(b, l, t, v);
 }
 
@@ -49,7 +52,7 @@ SmallVector<Value> inlineSubgraph(PatternRewriter &rewriter, Block &block,
 /// its iteration argument's.
 Value intoIterArg(OpBuilder &b, Location l, Value next, Value iterArg) {
   next = castTo(b, l, next, iterArg.getType());
-  if (next == iterArg)
+  if (next == iterArg || kop::isSeqOrOpt(next.getType()))
     return next;
   return linalg::CopyOp::create(b, l, next, iterArg).getResult(0);
 }
@@ -94,7 +97,7 @@ Value sliceAt(OpBuilder &b, Location l, Value x, int64_t axis, Value at,
 /// when it is not.
 std::optional<std::string> needStatic(Type t, const Twine &what) {
   auto r = dyn_cast<RankedTensorType>(t);
-  if (r && r.hasStaticShape())
+  if ((r && r.hasStaticShape()) || kop::isSeqOrOpt(t))
     return std::nullopt;
   std::string type;
   llvm::raw_string_ostream os(type);

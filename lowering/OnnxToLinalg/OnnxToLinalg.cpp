@@ -62,7 +62,8 @@ struct ConvertOnnxToLinalgPass
       for (Type t : llvm::concat<Type>(SmallVector<Type>(op->getOperandTypes()),
                                        SmallVector<Type>(op->getResultTypes()))) {
         auto r = dyn_cast<RankedTensorType>(t);
-        if (isa<NoneType>(t) || (r && r.hasStaticShape()))
+        if (isa<NoneType>(t) || (r && r.hasStaticShape()) ||
+            kiln::onnx::isSeqOrOpt(t))
           continue;
         op->emitError() << "'" << op->getName()
                         << "' has a value of dynamic or unknown shape (" << t
@@ -77,6 +78,7 @@ struct ConvertOnnxToLinalgPass
     });
     if (left.wasInterrupted())
       return signalPassFailure();
+    kiln::lowerSequenceTypes(module);
     // ONNX's unsigned integer types reach here as ui8..ui64 (the patterns
     // chose unsigned arith ops by them); from here on the bits are signless.
     AttrTypeReplacer signless;

@@ -1,6 +1,7 @@
 /*===- kiln_internal.h - helpers shared by the runtime sources -------------===
  *
- * Not part of the ABI: used by status.c, tensor_io.c, arena.c and main.c only.
+ * Not part of the ABI: used by the runtime's own sources (status.c,
+ * tensor_io.c, sequence_io.c, arena.c, main.c) only.
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_INTERNAL_H
 #define KILN_INTERNAL_H
@@ -8,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kiln/runtime.h"
 
@@ -49,6 +51,60 @@ int32_t kiln_tensor_write_tmp(const char *path, int format,
                               const kiln_tensor *t, const char *name,
                               char *tmp_path, size_t tmp_size, char *err,
                               size_t err_size);
+
+/* The same for a sequence written as kiln_sequence_write_pb writes it. */
+int32_t kiln_sequence_write_tmp(const char *path, const kiln_sequence *s,
+                                const char *name, int32_t optional,
+                                char *tmp_path, size_t tmp_size, char *err,
+                                size_t err_size);
+
+/* --- shared by tensor_io.c and sequence_io.c ----------------------------- */
+
+/* Reads all of `path` into a malloc'd buffer (*out; free it). */
+int32_t kiln_read_whole_file(const char *path, uint8_t **out, size_t *out_len,
+                             char *err, size_t err_size);
+
+/* Parses the TensorProto in (*bufp)[0, len) into `out` (zeroed by the
+ * caller). `path` names it in messages. On success the tensor may adopt the
+ * buffer (raw_data moved to its front): then *bufp is set to NULL; else the
+ * caller still owns and frees *bufp. On failure `out` may hold data to free
+ * with kiln_tensor_free. */
+int32_t kiln_tensor_parse_pb(const char *path, uint8_t **bufp, size_t len,
+                             kiln_tensor *out, char *err, size_t err_size);
+
+/* Protobuf wire format. The readers return 0, or -1 when the value is
+ * truncated or malformed; kiln_pb_read_len also checks that the payload
+ * fits before `end`. */
+int kiln_pb_read_varint(const uint8_t *b, size_t end, size_t *pos,
+                        uint64_t *v);
+int kiln_pb_read_len(const uint8_t *b, size_t end, size_t *pos, size_t *len);
+int kiln_pb_skip_field(const uint8_t *b, size_t end, size_t *pos,
+                       unsigned wire_type, uint64_t field);
+size_t kiln_pb_put_varint(uint8_t *p, uint64_t v); /* at most 10 bytes */
+size_t kiln_pb_varint_size(uint64_t v);
+
+/* Writes `t` as a TensorProto (dims, data_type, name unless NULL, raw_data);
+ * returns 0, or -1 on a write error. kiln_tensor_pb_size is the number of
+ * bytes it writes. */
+int kiln_tensor_write_pb_body(FILE *f, const kiln_tensor *t, const char *name);
+uint64_t kiln_tensor_pb_size(const kiln_tensor *t, const char *name);
+
+/* The checks kiln_tensor_write_tmp makes before writing `t` (rank, type,
+ * byte_size against the shape, data); `path` names it in messages. */
+int32_t kiln_tensor_check_writable(const char *path, int format,
+                                   const kiln_tensor *t, char *err,
+                                   size_t err_size);
+
+/* Creates a new temporary file beside `path` (named in tmp_path), writes it
+ * with body(f, ctx) (0 on success) and closes it; nothing is left behind on
+ * failure. kiln_rename_tmp then moves it over `path` (unlinking it if that
+ * fails). */
+typedef int (*kiln_write_body_fn)(FILE *f, const void *ctx);
+int32_t kiln_write_tmp_file(const char *path, kiln_write_body_fn body,
+                            const void *ctx, char *tmp_path, size_t tmp_size,
+                            char *err, size_t err_size);
+int32_t kiln_rename_tmp(const char *tmp_path, const char *path, char *err,
+                        size_t err_size);
 
 #ifdef __cplusplus
 }

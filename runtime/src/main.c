@@ -5,7 +5,10 @@
  *   prog [options] input0 [input1 ...]
  *
  * Reads the inputs (.pb or .npy, positional in graph-input order), runs the
- * model and writes output_<i>.pb (or .npy) into the output directory.
+ * model and writes output_<i>.pb (or .npy) into the output directory. A
+ * sequence or optional input is a SequenceProto or OptionalProto .pb (an
+ * optional tensor may also be a plain tensor file); a sequence output is
+ * written as one (.pb only).
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -33,8 +36,9 @@ static void usage(FILE *f) {
           "usage: %s [options] input0 [input1 ...]\n"
           "\n"
           "Runs the compiled model '%s' on inputs given in graph-input order\n"
-          "(ONNX TensorProto .pb or NumPy .npy files) and writes output_<i>.pb\n"
-          "(or .npy) for each graph output.\n"
+          "(ONNX TensorProto .pb or NumPy .npy files; SequenceProto or\n"
+          "OptionalProto .pb files for sequence and optional inputs) and\n"
+          "writes output_<i>.pb (or .npy) for each graph output.\n"
           "\n"
           "options:\n"
           "  --output-dir DIR        directory for the outputs (default .;\n"
@@ -123,11 +127,23 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Formats "float32[batch,3,224,224]": symbolic dims by name. */
+/* A graph input or output that P_run sees as a kiln_sequence. */
+static int is_seq(const kiln_tensor_info *t) {
+  return t->kind == KILN_KIND_SEQUENCE ||
+         t->kind == KILN_KIND_OPTIONAL_SEQUENCE;
+}
+
+/* Formats "float32[batch,3,224,224]": symbolic dims by name. The element of
+ * a sequence or optional: "float32[?,3]" (-1: any size), or "float32" when
+ * its shape is not declared (rank -1). */
 static void format_declared(char *buf, size_t size, const kiln_model_info *m,
                             const kiln_tensor_info *t) {
   size_t used;
   int32_t i;
+  if (t->rank < 0) {
+    snprintf(buf, size, "%s", kiln_elem_type_name(t->elem_type));
+    return;
+  }
   kiln_format_type(buf, size, t->elem_type, 0, NULL);
   used = strlen(buf);
   if (used == 0)
@@ -136,7 +152,7 @@ static void format_declared(char *buf, size_t size, const kiln_model_info *m,
   for (i = 0; i < t->rank && t->shape && used + 1 < size; ++i) {
     int64_t d = t->shape[i];
     int64_t k = d == KILN_DIM_COMPUTED ? INT64_MAX : -1 - d;
-    if (d == KILN_DIM_COMPUTED)
+    if (d == KILN_DIM_COMPUTED || (d < 0 && t->kind != KILN_KIND_TENSOR))
       snprintf(buf + used, size - used, "%s?", i ? "," : "");
     else if (d < 0 && k < m->num_dims && m->dims && m->dims[k].name)
       snprintf(buf + used, size - used, "%s%s", i ? "," : "",
@@ -149,6 +165,27 @@ static void format_declared(char *buf, size_t size, const kiln_model_info *m,
   snprintf(buf + used, size - used, "]");
 }
 
+/* format_declared, wrapped by kind: "seq(float32[?,3])", "optional(...)". */
+static void format_value(char *buf, size_t size, const kiln_model_info *m,
+                         const kiln_tensor_info *t) {
+  char el[400];
+  format_declared(el, sizeof el, m, t);
+  switch (t->kind) {
+  case KILN_KIND_SEQUENCE:
+    snprintf(buf, size, "seq(%s)", el);
+    break;
+  case KILN_KIND_OPTIONAL_TENSOR:
+    snprintf(buf, size, "optional(%s)", el);
+    break;
+  case KILN_KIND_OPTIONAL_SEQUENCE:
+    snprintf(buf, size, "optional(seq(%s))", el);
+    break;
+  default:
+    snprintf(buf, size, "%s", el);
+    break;
+  }
+}
+
 static void print_info(void) {
   const kiln_model_info *m = &kiln_model;
   char ty[512];
@@ -157,13 +194,13 @@ static void print_info(void) {
   printf("abi_version: %u\n", (unsigned)m->abi_version);
   printf("inputs: %d\n", (int)m->num_inputs);
   for (i = 0; i < m->num_inputs; ++i) {
-    format_declared(ty, sizeof ty, m, &m->inputs[i]);
+    format_value(ty, sizeof ty, m, &m->inputs[i]);
     printf("  %d: %s %s\n", (int)i,
            m->inputs[i].name ? m->inputs[i].name : "?", ty);
   }
   printf("outputs: %d\n", (int)m->num_outputs);
   for (i = 0; i < m->num_outputs; ++i) {
-    format_declared(ty, sizeof ty, m, &m->outputs[i]);
+    format_value(ty, sizeof ty, m, &m->outputs[i]);
     printf("  %d: %s %s\n", (int)i,
            m->outputs[i].name ? m->outputs[i].name : "?", ty);
   }
@@ -195,6 +232,10 @@ static int resolve_dims(const kiln_model_info *m, const kiln_tensor *ins,
     dims[k] = -1;
   for (k = 0; k < m->num_inputs; ++k) {
     const kiln_tensor_info *t = &m->inputs[k];
+    /* Sequences have no shape here; an absent optional tensor neither. */
+    if (t->kind != KILN_KIND_TENSOR &&
+        !(t->kind == KILN_KIND_OPTIONAL_TENSOR && ins[k].data))
+      continue;
     for (j = 0; j < t->rank; ++j) {
       int64_t d = -1 - t->shape[j];
       if (t->shape[j] >= 0)
@@ -242,6 +283,7 @@ int main(int argc, char **argv) {
   int bench = 0, info = 0, i, n_pos = 0, only_pos = 0, status = 1;
   const char **pos = NULL;
   kiln_tensor *ins = NULL, *outs = NULL;
+  kiln_sequence *seqs = NULL; /* the inputs', then the outputs' */
   const void **in_ptrs = NULL;
   void **out_ptrs = NULL;
   void *arena = NULL;
@@ -346,6 +388,16 @@ int main(int argc, char **argv) {
     return fail("model '%s' has an invalid kiln_model_info",
                 m->name ? m->name : "?");
   }
+  for (k = 0; k < m->num_inputs + m->num_outputs; ++k) {
+    int32_t kind = k < m->num_inputs ? m->inputs[k].kind
+                                     : m->outputs[k - m->num_inputs].kind;
+    if (kind < KILN_KIND_TENSOR || kind > KILN_KIND_OPTIONAL_SEQUENCE ||
+        (k >= m->num_inputs && kind == KILN_KIND_OPTIONAL_TENSOR)) {
+      free(pos);
+      return fail("model '%s' has an invalid kiln_model_info (kind %d)",
+                  m->name ? m->name : "?", (int)kind);
+    }
+  }
   if (info) {
     print_info();
     free(pos);
@@ -367,6 +419,17 @@ int main(int argc, char **argv) {
                 m->name ? m->name : "?", (int)m->num_inputs,
                 m->num_inputs == 1 ? "" : "s", names, n_pos);
   }
+  for (k = 0; k < m->num_outputs && format == KILN_FORMAT_NPY; ++k) {
+    if (is_seq(&m->outputs[k])) {
+      free(pos);
+      return fail("output %d ('%s') is %s, which --output-format npy cannot "
+                  "hold (use pb)",
+                  (int)k, m->outputs[k].name ? m->outputs[k].name : "?",
+                  m->outputs[k].kind == KILN_KIND_SEQUENCE
+                      ? "a sequence"
+                      : "an optional sequence");
+    }
+  }
 
   ins = (kiln_tensor *)calloc((size_t)m->num_inputs + 1, sizeof *ins);
   outs = (kiln_tensor *)calloc((size_t)m->num_outputs + 1, sizeof *outs);
@@ -378,25 +441,58 @@ int main(int argc, char **argv) {
   out_shapes = (int64_t **)calloc((size_t)m->num_outputs + 1,
                                   sizeof *out_shapes);
   dims = (int64_t *)calloc((size_t)m->num_dims + 1, sizeof *dims);
+  seqs = (kiln_sequence *)calloc(
+      (size_t)m->num_inputs + (size_t)m->num_outputs + 1, sizeof *seqs);
   if (!ins || !outs || !in_ptrs || !out_ptrs || !tmp || !in_shapes ||
-      !out_shapes || !dims) {
+      !out_shapes || !dims || !seqs) {
     fail("out of memory");
     goto done;
   }
 
   for (k = 0; k < m->num_inputs; ++k) {
-    rc = kiln_tensor_read_file(pos[k], &ins[k], err, sizeof err);
-    if (rc != KILN_OK) {
-      fail("%s", err);
-      goto done;
+    const kiln_tensor_info *in = &m->inputs[k];
+    int32_t present = 1;
+    /* A sequence or an absent optional has no shape: it gets ins[k]'s
+     * zeroed one. */
+    in_shapes[k] = ins[k].shape;
+    if (is_seq(in)) {
+      kiln_sequence *s = &seqs[k];
+      rc = kiln_sequence_read_pb(pos[k], s, err, sizeof err);
+      if (rc != KILN_OK) {
+        fail("input '%s': %s", in->name ? in->name : "?", err);
+        goto done;
+      }
+      rc = kiln_sequence_check(s, in, err, sizeof err);
+      if (rc != KILN_OK) {
+        fail("%s (from '%s')", err, pos[k]);
+        goto done;
+      }
+      if (!s->none && s->length == 0)
+        s->elem_type = in->elem_type; /* an empty one's file cannot say */
+      in_ptrs[k] = s;
+      continue;
     }
-    rc = kiln_tensor_check(&ins[k], &m->inputs[k], err, sizeof err);
+    if (in->kind == KILN_KIND_OPTIONAL_TENSOR) {
+      rc = kiln_optional_read_pb(pos[k], &ins[k], &present, err, sizeof err);
+      if (rc != KILN_OK) {
+        fail("input '%s': %s", in->name ? in->name : "?", err);
+        goto done;
+      }
+      if (!present)
+        continue; /* in_ptrs[k] stays NULL */
+    } else {
+      rc = kiln_tensor_read_file(pos[k], &ins[k], err, sizeof err);
+      if (rc != KILN_OK) {
+        fail("%s", err);
+        goto done;
+      }
+    }
+    rc = kiln_tensor_check(&ins[k], in, err, sizeof err);
     if (rc != KILN_OK) {
       fail("%s (from '%s')", err, pos[k]);
       goto done;
     }
     in_ptrs[k] = ins[k].data;
-    in_shapes[k] = ins[k].shape;
   }
   for (k = 0; k < m->num_outputs; ++k)
     out_shapes[k] = outs[k].shape;
@@ -436,6 +532,10 @@ int main(int argc, char **argv) {
   for (k = 0; k < m->num_outputs; ++k) {
     const kiln_tensor_info *o = &m->outputs[k];
     kiln_model_info one;
+    if (is_seq(o)) { /* P_run fills the zeroed sequence; no buffer */
+      out_ptrs[k] = &seqs[m->num_inputs + k];
+      continue;
+    }
     memset(&one, 0, sizeof one);
     one.arena_align = 64;
     outs[k].elem_type = o->elem_type;
@@ -486,6 +586,8 @@ int main(int argc, char **argv) {
   /* A dim that depends on the input values is known now (P_shapes gave its
    * bound, which sized the buffer). */
   for (k = 0; k < m->num_outputs && !m->run; ++k) {
+    if (is_seq(&m->outputs[k]))
+      continue;
     if (kiln_shape_bytes(outs[k].rank, outs[k].shape,
                          kiln_elem_size(outs[k].elem_type), &bytes) != 0 ||
         bytes > outs[k].byte_size) {
@@ -531,8 +633,14 @@ int main(int argc, char **argv) {
       fail("output path in '%s' is too long", out_dir);
       goto done;
     }
-    rc = kiln_tensor_write_tmp(path, format, &outs[k], m->outputs[k].name,
-                               tmp_path, sizeof tmp_path, err, sizeof err);
+    if (is_seq(&m->outputs[k]))
+      rc = kiln_sequence_write_tmp(
+          path, &seqs[m->num_inputs + k], m->outputs[k].name,
+          m->outputs[k].kind == KILN_KIND_OPTIONAL_SEQUENCE, tmp_path,
+          sizeof tmp_path, err, sizeof err);
+    else
+      rc = kiln_tensor_write_tmp(path, format, &outs[k], m->outputs[k].name,
+                                 tmp_path, sizeof tmp_path, err, sizeof err);
     if (rc != KILN_OK) {
       fail("%s", err);
       goto done;
@@ -571,6 +679,10 @@ done:
   if (outs)
     for (k = 0; k < m->num_outputs; ++k)
       kiln_tensor_free(&outs[k]);
+  if (seqs)
+    for (k = 0; k < m->num_inputs + m->num_outputs; ++k)
+      kiln_sequence_free(&seqs[k]);
+  free(seqs);
   kiln_arena_free(arena);
   free(times);
   free(dims);

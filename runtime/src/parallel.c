@@ -58,7 +58,7 @@ typedef struct {
   atomic_llong next; /* next chunk to take */
   int64_t end;       /* one past the last */
   char pad[64 - sizeof(atomic_llong) - sizeof(int64_t)]; /* own cache line */
-} kiln_run;
+} kiln_chunk_run;
 
 static struct {
   pthread_mutex_t lock; /* guards sleeping on `wake` */
@@ -70,7 +70,7 @@ static struct {
   atomic_uint generation; /* bumped once per loop */
   atomic_int pending;     /* workers not done with the current loop */
   unsigned start[KILN_MAX_THREADS]; /* generation a new worker starts from */
-  kiln_run runs[KILN_MAX_THREADS];  /* thread t's chunks */
+  kiln_chunk_run runs[KILN_MAX_THREADS];  /* thread t's chunks */
   kiln_task_fn task;
   void *ctx;
   int64_t n, chunk, nchunks;
@@ -166,7 +166,7 @@ static inline void cpu_relax(void) {
 
 /* Runs the chunks left in thread `owner`'s run. */
 static void run_chunks_of(int owner) {
-  kiln_run *run = &pool.runs[owner];
+  kiln_chunk_run *run = &pool.runs[owner];
   for (;;) {
     int64_t i = atomic_fetch_add_explicit(&run->next, 1, memory_order_relaxed);
     if (i >= run->end)

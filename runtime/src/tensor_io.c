@@ -31,8 +31,8 @@
 /* Reading a whole file                                                      */
 /*===----------------------------------------------------------------------===*/
 
-static int32_t read_whole_file(const char *path, uint8_t **out, size_t *out_len,
-                               char *err, size_t err_size) {
+int32_t kiln_read_whole_file(const char *path, uint8_t **out, size_t *out_len,
+                             char *err, size_t err_size) {
   FILE *f;
   struct stat st;
   uint8_t *buf;
@@ -199,6 +199,20 @@ static int count_varints(const uint8_t *b, size_t pos, size_t len,
   return 0;
 }
 
+int kiln_pb_read_varint(const uint8_t *b, size_t end, size_t *pos,
+                        uint64_t *v) {
+  return rd_varint(b, end, pos, v);
+}
+
+int kiln_pb_read_len(const uint8_t *b, size_t end, size_t *pos, size_t *len) {
+  return rd_len(b, end, pos, len);
+}
+
+int kiln_pb_skip_field(const uint8_t *b, size_t end, size_t *pos,
+                       unsigned wire_type, uint64_t field) {
+  return skip_field(b, end, pos, wire_type, field, 0);
+}
+
 /* TensorProto field numbers. */
 enum {
   F_DIMS = 1, F_DATA_TYPE = 2, F_SEGMENT = 3, F_FLOAT = 4, F_INT32 = 5,
@@ -319,8 +333,8 @@ static int decode_typed(const uint8_t *b, size_t len, int want,
   return k == nelem ? 0 : -1;
 }
 
-static int32_t parse_pb(const char *path, uint8_t **bufp, size_t len,
-                        kiln_tensor *out, char *err, size_t err_size) {
+int32_t kiln_tensor_parse_pb(const char *path, uint8_t **bufp, size_t len,
+                             kiln_tensor *out, char *err, size_t err_size) {
   const uint8_t *b = *bufp;
   size_t pos = 0;
   int have_type = 0, have_raw = 0, rank = 0, want, f;
@@ -801,13 +815,13 @@ int32_t kiln_tensor_read_file(const char *path, kiln_tensor *out, char *err,
   memset(out, 0, sizeof *out);
   if (!path)
     return ERR(KILN_ERROR_INVALID_ARGUMENT, "kiln_tensor_read_file: NULL path");
-  rc = read_whole_file(path, &buf, &len, err, err_size);
+  rc = kiln_read_whole_file(path, &buf, &len, err, err_size);
   if (rc != KILN_OK)
     return rc;
   if (len >= sizeof NPY_MAGIC && memcmp(buf, NPY_MAGIC, sizeof NPY_MAGIC) == 0)
     rc = parse_npy(path, &buf, len, out, err, err_size);
   else
-    rc = parse_pb(path, &buf, len, out, err, err_size);
+    rc = kiln_tensor_parse_pb(path, &buf, len, out, err, err_size);
   free(buf); /* NULL if the tensor adopted it */
   if (rc != KILN_OK) {
     kiln_tensor_free(out);
@@ -830,7 +844,34 @@ static size_t put_varint(uint8_t *p, uint64_t v) {
   return n;
 }
 
-static int write_pb_body(FILE *f, const kiln_tensor *t, const char *name) {
+size_t kiln_pb_put_varint(uint8_t *p, uint64_t v) { return put_varint(p, v); }
+
+size_t kiln_pb_varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+/* What write_pb_body writes; keep the two in step. */
+uint64_t kiln_tensor_pb_size(const kiln_tensor *t, const char *name) {
+  uint64_t n = 0;
+  int32_t i;
+  for (i = 0; i < t->rank; ++i)
+    n += 1 + kiln_pb_varint_size((uint64_t)t->shape[i]);
+  n += 1 + kiln_pb_varint_size((uint64_t)(uint32_t)t->elem_type);
+  if (name) {
+    size_t len = strlen(name);
+    n += 1 + kiln_pb_varint_size(len) + len;
+  }
+  n += 1 + kiln_pb_varint_size(t->byte_size) + t->byte_size;
+  return n;
+}
+
+int kiln_tensor_write_pb_body(FILE *f, const kiln_tensor *t,
+                              const char *name) {
   uint8_t hdr[16 * (KILN_MAX_RANK + 2)];
   size_t n = 0;
   int32_t i;
@@ -891,20 +932,10 @@ static int write_npy_body(FILE *f, const kiln_tensor *t) {
   return 0;
 }
 
-int32_t kiln_tensor_write_tmp(const char *path, int format,
-                              const kiln_tensor *t, const char *name,
-                              char *tmp_path, size_t tmp_size, char *err,
-                              size_t err_size) {
-  static unsigned counter;
+int32_t kiln_tensor_check_writable(const char *path, int format,
+                                   const kiln_tensor *t, char *err,
+                                   size_t err_size) {
   uint64_t bytes;
-  int fd = -1, attempt, e;
-  FILE *f;
-  int bad;
-
-  if (tmp_path && tmp_size)
-    tmp_path[0] = '\0';
-  if (!path || !t || !tmp_path || tmp_size == 0)
-    return ERR(KILN_ERROR_INVALID_ARGUMENT, "kiln_tensor_write: NULL argument");
   if (t->rank < 0 || t->rank > KILN_MAX_RANK)
     return ERR(KILN_ERROR_INVALID_ARGUMENT, "cannot write '%s': bad rank %d",
                path, (int)t->rank);
@@ -925,6 +956,16 @@ int32_t kiln_tensor_write_tmp(const char *path, int format,
   if (!t->data && bytes)
     return ERR(KILN_ERROR_INVALID_ARGUMENT, "cannot write '%s': no data",
                path);
+  return KILN_OK;
+}
+
+int32_t kiln_write_tmp_file(const char *path, kiln_write_body_fn body,
+                            const void *ctx, char *tmp_path, size_t tmp_size,
+                            char *err, size_t err_size) {
+  static unsigned counter;
+  int fd = -1, attempt, e;
+  FILE *f;
+  int bad;
 
   for (attempt = 0; attempt < 100; ++attempt) {
     int n = snprintf(tmp_path, tmp_size, "%s.tmp.%ld.%u", path,
@@ -949,8 +990,7 @@ int32_t kiln_tensor_write_tmp(const char *path, int format,
     return ERR(KILN_ERROR_IO, "cannot write '%s': %s", path, strerror(e));
   }
   errno = 0;
-  bad = format == KILN_FORMAT_NPY ? write_npy_body(f, t)
-                                  : write_pb_body(f, t, name);
+  bad = body(f, ctx);
   if (fflush(f) != 0)
     bad = 1;
   e = errno;
@@ -967,6 +1007,50 @@ int32_t kiln_tensor_write_tmp(const char *path, int format,
   return KILN_OK;
 }
 
+typedef struct {
+  int format;
+  const kiln_tensor *t;
+  const char *name;
+} tensor_body;
+
+static int write_tensor_body(FILE *f, const void *ctx) {
+  const tensor_body *tb = (const tensor_body *)ctx;
+  return tb->format == KILN_FORMAT_NPY
+             ? write_npy_body(f, tb->t)
+             : kiln_tensor_write_pb_body(f, tb->t, tb->name);
+}
+
+int32_t kiln_tensor_write_tmp(const char *path, int format,
+                              const kiln_tensor *t, const char *name,
+                              char *tmp_path, size_t tmp_size, char *err,
+                              size_t err_size) {
+  tensor_body tb;
+  int32_t rc;
+
+  if (tmp_path && tmp_size)
+    tmp_path[0] = '\0';
+  if (!path || !t || !tmp_path || tmp_size == 0)
+    return ERR(KILN_ERROR_INVALID_ARGUMENT, "kiln_tensor_write: NULL argument");
+  rc = kiln_tensor_check_writable(path, format, t, err, err_size);
+  if (rc != KILN_OK)
+    return rc;
+  tb.format = format;
+  tb.t = t;
+  tb.name = name;
+  return kiln_write_tmp_file(path, write_tensor_body, &tb, tmp_path, tmp_size,
+                             err, err_size);
+}
+
+int32_t kiln_rename_tmp(const char *tmp_path, const char *path, char *err,
+                        size_t err_size) {
+  if (rename(tmp_path, path) != 0) {
+    int e = errno;
+    unlink(tmp_path);
+    return ERR(KILN_ERROR_IO, "cannot write '%s': %s", path, strerror(e));
+  }
+  return KILN_OK;
+}
+
 static int32_t write_atomic(const char *path, int format, const kiln_tensor *t,
                             const char *name, char *err, size_t err_size) {
   char tmp[4096 + 64];
@@ -974,12 +1058,7 @@ static int32_t write_atomic(const char *path, int format, const kiln_tensor *t,
                                      err, err_size);
   if (rc != KILN_OK)
     return rc;
-  if (rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    return ERR(KILN_ERROR_IO, "cannot write '%s': %s", path, strerror(e));
-  }
-  return KILN_OK;
+  return kiln_rename_tmp(tmp, path, err, err_size);
 }
 
 int32_t kiln_tensor_write_pb(const char *path, const kiln_tensor *t,

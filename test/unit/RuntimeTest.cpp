@@ -965,7 +965,8 @@ TEST_F(TensorIOErrors, WriteErrorsLeaveNothingBehind) {
 
 TEST(TensorCheck, Messages) {
   static const int64_t shape[4] = {1, 3, 224, 224};
-  kiln_tensor_info info = {"x", KILN_FLOAT, 4, shape, 1 * 3 * 224 * 224 * 4};
+  kiln_tensor_info info = {"x", KILN_FLOAT, 4, shape, 1 * 3 * 224 * 224 * 4,
+                           KILN_KIND_TENSOR};
   std::vector<uint8_t> storage;
   kiln_tensor t = makeTensor(KILN_FLOAT, {1, 3, 224, 224}, storage);
   char err[256] = "";
@@ -984,7 +985,7 @@ TEST(TensorCheck, Messages) {
   EXPECT_STREQ("input 'x': expected float32[1,3,224,224], got int64[1,3,224,224]", err);
 
   static const int64_t none[1] = {0};
-  kiln_tensor_info scalar = {"flag", KILN_BOOL, 0, none, 1};
+  kiln_tensor_info scalar = {"flag", KILN_BOOL, 0, none, 1, KILN_KIND_TENSOR};
   s = makeTensor(KILN_DOUBLE, {}, storage);
   EXPECT_EQ(KILN_ERROR_TYPE_MISMATCH, kiln_tensor_check(&s, &scalar, err, sizeof err));
   EXPECT_STREQ("input 'flag': expected bool[], got float64[]", err);
@@ -1007,6 +1008,441 @@ TEST(TensorCheck, Messages) {
   }
   EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT, kiln_tensor_check(nullptr, &info, err, sizeof err));
   EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT, kiln_tensor_check(&t, nullptr, nullptr, 0));
+}
+
+//===----------------------------------------------------------------------===//
+// Sequences and optionals (.pb): kiln_sequence_read_pb, kiln_optional_read_pb,
+// kiln_sequence_write_pb, kiln_sequence_check
+//===----------------------------------------------------------------------===//
+
+struct Sequence {
+  kiln_sequence s{};
+  Sequence() = default;
+  Sequence(const Sequence &) = delete;
+  ~Sequence() { kiln_sequence_free(&s); }
+};
+
+int32_t readSeq(const std::string &path, Sequence &out, std::string *err) {
+  char buf[512];
+  kiln_sequence_free(&out.s);
+  int32_t rc = kiln_sequence_read_pb(path.c_str(), &out.s, buf, sizeof buf);
+  if (err)
+    *err = rc == KILN_OK ? "" : buf;
+  return rc;
+}
+
+int32_t readOpt(const std::string &path, Tensor &out, int32_t *present,
+                std::string *err) {
+  char buf[512];
+  kiln_tensor_free(&out.t);
+  int32_t rc =
+      kiln_optional_read_pb(path.c_str(), &out.t, present, buf, sizeof buf);
+  if (err)
+    *err = rc == KILN_OK ? "" : buf;
+  return rc;
+}
+
+// A sequence over caller-owned tensors (not to be freed).
+kiln_sequence seqOf(std::vector<kiln_tensor> &items) {
+  kiln_sequence s{};
+  s.elem_type = items.empty() ? 0 : items[0].elem_type;
+  s.length = static_cast<int64_t>(items.size());
+  s.items = items.empty() ? nullptr : items.data();
+  return s;
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes b;
+  for (const Bytes &p : parts)
+    b.insert(b.end(), p.begin(), p.end());
+  return b;
+}
+Bytes nameField(const std::string &n) {
+  Bytes b;
+  fieldBytes(b, 1, Bytes(n.begin(), n.end()));
+  return b;
+}
+Bytes elemTypeField(uint64_t t) {
+  Bytes b;
+  fieldVarint(b, 2, t);
+  return b;
+}
+Bytes lenField(unsigned field, const Bytes &payload) {
+  Bytes b;
+  fieldBytes(b, field, payload);
+  return b;
+}
+// A TensorProto as kiln_tensor_write_pb writes it (no name).
+Bytes tensorBytes(const std::string &dir, const kiln_tensor &t) {
+  std::string p = (fs::path(dir) / "element.pb").string();
+  EXPECT_EQ(KILN_OK, kiln_tensor_write_pb(p.c_str(), &t, nullptr, nullptr, 0));
+  Bytes b = readBytes(p);
+  fs::remove(p);
+  return b;
+}
+
+class SequenceIO : public TmpDirTest {};
+
+TEST_F(SequenceIO, RoundTripsEveryTypeAsSequenceAndOptional) {
+  for (int32_t type : kAllTypes) {
+    std::vector<uint8_t> s0, s1, s2;
+    std::vector<kiln_tensor> items = {makeTensor(type, {2, 3}, s0),
+                                      makeTensor(type, {0, 4}, s1),
+                                      makeTensor(type, {}, s2)};
+    kiln_sequence s = seqOf(items);
+    for (int32_t optional : {0, 1}) {
+      std::string p = path("seq.pb");
+      char err[512] = "";
+      ASSERT_EQ(KILN_OK,
+                kiln_sequence_write_pb(p.c_str(), &s, "q", optional, err,
+                                       sizeof err))
+          << err;
+      Sequence back;
+      std::string msg;
+      ASSERT_EQ(KILN_OK, readSeq(p, back, &msg)) << msg;
+      EXPECT_EQ(0, back.s.none);
+      EXPECT_EQ(type, back.s.elem_type);
+      ASSERT_EQ(3, back.s.length);
+      for (int i = 0; i < 3; ++i)
+        expectSameTensor(items[i], back.s.items[i]);
+    }
+  }
+}
+
+TEST_F(SequenceIO, WritesWhatOnnxWrites) {
+  std::vector<uint8_t> storage;
+  std::vector<kiln_tensor> items = {makeTensor(KILN_INT64, {3}, storage)};
+  kiln_sequence s = seqOf(items);
+  Bytes t = tensorBytes(dir, items[0]);
+  Bytes seqBody = concat({elemTypeField(1), lenField(3, t)});
+  std::string p = path("s.pb");
+  // SequenceProto: name, elem_type TENSOR, tensor_values as TensorProtos.
+  ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(p.c_str(), &s, "s", 0, nullptr, 0));
+  EXPECT_EQ(concat({nameField("s"), seqBody}), readBytes(p));
+  // OptionalProto: name, elem_type SEQUENCE, sequence_value without a name.
+  ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(p.c_str(), &s, "o", 1, nullptr, 0));
+  EXPECT_EQ(concat({nameField("o"), elemTypeField(3), lenField(5, seqBody)}),
+            readBytes(p));
+  // No name.
+  ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(p.c_str(), &s, nullptr, 0, nullptr, 0));
+  EXPECT_EQ(seqBody, readBytes(p));
+  // Empty: as onnx.numpy_helper.from_list([]).
+  kiln_sequence empty{};
+  empty.elem_type = KILN_FLOAT;
+  ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(p.c_str(), &empty, "e", 0, nullptr, 0));
+  EXPECT_EQ(concat({nameField("e"), elemTypeField(1)}), readBytes(p));
+  ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(p.c_str(), &empty, "e", 1, nullptr, 0));
+  EXPECT_EQ(concat({nameField("e"), elemTypeField(3),
+                    lenField(5, elemTypeField(1))}),
+            readBytes(p));
+  // None: as the backend tests' empty optionals (elem_type UNDEFINED).
+  kiln_sequence none{};
+  none.none = 1;
+  ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(p.c_str(), &none, "n", 1, nullptr, 0));
+  EXPECT_EQ(concat({nameField("n"), elemTypeField(0)}), readBytes(p));
+  char err[512] = "";
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT,
+            kiln_sequence_write_pb(p.c_str(), &none, "n", 0, err, sizeof err));
+  EXPECT_NE(std::string(err).find("only be written as an optional"),
+            std::string::npos) << err;
+  // Elements of different types, a bad element, NULL arguments.
+  std::vector<uint8_t> s2;
+  items.push_back(makeTensor(KILN_FLOAT, {2}, s2));
+  s = seqOf(items);
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT,
+            kiln_sequence_write_pb(p.c_str(), &s, "s", 0, err, sizeof err));
+  EXPECT_NE(std::string(err).find("element 1 is float32"), std::string::npos)
+      << err;
+  items[1] = items[0];
+  items[1].byte_size = 7;
+  s = seqOf(items);
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT,
+            kiln_sequence_write_pb(p.c_str(), &s, "s", 0, err, sizeof err));
+  EXPECT_NE(std::string(err).find("element 1"), std::string::npos) << err;
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT,
+            kiln_sequence_write_pb(p.c_str(), nullptr, "s", 0, err, sizeof err));
+  EXPECT_EQ(KILN_ERROR_IO,
+            kiln_sequence_write_pb(path("no/such/dir.pb").c_str(), &empty, "e",
+                                   0, err, sizeof err));
+  // Only s.pb: no temporary files left behind.
+  EXPECT_EQ(1, std::distance(fs::directory_iterator(dir),
+                             fs::directory_iterator()));
+}
+
+TEST_F(SequenceIO, TellsSequenceFromOptional) {
+  std::vector<uint8_t> s0, s1;
+  kiln_tensor a = makeTensor(KILN_FLOAT, {2, 2}, s0);
+  kiln_tensor b = makeTensor(KILN_FLOAT, {3}, s1);
+  Bytes ta = tensorBytes(dir, a), tb = tensorBytes(dir, b);
+  std::string p = path("x.pb");
+  Sequence s;
+  std::string msg;
+  struct Case {
+    const char *what;
+    Bytes bytes;
+    int32_t none;
+    int64_t length;
+  } cases[] = {
+      {"empty optional (elem_type UNDEFINED)",
+       concat({nameField("o"), elemTypeField(0)}), 1, 0},
+      {"empty optional (elem_type SEQUENCE)",
+       concat({nameField("o"), elemTypeField(3)}), 1, 0},
+      {"empty file", Bytes{}, 1, 0},
+      {"empty SequenceProto", concat({nameField("e"), elemTypeField(1)}), 0, 0},
+      {"SequenceProto", concat({nameField("s"), elemTypeField(1),
+                                lenField(3, ta), lenField(3, tb)}), 0, 2},
+      {"OptionalProto of a tensor (= a SequenceProto of one)",
+       concat({nameField("o"), elemTypeField(1), lenField(3, tb)}), 0, 1},
+      {"OptionalProto of a sequence",
+       concat({nameField("o"), elemTypeField(3),
+               lenField(5, concat({elemTypeField(1), lenField(3, ta),
+                                   lenField(3, tb)}))}), 0, 2},
+      {"OptionalProto of an empty sequence",
+       concat({elemTypeField(3), lenField(5, Bytes{})}), 0, 0},
+  };
+  for (const Case &c : cases) {
+    writeBytes(p, c.bytes);
+    ASSERT_EQ(KILN_OK, readSeq(p, s, &msg)) << c.what << ": " << msg;
+    EXPECT_EQ(c.none, s.s.none) << c.what;
+    EXPECT_EQ(c.length, s.s.length) << c.what;
+    if (c.length == 2) {
+      EXPECT_EQ(KILN_FLOAT, s.s.elem_type);
+      expectSameTensor(a, s.s.items[0]);
+      expectSameTensor(b, s.s.items[1]);
+    }
+  }
+
+  // Elements decode as the tensor reader decodes a file: typed data too.
+  Bytes typed;
+  fieldVarint(typed, 1, 2);
+  fieldVarint(typed, 2, KILN_INT64);
+  fieldBytes(typed, 7, packedVarints({-1, 5}));
+  writeBytes(p, concat({elemTypeField(1), lenField(3, typed)}));
+  ASSERT_EQ(KILN_OK, readSeq(p, s, &msg)) << msg;
+  ASSERT_EQ(1, s.s.length);
+  EXPECT_EQ((std::vector<int64_t>{-1, 5}), values<int64_t>(s.s.items[0]));
+  Tensor direct;
+  writeBytes(path("t.pb"), typed);
+  ASSERT_EQ(KILN_OK, readFile(path("t.pb"), direct, &msg)) << msg;
+  expectSameTensor(direct.t, s.s.items[0]);
+
+  // kiln_optional_read_pb: an optional tensor, an empty one, a tensor file.
+  Tensor t;
+  int32_t present = -1;
+  writeBytes(p, concat({nameField("o"), elemTypeField(1), lenField(3, tb)}));
+  ASSERT_EQ(KILN_OK, readOpt(p, t, &present, &msg)) << msg;
+  EXPECT_EQ(1, present);
+  expectSameTensor(b, t.t);
+  writeBytes(p, concat({nameField("o"), elemTypeField(0)}));
+  ASSERT_EQ(KILN_OK, readOpt(p, t, &present, &msg)) << msg;
+  EXPECT_EQ(0, present);
+  EXPECT_EQ(nullptr, t.t.data);
+  ASSERT_EQ(KILN_OK, kiln_tensor_write_pb(p.c_str(), &a, "a", nullptr, 0));
+  ASSERT_EQ(KILN_OK, readOpt(p, t, &present, &msg)) << msg;
+  EXPECT_EQ(1, present);
+  expectSameTensor(a, t.t);
+  ASSERT_EQ(KILN_OK, kiln_tensor_write_npy(path("a.npy").c_str(), &a, nullptr, 0));
+  ASSERT_EQ(KILN_OK, readOpt(path("a.npy"), t, &present, &msg)) << msg;
+  EXPECT_EQ(1, present);
+  expectSameTensor(a, t.t);
+  // ... but not a sequence.
+  writeBytes(p, concat({elemTypeField(1), lenField(3, ta), lenField(3, tb)}));
+  EXPECT_EQ(KILN_ERROR_TYPE_MISMATCH, readOpt(p, t, &present, &msg));
+  EXPECT_EQ(0, present);
+  EXPECT_NE(msg.find("a sequence of 2 tensors"), std::string::npos) << msg;
+  writeBytes(p, concat({nameField("o"), elemTypeField(3),
+                        lenField(5, concat({elemTypeField(1), lenField(3, ta)}))}));
+  EXPECT_EQ(KILN_ERROR_TYPE_MISMATCH, readOpt(p, t, &present, &msg));
+  EXPECT_NE(msg.find("holds a sequence, expected an optional tensor"),
+            std::string::npos)
+      << msg;
+}
+
+TEST_F(SequenceIO, MalformedFilesFailWithOneLine) {
+  std::vector<uint8_t> s0;
+  kiln_tensor a = makeTensor(KILN_FLOAT, {2, 2}, s0);
+  Bytes ta = tensorBytes(dir, a);
+  std::string p = path("x.pb");
+  Sequence s;
+  Tensor t;
+  int32_t present;
+  std::string msg;
+  auto expectError = [&](int32_t code, const Bytes &bytes,
+                         const std::string &needle) {
+    writeBytes(p, bytes);
+    EXPECT_EQ(code, readSeq(p, s, &msg)) << needle;
+    EXPECT_EQ(0, s.s.length);
+    EXPECT_EQ(nullptr, s.s.items);
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    EXPECT_EQ(std::string::npos, msg.find('\n')) << msg;
+  };
+  expectError(KILN_ERROR_FORMAT, ta,
+              "not a SequenceProto or OptionalProto: field 1 has wire type 0");
+  Bytes scalar;
+  fieldVarint(scalar, 2, KILN_FLOAT);
+  fieldBytes(scalar, 9, Bytes{0, 0, 0, 0});
+  expectError(KILN_ERROR_FORMAT, scalar, "unexpected field 9");
+  expectError(KILN_ERROR_FORMAT, Bytes{0x0a, 0x64, 'x', 'y'},
+              "truncated or malformed");
+  expectError(KILN_ERROR_FORMAT, Bytes{0x1b, 0x1c}, "field 3 has wire type 3");
+  Bytes shortRaw = ta;
+  shortRaw[shortRaw.size() - 17] = 15; // raw_data length 16 -> 15
+  shortRaw.pop_back();
+  ASSERT_EQ(0x4a, shortRaw[shortRaw.size() - 17]);
+  expectError(KILN_ERROR_FORMAT,
+              concat({elemTypeField(1), lenField(3, ta), lenField(3, shortRaw)}),
+              "x.pb, element 1': raw_data has 15 bytes");
+  std::vector<uint8_t> s1;
+  Bytes ti = tensorBytes(dir, makeTensor(KILN_INT64, {1}, s1));
+  expectError(KILN_ERROR_FORMAT,
+              concat({elemTypeField(1), lenField(3, ta), lenField(3, ti)}),
+              "element 1 is int64, element 0 is float32");
+  Bytes rank9;
+  for (int i = 0; i < 9; ++i)
+    fieldVarint(rank9, 1, 1);
+  fieldVarint(rank9, 2, KILN_FLOAT);
+  fieldBytes(rank9, 9, Bytes(4, 0));
+  // As the tensor reader reports it.
+  expectError(KILN_ERROR_UNSUPPORTED, concat({elemTypeField(1), lenField(3, rank9)}),
+              "rank exceeds the runtime's limit of 8");
+  Bytes inner = concat({elemTypeField(1), lenField(3, ta)});
+  expectError(KILN_ERROR_UNSUPPORTED,
+              concat({elemTypeField(3), lenField(5, inner), lenField(5, inner)}),
+              "sequences of sequences are not supported");
+  expectError(KILN_ERROR_UNSUPPORTED,
+              concat({elemTypeField(3),
+                      lenField(5, concat({elemTypeField(3), lenField(5, inner)}))}),
+              "sequences of sequences are not supported");
+  expectError(KILN_ERROR_UNSUPPORTED, concat({elemTypeField(4), lenField(6, Bytes{})}),
+              "of maps is not supported");
+  expectError(KILN_ERROR_UNSUPPORTED, concat({elemTypeField(2), lenField(4, Bytes{})}),
+              "of sparse tensors is not supported");
+  expectError(KILN_ERROR_UNSUPPORTED, concat({elemTypeField(5), lenField(7, Bytes{})}),
+              "of optionals is not supported");
+  expectError(KILN_ERROR_FORMAT, concat({lenField(3, ta), lenField(5, inner)}),
+              "values of several kinds");
+  expectError(KILN_ERROR_FORMAT, elemTypeField(99), "unknown elem_type 99");
+  fs::remove(p);
+  EXPECT_EQ(KILN_ERROR_IO, readSeq(p, s, &msg));
+  EXPECT_EQ(KILN_ERROR_IO, readOpt(p, t, &present, &msg));
+
+  // Every prefix and every single-byte corruption of a valid file: an
+  // error or a (shorter) valid message, never a crash or a leak.
+  Bytes good = concat({nameField("opt"), elemTypeField(3),
+                       lenField(5, concat({elemTypeField(1), lenField(3, ta),
+                                           lenField(3, ta)}))});
+  for (size_t n = 0; n <= good.size(); ++n) {
+    writeBytes(p, Bytes(good.begin(), good.begin() + n));
+    int32_t rc = readSeq(p, s, &msg);
+    EXPECT_TRUE(rc == KILN_OK || rc == KILN_ERROR_FORMAT) << n << ": " << msg;
+    rc = readOpt(p, t, &present, &msg);
+    EXPECT_TRUE(rc == KILN_OK || rc == KILN_ERROR_FORMAT ||
+                rc == KILN_ERROR_TYPE_MISMATCH || rc == KILN_ERROR_UNSUPPORTED)
+        << n << ": " << msg;
+  }
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (uint8_t v : {0x00, 0x7f, 0x80, 0xff}) {
+      Bytes bad = good;
+      bad[i] = v;
+      writeBytes(p, bad);
+      readSeq(p, s, &msg);
+      readOpt(p, t, &present, &msg);
+    }
+  }
+}
+
+TEST_F(SequenceIO, BackendTestData) {
+  const fs::path root = "/usr/share/libonnx-testdata/data/node";
+  if (!fs::exists(root / "test_identity_sequence"))
+    GTEST_SKIP() << "no ONNX backend test data in " << root;
+  // Read and written back under the same name: the very same bytes.
+  struct File {
+    const char *test, *file, *name;
+    int32_t optional, none;
+    int64_t length;
+  } files[] = {
+      {"test_identity_sequence", "input_0.pb", "x", 0, 0, 2},
+      {"test_identity_sequence", "output_0.pb", "y", 0, 0, 2},
+      {"test_identity_opt", "input_0.pb", "opt_in", 1, 0, 1},
+      {"test_identity_opt", "output_0.pb", "opt_out", 1, 0, 1},
+      {"test_sequence_insert_at_back", "input_0.pb", "sequence", 0, 0, 3},
+      {"test_sequence_insert_at_back", "output_0.pb", "output_sequence", 0, 0, 4},
+      {"test_optional_get_element_sequence", "input_0.pb", "optional_input", 1, 0, 1},
+      {"test_optional_get_element_sequence", "output_0.pb", "output", 0, 0, 1},
+      {"test_optional_has_element_empty", "input_0.pb", "optional_input", 1, 1, 0},
+      {"test_if_opt", "output_0.pb", "sequence", 1, 0, 1},
+      {"test_loop16_seq_none", "input_2.pb", "opt_seq", 1, 0, 1},
+      {"test_loop16_seq_none", "output_0.pb", "seq_res", 0, 0, 6},
+  };
+  for (const File &f : files) {
+    std::string in = (root / f.test / "test_data_set_0" / f.file).string();
+    Sequence s;
+    std::string msg;
+    ASSERT_EQ(KILN_OK, readSeq(in, s, &msg)) << msg;
+    EXPECT_EQ(f.none, s.s.none) << in;
+    EXPECT_EQ(f.length, s.s.length) << in;
+    std::string out = path("back.pb");
+    char err[512] = "";
+    ASSERT_EQ(KILN_OK, kiln_sequence_write_pb(out.c_str(), &s.s, f.name,
+                                              f.optional, err, sizeof err))
+        << err;
+    EXPECT_EQ(readBytes(in), readBytes(out)) << in;
+  }
+  // An optional tensor, and one holding nothing.
+  Tensor t, want;
+  int32_t present = -1;
+  std::string msg;
+  fs::path get = root / "test_optional_get_element" / "test_data_set_0";
+  ASSERT_EQ(KILN_OK, readOpt((get / "input_0.pb").string(), t, &present, &msg)) << msg;
+  EXPECT_EQ(1, present);
+  ASSERT_EQ(KILN_OK, readFile((get / "output_0.pb").string(), want, &msg)) << msg;
+  expectSameTensor(want.t, t.t);
+  ASSERT_EQ(KILN_OK,
+            readOpt((root / "test_optional_has_element_empty" / "test_data_set_0" /
+                     "input_0.pb").string(),
+                    t, &present, &msg))
+      << msg;
+  EXPECT_EQ(0, present);
+}
+
+TEST(SequenceCheck, Messages) {
+  static const int64_t anyx3[2] = {-1, 3};
+  kiln_tensor_info info = {"xs", KILN_FLOAT, 2, anyx3, 0, KILN_KIND_SEQUENCE};
+  std::vector<uint8_t> s0, s1;
+  std::vector<kiln_tensor> items = {makeTensor(KILN_FLOAT, {2, 3}, s0),
+                                    makeTensor(KILN_FLOAT, {5, 3}, s1)};
+  kiln_sequence s = seqOf(items);
+  char err[256] = "";
+  EXPECT_EQ(KILN_OK, kiln_sequence_check(&s, &info, err, sizeof err)) << err;
+  kiln_sequence empty{};
+  EXPECT_EQ(KILN_OK, kiln_sequence_check(&empty, &info, err, sizeof err)) << err;
+
+  items[1] = makeTensor(KILN_INT64, {2, 3}, s1);
+  EXPECT_EQ(KILN_ERROR_TYPE_MISMATCH, kiln_sequence_check(&s, &info, err, sizeof err));
+  EXPECT_STREQ("input 'xs': element 1: expected float32[?,3], got int64[2,3]", err);
+  items[1] = makeTensor(KILN_FLOAT, {2, 4}, s1);
+  EXPECT_EQ(KILN_ERROR_SHAPE_MISMATCH, kiln_sequence_check(&s, &info, err, sizeof err));
+  EXPECT_STREQ("input 'xs': element 1: expected float32[?,3], got float32[2,4]", err);
+  items[1] = makeTensor(KILN_FLOAT, {3}, s1);
+  EXPECT_EQ(KILN_ERROR_SHAPE_MISMATCH, kiln_sequence_check(&s, &info, err, sizeof err));
+  EXPECT_STREQ("input 'xs': element 1: expected float32[?,3], got float32[3]", err);
+
+  kiln_tensor_info any = {"ys", KILN_FLOAT, -1, nullptr, 0, KILN_KIND_SEQUENCE};
+  EXPECT_EQ(KILN_OK, kiln_sequence_check(&s, &any, err, sizeof err)) << err;
+  items[0] = makeTensor(KILN_INT64, {2}, s0);
+  EXPECT_EQ(KILN_ERROR_TYPE_MISMATCH, kiln_sequence_check(&s, &any, err, sizeof err));
+  EXPECT_STREQ("input 'ys': element 0: expected float32, got int64[2]", err);
+
+  kiln_sequence none{};
+  none.none = 1;
+  EXPECT_EQ(KILN_ERROR_TYPE_MISMATCH, kiln_sequence_check(&none, &info, err, sizeof err));
+  EXPECT_STREQ("input 'xs': expected a sequence, got an optional with no value", err);
+  info.kind = KILN_KIND_OPTIONAL_SEQUENCE;
+  EXPECT_EQ(KILN_OK, kiln_sequence_check(&none, &info, err, sizeof err)) << err;
+  info.kind = KILN_KIND_TENSOR;
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT, kiln_sequence_check(&none, &info, err, sizeof err));
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT, kiln_sequence_check(nullptr, &info, err, sizeof err));
+  EXPECT_EQ(KILN_ERROR_INVALID_ARGUMENT, kiln_sequence_check(&none, nullptr, nullptr, 0));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1061,9 +1497,11 @@ struct RunResult {
 class FakeModelExe : public TmpDirTest {
 protected:
   // Runs fake_model_exe with `args` (already shell-quoted as needed).
+  virtual const char *exe() const { return KILN_FAKE_MODEL_EXE; }
+
   RunResult run(const std::string &args) {
     std::string out = path("stdout.txt"), err = path("stderr.txt");
-    std::string cmd = std::string("'") + KILN_FAKE_MODEL_EXE + "' " + args +
+    std::string cmd = std::string("'") + exe() + "' " + args +
                       " >'" + out + "' 2>'" + err + "'";
     int status = std::system(cmd.c_str());
     RunResult r;
@@ -1265,6 +1703,178 @@ TEST_F(FakeModelExe, RunFailureIsReported) {
   RunResult r = run("--output-dir " + q(out) + " " + q(a) + " " + q(b));
   expectOneErrorLine(r, kiln_status_string(KILN_ERROR_UNSUPPORTED));
   EXPECT_EQ(0u, countFiles(out));
+}
+
+// main() with sequence and optional inputs and outputs (fake_seq_model.c).
+class FakeSeqModelExe : public FakeModelExe {
+protected:
+  const char *exe() const override { return KILN_FAKE_SEQ_MODEL_EXE; }
+
+  // Writes a sequence (or, with `optional`, an optional sequence; `none`: an
+  // empty optional) of float32 tensors of `shapes`, filled with 1, 2, ...
+  std::string writeSeq(const std::string &name,
+                       std::vector<std::vector<int64_t>> shapes,
+                       int32_t optional = 0, int32_t none = 0,
+                       int32_t type = KILN_FLOAT) {
+    std::vector<std::vector<uint8_t>> storage(shapes.size());
+    std::vector<kiln_tensor> items;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      items.push_back(makeTensor(type, shapes[i], storage[i]));
+      if (type == KILN_FLOAT)
+        for (size_t k = 0; k < storage[i].size() / 4; ++k)
+          reinterpret_cast<float *>(storage[i].data())[k] = float(k + 1);
+    }
+    kiln_sequence s = seqOf(items);
+    s.none = none;
+    std::string p = path(name);
+    char err[512] = "";
+    EXPECT_EQ(KILN_OK,
+              kiln_sequence_write_pb(p.c_str(), &s, "in", optional, err, sizeof err))
+        << err;
+    return p;
+  }
+  std::string writeNoneOpt(const std::string &name) {
+    std::string p = path(name);
+    writeBytes(p, concat({nameField("w"), elemTypeField(0)}));
+    return p;
+  }
+};
+
+TEST_F(FakeSeqModelExe, SequencesAndOptionalsInAndOut) {
+  std::string xs = writeSeq("xs.pb", {{2, 3}, {1, 3}});
+  std::string w = path("w.pb");
+  writeBytes(w, concat({nameField("w"), elemTypeField(1),
+                        lenField(3, tensorBytes(dir, [&] {
+                                   static std::vector<float> v = {10, 20, 30};
+                                   kiln_tensor t{};
+                                   t.elem_type = KILN_FLOAT;
+                                   t.rank = 1;
+                                   t.shape[0] = 3;
+                                   t.data = v.data();
+                                   t.byte_size = 12;
+                                   return t;
+                                 }()))}));
+  std::string os = writeSeq("os.pb", {{2}}, 1, 0, KILN_INT64);
+  std::string out = path("out");
+  RunResult r = run("--output-dir " + q(out) + " " + q(xs) + " " + q(w) + " " + q(os));
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  EXPECT_EQ("", r.err);
+
+  Sequence ys, os2;
+  std::string msg;
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_0.pb", ys, &msg)) << msg;
+  EXPECT_EQ(0, ys.s.none);
+  ASSERT_EQ(3, ys.s.length);
+  EXPECT_EQ((std::vector<float>{11, 22, 33, 14, 25, 36}), values<float>(ys.s.items[0]));
+  EXPECT_EQ((std::vector<float>{11, 22, 33}), values<float>(ys.s.items[1]));
+  EXPECT_EQ((std::vector<float>{1, 1, 1}), values<float>(ys.s.items[2]));
+  Bytes raw = readBytes(out + "/output_0.pb");
+  EXPECT_EQ(nameField("ys"), Bytes(raw.begin(), raw.begin() + 4));
+  EXPECT_EQ(0x10, raw[4]); // elem_type TENSOR: a SequenceProto
+  EXPECT_EQ(0x01, raw[5]);
+
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_1.pb", os2, &msg)) << msg;
+  EXPECT_EQ(0, os2.s.none);
+  ASSERT_EQ(1, os2.s.length);
+  EXPECT_EQ(KILN_INT64, os2.s.elem_type);
+  raw = readBytes(out + "/output_1.pb");
+  EXPECT_EQ(concat({nameField("os2"), elemTypeField(3)}),
+            Bytes(raw.begin(), raw.begin() + 7)); // an OptionalProto
+  Tensor n;
+  ASSERT_EQ(KILN_OK, readFile(out + "/output_2.pb", n, &msg)) << msg;
+  EXPECT_EQ((std::vector<int64_t>{2}), values<int64_t>(n.t));
+  EXPECT_EQ(3u, countFiles(out));
+}
+
+TEST_F(FakeSeqModelExe, AbsentOptionalsAndEmptySequences) {
+  std::string xs = writeSeq("xs.pb", {}); // empty
+  std::string w = writeNoneOpt("w.pb");
+  std::string os = writeSeq("os.pb", {}, 1, 1); // none
+  std::string out = path("out");
+  RunResult r = run("--output-dir " + q(out) + " " + q(xs) + " " + q(w) + " " + q(os));
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  Sequence ys;
+  std::string msg;
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_0.pb", ys, &msg)) << msg;
+  EXPECT_EQ(1, ys.s.length); // only the run counter
+  EXPECT_EQ(concat({nameField("os2"), elemTypeField(0)}),
+            readBytes(out + "/output_1.pb"));
+
+  // An optional tensor may be a plain tensor file; xs unchanged without w.
+  xs = writeSeq("xs.pb", {{1, 3}});
+  std::string w2 = writeFloat("w2.pb", {3}, {1, 1, 1});
+  r = run("--output-dir " + q(out) + " " + q(xs) + " " + q(w2) + " " + q(os));
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_0.pb", ys, &msg)) << msg;
+  ASSERT_EQ(2, ys.s.length);
+  EXPECT_EQ((std::vector<float>{2, 3, 4}), values<float>(ys.s.items[0]));
+  r = run("--output-dir " + q(out) + " " + q(xs) + " " + q(w) + " " + q(os));
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_0.pb", ys, &msg)) << msg;
+  EXPECT_EQ((std::vector<float>{1, 2, 3}), values<float>(ys.s.items[0]));
+}
+
+TEST_F(FakeSeqModelExe, BadInputsFailWithOneLineAndNoOutputs) {
+  std::string xs = writeSeq("xs.pb", {{2, 3}});
+  std::string w = writeNoneOpt("w.pb");
+  std::string os = writeSeq("os.pb", {}, 1, 1);
+  std::string out = path("out");
+  auto runWith = [&](const std::string &a, const std::string &b,
+                     const std::string &c, const std::string &extra = "") {
+    return run(extra + "--output-dir " + q(out) + " " + q(a) + " " + q(b) + " " + q(c));
+  };
+  std::string noneXs = writeSeq("none.pb", {}, 1, 1);
+  expectOneErrorLine(runWith(noneXs, w, os),
+                     "input 'xs': expected a sequence, got an optional with no value");
+  std::string badShape = writeSeq("bad.pb", {{2, 3}, {2, 4}});
+  RunResult r = runWith(badShape, w, os);
+  expectOneErrorLine(r, "input 'xs': element 1: expected float32[?,3], got float32[2,4]");
+  EXPECT_NE(r.err.find(badShape), std::string::npos) << r.err;
+  std::string tensor = writeFloat("t.pb", {2, 3}, a_);
+  expectOneErrorLine(runWith(tensor, w, os),
+                     "input 'xs': '" + tensor + "': not a SequenceProto or OptionalProto");
+  expectOneErrorLine(runWith(xs, writeFloat("w4.pb", {4}, {1, 2, 3, 4}), os),
+                     "input 'w': expected float32[3], got float32[4]");
+  expectOneErrorLine(runWith(xs, xs, os), "input 'w': ");
+  std::string floats = writeSeq("f.pb", {{1}}, 1);
+  expectOneErrorLine(runWith(xs, w, floats),
+                     "input 'os': element 0: expected int64, got float32[1]");
+  expectOneErrorLine(runWith(xs, w, os, "--output-format npy "),
+                     "output 0 ('ys') is a sequence, which --output-format npy "
+                     "cannot hold (use pb)");
+  std::string five = writeSeq("five.pb", {{1, 3}, {1, 3}, {1, 3}, {1, 3}, {1, 3}});
+  expectOneErrorLine(runWith(five, w, os), kiln_status_string(KILN_ERROR_OUT_OF_RANGE));
+  EXPECT_EQ(0u, countFiles(out));
+}
+
+TEST_F(FakeSeqModelExe, BenchRewritesSequenceOutputs) {
+  std::string xs = writeSeq("xs.pb", {{2, 3}, {1, 3}});
+  std::string w = writeNoneOpt("w.pb");
+  std::string os = writeSeq("os.pb", {{2}, {3}}, 1, 0, KILN_INT64);
+  std::string out = path("out");
+  RunResult r = run("--bench 3 --output-dir " + q(out) + " " + q(xs) + " " +
+                    q(w) + " " + q(os));
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  EXPECT_NE(r.out.find("runs=3"), std::string::npos) << r.out;
+  Sequence ys, os2;
+  std::string msg;
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_0.pb", ys, &msg)) << msg;
+  ASSERT_EQ(3, ys.s.length);
+  EXPECT_EQ((std::vector<float>{4, 4, 4}), values<float>(ys.s.items[2])); // 4th run
+  ASSERT_EQ(KILN_OK, readSeq(out + "/output_1.pb", os2, &msg)) << msg;
+  EXPECT_EQ(2, os2.s.length);
+}
+
+TEST_F(FakeSeqModelExe, InfoShowsKinds) {
+  RunResult r = run("--info");
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  EXPECT_NE(r.out.find("abi_version: 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0: xs seq(float32[?,3])\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1: w optional(float32[3])\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2: os optional(seq(int64))\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0: ys seq(float32[?,3])\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1: os2 optional(seq(int64))\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2: n int64[]\n"), std::string::npos) << r.out;
 }
 
 //===----------------------------------------------------------------------===//

@@ -13,12 +13,12 @@
 static const int64_t shape_2x3[2] = {2, 3};
 
 static const kiln_tensor_info fake_inputs[2] = {
-    {"a", KILN_FLOAT, 2, shape_2x3, 24},
-    {"b", KILN_FLOAT, 2, shape_2x3, 24},
+    {"a", KILN_FLOAT, 2, shape_2x3, 24, KILN_KIND_TENSOR},
+    {"b", KILN_FLOAT, 2, shape_2x3, 24, KILN_KIND_TENSOR},
 };
 static const kiln_tensor_info fake_outputs[2] = {
-    {"y", KILN_FLOAT, 2, shape_2x3, 24},
-    {"s", KILN_DOUBLE, 0, 0, 8},
+    {"y", KILN_FLOAT, 2, shape_2x3, 24, KILN_KIND_TENSOR},
+    {"s", KILN_DOUBLE, 0, 0, 8, KILN_KIND_TENSOR},
 };
 
 static _Alignas(64) unsigned char fake_static_arena[64];

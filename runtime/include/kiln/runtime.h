@@ -64,8 +64,10 @@ extern "C" {
 /* 2: kiln_model_info gained the symbolic dimensions and the dynamic entry
  * points (fields after `run`); static models are unchanged otherwise.
  * 3: an output dim may be KILN_DIM_COMPUTED.
- * 4: P_shapes_of and shapes_need_inputs (sizes from input values). */
-#define KILN_ABI_VERSION 4
+ * 4: P_shapes_of and shapes_need_inputs (sizes from input values).
+ * 5: kiln_tensor_info.kind: graph inputs and outputs may be sequences of
+ *    tensors or optionals (see kiln_sequence). */
+#define KILN_ABI_VERSION 5
 
 /* An output shape entry for a dim computed from the symbolic dims (a
  * convolution's output size, a concat's sum, a flatten's product): P_shapes
@@ -87,6 +89,8 @@ typedef enum kiln_status {
   KILN_ERROR_UNSUPPORTED = 8,      /* e.g. a data type the runtime lacks */
   KILN_ERROR_NEEDS_INPUTS = 9,     /* P_shapes of a model whose sizes depend
                                       on input values: call P_shapes_of */
+  KILN_ERROR_OUT_OF_RANGE = 10,    /* a sequence position out of range, or
+                                      the value of an empty optional read */
 } kiln_status;
 
 /* ONNX TensorProto.DataType codes used for element types. */
@@ -124,7 +128,29 @@ typedef struct kiln_tensor_info {
   uint64_t byte_size;    /* product of shape times element size; with
                             symbolic dims, the largest it can be at their
                             maxima (0: unbounded) */
+  /* ABI 5 */
+  int32_t kind;          /* KILN_KIND_*; for a sequence or optional the
+                            fields above describe its element (rank -1:
+                            not declared; byte_size 0) */
 } kiln_tensor_info;
+
+/* What a graph input or output is (kiln_tensor_info.kind), and so what its
+ * pointer in P_run's `inputs`/`outputs` points to:
+ *   KILN_KIND_TENSOR             a dense buffer (as above);
+ *   KILN_KIND_SEQUENCE           a kiln_sequence;
+ *   KILN_KIND_OPTIONAL_TENSOR    (inputs only) a dense buffer, or NULL for
+ *                                an optional with no value;
+ *   KILN_KIND_OPTIONAL_SEQUENCE  a kiln_sequence whose `none` says whether
+ *                                it holds a value (an input may be NULL).
+ * A model with sequences or optionals among its values allocates their
+ * elements on the heap during P_run (freed before it returns, except the
+ * output sequences, which the caller frees with kiln_sequence_free). */
+enum {
+  KILN_KIND_TENSOR = 0,
+  KILN_KIND_SEQUENCE = 1,
+  KILN_KIND_OPTIONAL_TENSOR = 2,
+  KILN_KIND_OPTIONAL_SEQUENCE = 3
+};
 
 /* A symbolic dimension of a dynamic model. */
 typedef struct kiln_dim_info {
@@ -201,6 +227,80 @@ int32_t kiln_tensor_write_npy(const char *path, const kiln_tensor *t,
 int32_t kiln_tensor_check(const kiln_tensor *t, const kiln_tensor_info *info,
                           char *err, size_t err_size);
 void kiln_tensor_free(kiln_tensor *t);
+
+/* An ONNX sequence of tensors (or an optional sequence), as P_run reads an
+ * input and writes an output. An output sequence must be zeroed or hold
+ * what an earlier P_run wrote: P_run frees that and writes the new value;
+ * the caller frees the last with kiln_sequence_free. Each item owns its
+ * `data` (malloc'd, dense row-major). */
+typedef struct kiln_sequence {
+  int32_t elem_type;     /* of every element (ONNX TensorProto.DataType) */
+  int32_t none;          /* 1: an optional holding no value (length 0) */
+  int64_t length;
+  kiln_tensor *items;    /* `length` tensors */
+} kiln_sequence;
+
+/* Frees the items and zeroes the sequence (NULL is fine). */
+void kiln_sequence_free(kiln_sequence *s);
+
+/* Reads an ONNX SequenceProto, or an OptionalProto holding a sequence or
+ * nothing (then `none` is 1), from a .pb file. Tensors are read as
+ * kiln_tensor_read_file reads them. */
+int32_t kiln_sequence_read_pb(const char *path, kiln_sequence *out, char *err,
+                              size_t err_size);
+/* Reads an ONNX OptionalProto holding a tensor or nothing: `*present` says
+ * which (a plain TensorProto file is read as a present value). */
+int32_t kiln_optional_read_pb(const char *path, kiln_tensor *out,
+                              int32_t *present, char *err, size_t err_size);
+/* Writes a sequence as an ONNX SequenceProto named `name`; with
+ * `optional`, as an OptionalProto holding it (or nothing, when `none`). */
+int32_t kiln_sequence_write_pb(const char *path, const kiln_sequence *s,
+                               const char *name, int32_t optional, char *err,
+                               size_t err_size);
+/* Checks a sequence against a declared input of a sequence kind: element
+ * type, and each element's rank and fixed dims where declared. */
+int32_t kiln_sequence_check(const kiln_sequence *s,
+                            const kiln_tensor_info *info, char *err,
+                            size_t err_size);
+
+/* Called by compiled code with sequences or optionals among its values (one
+ * `kiln_run` per P_run call: heap memory and the first error of the run).
+ * Sequences are values: an operation returns a new sequence that shares
+ * the unchanged elements. None of these fails hard: on an error (a bad
+ * position, an element of another type or shape, no memory) the run
+ * records the first status, the call returns something harmless (an empty
+ * sequence, zeroed data of the expected size) and kiln_run_end returns the
+ * status. `dims` points to int64 arrays as described per function. */
+typedef struct kiln_run kiln_run;
+kiln_run *kiln_run_begin(void);
+int32_t kiln_run_end(kiln_run *run);
+void kiln_run_fail(kiln_run *run, int32_t status);
+const kiln_sequence *kiln_seq_empty(kiln_run *run, int32_t elem_type,
+                                    int32_t none);
+int64_t kiln_seq_length(kiln_run *run, const kiln_sequence *seq);
+int32_t kiln_seq_has_value(kiln_run *run, const kiln_sequence *seq);
+/* The sequence an optional holds (KILN_ERROR_OUT_OF_RANGE when none). */
+const kiln_sequence *kiln_seq_value(kiln_run *run, const kiln_sequence *seq);
+/* `seq` with a copy of a strided tensor inserted at `pos` (the end when
+ * !has_pos; negative counts from the end). `dims`: rank sizes then rank
+ * strides, in elements; the data starts `offset` elements after `data`. */
+const kiln_sequence *kiln_seq_insert(kiln_run *run, const kiln_sequence *seq,
+                                     int64_t pos, int32_t has_pos,
+                                     int32_t elem_type, int32_t rank,
+                                     int64_t dims, int64_t data,
+                                     int64_t offset);
+const kiln_sequence *kiln_seq_erase(kiln_run *run, const kiln_sequence *seq,
+                                    int64_t pos, int32_t has_pos);
+/* Element `pos`: checks its type and rank, and its dims against `dims`
+ * (rank entries, -1 where any size is fine), writes its actual dims there
+ * and returns its data (never written through; the compiled code sees it as
+ * a memref of bytes that it views with those dims). */
+const void *kiln_seq_at(kiln_run *run, const kiln_sequence *seq, int64_t pos,
+                        int32_t elem_type, int32_t rank, int64_t dims);
+/* Copies `seq` into the caller's output `out` (freeing what it held);
+ * `optional`: an optional output (else a none is KILN_ERROR_OUT_OF_RANGE). */
+void kiln_seq_export(kiln_run *run, kiln_sequence *out,
+                     const kiln_sequence *seq, int32_t optional);
 
 /* Allocates a zeroed arena of the model's size and alignment (free with
  * kiln_arena_free); for callers that do not supply their own memory. */

@@ -1,0 +1,125 @@
+//===- SequenceOutputs.cpp - sequence outputs and the run's status --------===//
+//
+// A function that uses the runtime's sequences (kiln_run_begin at its entry,
+// or results marked `kiln.sequence` by convert-onnx-to-linalg) still returns
+// its sequence outputs as handles after buffer-results-to-out-params. Each
+// becomes an argument in its output's place (the caller's kiln_sequence),
+// filled by kiln_seq_export before the return; the function then returns
+// kiln_run_end's status, which the entry point passes on.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_SEQUENCEOUTPUTS
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+
+constexpr StringLiteral kRunBegin = "kiln_run_begin";
+
+func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), name, type);
+  f.setPrivate();
+  return f;
+}
+
+struct SequenceOutputsPass
+    : public kiln::impl::SequenceOutputsBase<SequenceOutputsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    Type ptr = LLVM::LLVMPointerType::get(ctx);
+    Type i32 = IntegerType::get(ctx, 32);
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      if (func.isExternal())
+        continue;
+      Block &entry = func.getBody().front();
+      Value run;
+      for (Operation &o : entry)
+        if (auto c = dyn_cast<func::CallOp>(o); c && c.getCallee() == kRunBegin)
+          run = c.getResult(0);
+      struct Out {
+        unsigned result;
+        int64_t index;
+        bool optional;
+      };
+      SmallVector<Out> outs;
+      for (unsigned i = 0; i < func.getNumResults(); ++i)
+        if (auto kind = func.getResultAttrOfType<StringAttr>(i, "kiln.sequence")) {
+          auto index =
+              func.getResultAttrOfType<IntegerAttr>(i, "kiln.output_index");
+          if (!index) {
+            func.emitError("sequence result ") << i << " has no output index";
+            return signalPassFailure();
+          }
+          outs.push_back({i, index.getInt(), kind.getValue() == "optional"});
+        }
+      if (!run && outs.empty())
+        continue;
+      auto numInputs = func->getAttrOfType<IntegerAttr>("kiln.num_inputs");
+      if (!numInputs || func.getNumResults() != outs.size()) {
+        func.emitError("results other than sequences are left after "
+                       "buffer-results-to-out-params");
+        return signalPassFailure();
+      }
+      OpBuilder b(ctx);
+      if (!run) {
+        b.setInsertionPointToStart(&entry);
+        run = func::CallOp::create(
+                  b, func.getLoc(),
+                  declare(module, kRunBegin, b.getFunctionType({}, {ptr})),
+                  ValueRange{})
+                  .getResult(0);
+      }
+      // The caller's kiln_sequence per output, at its place among them.
+      llvm::sort(outs, [](const Out &a, const Out &b) { return a.index < b.index; });
+      SmallVector<BlockArgument> outArgs(func.getNumResults());
+      for (const Out &o : outs) {
+        unsigned at = numInputs.getInt() + o.index;
+        if (at > func.getNumArguments()) {
+          func.emitError("output ") << o.index << " has no place among the "
+                                    << func.getNumArguments() << " arguments";
+          return signalPassFailure();
+        }
+        if (failed(func.insertArgument(at, ptr, {}, func.getLoc())))
+          return signalPassFailure();
+        outArgs[o.result] = func.getArgument(at);
+      }
+      func::FuncOp exportFn =
+          declare(module, "kiln_seq_export",
+                  b.getFunctionType({ptr, ptr, ptr, i32}, {}));
+      func::FuncOp endFn =
+          declare(module, "kiln_run_end", b.getFunctionType({ptr}, {i32}));
+      func.walk([&](func::ReturnOp ret) {
+        b.setInsertionPoint(ret);
+        Location loc = ret.getLoc();
+        for (const Out &o : outs) {
+          Value flag = arith::ConstantIntOp::create(b, loc, o.optional, 32);
+          func::CallOp::create(
+              b, loc, exportFn,
+              ValueRange{run, outArgs[o.result], ret.getOperand(o.result), flag});
+        }
+        Value status =
+            func::CallOp::create(b, loc, endFn, ValueRange{run}).getResult(0);
+        func::ReturnOp::create(b, loc, status);
+        ret.erase();
+      });
+      // The results' attributes go with them.
+      func.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+      func.setFunctionType(
+          b.getFunctionType(func.getArgumentTypes(), TypeRange{i32}));
+      func->removeAttr("kiln.num_inputs");
+    }
+  }
+};
+
+} // namespace
