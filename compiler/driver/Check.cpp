@@ -43,16 +43,24 @@ std::string typeName(int32_t t) {
       .lower();
 }
 
-ValueInfo describe(const ::onnx::ValueInfoProto &v) {
-  ValueInfo info{v.name(), "", {}};
-  if (!v.type().has_tensor_type()) {
-    info.type = v.type().has_sequence_type()   ? "sequence"
-                : v.type().has_optional_type() ? "optional"
-                : v.type().has_map_type()      ? "map"
-                                               : "unknown";
+std::string shapeText(const struct ValueInfo &v);
+
+ValueInfo describeType(const std::string &name, const ::onnx::TypeProto &type) {
+  ValueInfo info{name, "", {}};
+  if (type.has_sequence_type() || type.has_optional_type()) {
+    bool seq = type.has_sequence_type();
+    const auto &elem = seq ? type.sequence_type().elem_type()
+                           : type.optional_type().elem_type();
+    // seq(float32[?, 3]), optional(seq(int64[4])): no dims of its own.
+    info.type = std::string(seq ? "seq(" : "optional(") +
+                shapeText(describeType(name, elem)) + ")";
     return info;
   }
-  const auto &t = v.type().tensor_type();
+  if (!type.has_tensor_type()) {
+    info.type = type.has_map_type() ? "map" : "unknown";
+    return info;
+  }
+  const auto &t = type.tensor_type();
   info.type = typeName(t.elem_type());
   if (!t.has_shape()) {
     info.dims.push_back("*");
@@ -65,8 +73,14 @@ ValueInfo describe(const ::onnx::ValueInfoProto &v) {
   return info;
 }
 
+ValueInfo describe(const ::onnx::ValueInfoProto &v) {
+  return describeType(v.name(), v.type());
+}
+
 std::string shapeText(const ValueInfo &v) {
   std::string s = v.type;
+  if (!s.empty() && s.back() == ')') // a sequence or optional
+    return s;
   if (v.dims.size() == 1 && v.dims[0] == "*")
     return s + " (rank unknown)";
   s += "[";
