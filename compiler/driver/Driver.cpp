@@ -508,6 +508,13 @@ int kiln::compile(const CompileOptions &options) {
   if (auto limit = graph->getAttrOfType<mlir::IntegerAttr>("kiln.dim_limit"))
     signature->dimLimit = limit.getInt();
   signature->staticArena = !target.bareMetal && !signature->arenaDynamic;
+  if (signature->arenaSize > options.maxArena)
+    return fail(fmt::format(
+        "the model needs an arena of {} bytes ({:.1f} GiB) for its "
+        "intermediate values, above --max-arena ({} bytes); raise the limit "
+        "if the target has the memory",
+        signature->arenaSize, signature->arenaSize / double(1ull << 30),
+        options.maxArena));
 
   auto tm = createTargetMachine(target, options.optLevel);
   if (!tm)

@@ -34,6 +34,8 @@ struct CompileOptions {
   std::map<std::string, int64_t> dims;
   /// Upper bounds of symbolic input dimensions left symbolic.
   std::map<std::string, int64_t> maxDims;
+  /// The largest arena a model may plan, in bytes (--max-arena).
+  uint64_t maxArena = uint64_t(4) << 30;
   /// Folder holding libkiln_runtime.a and libkiln_main.a for the host, and
   /// a sub-folder per other target (lib/aarch64-linux-gnu/...).
   std::string runtimeDir;

@@ -22,12 +22,15 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <fmt/format.h>
 #include <functional>
 #include <map>
+#include <set>
 
 using namespace mlir;
 using namespace kiln;
@@ -97,6 +100,11 @@ private:
   LogicalResult importConstantNode(const ::onnx::NodeProto &node,
                                    Location loc);
   /// If, Loop and Scan: their graph attributes become regions.
+  /// Fails naming the attribute when one of the node's did not make it
+  /// onto `op`: building an op drops an attribute of the wrong kind (a
+  /// FLOAT where the op takes INTS) without a word.
+  LogicalResult checkAttributes(Operation *op, const ::onnx::NodeProto &node,
+                                Location loc);
   LogicalResult importControlFlow(const ::onnx::NodeProto &node,
                                   Location loc, ArrayRef<Value> operands);
   /// Imports `graph`'s initializers and nodes at the insertion point (its
@@ -169,6 +177,11 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &type,
   if (!tt.has_shape())
     return Type(UnrankedTensorType::get(elem));
   SmallVector<int64_t> dims;
+  for (const auto &[i, d] : llvm::enumerate(tt.shape().dim()))
+    if (d.has_dim_value() && d.dim_value() < 0)
+      return error(fileLoc()) << what << " has a negative dimension ("
+                              << d.dim_value() << " at dim " << i << ")",
+             failure();
   for (const auto &d : tt.shape().dim()) {
     if (d.has_dim_value() && d.dim_value() >= 0) {
       dims.push_back(d.dim_value());
@@ -178,6 +191,26 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &type,
     } else {
       dims.push_back(ShapedType::kDynamic);
     }
+  }
+  // A size no machine can hold, or whose byte count overflows: refused
+  // before any arithmetic on it can wrap.
+  uint64_t bytes = std::max<uint64_t>(elem.getIntOrFloatBitWidth() / 8, 1);
+  bool overflow = false;
+  for (int64_t d : dims)
+    if (!ShapedType::isDynamic(d)) {
+      overflow |= d != 0 && bytes > UINT64_MAX / (uint64_t)d;
+      bytes *= (uint64_t)d;
+    }
+  if (!llvm::is_contained(dims, 0) &&
+      (overflow || bytes > (uint64_t(1) << 62))) {
+    std::string shape;
+    for (auto [i, d] : llvm::enumerate(dims))
+      shape += (i ? "x" : "") +
+               (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
+    return error(fileLoc()) << what << " (" << shape
+                            << ") is too large: its size in bytes "
+                               "overflows 2^62",
+           failure();
   }
   return Type(RankedTensorType::get(dims, elem));
 }
@@ -347,6 +380,25 @@ Importer::convertAttribute(const ::onnx::AttributeProto &attr, Location loc) {
   }
 }
 
+static StringRef renameAttribute(StringRef opType, StringRef attr);
+
+LogicalResult Importer::checkAttributes(Operation *op,
+                                        const ::onnx::NodeProto &node,
+                                        Location loc) {
+  for (const auto &a : node.attribute()) {
+    if (a.type() == ::onnx::AttributeProto::GRAPH)
+      continue;
+    if (!op->getAttr(renameAttribute(node.op_type(), a.name())))
+      return error(loc) << node.op_type() << " attribute '" << a.name()
+                        << "' is " << ::onnx::AttributeProto::AttributeType_Name(
+                                          a.type())
+                        << ", not the kind " << node.op_type()
+                        << " takes for it",
+             failure();
+  }
+  return success();
+}
+
 Value Importer::noValue() {
   if (!none) {
     OpBuilder::InsertionGuard g(builder);
@@ -512,7 +564,7 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
   state.addTypes(SmallVector<Type>(results, placeholder));
 
   Operation *op = builder.create(state);
-  if (failed(verify(op)))
+  if (failed(checkAttributes(op, node, loc)) || failed(verify(op)))
     return failure();
   if (auto iface = dyn_cast<kop::ShapeInferenceOpInterface>(op))
     if (failed(iface.inferShapes()))
@@ -551,6 +603,43 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node, int index) {
 FailureOr<SmallVector<Value>>
 Importer::importGraphBody(const ::onnx::GraphProto &graph, Location loc,
                           StringRef what) {
+  // Every name is defined once: a graph input, an initializer (which may
+  // also be listed as an input, giving its default) or one node's output.
+  {
+    std::map<std::string, std::string> defined; // name -> what defines it
+    for (const auto &in : graph.input())
+      if (!defined.emplace(in.name(), "a " + what.str() + " input").second)
+        return error(loc) << what << " input '" << in.name()
+                          << "' is listed more than once",
+               failure();
+    for (const auto &init : graph.initializer())
+      if (!defined.emplace(init.name(), "an initializer").second &&
+          defined[init.name()] != "a " + what.str() + " input")
+        return error(loc) << "initializer '" << init.name()
+                          << "' is defined more than once",
+               failure();
+    for (int i = 0; i < graph.node_size(); ++i) {
+      const auto &node = graph.node(i);
+      std::string self = node.name().empty() ? fmt::format("#{}", i)
+                                             : "'" + node.name() + "'";
+      for (const auto &out : node.output()) {
+        if (out.empty())
+          continue;
+        auto [it, fresh] = defined.emplace(out, "node " + self);
+        if (!fresh)
+          return error(nodeLoc(node, i))
+                     << "output '" << out << "' is already defined, by "
+                     << it->second << " (each name is defined once)",
+                 failure();
+      }
+    }
+    std::set<std::string> outputs;
+    for (const auto &out : graph.output())
+      if (!outputs.insert(out.name()).second)
+        return error(loc) << what << " output '" << out.name()
+                          << "' is listed more than once",
+               failure();
+  }
   for (const auto &init : graph.initializer()) {
     Location l = NameLoc::get(builder.getStringAttr(init.name()), loc);
     auto value = convertTensor(init, l);
@@ -642,6 +731,8 @@ LogicalResult Importer::importControlFlow(const ::onnx::NodeProto &node,
     placeholder = kop::SeqType::get(&ctx, cast<TensorType>(placeholder));
   state.addTypes(SmallVector<Type>(node.output_size(), placeholder));
   Operation *op = builder.create(state);
+  if (failed(checkAttributes(op, node, loc)))
+    return failure();
   for (auto [i, r] : llvm::enumerate(regionNames)) {
     SmallVector<Type> argTypes;
     if (auto loop = dyn_cast<kop::LoopOp>(op))
@@ -668,6 +759,18 @@ LogicalResult Importer::importControlFlow(const ::onnx::NodeProto &node,
   return success();
 }
 
+/// The first opset of the default domain that defines `op`; 0 when ONNX's
+/// schemas (as of the table's onnx release) do not know it.
+static int64_t firstOpset(StringRef op) {
+  static const llvm::StringMap<int64_t> table = {
+#define KILN_OPSET_SINCE(name, since) {#name, since},
+#include "compiler/import/OpsetSince.inc"
+#undef KILN_OPSET_SINCE
+  };
+  auto it = table.find(op);
+  return it == table.end() ? 0 : it->second;
+}
+
 LogicalResult Importer::run() {
   auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
@@ -688,9 +791,33 @@ LogicalResult Importer::run() {
     return error(fileLoc()) << "'" << path
                             << "' is not an ONNX model (no graph or opset)",
            failure();
-  for (const auto &o : proto.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx")
+  // IR versions and opsets ONNX has defined (ONNX 1.17: IR 10, opset 22;
+  // ai.onnx.ml 5): anything newer is a file this Kiln cannot understand.
+  constexpr int64_t kMaxIrVersion = 11, kMaxOpset = 22, kMaxMlOpset = 5;
+  if (!proto.has_ir_version() || proto.ir_version() < 1 ||
+      proto.ir_version() > kMaxIrVersion)
+    return error(fileLoc())
+               << "'" << path << "' has "
+               << (proto.has_ir_version()
+                       ? "ir_version " + std::to_string(proto.ir_version())
+                       : std::string("no ir_version"))
+               << "; ONNX defines ir_version 1 to " << kMaxIrVersion,
+           failure();
+  for (const auto &o : proto.opset_import()) {
+    bool onnxDomain = o.domain().empty() || o.domain() == "ai.onnx";
+    int64_t max = onnxDomain ? kMaxOpset
+                  : o.domain() == "ai.onnx.ml" ? kMaxMlOpset
+                                               : INT64_MAX;
+    if (o.version() < 1 || o.version() > max)
+      return error(fileLoc())
+                 << "the model imports opset " << o.version() << " of "
+                 << (onnxDomain ? std::string("the default domain")
+                                : "domain '" + o.domain() + "'")
+                 << "; Kiln knows opsets 1 to " << max,
+             failure();
+    if (onnxDomain)
       opset = o.version();
+  }
   if (opset == 0)
     return error(fileLoc()) << "the model imports no opset of the default "
                                "ONNX domain",
@@ -702,7 +829,9 @@ LogicalResult Importer::run() {
   std::map<std::string, int64_t> domainOpset;
   for (const auto &o : proto.opset_import())
     domainOpset[o.domain()] = o.version();
-  // Subgraphs (If branches, Loop and Scan bodies) count too.
+  // Subgraphs (If branches, Loop and Scan bodies) count too; so do nodes
+  // without an op type, and ops used at an opset before ONNX defined them.
+  std::vector<std::string> nameless, tooEarly;
   std::function<void(const ::onnx::GraphProto &)> scan =
       [&](const ::onnx::GraphProto &g) {
         for (int i = 0; i < g.node_size(); ++i) {
@@ -710,6 +839,18 @@ LogicalResult Importer::run() {
           for (const auto &a : node.attribute())
             if (a.type() == ::onnx::AttributeProto::GRAPH)
               scan(a.g());
+          std::string self =
+              node.name().empty() ? fmt::format("#{}", i) : node.name();
+          if (node.op_type().empty()) {
+            nameless.push_back(self);
+            continue;
+          }
+          if (node.domain().empty() || node.domain() == "ai.onnx")
+            if (int64_t since = firstOpset(node.op_type()); since > opset)
+              tooEarly.push_back(fmt::format(
+                  "node '{}': {} does not exist at opset {} (ONNX defines it "
+                  "from opset {})",
+                  self, node.op_type(), opset, since));
           bool known =
               (node.domain().empty() || node.domain() == "ai.onnx") &&
               (node.op_type() == "Constant" ||
@@ -726,6 +867,17 @@ LogicalResult Importer::run() {
         }
       };
   scan(graph);
+  if (!nameless.empty())
+    return error(fileLoc()) << "node '" << nameless.front()
+                            << "' has no op_type",
+           failure();
+  if (!tooEarly.empty())
+    return error(fileLoc()) << tooEarly.front()
+                            << (tooEarly.size() > 1
+                                    ? fmt::format(" (and {} more such nodes)",
+                                                  tooEarly.size() - 1)
+                                    : std::string()),
+           failure();
   if (!unsupported.empty()) {
     std::string list;
     for (auto &[op, nodes] : unsupported) {

@@ -204,6 +204,9 @@ LogicalResult GatherOp::verify() {
   Type idx = elemOf(getIndices());
   if (!idx.isInteger(32) && !idx.isInteger(64))
     return emitOpError("indices must be int32 or int64");
+  if (auto d = ranked(getData()))
+    if (auto axis = normalizeAxis(getAxis(), d.getRank()))
+      return verifyIndicesWithin(*this, getIndices(), {d.getDimSize(*axis)});
   return success();
 }
 

@@ -130,6 +130,30 @@ std::optional<Shape> broadcastShapes(llvm::ArrayRef<int64_t> a,
 /// The integer values of a constant operand (an onnx.Constant holding ints),
 /// or nullopt.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
+
+/// Where `indices` is a constant, that each entry lies in [-n, n), n being
+/// bounds[i % bounds.size()] for entry i (one bound: Gather's axis; the
+/// dims an index tuple addresses: GatherND/ScatterND). Dynamic bounds and
+/// run-time indices are not checked here.
+inline mlir::LogicalResult verifyIndicesWithin(mlir::Operation *op,
+                                               mlir::Value indices,
+                                               llvm::ArrayRef<int64_t> bounds) {
+  if (bounds.empty() || llvm::any_of(bounds, mlir::ShapedType::isDynamic))
+    return mlir::success();
+  auto values = getConstantInts(indices);
+  if (!values)
+    return mlir::success();
+  for (auto [i, v] : llvm::enumerate(*values)) {
+    int64_t n = bounds[i % bounds.size()];
+    if (v < -n || v >= n)
+      return op->emitOpError("index ")
+             << v << " (entry " << i
+             << " of the constant indices) is out of range for a dimension "
+                "of size "
+             << n;
+  }
+  return mlir::success();
+}
 /// The dims [first, last) that onnx.Shape with `start` and `end` (ONNX's
 /// optional attributes, negative from the end, clamped) takes of a tensor
 /// of rank `rank`; last >= first.

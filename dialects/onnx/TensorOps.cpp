@@ -76,6 +76,11 @@ LogicalResult GatherElementsOp::verify() {
   auto d = ranked(getData()), i = ranked(getIndices());
   if (d && i && d.getRank() != i.getRank())
     return emitOpError("data and indices must have the same rank");
+  if (d)
+    if (auto axis = normalizeAxis(getAxis(), d.getRank()))
+      if (failed(verifyIndicesWithin(*this, getIndices(),
+                                     {d.getDimSize(*axis)})))
+        return failure();
   return verifySameShape(*this, getIndices(), getOutput());
 }
 
@@ -369,7 +374,12 @@ static LogicalResult inferScatter(Operation *op, int64_t axis) {
 }
 
 LogicalResult ScatterElementsOp::verify() {
-  return verifyScatter(*this, getReduction());
+  if (failed(verifyScatter(*this, getReduction())))
+    return failure();
+  if (auto d = ranked(getData()))
+    if (auto axis = normalizeAxis(getAxis(), d.getRank()))
+      return verifyIndicesWithin(*this, getIndices(), {d.getDimSize(*axis)});
+  return success();
 }
 LogicalResult ScatterElementsOp::inferShapes() {
   return inferScatter(*this, getAxis());
@@ -406,6 +416,10 @@ static FailureOr<int64_t> tupleLength(Operation *op, Value data, Value indices,
     if (!d.isDynamicDim(b) && !i.isDynamicDim(b) &&
         d.getDimSize(b) != i.getDimSize(b))
       return op->emitOpError("batch dim ") << b << " differs";
+  // Each tuple's entries address dims batch .. batch + k - 1.
+  if (failed(verifyIndicesWithin(op, indices,
+                                 d.getShape().slice(batch, k))))
+    return failure();
   return k;
 }
 

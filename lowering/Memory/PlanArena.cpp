@@ -279,6 +279,25 @@ LogicalResult PlanArenaPass::plan(func::FuncOp func) {
     // A dynamic shape takes the room of its largest (at the --max-dim
     // bounds of the function's symbolic dims), or, with no bound, of its
     // size at the reference dims (a run-time plan).
+    // Sizes past 2^62 bytes (an element count that overflows, a buffer no
+    // machine has) are refused before any arithmetic wraps.
+    if (t.hasStaticShape()) {
+      uint64_t count = 1;
+      bool overflow = false;
+      for (int64_t d : t.getShape()) {
+        overflow |= d != 0 && count > UINT64_MAX / (uint64_t)d;
+        count *= (uint64_t)d;
+      }
+      if (!llvm::is_contained(t.getShape(), 0) &&
+          (overflow || count > (uint64_t(1) << 62) /
+                                  std::max<int64_t>(byteSize(MemRefType::get(
+                                                        {1}, t.getElementType())),
+                                                    1))) {
+        alloc.emitError("a buffer of ")
+            << t << " is too large (more than 2^62 bytes)";
+        return WalkResult::interrupt();
+      }
+    }
     int64_t bytes = byteSize(t);
     Buffer b;
     if (!t.hasStaticShape()) {

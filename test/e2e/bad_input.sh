@@ -491,6 +491,40 @@ else
   SKIPPED=$((SKIPPED + 1))
 fi
 
+# --- the hostile-model corpus (utils/hostile_models.py) ----------------------------
+# Broken or malicious models, each with the error it must get (in bounded
+# memory: 8 GB of address space), and legal but unusual ones that must
+# compile (10,000 nodes in a chain, zero-size tensors, no outputs, long and
+# non-ASCII names).
+echo "== hostile models"
+HOSTILE=$WORK/hostile/models
+mkdir -p "$HOSTILE"
+if ! "$PY" "$ROOT/utils/hostile_models.py" "$HOSTILE" >"$WORK/cases/hostile_gen.log" 2>&1; then
+  echo "FAIL hostile_models: the generator failed:"
+  sed 's/^/    | /' "$WORK/cases/hostile_gen.log"
+  FAILED+=(hostile_models)
+else
+  while IFS=$'\t' read -r name expect regex; do
+    d=$(fresh "hostile_$name")
+    if [[ $expect == ok ]]; then
+      if timeout "$TIMEOUT" bash -c 'ulimit -v 8000000 && exec "$@"' _ \
+          "$KILN" compile "$HOSTILE/$name.onnx" --emit=obj -o "$d/x.o" \
+          >"$WORK/cases/hostile_$name.log" 2>&1 && [[ -s $d/x.o ]]; then
+        echo "PASS hostile_$name: compiles"
+        PASSED=$((PASSED + 1))
+      else
+        echo "FAIL hostile_$name: a legal model did not compile:"
+        head -n 5 "$WORK/cases/hostile_$name.log" | sed 's/^/    | /'
+        FAILED+=("hostile_$name")
+      fi
+      continue
+    fi
+    expect_error "hostile_$name" --empty "$d" --match "$regex" -- \
+      bash -c 'ulimit -v 8000000 && exec "$@"' _ \
+      "$KILN" compile "$HOSTILE/$name.onnx" --emit=obj -o "$d/x.o"
+  done <"$HOSTILE/manifest.tsv"
+fi
+
 echo
 if ((${#FAILED[@]})); then
   echo "bad_input: ${#FAILED[@]} check(s) failed: ${FAILED[*]} ($PASSED passed, $SKIPPED skipped)"

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <iostream>
 
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
   kiln::CompileOptions options;
   std::string emit, compileTo;
   std::vector<std::string> dims, maxDims;
+  std::string maxArena;
   unsigned optLevel = 2;
   compileCmd->add_option("model", options.input, "the .onnx file")->required();
   compileCmd->add_option("-o,--output", options.output, "output file");
@@ -69,6 +71,10 @@ int main(int argc, char **argv) {
                          "symbolic accepts, NAME=N (repeatable): one arena of "
                          "fixed size; without it the arena's size is "
                          "computed from the input shapes");
+  compileCmd->add_option("--max-arena", maxArena,
+                         "largest arena (scratch memory) a model may need, "
+                         "e.g. 512M, 8G (default 4G); a larger plan is an "
+                         "error");
   compileCmd->add_flag("--time", options.timing,
                        "print the time each phase takes");
   bool depDefault = false;
@@ -155,6 +161,29 @@ int main(int argc, char **argv) {
                 << "' has both --dim and --max-dim: give one\n";
       return 2;
     }
+
+  if (!maxArena.empty()) {
+    // N, or N with a K, M or G suffix (powers of 1024).
+    char *end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(maxArena.c_str(), &end, 10);
+    int shift = 0;
+    if (end && *end) {
+      shift = *end == 'K' || *end == 'k'   ? 10
+              : *end == 'M' || *end == 'm' ? 20
+              : *end == 'G' || *end == 'g' ? 30
+                                           : -1;
+      ++end;
+    }
+    if (maxArena[0] == '-' || errno || end == maxArena.c_str() || *end ||
+        shift < 0 || v == 0 || v > (~0ull >> shift)) {
+      std::cerr << "error: --max-arena expects a byte count such as 4096, "
+                   "512M or 8G, got '"
+                << maxArena << "'\n";
+      return 2;
+    }
+    options.maxArena = v << shift;
+  }
 
   if (depDefault && options.depFile.empty()) {
     if (options.output.empty()) {
