@@ -13,6 +13,7 @@ PACKAGES=(
   pkgconf meson dpkg-dev file
   # LLVM / MLIR 22
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
+  libclang-rt-22-dev
   # libraries
   libprotobuf-dev protobuf-compiler libfmt-dev libcli11-dev libgtest-dev
   # ONNX schema and the backend conformance data

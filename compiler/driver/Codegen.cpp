@@ -684,9 +684,13 @@ llvm::Function *EntryPointBuilder::buildRunDynamic(
     }
     if (graph->arg_size() > args.size())
       args.push_back(arenaArg);
-    b.CreateCall(graph, args);
+    llvm::Value *status = b.CreateCall(graph, args);
     writeShapes(fn->getArg(3), dims, values);
-    b.CreateRet(llvm::ConstantInt::get(i32, KILN_OK));
+    // main_graph returns the run's status where it checks something while
+    // it runs (indices read at run time, sequences).
+    b.CreateRet(graph->getReturnType()->isIntegerTy(32)
+                    ? status
+                    : llvm::ConstantInt::get(i32, KILN_OK));
     return fn;
   }
   writeShapes(fn->getArg(3), dims);
@@ -712,7 +716,19 @@ llvm::Function *EntryPointBuilder::buildRunDynamic(
     args.push_back(advance(t, p));
   if (graph->arg_size() > args.size())
     args.push_back(arenaArg);
-  b.CreateCall(graph, args);
+  llvm::Value *status = b.CreateCall(graph, args);
+  if (!graph->getReturnType()->isIntegerTy(32))
+    status = llvm::ConstantInt::get(i32, KILN_OK);
+  // The first sample that fails ends the run with its status.
+  auto *failed = llvm::BasicBlock::Create(ctx, "sample_failed", fn);
+  auto *ok = llvm::BasicBlock::Create(ctx, "sample_ok", fn);
+  b.CreateCondBr(b.CreateICmpNE(status, llvm::ConstantInt::get(i32, KILN_OK)),
+                 failed, ok);
+  {
+    llvm::IRBuilder<> fb(failed);
+    fb.CreateRet(status);
+  }
+  b.SetInsertPoint(ok);
   llvm::Value *next = b.CreateAdd(n, b.getInt64(1));
   n->addIncoming(next, b.GetInsertBlock());
   b.CreateCondBr(b.CreateICmpSLT(next, count), loop, done);

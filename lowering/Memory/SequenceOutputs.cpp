@@ -11,6 +11,7 @@
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 
@@ -30,6 +31,31 @@ func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
   auto f = func::FuncOp::create(b, module.getLoc(), name, type);
   f.setPrivate();
   return f;
+}
+
+/// `status`, or where it is OK and there is a status slot, the slot's.
+Value firstError(OpBuilder &b, Location loc, Value status, Value slot) {
+  if (!slot)
+    return status;
+  Value recorded = memref::LoadOp::create(b, loc, slot, ValueRange{});
+  if (!status)
+    return recorded;
+  Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, status,
+                                   arith::ConstantIntOp::create(b, loc, 0, 32));
+  return arith::SelectOp::create(b, loc, ok, recorded, status);
+}
+
+/// Makes `func` (no results) return the status its slot holds.
+void returnStatus(func::FuncOp func, Value slot, Value) {
+  OpBuilder b(func.getContext());
+  func.walk([&](func::ReturnOp ret) {
+    b.setInsertionPoint(ret);
+    func::ReturnOp::create(b, ret.getLoc(),
+                           firstError(b, ret.getLoc(), Value(), slot));
+    ret.erase();
+  });
+  func.setFunctionType(
+      b.getFunctionType(func.getArgumentTypes(), TypeRange{b.getI32Type()}));
 }
 
 struct SequenceOutputsPass
@@ -63,8 +89,16 @@ struct SequenceOutputsPass
           }
           outs.push_back({i, index.getInt(), kind.getValue() == "optional"});
         }
-      if (!run && outs.empty())
+      // The run's status slot (kiln.status: index checks at run time).
+      Value slot;
+      for (Operation &o : entry)
+        if (o.hasAttr("kiln.status"))
+          slot = o.getResult(0);
+      if (!run && outs.empty()) {
+        if (slot && func.getNumResults() == 0)
+          returnStatus(func, slot, Value());
         continue;
+      }
       auto numInputs = func->getAttrOfType<IntegerAttr>("kiln.num_inputs");
       if (!numInputs || func.getNumResults() != outs.size()) {
         func.emitError("results other than sequences are left after "
@@ -110,7 +144,7 @@ struct SequenceOutputsPass
         }
         Value status =
             func::CallOp::create(b, loc, endFn, ValueRange{run}).getResult(0);
-        func::ReturnOp::create(b, loc, status);
+        func::ReturnOp::create(b, loc, firstError(b, loc, status, slot));
         ret.erase();
       });
       // The results' attributes go with them.

@@ -493,12 +493,37 @@ Value mulV(OpBuilder &b, Location l, Value x, Value y) {
   return isF(x) ? (Value)arith::MulFOp::create(b, l, x, y)
                 : (Value)arith::MulIOp::create(b, l, x, y);
 }
+Value safeDivisor(OpBuilder &b, Location l, Value x, Value y) {
+  // A zero divisor, and INT_MIN / -1, trap on x86 (SIGFPE): both divide by
+  // 1 instead (the quotient by zero is then replaced by 0 in divV; the
+  // remainder is 0 either way, and INT_MIN / -1 wraps to INT_MIN).
+  Value one = cst(b, l, y, 1);
+  Value bad = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, y,
+                                    cst(b, l, y, 0));
+  if (!y.getType().isUnsignedInteger()) {
+    unsigned width = y.getType().getIntOrFloatBitWidth();
+    Value min = arith::ConstantOp::create(
+        b, l, b.getIntegerAttr(x.getType(), APInt::getSignedMinValue(width)));
+    Value overflow = arith::AndIOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, min),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, y,
+                              cst(b, l, y, -1)));
+    bad = arith::OrIOp::create(b, l, bad, overflow);
+  }
+  return arith::SelectOp::create(b, l, bad, one, y);
+}
 Value divV(OpBuilder &b, Location l, Value x, Value y) {
   if (isF(x))
     return arith::DivFOp::create(b, l, x, y);
-  if (x.getType().isUnsignedInteger())
-    return arith::DivUIOp::create(b, l, x, y);
-  return arith::DivSIOp::create(b, l, x, y);
+  // Integer division by zero is undefined in ONNX: it gives 0 here, never a
+  // trap.
+  Value q = x.getType().isUnsignedInteger()
+                ? (Value)arith::DivUIOp::create(b, l, x, safeDivisor(b, l, x, y))
+                : (Value)arith::DivSIOp::create(b, l, x, safeDivisor(b, l, x, y));
+  Value byZero = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, y,
+                                       cst(b, l, y, 0));
+  return arith::SelectOp::create(b, l, byZero, cst(b, l, x, 0), q);
 }
 // Float max and min propagate NaN (arith.maximumf/minimumf) but need not
 // order -0 below +0 (`nsz`): no ONNX op asks for that order, and honouring
@@ -676,4 +701,96 @@ Value kiln::rankAlong(OpBuilder &b, Location loc, Value x, int64_t axis,
                 nb, l, a[2], arith::ExtUIOp::create(nb, l, i64, counts))});
       });
   return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// The run's status: index checks at run time
+//===----------------------------------------------------------------------===//
+
+using namespace kiln;
+
+Value kiln::statusSlot(OpBuilder &b, Operation *op) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  Block &entry = func.getBody().front();
+  for (Operation &o : entry)
+    if (o.hasAttr(kStatusAttr))
+      return o.getResult(0);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(&entry);
+  Location loc = func.getLoc();
+  auto slot = memref::AllocaOp::create(b, loc,
+                                       MemRefType::get({}, b.getI32Type()));
+  slot->setAttr(kStatusAttr, b.getUnitAttr());
+  memref::StoreOp::create(b, loc, arith::ConstantIntOp::create(b, loc, 0, 32),
+                          slot, ValueRange{});
+  return slot;
+}
+
+void kiln::reportOutOfRange(OpBuilder &b, Location loc, Operation *op,
+                            Value indices, ArrayRef<Value> bounds) {
+  auto type = cast<RankedTensorType>(indices.getType());
+  int64_t rank = type.getRank();
+  Type it = type.getElementType();
+  MLIRContext *ctx = b.getContext();
+  // any(i < -n || i >= n) over every entry; n by the entry's position along
+  // the last dim where there are several bounds (index tuples).
+  auto boolType = RankedTensorType::get({}, b.getI1Type());
+  Value init = linalg::FillOp::create(
+                   b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 0, 1)},
+                   ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
+                                                      b.getI1Type())})
+                   .getResult(0);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
+  auto any = linalg::GenericOp::create(
+      b, loc, TypeRange{boolType}, ValueRange{indices}, ValueRange{init}, maps,
+      iters, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value idx = args[0];
+        Value n = arith::IndexCastOp::create(nb, l, it, bounds.front());
+        if (bounds.size() > 1 && rank > 0) {
+          Value at = linalg::IndexOp::create(nb, l, rank - 1);
+          for (auto [k, bound] : llvm::enumerate(bounds))
+            n = arith::SelectOp::create(
+                nb, l,
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, at,
+                                      arith::ConstantIndexOp::create(nb, l, k)),
+                arith::IndexCastOp::create(nb, l, it, bound), n);
+        }
+        Value low = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::slt, idx,
+            arith::SubIOp::create(nb, l, scalarConstant(nb, l, it, 0), n));
+        Value high =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, idx, n);
+        Value bad = arith::OrIOp::create(nb, l, low, high);
+        linalg::YieldOp::create(nb, l,
+                                ValueRange{arith::OrIOp::create(nb, l, bad, args[1])});
+      });
+  Value bad = tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
+  Value slot = statusSlot(b, op);
+  Value old = memref::LoadOp::create(b, loc, slot, ValueRange{});
+  Value first = arith::AndIOp::create(
+      b, loc, bad,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, old,
+                            arith::ConstantIntOp::create(b, loc, 0, 32)));
+  Value next = arith::SelectOp::create(
+      b, loc, first,
+      arith::ConstantIntOp::create(b, loc, 10 /*KILN_ERROR_OUT_OF_RANGE*/, 32),
+      old);
+  memref::StoreOp::create(b, loc, next, slot, ValueRange{});
+}
+
+void kiln::checkIndices(OpBuilder &b, Location loc, Operation *op,
+                        Value indices, Value data, ArrayRef<int64_t> dims) {
+  // Constant indices were checked when compiling (the ops' verifiers).
+  if (onnx::getConstantInts(indices))
+    return;
+  auto type = cast<RankedTensorType>(data.getType());
+  SmallVector<Value> bounds;
+  for (int64_t d : dims)
+    bounds.push_back(type.isDynamicDim(d)
+                         ? (Value)tensor::DimOp::create(b, loc, data, d)
+                         : (Value)arith::ConstantIndexOp::create(
+                               b, loc, type.getDimSize(d)));
+  reportOutOfRange(b, loc, op, indices, bounds);
 }

@@ -176,6 +176,30 @@ mlir::Value mulV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
 mlir::Value divV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
+/// The run's status (an i32 alloca at the function's entry, marked
+/// `kiln.status`, starting at 0): checks made while the model runs write
+/// the first error there, and kiln-sequence-outputs makes the function
+/// return it (P_run passes it on).
+constexpr llvm::StringLiteral kStatusAttr = "kiln.status";
+mlir::Value statusSlot(mlir::OpBuilder &b, mlir::Operation *op);
+/// Records KILN_ERROR_OUT_OF_RANGE in the run's status when an entry of
+/// `indices` (read at run time) lies outside [-n, n): n is bounds[0], or,
+/// with several bounds, bounds[k] for entries at position k of the last dim
+/// (GatherND's index tuples). The lowerings still clamp every index, so
+/// memory is never read or written out of bounds either way.
+void reportOutOfRange(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Operation *op, mlir::Value indices,
+                      llvm::ArrayRef<mlir::Value> bounds);
+/// reportOutOfRange for indices into `data`'s dims `dims` (one dim: every
+/// index addresses it; several: a tuple's entries address them in order),
+/// unless the indices are a constant (checked when compiling).
+void checkIndices(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
+                  mlir::Value indices, mlir::Value data,
+                  llvm::ArrayRef<int64_t> dims);
+/// `y`, or 1 where an integer division x / y would trap (y == 0, and
+/// INT_MIN / -1): for remainders and quotients that must not raise SIGFPE.
+mlir::Value safeDivisor(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                        mlir::Value y);
 mlir::Value maxV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
 mlir::Value minV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,

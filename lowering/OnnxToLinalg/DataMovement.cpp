@@ -1192,6 +1192,7 @@ struct GatherPattern : OnnxPattern<kop::GatherOp> {
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     Value data = op.getData();
     Location loc = op.getLoc();
+    checkIndices(rewriter, loc, op, op.getIndices(), data, {axis});
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{op.getIndices()},
         ValueRange{emptyTensor(rewriter, loc, type, sizes)}, maps, iters,

@@ -245,9 +245,11 @@ BODY(ModOp) {
   Value x = a[0], y = a[1];
   if (isF(x))
     return arith::RemFOp::create(b, l, x, y);
+  // A zero divisor gives 0 (never a trap; see safeDivisor).
+  Value safe = safeDivisor(b, l, x, y);
   if (x.getType().isUnsignedInteger())
-    return arith::RemUIOp::create(b, l, x, y);
-  Value r = arith::RemSIOp::create(b, l, x, y);
+    return arith::RemUIOp::create(b, l, x, safe);
+  Value r = arith::RemSIOp::create(b, l, x, safe);
   if (op.getFmod())
     return r;
   // Python-style: the result takes the divisor's sign.

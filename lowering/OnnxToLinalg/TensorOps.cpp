@@ -218,6 +218,7 @@ struct GatherElementsPattern : OnnxPattern<kop::GatherElementsOp> {
     if (dim == 0)
       return rewriter.notifyMatchFailure(op, "gathering from an empty axis");
     Value data = op.getData();
+    checkIndices(rewriter, op.getLoc(), op, op.getIndices(), data, {axis});
     Value dynDim = dataType.isDynamicDim(axis)
                        ? (Value)tensor::DimOp::create(rewriter, op.getLoc(),
                                                       data, axis)
@@ -268,6 +269,7 @@ template <typename OpTy> struct ScatterPattern : OnnxPattern<OpTy> {
     if (dim == 0)
       return rewriter.notifyMatchFailure(op, "scattering into an empty axis");
     Location loc = op.getLoc();
+    checkIndices(rewriter, loc, op, op.getIndices(), op.getData(), {axis});
     Value dynDim = dataType.isDynamicDim(axis)
                        ? (Value)tensor::DimOp::create(rewriter, loc,
                                                       op.getData(), axis)
@@ -350,6 +352,10 @@ struct GatherNDPattern : OnnxPattern<kop::GatherNDOp> {
       return success();
     Location loc = op.getLoc();
     Value data = op.getData(), indices = op.getIndices();
+    SmallVector<int64_t> tupleDims;
+    for (int64_t t = 0; t < k; ++t)
+      tupleDims.push_back(batch + t);
+    checkIndices(rewriter, loc, op, indices, data, tupleDims);
     Value y = generateTensor(
         rewriter, loc, type,
         [&](OpBuilder &b, Location l, ArrayRef<Value> ivs) -> Value {
@@ -381,6 +387,8 @@ struct ScatterNDPattern : OnnxPattern<kop::ScatterNDOp> {
     }
     Location loc = op.getLoc();
     StringRef reduction = op.getReduction();
+    checkIndices(rewriter, loc, op, op.getIndices(), op.getData(),
+                 llvm::to_vector(llvm::seq<int64_t>(0, k)));
     Value init = bufferization::AllocTensorOp::create(
         rewriter, loc, dataType, ValueRange{}, op.getData());
     SmallVector<Value> lbs(updType.getRank(), indexConst(rewriter, loc, 0)),

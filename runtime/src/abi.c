@@ -27,6 +27,9 @@ const char *kiln_status_string(int32_t status) {
     return "unsupported feature or data type";
   case KILN_ERROR_NEEDS_INPUTS:
     return "the model's sizes depend on input values (use P_shapes_of)";
+  case KILN_ERROR_OUT_OF_RANGE:
+    return "an index or sequence position out of range, or an empty optional "
+           "read";
   default:
     return "unknown error";
   }

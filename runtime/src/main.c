@@ -83,11 +83,14 @@ static int parse_count(const char *s, int *out) {
   return 0;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char *msg, size_t msg_size) {
+/* mkdir -p; `created` (created_size bytes) gets the outermost folder it
+ * made, "" when it made none. */
+static int make_dirs(const char *dir, char *msg, size_t msg_size,
+                     char *created, size_t created_size) {
   char buf[4096];
   size_t len = strlen(dir), i;
   struct stat st;
+  created[0] = '\0';
   if (len == 0 || len >= sizeof buf) {
     snprintf(msg, msg_size, "invalid output directory '%s'", dir);
     return -1;
@@ -99,10 +102,13 @@ static int make_dirs(const char *dir, char *msg, size_t msg_size) {
     if (buf[i - 1] == '/')
       continue;
     buf[i] = '\0';
-    if (mkdir(buf, 0777) != 0) {
+    if (mkdir(buf, 0777) == 0) {
+      if (!created[0])
+        snprintf(created, created_size, "%s", buf);
+    } else {
       int e = errno;
       if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(msg, msg_size, "cannot create output directory '%s': %s",
+        snprintf(msg, msg_size, "cannot create output directory '%.900s': %s",
                  buf, e == EEXIST ? "not a directory" : strerror(e));
         return -1;
       }
@@ -114,6 +120,26 @@ static int make_dirs(const char *dir, char *msg, size_t msg_size) {
     return -1;
   }
   return 0;
+}
+
+/* Removes the folders make_dirs made for `dir` (from `dir` up to
+ * `created`) where they are still empty: a failed run leaves nothing. */
+static void remove_made_dirs(const char *dir, const char *created) {
+  char buf[4096];
+  size_t len = strlen(dir), top = strlen(created);
+  if (!created[0] || len >= sizeof buf || top > len ||
+      strncmp(dir, created, top) != 0)
+    return;
+  memcpy(buf, dir, len + 1);
+  while (len >= top) {
+    while (len > top && buf[len - 1] == '/')
+      buf[--len] = '\0';
+    if (rmdir(buf) != 0 || len == top)
+      return;
+    while (len > top && buf[len - 1] != '/')
+      --len;
+    buf[len] = '\0';
+  }
 }
 
 static double now_ms(void) {
@@ -281,6 +307,7 @@ int main(int argc, char **argv) {
   const char *ext = "pb";
   int format = KILN_FORMAT_PB;
   int bench = 0, info = 0, i, n_pos = 0, only_pos = 0, status = 1;
+  char made_dir[4096] = "";
   const char **pos = NULL;
   kiln_tensor *ins = NULL, *outs = NULL;
   kiln_sequence *seqs = NULL; /* the inputs', then the outputs' */
@@ -514,7 +541,7 @@ int main(int argc, char **argv) {
     }
   }
 
-  if (make_dirs(out_dir, err, sizeof err) != 0) {
+  if (make_dirs(out_dir, err, sizeof err, made_dir, sizeof made_dir) != 0) {
     fail("%s", err);
     goto done;
   }
@@ -665,6 +692,8 @@ int main(int argc, char **argv) {
   status = 0;
 
 done:
+  if (status != 0)
+    remove_made_dirs(out_dir, made_dir);
   if (tmp) {
     for (k = 0; k < m->num_outputs; ++k) {
       if (tmp[k]) {

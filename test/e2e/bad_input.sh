@@ -467,6 +467,92 @@ else
   FAILED+=(exe_values_setup)
 fi
 
+# Indices read at run time out of range (Gather, GatherElements, GatherND,
+# ScatterND): the run fails with KILN_ERROR_OUT_OF_RANGE, never reading or
+# writing out of bounds; an index in range runs. Integer division and
+# remainder by zero, and INT_MIN / -1, do not trap (they give 0 / wrap).
+RT=$WORK/cases/runtime_values
+mkdir -p "$RT"
+if "$PY" - "$RT" <<'PYEOF'
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+d = sys.argv[1]
+F, I = TensorProto.FLOAT, TensorProto.INT64
+def save(name, node, ins, out):
+    g = helper.make_graph([node], name, ins, [out])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, "%s/%s.onnx" % (d, name))
+vi = helper.make_tensor_value_info
+save("gather", helper.make_node("Gather", ["x", "i"], ["y"], name="gather"),
+     [vi("x", F, [4, 3]), vi("i", I, [2])], vi("y", F, [2, 3]))
+save("gather_elements",
+     helper.make_node("GatherElements", ["x", "i"], ["y"], name="ge", axis=1),
+     [vi("x", F, [4, 3]), vi("i", I, [4, 3])], vi("y", F, [4, 3]))
+save("gather_nd", helper.make_node("GatherND", ["x", "i"], ["y"], name="gnd"),
+     [vi("x", F, [4, 3]), vi("i", I, [2, 2])], vi("y", F, [2]))
+save("scatter_nd",
+     helper.make_node("ScatterND", ["x", "i", "u"], ["y"], name="snd"),
+     [vi("x", F, [4, 3]), vi("i", I, [2, 1]), vi("u", F, [2, 3])], vi("y", F, [4, 3]))
+save("div", helper.make_node("Div", ["a", "b"], ["y"], name="div"),
+     [vi("a", TensorProto.INT32, [4]), vi("b", TensorProto.INT32, [4])],
+     vi("y", TensorProto.INT32, [4]))
+save("mod", helper.make_node("Mod", ["a", "b"], ["y"], name="mod"),
+     [vi("a", TensorProto.INT32, [4]), vi("b", TensorProto.INT32, [4])],
+     vi("y", TensorProto.INT32, [4]))
+np.save(d + "/x.npy", np.arange(12, dtype=np.float32).reshape(4, 3))
+np.save(d + "/u.npy", np.ones((2, 3), np.float32))
+np.save(d + "/i_ok.npy", np.array([3, -4], np.int64))
+np.save(d + "/i_bad.npy", np.array([1, 1 << 40], np.int64))
+np.save(d + "/i_neg.npy", np.array([1, -5], np.int64))
+np.save(d + "/ie_ok.npy", np.zeros((4, 3), np.int64))
+np.save(d + "/ie_bad.npy", np.full((4, 3), 3, np.int64))
+np.save(d + "/ind_ok.npy", np.array([[3, 2], [0, -3]], np.int64))
+np.save(d + "/ind_bad.npy", np.array([[3, 3], [0, 0]], np.int64))
+np.save(d + "/isn_ok.npy", np.array([[0], [3]], np.int64))
+np.save(d + "/isn_bad.npy", np.array([[0], [4]], np.int64))
+np.save(d + "/num.npy", np.array([7, -7, -2**31, 5], np.int32))
+np.save(d + "/den.npy", np.array([0, 0, -1, 2], np.int32))
+PYEOF
+then
+  runs_ok() { # NAME CMD...: CMD exits 0
+    local name=$1
+    shift
+    if "$@" >"$WORK/cases/$name.log" 2>&1; then
+      echo "PASS $name: runs"
+      PASSED=$((PASSED + 1))
+    else
+      echo "FAIL $name: exit status $? from $*"
+      head -n 3 "$WORK/cases/$name.log" | sed 's/^/    | /'
+      FAILED+=("$name")
+    fi
+  }
+  for m in gather gather_elements gather_nd scatter_nd div mod; do
+    "$KILN" compile "$RT/$m.onnx" -o "$RT/$m" 2>"$RT/$m.err" ||
+      { echo "FAIL exe_index_setup: $m does not compile: $(head -1 "$RT/$m.err")"; FAILED+=(exe_index_setup); }
+  done
+  runs_ok exe_gather_index_in_range "$RT/gather" "$RT/x.npy" "$RT/i_ok.npy" --output-dir "$RT/o1"
+  for c in "gather i_bad" "gather i_neg" "gather_elements ie_bad" "gather_nd ind_bad"; do
+    set -- $c
+    expect_error "exe_${1}_index_out_of_range_${2}" --absent "$RT/$1_$2.out" \
+      --match "model '.*' failed: .*range.*\(status 10\)" -- \
+      "$RT/$1" "$RT/x.npy" "$RT/$2.npy" --output-dir "$RT/$1_$2.out"
+  done
+  runs_ok exe_gather_elements_index_in_range "$RT/gather_elements" "$RT/x.npy" "$RT/ie_ok.npy" --output-dir "$RT/o2"
+  runs_ok exe_gather_nd_index_in_range "$RT/gather_nd" "$RT/x.npy" "$RT/ind_ok.npy" --output-dir "$RT/o3"
+  runs_ok exe_scatter_nd_index_in_range "$RT/scatter_nd" "$RT/x.npy" "$RT/isn_ok.npy" "$RT/u.npy" --output-dir "$RT/o4"
+  expect_error exe_scatter_nd_index_out_of_range --absent "$RT/snd.out" \
+    --match "failed: .*range.*\(status 10\)" -- \
+    "$RT/scatter_nd" "$RT/x.npy" "$RT/isn_bad.npy" "$RT/u.npy" --output-dir "$RT/snd.out"
+  runs_ok exe_integer_div_by_zero "$RT/div" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o5"
+  runs_ok exe_integer_mod_by_zero "$RT/mod" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o6"
+else
+  echo "FAIL exe_index_setup: could not write the models"
+  FAILED+=(exe_index_setup)
+fi
+
 # Output folders that cannot be made or written.
 d=$(fresh exe_output_dir_parent_is_file)
 printf 'x\n' >"$d/file"

@@ -14,7 +14,9 @@
  * use from two threads at once; bare-metal models have none, and NULL is
  * KILN_ERROR_INVALID_ARGUMENT there). Input, output and arena buffers must not
  * overlap one another (the compiled code relies on it). P_run performs no heap allocation and
- * returns KILN_OK or an error code; it never aborts.
+ * returns KILN_OK or an error code; it never aborts. (Indices a model reads
+ * at run time are clamped into range, and one that was out of range makes
+ * P_run return KILN_ERROR_OUT_OF_RANGE.)
  *
  * A dynamic model (compiled with a symbolic dimension left symbolic; its
  * P_info.num_dims > 0) defines instead of P_run:
@@ -89,8 +91,10 @@ typedef enum kiln_status {
   KILN_ERROR_UNSUPPORTED = 8,      /* e.g. a data type the runtime lacks */
   KILN_ERROR_NEEDS_INPUTS = 9,     /* P_shapes of a model whose sizes depend
                                       on input values: call P_shapes_of */
-  KILN_ERROR_OUT_OF_RANGE = 10,    /* a sequence position out of range, or
-                                      the value of an empty optional read */
+  KILN_ERROR_OUT_OF_RANGE = 10,    /* an index read at run time (Gather,
+                                      ScatterND, ...) or a sequence position
+                                      out of range, or the value of an empty
+                                      optional read */
 } kiln_status;
 
 /* ONNX TensorProto.DataType codes used for element types. */
