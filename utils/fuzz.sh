@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Builds the runtime's libFuzzer targets (test/fuzz/) with clang-22 and
-# -fsanitize=fuzzer,address,undefined, and runs each for a bounded time.
+# Builds Kiln's libFuzzer targets (test/fuzz/) with clang-22 and
+# -fsanitize=fuzzer,address,undefined, and runs each for a bounded time:
+#   fuzz_tensor_file, fuzz_sequence_file, fuzz_sequence_ops  the runtime
+#       (its sources compiled here directly);
+#   fuzz_import  the importer, dialect verifiers and shape inference, from a
+#       separate instrumented CMake build (-DKILN_FUZZ=ON) in $OUT/importer
+#       (a few minutes the first time; ccache makes it quick after).
 #
-#   bash utils/fuzz.sh [SECONDS]        (default 60 per target)
+#   bash utils/fuzz.sh [SECONDS] [TARGET...]   (default 60 s, every target)
 #
 # Seeds: the tensors of the ONNX backend test data (Debian's libonnx-testdata,
-# .pb tensors, sequences and optionals) and the examples' inputs, plus every
-# earlier finding kept in test/fuzz/regressions/<target>/ (replayed first).
+# .pb tensors, sequences and optionals), its small models and the
+# hostile-model corpus (utils/hostile_models.py) for the importer, the
+# examples' inputs, plus every earlier finding kept in
+# test/fuzz/regressions/<target>/ (replayed first).
 # A crash, a sanitizer report, a leak or a timeout fails the run; the input
 # that caused it is written to build/fuzz/artifacts/<target>/: add it to
 # test/fuzz/regressions/<target>/ with the fix. Prints a table of executions
@@ -15,14 +22,30 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_EACH=${1:-60}
+shift || true
 OUT=${KILN_FUZZ_DIR:-$ROOT/build/fuzz}
 CC=${KILN_FUZZ_CC:-clang-22}
+CXX=${KILN_FUZZ_CXX:-clang++-22}
+PY=${KILN_PYTHON:-/usr/bin/python3}
 DATA=/usr/share/libonnx-testdata/data
-TARGETS=(fuzz_tensor_file fuzz_sequence_file fuzz_sequence_ops)
+TARGETS=("$@")
+((${#TARGETS[@]})) ||
+  TARGETS=(fuzz_tensor_file fuzz_sequence_file fuzz_sequence_ops fuzz_import)
 
 mkdir -p "$OUT"
 RUNTIME=(abi.c status.c tensor_io.c sequence_io.c sequence.c)
 for t in "${TARGETS[@]}"; do
+  if [[ $t == fuzz_import ]]; then
+    cmake -G Ninja -S "$ROOT" -B "$OUT/importer" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DKILN_FUZZ=ON \
+      >"$OUT/importer.configure.log" 2>&1 ||
+      { echo "fuzz: configuring the importer build failed (see $OUT/importer.configure.log)"; exit 1; }
+    ninja -C "$OUT/importer" -j "${KILN_JOBS:-2}" kiln-fuzz-import \
+      >"$OUT/importer.build.log" 2>&1 ||
+      { tail -n 20 "$OUT/importer.build.log"; echo "fuzz: building kiln-fuzz-import failed"; exit 1; }
+    cp "$OUT/importer/bin/kiln-fuzz-import" "$OUT/fuzz_import"
+    continue
+  fi
   "$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -I"$ROOT/runtime/include" -I"$ROOT/runtime/src" \
     "$ROOT/test/fuzz/$t.c" "${RUNTIME[@]/#/$ROOT/runtime/src/}" -lm \
@@ -33,7 +56,7 @@ done
 # optional file of the backend data.
 seeds=$OUT/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/tensors" "$seeds/sequences" "$seeds/ops"
+mkdir -p "$seeds/tensors" "$seeds/sequences" "$seeds/ops" "$seeds/models"
 if [[ -d $DATA ]]; then
   find "$DATA/node" -name 'input_*.pb' -size -4k | sort >"$OUT/seed_list" || true
   n=0
@@ -47,10 +70,24 @@ if [[ -d $DATA ]]; then
   done
 fi
 cp "$ROOT"/examples/tinynet/input_0.pb "$seeds/tensors/tinynet_input_0" 2>/dev/null || true
+if [[ " ${TARGETS[*]} " == *" fuzz_import "* ]]; then
+  # Small models of every kind, and the hostile corpus (without the
+  # 10,000-node chain, which is slow to mutate).
+  if [[ -d $DATA ]]; then
+    find "$DATA/node" -name model.onnx -size -2k | sort >"$OUT/model_list" || true
+    n=0
+    while read -r f && ((n++ < 300)); do
+      cp "$f" "$seeds/models/$n.onnx"
+    done <"$OUT/model_list"
+  fi
+  "$PY" "$ROOT/utils/hostile_models.py" "$OUT/hostile" >/dev/null 2>&1 &&
+    find "$OUT/hostile" -name '*.onnx' ! -name 'chain_of_10000.onnx' \
+      -exec cp {} "$seeds/models/" \; || true
+fi
 head -c 256 /dev/urandom >"$seeds/ops/random" 2>/dev/null || printf 'seed' >"$seeds/ops/random"
 
 declare -A corpus=([fuzz_tensor_file]=tensors [fuzz_sequence_file]=sequences
-                   [fuzz_sequence_ops]=ops)
+                   [fuzz_sequence_ops]=ops [fuzz_import]=models)
 status=0
 printf '%-22s %10s %8s  %s\n' target executions seconds result
 for t in "${TARGETS[@]}"; do
@@ -63,7 +100,7 @@ for t in "${TARGETS[@]}"; do
   log=$OUT/$t.log
   rc=0
   ASAN_OPTIONS=detect_leaks=1 "$OUT/$t" -max_total_time="$SECONDS_EACH" \
-    -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -timeout=10 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$artifacts" "${dirs[@]}" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   if ((rc == 0)); then
@@ -74,5 +111,5 @@ for t in "${TARGETS[@]}"; do
   fi
   printf '%-22s %10s %8s  %s\n' "$t" "${execs:-?}" "$SECONDS_EACH" "$result"
 done
-rm -f /tmp/kiln_fuzz_in.* /tmp/kiln_fuzz_out.*
+rm -f /tmp/kiln_fuzz_in.* /tmp/kiln_fuzz_out.* /tmp/kiln_fuzz_import.*
 exit $status

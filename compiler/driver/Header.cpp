@@ -27,8 +27,15 @@ static std::string shapeText(const ModelSignature &sig,
 /// How a value is passed: a dense buffer, or the runtime's kiln_sequence.
 static std::string kindText(const ModelSignature &sig,
                             const TensorSignature &t) {
+  // An element's dims are sizes or -1 (any size): not symbolic dims.
+  std::string dims;
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    dims += (i ? "," : "") +
+            (t.shape[i] >= 0 ? std::to_string(t.shape[i]) : std::string("?"));
   std::string elem = std::string(elementTypeName(t.onnxType)) +
-                     (t.rank < 0 ? "" : shapeText(sig, t.shape));
+                     (t.rank < 0 ? "" : "[" + dims + "]");
+  if (t.kind == KILN_KIND_TENSOR)
+    elem = std::string(elementTypeName(t.onnxType)) + shapeText(sig, t.shape);
   switch (t.kind) {
   case KILN_KIND_SEQUENCE:
     return "seq(" + elem + "), a kiln_sequence";

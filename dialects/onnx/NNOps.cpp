@@ -682,7 +682,7 @@ LogicalResult RoiAlignOp::inferShapes() {
   auto x = ranked(getX()), r = ranked(getRois());
   setResult(*this,
             {r ? r.getDimSize(0) : kDyn, x ? x.getDimSize(1) : kDyn,
-             getOutputHeight(), getOutputWidth()},
+             (int64_t)getOutputHeight(), (int64_t)getOutputWidth()},
             elemOf(getX()));
   return success();
 }

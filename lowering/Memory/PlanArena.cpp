@@ -298,7 +298,7 @@ LogicalResult PlanArenaPass::plan(func::FuncOp func) {
         return WalkResult::interrupt();
       }
     }
-    int64_t bytes = byteSize(t);
+    int64_t bytes = t.hasStaticShape() ? byteSize(t) : 0;
     Buffer b;
     if (!t.hasStaticShape()) {
       int64_t unbounded = 0;
