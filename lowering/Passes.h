@@ -58,6 +58,9 @@ void populateControlFlowPatterns(mlir::RewritePatternSet &patterns);
 /// when it can, or for other ops.
 std::optional<std::string> controlFlowLimit(mlir::Operation *op);
 void populateSequencePatterns(mlir::RewritePatternSet &patterns);
+/// The runtime function that starts a run of a model with run-time
+/// sequences; its call at a function's entry is the run's handle.
+constexpr llvm::StringLiteral kRunBegin = "kiln_run_begin";
 /// The end of convert-onnx-to-linalg for sequences and optionals: their
 /// types become the runtime's handles (!llvm.ptr; an optional tensor its
 /// tensor), and main_graph's sequence results are marked `kiln.sequence`

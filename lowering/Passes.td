@@ -352,10 +352,15 @@ def SequenceOutputs : Pass<"kiln-sequence-outputs", "::mlir::ModuleOp"> {
     argument in the outputs' place (inputs, then outputs in order): the
     caller's kiln_sequence, which `kiln_seq_export` fills before the
     function returns. The function then returns the run's status
-    (`kiln_run_end`, i32), which the entry point passes on.
+    (`kiln_run_end`, i32), which the entry point passes on. A function with a
+    status slot (an i32 alloca marked `kiln.status`, where run-time checks
+    such as indices out of range record an error) returns it too: the run's
+    error first, else the slot's.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def WriteOutputsInPlace : Pass<"kiln-write-outputs-in-place", "::mlir::func::FuncOp"> {

@@ -5,7 +5,9 @@
 // its sequence outputs as handles after buffer-results-to-out-params. Each
 // becomes an argument in its output's place (the caller's kiln_sequence),
 // filled by kiln_seq_export before the return; the function then returns
-// kiln_run_end's status, which the entry point passes on.
+// kiln_run_end's status, which the entry point passes on. A function with a
+// status slot (`kiln.status`: checks made while it runs, e.g. indices out of
+// range) returns the first error of the two.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
@@ -22,7 +24,6 @@ namespace kiln {
 
 namespace {
 
-constexpr StringLiteral kRunBegin = "kiln_run_begin";
 
 func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
@@ -46,7 +47,7 @@ Value firstError(OpBuilder &b, Location loc, Value status, Value slot) {
 }
 
 /// Makes `func` (no results) return the status its slot holds.
-void returnStatus(func::FuncOp func, Value slot, Value) {
+void returnStatus(func::FuncOp func, Value slot) {
   OpBuilder b(func.getContext());
   func.walk([&](func::ReturnOp ret) {
     b.setInsertionPoint(ret);
@@ -71,7 +72,7 @@ struct SequenceOutputsPass
       Block &entry = func.getBody().front();
       Value run;
       for (Operation &o : entry)
-        if (auto c = dyn_cast<func::CallOp>(o); c && c.getCallee() == kRunBegin)
+        if (auto c = dyn_cast<func::CallOp>(o); c && c.getCallee() == kiln::kRunBegin)
           run = c.getResult(0);
       struct Out {
         unsigned result;
@@ -96,7 +97,7 @@ struct SequenceOutputsPass
           slot = o.getResult(0);
       if (!run && outs.empty()) {
         if (slot && func.getNumResults() == 0)
-          returnStatus(func, slot, Value());
+          returnStatus(func, slot);
         continue;
       }
       auto numInputs = func->getAttrOfType<IntegerAttr>("kiln.num_inputs");
@@ -110,7 +111,7 @@ struct SequenceOutputsPass
         b.setInsertionPointToStart(&entry);
         run = func::CallOp::create(
                   b, func.getLoc(),
-                  declare(module, kRunBegin, b.getFunctionType({}, {ptr})),
+                  declare(module, kiln::kRunBegin, b.getFunctionType({}, {ptr})),
                   ValueRange{})
                   .getResult(0);
       }

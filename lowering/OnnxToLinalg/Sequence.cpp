@@ -143,7 +143,6 @@ struct ConcatFromSequencePattern
 // Run-time sequences
 //===----------------------------------------------------------------------===//
 
-constexpr StringLiteral kRunBegin = "kiln_run_begin";
 constexpr StringLiteral kStagingAttr = "kiln.staging";
 constexpr int64_t kMaxRank = 8;
 
@@ -175,11 +174,11 @@ Value runOf(OpBuilder &b, Operation *op) {
   auto func = op->getParentOfType<func::FuncOp>();
   Block &entry = func.getBody().front();
   for (Operation &o : entry)
-    if (auto c = dyn_cast<func::CallOp>(o); c && c.getCallee() == kRunBegin)
+    if (auto c = dyn_cast<func::CallOp>(o); c && c.getCallee() == kiln::kRunBegin)
       return c.getResult(0);
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToStart(&entry);
-  return call(b, func.getLoc(), op, kRunBegin, {}, {ptrType(b.getContext())});
+  return call(b, func.getLoc(), op, kiln::kRunBegin, {}, {ptrType(b.getContext())});
 }
 
 /// Eight int64 slots at the function's entry for the dims a call passes.
@@ -294,28 +293,42 @@ Type seqElemType(Type seq) {
   return cast<kop::SeqType>(seq).getElementType().getElementType();
 }
 
-struct SequenceEmptyRuntime : OpRewritePattern<kop::SequenceEmptyOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(kop::SequenceEmptyOp op,
+/// A sequence producer that must exist at run time (needsRuntime) becomes
+/// the handle `build` makes.
+template <typename OpTy>
+struct SequenceProducerRuntime : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     if (!needsRuntime(op.getResult()))
       return rewriter.notifyMatchFailure(op, "known at compile time");
-    Value h = emptyAtRunTime(rewriter, op.getLoc(), op,
-                             seqElemType(op.getType()), false);
+    Value h = build(op, rewriter);
+    if (!h)
+      return rewriter.notifyMatchFailure(op, "an element of unknown rank");
     rewriter.replaceOp(op, fromHandle(rewriter, op.getLoc(), h, op.getType()));
     return success();
   }
+  /// The handle, or null where a tensor's rank is unknown.
+  virtual Value build(OpTy op, PatternRewriter &rewriter) const = 0;
 };
 
-struct SequenceConstructRuntime : OpRewritePattern<kop::SequenceConstructOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(kop::SequenceConstructOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!needsRuntime(op.getResult()))
-      return rewriter.notifyMatchFailure(op, "known at compile time");
+struct SequenceEmptyRuntime : SequenceProducerRuntime<kop::SequenceEmptyOp> {
+  using SequenceProducerRuntime::SequenceProducerRuntime;
+  Value build(kop::SequenceEmptyOp op,
+              PatternRewriter &rewriter) const override {
+    return emptyAtRunTime(rewriter, op.getLoc(), op, seqElemType(op.getType()),
+                          false);
+  }
+};
+
+struct SequenceConstructRuntime
+    : SequenceProducerRuntime<kop::SequenceConstructOp> {
+  using SequenceProducerRuntime::SequenceProducerRuntime;
+  Value build(kop::SequenceConstructOp op,
+              PatternRewriter &rewriter) const override {
     for (Value v : op.getInputs())
       if (!isa<RankedTensorType>(v.getType()))
-        return rewriter.notifyMatchFailure(op, "an element of unknown rank");
+        return Value();
     Location loc = op.getLoc();
     Value h = emptyAtRunTime(rewriter, loc, op, seqElemType(op.getType()),
                              false);
@@ -323,32 +336,25 @@ struct SequenceConstructRuntime : OpRewritePattern<kop::SequenceConstructOp> {
       h = insertAtRunTime(rewriter, loc, op,
                           fromHandle(rewriter, loc, h, op.getType()), v,
                           Value());
-    rewriter.replaceOp(op, fromHandle(rewriter, loc, h, op.getType()));
-    return success();
+    return h;
   }
 };
 
-struct SequenceInsertRuntime : OpRewritePattern<kop::SequenceInsertOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(kop::SequenceInsertOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!needsRuntime(op.getResult()))
-      return rewriter.notifyMatchFailure(op, "known at compile time");
+struct SequenceInsertRuntime : SequenceProducerRuntime<kop::SequenceInsertOp> {
+  using SequenceProducerRuntime::SequenceProducerRuntime;
+  Value build(kop::SequenceInsertOp op,
+              PatternRewriter &rewriter) const override {
     if (!isa<RankedTensorType>(op.getTensor().getType()))
-      return rewriter.notifyMatchFailure(op, "a tensor of unknown rank");
-    Value h = insertAtRunTime(rewriter, op.getLoc(), op, op.getInputSequence(),
-                              op.getTensor(), op.getPosition());
-    rewriter.replaceOp(op, fromHandle(rewriter, op.getLoc(), h, op.getType()));
-    return success();
+      return Value();
+    return insertAtRunTime(rewriter, op.getLoc(), op, op.getInputSequence(),
+                           op.getTensor(), op.getPosition());
   }
 };
 
-struct SequenceEraseRuntime : OpRewritePattern<kop::SequenceEraseOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(kop::SequenceEraseOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!needsRuntime(op.getResult()))
-      return rewriter.notifyMatchFailure(op, "known at compile time");
+struct SequenceEraseRuntime : SequenceProducerRuntime<kop::SequenceEraseOp> {
+  using SequenceProducerRuntime::SequenceProducerRuntime;
+  Value build(kop::SequenceEraseOp op,
+              PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     bool hasPos = !isNone(op.getPosition());
     Value args[] = {runOf(rewriter, op),
@@ -356,10 +362,8 @@ struct SequenceEraseRuntime : OpRewritePattern<kop::SequenceEraseOp> {
                     hasPos ? positionOf(rewriter, loc, op.getPosition())
                            : i64Const(rewriter, loc, 0),
                     i32Const(rewriter, loc, hasPos)};
-    Value h = call(rewriter, loc, op, "kiln_seq_erase", args,
-                   {ptrType(getContext())});
-    rewriter.replaceOp(op, fromHandle(rewriter, loc, h, op.getType()));
-    return success();
+    return call(rewriter, loc, op, "kiln_seq_erase", args,
+                {ptrType(rewriter.getContext())});
   }
 };
 
@@ -559,7 +563,6 @@ struct SequenceMapPattern : OpRewritePattern<kop::SequenceMapOp> {
   LogicalResult matchAndRewrite(kop::SequenceMapOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
     auto i64Scalar = RankedTensorType::get({}, rewriter.getI64Type());
     Value length = makeOnnx<kop::SequenceLengthOp>(
         rewriter, loc, i64Scalar, {op.getInputSequence()}, {});
@@ -603,7 +606,6 @@ struct SequenceMapPattern : OpRewritePattern<kop::SequenceMapOp> {
       next.push_back(makeOnnx<kop::SequenceInsertOp>(
           rewriter, loc, acc.getType(), {acc, v, noValue(rewriter, loc)}, {}));
     scf::YieldOp::create(rewriter, loc, next);
-    (void)ctx;
     rewriter.replaceOp(op, loop.getResults());
     return success();
   }
@@ -641,7 +643,7 @@ void kiln::lowerSequenceTypes(ModuleOp module) {
     bool hasRun = !f.isExternal() &&
                   llvm::any_of(f.getBody().front(), [](Operation &o) {
                     auto c = dyn_cast<func::CallOp>(o);
-                    return c && c.getCallee() == kRunBegin;
+                    return c && c.getCallee() == kiln::kRunBegin;
                   });
     if (any || hasRun)
       f->setAttr("kiln.num_inputs",

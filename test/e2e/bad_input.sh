@@ -216,6 +216,23 @@ expect_error() {
   return 1
 }
 
+# expect_ok NAME CMD...: CMD must succeed (within the timeout); the first
+# lines of its output are shown when it does not.
+expect_ok() {
+  local name=$1
+  shift
+  local rc=0
+  timeout "$TIMEOUT" "$@" >"$WORK/cases/$name.log" 2>&1 </dev/null || rc=$?
+  if ((rc == 0)); then
+    echo "PASS $name: succeeds"
+    PASSED=$((PASSED + 1))
+  else
+    echo "FAIL $name: exit status $rc from $*"
+    head -n 5 "$WORK/cases/$name.log" | sed 's/^/    | /'
+    FAILED+=("$name")
+  fi
+}
+
 # fresh NAME: a new empty folder $WORK/cases/NAME.d for a case to write into.
 fresh() {
   local d=$WORK/cases/$1.d
@@ -517,37 +534,25 @@ np.save(d + "/num.npy", np.array([7, -7, -2**31, 5], np.int32))
 np.save(d + "/den.npy", np.array([0, 0, -1, 2], np.int32))
 PYEOF
 then
-  runs_ok() { # NAME CMD...: CMD exits 0
-    local name=$1
-    shift
-    if "$@" >"$WORK/cases/$name.log" 2>&1; then
-      echo "PASS $name: runs"
-      PASSED=$((PASSED + 1))
-    else
-      echo "FAIL $name: exit status $? from $*"
-      head -n 3 "$WORK/cases/$name.log" | sed 's/^/    | /'
-      FAILED+=("$name")
-    fi
-  }
   for m in gather gather_elements gather_nd scatter_nd div mod; do
     "$KILN" compile "$RT/$m.onnx" -o "$RT/$m" 2>"$RT/$m.err" ||
       { echo "FAIL exe_index_setup: $m does not compile: $(head -1 "$RT/$m.err")"; FAILED+=(exe_index_setup); }
   done
-  runs_ok exe_gather_index_in_range "$RT/gather" "$RT/x.npy" "$RT/i_ok.npy" --output-dir "$RT/o1"
+  expect_ok exe_gather_index_in_range "$RT/gather" "$RT/x.npy" "$RT/i_ok.npy" --output-dir "$RT/o1"
   for c in "gather i_bad" "gather i_neg" "gather_elements ie_bad" "gather_nd ind_bad"; do
     set -- $c
     expect_error "exe_${1}_index_out_of_range_${2}" --absent "$RT/$1_$2.out" \
       --match "model '.*' failed: .*range.*\(status 10\)" -- \
       "$RT/$1" "$RT/x.npy" "$RT/$2.npy" --output-dir "$RT/$1_$2.out"
   done
-  runs_ok exe_gather_elements_index_in_range "$RT/gather_elements" "$RT/x.npy" "$RT/ie_ok.npy" --output-dir "$RT/o2"
-  runs_ok exe_gather_nd_index_in_range "$RT/gather_nd" "$RT/x.npy" "$RT/ind_ok.npy" --output-dir "$RT/o3"
-  runs_ok exe_scatter_nd_index_in_range "$RT/scatter_nd" "$RT/x.npy" "$RT/isn_ok.npy" "$RT/u.npy" --output-dir "$RT/o4"
+  expect_ok exe_gather_elements_index_in_range "$RT/gather_elements" "$RT/x.npy" "$RT/ie_ok.npy" --output-dir "$RT/o2"
+  expect_ok exe_gather_nd_index_in_range "$RT/gather_nd" "$RT/x.npy" "$RT/ind_ok.npy" --output-dir "$RT/o3"
+  expect_ok exe_scatter_nd_index_in_range "$RT/scatter_nd" "$RT/x.npy" "$RT/isn_ok.npy" "$RT/u.npy" --output-dir "$RT/o4"
   expect_error exe_scatter_nd_index_out_of_range --absent "$RT/snd.out" \
     --match "failed: .*range.*\(status 10\)" -- \
     "$RT/scatter_nd" "$RT/x.npy" "$RT/isn_bad.npy" "$RT/u.npy" --output-dir "$RT/snd.out"
-  runs_ok exe_integer_div_by_zero "$RT/div" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o5"
-  runs_ok exe_integer_mod_by_zero "$RT/mod" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o6"
+  expect_ok exe_integer_div_by_zero "$RT/div" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o5"
+  expect_ok exe_integer_mod_by_zero "$RT/mod" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o6"
 else
   echo "FAIL exe_index_setup: could not write the models"
   FAILED+=(exe_index_setup)
@@ -592,17 +597,10 @@ if ! "$PY" "$ROOT/utils/hostile_models.py" "$HOSTILE" >"$WORK/cases/hostile_gen.
 else
   while IFS=$'\t' read -r name expect regex; do
     d=$(fresh "hostile_$name")
-    if [[ $expect == ok ]]; then
-      if timeout "$TIMEOUT" bash -c 'ulimit -v 8000000 && exec "$@"' _ \
-          "$KILN" compile "$HOSTILE/$name.onnx" --emit=obj -o "$d/x.o" \
-          >"$WORK/cases/hostile_$name.log" 2>&1 && [[ -s $d/x.o ]]; then
-        echo "PASS hostile_$name: compiles"
-        PASSED=$((PASSED + 1))
-      else
-        echo "FAIL hostile_$name: a legal model did not compile:"
-        head -n 5 "$WORK/cases/hostile_$name.log" | sed 's/^/    | /'
-        FAILED+=("hostile_$name")
-      fi
+    if [[ $expect == ok ]]; then # a legal model: it compiles
+      expect_ok "hostile_$name" bash -c \
+        'ulimit -v 8000000 && "$0" compile "$1" --emit=obj -o "$2" && test -s "$2"' \
+        "$KILN" "$HOSTILE/$name.onnx" "$d/x.o"
       continue
     fi
     expect_error "hostile_$name" --empty "$d" --match "$regex" -- \
