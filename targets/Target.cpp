@@ -13,6 +13,14 @@ using namespace kiln;
 
 namespace {
 
+#ifdef KILN_HOST_LINK_DRIVER
+// A sanitizer build (KILN_SANITIZE): its host runtime is instrumented, so
+// the compiler that built it links, with the same sanitizers.
+constexpr const char *kHostLinkDriver = KILN_HOST_LINK_DRIVER;
+#else
+constexpr const char *kHostLinkDriver = "cc";
+#endif
+
 struct TargetRow {
   KnownTarget known;
   const char *llvmTriple;
@@ -216,8 +224,14 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
     std::string gnu = info.name;
     if (triple.isARM()) // armv7-linux-gnueabihf -> arm-linux-gnueabihf
       gnu = "arm" + gnu.substr(gnu.find('-'));
-    info.link.driver = isHost ? "cc" : gnu + "-gcc";
+    info.link.driver = isHost ? kHostLinkDriver : gnu + "-gcc";
     info.link.libs = {"-lm", "-pthread"};
+#ifdef KILN_HOST_LINK_FLAGS
+    if (isHost) // e.g. "-fsanitize=address,undefined -fno-sanitize=vptr"
+      for (llvm::StringRef flag :
+           llvm::split(llvm::StringRef(KILN_HOST_LINK_FLAGS), ' '))
+        info.link.libs.push_back(flag.str());
+#endif
   }
   return info;
 }

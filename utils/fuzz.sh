@@ -3,9 +3,9 @@
 # -fsanitize=fuzzer,address,undefined, and runs each for a bounded time:
 #   fuzz_tensor_file, fuzz_sequence_file, fuzz_sequence_ops  the runtime
 #       (its sources compiled here directly);
-#   fuzz_import  the importer, dialect verifiers and shape inference, from a
-#       separate instrumented CMake build (-DKILN_FUZZ=ON) in $OUT/importer
-#       (a few minutes the first time; ccache makes it quick after).
+#   fuzz_import  the importer, dialect verifiers and shape inference, from
+#       the instrumented CMake build utils/sanitize.sh makes (-DKILN_FUZZ=ON,
+#       build/sanitize; a few minutes the first time).
 #
 #   bash utils/fuzz.sh [SECONDS] [TARGET...]   (default 60 s, every target)
 #
@@ -24,6 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_EACH=${1:-60}
 shift || true
 OUT=${KILN_FUZZ_DIR:-$ROOT/build/fuzz}
+SANITIZE_BUILD=${KILN_SANITIZE_DIR:-$ROOT/build/sanitize}
 CC=${KILN_FUZZ_CC:-clang-22}
 CXX=${KILN_FUZZ_CXX:-clang++-22}
 PY=${KILN_PYTHON:-/usr/bin/python3}
@@ -36,14 +37,9 @@ mkdir -p "$OUT"
 RUNTIME=(abi.c status.c tensor_io.c sequence_io.c sequence.c)
 for t in "${TARGETS[@]}"; do
   if [[ $t == fuzz_import ]]; then
-    cmake -G Ninja -S "$ROOT" -B "$OUT/importer" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DKILN_FUZZ=ON \
-      >"$OUT/importer.configure.log" 2>&1 ||
-      { echo "fuzz: configuring the importer build failed (see $OUT/importer.configure.log)"; exit 1; }
-    ninja -C "$OUT/importer" -j "${KILN_JOBS:-2}" kiln-fuzz-import \
-      >"$OUT/importer.build.log" 2>&1 ||
-      { tail -n 20 "$OUT/importer.build.log"; echo "fuzz: building kiln-fuzz-import failed"; exit 1; }
-    cp "$OUT/importer/bin/kiln-fuzz-import" "$OUT/fuzz_import"
+    KILN_SANITIZE_DIR=$SANITIZE_BUILD bash "$ROOT/utils/sanitize.sh" --build kiln-fuzz-import ||
+      { echo "fuzz: building kiln-fuzz-import failed"; exit 1; }
+    cp "$SANITIZE_BUILD/bin/kiln-fuzz-import" "$OUT/fuzz_import"
     continue
   fi
   "$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -171,8 +171,11 @@ struct TriluPattern : OnnxPattern<kop::TriluOp> {
                     return arith::IndexCastOp::create(b, l, i64,
                                                       indexAt(b, l, d));
                   };
-                  Value diff =
-                      arith::SubIOp::create(b, l, at(rank - 1), at(rank - 2));
+                  // Named first: argument evaluation order differs between
+                  // compilers.
+                  Value row = at(rank - 2);
+                  Value col = at(rank - 1);
+                  Value diff = arith::SubIOp::create(b, l, col, row);
                   Value keep = arith::CmpIOp::create(b, l, pred, diff, k);
                   return arith::SelectOp::create(b, l, keep, a[0],
                                                  scalarConstant(b, l, elem, 0));
@@ -546,8 +549,10 @@ Value buildCumSum(OpBuilder &b, Location loc, Value x, int64_t axis,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, ValueRange{x}, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value counts = arith::CmpIOp::create(nb, l, pred, indexAt(nb, l, rank),
-                                             indexAt(nb, l, axis));
+        // Named first: argument evaluation order differs between compilers.
+        Value i = indexAt(nb, l, axis);
+        Value k = indexAt(nb, l, rank);
+        Value counts = arith::CmpIOp::create(nb, l, pred, k, i);
         Value term = arith::SelectOp::create(nb, l, counts, args[0],
                                              scalarConstant(nb, l, elem, 0));
         linalg::YieldOp::create(nb, l, ValueRange{addV(nb, l, args[1], term)});

@@ -487,7 +487,9 @@ fi
 # Indices read at run time out of range (Gather, GatherElements, GatherND,
 # ScatterND): the run fails with KILN_ERROR_OUT_OF_RANGE, never reading or
 # writing out of bounds; an index in range runs. Integer division and
-# remainder by zero, and INT_MIN / -1, do not trap (they give 0 / wrap).
+# remainder by zero, and INT_MIN / -1, do not trap (they give 0 / wrap). A
+# size read at run time (TopK's k) that the op cannot take is refused before
+# the model runs (KILN_ERROR_SHAPE_MISMATCH).
 RT=$WORK/cases/runtime_values
 mkdir -p "$RT"
 if "$PY" - "$RT" <<'PYEOF'
@@ -519,7 +521,12 @@ save("div", helper.make_node("Div", ["a", "b"], ["y"], name="div"),
 save("mod", helper.make_node("Mod", ["a", "b"], ["y"], name="mod"),
      [vi("a", TensorProto.INT32, [4]), vi("b", TensorProto.INT32, [4])],
      vi("y", TensorProto.INT32, [4]))
+save("topk", helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk"),
+     [vi("x", F, [4, 3]), vi("k", I, [1])], vi("v", F, None))
 np.save(d + "/x.npy", np.arange(12, dtype=np.float32).reshape(4, 3))
+np.save(d + "/k_ok.npy", np.array([2], np.int64))
+np.save(d + "/k_big.npy", np.array([4], np.int64))
+np.save(d + "/k_neg.npy", np.array([-1], np.int64))
 np.save(d + "/u.npy", np.ones((2, 3), np.float32))
 np.save(d + "/i_ok.npy", np.array([3, -4], np.int64))
 np.save(d + "/i_bad.npy", np.array([1, 1 << 40], np.int64))
@@ -534,7 +541,7 @@ np.save(d + "/num.npy", np.array([7, -7, -2**31, 5], np.int32))
 np.save(d + "/den.npy", np.array([0, 0, -1, 2], np.int32))
 PYEOF
 then
-  for m in gather gather_elements gather_nd scatter_nd div mod; do
+  for m in gather gather_elements gather_nd scatter_nd div mod topk; do
     "$KILN" compile "$RT/$m.onnx" -o "$RT/$m" 2>"$RT/$m.err" ||
       { echo "FAIL exe_index_setup: $m does not compile: $(head -1 "$RT/$m.err")"; FAILED+=(exe_index_setup); }
   done
@@ -553,6 +560,12 @@ then
     "$RT/scatter_nd" "$RT/x.npy" "$RT/isn_bad.npy" "$RT/u.npy" --output-dir "$RT/snd.out"
   expect_ok exe_integer_div_by_zero "$RT/div" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o5"
   expect_ok exe_integer_mod_by_zero "$RT/mod" "$RT/num.npy" "$RT/den.npy" --output-dir "$RT/o6"
+  expect_ok exe_topk_k_in_range "$RT/topk" "$RT/x.npy" "$RT/k_ok.npy" --output-dir "$RT/o7"
+  for k in k_big k_neg; do
+    expect_error "exe_topk_${k}" --absent "$RT/topk_$k.out" \
+      --match "does not accept these input shapes and values.*\(status 6\)" -- \
+      "$RT/topk" "$RT/x.npy" "$RT/$k.npy" --output-dir "$RT/topk_$k.out"
+  done
 else
   echo "FAIL exe_index_setup: could not write the models"
   FAILED+=(exe_index_setup)
