@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -34,6 +35,11 @@ constexpr int64_t kValueDim = INT64_MIN + 1;
 /// constant but a formula of the symbolic dims (one has no --max-dim),
 /// which main_graph_shapes computes in its place among the computed dims.
 constexpr int64_t kBoundByShapes = -2;
+
+/// A symbol-safe form of the first ONNX node name in `loc` ("" if none;
+/// at most 64 characters), so that outlined functions (parallel tasks, GPU
+/// kernels) name the node they come from.
+std::string symbolNodeName(mlir::Location loc);
 
 /// Patterns lowering each onnx op family to linalg on tensors.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);

@@ -476,7 +476,50 @@ def CheckInlineMath : Pass<"kiln-check-inline-math", "::mlir::ModuleOp"> {
   let options = [
     Option<"targetName", "target", "std::string", "\"this target\"",
            "the target named in the error">,
+    Option<"doublePrecision", "double-precision", "bool", "false",
+           "the FPU does sqrt, absf, fma and copysign on f64 too (GPUs)">,
   ];
+}
+
+def MapToGpu : Pass<"kiln-map-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "run every loop nest of a function on the GPU (gpu.launch)";
+  let description = [{
+    For the NVPTX target, after bufferization and the arena plan, with the
+    linalg ops already parallel loops. Every top-level `scf.parallel`
+    becomes a `gpu.launch` of one thread per iteration: the iterations are
+    numbered in one dimension (blocks of `threads` threads), each thread
+    recovers its indices from its number and runs the body, and threads past
+    the end return. Every other run of top-level ops that reads or writes
+    memory (a sequential loop nest, a store) becomes a launch of one thread,
+    so that no memory is touched by the host. Address computations
+    (constants, views of the arena, weights) stay on the host and reach the
+    kernels as arguments. Each launch names its kernel after its ONNX node
+    and puts it in the one `gpu.module` @kiln_kernels, for
+    `gpu-kernel-outlining`.
+
+    Refused, naming the node: a call (the run-time sequence functions live
+    in the host runtime), host memory (`memref.alloca` outside a loop), a
+    value computed on the device that the host needs.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", "256",
+           "threads per block of a parallel loop's launch">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GpuMathIntrinsics : Pass<"kiln-gpu-math-intrinsics"> {
+  let summary = "the math an NVIDIA GPU does itself, as LLVM intrinsics";
+  let description = [{
+    In a gpu.module, before `convert-gpu-to-nvvm`: f32 and f64 `math.sqrt`,
+    `absf`, `fma` and `copysign` become `llvm.call_intrinsic` of
+    `llvm.sqrt`, `llvm.fabs`, `llvm.fma` and `llvm.copysign`, which the
+    NVPTX backend selects as single instructions. `convert-gpu-to-nvvm`
+    would make them calls into libdevice, which comes with the CUDA toolkit
+    and which Kiln does not need.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // KILN_LOWERING_PASSES_TD

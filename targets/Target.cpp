@@ -54,6 +54,10 @@ const TargetRow kTargets[] = {
     {{"thumbv8m.main-none-eabihf", "cortex-m33",
       "cortex-m33, cortex-m55 (single-precision FPU)"},
      "thumbv8m.main-none-unknown-eabihf", true},
+    {{"nvptx64-nvidia-cuda", "sm_80",
+      "sm_80 (A100), sm_86 (RTX 30), sm_87 (Jetson Orin), sm_89 (RTX 40, "
+      "L4), sm_90 (H100, H200)"},
+     "nvptx64-nvidia-cuda", false},
 };
 
 void initializeTargets() {
@@ -211,6 +215,18 @@ llvm::Expected<TargetInfo> kiln::resolveTarget(llvm::StringRef target,
   info.expandFloatMinMax = triple.isARM() || triple.isThumb();
   describeVectorUnit(info, *sti);
 
+  if (triple.isNVPTX()) {
+    // Kernels: one thread per output element, no CPU thread pool, no libm
+    // (libdevice is part of the CUDA toolkit, which a build need not have),
+    // no link step yet (--emit=ptx).
+    info.gpu = true;
+    info.threads = false;
+    info.libm = false;
+    info.matmulPadding = false;
+    info.winogradMinTiles = 0;
+    info.arenaAlign = 256; // cudaMalloc's alignment
+    return info;
+  }
   if (info.bareMetal) {
     info.threads = false;
     info.matmulMinTiles = 1;

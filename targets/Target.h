@@ -71,6 +71,9 @@ struct TargetInfo {
   /// No operating system: no heap, no files, no threads, the caller passes
   /// the arena, only memcpy/memset/memmove from libc.
   bool bareMetal = false;
+  /// An NVIDIA GPU (nvptx64-nvidia-cuda; `cpu` is the SM architecture,
+  /// e.g. sm_80): the model runs as kernels, written as PTX.
+  bool gpu = false;
   /// Math may end in libm calls; when false every function is generated
   /// inline or the op is refused.
   bool libm = true;

@@ -16,6 +16,8 @@
 #include "targets/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -43,6 +45,8 @@ EmitKind kiln::emitKindForPath(const std::string &path) {
     return EmitKind::StaticLib;
   if (ext == ".so")
     return EmitKind::SharedLib;
+  if (ext == ".ptx")
+    return EmitKind::Ptx;
   return EmitKind::Executable;
 }
 
@@ -171,6 +175,49 @@ int printIR(const std::string &output, const std::function<void(llvm::raw_ostrea
     print(os);
   }
   return out.commit() ? 0 : fail("cannot write '" + output + "'");
+}
+
+/// --emit=ptx: the one gpu.module of kernels as PTX text. No CUDA toolkit is
+/// needed: the driver compiles PTX when the module is loaded. The kernels
+/// may call nothing outside themselves (libdevice, the CUDA runtime).
+int writePtx(mlir::ModuleOp module, const CompileOptions &options,
+             Timer &timer) {
+  if (options.output.empty())
+    return fail("no output file (-o)");
+  // Checked before serializing, which links libdevice where a CUDA toolkit
+  // happens to be installed: the same model compiles the same everywhere.
+  std::vector<std::string> external;
+  module.walk([&](mlir::LLVM::LLVMFuncOp f) {
+    if (f.isExternal() && f->getParentOfType<mlir::gpu::GPUModuleOp>())
+      external.push_back(f.getName().str());
+  });
+  if (!external.empty())
+    return fail("the kernels call " + llvm::join(external, ", ") +
+                ", which only the CUDA toolkit's libdevice has");
+  mlir::PassManager pm(module.getContext(), mlir::ModuleOp::getOperationName());
+  mlir::GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(mlir::createGpuModuleToBinaryPass(binary));
+  if (mlir::failed(pm.run(module)))
+    return fail("writing the kernels as PTX failed");
+  timer.lap("ptx");
+  std::string ptx;
+  for (auto bin : module.getOps<mlir::gpu::BinaryOp>())
+    for (mlir::Attribute object : bin.getObjects())
+      ptx += mlir::cast<mlir::gpu::ObjectAttr>(object).getObject().str();
+  if (ptx.empty())
+    return fail("the model has no GPU kernels (it computes nothing)");
+  llvm::SmallVector<llvm::StringRef> lines;
+  llvm::StringRef(ptx).split(lines, '\n');
+  for (llvm::StringRef line : lines)
+    if (line.trim().starts_with(".extern .func")) {
+      llvm::StringRef name = line.trim().rtrim("( ");
+      external.push_back(name.substr(name.find_last_of(" )") + 1).str());
+    }
+  if (!external.empty())
+    return fail("the PTX declares " + llvm::join(external, ", ") +
+                ", which it does not define");
+  return printIR(options.output, [&](llvm::raw_ostream &os) { os << ptx; });
 }
 
 /// Weights over 1 MiB are elided from printed IR.
@@ -411,6 +458,16 @@ int kiln::compile(const CompileOptions &options) {
                 "(--emit=obj or --emit=staticlib, or -o NAME.o / NAME.a) and "
                 "link it into the firmware");
 
+  if (options.stopAfter == Phase::Full &&
+      target.gpu != (options.emit == EmitKind::Ptx))
+    return fail(target.gpu
+                    ? "target " + target.name +
+                          ": only the kernels can be written so far "
+                          "(--emit=ptx, or -o NAME.ptx); the host code that "
+                          "launches them is not there yet"
+                    : "--emit=ptx is for GPU targets "
+                      "(--target=nvptx64-nvidia-cuda)");
+
   if (!llvm::sys::fs::exists(options.input))
     return fail("'" + options.input + "' does not exist");
   if (llvm::sys::fs::is_directory(options.input))
@@ -439,6 +496,10 @@ int kiln::compile(const CompileOptions &options) {
   llvm::SmallVector<bool> batched;
   if (int rc = planDynamic(module, options, mode, dynamicDims, batched))
     return rc;
+  if (target.gpu && mode != DynamicMode::None)
+    return fail("target " + target.name +
+                " takes static shapes only so far: give every symbolic dim "
+                "a value (--dim NAME=VALUE)");
   std::optional<ImportedModel> sample;
   if (mode == DynamicMode::PerSample) {
     importOptions.dimValues[dynamicDims[0].name] = 1;
@@ -487,7 +548,8 @@ int kiln::compile(const CompileOptions &options) {
        !runPhase(buildBufferizePipeline, "bufferize")) ||
       (options.stopAfter != Phase::Linalg &&
        options.stopAfter != Phase::Memref &&
-       !runPhase(buildLowerToLLVMPipeline, "llvm-dialect")))
+       !runPhase(target.gpu ? buildGpuPipeline : buildLowerToLLVMPipeline,
+                 target.gpu ? "gpu" : "llvm-dialect")))
     return 1;
   if (options.stopAfter == Phase::Linalg || options.stopAfter == Phase::Memref ||
       options.stopAfter == Phase::LLVM)
@@ -495,6 +557,8 @@ int kiln::compile(const CompileOptions &options) {
       module.print(os, printingFlags());
       os << "\n"; // as kiln-opt ends its output
     });
+  if (target.gpu)
+    return writePtx(module, options, timer);
   if (!signature)
     return fail(llvm::toString(signature.takeError()));
   auto graph = module.lookupSymbol<mlir::LLVM::LLVMFuncOp>("main_graph");

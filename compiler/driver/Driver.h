@@ -8,7 +8,8 @@
 
 namespace kiln {
 
-enum class EmitKind { Object, StaticLib, SharedLib, Executable };
+/// Ptx: the device code of a GPU target alone (PTX text).
+enum class EmitKind { Object, StaticLib, SharedLib, Executable, Ptx };
 /// Where `kiln compile` stops and prints: the onnx, linalg, memref or LLVM
 /// dialect (MLIR), or the translated and optimized LLVM IR.
 enum class Phase { Full, Onnx, Linalg, Memref, LLVM, LLVMIR };
@@ -51,7 +52,8 @@ struct CompileOptions {
 /// "kiln <version> (LLVM/MLIR <version>)".
 std::string versionString();
 
-/// The emit kind implied by an output file name (.o, .a, .so, else exe).
+/// The emit kind implied by an output file name (.o, .a, .so, .ptx, else
+/// exe).
 EmitKind emitKindForPath(const std::string &path);
 
 /// A C identifier made from a file name ("my-model.onnx" -> "my_model").

@@ -10,10 +10,12 @@
 #include "dialects/onnx/OnnxDialect.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -22,7 +24,10 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -49,7 +54,11 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createDynamicChecks());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createDynamicResults());
-  if (options.optLevel >= 1) {
+  if (options.optLevel >= 1 && options.target.gpu) {
+    // The CPU kernels (register tiles, vectors, prefetches) do not apply:
+    // elementwise chains become one kernel each.
+    pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  } else if (options.optLevel >= 1) {
     const MatmulTiles &t = options.target.matmul;
     TileContractionsOptions tiles;
     tiles.mr = t.mr;
@@ -110,9 +119,9 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(createPlanArena(arena));
 }
 
-void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                    const PipelineOptions &options) {
-  const TargetInfo &target = options.target;
+/// The start of both back ends: the index width set, and linalg (and
+/// forall, and vector transfers) as parallel and sequential loops.
+static void addParallelLoops(OpPassManager &pm, const TargetInfo &target) {
   // The data layout's index width, for the passes that read it
   // (kiln-convert-vector-to-llvm).
   SetIndexBitwidthOptions layout;
@@ -123,6 +132,12 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
+}
+
+void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const PipelineOptions &options) {
+  const TargetInfo &target = options.target;
+  addParallelLoops(pm, target);
   if (target.threads) {
     OutlineParallelOptions outline;
     outline.minWork = target.parallelMinWork;
@@ -175,11 +190,50 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createLowerParallelDispatch());
 }
 
+void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  const TargetInfo &target = options.target;
+  addParallelLoops(pm, target);
+  // No libdevice (it comes with the CUDA toolkit): every function inline,
+  // as on bare metal, and what cannot be is refused here, by node.
+  ApproximateMathOptions approx;
+  approx.allFunctions = true;
+  pm.addNestedPass<func::FuncOp>(createApproximateMath(approx));
+  pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass());
+  CheckInlineMathOptions check;
+  check.targetName = target.name;
+  check.doublePrecision = true;
+  pm.addPass(createCheckInlineMath(check));
+  MapToGpuOptions map;
+  pm.addNestedPass<func::FuncOp>(createMapToGpu(map));
+  // One copy of each constant, which outlining then sinks into the kernels
+  // rather than pass as arguments.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createGpuMathIntrinsics());
+  auto nvvm = withIndexBits<ConvertGpuOpsToNVVMOpsOptions>(target.pointerBits);
+  nvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuNVVMAttachTargetOptions attach;
+  attach.chip = target.cpu;
+  attach.optLevel = std::max(1u, options.optLevel);
+  pm.addPass(createGpuNVVMAttachTarget(attach));
+}
+
 void kiln::buildKilnPipeline(OpPassManager &pm,
                              const PipelineOptions &options) {
   buildOnnxToLinalgPipeline(pm, options);
   buildBufferizePipeline(pm, options);
-  buildLowerToLLVMPipeline(pm, options);
+  if (options.target.gpu)
+    buildGpuPipeline(pm, options);
+  else
+    buildLowerToLLVMPipeline(pm, options);
 }
 
 void kiln::registerKilnPipelines() {
@@ -200,6 +254,8 @@ void kiln::registerKilnPipelines() {
   reg("kiln-bufferize", "bufferize and plan the arena", buildBufferizePipeline);
   reg("kiln-lower-to-llvm", "memrefs and loops to the LLVM dialect",
       buildLowerToLLVMPipeline);
+  reg("kiln-gpu", "memrefs and loops to GPU kernels in NVVM (nvptx64)",
+      buildGpuPipeline);
   reg("kiln-pipeline",
       "onnx dialect all the way to the LLVM dialect, as kiln compile runs it",
       buildKilnPipeline);
@@ -211,6 +267,9 @@ void kiln::registerKilnDialects(DialectRegistry &registry) {
   registry.insert<kiln::onnx::OnnxDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
 }
 
 void kiln::registerAllKilnPasses() {

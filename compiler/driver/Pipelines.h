@@ -30,6 +30,11 @@ void buildBufferizePipeline(mlir::OpPassManager &pm,
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               const PipelineOptions &options);
 
+/// For a GPU target, in place of buildLowerToLLVMPipeline: every loop nest
+/// a kernel (kiln-map-to-gpu), outlined into one gpu.module in NVVM with the
+/// target's SM attached; gpu-module-to-binary then writes its PTX.
+void buildGpuPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
 /// The whole pipeline `kiln compile` runs: the three phases above.
 void buildKilnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 

@@ -41,6 +41,26 @@ namespace kiln {
 #include "lowering/Passes.h.inc"
 } // namespace kiln
 
+std::string kiln::symbolNodeName(Location loc) {
+  std::string name;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      name = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  std::string out;
+  for (char c : name) {
+    bool ok = llvm::isAlnum(c);
+    if (ok || (!out.empty() && out.back() != '_'))
+      out.push_back(ok ? c : '_');
+  }
+  while (!out.empty() && out.back() == '_')
+    out.pop_back();
+  return out.substr(0, 64);
+}
+
 namespace {
 
 constexpr StringLiteral kTaskAttr = "kiln.parallel_task";
@@ -158,28 +178,6 @@ bool isPassable(Type t) {
     return false;
   return !ShapedType::isDynamic(offset) &&
          llvm::none_of(strides, ShapedType::isDynamic);
-}
-
-/// A symbol-safe form of the first ONNX node name in `loc` ("" if none), so
-/// that profiles name the node each task belongs to.
-std::string nodeName(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  std::string out;
-  for (char c : name) {
-    bool ok = llvm::isAlnum(c);
-    if (ok || (!out.empty() && out.back() != '_'))
-      out.push_back(ok ? c : '_');
-  }
-  while (!out.empty() && out.back() == '_')
-    out.pop_back();
-  return out.substr(0, 64);
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,7 +336,7 @@ func::FuncOp createTask(func::FuncOp func, Location loc,
                         ArrayRef<Type> argTypes, SymbolTable &symbols) {
   OpBuilder mb(func.getContext());
   mb.setInsertionPointAfter(func);
-  std::string node = nodeName(loc);
+  std::string node = kiln::symbolNodeName(loc);
   auto task = func::FuncOp::create(
       mb, loc, func.getName().str() + (node.empty() ? "" : "_" + node) + "_par",
       FunctionType::get(func.getContext(), argTypes, {}));

@@ -17,15 +17,16 @@ namespace kiln {
 
 namespace {
 
-/// Math ops an FPU with single precision does itself (or integer ops).
-bool isInline(Operation *op) {
+/// Math ops an FPU with single (or also double) precision does itself, and
+/// integer ops.
+bool isInline(Operation *op, bool doublePrecision) {
   if (isa<math::CountLeadingZerosOp, math::CountTrailingZerosOp,
           math::CtPopOp, math::AbsIOp>(op))
     return true;
   if (!isa<math::SqrtOp, math::AbsFOp, math::FmaOp, math::CopySignOp>(op))
     return false;
   Type t = getElementTypeOrSelf(op->getResult(0).getType());
-  return t.isF32();
+  return t.isF32() || (doublePrecision && t.isF64());
 }
 
 struct CheckInlineMathPass
@@ -35,7 +36,8 @@ struct CheckInlineMathPass
   void runOnOperation() override {
     bool failedAny = false;
     getOperation().walk([&](Operation *op) {
-      if (!isa<math::MathDialect>(op->getDialect()) || isInline(op))
+      if (!isa<math::MathDialect>(op->getDialect()) ||
+          isInline(op, doublePrecision))
         return;
       Type t = getElementTypeOrSelf(op->getResult(0).getType());
       op->emitError() << "'" << op->getName() << "' on " << t

@@ -30,6 +30,6 @@
 // M4-SAME: kiln-plan-arena{alignment=16 index-bits=32}
 // M4-SAME: kiln-set-index-bitwidth{bitwidth=32}
 // M4-SAME: kiln-approximate-math{all-functions=true}
-// M4-SAME: kiln-check-inline-math{target=thumbv7em-none-eabihf}
+// M4-SAME: kiln-check-inline-math{double-precision=false target=thumbv7em-none-eabihf}
 // M4-NOT: kiln-outline-parallel
 // M4-NOT: kiln-lower-parallel-dispatch

@@ -36,8 +36,10 @@ int main(int argc, char **argv) {
   compileCmd->add_option("-o,--output", options.output, "output file");
   compileCmd
       ->add_option("--emit", emit,
-                   "obj, staticlib, so or exe (default: from -o's extension)")
-      ->check(CLI::IsMember({"obj", "staticlib", "so", "exe"}));
+                   "obj, staticlib, so, exe, or ptx (the GPU kernels of "
+                   "--target=nvptx64-nvidia-cuda) (default: from -o's "
+                   "extension)")
+      ->check(CLI::IsMember({"obj", "staticlib", "so", "exe", "ptx"}));
   compileCmd->add_option("--name", options.name,
                          "symbol prefix of the generated API (default: the "
                          "model's file name)");
@@ -110,6 +112,7 @@ int main(int argc, char **argv) {
     options.emit = emit == "obj"         ? kiln::EmitKind::Object
                    : emit == "staticlib" ? kiln::EmitKind::StaticLib
                    : emit == "so"        ? kiln::EmitKind::SharedLib
+                   : emit == "ptx"       ? kiln::EmitKind::Ptx
                                          : kiln::EmitKind::Executable;
   else
     options.emit = kiln::emitKindForPath(options.output);

@@ -1,0 +1,225 @@
+//===- MapToGpu.cpp - every loop nest of a function into a gpu.launch ------===//
+//
+// After bufferization the body of main_graph is a list of loop nests over
+// views of the arena, the inputs, the outputs and the weights. On the GPU
+// each nest becomes one launch:
+//
+//   scf.parallel (%i, %j) = (0, 0) to (64, 100) step (1, 1) { body }
+//
+// becomes (6,400 iterations, blocks of 256 threads)
+//
+//   gpu.launch blocks(%bx, ...) in (25, 1, 1) threads(%tx, ...) in (256, 1, 1)
+//       module(@kiln_kernels) function(@k0_<node>) {
+//     %n = %bx * 256 + %tx
+//     %i = %n / 100, %j = %n % 100     (times the step, plus the lower bound)
+//     body
+//   }
+//
+// with a bound check where the blocks overshoot. Runs of other top-level
+// ops that touch memory (sequential loops, stores) become one-thread
+// launches, so that the host never reads or writes a buffer.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_MAPTOGPU
+#include "lowering/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+
+constexpr StringLiteral kKernelModule = "kiln_kernels";
+
+/// Ops the host runs: address arithmetic and views. Everything else that
+/// has an effect, or a region, runs on the device.
+bool isHostOp(Operation *op) {
+  if (isa<memref::ViewOp, memref::SubViewOp, memref::ReinterpretCastOp,
+          memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+          memref::GetGlobalOp, memref::AssumeAlignmentOp, func::ReturnOp>(op))
+    return true;
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+}
+
+struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
+  using MapToGpuBase::MapToGpuBase;
+
+  int64_t kernels = 0;
+
+  /// A launch of grid x block threads (x only; null: 1) whose kernel is
+  /// named after `loc`'s node, with an empty body ending in gpu.terminator.
+  gpu::LaunchOp launch(OpBuilder &b, Location loc, Value grid = nullptr,
+                       Value block = nullptr) {
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    grid = grid ? grid : one;
+    block = block ? block : one;
+    std::string name = "k" + std::to_string(kernels++);
+    std::string node = kiln::symbolNodeName(loc);
+    if (!node.empty())
+      name += "_" + node;
+    auto op = gpu::LaunchOp::create(
+        b, loc, grid, one, one, block, one, one, /*dynamicSharedMemorySize=*/
+        nullptr, /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+        /*workgroupAttributions=*/{}, /*privateAttributions=*/{},
+        /*clusterSizeX=*/nullptr, nullptr, nullptr,
+        FlatSymbolRefAttr::get(b.getContext(), kKernelModule),
+        FlatSymbolRefAttr::get(b.getContext(), name));
+    OpBuilder inside = OpBuilder::atBlockEnd(&op.getBody().front());
+    gpu::TerminatorOp::create(inside, loc);
+    return op;
+  }
+
+  /// One thread per iteration of a top-level scf.parallel.
+  LogicalResult mapParallel(scf::ParallelOp loop) {
+    if (loop.getNumResults() != 0)
+      return loop.emitError("a parallel loop with reductions cannot run on "
+                            "the GPU yet");
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    auto fold = [&](auto opTag, Value x, Value y) -> Value {
+      return b.createOrFold<decltype(opTag)>(loc, x, y);
+    };
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<Value> counts;
+    Value total = one;
+    for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
+                                         loop.getUpperBound(), loop.getStep())) {
+      // ceil((ub - lb) / step), 0 when ub <= lb
+      Value span = fold(arith::MaxSIOp(), fold(arith::SubIOp(), ub, lb), zero);
+      counts.push_back(fold(arith::CeilDivUIOp(), span, step));
+      total = fold(arith::MulIOp(), total, counts.back());
+    }
+    std::optional<int64_t> fixed = getConstantIntValue(total);
+    if (fixed && *fixed == 0) {
+      loop.erase();
+      return success();
+    }
+    int64_t size = fixed ? std::min<int64_t>(threads, *fixed) : threads;
+    Value block = arith::ConstantIndexOp::create(b, loc, size);
+    Value grid = fold(arith::CeilDivUIOp(), total, block);
+    if (!fixed) // an empty launch is an error: at least one block
+      grid = fold(arith::MaxUIOp(), grid, one);
+    gpu::LaunchOp op = launch(b, loc, grid, block);
+
+    OpBuilder k = OpBuilder::atBlockBegin(&op.getBody().front());
+    Value n = arith::AddIOp::create(
+        k, loc,
+        arith::MulIOp::create(k, loc, op.getBlockIds().x, op.getBlockSize().x),
+        op.getThreadIds().x);
+    if (!fixed || *fixed % size != 0) { // threads past the end return
+      Value inRange =
+          arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, n, total);
+      auto guard = scf::IfOp::create(k, loc, inRange, /*withElse=*/false);
+      k.setInsertionPoint(guard.thenBlock()->getTerminator());
+    }
+    // The indices, innermost fastest: consecutive threads, consecutive
+    // addresses.
+    IRMapping map;
+    Value rest = n;
+    for (int64_t d = (int64_t)counts.size() - 1; d >= 0; --d) {
+      Value idx = d == 0 ? rest : arith::RemUIOp::create(k, loc, rest, counts[d]);
+      if (d > 0)
+        rest = arith::DivUIOp::create(k, loc, rest, counts[d]);
+      Value iv = arith::AddIOp::create(
+          k, loc, loop.getLowerBound()[d],
+          arith::MulIOp::create(k, loc, idx, loop.getStep()[d]));
+      map.map(loop.getInductionVars()[d], iv);
+    }
+    for (Operation &inner : loop.getBody()->without_terminator())
+      k.clone(inner, map);
+    loop.erase();
+    return success();
+  }
+
+  /// One thread for a run of ops that touch memory.
+  LogicalResult mapSequential(ArrayRef<Operation *> ops) {
+    llvm::SmallPtrSet<Operation *, 8> inGroup(ops.begin(), ops.end());
+    Block *body = ops.front()->getBlock();
+    for (Operation *op : ops)
+      for (Operation *user : op->getUsers())
+        if (!inGroup.contains(body->findAncestorOpInBlock(*user)))
+          return op->emitError("a value computed on the GPU ('")
+                 << op->getName() << "') is needed by the host";
+    OpBuilder b(ops.front());
+    gpu::LaunchOp op = launch(b, ops.front()->getLoc());
+    Operation *end = op.getBody().front().getTerminator();
+    for (Operation *inner : ops)
+      inner->moveBefore(end);
+    return success();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError("a function body of several blocks cannot be mapped to "
+                     "the GPU");
+      return signalPassFailure();
+    }
+    // Refusals first, with the node that needs them.
+    WalkResult refused = func.walk([&](Operation *op) {
+      if (isa<func::CallOp, LLVM::CallOp>(op)) {
+        op->emitError("calls into the Kiln runtime (run-time sequences, "
+                      "optionals) are not available on the GPU");
+        return WalkResult::interrupt();
+      }
+      if (isa<memref::AllocaOp, memref::AllocOp>(op) &&
+          op->getParentOp() == func) {
+        op->emitError("a buffer outside the arena cannot be used on the GPU "
+                      "(its size is only known at run time)");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (refused.wasInterrupted())
+      return signalPassFailure();
+
+    SmallVector<Operation *> top;
+    for (Operation &op : func.getBody().front())
+      top.push_back(&op);
+    SmallVector<Operation *> run;
+    auto flush = [&]() -> LogicalResult {
+      if (run.empty())
+        return success();
+      LogicalResult r = mapSequential(run);
+      run.clear();
+      return r;
+    };
+    for (Operation *op : top) {
+      if (op->hasTrait<OpTrait::IsTerminator>()) {
+        if (failed(flush()))
+          return signalPassFailure();
+        continue;
+      }
+      if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+        if (failed(flush()) || failed(mapParallel(loop)))
+          return signalPassFailure();
+        continue;
+      }
+      if (isHostOp(op)) {
+        // A host op between device ops ends the run only if one of them
+        // needs it; otherwise it moves up out of the way.
+        bool needed = llvm::any_of(op->getOperands(), [&](Value v) {
+          return llvm::is_contained(run, v.getDefiningOp());
+        });
+        if (needed && failed(flush()))
+          return signalPassFailure();
+        if (!needed && !run.empty())
+          op->moveBefore(run.front());
+        continue;
+      }
+      run.push_back(op);
+    }
+  }
+};
+
+} // namespace
