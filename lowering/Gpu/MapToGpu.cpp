@@ -83,9 +83,6 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
                             "the GPU yet");
     OpBuilder b(loop);
     Location loc = loop.getLoc();
-    auto fold = [&](auto opTag, Value x, Value y) -> Value {
-      return b.createOrFold<decltype(opTag)>(loc, x, y);
-    };
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     SmallVector<Value> counts;
@@ -93,9 +90,10 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
                                          loop.getUpperBound(), loop.getStep())) {
       // ceil((ub - lb) / step), 0 when ub <= lb
-      Value span = fold(arith::MaxSIOp(), fold(arith::SubIOp(), ub, lb), zero);
-      counts.push_back(fold(arith::CeilDivUIOp(), span, step));
-      total = fold(arith::MulIOp(), total, counts.back());
+      Value span = b.createOrFold<arith::MaxSIOp>(
+          loc, b.createOrFold<arith::SubIOp>(loc, ub, lb), zero);
+      counts.push_back(b.createOrFold<arith::CeilDivUIOp>(loc, span, step));
+      total = b.createOrFold<arith::MulIOp>(loc, total, counts.back());
     }
     std::optional<int64_t> fixed = getConstantIntValue(total);
     if (fixed && *fixed == 0) {
@@ -104,9 +102,9 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     }
     int64_t size = fixed ? std::min<int64_t>(threads, *fixed) : threads;
     Value block = arith::ConstantIndexOp::create(b, loc, size);
-    Value grid = fold(arith::CeilDivUIOp(), total, block);
+    Value grid = b.createOrFold<arith::CeilDivUIOp>(loc, total, block);
     if (!fixed) // an empty launch is an error: at least one block
-      grid = fold(arith::MaxUIOp(), grid, one);
+      grid = b.createOrFold<arith::MaxUIOp>(loc, grid, one);
     gpu::LaunchOp op = launch(b, loc, grid, block);
 
     OpBuilder k = OpBuilder::atBlockBegin(&op.getBody().front());
