@@ -522,4 +522,33 @@ def GpuMathIntrinsics : Pass<"kiln-gpu-math-intrinsics"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def GpuHost : Pass<"kiln-gpu-host", "::mlir::ModuleOp"> {
+  let summary = "a GPU model's host code: launches as runtime calls, "
+                "weights as one blob";
+  let description = [{
+    After `gpu-module-to-binary`, on the module whose main_graph launches
+    the kernels of one gpu.binary. Every constant global main_graph uses
+    goes into one byte blob (`@kiln_gpu_weights`, each at a multiple of
+    `alignment`), which the runtime uploads to the device once; each
+    `memref.get_global` becomes a view of a new main_graph argument (the
+    device copy). Each `gpu.launch_func` becomes a call
+    `kiln_gpu_launch(ctx, kernel, grid xyz, block xyz, shared bytes,
+    params)`, `ctx` being a second new argument (the runtime's state) and
+    `params` the cuLaunchKernel array of pointers to one 8-byte word per
+    kernel argument (a memref's aligned pointer: the kernels take bare
+    pointers). The PTX, the kernel names in index order and the blob's size
+    become module attributes (`kiln.gpu_ptx`, `kiln.gpu_kernels`,
+    `kiln.gpu_weights_size`) for the entry point. main_graph then takes:
+    inputs, outputs, arena, weights, ctx.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "256",
+           "byte alignment of each weight in the blob">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif // KILN_LOWERING_PASSES_TD

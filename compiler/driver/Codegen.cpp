@@ -296,6 +296,22 @@ private:
                                   llvm::GlobalVariable *arena);
   llvm::Function *buildShapes(bool withInputs);
   llvm::Constant *dimInfos();
+  /// A GPU model's P_run (a call of kiln_gpu_run with `model`) and the
+  /// graph function kiln_gpu_run calls (main_graph with its pointers from
+  /// arrays).
+  llvm::Function *buildGpuRun(llvm::Function *graph, llvm::GlobalVariable *model,
+                              llvm::Function *&thunk);
+  /// The kiln_gpu_model that kiln_gpu_run takes (kiln_internal.h), and its
+  /// type: struct { ptr ptx; i32; ptr names; ptr weights; u64; u64;
+  /// ptr info; ptr graph; ptr state; i32 sm }.
+  llvm::Constant *gpuModel(llvm::Constant *info, llvm::Function *thunk);
+  llvm::StructType *gpuModelType() {
+    auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+    auto *i32 = b.getInt32Ty();
+    auto *i64 = b.getInt64Ty();
+    return llvm::StructType::get(
+        ctx, {ptrTy, i32, ptrTy, ptrTy, i64, i64, ptrTy, ptrTy, ptrTy, i32});
+  }
 
   /// Blocks of the function being built that return an error code.
   struct ErrorBlocks {
@@ -608,6 +624,70 @@ llvm::Function *EntryPointBuilder::buildRun(llvm::Function *graph,
   return run;
 }
 
+llvm::Function *EntryPointBuilder::buildGpuRun(llvm::Function *graph,
+                                               llvm::GlobalVariable *model,
+                                               llvm::Function *&thunk) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  size_t numIn = sig.inputs.size(), numOut = sig.outputs.size();
+  // void P_gpu_graph(ins, outs, arena, weights, state)
+  auto *thunkTy = llvm::FunctionType::get(
+      b.getVoidTy(), {ptrTy, ptrTy, ptrTy, ptrTy, ptrTy}, false);
+  thunk = llvm::Function::Create(thunkTy, llvm::GlobalValue::InternalLinkage,
+                                 sig.prefix + "_gpu_graph", m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", thunk));
+  llvm::SmallVector<llvm::Value *> args;
+  for (auto [array, n] : {std::pair{thunk->getArg(0), numIn},
+                          std::pair{thunk->getArg(1), numOut}})
+    for (size_t i = 0; i < n; ++i)
+      args.push_back(
+          b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, array, i)));
+  for (unsigned i = 2; i < 5; ++i)
+    args.push_back(thunk->getArg(i));
+  b.CreateCall(graph, args);
+  b.CreateRetVoid();
+
+  // int32_t P_run(inputs, outputs, arena): kiln_gpu_run checks and runs.
+  auto *fnTy = llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy}, false);
+  auto *run = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                     sig.prefix + "_run", m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
+  llvm::FunctionCallee gpuRun = m.getOrInsertFunction(
+      "kiln_gpu_run",
+      llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy, ptrTy}, false));
+  b.CreateRet(b.CreateCall(
+      gpuRun, {model, run->getArg(0), run->getArg(1), run->getArg(2)}));
+  return run;
+}
+
+llvm::Constant *EntryPointBuilder::gpuModel(llvm::Constant *info,
+                                            llvm::Function *thunk) {
+  const ModelSignature::Gpu &gpu = *sig.gpu;
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = b.getInt32Ty();
+  auto *i64 = b.getInt64Ty();
+  llvm::SmallVector<llvm::Constant *> names;
+  for (auto [i, name] : llvm::enumerate(gpu.kernels))
+    names.push_back(cstring(name, "kernel_name" + std::to_string(i)));
+  auto *namesTy = llvm::ArrayType::get(ptrTy, names.size());
+  auto *namesArray = new llvm::GlobalVariable(
+      m, namesTy, true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantArray::get(namesTy, names), sig.prefix + "_kernel_names");
+  llvm::Constant *weights = llvm::ConstantPointerNull::get(ptrTy);
+  if (gpu.weightsSize > 0)
+    if (llvm::GlobalVariable *w = m.getNamedGlobal("kiln_gpu_weights"))
+      weights = w;
+  auto *state = new llvm::GlobalVariable(
+      m, ptrTy, false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantPointerNull::get(ptrTy), sig.prefix + "_gpu_state");
+  return llvm::ConstantStruct::get(
+      gpuModelType(), {cstring(gpu.ptx, "ptx"),
+                llvm::ConstantInt::get(i32, gpu.kernels.size()), namesArray,
+                weights, llvm::ConstantInt::get(i64, gpu.weightsSize),
+                llvm::ConstantInt::get(i64, gpu.graphArenaSize), info, thunk,
+                state, llvm::ConstantInt::get(i32, gpu.sm)});
+}
+
 llvm::Function *EntryPointBuilder::buildShapes(bool withInputs) {
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = b.getInt32Ty();
@@ -763,7 +843,14 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   size_t expected = sig.inputs.size() + sig.outputs.size() +
                     (sig.perSample ? 0 : numDims) +
                     (sig.numValueDims() ? 1 : 0);
-  if (graph->arg_size() != expected && graph->arg_size() != expected + 1)
+  // A GPU model's main_graph: the arena, weights and state always follow.
+  if (sig.gpu && graph->arg_size() != expected + 3)
+    return llvm::createStringError("main_graph of a GPU model takes " +
+                                   std::to_string(graph->arg_size()) +
+                                   " pointers, expected " +
+                                   std::to_string(expected + 3));
+  if (!sig.gpu && graph->arg_size() != expected &&
+      graph->arg_size() != expected + 1)
     return llvm::createStringError("main_graph takes " +
                                    std::to_string(graph->arg_size()) +
                                    " pointers, expected " +
@@ -836,7 +923,18 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   auto *i64 = b.getInt64Ty();
   bool dynamic = sig.isDynamic();
   llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
-  llvm::Constant *run = dynamic ? null : buildRun(graph, arena);
+  llvm::GlobalVariable *gpuModelVar = nullptr;
+  llvm::Function *gpuThunk = nullptr;
+  if (sig.gpu) {
+    if (dynamic)
+      return llvm::createStringError("a GPU model takes static shapes only");
+    gpuModelVar = new llvm::GlobalVariable(
+        m, gpuModelType(), true,
+        llvm::GlobalValue::InternalLinkage, nullptr, sig.prefix + "_gpu_model");
+  }
+  llvm::Constant *run = dynamic  ? null
+                        : sig.gpu ? buildGpuRun(graph, gpuModelVar, gpuThunk)
+                                  : buildRun(graph, arena);
   llvm::Constant *runDynamic =
       dynamic ? buildRunDynamic(graph, arena) : null;
   llvm::Constant *shapes = dynamic ? buildShapes(false) : null;
@@ -845,10 +943,10 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
   // struct kiln_model_info { u32 abi; const char*; i32; i32; const info*;
   //                          const info*; u64; u64; run fn*; i32;
   //                          const dim*; run_dynamic fn*; shapes fn*;
-  //                          shapes_of fn*; i32 }
+  //                          shapes_of fn*; i32; i32 device }
   auto *modelTy = llvm::StructType::get(
       ctx, {i32, ptrTy, i32, i32, ptrTy, ptrTy, i64, i64, ptrTy, i32, ptrTy,
-            ptrTy, ptrTy, ptrTy, i32});
+            ptrTy, ptrTy, ptrTy, i32, i32});
   auto *info = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(
@@ -862,8 +960,12 @@ llvm::Error EntryPointBuilder::build(bool exportModelSymbol) {
            llvm::ConstantInt::get(i64, sig.arenaAlign), run,
            llvm::ConstantInt::get(i32, sig.dims.size()), dimInfos(),
            runDynamic, shapes, shapesOf,
-           llvm::ConstantInt::get(i32, sig.numDerived > 0 ? 1 : 0)}),
+           llvm::ConstantInt::get(i32, sig.numDerived > 0 ? 1 : 0),
+           llvm::ConstantInt::get(i32, sig.gpu ? KILN_DEVICE_CUDA
+                                               : KILN_DEVICE_CPU)}),
       sig.prefix + "_info");
+  if (gpuModelVar)
+    gpuModelVar->setInitializer(gpuModel(info, gpuThunk));
   if (exportModelSymbol)
     llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, "kiln_model",
                               info);
@@ -894,6 +996,14 @@ kiln::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
   if (auto err = builder.build(exportModelSymbol))
     return std::move(err);
   return std::move(m);
+}
+
+uint64_t kiln::gpuArenaSize(const ModelSignature &sig, uint64_t align) {
+  uint64_t size = llvm::alignTo(sig.gpu ? sig.gpu->graphArenaSize : 0, align);
+  for (const auto *ts : {&sig.inputs, &sig.outputs})
+    for (const TensorSignature &t : *ts)
+      size += llvm::alignTo(sig.bytesAtMax(t), align);
+  return size;
 }
 
 void kiln::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,

@@ -9,6 +9,7 @@
 
 #include "kiln/runtime.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,7 +97,24 @@ struct ModelSignature {
   /// A static arena in the object that a NULL arena argument selects; bare
   /// metal has none (the caller always passes its memory).
   bool staticArena = true;
+  /// A model for an NVIDIA GPU (kiln-gpu-host's module attributes): its
+  /// main_graph takes the inputs, outputs, arena, weights and the runtime's
+  /// state, all device pointers, and P_run hands it to kiln_gpu_run.
+  struct Gpu {
+    std::string ptx;
+    std::vector<std::string> kernels; // in the launches' index order
+    uint64_t weightsSize = 0;         // bytes of @kiln_gpu_weights
+    uint64_t graphArenaSize = 0;      // main_graph's part of the arena
+    int32_t sm = 0;                   // the SM compiled for (80: sm_80)
+  };
+  std::optional<Gpu> gpu;
 };
+
+/// The device arena of a GPU model: main_graph's arena, then one slot per
+/// input and per output (in that order) for those given as host memory,
+/// each at a multiple of `align`. The runtime (kiln_gpu_run) lays it out
+/// the same way.
+uint64_t gpuArenaSize(const ModelSignature &sig, uint64_t align);
 
 /// Reads inputs and outputs (names from `onnx.name` attributes) off the
 /// `@main_graph` function of an onnx-dialect module.

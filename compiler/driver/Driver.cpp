@@ -177,15 +177,11 @@ int printIR(const std::string &output, const std::function<void(llvm::raw_ostrea
   return out.commit() ? 0 : fail("cannot write '" + output + "'");
 }
 
-/// --emit=ptx: the one gpu.module of kernels as PTX text. No CUDA toolkit is
-/// needed: the driver compiles PTX when the module is loaded. The kernels
-/// may call nothing outside themselves (libdevice, the CUDA runtime).
-int writePtx(mlir::ModuleOp module, const CompileOptions &options,
-             Timer &timer) {
-  if (options.output.empty())
-    return fail("no output file (-o)");
-  // Checked before serializing, which links libdevice where a CUDA toolkit
-  // happens to be installed: the same model compiles the same everywhere.
+/// The kernels may call nothing outside themselves (libdevice, the CUDA
+/// runtime). Checked before serializing, which links libdevice where a CUDA
+/// toolkit happens to be installed: the same model compiles the same
+/// everywhere.
+int checkKernelsSelfContained(mlir::ModuleOp module) {
   std::vector<std::string> external;
   module.walk([&](mlir::LLVM::LLVMFuncOp f) {
     if (f.isExternal() && f->getParentOfType<mlir::gpu::GPUModuleOp>())
@@ -194,6 +190,18 @@ int writePtx(mlir::ModuleOp module, const CompileOptions &options,
   if (!external.empty())
     return fail("the kernels call " + llvm::join(external, ", ") +
                 ", which only the CUDA toolkit's libdevice has");
+  return 0;
+}
+
+/// --emit=ptx: the one gpu.module of kernels as PTX text. No CUDA toolkit is
+/// needed: the driver compiles PTX when the module is loaded. The kernels
+/// may call nothing outside themselves (libdevice, the CUDA runtime).
+int writePtx(mlir::ModuleOp module, const CompileOptions &options,
+             Timer &timer) {
+  if (options.output.empty())
+    return fail("no output file (-o)");
+  if (int rc = checkKernelsSelfContained(module))
+    return rc;
   mlir::PassManager pm(module.getContext(), mlir::ModuleOp::getOperationName());
   mlir::GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = "isa";
@@ -448,15 +456,20 @@ int kiln::compile(const CompileOptions &options) {
                 "(--emit=obj or --emit=staticlib, or -o NAME.o / NAME.a) and "
                 "link it into the firmware");
 
-  if (options.stopAfter == Phase::Full &&
-      target.gpu != (options.emit == EmitKind::Ptx))
-    return fail(target.gpu
-                    ? "target " + target.name +
-                          ": only the kernels can be written so far "
-                          "(--emit=ptx, or -o NAME.ptx); the host code that "
-                          "launches them is not there yet"
-                    : "--emit=ptx is for GPU targets "
-                      "(--target=nvptx64-nvidia-cuda)");
+  if (options.stopAfter == Phase::Full && !target.gpu &&
+      options.emit == EmitKind::Ptx)
+    return fail("--emit=ptx is for GPU targets (--target=nvptx64-nvidia-cuda)");
+  // A GPU model's host code (the launches, the runtime) is for the host.
+  std::optional<TargetInfo> gpuHost;
+  if (target.gpu) {
+    auto host = resolveTarget(hostTargetName(), "");
+    if (!host)
+      return fail(llvm::toString(host.takeError()));
+    gpuHost = std::move(*host);
+    if (!options.linker.empty())
+      gpuHost->link.driver = options.linker;
+  }
+  const TargetInfo &hostCode = gpuHost ? *gpuHost : target;
 
   if (!llvm::sys::fs::exists(options.input))
     return fail("'" + options.input + "' does not exist");
@@ -547,8 +560,14 @@ int kiln::compile(const CompileOptions &options) {
       module.print(os, printingFlags());
       os << "\n"; // as kiln-opt ends its output
     });
-  if (target.gpu)
-    return writePtx(module, options, timer);
+  if (target.gpu) {
+    if (options.emit == EmitKind::Ptx && options.stopAfter == Phase::Full)
+      return writePtx(module, options, timer);
+    if (int rc = checkKernelsSelfContained(module))
+      return rc;
+    if (!runPhase(buildGpuHostPipeline, "gpu-host"))
+      return 1;
+  }
   if (!signature)
     return fail(llvm::toString(signature.takeError()));
   auto graph = module.lookupSymbol<mlir::LLVM::LLVMFuncOp>("main_graph");
@@ -562,6 +581,26 @@ int kiln::compile(const CompileOptions &options) {
   if (auto limit = graph->getAttrOfType<mlir::IntegerAttr>("kiln.dim_limit"))
     signature->dimLimit = limit.getInt();
   signature->staticArena = !target.bareMetal && !signature->arenaDynamic;
+  if (target.gpu) {
+    // The device arena: main_graph's, then the copies of host inputs and
+    // outputs. No static arena: the runtime allocates the model's own.
+    ModelSignature::Gpu gpu;
+    if (auto ptx = module->getAttrOfType<mlir::StringAttr>("kiln.gpu_ptx"))
+      gpu.ptx = ptx.str();
+    if (auto names = module->getAttrOfType<mlir::ArrayAttr>("kiln.gpu_kernels"))
+      for (mlir::Attribute name : names)
+        gpu.kernels.push_back(mlir::cast<mlir::StringAttr>(name).str());
+    if (auto size =
+            module->getAttrOfType<mlir::IntegerAttr>("kiln.gpu_weights_size"))
+      gpu.weightsSize = size.getInt();
+    gpu.graphArenaSize = signature->arenaSize;
+    llvm::StringRef sm = target.cpu;
+    if (!sm.consume_front("sm_") || sm.getAsInteger(10, gpu.sm))
+      return fail("GPU target without an SM: '" + target.cpu + "'");
+    signature->gpu = std::move(gpu);
+    signature->arenaSize = gpuArenaSize(*signature, signature->arenaAlign);
+    signature->staticArena = false;
+  }
   if (signature->arenaSize > options.maxArena)
     return fail(fmt::format(
         "the model needs an arena of {} bytes ({:.1f} GiB) for its "
@@ -570,7 +609,7 @@ int kiln::compile(const CompileOptions &options) {
         signature->arenaSize, signature->arenaSize / double(1ull << 30),
         options.maxArena));
 
-  auto tm = createTargetMachine(target, options.optLevel);
+  auto tm = createTargetMachine(hostCode, options.optLevel);
   if (!tm)
     return fail(llvm::toString(tm.takeError()));
   llvm::LLVMContext llvmContext;
@@ -633,15 +672,15 @@ int kiln::compile(const CompileOptions &options) {
     // runtime's parallel-loop pool (and export kiln_set_num_threads).
     // Each target's runtime is in a folder named after it; the host's is
     // also at the top.
-    std::string dir = options.runtimeDir + "/" + target.name;
+    std::string dir = options.runtimeDir + "/" + hostCode.name;
     if (!llvm::sys::fs::exists(dir + "/libkiln_runtime.a") &&
-        target.name == hostTargetName())
+        hostCode.name == hostTargetName())
       dir = options.runtimeDir;
     std::string mainLib = dir + "/libkiln_main.a";
     std::string rtLib = dir + "/libkiln_runtime.a";
     if (!llvm::sys::fs::exists(rtLib) ||
         (!shared && !llvm::sys::fs::exists(mainLib)))
-      return fail("the Kiln runtime for " + target.name + " is not in '" +
+      return fail("the Kiln runtime for " + hostCode.name + " is not in '" +
                   dir + "' (set KILN_RUNTIME_DIR, or build Kiln with that "
                   "target's cross compiler installed)");
     std::vector<std::string> libs{rtLib};
@@ -650,7 +689,7 @@ int kiln::compile(const CompileOptions &options) {
     else
       libs.insert(libs.begin(), mainLib);
     if (int rc = runCommand(
-            linkCommand(target, {objectPath}, libs, out.tempPath(), shared)))
+            linkCommand(hostCode, {objectPath}, libs, out.tempPath(), shared)))
       return rc;
     timer.lap("link");
     break;

@@ -115,6 +115,16 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
   };
   describe(sig.inputs, "INPUT");
   describe(sig.outputs, "OUTPUT");
+  if (sig.gpu)
+    h += fmt::format(
+        "\n/* Runs the model on an NVIDIA GPU (CUDA driver loaded at the first\n"
+        " * call; see kiln/runtime.h, GPU models). inputs/outputs: one pointer\n"
+        " * per tensor, in the order above, each host or device memory. arena:\n"
+        " * {0}_ARENA_SIZE bytes of device memory, or NULL for the model's\n"
+        " * own (allocated at the first call; not reentrant). Returns KILN_OK\n"
+        " * or a kiln_status code (KILN_ERROR_DEVICE: kiln_device_error()). */\n",
+        P);
+  else
   h += fmt::format(
       "\n/* Runs the model. inputs/outputs: one pointer per tensor, in the order\n"
       " * above, to dense row-major buffers. arena: {2} bytes aligned\n"

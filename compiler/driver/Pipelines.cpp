@@ -134,6 +134,32 @@ static void addParallelLoops(OpPassManager &pm, const TargetInfo &target) {
       VectorTransferToSCFOptions().enableFullUnroll()));
 }
 
+/// The end of both back ends' host code: views, memrefs, arithmetic and
+/// functions to the LLVM dialect.
+static void addMemRefsToLLVM(OpPassManager &pm, const TargetInfo &target) {
+  pm.addNestedPass<func::FuncOp>(createExpandDynamicReshapes());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Upstream conversions take the index width as an option (they do not
+  // read the data layout); every one of them gets the target's.
+  unsigned bits = target.pointerBits;
+  pm.addPass(createPointerArgs());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(
+      withIndexBits<FinalizeMemRefToLLVMConversionPassOptions>(bits)));
+  pm.addPass(createArithToLLVMConversionPass(
+      withIndexBits<ArithToLLVMConversionPassOptions>(bits)));
+  pm.addPass(createConvertIndexToLLVMPass(
+      withIndexBits<ConvertIndexToLLVMPassOptions>(bits)));
+  pm.addPass(createConvertControlFlowToLLVMPass(
+      withIndexBits<ConvertControlFlowToLLVMPassOptions>(bits)));
+  pm.addPass(createUBToLLVMConversionPass(
+      withIndexBits<UBToLLVMConversionPassOptions>(bits)));
+  auto funcs = withIndexBits<ConvertFuncToLLVMPassOptions>(bits);
+  funcs.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcs));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
                                     const PipelineOptions &options) {
   const TargetInfo &target = options.target;
@@ -165,30 +191,11 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVM());
-  pm.addNestedPass<func::FuncOp>(createExpandDynamicReshapes());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  // Upstream conversions take the index width as an option (they do not
-  // read the data layout); every one of them gets the target's.
-  unsigned bits = target.pointerBits;
-  pm.addPass(createPointerArgs());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(
-      withIndexBits<FinalizeMemRefToLLVMConversionPassOptions>(bits)));
-  pm.addPass(createArithToLLVMConversionPass(
-      withIndexBits<ArithToLLVMConversionPassOptions>(bits)));
-  pm.addPass(createConvertIndexToLLVMPass(
-      withIndexBits<ConvertIndexToLLVMPassOptions>(bits)));
-  pm.addPass(createConvertControlFlowToLLVMPass(
-      withIndexBits<ConvertControlFlowToLLVMPassOptions>(bits)));
-  pm.addPass(createUBToLLVMConversionPass(
-      withIndexBits<UBToLLVMConversionPassOptions>(bits)));
-  auto funcs = withIndexBits<ConvertFuncToLLVMPassOptions>(bits);
-  funcs.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcs));
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  addMemRefsToLLVM(pm, target);
   if (target.threads)
     pm.addPass(createLowerParallelDispatch());
 }
+
 
 void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   const TargetInfo &target = options.target;
@@ -209,6 +216,7 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   // rather than pass as arguments.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createLowerAffinePass());
@@ -226,13 +234,26 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createGpuNVVMAttachTarget(attach));
 }
 
+void kiln::buildGpuHostPipeline(OpPassManager &pm,
+                                const PipelineOptions &options) {
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa"; // PTX text: no toolkit needed
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  GpuHostOptions host;
+  host.alignment = options.target.arenaAlign;
+  pm.addPass(createGpuHost(host));
+  pm.addPass(createCanonicalizerPass());
+  addMemRefsToLLVM(pm, options.target);
+}
+
 void kiln::buildKilnPipeline(OpPassManager &pm,
                              const PipelineOptions &options) {
   buildOnnxToLinalgPipeline(pm, options);
   buildBufferizePipeline(pm, options);
-  if (options.target.gpu)
+  if (options.target.gpu) {
     buildGpuPipeline(pm, options);
-  else
+    buildGpuHostPipeline(pm, options);
+  } else
     buildLowerToLLVMPipeline(pm, options);
 }
 
@@ -256,6 +277,10 @@ void kiln::registerKilnPipelines() {
       buildLowerToLLVMPipeline);
   reg("kiln-gpu", "memrefs and loops to GPU kernels in NVVM (nvptx64)",
       buildGpuPipeline);
+  reg("kiln-gpu-lower-host",
+      "GPU kernels to PTX, and the host code that launches them to the LLVM "
+      "dialect",
+      buildGpuHostPipeline);
   reg("kiln-pipeline",
       "onnx dialect all the way to the LLVM dialect, as kiln compile runs it",
       buildKilnPipeline);

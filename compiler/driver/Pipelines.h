@@ -35,6 +35,13 @@ void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
 /// target's SM attached; gpu-module-to-binary then writes its PTX.
 void buildGpuPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 
+/// After buildGpuPipeline, for everything but --emit=ptx: the kernels
+/// serialized to PTX (gpu-module-to-binary), the launches made calls of the
+/// runtime and the weights one blob (kiln-gpu-host), and the host code
+/// lowered to the LLVM dialect like a CPU model's.
+void buildGpuHostPipeline(mlir::OpPassManager &pm,
+                          const PipelineOptions &options);
+
 /// The whole pipeline `kiln compile` runs: the three phases above.
 void buildKilnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 

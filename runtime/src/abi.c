@@ -30,6 +30,8 @@ const char *kiln_status_string(int32_t status) {
   case KILN_ERROR_OUT_OF_RANGE:
     return "an index or sequence position out of range, or an empty optional "
            "read";
+  case KILN_ERROR_DEVICE:
+    return "the GPU could not run the model";
   default:
     return "unknown error";
   }

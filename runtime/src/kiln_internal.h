@@ -1,7 +1,8 @@
 /*===- kiln_internal.h - helpers shared by the runtime sources -------------===
  *
  * Not part of the ABI: used by the runtime's own sources (status.c,
- * tensor_io.c, sequence_io.c, arena.c, main.c) only.
+ * tensor_io.c, sequence_io.c, arena.c, main.c, gpu.c), and kiln_gpu_model
+ * by the code the compiler generates for GPU models.
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_INTERNAL_H
 #define KILN_INTERNAL_H
@@ -18,6 +19,37 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A GPU model as compiler/driver/Codegen.cpp writes it (the two must agree
+ * field for field). P_run calls kiln_gpu_run with it. */
+typedef struct kiln_gpu_model {
+  const char *ptx;                 /* NUL-terminated PTX text */
+  int32_t num_kernels;
+  const char *const *kernel_names; /* kiln_gpu_launch's `kernel` indexes it */
+  const void *weights;             /* uploaded once, at the first run */
+  uint64_t weights_size;
+  uint64_t graph_arena_size;       /* the graph's part of the device arena */
+  const kiln_model_info *info;
+  /* The host code: launches the kernels on device pointers (inputs,
+   * outputs, arena, weights) through kiln_gpu_launch(state, ...). */
+  void (*graph)(void *const *inputs, void *const *outputs, void *arena,
+                void *weights, void *state);
+  void **state;                    /* zero until the first run loads it */
+  int32_t sm;                      /* the SM compiled for (80: sm_80) */
+} kiln_gpu_model;
+
+int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,
+                     void *const *outputs, void *arena);
+/* One kernel launch (the generated graph's calls): `params` is
+ * cuLaunchKernel's array of pointers to the arguments. A failure ends the
+ * run: kiln_gpu_run returns it, and later launches do nothing. */
+void kiln_gpu_launch(void *state, int32_t kernel, int64_t grid_x,
+                     int64_t grid_y, int64_t grid_z, int64_t block_x,
+                     int64_t block_y, int64_t block_z, int32_t shared_bytes,
+                     void **params);
+
+/* Sets what kiln_device_error() returns (printf-style). */
+void kiln_set_device_error(const char *fmt, ...);
 
 /* A readable name for an ONNX data type ("float32", "int64", "bool", ...);
  * "type<N>" for codes it does not know (in a static buffer, not reentrant). */

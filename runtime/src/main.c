@@ -212,6 +212,11 @@ static void format_value(char *buf, size_t size, const kiln_model_info *m,
   }
 }
 
+/* Whether the model runs on a GPU (its arena is device memory). */
+static int on_gpu(const kiln_model_info *m) {
+  return m->abi_version >= 6 && m->device == KILN_DEVICE_CUDA;
+}
+
 static void print_info(void) {
   const kiln_model_info *m = &kiln_model;
   char ty[512];
@@ -242,9 +247,12 @@ static void print_info(void) {
            m->shapes_need_inputs ? " and values" : "",
            (unsigned long long)m->arena_align);
   else
-    printf("arena: %llu bytes (align %llu)\n",
+    printf("arena: %llu bytes%s (align %llu)\n",
            (unsigned long long)m->arena_size,
+           on_gpu(m) ? " of GPU memory" : "",
            (unsigned long long)m->arena_align);
+  if (on_gpu(m))
+    printf("device: NVIDIA GPU (CUDA)\n");
 }
 
 /* The values of a dynamic model's symbolic dims from the inputs read (each
@@ -299,6 +307,16 @@ static int32_t run_model(const kiln_model_info *m, const void **in_ptrs,
                           (void *const *)out_ptrs,
                           (int64_t *const *)out_shapes, arena);
   return m->run((const void *const *)in_ptrs, (void *const *)out_ptrs, arena);
+}
+
+/* The one line for a failed run; a device error says what failed. */
+static void run_failed(const kiln_model_info *m, int32_t rc) {
+  if (rc == KILN_ERROR_DEVICE && *kiln_device_error())
+    fail("model '%s' failed: %s", m->name ? m->name : "?",
+         kiln_device_error());
+  else
+    fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
+         kiln_status_string(rc), (int)rc);
 }
 
 int main(int argc, char **argv) {
@@ -546,12 +564,14 @@ int main(int argc, char **argv) {
     goto done;
   }
 
-  {
+  if (on_gpu(m)) {
+    /* NULL: the model's own arena, in device memory */
+  } else {
     kiln_model_info sized = *m;
     sized.arena_size = arena_size;
     arena = kiln_arena_alloc(&sized);
   }
-  if (!arena) {
+  if (!arena && !on_gpu(m)) {
     fail("cannot allocate the %llu-byte arena (align %llu)",
          (unsigned long long)arena_size, (unsigned long long)m->arena_align);
     goto done;
@@ -606,8 +626,7 @@ int main(int argc, char **argv) {
 
   rc = run_model(m, in_ptrs, in_shapes, out_ptrs, out_shapes, arena);
   if (rc != KILN_OK) {
-    fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
-         kiln_status_string(rc), (int)rc);
+    run_failed(m, rc);
     goto done;
   }
   /* A dim that depends on the input values is known now (P_shapes gave its
@@ -637,8 +656,7 @@ int main(int argc, char **argv) {
       rc = run_model(m, in_ptrs, in_shapes, out_ptrs, out_shapes, arena);
       times[i] = now_ms() - t0;
       if (rc != KILN_OK) {
-        fail("model '%s' failed: %s (status %d)", m->name ? m->name : "?",
-             kiln_status_string(rc), (int)rc);
+        run_failed(m, rc);
         goto done;
       }
     }

@@ -51,6 +51,17 @@ void kiln_format_type(char *buf, size_t size, int32_t elem_type, int32_t rank,
   }
 }
 
+static char device_error[512];
+
+const char *kiln_device_error(void) { return device_error; }
+
+void kiln_set_device_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(device_error, sizeof device_error, fmt, ap);
+  va_end(ap);
+}
+
 int32_t kiln_set_error(char *err, size_t err_size, int32_t code,
                        const char *fmt, ...) {
   if (err && err_size > 0) {

@@ -1868,7 +1868,7 @@ TEST_F(FakeSeqModelExe, BenchRewritesSequenceOutputs) {
 TEST_F(FakeSeqModelExe, InfoShowsKinds) {
   RunResult r = run("--info");
   ASSERT_EQ(0, r.exit_code) << r.err;
-  EXPECT_NE(r.out.find("abi_version: 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("abi_version: 6"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("0: xs seq(float32[?,3])\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1: w optional(float32[3])\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2: os optional(seq(int64))\n"), std::string::npos) << r.out;

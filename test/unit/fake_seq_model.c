@@ -111,6 +111,6 @@ int32_t fake_seq_run(const void *const *inputs, void *const *outputs,
 
 #define FAKE_SEQ_INFO                                                          \
   {KILN_ABI_VERSION, "fake_seq", 3, 3, seq_inputs, seq_outputs, 64, 64,       \
-   fake_seq_run, 0, 0, 0, 0, 0, 0}
+   fake_seq_run, 0, 0, 0, 0, 0, 0, KILN_DEVICE_CPU}
 
 const kiln_model_info kiln_model = FAKE_SEQ_INFO;

@@ -52,6 +52,22 @@
  * Shared libraries and executables built by `kiln compile` also define the
  * unprefixed symbol `kiln_model` (same type as P_info), so a program can
  * dlopen a model it has never seen and discover its signature.
+ *
+ * GPU models (kiln compile --target=nvptx64-nvidia-cuda; P_info.device is
+ * KILN_DEVICE_CUDA) have the same P_run. The first call loads the CUDA
+ * driver (libcuda.so.1, opened at run time: nothing links against CUDA;
+ * KILN_CUDA_DRIVER names another file), uses the primary context of GPU 0
+ * (CUDA_VISIBLE_DEVICES chooses it), compiles the embedded PTX for it and
+ * uploads the weights, once. Each input and output pointer may be host or
+ * device memory (told apart by the driver): host inputs are copied to the
+ * device before the run and host outputs back after it, and P_run returns
+ * when the outputs are written. `arena` is device memory of
+ * P_info.arena_size bytes (cuMemAlloc's alignment suffices), or NULL for
+ * the model's own, allocated on the device at the first call; it also
+ * holds the copies of host inputs and outputs. Without a driver or a GPU,
+ * or when the driver fails, P_run returns KILN_ERROR_DEVICE and
+ * kiln_device_error() says why. Two threads may not run the model at once
+ * on the same arena.
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_RUNTIME_H
 #define KILN_RUNTIME_H
@@ -68,8 +84,9 @@ extern "C" {
  * 3: an output dim may be KILN_DIM_COMPUTED.
  * 4: P_shapes_of and shapes_need_inputs (sizes from input values).
  * 5: kiln_tensor_info.kind: graph inputs and outputs may be sequences of
- *    tensors or optionals (see kiln_sequence). */
-#define KILN_ABI_VERSION 5
+ *    tensors or optionals (see kiln_sequence).
+ * 6: kiln_model_info.device: a model may run on an NVIDIA GPU. */
+#define KILN_ABI_VERSION 6
 
 /* An output shape entry for a dim computed from the symbolic dims (a
  * convolution's output size, a concat's sum, a flatten's product): P_shapes
@@ -95,7 +112,21 @@ typedef enum kiln_status {
                                       ScatterND, ...) or a sequence position
                                       out of range, or the value of an empty
                                       optional read */
+  KILN_ERROR_DEVICE = 11,          /* a GPU model could not run: no CUDA
+                                      driver, no GPU, or the driver failed
+                                      (kiln_device_error() says which) */
 } kiln_status;
+
+/* Where a model runs (kiln_model_info.device). */
+enum {
+  KILN_DEVICE_CPU = 0,
+  KILN_DEVICE_CUDA = 1 /* an NVIDIA GPU, through the CUDA driver */
+};
+
+/* The last device error, in one line ("" if none): what KILN_ERROR_DEVICE
+ * was about (the CUDA driver missing, no GPU, a kernel launch failing, with
+ * the driver's own error name). Per process; not cleared by a success. */
+const char *kiln_device_error(void);
 
 /* ONNX TensorProto.DataType codes used for element types. */
 enum {
@@ -197,6 +228,8 @@ typedef struct kiln_model_info {
   int32_t shapes_need_inputs;      /* 1: sizes depend on input values, so
                                       P_shapes cannot tell them: use
                                       shapes_of */
+  /* ABI 6 */
+  int32_t device;                  /* KILN_DEVICE_*: see "GPU models" */
 } kiln_model_info;
 
 /* A short English description of a status code. */
