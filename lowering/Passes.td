@@ -551,4 +551,24 @@ def GpuHost : Pass<"kiln-gpu-host", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def GpuEmulate : Pass<"kiln-gpu-emulate", "::mlir::ModuleOp"> {
+  let summary = "a GPU model's kernels as host functions, for the tests' "
+                "fake CUDA driver";
+  let description = [{
+    In place of `gpu-module-to-binary`, for `kiln compile --gpu-emulate`:
+    each kernel of gpu.module @kiln_kernels (in the LLVM dialect, after
+    `convert-gpu-to-nvvm`) becomes a host function `kiln_emu_<kernel>` that
+    reads its thread and block ids and sizes from one more argument, plus
+    an `_entry` that unpacks cuLaunchKernel's parameter array; the image
+    `@kiln_gpu_emu_image` ("KILNEMU1", count, {name, entry} pairs) is what
+    the fake driver loads in place of PTX. The gpu.module becomes an empty
+    gpu.binary and the module gets `kiln.gpu_emulated`. Kernels with other
+    NVVM ops (barriers, shuffles) are refused: the fake driver runs one
+    thread after the other.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect"];
+}
+
 #endif // KILN_LOWERING_PASSES_TD

@@ -34,6 +34,10 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])
 
+# The tests' CUDA driver without a GPU (test/unit/fake_cuda.c).
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.kiln_obj_root, "lib", "libkiln_fake_cuda.so")))
+
 # Features of the machine the tests run on.
 try:
     with open("/proc/cpuinfo") as f:

@@ -680,8 +680,12 @@ llvm::Constant *EntryPointBuilder::gpuModel(llvm::Constant *info,
   auto *state = new llvm::GlobalVariable(
       m, ptrTy, false, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantPointerNull::get(ptrTy), sig.prefix + "_gpu_state");
+  llvm::Constant *code = cstring(gpu.ptx, "ptx");
+  if (gpu.emulated)
+    if (llvm::GlobalVariable *image = m.getNamedGlobal("kiln_gpu_emu_image"))
+      code = image;
   return llvm::ConstantStruct::get(
-      gpuModelType(), {cstring(gpu.ptx, "ptx"),
+      gpuModelType(), {code,
                 llvm::ConstantInt::get(i32, gpu.kernels.size()), namesArray,
                 weights, llvm::ConstantInt::get(i64, gpu.weightsSize),
                 llvm::ConstantInt::get(i64, gpu.graphArenaSize), info, thunk,

@@ -106,6 +106,9 @@ struct ModelSignature {
     uint64_t weightsSize = 0;         // bytes of @kiln_gpu_weights
     uint64_t graphArenaSize = 0;      // main_graph's part of the arena
     int32_t sm = 0;                   // the SM compiled for (80: sm_80)
+    /// --gpu-emulate: host kernels, whose image (kiln-gpu-emulate's
+    /// @kiln_gpu_emu_image) takes the PTX's place.
+    bool emulated = false;
   };
   std::optional<Gpu> gpu;
 };

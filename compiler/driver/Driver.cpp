@@ -432,7 +432,11 @@ int kiln::compile(const CompileOptions &options) {
   TargetInfo &target = *resolved;
   if (!options.linker.empty())
     target.link.driver = options.linker;
-  PipelineOptions pipelineOptions{target, options.optLevel};
+  if (options.gpuEmulate && !target.gpu)
+    return fail("--gpu-emulate is for GPU targets "
+                "(--target=nvptx64-nvidia-cuda)");
+  PipelineOptions pipelineOptions{target, options.optLevel,
+                                  options.gpuEmulate};
 
   mlir::DialectRegistry registry;
   registerKilnDialects(registry);
@@ -561,8 +565,11 @@ int kiln::compile(const CompileOptions &options) {
       os << "\n"; // as kiln-opt ends its output
     });
   if (target.gpu) {
-    if (options.emit == EmitKind::Ptx && options.stopAfter == Phase::Full)
+    if (options.emit == EmitKind::Ptx && options.stopAfter == Phase::Full) {
+      if (options.gpuEmulate)
+        return fail("--gpu-emulate writes no PTX");
       return writePtx(module, options, timer);
+    }
     if (int rc = checkKernelsSelfContained(module))
       return rc;
     if (!runPhase(buildGpuHostPipeline, "gpu-host"))
@@ -594,6 +601,7 @@ int kiln::compile(const CompileOptions &options) {
             module->getAttrOfType<mlir::IntegerAttr>("kiln.gpu_weights_size"))
       gpu.weightsSize = size.getInt();
     gpu.graphArenaSize = signature->arenaSize;
+    gpu.emulated = module->hasAttr("kiln.gpu_emulated");
     llvm::StringRef sm = target.cpu;
     if (!sm.consume_front("sm_") || sm.getAsInteger(10, gpu.sm))
       return fail("GPU target without an SM: '" + target.cpu + "'");

@@ -47,6 +47,9 @@ struct CompileOptions {
   std::string depFile;
   /// The kiln executable (listed in the depfile: a new compiler rebuilds).
   std::string compilerPath;
+  /// GPU targets: the kernels compiled for the host, to run under the
+  /// tests' fake CUDA driver (not on a GPU).
+  bool gpuEmulate = false;
 };
 
 /// "kiln <version> (LLVM/MLIR <version>)".

@@ -236,9 +236,13 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
 
 void kiln::buildGpuHostPipeline(OpPassManager &pm,
                                 const PipelineOptions &options) {
-  GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "isa"; // PTX text: no toolkit needed
-  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (options.gpuEmulate) {
+    pm.addPass(createGpuEmulate());
+  } else {
+    GpuModuleToBinaryPassOptions binary;
+    binary.compilationTarget = "isa"; // PTX text: no toolkit needed
+    pm.addPass(createGpuModuleToBinaryPass(binary));
+  }
   GpuHostOptions host;
   host.alignment = options.target.arenaAlign;
   pm.addPass(createGpuHost(host));
@@ -266,7 +270,7 @@ void kiln::registerKilnPipelines() {
           if (!target)
             llvm::report_fatal_error(
                 llvm::Twine(llvm::toString(target.takeError())));
-          PipelineOptions options{*target, cl.optLevel};
+          PipelineOptions options{*target, cl.optLevel, cl.gpuEmulate};
           build(pm, options);
         });
   };

@@ -14,6 +14,9 @@ namespace kiln {
 struct PipelineOptions {
   TargetInfo target;
   unsigned optLevel = 2;
+  /// GPU targets: kernels compiled for the host, for the fake CUDA driver
+  /// of the tests (kiln-gpu-emulate), in place of PTX.
+  bool gpuEmulate = false;
 };
 
 /// onnx dialect -> linalg on tensors (shape inference, the ONNX lowering,
@@ -56,6 +59,11 @@ struct PipelineCLOptions : public mlir::PassPipelineOptions<PipelineCLOptions> {
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("optimization level 0-3"),
                             llvm::cl::init(2)};
+  Option<bool> gpuEmulate{*this, "gpu-emulate",
+                          llvm::cl::desc("GPU targets: the kernels as host "
+                                         "functions, for the tests' fake "
+                                         "CUDA driver"),
+                          llvm::cl::init(false)};
 };
 
 /// Registers `kiln-pipeline` and its phases `kiln-onnx-to-linalg`,

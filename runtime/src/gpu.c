@@ -311,8 +311,8 @@ int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,
   void *dout[n_out > 0 ? n_out : 1];
   if ((n_in > 0 && !inputs) || (n_out > 0 && !outputs))
     return KILN_ERROR_INVALID_ARGUMENT;
-  for (i = 0; i < n_in; ++i)
-    if (!inputs[i])
+  for (i = 0; i < n_in; ++i) /* NULL: an optional input with no value */
+    if (!inputs[i] && info->inputs[i].kind != KILN_KIND_OPTIONAL_TENSOR)
       return KILN_ERROR_INVALID_ARGUMENT;
   for (i = 0; i < n_out; ++i)
     if (!outputs[i])
@@ -329,7 +329,7 @@ int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,
   off = align_up(m->graph_arena_size, align);
   for (i = 0; i < n_in; ++i) {
     uint64_t bytes = info->inputs[i].byte_size;
-    if (is_device_memory(inputs[i])) {
+    if (!inputs[i] || is_device_memory(inputs[i])) {
       din[i] = (void *)inputs[i];
     } else {
       din[i] = (void *)(uintptr_t)(base + off);

@@ -258,7 +258,7 @@ for OPT in O0 O3; do
     # On the sample input: vs the reference and vs the exe's output.
     run "${RUNNER[@]}" "$WORK/kiln_dlopen" "$S/libtinynet.so" "$MODEL/input_0.pb" >"$S/sample.txt" &&
       cat "$S/sample.txt" &&
-      grep -qx "model 'mystery_$OPT' (ABI 5): 1 input, 1 output" "$S/sample.txt" &&
+      grep -qx "model 'mystery_$OPT' (ABI 6): 1 input, 1 output" "$S/sample.txt" &&
       grep -qx "  input 0 'image' float32\[1,3,16,16\] 3072 bytes" "$S/sample.txt" &&
       grep -qx "  output 0 'probs' float32\[1,5\] 20 bytes" "$S/sample.txt" &&
       grep -q "^  arena [0-9]* bytes, align [0-9]*$" "$S/sample.txt" &&

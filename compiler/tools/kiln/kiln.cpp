@@ -79,6 +79,12 @@ int main(int argc, char **argv) {
                          "error");
   compileCmd->add_flag("--time", options.timing,
                        "print the time each phase takes");
+  compileCmd
+      ->add_flag("--gpu-emulate", options.gpuEmulate,
+                 "for testing without a GPU: the GPU target's kernels as "
+                 "host code, run one thread at a time by the tests' fake "
+                 "CUDA driver (KILN_CUDA_DRIVER=.../libkiln_fake_cuda.so)")
+      ->group("");
   bool depDefault = false;
   compileCmd->add_option("--depfile,--MF", options.depFile,
                          "write a Make-style depfile (the output depends on "
