@@ -352,6 +352,77 @@ def run_test(job):
             shutil.rmtree(os.path.join(work, name), ignore_errors=True)
 
 
+def data_set_names(test_dir):
+    return sorted(d for d in os.listdir(test_dir) if d.startswith("test_data_set_"))
+
+
+class OutputChecks:
+    """How a test's outputs are checked (its tolerance, bfloat16 and
+    sequence outputs), and the inputs to give it (bfloat16 ones retagged)."""
+
+    def __init__(self, model, test_dir):
+        self.tol = (None, None)
+        tol_file = os.path.join(test_dir, "tolerance.txt")
+        if os.path.isfile(tol_file):
+            with open(tol_file) as f:
+                self.tol = tuple(float(x) for x in f.read().split()[:2])
+        self.bf16_inputs, self.bf16_outputs = bfloat16_ios(model)
+        self.handles = handle_outputs(model)
+
+    def inputs(self, ds_dir, res_dir):
+        """The data set's input files, bfloat16 ones retagged into res_dir."""
+        return [retag_bfloat16(f, os.path.join(res_dir, "bf16_" + os.path.basename(f)))
+                if i in self.bf16_inputs else f
+                for i, f in enumerate(numbered(ds_dir, "input"))]
+
+    def check(self, name, ds, ds_dir, res_dir):
+        """("", "") if res_dir holds the outputs ds_dir expects, else
+        ("mismatch", what differs)."""
+        import numpy as np
+        for ref in numbered(ds_dir, "output"):
+            base = os.path.basename(ref)
+            got_path = os.path.join(res_dir, base)
+            if not os.path.isfile(got_path):
+                return "mismatch", "%s: %s not written" % (ds, base)
+            kind = self.handles.get(int(base[len("output_"):-3]))
+            if kind:
+                try:
+                    expected = load_handle(ref, kind)
+                except Exception as e:
+                    return "mismatch", "%s: cannot read reference %s: %s" % (ds, base, e)
+                try:
+                    actual = load_handle(got_path, kind)
+                except Exception as e:
+                    return "mismatch", "%s: cannot read %s: %s" % (ds, base, e)
+                why = compare_handle(expected, actual, "%s/%s" % (ds, base[:-3]), *self.tol)
+                if why:
+                    return "mismatch", why
+                continue
+            try:
+                expected = load_tensor(ref)
+            except Exception as e:
+                return "mismatch", ("%s: cannot read reference %s as a tensor: %s"
+                                    % (ds, base, e))
+            try:
+                actual = load_tensor(got_path)
+            except Exception as e:
+                return "mismatch", "%s: cannot read %s: %s" % (ds, base, e)
+            rtol, atol = self.tol
+            if int(base[len("output_"):-3]) in self.bf16_outputs and expected.dtype == np.uint16:
+                # bfloat16 references are stored as their bits (numpy has no
+                # bfloat16); compare the values to one bfloat16 ulp.
+                expected = bfloat16_bits_to_float(expected)
+                rtol = BF16_RTOL
+            if RANDOM_TESTS.match(name):
+                why = check_random(name, ds_dir, res_dir, expected, actual,
+                                   "%s/%s" % (ds, base[:-3]))
+            else:
+                why = compare(expected, actual, "%s/%s" % (ds, base[:-3]), rtol, atol)
+            if why:
+                return "mismatch", why
+        return "", ""
+
+
 def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
                     dynamic=None):
     start = time.monotonic()
@@ -380,25 +451,16 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
     if not os.path.isfile(exe):
         return result("compile-fail", "kiln exited 0 but wrote no %s" % exe)
 
-    data_sets = sorted(d for d in os.listdir(test_dir) if d.startswith("test_data_set_"))
+    data_sets = data_set_names(test_dir)
     if not data_sets:
         return result("run-fail", "no test_data_set_* folder")
-    tol = (None, None)
-    tol_file = os.path.join(test_dir, "tolerance.txt")
-    if os.path.isfile(tol_file):
-        with open(tol_file) as f:
-            tol = tuple(float(x) for x in f.read().split()[:2])
-    import numpy as np
-    bf16_inputs, bf16_outputs = bfloat16_ios(model)
-    handles = handle_outputs(model)
+    checks = OutputChecks(model, test_dir)
     for ds in data_sets:
         ds_dir = os.path.join(test_dir, ds)
         res_dir = os.path.join(out_dir, ds)
         shutil.rmtree(res_dir, ignore_errors=True)
         os.makedirs(res_dir)
-        inputs = [retag_bfloat16(f, os.path.join(res_dir, "bf16_" + os.path.basename(f)))
-                  if i in bf16_inputs else f
-                  for i, f in enumerate(numbered(ds_dir, "input"))]
+        inputs = checks.inputs(ds_dir, res_dir)
         rc, out, timed_out = run_command(
             list(runner) + [exe] + inputs + ["--output-dir", res_dir],
             timeout)
@@ -408,47 +470,9 @@ def compile_and_run(name, test_dir, work, kiln, kiln_args, timeout, runner=(),
             line = first_error_line(out)
             return result("run-fail", "%s: %s%s" % (ds, describe_rc(rc),
                                                     ": " + line if line else ""))
-        for ref in numbered(ds_dir, "output"):
-            base = os.path.basename(ref)
-            got_path = os.path.join(res_dir, base)
-            if not os.path.isfile(got_path):
-                return result("mismatch", "%s: %s not written" % (ds, base))
-            kind = handles.get(int(base[len("output_"):-3]))
-            if kind:
-                try:
-                    expected = load_handle(ref, kind)
-                except Exception as e:
-                    return result("mismatch", "%s: cannot read reference %s: %s" % (ds, base, e))
-                try:
-                    actual = load_handle(got_path, kind)
-                except Exception as e:
-                    return result("mismatch", "%s: cannot read %s: %s" % (ds, base, e))
-                why = compare_handle(expected, actual, "%s/%s" % (ds, base[:-3]), *tol)
-                if why:
-                    return result("mismatch", why)
-                continue
-            try:
-                expected = load_tensor(ref)
-            except Exception as e:
-                return result("mismatch", "%s: cannot read reference %s as a tensor: %s"
-                              % (ds, base, e))
-            try:
-                actual = load_tensor(got_path)
-            except Exception as e:
-                return result("mismatch", "%s: cannot read %s: %s" % (ds, base, e))
-            rtol, atol = tol
-            if int(base[len("output_"):-3]) in bf16_outputs and expected.dtype == np.uint16:
-                # bfloat16 references are stored as their bits (numpy has no
-                # bfloat16); compare the values to one bfloat16 ulp.
-                expected = bfloat16_bits_to_float(expected)
-                rtol = BF16_RTOL
-            if RANDOM_TESTS.match(name):
-                why = check_random(name, ds_dir, res_dir, expected, actual,
-                                   "%s/%s" % (ds, base[:-3]))
-            else:
-                why = compare(expected, actual, "%s/%s" % (ds, base[:-3]), rtol, atol)
-            if why:
-                return result("mismatch", why)
+        status, why = checks.check(name, ds, ds_dir, res_dir)
+        if status:
+            return result(status, why)
     return result("pass")
 
 
