@@ -128,13 +128,43 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = module.getContext();
+    // No gpu.module: a model that computes nothing (empty outputs), whose
+    // image has no kernels.
     auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>("kiln_kernels");
-    if (!gpuModule) {
-      module.emitError("kiln-gpu-emulate: no gpu.module @kiln_kernels");
+    if (gpuModule && failed(checkEmulatable(gpuModule)))
       return signalPassFailure();
+
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    Location loc = gpuModule ? gpuModule.getLoc() : module.getLoc();
+    SmallVector<std::pair<std::string, LLVM::LLVMFuncOp>> entries;
+    if (gpuModule)
+      for (auto f : gpuModule.getOps<LLVM::LLVMFuncOp>()) {
+        if (!f->hasAttr("nvvm.kernel") && !f->hasAttr("gpu.kernel")) {
+          f.emitError("a device function other than a kernel cannot be "
+                      "emulated");
+          return signalPassFailure();
+        }
+        LLVM::LLVMFuncOp host = hostKernel(b, f);
+        entries.emplace_back(f.getName().str(), entryPoint(b, f, host));
+      }
+    buildImage(b, loc, entries);
+    if (gpuModule) {
+      // An empty binary keeps the launches valid until kiln-gpu-host.
+      b.setInsertionPoint(gpuModule);
+      gpu::BinaryOp::create(
+          b, loc, "kiln_kernels", Attribute(),
+          b.getArrayAttr({gpu::ObjectAttr::get(
+              ctx, NVVM::NVVMTargetAttr::get(ctx),
+              gpu::CompilationTarget::Assembly, b.getStringAttr(""), nullptr,
+              nullptr)}));
+      gpuModule.erase();
     }
-    // Refused: NVVM ops other than the ids (threads that wait for others),
-    // and kernels that are not yet in the LLVM dialect.
+    module->setAttr("kiln.gpu_emulated", UnitAttr::get(ctx));
+  }
+
+  /// Refused: NVVM ops other than the ids (threads that wait for others),
+  /// and kernels that are not yet in the LLVM dialect.
+  LogicalResult checkEmulatable(gpu::GPUModuleOp gpuModule) {
     WalkResult bad = gpuModule.walk([&](Operation *op) {
       if (isa<gpu::GPUFuncOp>(op)) {
         op->emitError("kiln-gpu-emulate runs after convert-gpu-to-nvvm");
@@ -148,27 +178,15 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
       }
       return WalkResult::advance();
     });
-    if (bad.wasInterrupted())
-      return signalPassFailure();
+    return failure(bad.wasInterrupted());
+  }
 
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    Location loc = gpuModule.getLoc();
+  /// The image: "KILNEMU1", the count, and each kernel's name and entry.
+  void buildImage(OpBuilder &b, Location loc,
+                  ArrayRef<std::pair<std::string, LLVM::LLVMFuncOp>> entries) {
+    MLIRContext *ctx = b.getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     auto i64 = IntegerType::get(ctx, 64);
-    // Functions the kernels call among themselves come along too.
-    IRMapping none;
-    SmallVector<std::pair<std::string, LLVM::LLVMFuncOp>> entries;
-    for (auto f : gpuModule.getOps<LLVM::LLVMFuncOp>()) {
-      if (!f->hasAttr("nvvm.kernel") && !f->hasAttr("gpu.kernel")) {
-        f.emitError("a device function other than a kernel cannot be "
-                    "emulated");
-        return signalPassFailure();
-      }
-      LLVM::LLVMFuncOp host = hostKernel(b, f);
-      entries.emplace_back(f.getName().str(), entryPoint(b, f, host));
-    }
-
-    // The names, and the image.
     SmallVector<LLVM::GlobalOp> names;
     for (auto [i, e] : llvm::enumerate(entries)) {
       std::string text = e.first + '\0';
@@ -207,17 +225,7 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
           ArrayRef<int64_t>{2, (int64_t)i, 1});
     }
     LLVM::ReturnOp::create(ib, loc, v);
-
-    // An empty binary keeps the launches valid until kiln-gpu-host.
-    b.setInsertionPoint(gpuModule);
-    gpu::BinaryOp::create(
-        b, loc, "kiln_kernels", Attribute(),
-        b.getArrayAttr({gpu::ObjectAttr::get(
-            ctx, NVVM::NVVMTargetAttr::get(ctx),
-            gpu::CompilationTarget::Assembly, b.getStringAttr(""), nullptr,
-            nullptr)}));
-    gpuModule.erase();
-    module->setAttr("kiln.gpu_emulated", UnitAttr::get(ctx));
+    b.setInsertionPointAfter(image);
   }
 };
 

@@ -48,6 +48,52 @@ bool isHostOp(Operation *op) {
   return op->getNumRegions() == 0 && isMemoryEffectFree(op);
 }
 
+/// Pure arithmetic (no views: addresses stay on the host).
+bool isPureCompute(Operation *op) {
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
+         !isa<memref::ViewOp, memref::SubViewOp, memref::ReinterpretCastOp,
+              memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+              memref::GetGlobalOp, memref::AssumeAlignmentOp>(op) &&
+         llvm::none_of(op->getResultTypes(),
+                       [](Type t) { return isa<MemRefType>(t); });
+}
+
+/// The buffer a view is of: a function argument (an input, an output, the
+/// arena: distinct buffers) or a global's.
+Value rootBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (auto g = dyn_cast<memref::GetGlobalOp>(def))
+      return g;
+    else
+      return v;
+  }
+  return v;
+}
+
+/// Whether `op` (or an op inside it) may write to a buffer with root `root`.
+bool mayWrite(Operation *op, Value root) {
+  WalkResult r = op->walk([&](Operation *inner) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+    if (!effects) {
+      // Unknown effects: a write anywhere, unless it has none at all.
+      if (inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+          isMemoryEffectFree(inner))
+        return WalkResult::advance();
+      return WalkResult::interrupt();
+    }
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (auto &e : list)
+      if (isa<MemoryEffects::Write>(e.getEffect()) &&
+          (!e.getValue() || rootBuffer(e.getValue()) == root))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return r.wasInterrupted();
+}
+
 struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
   using MapToGpuBase::MapToGpuBase;
 
@@ -154,6 +200,70 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     return success();
   }
 
+  /// A top-level load whose value only loops use (Trilu's k, CumSum's
+  /// axis, a zero point read from an input) is loaded by each of those
+  /// loops instead, on the device, together with the arithmetic on it
+  /// there: the host never reads a buffer. Only where nothing between the
+  /// load and the loop may write the buffer it reads.
+  void sinkScalarLoads(Block &body) {
+    SmallVector<memref::LoadOp> loads;
+    for (Operation &op : body)
+      if (auto load = dyn_cast<memref::LoadOp>(op))
+        loads.push_back(load);
+    for (memref::LoadOp load : loads) {
+      // The load and the pure ops on it that only loops (or each other)
+      // use; the chain's other operands must be defined before the load's
+      // first user, as they are at the top level above it.
+      SmallVector<Operation *> chain{load};
+      SetVector<Operation *> users;
+      bool ok = true;
+      for (size_t i = 0; i < chain.size() && ok; ++i)
+        for (Operation *user : chain[i]->getUsers()) {
+          Operation *top = body.findAncestorOpInBlock(*user);
+          if (top != user && top->getNumRegions() > 0)
+            users.insert(top); // used inside a loop
+          else if (top == user && isPureCompute(user) &&
+                   !llvm::is_contained(chain, user))
+            chain.push_back(user);
+          else if (!llvm::is_contained(chain, user))
+            ok = false;
+        }
+      if (!ok || users.empty())
+        continue;
+      // Nothing from the load to the last loop using it, that loop
+      // included, may write the buffer.
+      Value root = rootBuffer(load.getMemRef());
+      Operation *last = users.front();
+      for (Operation *user : users)
+        if (last->isBeforeInBlock(user))
+          last = user;
+      for (Operation *op = load->getNextNode(); op && ok;
+           op = op == last ? nullptr : op->getNextNode())
+        if (!llvm::is_contained(chain, op) && mayWrite(op, root))
+          ok = false;
+      if (!ok)
+        continue;
+      llvm::sort(chain, [](Operation *a, Operation *b) {
+        return a->isBeforeInBlock(b);
+      });
+      for (Operation *loop : users) {
+        OpBuilder b = OpBuilder::atBlockBegin(&loop->getRegion(0).front());
+        IRMapping map;
+        for (Operation *op : chain)
+          b.clone(*op, map);
+        for (Operation *op : chain)
+          for (auto [from, to] :
+               llvm::zip(op->getResults(), map.lookup(op)->getResults()))
+            from.replaceUsesWithIf(to, [&](OpOperand &use) {
+              return loop->isAncestor(use.getOwner());
+            });
+      }
+      for (Operation *op : llvm::reverse(chain))
+        if (op->use_empty())
+          op->erase();
+    }
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
@@ -181,6 +291,7 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     if (refused.wasInterrupted())
       return signalPassFailure();
 
+    sinkScalarLoads(func.getBody().front());
     SmallVector<Operation *> top;
     for (Operation &op : func.getBody().front())
       top.push_back(&op);
@@ -204,11 +315,17 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
         continue;
       }
       if (isHostOp(op)) {
-        // A host op between device ops ends the run only if one of them
-        // needs it; otherwise it moves up out of the way.
         bool needed = llvm::any_of(op->getOperands(), [&](Value v) {
           return llvm::is_contained(run, v.getDefiningOp());
         });
+        // Arithmetic on values the run computes is computed there too
+        // (a 0-d linalg op: load, compute, store).
+        if (needed && isPureCompute(op)) {
+          run.push_back(op);
+          continue;
+        }
+        // Any other host op between device ops ends the run only if one of
+        // them needs it; otherwise it moves up out of the way.
         if (needed && failed(flush()))
           return signalPassFailure();
         if (!needed && !run.empty())

@@ -82,3 +82,52 @@ func.func @serial(%arena: memref<64xi8>) {
   } loc("scan")
   return
 }
+
+// -----
+
+// A scalar read from an input that only the loop uses (Trilu's k) is read
+// by each thread, with the arithmetic on it, not by the host.
+// CHECK-LABEL: func.func @scalar_input
+// CHECK-NOT: memref.load
+// CHECK: gpu.launch
+// CHECK: %[[K:.*]] = memref.load %{{.*}}[] : memref<i64>
+// CHECK: %[[K1:.*]] = arith.addi %[[K]]
+// CHECK: arith.cmpi sge, %{{.*}}, %[[K1]]
+// CHECK: gpu.terminator
+func.func @scalar_input(%x: memref<16xi64>, %k: memref<i64>, %y: memref<16xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %one = arith.constant 1 : i64
+  %zero = arith.constant 0 : i64
+  %kv = memref.load %k[] : memref<i64>
+  %k1 = arith.addi %kv, %one : i64
+  scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+    %v = memref.load %x[%i] : memref<16xi64>
+    %ii = arith.index_cast %i : index to i64
+    %keep = arith.cmpi sge, %ii, %k1 : i64
+    %r = arith.select %keep, %v, %zero : i64
+    memref.store %r, %y[%i] : memref<16xi64>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A 0-d op (a zero point widened into the arena): load, extend and store
+// are one single-thread kernel.
+// CHECK-LABEL: func.func @zero_d
+// CHECK: gpu.launch
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: arith.extui
+// CHECK-NEXT: memref.store
+// CHECK-NEXT: gpu.terminator
+func.func @zero_d(%zp: memref<i8>, %arena: memref<256xi8>) {
+  %c0 = arith.constant 0 : index
+  %view = memref.view %arena[%c0][] : memref<256xi8> to memref<i32>
+  %v = memref.load %zp[] : memref<i8>
+  %w = arith.extui %v : i8 to i32
+  memref.store %w, %view[] : memref<i32>
+  return
+}
