@@ -34,9 +34,18 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])
 
-# The tests' CUDA driver without a GPU (test/unit/fake_cuda.c).
+# The tests' CUDA driver without a GPU (test/unit/fake_cuda.c), and its
+# aarch64 build for GPU models with Jetson host code run under qemu.
+config.substitutions.append(
+    ("%fake_cuda_aarch64", os.path.join(config.kiln_obj_root, "lib", "aarch64-linux-gnu",
+                                        "libkiln_fake_cuda.so")))
 config.substitutions.append(
     ("%fake_cuda", os.path.join(config.kiln_obj_root, "lib", "libkiln_fake_cuda.so")))
+import shutil
+if (shutil.which("qemu-aarch64") and os.path.isdir("/usr/aarch64-linux-gnu") and
+        os.path.exists(os.path.join(config.kiln_obj_root, "lib", "aarch64-linux-gnu",
+                                    "libkiln_fake_cuda.so"))):
+    config.available_features.add("qemu-aarch64")
 
 # Features of the machine the tests run on.
 try:

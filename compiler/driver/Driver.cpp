@@ -465,10 +465,19 @@ int kiln::compile(const CompileOptions &options) {
     return fail("--emit=ptx is for GPU targets (--target=nvptx64-nvidia-cuda)");
   // A GPU model's host code (the launches, the runtime) is for the host.
   std::optional<TargetInfo> gpuHost;
+  if (!options.gpuHost.empty() && !target.gpu)
+    return fail("--gpu-host is for GPU targets (--target=nvptx64-nvidia-cuda)");
   if (target.gpu) {
-    auto host = resolveTarget(hostTargetName(), "");
+    std::string hostTriple = options.gpuHost;
+    if (hostTriple.empty()) // the Jetson Orin's CPU cores are Arm
+      hostTriple = target.cpu == "sm_87" ? "aarch64-linux-gnu" : hostTargetName();
+    auto host = resolveTarget(hostTriple, "");
     if (!host)
       return fail(llvm::toString(host.takeError()));
+    if (host->gpu || host->bareMetal || host->pointerBits != 64)
+      return fail("--gpu-host " + hostTriple +
+                  ": the host code of a GPU model is for a 64-bit Linux "
+                  "target (x86_64-linux-gnu, aarch64-linux-gnu)");
     gpuHost = std::move(*host);
     if (!options.linker.empty())
       gpuHost->link.driver = options.linker;

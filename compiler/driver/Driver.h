@@ -50,6 +50,9 @@ struct CompileOptions {
   /// GPU targets: the kernels compiled for the host, to run under the
   /// tests' fake CUDA driver (not on a GPU).
   bool gpuEmulate = false;
+  /// GPU targets: the triple of the host code (empty: aarch64-linux-gnu
+  /// for sm_87, the Jetson Orin, else this machine's).
+  std::string gpuHost;
 };
 
 /// "kiln <version> (LLVM/MLIR <version>)".

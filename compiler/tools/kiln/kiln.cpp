@@ -79,6 +79,11 @@ int main(int argc, char **argv) {
                          "error");
   compileCmd->add_flag("--time", options.timing,
                        "print the time each phase takes");
+  compileCmd->add_option(
+      "--gpu-host", options.gpuHost,
+      "GPU targets: the triple the host code is for (default: "
+      "aarch64-linux-gnu for --cpu=sm_87, the Jetson Orin; else this "
+      "machine's)");
   compileCmd
       ->add_flag("--gpu-emulate", options.gpuEmulate,
                  "for testing without a GPU: the GPU target's kernels as "

@@ -1,0 +1,23 @@
+// REQUIRES: qemu-aarch64
+// The Jetson Orin (sm_87) runs its host code on Arm cores: the GPU model's
+// executable is for aarch64 Linux. Run here under qemu-aarch64, with its
+// kernels emulated by the aarch64 build of the fake CUDA driver.
+
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --cpu=sm_87 --gpu-emulate -o %t/jetson
+// RUN: env KILN_CUDA_DRIVER=%fake_cuda_aarch64 qemu-aarch64 -L /usr/aarch64-linux-gnu %t/jetson %S/../../examples/tinynet/input_0.pb --output-dir %t/out
+// RUN: test -s %t/out/output_0.pb
+// RUN: qemu-aarch64 -L /usr/aarch64-linux-gnu %t/jetson --info | FileCheck %s --check-prefix=INFO
+// INFO: device: NVIDIA GPU (CUDA)
+
+// The default host follows the SM; --gpu-host chooses another.
+// RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --cpu=sm_87 --compile-to=llvm-ir | FileCheck %s --check-prefix=ARM
+// ARM: target triple = "aarch64
+// RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --cpu=sm_80 --gpu-host=aarch64-linux-gnu --compile-to=llvm-ir | FileCheck %s --check-prefix=ARM
+// RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --cpu=sm_87 --gpu-host=x86_64-linux-gnu --compile-to=llvm-ir | FileCheck %s --check-prefix=X86
+// X86: target triple = "x86_64
+
+// RUN: not kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --gpu-host=thumbv7em-none-eabihf -o %t/bad 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: --gpu-host thumbv7em-none-eabihf: the host code of a GPU model is for a 64-bit Linux target (x86_64-linux-gnu, aarch64-linux-gnu)
+// RUN: not kiln compile %S/../../examples/tinynet/model.onnx --gpu-host=aarch64-linux-gnu -o %t/cpu 2>&1 | FileCheck %s --check-prefix=CPU
+// CPU: error: --gpu-host is for GPU targets (--target=nvptx64-nvidia-cuda)
