@@ -522,6 +522,33 @@ def GpuMathIntrinsics : Pass<"kiln-gpu-math-intrinsics"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def GpuContract : Pass<"kiln-gpu-contract"> {
+  let summary = "the kernels' products and sums may fuse into FMAs";
+  let description = [{
+    In a gpu.module, before `convert-gpu-to-nvvm`: every `arith.mulf`,
+    `addf` and `subf` gets the `contract` fast-math flag, so that the NVPTX
+    backend makes a product feeding a sum one `fma.rn` (one rounding, one
+    instruction), as nvcc does by default (-fmad=true).
+  }];
+}
+
+def HoistAccumulators : Pass<"kiln-hoist-accumulators", "::mlir::func::FuncOp"> {
+  let summary = "reduction loops on memrefs accumulate in a loop-carried "
+                "value, not in memory";
+  let description = [{
+    For the GPU, before `kiln-map-to-gpu`: an `scf.for` whose body loads
+    and stores one output element at loop-invariant indices (a contraction
+    lowered to loops) carries that element as an iter_arg instead, loaded
+    once before the loop and stored once after it; innermost loops first,
+    so that a convolution's nest of reduction loops reads and writes each
+    output element once. Only where nothing else in the loop may touch the
+    output's memory: other buffers (distinct arguments, globals) and views
+    of the arena at static byte ranges that do not overlap.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def GpuHost : Pass<"kiln-gpu-host", "::mlir::ModuleOp"> {
   let summary = "a GPU model's host code: launches as runtime calls, "
                 "weights as one blob";

@@ -210,6 +210,12 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   check.targetName = target.name;
   check.doublePrecision = true;
   pm.addPass(createCheckInlineMath(check));
+  // Neighbouring loops over the same iterations (a fill and the reduction
+  // into it, elementwise ops fusion left apart) become one: one launch.
+  pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
+  // Each thread keeps its output element in a register through its
+  // reduction loops.
+  pm.addNestedPass<func::FuncOp>(createHoistAccumulators());
   MapToGpuOptions map;
   pm.addNestedPass<func::FuncOp>(createMapToGpu(map));
   // One copy of each constant, which outlining then sinks into the kernels
@@ -224,6 +230,7 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createGpuMathIntrinsics());
+  kernels.addPass(createGpuContract());
   auto nvvm = withIndexBits<ConvertGpuOpsToNVVMOpsOptions>(target.pointerBits);
   nvvm.useBarePtrCallConv = true;
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));

@@ -11,6 +11,15 @@
 // CHECK: .maxntid 54, 1, 1
 // CHECK: .visible .entry k4_conv(
 // CHECK: .maxntid 256, 1, 1
+// The convolution proper: its 27 products summed in a register with fused
+// multiply-adds (kiln-hoist-accumulators, kiln-gpu-contract), the output
+// element written once.
+// CHECK: .visible .entry k5_conv(
+// CHECK-COUNT-27: fma.rn.f32
+// CHECK-NOT: .entry
+// CHECK: st.global.b32
+// CHECK-NOT: st.global
+// CHECK: ret;
 // CHECK: .visible .entry k13_softmax(
 
 // The default SM is sm_80; -o NAME.ptx chooses --emit=ptx.
