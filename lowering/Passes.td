@@ -497,6 +497,14 @@ def MapToGpu : Pass<"kiln-map-to-gpu", "::mlir::func::FuncOp"> {
     and puts it in the one `gpu.module` @kiln_kernels, for
     `gpu-kernel-outlining`.
 
+    First, views move up to just after what they use, so that loop nests
+    apart only by views become neighbours, and neighbouring nests over the
+    same iterations fuse (upstream's naivelyFuseParallelOps, with the
+    buffers' overlap known from the arena plan): one launch for a fill and
+    the reduction into it. A scalar loaded at the top level that only loops
+    use is loaded in each of them instead, where nothing between writes
+    its buffer.
+
     Refused, naming the node: a call (the run-time sequence functions live
     in the host runtime), host memory (`memref.alloca` outside a loop), a
     value computed on the device that the host needs.

@@ -210,9 +210,6 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   check.targetName = target.name;
   check.doublePrecision = true;
   pm.addPass(createCheckInlineMath(check));
-  // Neighbouring loops over the same iterations (a fill and the reduction
-  // into it, elementwise ops fusion left apart) become one: one launch.
-  pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
   // Each thread keeps its output element in a register through its
   // reduction loops.
   pm.addNestedPass<func::FuncOp>(createHoistAccumulators());

@@ -31,10 +31,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
+#include "lowering/Gpu/Buffers.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -44,64 +44,6 @@ namespace kiln {
 } // namespace kiln
 
 namespace {
-
-/// Where a buffer lives: its root (a function argument or a global), and,
-/// for a static view of the arena, the byte range of that view.
-struct Extent {
-  Value root;
-  std::optional<std::pair<int64_t, int64_t>> bytes; // [begin, end)
-};
-
-Extent extentOf(Value v) {
-  Extent e;
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<memref::ViewOp>(def)) {
-      // The first (outermost) static view of the root bounds the bytes
-      // every view inside it can reach.
-      auto type = view.getType();
-      std::optional<int64_t> shift =
-          getConstantIntValue(view.getByteShift());
-      if (shift && type.hasStaticShape() && view.getSizes().empty() &&
-          type.getElementType().isIntOrFloat()) {
-        int64_t bits = type.getElementType().getIntOrFloatBitWidth();
-        int64_t size = type.getNumElements() * ((bits + 7) / 8);
-        e.bytes = std::make_pair(*shift, *shift + size);
-      } else {
-        e.bytes.reset();
-      }
-      v = view.getSource();
-      continue;
-    }
-    if (auto like = dyn_cast<ViewLikeOpInterface>(def)) {
-      v = like.getViewSource();
-      continue;
-    }
-    if (auto g = dyn_cast<memref::GetGlobalOp>(def)) {
-      e.root = g;
-      return e;
-    }
-    break;
-  }
-  e.root = v;
-  return e;
-}
-
-bool mayAlias(Value a, Value b) {
-  Extent x = extentOf(a), y = extentOf(b);
-  if (auto gx = x.root.getDefiningOp<memref::GetGlobalOp>())
-    if (auto gy = y.root.getDefiningOp<memref::GetGlobalOp>())
-      return gx.getName() == gy.getName();
-  if (x.root != y.root)
-    return !(isa<BlockArgument>(x.root) && isa<BlockArgument>(y.root)) &&
-           !(isa<BlockArgument>(x.root) &&
-             y.root.getDefiningOp<memref::GetGlobalOp>()) &&
-           !(isa<BlockArgument>(y.root) &&
-             x.root.getDefiningOp<memref::GetGlobalOp>());
-  if (x.bytes && y.bytes)
-    return x.bytes->first < y.bytes->second &&
-           y.bytes->first < x.bytes->second;
-  return true;
-}
 
 struct HoistAccumulatorsPass
     : public kiln::impl::HoistAccumulatorsBase<HoistAccumulatorsPass> {
@@ -136,7 +78,7 @@ struct HoistAccumulatorsPass
           load = l;
           return;
         }
-        ok = !mayAlias(l.getMemRef(), store.getMemRef());
+        ok = !kiln::mayOverlap(l.getMemRef(), store.getMemRef());
         return;
       }
       if (isa<memref::StoreOp>(op)) {

@@ -19,10 +19,16 @@
 // ops that touch memory (sequential loops, stores) become one-thread
 // launches, so that the host never reads or writes a buffer.
 //
+// Before that, views move up out of the way and neighbouring nests over the
+// same iterations fuse (a fill and the reduction into it: one launch), and
+// a scalar that only loops read is read by each of them, on the device.
+//
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
+#include "lowering/Gpu/Buffers.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -58,22 +64,8 @@ bool isPureCompute(Operation *op) {
                        [](Type t) { return isa<MemRefType>(t); });
 }
 
-/// The buffer a view is of: a function argument (an input, an output, the
-/// arena: distinct buffers) or a global's.
-Value rootBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (auto g = dyn_cast<memref::GetGlobalOp>(def))
-      return g;
-    else
-      return v;
-  }
-  return v;
-}
-
-/// Whether `op` (or an op inside it) may write to a buffer with root `root`.
-bool mayWrite(Operation *op, Value root) {
+/// Whether `op` (or an op inside it) may write to memory `buffer` shares.
+bool mayWrite(Operation *op, Value buffer) {
   WalkResult r = op->walk([&](Operation *inner) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
     if (!effects) {
@@ -87,7 +79,7 @@ bool mayWrite(Operation *op, Value root) {
     effects.getEffects(list);
     for (auto &e : list)
       if (isa<MemoryEffects::Write>(e.getEffect()) &&
-          (!e.getValue() || rootBuffer(e.getValue()) == root))
+          (!e.getValue() || kiln::mayOverlap(e.getValue(), buffer)))
         return WalkResult::interrupt();
     return WalkResult::advance();
   });
@@ -232,14 +224,14 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
         continue;
       // Nothing from the load to the last loop using it, that loop
       // included, may write the buffer.
-      Value root = rootBuffer(load.getMemRef());
+      Value buffer = load.getMemRef();
       Operation *last = users.front();
       for (Operation *user : users)
         if (last->isBeforeInBlock(user))
           last = user;
       for (Operation *op = load->getNextNode(); op && ok;
            op = op == last ? nullptr : op->getNextNode())
-        if (!llvm::is_contained(chain, op) && mayWrite(op, root))
+        if (!llvm::is_contained(chain, op) && mayWrite(op, buffer))
           ok = false;
       if (!ok)
         continue;
@@ -261,6 +253,24 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
       for (Operation *op : llvm::reverse(chain))
         if (op->use_empty())
           op->erase();
+    }
+  }
+
+  /// Moves each host op (views, address arithmetic) up to just after the
+  /// last op of the block it uses.
+  void gatherHostOps(Block &body) {
+    for (Operation &op : llvm::make_early_inc_range(body)) {
+      if (!isHostOp(&op) || op.hasTrait<OpTrait::IsTerminator>())
+        continue;
+      Operation *after = nullptr;
+      for (Value v : op.getOperands())
+        if (Operation *def = v.getDefiningOp())
+          if (def->getBlock() == &body && (!after || after->isBeforeInBlock(def)))
+            after = def;
+      if (after)
+        op.moveAfter(after);
+      else
+        op.moveBefore(&body.front());
     }
   }
 
@@ -292,6 +302,11 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
       return signalPassFailure();
 
     sinkScalarLoads(func.getBody().front());
+    // Views between loop nests would keep them apart: each moves up to
+    // just after what it uses. Neighbouring nests over the same iterations
+    // (a fill and the reduction into it) then become one: one launch.
+    gatherHostOps(func.getBody().front());
+    scf::naivelyFuseParallelOps(func.getBody(), kiln::mayOverlap);
     SmallVector<Operation *> top;
     for (Operation &op : func.getBody().front())
       top.push_back(&op);

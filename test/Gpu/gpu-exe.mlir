@@ -31,7 +31,7 @@
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --compile-to=llvm-ir | FileCheck %s --check-prefix=IR
 // IR-DAG: @model_kernel_name0 = private unnamed_addr constant [8 x i8] c"k0_conv\00"
 // IR-DAG: @model_ptx = private unnamed_addr constant {{.*}}.target sm_80
-// IR-DAG: @model_gpu_model = internal constant {{.*}} { ptr @model_ptx, i32 16, ptr @model_kernel_names, ptr @kiln_gpu_weights, i64 1556, i64 35840, ptr @model_info, ptr @model_gpu_graph, ptr @model_gpu_state, i32 80 }
+// IR-DAG: @model_gpu_model = internal constant {{.*}} { ptr @model_ptx, i32 11, ptr @model_kernel_names, ptr @kiln_gpu_weights, i64 1632, i64 35840, ptr @model_info, ptr @model_gpu_graph, ptr @model_gpu_state, i32 80 }
 // IR-DAG: define i32 @model_run(ptr {{.*}}, ptr {{.*}}, ptr {{.*}})
 // IR-DAG: call i32 @kiln_gpu_run(ptr {{.*}}@model_gpu_model, ptr
-// IR-DAG: call void @kiln_gpu_launch(ptr %{{.*}}, i32 15, i64 1, i64 1, i64 1, i64 5, i64 1, i64 1, i32 0, ptr
+// IR-DAG: call void @kiln_gpu_launch(ptr %{{.*}}, i32 10, i64 1, i64 1, i64 1, i64 5, i64 1, i64 1, i32 0, ptr

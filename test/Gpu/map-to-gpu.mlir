@@ -131,3 +131,36 @@ func.func @zero_d(%zp: memref<i8>, %arena: memref<256xi8>) {
   memref.store %w, %view[] : memref<i32>
   return
 }
+
+// -----
+
+// A fill and the reduction into it, apart only by a view: the view moves
+// up, the two nests fuse, and they are one kernel.
+// CHECK-LABEL: func.func @fill_then_reduce
+// CHECK: memref.expand_shape
+// CHECK: gpu.launch
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<8xf32>
+// CHECK: scf.for
+// CHECK: gpu.terminator
+// CHECK-NOT: gpu.launch
+func.func @fill_then_reduce(%x: memref<64xf32>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %zero, %y[%i] : memref<8xf32>
+    scf.reduce
+  }
+  %x2 = memref.expand_shape %x [[0, 1]] output_shape [8, 8] : memref<64xf32> into memref<8x8xf32>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    scf.for %k = %c0 to %c8 step %c1 {
+      %a = memref.load %x2[%i, %k] : memref<8x8xf32>
+      %s = memref.load %y[%i] : memref<8xf32>
+      %t = arith.addf %s, %a : f32
+      memref.store %t, %y[%i] : memref<8xf32>
+    }
+    scf.reduce
+  }
+  return
+}

@@ -20,7 +20,7 @@
 // CHECK: st.global.b32
 // CHECK-NOT: st.global
 // CHECK: ret;
-// CHECK: .visible .entry k13_softmax(
+// CHECK: .visible .entry k9_softmax(
 
 // The default SM is sm_80; -o NAME.ptx chooses --emit=ptx.
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda -o %t.80.ptx

@@ -1,0 +1,61 @@
+//===- Buffers.cpp - which buffers a GPU kernel's memrefs may share -------===//
+#include "lowering/Gpu/Buffers.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Where a memref lives: its root, and for a static view of the root (the
+/// arena), the bytes of that view: [begin, end).
+struct Extent {
+  Value root;
+  std::optional<std::pair<int64_t, int64_t>> bytes;
+};
+
+Extent extentOf(Value v) {
+  Extent e;
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<memref::ViewOp>(def)) {
+      // The view nearest the root bounds every view inside it.
+      MemRefType type = view.getType();
+      std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
+      if (shift && type.hasStaticShape() && type.getElementType().isIntOrFloat()) {
+        int64_t bits = type.getElementType().getIntOrFloatBitWidth();
+        e.bytes = std::make_pair(*shift,
+                                 *shift + type.getNumElements() * ((bits + 7) / 8));
+      } else {
+        e.bytes.reset();
+      }
+      v = view.getSource();
+      continue;
+    }
+    if (auto like = dyn_cast<ViewLikeOpInterface>(def)) {
+      v = like.getViewSource();
+      continue;
+    }
+    break;
+  }
+  e.root = v;
+  return e;
+}
+
+} // namespace
+
+Value kiln::rootBuffer(Value memref) { return extentOf(memref).root; }
+
+bool kiln::mayOverlap(Value a, Value b) {
+  Extent x = extentOf(a), y = extentOf(b);
+  auto global = [](Value v) { return v.getDefiningOp<memref::GetGlobalOp>(); };
+  auto known = [&](Value v) { return isa<BlockArgument>(v) || global(v); };
+  if (global(x.root) && global(y.root))
+    return global(x.root).getName() == global(y.root).getName();
+  if (x.root != y.root)
+    return !(known(x.root) && known(y.root));
+  if (x.bytes && y.bytes)
+    return x.bytes->first < y.bytes->second && y.bytes->first < x.bytes->second;
+  return true;
+}
