@@ -121,8 +121,9 @@ std::string kiln::generateHeader(const ModelSignature &sig) {
         " * call; see kiln/runtime.h, GPU models). inputs/outputs: one pointer\n"
         " * per tensor, in the order above, each host or device memory. arena:\n"
         " * {0}_ARENA_SIZE bytes of device memory, or NULL for the model's\n"
-        " * own (allocated at the first call; not reentrant). Returns KILN_OK\n"
-        " * or a kiln_status code (KILN_ERROR_DEVICE: kiln_device_error()). */\n",
+        " * own (allocated at the first call). Concurrent calls run in turn.\n"
+        " * Returns KILN_OK or a kiln_status code (KILN_ERROR_DEVICE:\n"
+        " * kiln_device_error()). */\n",
         P);
   else
   h += fmt::format(

@@ -103,6 +103,9 @@ typedef struct gpu_state {
   const kiln_gpu_model *model;
   int32_t status;      /* of the run in progress: its first failure */
   int32_t last_kernel; /* the last kernel launched, for error messages */
+#ifndef KILN_RUNTIME_SERIAL
+  pthread_mutex_t run_lock; /* one run at a time: one stream, one status */
+#endif
 } gpu_state;
 
 #ifndef KILN_RUNTIME_SERIAL
@@ -270,6 +273,9 @@ static int32_t get_state(const kiln_gpu_model *m, gpu_state **out) {
       rc = device_error(NULL, 0, "out of host memory loading model '%s'",
                         m->info->name);
     } else {
+#ifndef KILN_RUNTIME_SERIAL
+      pthread_mutex_init(&s->run_lock, NULL);
+#endif
       s->load_status = load_model(m, s);
       *m->state = s;
     }
@@ -299,28 +305,15 @@ static uint64_t align_up(uint64_t n, uint64_t align) {
   return align > 1 ? (n + align - 1) / align * align : n;
 }
 
-int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,
-                     void *const *outputs, void *arena) {
+/* One run of a loaded model (kiln_gpu_run holds its run_lock). */
+static int32_t run_loaded(const kiln_gpu_model *m, gpu_state *s,
+                          const void *const *inputs, void *const *outputs,
+                          void *arena, void **din, void **dout) {
   const kiln_model_info *info = m->info;
-  int32_t n_in = info->num_inputs, n_out = info->num_outputs, i, rc;
+  int32_t n_in = info->num_inputs, n_out = info->num_outputs, i;
   uint64_t align = info->arena_align, off;
-  gpu_state *s;
   CUdeviceptr base;
   CUresult r;
-  void *din[n_in > 0 ? n_in : 1];
-  void *dout[n_out > 0 ? n_out : 1];
-  if ((n_in > 0 && !inputs) || (n_out > 0 && !outputs))
-    return KILN_ERROR_INVALID_ARGUMENT;
-  for (i = 0; i < n_in; ++i) /* NULL: an optional input with no value */
-    if (!inputs[i] && info->inputs[i].kind != KILN_KIND_OPTIONAL_TENSOR)
-      return KILN_ERROR_INVALID_ARGUMENT;
-  for (i = 0; i < n_out; ++i)
-    if (!outputs[i])
-      return KILN_ERROR_INVALID_ARGUMENT;
-  if (arena && align > 1 && (uintptr_t)arena % align != 0)
-    return KILN_ERROR_ARENA_ALIGNMENT;
-  if ((rc = get_state(m, &s)) != KILN_OK)
-    return rc;
   if ((r = cuda.CtxSetCurrent(cuda.ctx)) != CUDA_SUCCESS)
     return device_error(NULL, 0, "cannot use GPU 0: %s", cu_error(r));
   base = arena ? (CUdeviceptr)(uintptr_t)arena : s->arena;
@@ -365,6 +358,38 @@ int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,
         info->name, cu_error(r),
         s->last_kernel >= 0 ? m->kernel_names[s->last_kernel] : "none");
   return KILN_OK;
+}
+
+/* Checks the arguments, loads the model at the first call, and runs it;
+ * concurrent calls for one model run one after the other. */
+int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,
+                     void *const *outputs, void *arena) {
+  const kiln_model_info *info = m->info;
+  int32_t n_in = info->num_inputs, n_out = info->num_outputs, i, rc;
+  uint64_t align = info->arena_align;
+  gpu_state *s;
+  void *din[n_in > 0 ? n_in : 1];
+  void *dout[n_out > 0 ? n_out : 1];
+  if ((n_in > 0 && !inputs) || (n_out > 0 && !outputs))
+    return KILN_ERROR_INVALID_ARGUMENT;
+  for (i = 0; i < n_in; ++i) /* NULL: an optional input with no value */
+    if (!inputs[i] && info->inputs[i].kind != KILN_KIND_OPTIONAL_TENSOR)
+      return KILN_ERROR_INVALID_ARGUMENT;
+  for (i = 0; i < n_out; ++i)
+    if (!outputs[i])
+      return KILN_ERROR_INVALID_ARGUMENT;
+  if (arena && align > 1 && (uintptr_t)arena % align != 0)
+    return KILN_ERROR_ARENA_ALIGNMENT;
+  if ((rc = get_state(m, &s)) != KILN_OK)
+    return rc;
+#ifndef KILN_RUNTIME_SERIAL
+  pthread_mutex_lock(&s->run_lock);
+#endif
+  rc = run_loaded(m, s, inputs, outputs, arena, din, dout);
+#ifndef KILN_RUNTIME_SERIAL
+  pthread_mutex_unlock(&s->run_lock);
+#endif
+  return rc;
 }
 
 void kiln_gpu_launch(void *state, int32_t kernel, int64_t grid_x,

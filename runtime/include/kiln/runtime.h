@@ -66,8 +66,8 @@
  * the model's own, allocated on the device at the first call; it also
  * holds the copies of host inputs and outputs. Without a driver or a GPU,
  * or when the driver fails, P_run returns KILN_ERROR_DEVICE and
- * kiln_device_error() says why. Two threads may not run the model at once
- * on the same arena.
+ * kiln_device_error() says why. Calls from several threads run one after
+ * the other (one stream per model).
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_RUNTIME_H
 #define KILN_RUNTIME_H
