@@ -68,6 +68,16 @@ void populateSequencePatterns(mlir::RewritePatternSet &patterns);
 /// The runtime function that starts a run of a model with run-time
 /// sequences; its call at a function's entry is the run's handle.
 constexpr llvm::StringLiteral kRunBegin = "kiln_run_begin";
+/// What kiln-gpu-host and kiln-gpu-emulate hand the entry point: module
+/// attributes (the PTX, the kernel names in launch-index order, the weights
+/// blob's size, whether the kernels are emulated) and the globals holding
+/// the weights blob and the emulated kernels' image.
+constexpr llvm::StringLiteral kGpuPtxAttr = "kiln.gpu_ptx";
+constexpr llvm::StringLiteral kGpuKernelsAttr = "kiln.gpu_kernels";
+constexpr llvm::StringLiteral kGpuWeightsSizeAttr = "kiln.gpu_weights_size";
+constexpr llvm::StringLiteral kGpuEmulatedAttr = "kiln.gpu_emulated";
+constexpr llvm::StringLiteral kGpuWeightsGlobal = "kiln_gpu_weights";
+constexpr llvm::StringLiteral kGpuEmuImageGlobal = "kiln_gpu_emu_image";
 /// The end of convert-onnx-to-linalg for sequences and optionals: their
 /// types become the runtime's handles (!llvm.ptr; an optional tensor its
 /// tensor), and main_graph's sequence results are marked `kiln.sequence`

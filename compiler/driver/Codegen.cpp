@@ -675,14 +675,14 @@ llvm::Constant *EntryPointBuilder::gpuModel(llvm::Constant *info,
       llvm::ConstantArray::get(namesTy, names), sig.prefix + "_kernel_names");
   llvm::Constant *weights = llvm::ConstantPointerNull::get(ptrTy);
   if (gpu.weightsSize > 0)
-    if (llvm::GlobalVariable *w = m.getNamedGlobal("kiln_gpu_weights"))
+    if (llvm::GlobalVariable *w = m.getNamedGlobal(kGpuWeightsGlobal))
       weights = w;
   auto *state = new llvm::GlobalVariable(
       m, ptrTy, false, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantPointerNull::get(ptrTy), sig.prefix + "_gpu_state");
   llvm::Constant *code = cstring(gpu.ptx, "ptx");
   if (gpu.emulated)
-    if (llvm::GlobalVariable *image = m.getNamedGlobal("kiln_gpu_emu_image"))
+    if (llvm::GlobalVariable *image = m.getNamedGlobal(kGpuEmuImageGlobal))
       code = image;
   return llvm::ConstantStruct::get(
       gpuModelType(), {code,

@@ -17,7 +17,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -203,9 +202,7 @@ int writePtx(mlir::ModuleOp module, const CompileOptions &options,
   if (int rc = checkKernelsSelfContained(module))
     return rc;
   mlir::PassManager pm(module.getContext(), mlir::ModuleOp::getOperationName());
-  mlir::GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "isa";
-  pm.addPass(mlir::createGpuModuleToBinaryPass(binary));
+  addKernelsToPtx(pm);
   if (mlir::failed(pm.run(module)))
     return fail("writing the kernels as PTX failed");
   timer.lap("ptx");
@@ -601,16 +598,16 @@ int kiln::compile(const CompileOptions &options) {
     // The device arena: main_graph's, then the copies of host inputs and
     // outputs. No static arena: the runtime allocates the model's own.
     ModelSignature::Gpu gpu;
-    if (auto ptx = module->getAttrOfType<mlir::StringAttr>("kiln.gpu_ptx"))
+    if (auto ptx = module->getAttrOfType<mlir::StringAttr>(kGpuPtxAttr))
       gpu.ptx = ptx.str();
-    if (auto names = module->getAttrOfType<mlir::ArrayAttr>("kiln.gpu_kernels"))
+    if (auto names = module->getAttrOfType<mlir::ArrayAttr>(kGpuKernelsAttr))
       for (mlir::Attribute name : names)
         gpu.kernels.push_back(mlir::cast<mlir::StringAttr>(name).str());
     if (auto size =
-            module->getAttrOfType<mlir::IntegerAttr>("kiln.gpu_weights_size"))
+            module->getAttrOfType<mlir::IntegerAttr>(kGpuWeightsSizeAttr))
       gpu.weightsSize = size.getInt();
     gpu.graphArenaSize = signature->arenaSize;
-    gpu.emulated = module->hasAttr("kiln.gpu_emulated");
+    gpu.emulated = module->hasAttr(kGpuEmulatedAttr);
     llvm::StringRef sm = target.cpu;
     if (!sm.consume_front("sm_") || sm.getAsInteger(10, gpu.sm))
       return fail("GPU target without an SM: '" + target.cpu + "'");

@@ -238,15 +238,18 @@ void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createGpuNVVMAttachTarget(attach));
 }
 
+void kiln::addKernelsToPtx(OpPassManager &pm) {
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa"; // PTX text: no toolkit needed
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
 void kiln::buildGpuHostPipeline(OpPassManager &pm,
                                 const PipelineOptions &options) {
-  if (options.gpuEmulate) {
+  if (options.gpuEmulate)
     pm.addPass(createGpuEmulate());
-  } else {
-    GpuModuleToBinaryPassOptions binary;
-    binary.compilationTarget = "isa"; // PTX text: no toolkit needed
-    pm.addPass(createGpuModuleToBinaryPass(binary));
-  }
+  else
+    addKernelsToPtx(pm);
   GpuHostOptions host;
   host.alignment = options.target.arenaAlign;
   pm.addPass(createGpuHost(host));

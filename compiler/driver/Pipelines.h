@@ -38,6 +38,10 @@ void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
 /// target's SM attached; gpu-module-to-binary then writes its PTX.
 void buildGpuPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 
+/// The gpu.module of kernels serialized to PTX text in a gpu.binary
+/// (gpu-module-to-binary{format=isa}): for --emit=ptx and the host phase.
+void addKernelsToPtx(mlir::OpPassManager &pm);
+
 /// After buildGpuPipeline, for everything but --emit=ptx: the kernels
 /// serialized to PTX (gpu-module-to-binary), the launches made calls of the
 /// runtime and the weights one blob (kiln-gpu-host), and the host code

@@ -159,7 +159,7 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
               nullptr)}));
       gpuModule.erase();
     }
-    module->setAttr("kiln.gpu_emulated", UnitAttr::get(ctx));
+    module->setAttr(kiln::kGpuEmulatedAttr, UnitAttr::get(ctx));
   }
 
   /// Refused: NVVM ops other than the ids (threads that wait for others),
@@ -202,7 +202,7 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
               LLVM::LLVMArrayType::get(entryType, entries.size())});
     auto image = LLVM::GlobalOp::create(b, loc, imageType, /*isConstant=*/true,
                                         LLVM::Linkage::Internal,
-                                        "kiln_gpu_emu_image", Attribute());
+                                        kiln::kGpuEmuImageGlobal, Attribute());
     Block *init = b.createBlock(&image.getInitializerRegion());
     OpBuilder ib = OpBuilder::atBlockBegin(init);
     Value v = LLVM::UndefOp::create(ib, loc, imageType);

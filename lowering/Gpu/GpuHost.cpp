@@ -52,8 +52,6 @@ namespace kiln {
 
 namespace {
 
-constexpr StringLiteral kWeights = "kiln_gpu_weights";
-
 /// The bytes of a constant global's value, as the host lays them out (one
 /// byte per i1), or failure with an error on `g`.
 FailureOr<SmallVector<char>> globalBytes(memref::GlobalOp g) {
@@ -296,12 +294,12 @@ struct GpuHostPass : public kiln::impl::GpuHostBase<GpuHostPass> {
     auto &manager = DenseResourceElementsHandle::getManagerInterface(mctx);
     auto blobAttr = DenseResourceElementsAttr::get(
         blobType,
-        manager.insert(kWeights, HeapAsmResourceBlob::allocateAndCopyInferAlign(
+        manager.insert(kiln::kGpuWeightsGlobal, HeapAsmResourceBlob::allocateAndCopyInferAlign(
                                      ArrayRef<char>(blob))));
-    auto global = memref::GlobalOp::create(
-        top, loc, kWeights, top.getStringAttr("private"), weightsType,
-        blobAttr, /*constant=*/true, top.getI64IntegerAttr(alignment));
-    (void)global;
+    memref::GlobalOp::create(top, loc, kiln::kGpuWeightsGlobal,
+                             top.getStringAttr("private"), weightsType,
+                             blobAttr, /*constant=*/true,
+                             top.getI64IntegerAttr(alignment));
 
     // The PTX and the kernels' names.
     std::string ptx;
@@ -311,13 +309,13 @@ struct GpuHostPass : public kiln::impl::GpuHostBase<GpuHostPass> {
       bin.erase();
     }
     if (!kernelNames.empty() && ptx.empty() &&
-        !module->hasAttr("kiln.gpu_emulated")) {
+        !module->hasAttr(kiln::kGpuEmulatedAttr)) {
       module.emitError("the model launches kernels but has no GPU binary");
       return signalPassFailure();
     }
-    module->setAttr("kiln.gpu_ptx", StringAttr::get(mctx, ptx));
-    module->setAttr("kiln.gpu_kernels", ArrayAttr::get(mctx, kernelNames));
-    module->setAttr("kiln.gpu_weights_size",
+    module->setAttr(kiln::kGpuPtxAttr, StringAttr::get(mctx, ptx));
+    module->setAttr(kiln::kGpuKernelsAttr, ArrayAttr::get(mctx, kernelNames));
+    module->setAttr(kiln::kGpuWeightsSizeAttr,
                     IntegerAttr::get(i64, offsets.empty() ? 0 : blobSize));
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   }

@@ -44,22 +44,24 @@ namespace {
 
 constexpr StringLiteral kKernelModule = "kiln_kernels";
 
+/// Views of buffers (and the globals'): addresses, which stay on the host.
+bool isViewOp(Operation *op) {
+  return isa<memref::ViewOp, memref::SubViewOp, memref::ReinterpretCastOp,
+             memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::GetGlobalOp, memref::AssumeAlignmentOp>(op);
+}
+
 /// Ops the host runs: address arithmetic and views. Everything else that
 /// has an effect, or a region, runs on the device.
 bool isHostOp(Operation *op) {
-  if (isa<memref::ViewOp, memref::SubViewOp, memref::ReinterpretCastOp,
-          memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-          memref::GetGlobalOp, memref::AssumeAlignmentOp, func::ReturnOp>(op))
+  if (isViewOp(op) || isa<func::ReturnOp>(op))
     return true;
   return op->getNumRegions() == 0 && isMemoryEffectFree(op);
 }
 
 /// Pure arithmetic (no views: addresses stay on the host).
 bool isPureCompute(Operation *op) {
-  return op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
-         !isa<memref::ViewOp, memref::SubViewOp, memref::ReinterpretCastOp,
-              memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-              memref::GetGlobalOp, memref::AssumeAlignmentOp>(op) &&
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op) && !isViewOp(op) &&
          llvm::none_of(op->getResultTypes(),
                        [](Type t) { return isa<MemRefType>(t); });
 }

@@ -14,8 +14,8 @@
  * arena_align (compiler/driver/Codegen.cpp, gpuArenaSize, lays it out the
  * same way). A slot is used only when that input or output is host memory.
  *
- * The driver API is declared here by hand, with the few types and
- * constants used (they are part of the driver's stable ABI).
+ * The driver API is declared by hand (cuda_driver.h, shared with the
+ * tests' fake driver): the few types and constants of its stable ABI used.
  *===----------------------------------------------------------------------===*/
 #include <dlfcn.h>
 #include <limits.h>
@@ -28,27 +28,8 @@
 #include <pthread.h>
 #endif
 
+#include "cuda_driver.h"
 #include "kiln_internal.h"
-
-typedef int CUresult;
-typedef int CUdevice;
-typedef void *CUcontext;
-typedef void *CUmodule;
-typedef void *CUfunction;
-typedef void *CUstream;
-typedef unsigned long long CUdeviceptr;
-
-enum {
-  CUDA_SUCCESS = 0,
-  CU_STREAM_NON_BLOCKING = 1,
-  CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2,
-  CU_MEMORYTYPE_DEVICE = 2,
-  CU_MEMORYTYPE_UNIFIED = 4,
-  CU_JIT_ERROR_LOG_BUFFER = 5,
-  CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
-  CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
-  CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76
-};
 
 /* The driver functions used, each with the symbol it is loaded from. */
 #define KILN_CUDA_FUNCTIONS(X)                                                 \

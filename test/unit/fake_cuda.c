@@ -21,29 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef int CUresult;
-typedef int CUdevice;
-typedef unsigned long long CUdeviceptr;
-
-enum {
-  CUDA_SUCCESS = 0,
-  CUDA_ERROR_INVALID_VALUE = 1,
-  CUDA_ERROR_OUT_OF_MEMORY = 2,
-  CUDA_ERROR_NOT_INITIALIZED = 3,
-  CUDA_ERROR_NO_DEVICE = 100,
-  CUDA_ERROR_INVALID_IMAGE = 200,
-  CUDA_ERROR_NOT_FOUND = 500,
-  CUDA_ERROR_LAUNCH_FAILED = 719
-};
+#include "cuda_driver.h"
 
 typedef void (*kernel_entry)(void **params, const uint32_t *ids);
 typedef struct {
+  const char *name;
+  kernel_entry entry;
+} emu_kernel; /* what cuModuleGetFunction returns */
+typedef struct {
   char magic[8]; /* "KILNEMU1" */
   int64_t count;
-  struct {
-    const char *name;
-    kernel_entry entry;
-  } kernels[];
+  emu_kernel kernels[];
 } emu_image;
 
 static int initialized;
@@ -95,9 +83,9 @@ CUresult cuDeviceGetName(char *name, int len, CUdevice dev) {
 CUresult cuDeviceGetAttribute(int *value, int attr, CUdevice dev) {
   (void)dev;
   int old = mode("sm_75");
-  if (attr == 75) /* compute capability, major */
+  if (attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
     *value = old ? 7 : 9;
-  else if (attr == 76) /* minor */
+  else if (attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
     *value = old ? 5 : 0;
   else
     return CUDA_ERROR_INVALID_VALUE;
@@ -124,9 +112,9 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned n,
     char *log = NULL;
     size_t size = 0;
     for (i = 0; i < n; ++i) {
-      if (options[i] == 5) /* CU_JIT_ERROR_LOG_BUFFER */
+      if (options[i] == CU_JIT_ERROR_LOG_BUFFER)
         log = (char *)values[i];
-      if (options[i] == 6) /* CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES */
+      if (options[i] == CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES)
         size = (size_t)(uintptr_t)values[i];
     }
     if (log && size > 0) {
@@ -198,7 +186,7 @@ CUresult cuStreamSynchronize(void *stream) {
 CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
                         void *stream, void **params, void **extra) {
-  kernel_entry entry = *(kernel_entry *)((char *)fn + sizeof(const char *));
+  kernel_entry entry = ((const emu_kernel *)fn)->entry;
   uint32_t ids[12];
   unsigned x, y, z, tx, ty, tz;
   (void)stream;
@@ -226,11 +214,11 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
 CUresult cuPointerGetAttribute(void *data, int attr, CUdeviceptr ptr) {
   const char *p = (const char *)(uintptr_t)ptr;
   int i;
-  if (attr != 2) /* CU_POINTER_ATTRIBUTE_MEMORY_TYPE */
+  if (attr != CU_POINTER_ATTRIBUTE_MEMORY_TYPE)
     return CUDA_ERROR_INVALID_VALUE;
   for (i = 0; i < num_allocs; ++i)
     if (p >= allocs[i].base && p < allocs[i].base + allocs[i].size) {
-      *(unsigned *)data = 2; /* CU_MEMORYTYPE_DEVICE */
+      *(unsigned *)data = CU_MEMORYTYPE_DEVICE;
       return CUDA_SUCCESS;
     }
   return CUDA_ERROR_INVALID_VALUE;
@@ -254,22 +242,27 @@ static const struct {
      "unspecified launch failure"},
 };
 
+/* The table's entry for `r`, or -1. */
+static int find_error(CUresult r) {
+  int i;
+  for (i = 0; i < (int)(sizeof errors / sizeof errors[0]); ++i)
+    if (errors[i].code == r)
+      return i;
+  return -1;
+}
+
 CUresult cuGetErrorName(CUresult r, const char **name) {
-  size_t i;
-  for (i = 0; i < sizeof errors / sizeof errors[0]; ++i)
-    if (errors[i].code == r) {
-      *name = errors[i].name;
-      return CUDA_SUCCESS;
-    }
-  return CUDA_ERROR_INVALID_VALUE;
+  int i = find_error(r);
+  if (i < 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  *name = errors[i].name;
+  return CUDA_SUCCESS;
 }
 
 CUresult cuGetErrorString(CUresult r, const char **text) {
-  size_t i;
-  for (i = 0; i < sizeof errors / sizeof errors[0]; ++i)
-    if (errors[i].code == r) {
-      *text = errors[i].text;
-      return CUDA_SUCCESS;
-    }
-  return CUDA_ERROR_INVALID_VALUE;
+  int i = find_error(r);
+  if (i < 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  *text = errors[i].text;
+  return CUDA_SUCCESS;
 }
