@@ -481,6 +481,30 @@ def CheckInlineMath : Pass<"kiln-check-inline-math", "::mlir::ModuleOp"> {
   ];
 }
 
+def GpuTileContractions : Pass<"kiln-gpu-tile-contractions",
+                                "::mlir::func::FuncOp"> {
+  let summary = "linalg contractions on memrefs as shared-memory tiled GPU "
+                "kernels";
+  let description = [{
+    For the GPU, before linalg becomes loops: each contraction (two inputs,
+    a payload `out + g(a, b)`, static shapes, an output indexed by every
+    parallel dim) becomes a `gpu.launch` of 16 x 16 threads per 64 x 64
+    tile of the output, each thread with a 4 x 4 tile of accumulators.
+    The loop dims group into batch (grid z), rows (the parallel dims only
+    one input uses; grid y), columns (those only the other uses; grid x)
+    and k (the reductions), each group flattened. Per step of 16 in k the
+    block loads both inputs' tiles into workgroup memory (coalesced: the
+    fastest-varying thread follows the operand's innermost index), waits
+    at a `gpu.barrier`, and accumulates from there. A fill of the output
+    just before becomes the accumulators' initial value. The kernel is
+    named `tiled<N>` here; `kiln-map-to-gpu` names it after its node.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def MapToGpu : Pass<"kiln-map-to-gpu", "::mlir::func::FuncOp"> {
   let summary = "run every loop nest of a function on the GPU (gpu.launch)";
   let description = [{
@@ -595,11 +619,12 @@ def GpuEmulate : Pass<"kiln-gpu-emulate", "::mlir::ModuleOp"> {
     `convert-gpu-to-nvvm`) becomes a host function `kiln_emu_<kernel>` that
     reads its thread and block ids and sizes from one more argument, plus
     an `_entry` that unpacks cuLaunchKernel's parameter array; the image
-    `@kiln_gpu_emu_image` ("KILNEMU1", count, {name, entry} pairs) is what
+    `@kiln_gpu_emu_image` ("KILNEMU2", count, {name, entry, flags}) is what
     the fake driver loads in place of PTX. The gpu.module becomes an empty
-    gpu.binary and the module gets `kiln.gpu_emulated`. Kernels with other
-    NVVM ops (barriers, shuffles) are refused: the fake driver runs one
-    thread after the other.
+    gpu.binary and the module gets `kiln.gpu_emulated`. A barrier becomes
+    a call through the ids block (the driver then runs the block's threads
+    as fibers), and workgroup memory a host global (blocks run one after
+    the other). Kernels with other NVVM ops (shuffles) are refused.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::gpu::GPUDialect",

@@ -199,6 +199,10 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   const TargetInfo &target = options.target;
+  // Matmuls and convolutions (im2col matmuls on the GPU): tiles staged in
+  // shared memory, before the rest of linalg becomes loops.
+  if (options.optLevel >= 1)
+    pm.addNestedPass<func::FuncOp>(createGpuTileContractions());
   addParallelLoops(pm, target);
   // No libdevice (it comes with the CUDA toolkit): every function inline,
   // as on bare metal, and what cannot be is refused here, by node.

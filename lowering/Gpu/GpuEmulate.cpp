@@ -13,20 +13,26 @@
 //
 //   llvm.func internal @kiln_emu_k(<its arguments>, %ids: !llvm.ptr)
 //       the thread and block ids and sizes (nvvm.read.ptx.sreg.*) read
-//       from ids[0..11]: tid, ntid, ctaid, nctaid, each x, y, z (i32)
+//       from the ids block: i32 tid, ntid, ctaid, nctaid, each x, y, z,
+//       then (at byte 48) the driver's barrier function, which
+//       nvvm.barrier0 calls
 //   llvm.func internal @kiln_emu_k_entry(%params: !llvm.ptr, %ids: !llvm.ptr)
 //       cuLaunchKernel's parameter array unpacked, and @kiln_emu_k called
 //
-// and the image the fake driver loads in place of PTX is one constant
+// Workgroup memory (globals in address space 3) becomes host globals
+// @kiln_emu_<name>, which every block shares: the fake driver runs one
+// block after the other. The image the fake driver loads in place of PTX
+// is one constant
 //
-//   @kiln_gpu_emu_image = { "KILNEMU1", i64 count,
-//                           [count x { ptr name, ptr entry }] }
+//   @kiln_gpu_emu_image = { "KILNEMU2", i64 count,
+//                           [count x { ptr name, ptr entry, i64 flags }] }
 //
+// flags bit 0 saying that the kernel waits at barriers: the driver then
+// runs the threads of a block as fibers, each up to the barrier in turn.
 // The gpu.module becomes an empty gpu.binary (so that the launches still
 // verify), and the module gets `kiln.gpu_emulated`: kiln-gpu-host and the
 // entry point then take the image for the PTX. A kernel with any other NVVM
-// op (barriers, shuffles: threads that wait for one another) is refused:
-// the fake driver runs one thread after the other.
+// op (shuffles, votes) is refused.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Passes.h"
@@ -45,6 +51,14 @@ namespace kiln {
 
 namespace {
 
+/// A kernel of the image: its name, its entry point and its flags.
+struct Entry {
+  std::string name;
+  LLVM::LLVMFuncOp entry;
+  int64_t flags;
+};
+constexpr int64_t kFlagBarriers = 1;
+
 /// The position in the ids array of an NVVM special register, or -1.
 int idSlot(Operation *op) {
   StringRef name = op->getName().getStringRef();
@@ -61,8 +75,98 @@ int idSlot(Operation *op) {
   return -1;
 }
 
+/// Byte offset of the barrier function in the ids block.
+constexpr int32_t kBarrierSlot = 48;
+
+/// A barrier of all the block's threads.
+bool isBarrier(Operation *op) {
+  return isa<NVVM::Barrier0Op>(op) ||
+         (isa<NVVM::BarrierOp>(op) && op->getNumOperands() == 0);
+}
+
+/// `type` with every pointer in address space 3 (workgroup memory) a host
+/// pointer.
+Type hostType(Type type) {
+  MLIRContext *ctx = type.getContext();
+  if (auto ptr = dyn_cast<LLVM::LLVMPointerType>(type))
+    return ptr.getAddressSpace() == 3 ? LLVM::LLVMPointerType::get(ctx) : type;
+  if (auto s = dyn_cast<LLVM::LLVMStructType>(type)) {
+    if (s.isIdentified())
+      return type;
+    SmallVector<Type> body;
+    for (Type t : s.getBody())
+      body.push_back(hostType(t));
+    return LLVM::LLVMStructType::getLiteral(ctx, body, s.isPacked());
+  }
+  if (auto a = dyn_cast<LLVM::LLVMArrayType>(type))
+    return LLVM::LLVMArrayType::get(hostType(a.getElementType()),
+                                    a.getNumElements());
+  return type;
+}
+
 struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
   using GpuEmulateBase::GpuEmulateBase;
+
+  /// Host copies of the gpu.module's workgroup globals, by name.
+  llvm::StringMap<LLVM::GlobalOp> shared;
+
+  /// @kiln_emu_<name> for each workgroup global: zeroed host memory.
+  void hostGlobals(OpBuilder &b, gpu::GPUModuleOp gpuModule) {
+    for (auto global : gpuModule.getOps<LLVM::GlobalOp>()) {
+      auto host = LLVM::GlobalOp::create(
+          b, global.getLoc(), global.getGlobalType(), /*isConstant=*/false,
+          LLVM::Linkage::Internal, ("kiln_emu_" + global.getSymName()).str(),
+          Attribute(), global.getAlignment().value_or(0));
+      OpBuilder ib = OpBuilder::atBlockBegin(
+          b.createBlock(&host.getInitializerRegion()));
+      LLVM::ReturnOp::create(
+          ib, global.getLoc(),
+          LLVM::ZeroOp::create(ib, global.getLoc(), global.getGlobalType())
+              .getResult());
+      b.setInsertionPointAfter(host);
+      shared[global.getSymName()] = host;
+    }
+  }
+
+  /// In a host kernel: workgroup memory as the host globals, barriers as
+  /// calls of the driver's function.
+  void hostMemoryAndBarriers(LLVM::LLVMFuncOp fn, Value ids) {
+    MLIRContext *ctx = fn.getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx);
+    SmallVector<Operation *> barriers, casts;
+    fn.walk([&](Operation *op) {
+      if (auto addr = dyn_cast<LLVM::AddressOfOp>(op))
+        if (LLVM::GlobalOp host = shared.lookup(addr.getGlobalName()))
+          addr.setGlobalName(host.getSymName());
+      for (Value v : op->getResults())
+        v.setType(hostType(v.getType()));
+      for (Region &r : op->getRegions())
+        for (Block &block : r)
+          for (BlockArgument arg : block.getArguments())
+            arg.setType(hostType(arg.getType()));
+      if (isBarrier(op))
+        barriers.push_back(op);
+      if (isa<LLVM::AddrSpaceCastOp>(op))
+        casts.push_back(op);
+    });
+    for (Operation *op : casts)
+      if (op->getOperand(0).getType() == op->getResult(0).getType()) {
+        op->getResult(0).replaceAllUsesWith(op->getOperand(0));
+        op->erase();
+      }
+    for (Operation *op : barriers) {
+      OpBuilder b(op);
+      LLVM::GEPArg at[] = {kBarrierSlot};
+      Value slot = LLVM::GEPOp::create(b, op->getLoc(), ptr,
+                                       IntegerType::get(ctx, 8), ids, at);
+      Value wait = LLVM::LoadOp::create(b, op->getLoc(), ptr, slot);
+      LLVM::CallOp::create(
+          b, op->getLoc(),
+          LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {}),
+          ValueRange{wait});
+      op->erase();
+    }
+  }
 
   /// @kiln_emu_<name>: the kernel with its ids from a last argument.
   LLVM::LLVMFuncOp hostKernel(OpBuilder &b, LLVM::LLVMFuncOp kernel) {
@@ -96,6 +200,7 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
       op->getResult(0).replaceAllUsesWith(v);
       op->erase();
     }
+    hostMemoryAndBarriers(fn, ids);
     return fn;
   }
 
@@ -136,17 +241,24 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
 
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     Location loc = gpuModule ? gpuModule.getLoc() : module.getLoc();
-    SmallVector<std::pair<std::string, LLVM::LLVMFuncOp>> entries;
-    if (gpuModule)
+    SmallVector<Entry> entries;
+    if (gpuModule) {
+      hostGlobals(b, gpuModule);
       for (auto f : gpuModule.getOps<LLVM::LLVMFuncOp>()) {
         if (!f->hasAttr("nvvm.kernel") && !f->hasAttr("gpu.kernel")) {
           f.emitError("a device function other than a kernel cannot be "
                       "emulated");
           return signalPassFailure();
         }
+        bool waits = f.walk([](Operation *op) {
+                        return isBarrier(op) ? WalkResult::interrupt()
+                                             : WalkResult::advance();
+                      }).wasInterrupted();
         LLVM::LLVMFuncOp host = hostKernel(b, f);
-        entries.emplace_back(f.getName().str(), entryPoint(b, f, host));
+        entries.push_back({f.getName().str(), entryPoint(b, f, host),
+                           waits ? kFlagBarriers : 0});
       }
+    }
     buildImage(b, loc, entries);
     if (gpuModule) {
       // An empty binary keeps the launches valid until kiln-gpu-host.
@@ -162,8 +274,8 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
     module->setAttr(kiln::kGpuEmulatedAttr, UnitAttr::get(ctx));
   }
 
-  /// Refused: NVVM ops other than the ids (threads that wait for others),
-  /// and kernels that are not yet in the LLVM dialect.
+  /// Refused: NVVM ops other than the ids and barriers, and kernels that
+  /// are not yet in the LLVM dialect.
   LogicalResult checkEmulatable(gpu::GPUModuleOp gpuModule) {
     WalkResult bad = gpuModule.walk([&](Operation *op) {
       if (isa<gpu::GPUFuncOp>(op)) {
@@ -171,9 +283,9 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
         return WalkResult::interrupt();
       }
       if (op->getDialect() && op->getDialect()->getNamespace() == "nvvm" &&
-          idSlot(op) < 0) {
+          idSlot(op) < 0 && !isBarrier(op)) {
         op->emitError("a kernel with '")
-            << op->getName() << "' cannot be emulated one thread at a time";
+            << op->getName() << "' cannot be emulated";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
@@ -181,22 +293,22 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
     return failure(bad.wasInterrupted());
   }
 
-  /// The image: "KILNEMU1", the count, and each kernel's name and entry.
-  void buildImage(OpBuilder &b, Location loc,
-                  ArrayRef<std::pair<std::string, LLVM::LLVMFuncOp>> entries) {
+  /// The image: "KILNEMU2", the count, and each kernel's name, entry and
+  /// flags.
+  void buildImage(OpBuilder &b, Location loc, ArrayRef<Entry> entries) {
     MLIRContext *ctx = b.getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     auto i64 = IntegerType::get(ctx, 64);
     SmallVector<LLVM::GlobalOp> names;
     for (auto [i, e] : llvm::enumerate(entries)) {
-      std::string text = e.first + '\0';
+      std::string text = e.name + '\0';
       auto type = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8),
                                            text.size());
       names.push_back(LLVM::GlobalOp::create(
           b, loc, type, /*isConstant=*/true, LLVM::Linkage::Private,
           "kiln_emu_name" + std::to_string(i), b.getStringAttr(text)));
     }
-    auto entryType = LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr});
+    auto entryType = LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64});
     auto imageType = LLVM::LLVMStructType::getLiteral(
         ctx, {LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), 8), i64,
               LLVM::LLVMArrayType::get(entryType, entries.size())});
@@ -206,7 +318,7 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
     Block *init = b.createBlock(&image.getInitializerRegion());
     OpBuilder ib = OpBuilder::atBlockBegin(init);
     Value v = LLVM::UndefOp::create(ib, loc, imageType);
-    const char magic[] = "KILNEMU1";
+    const char magic[] = "KILNEMU2";
     for (int i = 0; i < 8; ++i)
       v = LLVM::InsertValueOp::create(
           ib, loc, v,
@@ -221,8 +333,11 @@ struct GpuEmulatePass : public kiln::impl::GpuEmulateBase<GpuEmulatePass> {
           ib, loc, v, LLVM::AddressOfOp::create(ib, loc, names[i]),
           ArrayRef<int64_t>{2, (int64_t)i, 0});
       v = LLVM::InsertValueOp::create(
-          ib, loc, v, LLVM::AddressOfOp::create(ib, loc, e.second),
+          ib, loc, v, LLVM::AddressOfOp::create(ib, loc, e.entry),
           ArrayRef<int64_t>{2, (int64_t)i, 1});
+      v = LLVM::InsertValueOp::create(
+          ib, loc, v, LLVM::ConstantOp::create(ib, loc, i64, e.flags),
+          ArrayRef<int64_t>{2, (int64_t)i, 2});
     }
     LLVM::ReturnOp::create(ib, loc, v);
     b.setInsertionPointAfter(image);

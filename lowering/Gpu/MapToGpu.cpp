@@ -93,6 +93,15 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
 
   int64_t kernels = 0;
 
+  /// The next kernel's name: k<number>_<the node at `loc`>.
+  FlatSymbolRefAttr kernelName(MLIRContext *ctx, Location loc) {
+    std::string name = "k" + std::to_string(kernels++);
+    std::string node = kiln::symbolNodeName(loc);
+    if (!node.empty())
+      name += "_" + node;
+    return FlatSymbolRefAttr::get(ctx, name);
+  }
+
   /// A launch of grid x block threads (x only; null: 1) whose kernel is
   /// named after `loc`'s node, with an empty body ending in gpu.terminator.
   gpu::LaunchOp launch(OpBuilder &b, Location loc, Value grid = nullptr,
@@ -100,17 +109,13 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     grid = grid ? grid : one;
     block = block ? block : one;
-    std::string name = "k" + std::to_string(kernels++);
-    std::string node = kiln::symbolNodeName(loc);
-    if (!node.empty())
-      name += "_" + node;
     auto op = gpu::LaunchOp::create(
         b, loc, grid, one, one, block, one, one, /*dynamicSharedMemorySize=*/
         nullptr, /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
         /*workgroupAttributions=*/{}, /*privateAttributions=*/{},
         /*clusterSizeX=*/nullptr, nullptr, nullptr,
         FlatSymbolRefAttr::get(b.getContext(), kKernelModule),
-        FlatSymbolRefAttr::get(b.getContext(), name));
+        kernelName(b.getContext(), loc));
     OpBuilder inside = OpBuilder::atBlockEnd(&op.getBody().front());
     gpu::TerminatorOp::create(inside, loc);
     return op;
@@ -324,6 +329,16 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
       if (op->hasTrait<OpTrait::IsTerminator>()) {
         if (failed(flush()))
           return signalPassFailure();
+        continue;
+      }
+      // A kernel of its own already (kiln-gpu-tile-contractions): named
+      // in order with the others.
+      if (auto given = dyn_cast<gpu::LaunchOp>(op)) {
+        if (failed(flush()))
+          return signalPassFailure();
+        given.setModuleAttr(
+            FlatSymbolRefAttr::get(given.getContext(), kKernelModule));
+        given.setFunctionAttr(kernelName(given.getContext(), given.getLoc()));
         continue;
       }
       if (auto loop = dyn_cast<scf::ParallelOp>(op)) {

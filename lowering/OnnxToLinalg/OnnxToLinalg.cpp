@@ -90,6 +90,14 @@ struct ConvertOnnxToLinalgPass
     signless.recursivelyReplaceElementsIn(module, /*replaceAttrs=*/true,
                                           /*replaceLocs=*/false,
                                           /*replaceTypes=*/true);
+    // Dense elements keep their element type through the replacer (a
+    // uint8 zero point): the same bits, retyped.
+    module.walk([](arith::ConstantOp op) {
+      auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
+      if (dense && dense.getType() != op.getType())
+        op.setValueAttr(dense.bitcast(
+            cast<ShapedType>(op.getType()).getElementType()));
+    });
   }
 };
 } // namespace

@@ -25,9 +25,11 @@
 // CHECK: %[[A1:.*]] = llvm.load %[[W1]] : !llvm.ptr -> i64
 // CHECK: llvm.call @kiln_emu_k0_scale(%[[A0]], %[[A1]], %[[IDS2]])
 // CHECK: llvm.mlir.global private constant @kiln_emu_name0("k0_scale\00")
-// CHECK: llvm.mlir.global internal constant @kiln_gpu_emu_image() {{.*}} : !llvm.struct<(array<8 x i8>, i64, array<1 x struct<(ptr, ptr)>>)>
+// CHECK: llvm.mlir.global internal constant @kiln_gpu_emu_image() {{.*}} : !llvm.struct<(array<8 x i8>, i64, array<1 x struct<(ptr, ptr, i64)>>)>
 // CHECK: llvm.mlir.addressof @kiln_emu_name0
 // CHECK: llvm.mlir.addressof @kiln_emu_k0_scale_entry
+// CHECK: %[[FLAGS:.*]] = llvm.mlir.constant(0 : i64) : i64
+// CHECK: llvm.insertvalue %[[FLAGS]], %{{.*}}[2, 0, 2]
 
 module attributes {gpu.container_module} {
   func.func @main_graph(%x: memref<64xf32>) {
@@ -60,12 +62,55 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// Threads that wait for one another cannot run one after the other.
+// Workgroup memory becomes a zeroed host global, which the blocks share
+// (the driver runs one after the other), its pointers host pointers; a
+// barrier calls the function at byte 48 of the ids block (the driver's:
+// back to its scheduler of the block's fibers), and the kernel's flags say
+// that it waits (1).
+// CHECK: llvm.mlir.global internal @kiln_emu___wg_k0_tile_0() {addr_space = 0 : i32, alignment = 16 : i64} : !llvm.array<256 x f32> {
+// CHECK-NEXT: llvm.mlir.zero : !llvm.array<256 x f32>
+// CHECK: llvm.func internal @kiln_emu_k0_tile(%[[P:.*]]: !llvm.ptr, %[[IDS:.*]]: !llvm.ptr)
+// CHECK: %[[T:.*]] = llvm.mlir.addressof @kiln_emu___wg_k0_tile_0 : !llvm.ptr
+// CHECK: %[[AT:.*]] = llvm.getelementptr %[[T]][%{{.*}}] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK: llvm.store %{{.*}}, %[[AT]] : f32, !llvm.ptr
+// CHECK: %[[SLOT:.*]] = llvm.getelementptr %[[IDS]][48] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[WAIT:.*]] = llvm.load %[[SLOT]] : !llvm.ptr -> !llvm.ptr
+// CHECK: llvm.call %[[WAIT]]() : !llvm.ptr, () -> ()
+// CHECK-NOT: nvvm.barrier
+// CHECK: llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: llvm.mlir.addressof @kiln_emu_k0_tile_entry
+// CHECK: %[[ONE:.*]] = llvm.mlir.constant(1 : i64) : i64
+// CHECK: llvm.insertvalue %[[ONE]], %{{.*}}[2, 0, 2]
 module attributes {gpu.container_module} {
   gpu.module @kiln_kernels {
-    llvm.func @k0_sync() attributes {gpu.kernel, nvvm.kernel} {
-      // expected-error @below {{a kernel with 'nvvm.barrier' cannot be emulated one thread at a time}}
-      nvvm.barrier
+    llvm.mlir.global internal @__wg_k0_tile_0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<256 x f32>
+    llvm.func @k0_tile(%p: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
+      %t = nvvm.read.ptx.sreg.tid.x : i32
+      %i = llvm.zext %t : i32 to i64
+      %g = llvm.getelementptr %p[%i] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+      %v = llvm.load %g : !llvm.ptr -> f32
+      %tile = llvm.mlir.addressof @__wg_k0_tile_0 : !llvm.ptr<3>
+      %s = llvm.getelementptr %tile[%i] : (!llvm.ptr<3>, i64) -> !llvm.ptr<3>, f32
+      llvm.store %v, %s : f32, !llvm.ptr<3>
+      nvvm.barrier0
+      %c255 = llvm.mlir.constant(255 : i64) : i64
+      %j = llvm.sub %c255, %i : i64
+      %r = llvm.getelementptr %tile[%j] : (!llvm.ptr<3>, i64) -> !llvm.ptr<3>, f32
+      %w = llvm.load %r : !llvm.ptr<3> -> f32
+      llvm.store %w, %g : f32, !llvm.ptr
+      llvm.return
+    }
+  }
+}
+
+// -----
+
+// Other NVVM ops (the lane id, shuffles, votes) are refused.
+module attributes {gpu.container_module} {
+  gpu.module @kiln_kernels {
+    llvm.func @k0_lane() attributes {gpu.kernel, nvvm.kernel} {
+      // expected-error @below {{a kernel with 'nvvm.read.ptx.sreg.laneid' cannot be emulated}}
+      %l = nvvm.read.ptx.sreg.laneid : i32
       llvm.return
     }
   }

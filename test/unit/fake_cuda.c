@@ -6,7 +6,9 @@
  * - A model compiled with `kiln compile --gpu-emulate` carries, in place
  *   of PTX, an image of host functions, one per kernel
  *   (lowering/Gpu/GpuEmulate.cpp). cuModuleLoadDataEx takes that image
- *   and cuLaunchKernel runs every thread of the grid, one after the other.
+ *   and cuLaunchKernel runs every thread of the grid, one after the other;
+ *   a block of a kernel that waits at barriers runs as fibers (ucontext),
+ *   each thread up to the barrier in turn, then each on to the next.
  *   Anything else (real PTX) is refused with CUDA_ERROR_INVALID_IMAGE.
  * - "Device memory" is host memory from this library, filled with 0xff
  *   bytes (NaN as floats) when allocated, so that a kernel reading what no
@@ -17,19 +19,29 @@
  *
  * Only the functions the Kiln runtime loads (runtime/src/gpu.c) are here.
  *===----------------------------------------------------------------------===*/
+#define _GNU_SOURCE /* ucontext */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "cuda_driver.h"
 
-typedef void (*kernel_entry)(void **params, const uint32_t *ids);
+/* What an emulated kernel reads its ids from: tid, ntid, ctaid, nctaid,
+ * each x, y, z, then the function a barrier calls. */
+typedef struct {
+  uint32_t ids[12];
+  void (*barrier)(void);
+} emu_ids;
+typedef void (*kernel_entry)(void **params, emu_ids *ids);
+enum { EMU_BARRIERS = 1 }; /* emu_kernel.flags: waits at barriers */
 typedef struct {
   const char *name;
   kernel_entry entry;
+  int64_t flags;
 } emu_kernel; /* what cuModuleGetFunction returns */
 typedef struct {
-  char magic[8]; /* "KILNEMU1" */
+  char magic[8]; /* "KILNEMU2" */
   int64_t count;
   emu_kernel kernels[];
 } emu_image;
@@ -108,7 +120,7 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned n,
       "the fake CUDA driver runs --gpu-emulate images only, not PTX";
   const emu_image *img = (const emu_image *)image;
   unsigned i;
-  if (!image || memcmp(img->magic, "KILNEMU1", 8) != 0) {
+  if (!image || memcmp(img->magic, "KILNEMU2", 8) != 0) {
     char *log = NULL;
     size_t size = 0;
     for (i = 0; i < n; ++i) {
@@ -183,11 +195,78 @@ CUresult cuStreamSynchronize(void *stream) {
   return CUDA_SUCCESS;
 }
 
+/* The threads of one block as fibers, for kernels with barriers. */
+enum { FIBER_STACK = 64 * 1024 };
+static struct {
+  ucontext_t scheduler;
+  ucontext_t *threads;
+  emu_ids *ids;
+  char *done;
+  char *stacks;
+  unsigned capacity, current;
+  kernel_entry entry;
+  void **params;
+} fibers;
+
+/* A barrier: back to the scheduler, which resumes every other thread
+ * first. */
+static void fiber_wait(void) {
+  swapcontext(&fibers.threads[fibers.current], &fibers.scheduler);
+}
+
+static void fiber_main(void) {
+  unsigned t = fibers.current;
+  fibers.entry(fibers.params, &fibers.ids[t]);
+  fibers.done[t] = 1; /* and back to the scheduler (uc_link) */
+}
+
+/* Room for n fibers. */
+static CUresult reserve_fibers(unsigned n) {
+  if (n <= fibers.capacity)
+    return CUDA_SUCCESS;
+  free(fibers.threads), free(fibers.ids), free(fibers.done);
+  free(fibers.stacks);
+  fibers.threads = malloc(n * sizeof *fibers.threads);
+  fibers.ids = malloc(n * sizeof *fibers.ids);
+  fibers.done = malloc(n);
+  fibers.stacks = malloc((size_t)n * FIBER_STACK);
+  fibers.capacity = n;
+  if (fibers.threads && fibers.ids && fibers.done && fibers.stacks)
+    return CUDA_SUCCESS;
+  fibers.capacity = 0;
+  return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+/* Runs the n threads of a block, whose fibers.ids are set, round after
+ * round: each round takes every live thread to its next barrier or its
+ * end. */
+static void run_fibers(unsigned n) {
+  unsigned t;
+  volatile unsigned live = n; /* kept across swapcontext */
+  for (t = 0; t < n; ++t) {
+    ucontext_t *c = &fibers.threads[t];
+    getcontext(c);
+    c->uc_stack.ss_sp = fibers.stacks + (size_t)t * FIBER_STACK;
+    c->uc_stack.ss_size = FIBER_STACK;
+    c->uc_link = &fibers.scheduler;
+    makecontext(c, fiber_main, 0);
+    fibers.done[t] = 0;
+  }
+  while (live > 0)
+    for (t = 0; t < n; ++t)
+      if (!fibers.done[t]) {
+        fibers.current = t;
+        swapcontext(&fibers.scheduler, &fibers.threads[t]);
+        live -= (unsigned)fibers.done[t];
+      }
+}
+
 CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
                         void *stream, void **params, void **extra) {
-  kernel_entry entry = ((const emu_kernel *)fn)->entry;
-  uint32_t ids[12];
+  const emu_kernel *k = (const emu_kernel *)fn;
+  int waits = (k->flags & EMU_BARRIERS) != 0;
+  emu_ids one;
   unsigned x, y, z, tx, ty, tz;
   (void)stream;
   (void)extra;
@@ -195,19 +274,30 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
     return CUDA_ERROR_LAUNCH_FAILED;
   if (shared != 0 || bx * by * bz > 1024)
     return CUDA_ERROR_INVALID_VALUE;
-  /* tid, ntid, ctaid, nctaid; each x, y, z */
-  ids[3] = bx, ids[4] = by, ids[5] = bz;
-  ids[9] = gx, ids[10] = gy, ids[11] = gz;
+  if (waits) {
+    CUresult r = reserve_fibers(bx * by * bz);
+    if (r != CUDA_SUCCESS)
+      return r;
+    fibers.entry = k->entry;
+    fibers.params = params;
+  }
   for (z = 0; z < gz; ++z)
     for (y = 0; y < gy; ++y)
-      for (x = 0; x < gx; ++x)
+      for (x = 0; x < gx; ++x) {
+        unsigned n = 0;
         for (tz = 0; tz < bz; ++tz)
           for (ty = 0; ty < by; ++ty)
-            for (tx = 0; tx < bx; ++tx) {
-              ids[0] = tx, ids[1] = ty, ids[2] = tz;
-              ids[6] = x, ids[7] = y, ids[8] = z;
-              entry(params, ids);
+            for (tx = 0; tx < bx; ++tx, ++n) {
+              emu_ids *ids = waits ? &fibers.ids[n] : &one;
+              uint32_t v[12] = {tx, ty, tz, bx, by, bz, x, y, z, gx, gy, gz};
+              memcpy(ids->ids, v, sizeof v);
+              ids->barrier = fiber_wait;
+              if (!waits)
+                k->entry(params, ids);
             }
+        if (waits)
+          run_fibers(n);
+      }
   return CUDA_SUCCESS;
 }
 

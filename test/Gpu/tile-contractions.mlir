@@ -1,0 +1,159 @@
+// RUN: kiln-opt %s --kiln-gpu-tile-contractions -canonicalize -cse -split-input-file | FileCheck %s
+
+// A 100x70 by 70x130 matmul after a fill: one block of 16 x 16 threads per
+// 64 x 64 tile of C (3 x 2 blocks), tiles of A and B in workgroup memory,
+// 16 accumulators per thread starting at the fill's value (the fill is
+// gone). A's tile is loaded with k fastest (its rows are contiguous in k),
+// B's with n fastest; each only where it is in range (100, 130 and 70 are
+// no multiples of 64 and 16), and the last k step is a partial one.
+// CHECK-LABEL: func.func @matmul
+// CHECK-NOT: linalg.fill
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[BY:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c3, %{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1) threads(%[[TX:[^,]*]], %[[TY:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c16, %{{[^ ]*}} = %c16, %{{[^ ]*}} = %c1) module(@kiln_kernels) function(@tiled0) workgroup(%[[AS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>) {
+// CHECK: %[[T:.*]] = arith.addi %{{.*}}, %[[TX]] : index
+// CHECK: scf.for %[[K0:.*]] = %c0 to %c70 step %c16 iter_args(%{{[^ ]*}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: %[[KK:.*]] = arith.remui %[[T]], %c16
+// CHECK: %[[R:.*]] = arith.divui %[[T]], %c16
+// CHECK: %[[ROW:.*]] = arith.addi %{{.*}}, %[[R]]
+// CHECK: %[[K:.*]] = arith.addi %[[K0]], %[[KK]]
+// CHECK: arith.cmpi ult, %[[ROW]], %c100
+// CHECK: arith.cmpi ult, %[[K]], %c70
+// CHECK: scf.if
+// CHECK-NEXT: %[[V:.*]] = memref.load %arg0[%[[ROW]], %[[K]]] : memref<100x70xf32>
+// CHECK-NEXT: memref.store %[[V]], %[[AS]][%[[KK]], %[[R]]]
+// CHECK: arith.remui %[[T]], %c64
+// CHECK: memref.load %arg1[
+// CHECK: memref.store %{{.*}}, %[[BS]]
+// CHECK: gpu.barrier
+// CHECK: %[[LEFT:.*]] = arith.subi %c70, %[[K0]]
+// CHECK: %[[STEPS:.*]] = arith.minui %[[LEFT]], %c16
+// CHECK: scf.for %[[I:.*]] = %c0 to %[[STEPS]] step %c1
+// CHECK: %[[A0:.*]] = memref.load %[[AS]][%[[I]], %[[TY]]]
+// CHECK: %[[B0:.*]] = memref.load %[[BS]][%[[I]], %[[TX]]]
+// CHECK-COUNT-16: arith.mulf
+// CHECK: scf.yield
+// CHECK: gpu.barrier
+// CHECK: scf.yield
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %arg2[%{{.*}}, %{{.*}}] : memref<100x130xf32>
+// CHECK-COUNT-15: memref.store %{{.*}}, %arg2
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.matmul
+func.func @matmul(%a: memref<100x70xf32>, %b: memref<70x130xf32>, %c: memref<100x130xf32>) {
+  %cst = arith.constant 0.0 : f32
+  linalg.fill ins(%cst : f32) outs(%c : memref<100x130xf32>)
+  linalg.matmul ins(%a, %b : memref<100x70xf32>, memref<70x130xf32>) outs(%c : memref<100x130xf32>)
+  return
+}
+
+// -----
+
+// A batched integer matmul (MatMulInteger): the batch is the grid's z, the
+// payload's casts and zero point come along into the inner loop, and with
+// no fill the accumulators start from C. Every size is a multiple of the
+// tiles': no bound checks, and full k steps.
+// CHECK-LABEL: func.func @batched_int
+// CHECK: %[[Z:.*]] = arith.extsi
+// CHECK: gpu.launch blocks(%{{[^,]*}}, %{{[^,]*}}, %[[BZ:[^)]*]]) in (%{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c3) {{.*}} workgroup(%[[AS:.*]] : memref<16x64xi8, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xi8, #gpu.address_space<workgroup>>)
+// CHECK-NOT: scf.if
+// CHECK-COUNT-16: memref.load %arg2[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x128xi32>
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: memref.load %arg0[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x32xi8>
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c1
+// CHECK: %[[X:.*]] = memref.load %[[AS]]
+// CHECK: %[[XE:.*]] = arith.extsi %[[X]] : i8 to i32
+// CHECK: %[[XS:.*]] = arith.subi %[[XE]], %[[Z]] : i32
+// CHECK: arith.muli %[[XS]]
+// CHECK: arith.addi
+// CHECK-NOT: scf.if
+// CHECK-COUNT-16: memref.store %{{.*}}, %arg2[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x128xi32>
+func.func @batched_int(%a: memref<3x64x32xi8>, %b: memref<3x32x128xi8>, %c: memref<3x64x128xi32>, %za: memref<i8>) {
+  %zp = memref.load %za[] : memref<i8>
+  %z = arith.extsi %zp : i8 to i32
+  linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : memref<3x64x32xi8>, memref<3x32x128xi8>) outs(%c : memref<3x64x128xi32>) {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %xs = arith.subi %xe, %z : i32
+    %p = arith.muli %xs, %ye : i32
+    %s = arith.addi %o, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+// A convolution as the GPU lowering gives it: the weights (64 filters of
+// 3x7x7) times an im2col buffer, out[f, p] for 112x112 positions p. The
+// rows are the filters (grid y: 1), the columns the 12,544 positions (grid
+// x: 196), and k the 147 products of a window, flattened: each index comes
+// back from a flat one by division. The weights' tile is loaded with k
+// fastest, the im2col buffer's with the positions fastest.
+// CHECK-LABEL: func.func @conv_im2col
+// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c196, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1)
+// CHECK: scf.for %{{.*}} = %c0 to %c147 step %c16
+// CHECK: arith.remui %{{.*}}, %c16
+// CHECK: arith.remui %{{.*}}, %c7
+// CHECK: memref.load %arg0[%c0, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x64x3x7x7xf32>
+// CHECK: arith.remui %{{.*}}, %c64
+// CHECK: arith.remui %{{.*}}, %c112
+// CHECK: memref.load %arg1[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<3x7x7x112x112xf32>
+// CHECK: gpu.barrier
+func.func @conv_im2col(%w: memref<1x64x3x7x7xf32>, %cols: memref<3x7x7x112x112xf32>, %out: memref<1x64x112x112xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d5, d6)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d2, d3)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%w, %cols : memref<1x64x3x7x7xf32>, memref<3x7x7x112x112xf32>) outs(%out : memref<1x64x112x112xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// When C's innermost dim is a row of the GEMM (A^T B^T = (BA)^T here), the
+// roles swap: consecutive threads still write consecutive addresses.
+// CHECK-LABEL: func.func @transposed_out
+// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1)
+// CHECK: workgroup(%{{.*}} : memref<16x64xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>)
+func.func @transposed_out(%a: memref<128x32xf32>, %b: memref<32x48xf16>, %c: memref<48x128xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (n, m)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<128x32xf32>, memref<32x48xf16>) outs(%c : memref<48x128xf32>) {
+  ^bb0(%x: f32, %y: f16, %o: f32):
+    %ye = arith.extf %y : f16 to f32
+    %p = arith.mulf %x, %ye : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Left as they are: a reduction that is no contraction (one input), a
+// payload that is not a sum of products into the output (a max), and a
+// matmul whose output is one of its inputs' memory. The fill stays.
+// CHECK-LABEL: func.func @not_contractions
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: linalg.fill
+// CHECK: linalg.matmul
+func.func @not_contractions(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, k) -> (m, k)>, affine_map<(m, k) -> (m)>], iterator_types = ["parallel", "reduction"]} ins(%a : memref<64x64xf32>) outs(%c : memref<64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %o, %x : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, k) -> (m, k)>, affine_map<(m, k) -> (m, k)>, affine_map<(m, k) -> (m)>], iterator_types = ["parallel", "reduction"]} ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.maximumf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  %cst = arith.constant 0.0 : f32
+  linalg.fill ins(%cst : f32) outs(%b : memref<64x64xf32>)
+  linalg.matmul ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%b : memref<64x64xf32>)
+  return
+}
