@@ -76,6 +76,13 @@ constexpr llvm::StringLiteral kGpuPtxAttr = "kiln.gpu_ptx";
 constexpr llvm::StringLiteral kGpuKernelsAttr = "kiln.gpu_kernels";
 constexpr llvm::StringLiteral kGpuWeightsSizeAttr = "kiln.gpu_weights_size";
 constexpr llvm::StringLiteral kGpuEmulatedAttr = "kiln.gpu_emulated";
+/// The run's status slot: an i32 that checks made while the model runs
+/// set to their error (lowering/OnnxToLinalg/Common.h, statusSlot).
+constexpr llvm::StringLiteral kStatusAttr = "kiln.status";
+/// The byte offset of the run's status slot in a GPU model's arena
+/// (main_graph's attribute from kiln-map-to-gpu, the module's from
+/// kiln-gpu-host); the runtime reads it back after each run.
+constexpr llvm::StringLiteral kGpuStatusOffsetAttr = "kiln.gpu_status_offset";
 constexpr llvm::StringLiteral kGpuWeightsGlobal = "kiln_gpu_weights";
 constexpr llvm::StringLiteral kGpuEmuImageGlobal = "kiln_gpu_emu_image";
 /// The end of convert-onnx-to-linalg for sequences and optionals: their

@@ -158,10 +158,17 @@ def PlanArena : Pass<"kiln-plan-arena", "::mlir::ModuleOp"> {
     An allocation inside `scf.forall` loops of static bounds (a kernel's
     task-private scratch) first becomes a view, at its iteration's slot, of
     one buffer with a slot per iteration, allocated before the loop nest.
+
+    With `status-in-arena` (the GPU, whose kernels cannot reach host
+    memory) the run's status slot (`memref.alloca` marked `kiln.status`)
+    is placed in the arena too, live for the whole run; its view keeps the
+    mark.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "64",
            "byte alignment of every buffer and of the arena">,
+    Option<"statusInArena", "status-in-arena", "bool", "false",
+           "place the run's status slot (kiln.status) in the arena">,
     Option<"indexBits", "index-bits", "unsigned", "64",
            "bits of the target's index: a run-time plan's sizes must fit">,
   ];

@@ -310,7 +310,8 @@ private:
     auto *i32 = b.getInt32Ty();
     auto *i64 = b.getInt64Ty();
     return llvm::StructType::get(
-        ctx, {ptrTy, i32, ptrTy, ptrTy, i64, i64, ptrTy, ptrTy, ptrTy, i32});
+        ctx, {ptrTy, i32, ptrTy, ptrTy, i64, i64, ptrTy, ptrTy, ptrTy, i32,
+              i64});
   }
 
   /// Blocks of the function being built that return an error code.
@@ -689,7 +690,8 @@ llvm::Constant *EntryPointBuilder::gpuModel(llvm::Constant *info,
                 llvm::ConstantInt::get(i32, gpu.kernels.size()), namesArray,
                 weights, llvm::ConstantInt::get(i64, gpu.weightsSize),
                 llvm::ConstantInt::get(i64, gpu.graphArenaSize), info, thunk,
-                state, llvm::ConstantInt::get(i32, gpu.sm)});
+                state, llvm::ConstantInt::get(i32, gpu.sm),
+                llvm::ConstantInt::get(i64, gpu.statusOffset)});
 }
 
 llvm::Function *EntryPointBuilder::buildShapes(bool withInputs) {

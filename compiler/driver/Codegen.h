@@ -105,6 +105,7 @@ struct ModelSignature {
     std::vector<std::string> kernels; // in the launches' index order
     uint64_t weightsSize = 0;         // bytes of @kiln_gpu_weights
     uint64_t graphArenaSize = 0;      // main_graph's part of the arena
+    int64_t statusOffset = -1;        // the run's status in it (-1: none)
     int32_t sm = 0;                   // the SM compiled for (80: sm_80)
     /// --gpu-emulate: host kernels, whose image (kiln-gpu-emulate's
     /// @kiln_gpu_emu_image) takes the PTX's place.

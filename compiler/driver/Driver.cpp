@@ -607,6 +607,9 @@ int kiln::compile(const CompileOptions &options) {
             module->getAttrOfType<mlir::IntegerAttr>(kGpuWeightsSizeAttr))
       gpu.weightsSize = size.getInt();
     gpu.graphArenaSize = signature->arenaSize;
+    if (auto status =
+            module->getAttrOfType<mlir::IntegerAttr>(kGpuStatusOffsetAttr))
+      gpu.statusOffset = status.getInt();
     gpu.emulated = module->hasAttr(kGpuEmulatedAttr);
     llvm::StringRef sm = target.cpu;
     if (!sm.consume_front("sm_") || sm.getAsInteger(10, gpu.sm))

@@ -50,6 +50,11 @@ void kiln::buildOnnxToLinalgPipeline(OpPassManager &pm,
   // replaces them, which it does where it may pad.
   if (options.optLevel >= 1 && options.target.matmulPadding)
     lowering.winogradMinTiles = options.target.winogradMinTiles;
+  // On the GPU a convolution stays one contraction over its windows: the
+  // tiled kernel (kiln-gpu-tile-contractions) gathers them into shared
+  // memory itself, with no im2col buffer to write, read and keep.
+  if (options.optLevel >= 1 && options.target.gpu)
+    lowering.convAsMatmul = false;
   pm.addPass(createConvertOnnxToLinalg(lowering));
   pm.addPass(createDynamicChecks());
   pm.addPass(createCanonicalizerPass());
@@ -116,6 +121,7 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   PlanArenaOptions arena;
   arena.alignment = options.target.arenaAlign;
   arena.indexBits = options.target.pointerBits;
+  arena.statusInArena = options.target.gpu;
   pm.addPass(createPlanArena(arena));
 }
 

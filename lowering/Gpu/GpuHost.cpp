@@ -317,6 +317,8 @@ struct GpuHostPass : public kiln::impl::GpuHostBase<GpuHostPass> {
     module->setAttr(kiln::kGpuKernelsAttr, ArrayAttr::get(mctx, kernelNames));
     module->setAttr(kiln::kGpuWeightsSizeAttr,
                     IntegerAttr::get(i64, offsets.empty() ? 0 : blobSize));
+    if (Attribute status = graph->getAttr(kiln::kGpuStatusOffsetAttr))
+      module->setAttr(kiln::kGpuStatusOffsetAttr, status);
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   }
 };

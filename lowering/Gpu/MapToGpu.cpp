@@ -281,6 +281,30 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     }
   }
 
+  /// The run's status, which main_graph returns, is in the device arena
+  /// (kiln-plan-arena's status-in-arena): the host does not read it. It
+  /// returns 0, and the function says where the status is, for the runtime
+  /// to read after the run.
+  void returnStatusFromDevice(func::FuncOp func) {
+    func.walk([&](func::ReturnOp ret) {
+      for (OpOperand &operand : ret->getOpOperands()) {
+        auto load = operand.get().getDefiningOp<memref::LoadOp>();
+        auto view =
+            load ? load.getMemRef().getDefiningOp<memref::ViewOp>() : nullptr;
+        std::optional<int64_t> offset =
+            view ? getConstantIntValue(view.getByteShift()) : std::nullopt;
+        if (!offset || !view->hasAttr(kiln::kStatusAttr))
+          continue;
+        OpBuilder b(ret);
+        operand.set(arith::ConstantOp::create(
+            b, ret.getLoc(), b.getZeroAttr(operand.get().getType())));
+        if (load->use_empty())
+          load->erase();
+        func->setAttr(kiln::kGpuStatusOffsetAttr, b.getI64IntegerAttr(*offset));
+      }
+    });
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
@@ -308,6 +332,7 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
     if (refused.wasInterrupted())
       return signalPassFailure();
 
+    returnStatusFromDevice(func);
     sinkScalarLoads(func.getBody().front());
     // Views between loop nests would keep them apart: each moves up to
     // just after what it uses. Neighbouring nests over the same iterations

@@ -17,7 +17,7 @@
 //
 //   gpu.launch blocks(ceil(N/64), ceil(M/64), batch) threads(16, 16, 1)
 //       workgroup(As : memref<16x64xA>, Bs : memref<16x64xB>) {
-//     acc[4][4] = C's elements, or the value of the fill before it
+//     acc[4][4] = C's elements, or what the fill or broadcast before wrote
 //     scf.for k0 = 0 to K step 16 {
 //       As[kk][mm] = A(m0 + mm, k0 + kk)   (4 elements each, coalesced)
 //       Bs[kk][nn] = B(n0 + nn, k0 + kk)
@@ -32,7 +32,8 @@
 // instead of once per thread. The payload is the op's own: `g` is its
 // region but for the accumulation (an addf or addi of the output), so
 // MatMulInteger's zero points and casts come along. A fill of the output
-// just before the contraction becomes the accumulators' initial value.
+// just before the contraction, or a broadcast into it (a convolution's
+// bias), becomes the accumulators' initial value: one kernel less.
 //
 // Only static shapes, an output indexed by every parallel dim once, two
 // inputs that do not share memory with the output, at least 16 rows and
@@ -58,14 +59,15 @@ namespace kiln {
 
 namespace {
 
-// The block: 16 x 16 threads, each with a 4 x 4 register tile; 16 steps of
-// k per shared-memory tile.
+// The block: 16 x 16 threads, each with a 4 x 4 register tile (64 x 64 per
+// block), or 2 x 2 (32 x 32) where 64 x 64 tiles would make fewer than
+// kMinBlocks blocks (a GPU has up to 132 SMs to fill); 16 steps of k per
+// shared-memory tile.
 constexpr int64_t kThreads = 16;
-constexpr int64_t kRegs = 4;
-constexpr int64_t kTile = kThreads * kRegs;
 constexpr int64_t kTileK = 16;
 constexpr int64_t kMaxGridYZ = 65535;
 constexpr int64_t kMinExtent = 16;
+constexpr int64_t kMinBlocks = 128;
 
 /// A contraction, its loop dims in groups (each outer to inner) and the
 /// parts of its payload.
@@ -76,6 +78,12 @@ struct Contraction {
   unsigned a = 0, b = 1; // the inputs that give the rows and the columns
   Operation *combine;    // the accumulation: out + g(a, b)
   Value product;         // g(a, b)
+  int64_t regs = 4;      // each thread's rows and columns
+  /// Per input: the copy that gathers it (an im2col), whose source the
+  /// kernel reads instead; null if none.
+  linalg::GenericOp gather[2];
+
+  int64_t tile() const { return kThreads * regs; }
 };
 
 int64_t extent(const Contraction &c, ArrayRef<unsigned> dims) {
@@ -83,6 +91,65 @@ int64_t extent(const Contraction &c, ArrayRef<unsigned> dims) {
   for (unsigned d : dims)
     size *= c.ranges[d];
   return size;
+}
+
+/// The copy that writes input `i` of `op` just for it, if there is one: a
+/// linalg.generic earlier in the block whose payload passes its one input
+/// through to its output (`i`'s whole buffer, identity map), the buffer used
+/// by no one else, and nothing in between writing where the copy reads.
+/// This is how the GPU lowering gathers a convolution's windows (im2col):
+/// the kernel can read them from the source itself.
+linalg::GenericOp gatherInto(linalg::LinalgOp op, unsigned i) {
+  Value buffer = op.getDpsInputs()[i];
+  linalg::GenericOp copy;
+  for (Operation *user : buffer.getUsers()) {
+    if (user == op.getOperation())
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(user);
+    if (copy || !g || g->getBlock() != op->getBlock() ||
+        !g->isBeforeInBlock(op))
+      return nullptr;
+    copy = g;
+  }
+  if (!copy || copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
+      copy.getDpsInits()[0] != buffer ||
+      copy.getNumLoops() != copy.getNumParallelLoops() ||
+      !copy.getIndexingMapsArray()[1].isIdentity() ||
+      !copy.getBody()->getOps<linalg::IndexOp>().empty())
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(copy.getBody()->getTerminator());
+  if (yield.getOperand(0) != copy.getBody()->getArgument(0))
+    return nullptr;
+  Value source = copy.getDpsInputs()[0];
+  if (!isa<MemRefType>(source.getType()) || kiln::mayOverlap(source, buffer))
+    return nullptr;
+  for (Operation *between = copy->getNextNode(); between != op.getOperation();
+       between = between->getNextNode()) {
+    if (isMemoryEffectFree(between))
+      continue;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(between);
+    if (!effects && !between->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return nullptr;
+    bool touches = false;
+    between->walk([&](Operation *inner) {
+      auto e = dyn_cast<MemoryEffectOpInterface>(inner);
+      if (!e)
+        return;
+      SmallVector<MemoryEffects::EffectInstance> list;
+      e.getEffects(list);
+      for (auto &effect : list) {
+        Value v = effect.getValue();
+        bool write = isa<MemoryEffects::Write>(effect.getEffect());
+        if (!v ? write
+               : (write && kiln::mayOverlap(v, source)) ||
+                     kiln::mayOverlap(v, buffer))
+          touches = true;
+      }
+    });
+    if (touches)
+      return nullptr;
+  }
+  return copy;
 }
 
 std::optional<Contraction> match(linalg::LinalgOp op) {
@@ -152,16 +219,34 @@ std::optional<Contraction> match(linalg::LinalgOp op) {
   // along k, coalesced across threads.
   if (extent(c, c.m) < kMinExtent || extent(c, c.n) < kMinExtent)
     return std::nullopt;
-  if (llvm::divideCeil(extent(c, c.m), kTile) > kMaxGridYZ ||
+  auto blocks = [&](int64_t tile) {
+    return llvm::divideCeil(extent(c, c.m), tile) *
+           llvm::divideCeil(extent(c, c.n), tile) * extent(c, c.batch);
+  };
+  if (blocks(c.tile()) < kMinBlocks)
+    c.regs = 2;
+  if (llvm::divideCeil(extent(c, c.m), c.tile()) > kMaxGridYZ ||
       extent(c, c.batch) > kMaxGridYZ ||
-      llvm::divideCeil(extent(c, c.n), kTile) > INT32_MAX)
+      llvm::divideCeil(extent(c, c.n), c.tile()) > INT32_MAX)
     return std::nullopt;
+  for (unsigned i = 0; i < 2; ++i)
+    c.gather[i] = gatherInto(op, i);
   return c;
 }
 
-/// The value a fill of `init` just before `op` writes, erasing the fill;
-/// null if there is none. Only ops without effects may sit between.
-Value takeFill(Operation *op, Value init) {
+/// What the output holds before the contraction, where a fill or a
+/// broadcast (a convolution's bias) just before writes all of it: a scalar,
+/// or an element of `source` at `map` of the output's indices. The sums
+/// then start there, and that op goes.
+struct Init {
+  Value scalar;
+  Value source;
+  AffineMap map;
+};
+
+/// The fill or broadcast of `init` just before `op` (only ops without
+/// effects between), erased; an empty Init if there is none.
+Init takeInit(Operation *op, Value init) {
   Operation *prev = op->getPrevNode();
   while (prev && prev->getNumRegions() == 0 && isMemoryEffectFree(prev))
     prev = prev->getPrevNode();
@@ -169,22 +254,33 @@ Value takeFill(Operation *op, Value init) {
   if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInits()[0] != init ||
       fill.getNumReductionLoops() != 0 ||
       !fill.getIndexingMapsArray().back().isPermutation())
-    return nullptr;
-  Value value;
-  if (auto named = dyn_cast<linalg::FillOp>(prev))
-    value = named.getInputs()[0];
-  else if (fill.getNumDpsInputs() == 0) {
+    return {};
+  Init result;
+  if (auto named = dyn_cast<linalg::FillOp>(prev)) {
+    result.scalar = named.getInputs()[0];
+  } else if (fill.getNumDpsInputs() == 0) {
     Value yielded = fill.getBlock()->getTerminator()->getOperand(0);
     if (yielded.getParentBlock() == fill.getBlock())
-      return nullptr; // computed per element
-    value = yielded;
+      return {}; // computed per element
+    result.scalar = yielded;
+  } else if (fill.getNumDpsInputs() == 1 &&
+             fill.getIndexingMapsArray().back().isIdentity() &&
+             fill.getBlock()->getTerminator()->getOperand(0) ==
+                 fill.getBlock()->getArgument(0) &&
+             isa<MemRefType>(fill.getDpsInputs()[0].getType()) &&
+             !kiln::mayOverlap(fill.getDpsInputs()[0], init)) {
+    result.source = fill.getDpsInputs()[0];
+    result.map = fill.getIndexingMapsArray()[0];
   }
-  if (!value || !value.getType().isIntOrFloat() ||
-      (value.getDefiningOp() &&
-       !value.getDefiningOp()->isBeforeInBlock(op)))
-    return nullptr;
+  if (result.scalar &&
+      (!result.scalar.getType().isIntOrFloat() ||
+       (result.scalar.getDefiningOp() &&
+        !result.scalar.getDefiningOp()->isBeforeInBlock(op))))
+    return {};
+  if (!result.scalar && !result.source)
+    return {};
   prev->erase();
-  return value;
+  return result;
 }
 
 struct Builder {
@@ -270,18 +366,19 @@ struct GpuTileContractionsPass
     linalg::LinalgOp op = c.op;
     Value source = op.getDpsInputs()[operand];
     AffineMap map = op.getIndexingMapsArray()[operand];
+    linalg::GenericOp gather = c.gather[operand];
     bool byK = kFastest(c, map);
     int64_t size = extent(c, rows), depth = extent(c, c.k);
-    int64_t perThread = kTile * kTileK / (kThreads * kThreads);
+    int64_t perThread = c.tile() * kTileK / (kThreads * kThreads);
     for (int64_t r = 0; r < perThread; ++r) {
       Value e = g.add(thread, g.index(r * kThreads * kThreads));
-      int64_t fast = byK ? kTileK : kTile;
+      int64_t fast = byK ? kTileK : c.tile();
       Value f = b.createOrFold<arith::RemUIOp>(g.loc, e, g.index(fast));
       Value s = b.createOrFold<arith::DivUIOp>(g.loc, e, g.index(fast));
       Value kk = byK ? f : s, rr = byK ? s : f;
       Value row = g.add(base, rr), k = g.add(k0, kk);
       Value inRange;
-      if (size % kTile != 0)
+      if (size % c.tile() != 0)
         inRange = g.both(inRange, g.less(row, size));
       if (depth % kTileK != 0)
         inRange = g.both(inRange, g.less(k, depth));
@@ -292,7 +389,11 @@ struct GpuTileContractionsPass
       }
       g.delinearize(c, row, rows, dims);
       g.delinearize(c, k, c.k, dims);
-      Value v = memref::LoadOp::create(b, g.loc, source, g.indices(map, dims));
+      SmallVector<Value> at = g.indices(map, dims);
+      if (gather) // the gathered element, from where the copy reads it
+        at = g.indices(gather.getIndexingMapsArray()[0], at);
+      Value v = memref::LoadOp::create(
+          b, g.loc, gather ? gather.getDpsInputs()[0] : source, at);
       memref::StoreOp::create(b, g.loc, v, tile, ValueRange{kk, rr});
     }
   }
@@ -304,14 +405,14 @@ struct GpuTileContractionsPass
     Type accType = getElementTypeOrSelf(init.getType());
     OpBuilder b(op);
     Builder g{b, loc};
-    Value fill = takeFill(op, init);
+    Init start = takeInit(op, init);
 
     int64_t rowsM = extent(c, c.m), colsN = extent(c, c.n);
     int64_t depth = extent(c, c.k), batches = extent(c, c.batch);
     Value one = g.index(1);
     auto launch = gpu::LaunchOp::create(
-        b, loc, g.index(llvm::divideCeil(colsN, kTile)),
-        g.index(llvm::divideCeil(rowsM, kTile)), g.index(batches),
+        b, loc, g.index(llvm::divideCeil(colsN, c.tile())),
+        g.index(llvm::divideCeil(rowsM, c.tile())), g.index(batches),
         g.index(kThreads), g.index(kThreads), one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, /*workgroupAttributions=*/{},
@@ -324,7 +425,7 @@ struct GpuTileContractionsPass
     auto tileOf = [&](unsigned operand) {
       Type elem = getElementTypeOrSelf(op.getDpsInputs()[operand].getType());
       return launch.addWorkgroupAttribution(
-          MemRefType::get({kTileK, kTile}, elem, MemRefLayoutAttrInterface(),
+          MemRefType::get({kTileK, c.tile()}, elem, MemRefLayoutAttrInterface(),
                           workgroup),
           loc);
     };
@@ -336,18 +437,18 @@ struct GpuTileContractionsPass
     b.setInsertionPointToStart(&body);
     Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
     Value thread = g.add(g.mul(ty, kThreads), tx);
-    Value m0 = g.mul(launch.getBlockIds().y, kTile);
-    Value n0 = g.mul(launch.getBlockIds().x, kTile);
+    Value m0 = g.mul(launch.getBlockIds().y, c.tile());
+    Value n0 = g.mul(launch.getBlockIds().x, c.tile());
     SmallVector<Value> dims(c.ranges.size(), g.index(0));
     g.delinearize(c, launch.getBlockIds().z, c.batch, dims);
 
     // This thread's rows and columns of C, and whether each is in range.
     SmallVector<Value> rows, cols, rowOk, colOk;
-    for (int64_t i = 0; i < kRegs; ++i) {
+    for (int64_t i = 0; i < c.regs; ++i) {
       rows.push_back(g.add(m0, g.add(ty, g.index(kThreads * i))));
       cols.push_back(g.add(n0, g.add(tx, g.index(kThreads * i))));
-      rowOk.push_back(rowsM % kTile ? g.less(rows.back(), rowsM) : Value());
-      colOk.push_back(colsN % kTile ? g.less(cols.back(), colsN) : Value());
+      rowOk.push_back(rowsM % c.tile() ? g.less(rows.back(), rowsM) : Value());
+      colOk.push_back(colsN % c.tile() ? g.less(cols.back(), colsN) : Value());
     }
     AffineMap outMap = op.getIndexingMapsArray()[2];
     auto outIndices = [&](int64_t i, int64_t j) {
@@ -357,26 +458,32 @@ struct GpuTileContractionsPass
       return g.indices(outMap, at);
     };
 
-    // The accumulators: the fill's value, or C's elements (0 out of range).
+    // The sums start at the fill's value, the broadcast's elements or C's
+    // (0 out of range).
+    auto startAt = [&](int64_t i, int64_t j) -> Value {
+      SmallVector<Value> at = outIndices(i, j);
+      if (!start.source)
+        return memref::LoadOp::create(b, loc, init, at);
+      return memref::LoadOp::create(b, loc, start.source,
+                                    g.indices(start.map, at));
+    };
     SmallVector<Value> accs;
-    for (int64_t i = 0; i < kRegs; ++i)
-      for (int64_t j = 0; j < kRegs; ++j) {
-        if (fill) {
-          accs.push_back(fill);
+    for (int64_t i = 0; i < c.regs; ++i)
+      for (int64_t j = 0; j < c.regs; ++j) {
+        if (start.scalar) {
+          accs.push_back(start.scalar);
           continue;
         }
         Value ok = g.both(rowOk[i], colOk[j]);
         if (!ok) {
-          accs.push_back(memref::LoadOp::create(b, loc, init, outIndices(i, j)));
+          accs.push_back(startAt(i, j));
           continue;
         }
         auto check = scf::IfOp::create(b, loc, TypeRange{accType}, ok, true);
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(check.thenBlock());
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{memref::LoadOp::create(b, loc, init, outIndices(i, j))});
+          scf::YieldOp::create(b, loc, ValueRange{startAt(i, j)});
           b.setInsertionPointToStart(check.elseBlock());
           scf::YieldOp::create(b, loc, ValueRange{g.zero(accType)});
         }
@@ -405,7 +512,7 @@ struct GpuTileContractionsPass
         b.setInsertionPointToStart(inner.getBody());
         Value kk = inner.getInductionVar();
         SmallVector<Value> as, bs;
-        for (int64_t i = 0; i < kRegs; ++i) {
+        for (int64_t i = 0; i < c.regs; ++i) {
           as.push_back(memref::LoadOp::create(
               b, loc, tileA,
               ValueRange{kk, g.add(ty, g.index(kThreads * i))}));
@@ -415,13 +522,13 @@ struct GpuTileContractionsPass
         }
         Block *payload = op.getBlock();
         SmallVector<Value> next;
-        for (int64_t i = 0; i < kRegs; ++i)
-          for (int64_t j = 0; j < kRegs; ++j) {
+        for (int64_t i = 0; i < c.regs; ++i)
+          for (int64_t j = 0; j < c.regs; ++j) {
             IRMapping map;
             map.map(payload->getArgument(c.a), as[i]);
             map.map(payload->getArgument(c.b), bs[j]);
             map.map(payload->getArgument(2),
-                    inner.getRegionIterArgs()[i * kRegs + j]);
+                    inner.getRegionIterArgs()[i * c.regs + j]);
             for (Operation &inner : payload->without_terminator())
               b.clone(inner, map);
             next.push_back(map.lookup(c.combine->getResult(0)));
@@ -433,17 +540,20 @@ struct GpuTileContractionsPass
     }
 
     // C's elements in range.
-    for (int64_t i = 0; i < kRegs; ++i)
-      for (int64_t j = 0; j < kRegs; ++j) {
+    for (int64_t i = 0; i < c.regs; ++i)
+      for (int64_t j = 0; j < c.regs; ++j) {
         OpBuilder::InsertionGuard guard(b);
         if (Value ok = g.both(rowOk[i], colOk[j])) {
           auto check = scf::IfOp::create(b, loc, ok, false);
           b.setInsertionPoint(check.thenBlock()->getTerminator());
         }
-        memref::StoreOp::create(b, loc, outer.getResult(i * kRegs + j), init,
+        memref::StoreOp::create(b, loc, outer.getResult(i * c.regs + j), init,
                                 outIndices(i, j));
       }
     op->erase();
+    for (linalg::GenericOp gather : c.gather)
+      if (gather)
+        gather->erase();
     return success();
   }
 

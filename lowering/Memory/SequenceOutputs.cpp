@@ -93,7 +93,7 @@ struct SequenceOutputsPass
       // The run's status slot (kiln.status: index checks at run time).
       Value slot;
       for (Operation &o : entry)
-        if (o.hasAttr("kiln.status"))
+        if (o.hasAttr(kiln::kStatusAttr))
           slot = o.getResult(0);
       if (!run && outs.empty()) {
         if (slot && func.getNumResults() == 0)

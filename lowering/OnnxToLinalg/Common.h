@@ -177,10 +177,9 @@ mlir::Value mulV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
 mlir::Value divV(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                  mlir::Value y);
 /// The run's status (an i32 alloca at the function's entry, marked
-/// `kiln.status`, starting at 0): checks made while the model runs write
+/// kStatusAttr, starting at 0): checks made while the model runs write
 /// the first error there, and kiln-sequence-outputs makes the function
 /// return it (P_run passes it on).
-constexpr llvm::StringLiteral kStatusAttr = "kiln.status";
 mlir::Value statusSlot(mlir::OpBuilder &b, mlir::Operation *op);
 /// Records KILN_ERROR_OUT_OF_RANGE in the run's status when an entry of
 /// `indices` (read at run time) lies outside [-n, n): n is bounds[0], or,

@@ -293,6 +293,7 @@ static int32_t run_loaded(const kiln_gpu_model *m, gpu_state *s,
   const kiln_model_info *info = m->info;
   int32_t n_in = info->num_inputs, n_out = info->num_outputs, i;
   uint64_t align = info->arena_align, off;
+  int32_t run_status = KILN_OK;
   CUdeviceptr base;
   CUresult r;
   if ((r = cuda.CtxSetCurrent(cuda.ctx)) != CUDA_SUCCESS)
@@ -325,6 +326,14 @@ static int32_t run_loaded(const kiln_gpu_model *m, gpu_state *s,
     cuda.StreamSynchronize(s->stream);
     return s->status;
   }
+  /* The checks made on the device (indices out of range) leave their
+   * status in the arena. */
+  if (m->status_offset >= 0 &&
+      (r = cuda.MemcpyDtoHAsync(&run_status,
+                                base + (uint64_t)m->status_offset,
+                                sizeof run_status, s->stream)) != CUDA_SUCCESS)
+    return device_error(NULL, 0, "cannot copy the status from the GPU: %s",
+                        cu_error(r));
   for (i = 0; i < n_out; ++i) {
     uint64_t bytes = info->outputs[i].byte_size;
     if (dout[i] != outputs[i] && bytes > 0 &&
@@ -338,7 +347,7 @@ static int32_t run_loaded(const kiln_gpu_model *m, gpu_state *s,
         NULL, 0, "model '%s' failed on the GPU: %s (last kernel: %s)",
         info->name, cu_error(r),
         s->last_kernel >= 0 ? m->kernel_names[s->last_kernel] : "none");
-  return KILN_OK;
+  return run_status;
 }
 
 /* Checks the arguments, loads the model at the first call, and runs it;

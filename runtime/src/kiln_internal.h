@@ -36,6 +36,8 @@ typedef struct kiln_gpu_model {
                 void *weights, void *state);
   void **state;                    /* zero until the first run loads it */
   int32_t sm;                      /* the SM compiled for (80: sm_80) */
+  int64_t status_offset;           /* the run's status (an int32_t) in the
+                                    * graph's arena; -1: none */
 } kiln_gpu_model;
 
 int32_t kiln_gpu_run(const kiln_gpu_model *m, const void *const *inputs,

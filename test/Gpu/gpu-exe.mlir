@@ -7,7 +7,7 @@
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda -o %t/tinynet
 // RUN: %t/tinynet --info | FileCheck %s --check-prefix=INFO
 // INFO: abi_version: 6
-// INFO: arena: 39168 bytes of GPU memory (align 256)
+// INFO: arena: 15616 bytes of GPU memory (align 256)
 // INFO: device: NVIDIA GPU (CUDA)
 
 // RUN: not env KILN_CUDA_DRIVER=%t/no-such-libcuda.so.1 %t/tinynet %S/../../examples/tinynet/input_0.pb --output-dir %t/out 2> %t/err.txt
@@ -21,7 +21,7 @@
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda -o %t/libtinynet.a
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda -o %t/tinynet.o
 // RUN: FileCheck %s --check-prefix=HEADER --input-file=%t/tinynet.h
-// HEADER: #define MODEL_ARENA_SIZE 39168u
+// HEADER: #define MODEL_ARENA_SIZE 15616u
 // HEADER: #define MODEL_ARENA_ALIGN 256u
 // HEADER: Runs the model on an NVIDIA GPU
 // HEADER: int32_t model_run(const void *const *inputs, void *const *outputs, void *arena);
@@ -31,7 +31,7 @@
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --compile-to=llvm-ir | FileCheck %s --check-prefix=IR
 // IR-DAG: @model_kernel_name0 = private unnamed_addr constant [8 x i8] c"k0_conv\00"
 // IR-DAG: @model_ptx = private unnamed_addr constant {{.*}}.target sm_80
-// IR-DAG: @model_gpu_model = internal constant {{.*}} { ptr @model_ptx, i32 11, ptr @model_kernel_names, ptr @kiln_gpu_weights, i64 1632, i64 35840, ptr @model_info, ptr @model_gpu_graph, ptr @model_gpu_state, i32 80 }
+// IR-DAG: @model_gpu_model = internal constant {{.*}} { ptr @model_ptx, i32 9, ptr @model_kernel_names, ptr @kiln_gpu_weights, i64 1568, i64 12288, ptr @model_info, ptr @model_gpu_graph, ptr @model_gpu_state, i32 80, i64 -1 }
 // IR-DAG: define i32 @model_run(ptr {{.*}}, ptr {{.*}}, ptr {{.*}})
 // IR-DAG: call i32 @kiln_gpu_run(ptr {{.*}}@model_gpu_model, ptr
-// IR-DAG: call void @kiln_gpu_launch(ptr %{{.*}}, i32 10, i64 1, i64 1, i64 1, i64 5, i64 1, i64 1, i32 0, ptr
+// IR-DAG: call void @kiln_gpu_launch(ptr %{{.*}}, i32 8, i64 1, i64 1, i64 1, i64 5, i64 1, i64 1, i32 0, ptr

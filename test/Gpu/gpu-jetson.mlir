@@ -7,6 +7,16 @@
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda --cpu=sm_87 --gpu-emulate -o %t/jetson
 // RUN: env KILN_CUDA_DRIVER=%fake_cuda_aarch64 qemu-aarch64 -L /usr/aarch64-linux-gnu %t/jetson %S/../../examples/tinynet/input_0.pb --output-dir %t/out
 // RUN: test -s %t/out/output_0.pb
+// Kernels that wait at barriers (shared-memory tiles) run there too, their
+// threads as fibers of the aarch64 fake driver: the outputs agree with the
+// host CPU build's.
+// RUN: mkdir -p %t/c && %python %S/Inputs/contractions.py make %t/c
+// RUN: kiln compile %t/c/model.onnx -o %t/c/cpu
+// RUN: kiln compile %t/c/model.onnx --target=nvptx64-nvidia-cuda --cpu=sm_87 --gpu-emulate -o %t/c/jetson
+// RUN: %t/c/cpu %t/c/input_0.pb %t/c/input_1.pb %t/c/input_2.pb %t/c/input_3.pb --output-dir %t/c/out-cpu
+// RUN: env KILN_CUDA_DRIVER=%fake_cuda_aarch64 qemu-aarch64 -L /usr/aarch64-linux-gnu %t/c/jetson %t/c/input_0.pb %t/c/input_1.pb %t/c/input_2.pb %t/c/input_3.pb --output-dir %t/c/out-jetson
+// RUN: %python %S/Inputs/contractions.py compare %t/c/out-cpu %t/c/out-jetson | FileCheck %s --check-prefix=SAME
+// SAME-COUNT-4: agree
 // RUN: qemu-aarch64 -L /usr/aarch64-linux-gnu %t/jetson --info | FileCheck %s --check-prefix=INFO
 // INFO: device: NVIDIA GPU (CUDA)
 

@@ -14,33 +14,37 @@
 // RUN: %python %S/Inputs/contractions.py compare %t/out-cpu %t/out-gpu | FileCheck %s --check-prefix=SAME
 // SAME: output_0 20x70 agree
 // SAME: output_1 3x33x72 agree
-// SAME: output_2 50x100 agree
+// SAME: output_2 520x1030 agree
 // SAME: output_3 40x48 agree
 
-// The kernels in PTX: the 3x3 convolution's is one block of 16 x 16
-// threads per 64 x 64 tile, two 4 KiB tiles in shared memory, filled from
-// global memory and read back between two barriers per step of k, the sums
-// in registers (fused multiply-adds). Its 24 filters make 24 rows: the
-// threads' third and fourth rows are never in range, and LLVM drops them
-// (8 sums per thread).
+// The kernels in PTX. The 3x3 convolution is one contraction over its
+// windows (no im2col buffer on the GPU): the kernel after the padding's
+// reads the padded input straight into shared memory, and its sums start
+// at the bias (no kernel of its own). Its 24 x 400 output
+// makes few 64 x 64 tiles, so its blocks of 16 x 16 threads take 32 x 32
+// each (two 2 KiB tiles in shared memory, filled from global memory and
+// read back between two barriers per step of k), and each thread 2 x 2
+// sums in registers, fused multiply-adds.
 // RUN: kiln compile %t/model.onnx --target=nvptx64-nvidia-cuda -o %t/model.ptx
 // RUN: FileCheck %s --input-file=%t/model.ptx
-// CHECK: .visible .entry k5_Conv_0(
+// CHECK: .visible .entry k3_Conv_0(
 // CHECK: .maxntid 16, 16, 1
-// CHECK: .shared .align 4 .b8 __wg_k5_Conv_0_0[4096];
-// CHECK: .shared .align 4 .b8 __wg_k5_Conv_0_1[4096];
+// CHECK: .shared .align 4 .b8 __wg_k3_Conv_0_0[2048];
+// CHECK: .shared .align 4 .b8 __wg_k3_Conv_0_1[2048];
 // CHECK: ld.global
 // CHECK: st.shared.b32
 // CHECK: bar.sync 0;
 // CHECK: ld.shared.b32
-// CHECK-COUNT-8: fma.rn.f32
+// CHECK-COUNT-4: fma.rn.f32
 // CHECK-NOT: fma.rn.f32
 // CHECK: bar.sync 0;
 // CHECK: st.global.b32
-// CHECK: .visible .entry k6_Relu_1(
-// The Gemm's 50 x 100: all 16 sums of a thread in use.
-// CHECK: .visible .entry k13_Gemm_6(
+// CHECK: .visible .entry k4_Relu_1(
+// The Gemm's 520 x 1030 makes 153 tiles of 64 x 64: 4 KiB tiles, and all
+// 16 sums of a thread in use.
+// CHECK: .visible .entry k10_Gemm_6(
 // CHECK: .maxntid 16, 16, 1
+// CHECK: .shared .align 4 .b8 __wg_k10_Gemm_6_0[4096];
 // CHECK: bar.sync 0;
 // CHECK-COUNT-16: fma.rn.f32
 // CHECK-NOT: fma.rn.f32
@@ -48,6 +52,6 @@
 // The integer one, on the operands less their zero points (i32).
 // CHECK: .entry k{{[0-9]+}}_MatMulInteger_7(
 // CHECK: .maxntid 16, 16, 1
-// CHECK: .shared .align 4 .b8 __wg_k{{[0-9]+}}_MatMulInteger_7_0[4096];
+// CHECK: .shared .align 4 .b8 __wg_k{{[0-9]+}}_MatMulInteger_7_0[2048];
 // CHECK: bar.sync 0;
 // CHECK: mad.lo.s32

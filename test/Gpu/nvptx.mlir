@@ -9,18 +9,22 @@
 // CHECK: .address_size 64
 // CHECK: .visible .entry k0_conv(
 // CHECK: .maxntid 54, 1, 1
-// CHECK: .visible .entry k4_conv(
+// CHECK: .visible .entry k2_conv(
 // CHECK: .maxntid 256, 1, 1
-// The convolution proper: its 27 products summed in a register with fused
-// multiply-adds (kiln-hoist-accumulators, kiln-gpu-contract), the output
-// element written once.
-// CHECK: .visible .entry k5_conv(
+// The convolution proper, over the padded input's windows (no im2col
+// buffer on the GPU), too small for shared-memory tiles (8 filters): one
+// thread per output element, which writes the bias, then sums the 27
+// products in a register with fused multiply-adds (kiln-hoist-accumulators,
+// kiln-gpu-contract) and writes the sum.
+// CHECK: .visible .entry k3_conv(
+// CHECK-NOT: .shared
+// CHECK: st.global.b32
 // CHECK-COUNT-27: fma.rn.f32
 // CHECK-NOT: .entry
 // CHECK: st.global.b32
 // CHECK-NOT: st.global
 // CHECK: ret;
-// CHECK: .visible .entry k9_softmax(
+// CHECK: .visible .entry k7_softmax(
 
 // The default SM is sm_80; -o NAME.ptx chooses --emit=ptx.
 // RUN: kiln compile %S/../../examples/tinynet/model.onnx --target=nvptx64-nvidia-cuda -o %t.80.ptx

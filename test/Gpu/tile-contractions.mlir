@@ -1,17 +1,19 @@
 // RUN: kiln-opt %s --kiln-gpu-tile-contractions -canonicalize -cse -split-input-file | FileCheck %s
 
-// A 100x70 by 70x130 matmul after a fill: one block of 16 x 16 threads per
-// 64 x 64 tile of C (3 x 2 blocks), tiles of A and B in workgroup memory,
-// 16 accumulators per thread starting at the fill's value (the fill is
+// A 100x70 by 70x130 matmul after a fill. At 64 x 64 per block it would be
+// 6 blocks, too few to fill a GPU: 32 x 32 per block instead (5 x 4
+// blocks of 16 x 16 threads, 2 x 2 sums each). Tiles of A and B in
+// workgroup memory, the sums starting at the fill's value (the fill is
 // gone). A's tile is loaded with k fastest (its rows are contiguous in k),
-// B's with n fastest; each only where it is in range (100, 130 and 70 are
-// no multiples of 64 and 16), and the last k step is a partial one.
+// B's with n fastest, 2 elements per thread each, only where in range
+// (100, 130 and 70 are no multiples of 32 and 16), and the last k step is
+// a partial one.
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: linalg.fill
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[BY:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c3, %{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1) threads(%[[TX:[^,]*]], %[[TY:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c16, %{{[^ ]*}} = %c16, %{{[^ ]*}} = %c1) module(@kiln_kernels) function(@tiled0) workgroup(%[[AS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>) {
+// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[BY:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c5, %{{[^ ]*}} = %c4, %{{[^ ]*}} = %c1) threads(%[[TX:[^,]*]], %[[TY:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c16, %{{[^ ]*}} = %c16, %{{[^ ]*}} = %c1) module(@kiln_kernels) function(@tiled0) workgroup(%[[AS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>) {
 // CHECK: %[[T:.*]] = arith.addi %{{.*}}, %[[TX]] : index
-// CHECK: scf.for %[[K0:.*]] = %c0 to %c70 step %c16 iter_args(%{{[^ ]*}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for %[[K0:.*]] = %c0 to %c70 step %c16 iter_args(%{{[^ ]*}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32)
 // CHECK: %[[KK:.*]] = arith.remui %[[T]], %c16
 // CHECK: %[[R:.*]] = arith.divui %[[T]], %c16
 // CHECK: %[[ROW:.*]] = arith.addi %{{.*}}, %[[R]]
@@ -21,7 +23,9 @@
 // CHECK: scf.if
 // CHECK-NEXT: %[[V:.*]] = memref.load %arg0[%[[ROW]], %[[K]]] : memref<100x70xf32>
 // CHECK-NEXT: memref.store %[[V]], %[[AS]][%[[KK]], %[[R]]]
-// CHECK: arith.remui %[[T]], %c64
+// CHECK: arith.addi %[[T]], %c256
+// CHECK: memref.store %{{.*}}, %[[AS]]
+// CHECK: arith.remui %[[T]], %c32
 // CHECK: memref.load %arg1[
 // CHECK: memref.store %{{.*}}, %[[BS]]
 // CHECK: gpu.barrier
@@ -30,13 +34,14 @@
 // CHECK: scf.for %[[I:.*]] = %c0 to %[[STEPS]] step %c1
 // CHECK: %[[A0:.*]] = memref.load %[[AS]][%[[I]], %[[TY]]]
 // CHECK: %[[B0:.*]] = memref.load %[[BS]][%[[I]], %[[TX]]]
-// CHECK-COUNT-16: arith.mulf
+// CHECK-COUNT-4: arith.mulf
+// CHECK-NOT: arith.mulf
 // CHECK: scf.yield
 // CHECK: gpu.barrier
 // CHECK: scf.yield
 // CHECK: scf.if
 // CHECK: memref.store %{{.*}}, %arg2[%{{.*}}, %{{.*}}] : memref<100x130xf32>
-// CHECK-COUNT-15: memref.store %{{.*}}, %arg2
+// CHECK-COUNT-3: memref.store %{{.*}}, %arg2
 // CHECK: gpu.terminator
 // CHECK-NOT: linalg.matmul
 func.func @matmul(%a: memref<100x70xf32>, %b: memref<70x130xf32>, %c: memref<100x130xf32>) {
@@ -50,13 +55,13 @@ func.func @matmul(%a: memref<100x70xf32>, %b: memref<70x130xf32>, %c: memref<100
 
 // A batched integer matmul (MatMulInteger): the batch is the grid's z, the
 // payload's casts and zero point come along into the inner loop, and with
-// no fill the accumulators start from C. Every size is a multiple of the
-// tiles': no bound checks, and full k steps.
+// no fill the sums start from C. Every size is a multiple of the tiles'
+// (32 x 32 here): no bound checks, and full k steps.
 // CHECK-LABEL: func.func @batched_int
 // CHECK: %[[Z:.*]] = arith.extsi
-// CHECK: gpu.launch blocks(%{{[^,]*}}, %{{[^,]*}}, %[[BZ:[^)]*]]) in (%{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c3) {{.*}} workgroup(%[[AS:.*]] : memref<16x64xi8, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xi8, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks(%{{[^,]*}}, %{{[^,]*}}, %[[BZ:[^)]*]]) in (%{{[^ ]*}} = %c4, %{{[^ ]*}} = %c2, %{{[^ ]*}} = %c3) {{.*}} workgroup(%[[AS:.*]] : memref<16x32xi8, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x32xi8, #gpu.address_space<workgroup>>)
 // CHECK-NOT: scf.if
-// CHECK-COUNT-16: memref.load %arg2[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x128xi32>
+// CHECK-COUNT-4: memref.load %arg2[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x128xi32>
 // CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
 // CHECK: memref.load %arg0[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x32xi8>
 // CHECK: gpu.barrier
@@ -67,7 +72,7 @@ func.func @matmul(%a: memref<100x70xf32>, %b: memref<70x130xf32>, %c: memref<100
 // CHECK: arith.muli %[[XS]]
 // CHECK: arith.addi
 // CHECK-NOT: scf.if
-// CHECK-COUNT-16: memref.store %{{.*}}, %arg2[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x128xi32>
+// CHECK-COUNT-4: memref.store %{{.*}}, %arg2[%[[BZ]], %{{.*}}, %{{.*}}] : memref<3x64x128xi32>
 func.func @batched_int(%a: memref<3x64x32xi8>, %b: memref<3x32x128xi8>, %c: memref<3x64x128xi32>, %za: memref<i8>) {
   %zp = memref.load %za[] : memref<i8>
   %z = arith.extsi %zp : i8 to i32
@@ -85,26 +90,41 @@ func.func @batched_int(%a: memref<3x64x32xi8>, %b: memref<3x32x128xi8>, %c: memr
 
 // -----
 
-// A convolution as the GPU lowering gives it: the weights (64 filters of
-// 3x7x7) times an im2col buffer, out[f, p] for 112x112 positions p. The
-// rows are the filters (grid y: 1), the columns the 12,544 positions (grid
-// x: 196), and k the 147 products of a window, flattened: each index comes
+// A convolution as the GPU lowering gives it: the input's windows gathered
+// into an im2col buffer, then the weights (64 filters of 3x7x7) times that
+// buffer, out[f, p] for 112x112 positions p. The rows are the filters
+// (grid y: 1), the columns the 12,544 positions (grid x: 196 blocks of
+// 64 x 64) and k the 147 products of a window, flattened: each index comes
 // back from a flat one by division. The weights' tile is loaded with k
-// fastest, the im2col buffer's with the positions fastest.
+// fastest, the windows' with the positions fastest, and straight from the
+// input: the gather (used by the product alone) is gone, and with it a
+// kernel and the buffer's traffic.
 // CHECK-LABEL: func.func @conv_im2col
-// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c196, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1)
+// CHECK-NOT: linalg.generic
+// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c196, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) {{.*}} workgroup(%{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for %{{.*}} = %c0 to %c147 step %c16
 // CHECK: arith.remui %{{.*}}, %c16
 // CHECK: arith.remui %{{.*}}, %c7
 // CHECK: memref.load %arg0[%c0, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x64x3x7x7xf32>
 // CHECK: arith.remui %{{.*}}, %c64
-// CHECK: arith.remui %{{.*}}, %c112
-// CHECK: memref.load %arg1[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<3x7x7x112x112xf32>
+// CHECK: %[[OW:.*]] = arith.remui %{{.*}}, %c112
+// CHECK: %[[OH:.*]] = arith.divui %{{.*}}, %c112
+// CHECK: %[[KW:.*]] = arith.remui %{{.*}}, %c7
+// CHECK: %[[KH:.*]] = arith.remui %{{.*}}, %c7
+// CHECK: %[[C:.*]] = arith.divui %{{.*}}, %c7
+// CHECK: %[[H:.*]] = affine.apply #{{.*}}(%[[KH]])[%[[OH]]]
+// CHECK: %[[W:.*]] = affine.apply #{{.*}}(%[[KW]])[%[[OW]]]
+// CHECK: memref.load %arg1[%c0, %[[C]], %[[H]], %[[W]]] : memref<1x3x229x229xf32>
 // CHECK: gpu.barrier
-func.func @conv_im2col(%w: memref<1x64x3x7x7xf32>, %cols: memref<3x7x7x112x112xf32>, %out: memref<1x64x112x112xf32>) {
+// CHECK-NOT: linalg.generic
+func.func @conv_im2col(%w: memref<1x64x3x7x7xf32>, %x: memref<1x3x229x229xf32>, %out: memref<1x64x112x112xf32>, %cols: memref<3x7x7x112x112xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d3 * 2 + d1, d4 * 2 + d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x3x229x229xf32>) outs(%cols : memref<3x7x7x112x112xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
   linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d5, d6)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d2, d3)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%w, %cols : memref<1x64x3x7x7xf32>, memref<3x7x7x112x112xf32>) outs(%out : memref<1x64x112x112xf32>) {
-  ^bb0(%x: f32, %y: f32, %o: f32):
-    %p = arith.mulf %x, %y : f32
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
     %s = arith.addf %o, %p : f32
     linalg.yield %s : f32
   }
@@ -113,11 +133,61 @@ func.func @conv_im2col(%w: memref<1x64x3x7x7xf32>, %cols: memref<3x7x7x112x112xf
 
 // -----
 
+// The gather stays where its buffer has another reader, or where something
+// between writes its source.
+// CHECK-LABEL: func.func @gather_kept
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: memref.load %{{.*}} : memref<64x64xf32>
+// CHECK: linalg.generic
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+func.func @gather_kept(%w: memref<64x64xf32>, %x: memref<64x64xf32>, %out: memref<64x64xf32>, %out2: memref<64x64xf32>, %other: memref<64x64xf32>, %cols: memref<64x64xf32>, %cols2: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<64x64xf32>) outs(%cols : memref<64x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%w, %cols : memref<64x64xf32>, memref<64x64xf32>) outs(%out : memref<64x64xf32>)
+  linalg.copy ins(%cols : memref<64x64xf32>) outs(%other : memref<64x64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<64x64xf32>) outs(%cols2 : memref<64x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  %cst = arith.constant 1.0 : f32
+  linalg.fill ins(%cst : f32) outs(%x : memref<64x64xf32>)
+  linalg.matmul ins(%w, %cols2 : memref<64x64xf32>, memref<64x64xf32>) outs(%out2 : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+// A broadcast into the output just before (a convolution's bias): the sums
+// start at its elements, read where the broadcast read them, and the
+// broadcast goes.
+// CHECK-LABEL: func.func @bias
+// CHECK-NOT: linalg.generic
+// CHECK: gpu.launch blocks(%{{[^,]*}}, %[[BY:[^,]*]], {{.*}} threads(%{{[^,]*}}, %[[TY:[^,]*]],
+// CHECK: %[[M0:.*]] = arith.muli %[[BY]], %c32 : index
+// CHECK: %[[ROW:.*]] = arith.addi %[[M0]], %[[TY]] : index
+// CHECK: memref.load %arg2[%[[ROW]], %c0] : memref<64x1xf32>
+// CHECK: scf.for
+// CHECK-NOT: linalg.matmul
+func.func @bias(%a: memref<64x32xf32>, %b: memref<32x200xf32>, %bias: memref<64x1xf32>, %c: memref<64x200xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, 0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%bias : memref<64x1xf32>) outs(%c : memref<64x200xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %b : memref<64x32xf32>, memref<32x200xf32>) outs(%c : memref<64x200xf32>)
+  return
+}
+
+// -----
+
 // When C's innermost dim is a row of the GEMM (A^T B^T = (BA)^T here), the
 // roles swap: consecutive threads still write consecutive addresses.
 // CHECK-LABEL: func.func @transposed_out
-// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1)
-// CHECK: workgroup(%{{.*}} : memref<16x64xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c4, %{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1)
+// CHECK-SAME: workgroup(%{{.*}} : memref<16x32xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x32xf32, #gpu.address_space<workgroup>>)
 func.func @transposed_out(%a: memref<128x32xf32>, %b: memref<32x48xf16>, %c: memref<48x128xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (n, m)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<128x32xf32>, memref<32x48xf16>) outs(%c : memref<48x128xf32>) {
   ^bb0(%x: f32, %y: f16, %o: f32):

@@ -27,7 +27,7 @@
 // prefetches.
 // M4: builtin.module(
 // M4-SAME: kiln-tile-contractions{allow-padding=false kc=256 mc=64 min-tiles=1 mr=4 nc=64 nr=4 prefetch-weights=false vector-width=1}
-// M4-SAME: kiln-plan-arena{alignment=16 index-bits=32}
+// M4-SAME: kiln-plan-arena{alignment=16 index-bits=32 status-in-arena=false}
 // M4-SAME: kiln-set-index-bitwidth{bitwidth=32}
 // M4-SAME: kiln-approximate-math{all-functions=true}
 // M4-SAME: kiln-check-inline-math{double-precision=false target=thumbv7em-none-eabihf}
