@@ -59,8 +59,8 @@ struct Buffer {
   void replaceBy(OpBuilder &b, Value arena, Value offset) {
     Value view = memref::ViewOp::create(b, alloc.getLoc(), alloc.getType(),
                                         arena, offset, alloc.getDynamicSizes());
-    if (alloc->hasAttr(kiln::kStatusAttr)) // the run's status slot, on the GPU
-      view.getDefiningOp()->setAttr(kiln::kStatusAttr, alloc->getAttr(kiln::kStatusAttr));
+    if (Attribute status = alloc->getAttr(kiln::kStatusAttr))
+      view.getDefiningOp()->setAttr(kiln::kStatusAttr, status); // on the GPU
     for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
       if (isa<memref::DeallocOp>(user))
         user->erase();
@@ -253,7 +253,8 @@ LogicalResult PlanArenaPass::plan(func::FuncOp func) {
   if (!func.getBody().hasOneBlock())
     return func.emitError("arena planning needs a single-block function");
   if (statusInArena)
-    for (auto slot : llvm::make_early_inc_range(block.getOps<memref::AllocaOp>()))
+    for (auto slot :
+         llvm::make_early_inc_range(block.getOps<memref::AllocaOp>()))
       if (slot->hasAttr(kiln::kStatusAttr)) {
         OpBuilder b(slot);
         auto alloc = memref::AllocOp::create(b, slot.getLoc(), slot.getType());

@@ -24,10 +24,21 @@ namespace {
 bool isCheapInit(Operation *op) {
   if (isa<tensor::EmptyOp>(op))
     return true;
-  auto fill = dyn_cast<linalg::FillOp>(op);
-  return fill && fill.hasPureTensorSemantics() &&
-         fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() &&
-         matchPattern(fill.getDpsInputs()[0], m_Constant());
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return fill.hasPureTensorSemantics() &&
+           fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() &&
+           matchPattern(fill.getDpsInputs()[0], m_Constant());
+  // The same fill as a linalg.generic (kiln-fuse-elementwise makes fills
+  // generics): no inputs, every element the same constant.
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !generic.hasPureTensorSemantics() ||
+      generic.getNumDpsInputs() != 0 || generic.getNumDpsInits() != 1 ||
+      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
+      generic.getNumLoops() != generic.getNumParallelLoops())
+    return false;
+  Value yielded = generic.getBody()->getTerminator()->getOperand(0);
+  return yielded.getParentBlock() != generic.getBody() &&
+         matchPattern(yielded, m_Constant());
 }
 
 struct UnshareInitsPass
