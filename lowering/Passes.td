@@ -499,12 +499,19 @@ def GpuTileContractions : Pass<"kiln-gpu-tile-contractions",
     tile of the output, each thread with a 4 x 4 tile of accumulators.
     The loop dims group into batch (grid z), rows (the parallel dims only
     one input uses; grid y), columns (those only the other uses; grid x)
-    and k (the reductions), each group flattened. Per step of 16 in k the
-    block loads both inputs' tiles into workgroup memory (coalesced: the
-    fastest-varying thread follows the operand's innermost index), waits
-    at a `gpu.barrier`, and accumulates from there. A fill of the output
-    just before becomes the accumulators' initial value. The kernel is
-    named `tiled<N>` here; `kiln-map-to-gpu` names it after its node.
+    and k (the reductions), each group flattened; where 64 x 64 tiles
+    would make fewer than 128 blocks, 32 x 32 (2 x 2 per thread). Per step
+    of 16 in k the block loads both inputs' tiles into workgroup memory
+    (coalesced: the fastest-varying thread follows the operand's innermost
+    index), waits at a `gpu.barrier`, and accumulates from there. A fill
+    or a broadcast (a bias) of the output just before becomes the
+    accumulators' initial value. An input written just for the contraction
+    by an elementwise op (a transpose, a ReLU, a copy), whole or as the
+    interior of a padded buffer whose border strips are filled with one
+    constant, is computed by the kernel as it loads, and that op, the
+    fills and the buffer go. Runs before the arena plan (allocations are
+    distinct buffers then). The kernel is named `tiled<N>` here;
+    `kiln-map-to-gpu` names it after its node.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",

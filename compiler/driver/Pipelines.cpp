@@ -118,6 +118,12 @@ void kiln::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createWriteOutputsInPlace());
+  // Matmuls and convolutions on the GPU: tiles staged in shared memory,
+  // each kernel computing what its inputs' producers (a pad, a transpose)
+  // would have written, before the arena plan, so that those buffers take
+  // no room and their sources stay alive for the kernel.
+  if (options.optLevel >= 1 && options.target.gpu)
+    pm.addNestedPass<func::FuncOp>(createGpuTileContractions());
   PlanArenaOptions arena;
   arena.alignment = options.target.arenaAlign;
   arena.indexBits = options.target.pointerBits;
@@ -205,10 +211,6 @@ void kiln::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void kiln::buildGpuPipeline(OpPassManager &pm, const PipelineOptions &options) {
   const TargetInfo &target = options.target;
-  // Matmuls and convolutions (im2col matmuls on the GPU): tiles staged in
-  // shared memory, before the rest of linalg becomes loops.
-  if (options.optLevel >= 1)
-    pm.addNestedPass<func::FuncOp>(createGpuTileContractions());
   addParallelLoops(pm, target);
   // No libdevice (it comes with the CUDA toolkit): every function inline,
   // as on bare metal, and what cannot be is refused here, by node.

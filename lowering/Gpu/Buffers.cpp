@@ -50,7 +50,11 @@ Value kiln::rootBuffer(Value memref) { return extentOf(memref).root; }
 bool kiln::mayOverlap(Value a, Value b) {
   Extent x = extentOf(a), y = extentOf(b);
   auto global = [](Value v) { return v.getDefiningOp<memref::GetGlobalOp>(); };
-  auto known = [&](Value v) { return isa<BlockArgument>(v) || global(v); };
+  // Arguments and globals are distinct buffers, and so are allocations
+  // (before the arena plan makes them views of one).
+  auto known = [&](Value v) {
+    return isa<BlockArgument>(v) || global(v) || v.getDefiningOp<memref::AllocOp>();
+  };
   if (global(x.root) && global(y.root))
     return global(x.root).getName() == global(y.root).getName();
   if (x.root != y.root)

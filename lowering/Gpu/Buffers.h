@@ -2,8 +2,9 @@
 //
 // After the arena plan every memref of main_graph is a view of one of a few
 // buffers: an input, an output, the arena (distinct by the ABI), or a
-// global. Two memrefs of different buffers never overlap; two views of the
-// arena at static byte ranges overlap only if those ranges do.
+// global; before it, of an input, an output, a global or an allocation.
+// Two memrefs of different buffers never overlap; two views of the arena at
+// static byte ranges overlap only if those ranges do.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_LOWERING_GPU_BUFFERS_H

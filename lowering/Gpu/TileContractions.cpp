@@ -69,6 +69,212 @@ constexpr int64_t kMaxGridYZ = 65535;
 constexpr int64_t kMinExtent = 16;
 constexpr int64_t kMinBlocks = 128;
 
+/// Whether an op between a producer and its contraction may write
+/// `sources` or touch `buffer` (ops in `skip`, the producer's own, aside).
+bool interferes(Operation *from, Operation *to, ArrayRef<Value> sources,
+                Value buffer, const llvm::SmallPtrSetImpl<Operation *> &skip) {
+  for (Operation *op = from; op != to; op = op->getNextNode()) {
+    if (skip.contains(op) || isMemoryEffectFree(op))
+      continue;
+    if (!isa<MemoryEffectOpInterface>(op) &&
+        !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return true;
+    bool touches = false;
+    op->walk([&](Operation *inner) {
+      auto e = dyn_cast<MemoryEffectOpInterface>(inner);
+      if (!e)
+        return;
+      SmallVector<MemoryEffects::EffectInstance> list;
+      e.getEffects(list);
+      for (auto &effect : list) {
+        Value v = effect.getValue();
+        bool write = isa<MemoryEffects::Write>(effect.getEffect());
+        if (!v) {
+          touches |= write;
+          continue;
+        }
+        touches |= kiln::mayOverlap(v, buffer);
+        for (Value source : sources)
+          touches |= write && kiln::mayOverlap(v, source);
+      }
+    });
+    if (touches)
+      return true;
+  }
+  return false;
+}
+
+/// An elementwise op that writes an input of the contraction just for it,
+/// which the kernel then computes itself as it loads: a transpose before a
+/// MatMul (attention's K^T), or the interior of a padded buffer (a
+/// convolution's input: the pad's border strips filled with one constant,
+/// the interior written by a ReLU or a copy). One kernel, or a few, less
+/// and no padded buffer to write and read.
+struct Producer {
+  /// A linalg.generic (identity output map, one output) or a memref.copy.
+  Operation *writer = nullptr;
+  Value root;               // the buffer the contraction's input views
+  /// The input as viewed by the contraction: an expand_shape of root (its
+  /// reassociation), or root itself (empty).
+  SmallVector<ReassociationIndices> expand;
+  SmallVector<int64_t> offsets, sizes; // the writer's box in root
+  Value pad;                           // outside the box; null if none
+  SmallVector<Operation *> ops;        // to erase with the contraction:
+  SmallVector<Operation *> views;      // writers and fills, then views
+
+  bool padded() const { return static_cast<bool>(pad); }
+  /// What the writer reads.
+  SmallVector<Value> sources() const {
+    if (auto copy = dyn_cast<memref::CopyOp>(writer))
+      return {copy.getSource()};
+    return cast<linalg::GenericOp>(writer).getDpsInputs();
+  }
+};
+
+/// The Producer of input `i` of `op`, if there is one: every user of its
+/// buffer is the contraction, fills of border strips (one constant), or
+/// the writer of the rest, all earlier in the block, covering the buffer
+/// exactly; the writer's inputs share no memory with the buffer or the
+/// output, and nothing in between writes them.
+std::optional<Producer> producerOf(linalg::LinalgOp op, unsigned i) {
+  Producer p;
+  Value input = op.getDpsInputs()[i];
+  p.root = input;
+  Operation *expand = nullptr;
+  if (auto e = input.getDefiningOp<memref::ExpandShapeOp>()) {
+    if (!e.getResult().hasOneUse())
+      return std::nullopt;
+    p.root = e.getSrc();
+    p.expand = e.getReassociationIndices();
+    expand = e;
+  }
+  auto rootType = dyn_cast<MemRefType>(p.root.getType());
+  if (!rootType || !rootType.hasStaticShape() || !rootType.getLayout().isIdentity())
+    return std::nullopt;
+  Block *block = op->getBlock();
+  auto before = [&](Operation *o) {
+    return o->getBlock() == block && o->isBeforeInBlock(op);
+  };
+  // The pieces: (box, writer or fill value).
+  int64_t covered = 0;
+  SmallVector<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>> boxes;
+  // Whether `user` writes all of `buffer` (root's box at offsets, sizes),
+  // with a constant or as the one writer.
+  auto writerOf = [&](Operation *user, Value buffer, ArrayRef<int64_t> offsets,
+                      ArrayRef<int64_t> sizes) -> bool {
+    if (!before(user))
+      return false;
+    if (auto copy = dyn_cast<memref::CopyOp>(user)) {
+      if (copy.getTarget() != buffer)
+        return false;
+    } else {
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+      if (!linalgOp || linalgOp.getNumDpsInits() != 1 ||
+          linalgOp.getDpsInits()[0] != buffer ||
+          llvm::is_contained(linalgOp.getDpsInputs(), buffer))
+        return false;
+    }
+    // The writer's sources share no memory with the buffer or the output.
+    auto apart = [&](ValueRange sources) {
+      return llvm::all_of(sources, [&](Value in) {
+        return isa<MemRefType>(in.getType()) &&
+               !kiln::mayOverlap(in, p.root) &&
+               !kiln::mayOverlap(in, op.getDpsInits()[0]);
+      });
+    };
+    auto take = [&](Operation *writer) {
+      if (p.writer)
+        return false;
+      p.writer = writer;
+      p.offsets.assign(offsets.begin(), offsets.end());
+      p.sizes.assign(sizes.begin(), sizes.end());
+      p.ops.push_back(writer);
+      return true;
+    };
+    boxes.push_back({SmallVector<int64_t>(offsets), SmallVector<int64_t>(sizes)});
+    int64_t volume = 1;
+    for (int64_t s : sizes)
+      volume *= s;
+    covered += volume;
+    Value value;
+    if (auto fill = dyn_cast<linalg::FillOp>(user)) {
+      value = fill.getInputs()[0];
+    } else if (auto g = dyn_cast<linalg::GenericOp>(user);
+               g && g.getNumDpsInputs() == 0 && g.getNumDpsInits() == 1 &&
+               g.getNumLoops() == g.getNumParallelLoops()) {
+      value = g.getBody()->getTerminator()->getOperand(0);
+      if (value.getParentBlock() == g.getBody())
+        return false;
+    } else if (auto g = dyn_cast<linalg::GenericOp>(user)) {
+      if (g.getNumDpsInits() != 1 || g.getNumResults() != 0 ||
+          g.getNumLoops() != g.getNumParallelLoops() ||
+          !g.getIndexingMapsArray().back().isIdentity() ||
+          !g.getBody()->getOps<linalg::IndexOp>().empty() ||
+          !g.getRegionOutputArgs()[0].use_empty() ||
+          !apart(g.getDpsInputs()))
+        return false;
+      return take(g);
+    } else if (auto copy = dyn_cast<memref::CopyOp>(user)) {
+      return apart(copy.getSource()) && take(copy);
+    } else {
+      return false;
+    }
+    Attribute constant;
+    if (!matchPattern(value, m_Constant(&constant)))
+      return false;
+    if (p.pad) {
+      Attribute known;
+      if (!matchPattern(p.pad, m_Constant(&known)) || known != constant)
+        return false;
+    } else {
+      p.pad = value;
+    }
+    p.ops.push_back(user);
+    return true;
+  };
+  SmallVector<int64_t> zeros(rootType.getRank(), 0);
+  for (Operation *user : p.root.getUsers()) {
+    if (user == expand || user == op.getOperation())
+      continue;
+    if (auto sub = dyn_cast<memref::SubViewOp>(user)) {
+      if (ShapedType::isDynamicShape(sub.getStaticOffsets()) ||
+          ShapedType::isDynamicShape(sub.getStaticSizes()) ||
+          llvm::any_of(sub.getStaticStrides(),
+                       [](int64_t s) { return s != 1; }) ||
+          sub.getType().getRank() != rootType.getRank() ||
+          !sub.getResult().hasOneUse() ||
+          !writerOf(*sub.getResult().getUsers().begin(), sub.getResult(),
+                    sub.getStaticOffsets(), sub.getStaticSizes()))
+        return std::nullopt;
+      p.views.push_back(sub);
+      continue;
+    }
+    // The whole buffer written by one op.
+    if (!writerOf(user, p.root, zeros, rootType.getShape()))
+      return std::nullopt;
+  }
+  if (!p.writer || covered != rootType.getNumElements())
+    return std::nullopt;
+  // The boxes are disjoint, so they cover the buffer exactly.
+  for (size_t a = 0; a < boxes.size(); ++a)
+    for (size_t b = a + 1; b < boxes.size(); ++b) {
+      bool apart = false;
+      for (int64_t d = 0; d < rootType.getRank(); ++d)
+        apart |= boxes[a].first[d] + boxes[a].second[d] <= boxes[b].first[d] ||
+                 boxes[b].first[d] + boxes[b].second[d] <= boxes[a].first[d];
+      if (!apart)
+        return std::nullopt;
+    }
+  if (llvm::equal(p.sizes, rootType.getShape()))
+    p.pad = nullptr; // the writer writes it all
+  llvm::SmallPtrSet<Operation *, 8> own(p.ops.begin(), p.ops.end());
+  if (interferes(p.writer->getNextNode(), op, p.sources(), p.root, own))
+    return std::nullopt;
+  if (expand)
+    p.views.push_back(expand);
+  return p;
+}
+
 /// A contraction, its loop dims in groups (each outer to inner) and the
 /// parts of its payload.
 struct Contraction {
@@ -78,9 +284,9 @@ struct Contraction {
   unsigned a = 0, b = 1; // the inputs that give the rows and the columns
   Operation *combine;    // the accumulation: out + g(a, b)
   int64_t regs = 4;      // each thread's rows and columns
-  /// Per input: the copy that gathers it (an im2col), whose source the
-  /// kernel reads instead; null if none.
-  linalg::GenericOp gather[2];
+  /// Per input: the op that writes it just for the contraction, which the
+  /// kernel computes itself instead.
+  std::optional<Producer> producer[2];
 
   int64_t tile() const { return kThreads * regs; }
 };
@@ -90,65 +296,6 @@ int64_t extent(const Contraction &c, ArrayRef<unsigned> dims) {
   for (unsigned d : dims)
     size *= c.ranges[d];
   return size;
-}
-
-/// The copy that writes input `i` of `op` just for it, if there is one: a
-/// linalg.generic earlier in the block whose payload passes its one input
-/// through to its output (`i`'s whole buffer, identity map), the buffer used
-/// by no one else, and nothing in between writing where the copy reads: a
-/// transpose before a MatMul (attention's K^T), a gather of windows. The
-/// kernel reads the elements from the source itself, one kernel less.
-linalg::GenericOp gatherInto(linalg::LinalgOp op, unsigned i) {
-  Value buffer = op.getDpsInputs()[i];
-  linalg::GenericOp copy;
-  for (Operation *user : buffer.getUsers()) {
-    if (user == op.getOperation())
-      continue;
-    auto g = dyn_cast<linalg::GenericOp>(user);
-    if (copy || !g || g->getBlock() != op->getBlock() ||
-        !g->isBeforeInBlock(op))
-      return nullptr;
-    copy = g;
-  }
-  if (!copy || copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
-      copy.getDpsInits()[0] != buffer ||
-      copy.getNumLoops() != copy.getNumParallelLoops() ||
-      !copy.getIndexingMapsArray()[1].isIdentity() ||
-      !copy.getBody()->getOps<linalg::IndexOp>().empty())
-    return nullptr;
-  auto yield = cast<linalg::YieldOp>(copy.getBody()->getTerminator());
-  if (yield.getOperand(0) != copy.getBody()->getArgument(0))
-    return nullptr;
-  Value source = copy.getDpsInputs()[0];
-  if (!isa<MemRefType>(source.getType()) || kiln::mayOverlap(source, buffer))
-    return nullptr;
-  for (Operation *between = copy->getNextNode(); between != op.getOperation();
-       between = between->getNextNode()) {
-    if (isMemoryEffectFree(between))
-      continue;
-    auto effects = dyn_cast<MemoryEffectOpInterface>(between);
-    if (!effects && !between->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-      return nullptr;
-    bool touches = false;
-    between->walk([&](Operation *inner) {
-      auto e = dyn_cast<MemoryEffectOpInterface>(inner);
-      if (!e)
-        return;
-      SmallVector<MemoryEffects::EffectInstance> list;
-      e.getEffects(list);
-      for (auto &effect : list) {
-        Value v = effect.getValue();
-        bool write = isa<MemoryEffects::Write>(effect.getEffect());
-        if (!v ? write
-               : (write && kiln::mayOverlap(v, source)) ||
-                     kiln::mayOverlap(v, buffer))
-          touches = true;
-      }
-    });
-    if (touches)
-      return nullptr;
-  }
-  return copy;
 }
 
 std::optional<Contraction> match(linalg::LinalgOp op) {
@@ -227,7 +374,7 @@ std::optional<Contraction> match(linalg::LinalgOp op) {
       llvm::divideCeil(extent(c, c.n), c.tile()) > INT32_MAX)
     return std::nullopt;
   for (unsigned i = 0; i < 2; ++i)
-    c.gather[i] = gatherInto(op, i);
+    c.producer[i] = producerOf(op, i);
   return c;
 }
 
@@ -353,6 +500,68 @@ struct GpuTileContractionsPass
                         [&](unsigned d) { return last.isFunctionOfDim(d); });
   }
 
+  /// The element at `at` of a Producer's output: the pad value outside the
+  /// writer's box, inside it the writer's payload on its inputs' elements.
+  Value produce(Builder &g, const Producer &p, ArrayRef<Value> at) {
+    OpBuilder &b = g.b;
+    // The index in the root buffer: each group of the expand_shape
+    // linearized.
+    SmallVector<Value> rootAt;
+    if (p.expand.empty()) {
+      rootAt.assign(at.begin(), at.end());
+    } else {
+      auto type = cast<MemRefType>(
+          p.views.back()->getResult(0).getType()); // the expand_shape
+      for (const ReassociationIndices &group : p.expand) {
+        Value v = at[group.front()];
+        for (int64_t d : ArrayRef<int64_t>(group).drop_front())
+          v = g.add(g.mul(v, type.getDimSize(d)), at[d]);
+        rootAt.push_back(v);
+      }
+    }
+    Type elem = getElementTypeOrSelf(p.root.getType());
+    auto compute = [&](ArrayRef<Value> local) -> Value {
+      if (auto copy = dyn_cast<memref::CopyOp>(p.writer))
+        return memref::LoadOp::create(b, g.loc, copy.getSource(), local);
+      auto w = cast<linalg::GenericOp>(p.writer);
+      IRMapping map;
+      for (OpOperand *in : w.getDpsInputOperands()) {
+        SmallVector<Value> idx =
+            g.indices(w.getMatchingIndexingMap(in), local);
+        map.map(w.getMatchingBlockArgument(in),
+                memref::LoadOp::create(b, g.loc, in->get(), idx).getResult());
+      }
+      for (Operation &o : w.getBody()->without_terminator())
+        b.clone(o, map);
+      return map.lookupOrDefault(w.getBody()->getTerminator()->getOperand(0));
+    };
+    if (!p.padded())
+      return compute(rootAt);
+    auto type = cast<MemRefType>(p.root.getType());
+    Value inside;
+    SmallVector<Value> local;
+    for (auto [d, v] : llvm::enumerate(rootAt)) {
+      int64_t lo = p.offsets[d], hi = lo + p.sizes[d];
+      if (lo > 0)
+        inside = g.both(inside, arith::CmpIOp::create(
+                                    b, g.loc, arith::CmpIPredicate::uge, v,
+                                    g.index(lo)));
+      if (hi < type.getDimSize(d))
+        inside = g.both(inside, g.less(v, hi));
+      local.push_back(lo ? b.createOrFold<arith::SubIOp>(g.loc, v, g.index(lo))
+                         : v);
+    }
+    if (!inside)
+      return compute(local);
+    auto check = scf::IfOp::create(b, g.loc, TypeRange{elem}, inside, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(check.thenBlock());
+    scf::YieldOp::create(b, g.loc, ValueRange{compute(local)});
+    b.setInsertionPointToStart(check.elseBlock());
+    scf::YieldOp::create(b, g.loc, ValueRange{p.pad});
+    return check.getResult(0);
+  }
+
   /// Threads of the block load one tile of an operand into `tile`
   /// ([kk][row]): rows `rows` (of `size` in all) from `base`, and k from
   /// `k0`.
@@ -363,7 +572,7 @@ struct GpuTileContractionsPass
     linalg::LinalgOp op = c.op;
     Value source = op.getDpsInputs()[operand];
     AffineMap map = op.getIndexingMapsArray()[operand];
-    linalg::GenericOp gather = c.gather[operand];
+    const std::optional<Producer> &producer = c.producer[operand];
     bool byK = kFastest(c, map);
     int64_t size = extent(c, rows), depth = extent(c, c.k);
     int64_t perThread = c.tile() * kTileK / (kThreads * kThreads);
@@ -387,10 +596,8 @@ struct GpuTileContractionsPass
       g.delinearize(c, row, rows, dims);
       g.delinearize(c, k, c.k, dims);
       SmallVector<Value> at = g.indices(map, dims);
-      if (gather) // the gathered element, from where the copy reads it
-        at = g.indices(gather.getIndexingMapsArray()[0], at);
-      Value v = memref::LoadOp::create(
-          b, g.loc, gather ? gather.getDpsInputs()[0] : source, at);
+      Value v = producer ? produce(g, *producer, at)
+                         : memref::LoadOp::create(b, g.loc, source, at);
       memref::StoreOp::create(b, g.loc, v, tile, ValueRange{kk, rr});
     }
   }
@@ -545,9 +752,17 @@ struct GpuTileContractionsPass
                                 outIndices(i, j));
       }
     op->erase();
-    for (linalg::GenericOp gather : c.gather)
-      if (gather)
-        gather->erase();
+    for (std::optional<Producer> &producer : c.producer) {
+      if (!producer)
+        continue;
+      for (auto *list : {&producer->ops, &producer->views})
+        for (Operation *o : *list)
+          o->erase();
+      // Before the arena plan: a buffer no one uses any more takes no room.
+      if (auto alloc = producer->root.getDefiningOp<memref::AllocOp>())
+        if (alloc->use_empty())
+          alloc->erase();
+    }
   }
 
   void runOnOperation() override {

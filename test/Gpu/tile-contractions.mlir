@@ -133,6 +133,58 @@ func.func @conv_im2col(%w: memref<1x64x3x7x7xf32>, %x: memref<1x3x229x229xf32>, 
 
 // -----
 
+// A convolution's padded input (kiln-decompose-pads: the border strips
+// filled with 0, the interior written by a ReLU): the kernel computes each
+// element itself as it loads it, 0 outside the interior and the ReLU of
+// the input inside, and the padded buffer, its fills and the ReLU are gone.
+// CHECK-LABEL: func.func @padded
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.
+// CHECK: gpu.launch
+// CHECK: %[[H:.*]] = affine.apply
+// CHECK: %[[W:.*]] = affine.apply
+// CHECK-DAG: %[[H0:.*]] = arith.cmpi uge, %[[H]], %c1
+// CHECK-DAG: %[[H1:.*]] = arith.cmpi ult, %[[H]], %c21
+// CHECK-DAG: %[[W0:.*]] = arith.cmpi uge, %[[W]], %c1
+// CHECK-DAG: %[[W1:.*]] = arith.cmpi ult, %[[W]], %c21
+// CHECK: %[[IN:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK: %[[X:.*]] = memref.load %arg0[%c0, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x16x20x20xf32>
+// CHECK: %[[R:.*]] = arith.maximumf %[[X]], %{{.*}} : f32
+// CHECK: scf.yield %[[R]] : f32
+// CHECK: } else {
+// CHECK: scf.yield %{{.*}} : f32
+// CHECK: memref.store %[[IN]], %{{.*}} : memref<16x32xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: linalg.
+func.func @padded(%x: memref<1x16x20x20xf32>, %w: memref<1x32x16x3x3xf32>, %out: memref<1x1x32x20x20xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %pad = memref.alloc() : memref<1x16x22x22xf32>
+  %s0 = memref.subview %pad[0, 0, 0, 0] [1, 16, 1, 22] [1, 1, 1, 1] : memref<1x16x22x22xf32> to memref<1x16x1x22xf32, strided<[7744, 484, 22, 1]>>
+  linalg.fill ins(%cst : f32) outs(%s0 : memref<1x16x1x22xf32, strided<[7744, 484, 22, 1]>>)
+  %s1 = memref.subview %pad[0, 0, 21, 0] [1, 16, 1, 22] [1, 1, 1, 1] : memref<1x16x22x22xf32> to memref<1x16x1x22xf32, strided<[7744, 484, 22, 1], offset: 462>>
+  linalg.fill ins(%cst : f32) outs(%s1 : memref<1x16x1x22xf32, strided<[7744, 484, 22, 1], offset: 462>>)
+  %s2 = memref.subview %pad[0, 0, 1, 0] [1, 16, 20, 1] [1, 1, 1, 1] : memref<1x16x22x22xf32> to memref<1x16x20x1xf32, strided<[7744, 484, 22, 1], offset: 22>>
+  linalg.fill ins(%cst : f32) outs(%s2 : memref<1x16x20x1xf32, strided<[7744, 484, 22, 1], offset: 22>>)
+  %s3 = memref.subview %pad[0, 0, 1, 21] [1, 16, 20, 1] [1, 1, 1, 1] : memref<1x16x22x22xf32> to memref<1x16x20x1xf32, strided<[7744, 484, 22, 1], offset: 43>>
+  linalg.fill ins(%cst : f32) outs(%s3 : memref<1x16x20x1xf32, strided<[7744, 484, 22, 1], offset: 43>>)
+  %s4 = memref.subview %pad[0, 0, 1, 1] [1, 16, 20, 20] [1, 1, 1, 1] : memref<1x16x22x22xf32> to memref<1x16x20x20xf32, strided<[7744, 484, 22, 1], offset: 23>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x16x20x20xf32>) outs(%s4 : memref<1x16x20x20xf32, strided<[7744, 484, 22, 1], offset: 23>>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  }
+  %e = memref.expand_shape %pad [[0], [1, 2], [3], [4]] output_shape [1, 1, 16, 22, 22] : memref<1x16x22x22xf32> into memref<1x1x16x22x22xf32>
+  linalg.fill ins(%cst : f32) outs(%out : memref<1x1x32x20x20xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d4 + d6, d5 + d7)>, affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d3, d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6, d7)>], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]} ins(%e, %w : memref<1x1x16x22x22xf32>, memref<1x32x16x3x3xf32>) outs(%out : memref<1x1x32x20x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // The gather stays where its buffer has another reader, or where something
 // between writes its source.
 // CHECK-LABEL: func.func @gather_kept
