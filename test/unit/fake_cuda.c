@@ -8,7 +8,10 @@
  *   (lowering/Gpu/GpuEmulate.cpp). cuModuleLoadDataEx takes that image
  *   and cuLaunchKernel runs every thread of the grid, one after the other;
  *   a block of a kernel that waits at barriers runs as fibers (ucontext),
- *   each thread up to the barrier in turn, then each on to the next.
+ *   each thread up to the barrier in turn, then each on to the next. Under
+ *   AddressSanitizer, which does not follow swapcontext, such a block runs
+ *   as one POSIX thread per GPU thread instead, meeting at a
+ *   pthread_barrier.
  *   Anything else (real PTX) is refused with CUDA_ERROR_INVALID_IMAGE.
  * - "Device memory" is host memory from this library, filled with 0xff
  *   bytes (NaN as floats) when allocated, so that a kernel reading what no
@@ -20,12 +23,21 @@
  * Only the functions the Kiln runtime loads (runtime/src/gpu.c) are here.
  *===----------------------------------------------------------------------===*/
 #define _GNU_SOURCE /* ucontext */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 
 #include "cuda_driver.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_OS_THREADS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_OS_THREADS 1
+#endif
+#endif
 
 /* What an emulated kernel reads its ids from: tid, ntid, ctaid, nctaid,
  * each x, y, z, then the function a barrier calls. */
@@ -208,6 +220,7 @@ static struct {
   void **params;
 } fibers;
 
+#ifndef EMU_OS_THREADS
 /* A barrier: back to the scheduler, which resumes every other thread
  * first. */
 static void fiber_wait(void) {
@@ -219,6 +232,8 @@ static void fiber_main(void) {
   fibers.entry(fibers.params, &fibers.ids[t]);
   fibers.done[t] = 1; /* and back to the scheduler (uc_link) */
 }
+
+#endif
 
 /* Room for n fibers. */
 static CUresult reserve_fibers(unsigned n) {
@@ -237,6 +252,7 @@ static CUresult reserve_fibers(unsigned n) {
   return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
+#ifndef EMU_OS_THREADS
 /* Runs the n threads of a block, whose fibers.ids are set, round after
  * round: each round takes every live thread to its next barrier or its
  * end. */
@@ -260,6 +276,42 @@ static void run_fibers(unsigned n) {
         live -= (unsigned)fibers.done[t];
       }
 }
+#endif
+
+#ifdef EMU_OS_THREADS
+/* The same with one OS thread per GPU thread: slower, but nothing that
+ * AddressSanitizer cannot follow. */
+static pthread_barrier_t block_barrier;
+
+static void thread_wait(void) { pthread_barrier_wait(&block_barrier); }
+
+static void *thread_main(void *ids) {
+  fibers.entry(fibers.params, (emu_ids *)ids);
+  return NULL;
+}
+
+static void run_threads(unsigned n) {
+  pthread_t *threads = malloc(n * sizeof *threads);
+  unsigned t, started = 0;
+  if (!threads)
+    abort();
+  pthread_barrier_init(&block_barrier, NULL, n);
+  for (t = 0; t < n; ++t)
+    if (pthread_create(&threads[t], NULL, thread_main, &fibers.ids[t]) == 0)
+      ++started;
+  if (started != n)
+    abort(); /* the others would wait at the barrier for ever */
+  for (t = 0; t < n; ++t)
+    pthread_join(threads[t], NULL);
+  pthread_barrier_destroy(&block_barrier);
+  free(threads);
+}
+#define EMU_WAIT thread_wait
+#define EMU_RUN_BLOCK run_threads
+#else
+#define EMU_WAIT fiber_wait
+#define EMU_RUN_BLOCK run_fibers
+#endif
 
 CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
@@ -291,12 +343,12 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
               emu_ids *ids = waits ? &fibers.ids[n] : &one;
               uint32_t v[12] = {tx, ty, tz, bx, by, bz, x, y, z, gx, gy, gz};
               memcpy(ids->ids, v, sizeof v);
-              ids->barrier = fiber_wait;
+              ids->barrier = EMU_WAIT;
               if (!waits)
                 k->entry(params, ids);
             }
         if (waits)
-          run_fibers(n);
+          EMU_RUN_BLOCK(n);
       }
   return CUDA_SUCCESS;
 }
