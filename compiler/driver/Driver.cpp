@@ -161,7 +161,7 @@ private:
 };
 
 int printIR(const std::string &output, const std::function<void(llvm::raw_ostream &)> &print) {
-  if (output.empty()) {
+  if (output.empty() || output == "-") { // standard output
     print(llvm::outs());
     return 0;
   }

@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
   std::string maxArena;
   unsigned optLevel = 2;
   compileCmd->add_option("model", options.input, "the .onnx file")->required();
-  compileCmd->add_option("-o,--output", options.output, "output file");
+  compileCmd->add_option("-o,--output", options.output, "output file (- with --compile-to: standard output)");
   compileCmd
       ->add_option("--emit", emit,
                    "obj, staticlib, so, exe, or ptx (the GPU kernels of "
