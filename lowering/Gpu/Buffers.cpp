@@ -2,6 +2,7 @@
 #include "lowering/Gpu/Buffers.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -62,4 +63,27 @@ bool kiln::mayOverlap(Value a, Value b) {
   if (x.bytes && y.bytes)
     return x.bytes->first < y.bytes->second && y.bytes->first < x.bytes->second;
   return true;
+}
+
+bool kiln::mayAccess(Operation *op, Value buffer, bool writesOnly) {
+  WalkResult r = op->walk([&](Operation *inner) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+    if (!effects) {
+      // Unknown effects: anything, unless it has none at all.
+      if (inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+          isMemoryEffectFree(inner))
+        return WalkResult::advance();
+      return WalkResult::interrupt();
+    }
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (auto &e : list) {
+      bool write = isa<MemoryEffects::Write>(e.getEffect());
+      Value v = e.getValue();
+      if (v ? (write || !writesOnly) && kiln::mayOverlap(v, buffer) : write)
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return r.wasInterrupted();
 }

@@ -10,6 +10,7 @@
 #ifndef KILN_LOWERING_GPU_BUFFERS_H
 #define KILN_LOWERING_GPU_BUFFERS_H
 
+#include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
 namespace kiln {
@@ -21,6 +22,11 @@ mlir::Value rootBuffer(mlir::Value memref);
 /// Whether two memrefs may share bytes (false only when they provably do
 /// not).
 bool mayOverlap(mlir::Value a, mlir::Value b);
+
+/// Whether `op` (or an op inside it) may write memory `buffer` shares, or,
+/// unless `writesOnly`, read it (an op with effects it does not declare
+/// may do anything).
+bool mayAccess(mlir::Operation *op, mlir::Value buffer, bool writesOnly);
 
 } // namespace kiln
 

@@ -66,28 +66,6 @@ bool isPureCompute(Operation *op) {
                        [](Type t) { return isa<MemRefType>(t); });
 }
 
-/// Whether `op` (or an op inside it) may write to memory `buffer` shares.
-bool mayWrite(Operation *op, Value buffer) {
-  WalkResult r = op->walk([&](Operation *inner) {
-    auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
-    if (!effects) {
-      // Unknown effects: a write anywhere, unless it has none at all.
-      if (inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-          isMemoryEffectFree(inner))
-        return WalkResult::advance();
-      return WalkResult::interrupt();
-    }
-    SmallVector<MemoryEffects::EffectInstance> list;
-    effects.getEffects(list);
-    for (auto &e : list)
-      if (isa<MemoryEffects::Write>(e.getEffect()) &&
-          (!e.getValue() || kiln::mayOverlap(e.getValue(), buffer)))
-        return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return r.wasInterrupted();
-}
-
 struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
   using MapToGpuBase::MapToGpuBase;
 
@@ -238,7 +216,7 @@ struct MapToGpuPass : public kiln::impl::MapToGpuBase<MapToGpuPass> {
           last = user;
       for (Operation *op = load->getNextNode(); op && ok;
            op = op == last ? nullptr : op->getNextNode())
-        if (!llvm::is_contained(chain, op) && mayWrite(op, buffer))
+        if (!llvm::is_contained(chain, op) && kiln::mayAccess(op, buffer, /*writesOnly=*/true))
           ok = false;
       if (!ok)
         continue;

@@ -42,6 +42,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/Gpu/Buffers.h"
+#include "lowering/Memory/Fills.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -73,34 +74,13 @@ constexpr int64_t kMinBlocks = 128;
 /// `sources` or touch `buffer` (ops in `skip`, the producer's own, aside).
 bool interferes(Operation *from, Operation *to, ArrayRef<Value> sources,
                 Value buffer, const llvm::SmallPtrSetImpl<Operation *> &skip) {
-  for (Operation *op = from; op != to; op = op->getNextNode()) {
-    if (skip.contains(op) || isMemoryEffectFree(op))
-      continue;
-    if (!isa<MemoryEffectOpInterface>(op) &&
-        !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+  for (Operation *op = from; op != to; op = op->getNextNode())
+    if (!skip.contains(op) &&
+        (kiln::mayAccess(op, buffer, /*writesOnly=*/false) ||
+         llvm::any_of(sources, [&](Value source) {
+           return kiln::mayAccess(op, source, /*writesOnly=*/true);
+         })))
       return true;
-    bool touches = false;
-    op->walk([&](Operation *inner) {
-      auto e = dyn_cast<MemoryEffectOpInterface>(inner);
-      if (!e)
-        return;
-      SmallVector<MemoryEffects::EffectInstance> list;
-      e.getEffects(list);
-      for (auto &effect : list) {
-        Value v = effect.getValue();
-        bool write = isa<MemoryEffects::Write>(effect.getEffect());
-        if (!v) {
-          touches |= write;
-          continue;
-        }
-        touches |= kiln::mayOverlap(v, buffer);
-        for (Value source : sources)
-          touches |= write && kiln::mayOverlap(v, source);
-      }
-    });
-    if (touches)
-      return true;
-  }
   return false;
 }
 
@@ -113,7 +93,7 @@ bool interferes(Operation *from, Operation *to, ArrayRef<Value> sources,
 struct Producer {
   /// A linalg.generic (identity output map, one output) or a memref.copy.
   Operation *writer = nullptr;
-  Value root;               // the buffer the contraction's input views
+  Value root; // the buffer the contraction's input views
   /// The input as viewed by the contraction: an expand_shape of root (its
   /// reassociation), or root itself (empty).
   SmallVector<ReassociationIndices> expand;
@@ -149,7 +129,8 @@ std::optional<Producer> producerOf(linalg::LinalgOp op, unsigned i) {
     expand = e;
   }
   auto rootType = dyn_cast<MemRefType>(p.root.getType());
-  if (!rootType || !rootType.hasStaticShape() || !rootType.getLayout().isIdentity())
+  if (!rootType || !rootType.hasStaticShape() ||
+      !rootType.getLayout().isIdentity())
     return std::nullopt;
   Block *block = op->getBlock();
   auto before = [&](Operation *o) {
@@ -177,8 +158,7 @@ std::optional<Producer> producerOf(linalg::LinalgOp op, unsigned i) {
     // The writer's sources share no memory with the buffer or the output.
     auto apart = [&](ValueRange sources) {
       return llvm::all_of(sources, [&](Value in) {
-        return isa<MemRefType>(in.getType()) &&
-               !kiln::mayOverlap(in, p.root) &&
+        return isa<MemRefType>(in.getType()) && !kiln::mayOverlap(in, p.root) &&
                !kiln::mayOverlap(in, op.getDpsInits()[0]);
       });
     };
@@ -191,34 +171,28 @@ std::optional<Producer> producerOf(linalg::LinalgOp op, unsigned i) {
       p.ops.push_back(writer);
       return true;
     };
-    boxes.push_back({SmallVector<int64_t>(offsets), SmallVector<int64_t>(sizes)});
+    boxes.push_back(
+        {SmallVector<int64_t>(offsets), SmallVector<int64_t>(sizes)});
     int64_t volume = 1;
     for (int64_t s : sizes)
       volume *= s;
     covered += volume;
-    Value value;
-    if (auto fill = dyn_cast<linalg::FillOp>(user)) {
-      value = fill.getInputs()[0];
-    } else if (auto g = dyn_cast<linalg::GenericOp>(user);
-               g && g.getNumDpsInputs() == 0 && g.getNumDpsInits() == 1 &&
-               g.getNumLoops() == g.getNumParallelLoops()) {
-      value = g.getBody()->getTerminator()->getOperand(0);
-      if (value.getParentBlock() == g.getBody())
-        return false;
-    } else if (auto g = dyn_cast<linalg::GenericOp>(user)) {
-      if (g.getNumDpsInits() != 1 || g.getNumResults() != 0 ||
+    // The writer of the interior (or of all of it).
+    Value value = kiln::filledValue(user);
+    if (!value) {
+      if (auto copy = dyn_cast<memref::CopyOp>(user))
+        return apart(copy.getSource()) && take(copy);
+      auto g = dyn_cast<linalg::GenericOp>(user);
+      if (!g || g.getNumDpsInputs() == 0 || // computed per element
+          g.getNumDpsInits() != 1 || g.getNumResults() != 0 ||
           g.getNumLoops() != g.getNumParallelLoops() ||
           !g.getIndexingMapsArray().back().isIdentity() ||
           !g.getBody()->getOps<linalg::IndexOp>().empty() ||
-          !g.getRegionOutputArgs()[0].use_empty() ||
-          !apart(g.getDpsInputs()))
+          !g.getRegionOutputArgs()[0].use_empty() || !apart(g.getDpsInputs()))
         return false;
       return take(g);
-    } else if (auto copy = dyn_cast<memref::CopyOp>(user)) {
-      return apart(copy.getSource()) && take(copy);
-    } else {
-      return false;
     }
+    // A border strip: the same constant as the others.
     Attribute constant;
     if (!matchPattern(value, m_Constant(&constant)))
       return false;
@@ -400,13 +374,8 @@ Init takeInit(Operation *op, Value init) {
       !fill.getIndexingMapsArray().back().isPermutation())
     return {};
   Init result;
-  if (auto named = dyn_cast<linalg::FillOp>(prev)) {
-    result.scalar = named.getInputs()[0];
-  } else if (fill.getNumDpsInputs() == 0) {
-    Value yielded = fill.getBlock()->getTerminator()->getOperand(0);
-    if (yielded.getParentBlock() == fill.getBlock())
-      return {}; // computed per element
-    result.scalar = yielded;
+  if (Value value = kiln::filledValue(prev)) {
+    result.scalar = value;
   } else if (fill.getNumDpsInputs() == 1 &&
              fill.getIndexingMapsArray().back().isIdentity() &&
              fill.getBlock()->getTerminator()->getOperand(0) ==
@@ -526,8 +495,7 @@ struct GpuTileContractionsPass
       auto w = cast<linalg::GenericOp>(p.writer);
       IRMapping map;
       for (OpOperand *in : w.getDpsInputOperands()) {
-        SmallVector<Value> idx =
-            g.indices(w.getMatchingIndexingMap(in), local);
+        SmallVector<Value> idx = g.indices(w.getMatchingIndexingMap(in), local);
         map.map(w.getMatchingBlockArgument(in),
                 memref::LoadOp::create(b, g.loc, in->get(), idx).getResult());
       }
@@ -543,9 +511,9 @@ struct GpuTileContractionsPass
     for (auto [d, v] : llvm::enumerate(rootAt)) {
       int64_t lo = p.offsets[d], hi = lo + p.sizes[d];
       if (lo > 0)
-        inside = g.both(inside, arith::CmpIOp::create(
-                                    b, g.loc, arith::CmpIPredicate::uge, v,
-                                    g.index(lo)));
+        inside = g.both(inside, arith::CmpIOp::create(b, g.loc,
+                                                      arith::CmpIPredicate::uge,
+                                                      v, g.index(lo)));
       if (hi < type.getDimSize(d))
         inside = g.both(inside, g.less(v, hi));
       local.push_back(lo ? b.createOrFold<arith::SubIOp>(g.loc, v, g.index(lo))

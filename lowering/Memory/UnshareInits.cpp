@@ -8,6 +8,7 @@
 // each product accumulate in place in a buffer that lives only as long as it.
 //
 //===----------------------------------------------------------------------===//
+#include "lowering/Memory/Fills.h"
 #include "lowering/Passes.h"
 
 using namespace mlir;
@@ -24,21 +25,13 @@ namespace {
 bool isCheapInit(Operation *op) {
   if (isa<tensor::EmptyOp>(op))
     return true;
-  if (auto fill = dyn_cast<linalg::FillOp>(op))
-    return fill.hasPureTensorSemantics() &&
-           fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() &&
-           matchPattern(fill.getDpsInputs()[0], m_Constant());
-  // The same fill as a linalg.generic (kiln-fuse-elementwise makes fills
-  // generics): no inputs, every element the same constant.
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || !generic.hasPureTensorSemantics() ||
-      generic.getNumDpsInputs() != 0 || generic.getNumDpsInits() != 1 ||
-      !generic.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
-      generic.getNumLoops() != generic.getNumParallelLoops())
-    return false;
-  Value yielded = generic.getBody()->getTerminator()->getOperand(0);
-  return yielded.getParentBlock() != generic.getBody() &&
-         matchPattern(yielded, m_Constant());
+  // A fill (a linalg.fill, or the generic kiln-fuse-elementwise makes of
+  // one) of a constant into an empty tensor.
+  Value value = kiln::filledValue(op);
+  auto fill = dyn_cast<linalg::LinalgOp>(op);
+  return value && fill.hasPureTensorSemantics() &&
+         fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() &&
+         matchPattern(value, m_Constant());
 }
 
 struct UnshareInitsPass
